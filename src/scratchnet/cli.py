@@ -1,0 +1,356 @@
+"""The ``scratchnet`` command: train, evaluate, figures.
+
+Every user error (bad option, missing data, diverging run) ends with a one-line message
+on stderr and exit status 2; nothing is left half-written on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .activations import ACTIVATIONS
+from .atomic import atomic_write
+from .callbacks import ProgressBar
+from .datasets.mnist import ENV_DATA_DIR, check_digits, load_mnist
+from .errors import TrainingDivergedError
+from .network import NeuralNet
+from .preprocessing import preprocess
+from .presets import PRESETS, TUTORIAL, Recipe
+from .tutorial import shuffle_like_tutorial, tutorial_random_state
+from .validation import check_positive_float, check_positive_int
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _checked(check, name: str):
+    """An argparse type that parses a number and validates it with a library check."""
+
+    def parse(text: str):
+        try:
+            number = float(text) if check is check_positive_float else int(text)
+            return check(number, name)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(
+                str(error) if "must" in str(error) else f"{name} must be a number, got {text!r}"
+            ) from None
+
+    parse.__name__ = name
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="scratchnet",
+        description="A neural network from scratch in NumPy: MNIST digits, end to end.",
+    )
+    parser.add_argument("--version", action="version", version=f"scratchnet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_train(commands)
+    _add_evaluate(commands)
+    _add_figures(commands)
+    return parser
+
+
+def _add_train(commands) -> None:
+    d = TUTORIAL
+    train = commands.add_parser(
+        "train",
+        help="train a network (default: the tutorial's experiment)",
+        description="Train a network on MNIST digits and write model.npz, metrics.json, "
+        "cost.png and accuracy.png into the output folder. Defaults come from the preset.",
+    )
+    train.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default=d.name,
+        help=f"named recipe whose settings are the defaults (default: {d.name})",
+    )
+    train.add_argument(
+        "--digits",
+        nargs="+",
+        metavar="D",
+        help="digits to classify, in class order, or 'all' "
+        f"(default: {' '.join(map(str, d.digits))})",
+    )
+    train.add_argument(
+        "--hidden",
+        nargs="+",
+        metavar="N",
+        type=_checked(check_positive_int, "hidden size"),
+        help=f"hidden layer sizes (default: {' '.join(map(str, d.hidden))})",
+    )
+    train.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        help=f"hidden-layer activation (default: {d.activation})",
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=_checked(check_positive_float, "learning rate"),
+        help=f"learning rate (default: {d.learning_rate})",
+    )
+    train.add_argument(
+        "--iterations",
+        type=_checked(check_positive_int, "iterations"),
+        help=f"full-batch gradient-descent steps (default: {d.iterations})",
+    )
+    train.add_argument("--seed", type=int, help=f"random seed (default: {d.seed})")
+    train.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        help=f"floating-point precision (default: {d.dtype})",
+    )
+    train.add_argument(
+        "--data-dir",
+        type=Path,
+        help=f"folder holding the four MNIST files (default: ${ENV_DATA_DIR}, "
+        "then the cache, downloading what is missing)",
+    )
+    train.add_argument(
+        "--out", type=Path, help="output folder (default: a new timestamped folder under ./runs)"
+    )
+    train.add_argument(
+        "--quiet", action="store_true", help="print only the final results (default: show progress)"
+    )
+    train.set_defaults(handler=run_train)
+
+
+def _add_evaluate(commands) -> None:
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="accuracy of a saved model on the MNIST test set",
+        description="Report the test-set accuracy of a model saved by 'scratchnet train', "
+        "on the digits it was trained on (its classes).",
+    )
+    evaluate.add_argument("--model", type=Path, required=True, help="path to model.npz")
+    evaluate.add_argument(
+        "--data-dir",
+        type=Path,
+        help=f"folder holding the MNIST files (default: ${ENV_DATA_DIR}, then the cache)",
+    )
+    evaluate.set_defaults(handler=run_evaluate)
+
+
+def _add_figures(commands) -> None:
+    figures = commands.add_parser(
+        "figures",
+        help="draw the tutorial's explanatory figures",
+        description="Write sigmoid.png (the sigmoid and its derivative) and "
+        "cross_entropy.png (binary cross-entropy for y=1 and y=0).",
+    )
+    figures.add_argument(
+        "--out", type=Path, default=Path("figures"), help="output folder (default: ./figures)"
+    )
+    figures.set_defaults(handler=run_figures)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, TypeError, OSError, TrainingDivergedError) as error:
+        print(f"scratchnet: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("scratchnet: interrupted", file=sys.stderr)
+        return 130
+
+
+# -- train ------------------------------------------------------------------------------
+
+
+def run_train(args: argparse.Namespace) -> int:
+    recipe = _recipe_from(args)
+    say = (lambda *_: None) if args.quiet else print
+    out, created = _prepare_out_dir(args.out)
+    try:
+        result = train_recipe(recipe, args.data_dir, say, progress=not args.quiet)
+        _write_run(out, result)
+    except BaseException:
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    _report(result, out)
+    return 0
+
+
+def _recipe_from(args: argparse.Namespace) -> Recipe:
+    recipe = PRESETS[args.preset]
+    overrides = {name: getattr(args, name, None) for name in Recipe.option_names()}
+    if args.digits is not None:
+        overrides["digits"] = _parse_digits(args.digits)
+    if args.hidden is not None:
+        overrides["hidden"] = tuple(args.hidden)
+    return recipe.updated(**overrides)
+
+
+def _parse_digits(words: list[str]) -> tuple[int, ...]:
+    if words == ["all"]:
+        return tuple(range(10))
+    try:
+        digits = [int(word) for word in words]
+    except ValueError:
+        raise ValueError(f"--digits takes digits 0-9 or 'all', got {' '.join(words)}") from None
+    return check_digits(digits)
+
+
+def train_recipe(recipe: Recipe, data_dir, say=print, progress: bool = True) -> dict:
+    """Run ``recipe`` end to end; return the trained net and everything measured."""
+    data = load_mnist(recipe.digits, data_dir)
+    random_state = recipe.seed
+    if recipe.replay_tutorial:
+        data = shuffle_like_tutorial(data, recipe.seed)
+        random_state = tutorial_random_state(recipe.seed)
+    x_train = preprocess(data.x_train, recipe.dtype)
+    x_test = preprocess(data.x_test, recipe.dtype)
+    digits = np.asarray(data.digits)
+    y_train, y_test = digits[data.y_train], digits[data.y_test]
+    say(f"train_x shape: {x_train.shape}, test_x shape: {x_test.shape}")
+    n_outputs = 1 if len(digits) == 2 else len(digits)
+    net = NeuralNet(
+        [*recipe.hidden, n_outputs],
+        activation=recipe.activation,
+        init=recipe.init,
+        dropout=recipe.dropout,
+        random_state=random_state,
+    )
+    say(net.summary(x_train.shape[1]))
+    start = time.perf_counter()
+    net.fit(
+        x_train,
+        y_train,
+        classes=data.digits,
+        **_fit_options(recipe, x_test, y_test),
+        callbacks=[ProgressBar()] if progress else [],
+    )
+    fit_seconds = time.perf_counter() - start
+    return {
+        "net": net,
+        "recipe": recipe,
+        "train_shape": list(x_train.shape),
+        "test_shape": list(x_test.shape),
+        "train_accuracy": net.score(x_train, y_train),
+        "test_accuracy": net.score(x_test, y_test),
+        "fit_seconds": fit_seconds,
+        "monitor": "test" if recipe.validation_fraction is None else "validation",
+    }
+
+
+def _fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+    """fit() keywords for the recipe. Without a validation fraction the test set is
+    monitored for the accuracy figure (as in the tutorial), never used to stop early."""
+    if recipe.patience is not None and recipe.validation_fraction is None:
+        raise ValueError(
+            "--patience needs --validation-fraction: early stopping never looks at the test set"
+        )
+    options = {
+        "learning_rate": recipe.learning_rate,
+        "batch_size": recipe.batch_size,
+        "optimizer": recipe.optimizer,
+        "schedule": recipe.schedule,
+        "weight_decay": recipe.weight_decay,
+        "patience": recipe.patience,
+    }
+    if recipe.batch_size is None:
+        options["n_iterations"] = recipe.iterations
+    else:
+        options["epochs"] = recipe.epochs
+    if recipe.validation_fraction is None:
+        options["validation_data"] = (x_test, y_test)
+    else:
+        options["validation_fraction"] = recipe.validation_fraction
+    return options
+
+
+def _prepare_out_dir(out: Path | None) -> tuple[Path, bool]:
+    """The output folder, created now so a bad path fails before training."""
+    if out is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / stamp
+        suffix = 1
+        while out.exists():
+            suffix += 1
+            out = Path("runs") / f"{stamp}-{suffix}"
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    return out, created
+
+
+def _write_run(out: Path, result: dict) -> None:
+    from .plots import plot_accuracy, plot_cost
+
+    net, recipe = result["net"], result["recipe"]
+    full_batch = recipe.batch_size is None
+    x_label = "iteration" if full_batch else "epoch"
+    history = net.history
+    metrics = {
+        "config": recipe.to_dict(),
+        "train_shape": result["train_shape"],
+        "test_shape": result["test_shape"],
+        "costs": [[record["epoch"], record["loss"]] for record in history.records],
+        "cost_axis": x_label,
+        "monitored_set": result["monitor"],
+        "history": history.to_dict(),
+        "train_accuracy": result["train_accuracy"],
+        "test_accuracy": result["test_accuracy"],
+        "fit_seconds": result["fit_seconds"],
+        "versions": {"scratchnet": __version__, "numpy": np.__version__},
+    }
+    net.save(out / "model.npz")
+    with atomic_write(out / "metrics.json") as file:
+        file.write(json.dumps(metrics, indent=2).encode())
+    plot_cost(history, out / "cost.png", x_label, result["monitor"])
+    plot_accuracy(history, out / "accuracy.png", x_label, result["monitor"])
+
+
+def _report(result: dict, out: Path) -> None:
+    train_n, test_n = result["train_shape"][0], result["test_shape"][0]
+    train_acc, test_acc = result["train_accuracy"], result["test_accuracy"]
+    print(f"train accuracy: {train_acc:.4%} ({round(train_acc * train_n)}/{train_n})")
+    print(f"test accuracy:  {test_acc:.4%} ({round(test_acc * test_n)}/{test_n})")
+    print(f"fit time: {result['fit_seconds']:.1f} s; wrote {out}/")
+
+
+# -- evaluate and figures -------------------------------------------------------------------
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    net = NeuralNet.load(args.model)
+    try:
+        digits = check_digits([int(label) for label in net.classes])
+    except ValueError as error:
+        raise ValueError(f"{args.model}: its classes are not MNIST digits ({error})") from None
+    data = load_mnist(digits, args.data_dir, relabel=False)
+    x_test = preprocess(data.x_test, net.parameters.flat.dtype)
+    accuracy = net.score(x_test, data.y_test)
+    n = len(data.y_test)
+    print(
+        f"test accuracy on digits {' '.join(map(str, digits))}: "
+        f"{accuracy:.4%} ({round(accuracy * n)}/{n})"
+    )
+    return 0
+
+
+def run_figures(args: argparse.Namespace) -> int:
+    from .plots import plot_cross_entropy, plot_sigmoid
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    plot_sigmoid(args.out / "sigmoid.png")
+    plot_cross_entropy(args.out / "cross_entropy.png")
+    print(f"wrote {args.out / 'sigmoid.png'} and {args.out / 'cross_entropy.png'}")
+    return 0

@@ -1,0 +1,115 @@
+"""Output layers and their losses, computed from the logits ``z`` of the last layer.
+
+Working from logits keeps the loss finite for any ``z`` (no log(0)) and gives the
+output gradient ``dL/dz = p - t`` directly (no division by ``a (1 - a)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Sigmoid
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z) = max(z, 0) + log1p(e^-|z|), finite for any z."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def binary_cross_entropy(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Element-wise -[t log sigma(z) + (1 - t) log(1 - sigma(z))] = softplus(z) - t z."""
+    return softplus(z) - t * z
+
+
+class BinaryCrossEntropy:
+    """One sigmoid output unit, two classes; targets are a float column t in {0, 1}.
+
+    L(z, t) = -[t log sigma(z) + (1 - t) log(1 - sigma(z))] = softplus(z) - t z
+    dL/dz = sigma(z) - t
+    """
+
+    name = "sigmoid"
+
+    @staticmethod
+    def encode(indices: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """Class indices (n,) in {0, 1} -> targets (n, 1) of ``dtype``."""
+        return indices.astype(dtype).reshape(-1, 1)
+
+    @staticmethod
+    def loss_sum(z: np.ndarray, t: np.ndarray) -> float:
+        return float(np.sum(binary_cross_entropy(z, t)))
+
+    @staticmethod
+    def n_correct(z: np.ndarray, t: np.ndarray) -> int:
+        return int(np.count_nonzero((z > 0) == (t > 0.5)))
+
+    @staticmethod
+    def predicted_indices(z: np.ndarray) -> np.ndarray:
+        return (z[:, 0] > 0).astype(np.int64)
+
+    @staticmethod
+    def probabilities(z: np.ndarray) -> np.ndarray:
+        """(m, 1) logits -> (m, 2) probabilities [1 - p, p]."""
+        p = np.array(z, copy=True)
+        Sigmoid().forward_(p)
+        return np.hstack([1 - p, p])
+
+    @staticmethod
+    def delta_(z: np.ndarray, t: np.ndarray, scale: float) -> None:
+        """Overwrite logits with ``scale * dL/dz = scale * (sigma(z) - t)``."""
+        Sigmoid().forward_(z)
+        z -= t
+        z *= scale
+
+
+class CategoricalCrossEntropy:
+    """A softmax output layer over k classes; targets are class indices (n,).
+
+    L(z, t) = logsumexp(z) - z_t, with logsumexp(z) = max(z) + log sum exp(z - max(z))
+    dL/dz = softmax(z) - onehot(t)
+    """
+
+    name = "softmax"
+
+    @staticmethod
+    def encode(indices: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return np.asarray(indices, dtype=np.int64)
+
+    @staticmethod
+    def loss_sum(z: np.ndarray, t: np.ndarray) -> float:
+        top = z.max(axis=1, keepdims=True)  # (m, 1)
+        logsumexp = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
+        return float(np.sum(logsumexp - z[np.arange(len(t)), t]))
+
+    @staticmethod
+    def n_correct(z: np.ndarray, t: np.ndarray) -> int:
+        return int(np.count_nonzero(z.argmax(axis=1) == t))
+
+    @staticmethod
+    def predicted_indices(z: np.ndarray) -> np.ndarray:
+        return z.argmax(axis=1)
+
+    @staticmethod
+    def probabilities(z: np.ndarray) -> np.ndarray:
+        p = np.array(z, copy=True)
+        _softmax_(p)
+        return p
+
+    @staticmethod
+    def delta_(z: np.ndarray, t: np.ndarray, scale: float) -> None:
+        """Overwrite logits with ``scale * (softmax(z) - onehot(t))``."""
+        _softmax_(z)
+        z[np.arange(len(t)), t] -= 1
+        z *= scale
+
+
+def _softmax_(z: np.ndarray) -> None:
+    """Overwrite each row of ``z`` with softmax(z) = exp(z - max z) / sum exp(z - max z)."""
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+
+
+def output_loss(n_outputs: int) -> BinaryCrossEntropy | CategoricalCrossEntropy:
+    """A single output unit means sigmoid + binary cross-entropy, more mean softmax."""
+    return BinaryCrossEntropy() if n_outputs == 1 else CategoricalCrossEntropy()

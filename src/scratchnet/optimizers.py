@@ -1,0 +1,136 @@
+"""Optimizers: each updates a flat parameter array in place from its gradient.
+
+State (velocities, moment estimates) is created by ``init`` from the parameters' shape
+and kept apart from the parameters; ``update_`` takes parameters, gradient, state and
+the learning rate of this step. The gradient array is used as scratch space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class Optimizer:
+    """Interface: ``state = init(params)``, then ``update_(params, grads, state, lr)``."""
+
+    name: str
+
+    def init(self, params: np.ndarray) -> dict:
+        return {}
+
+    def update_(self, params: np.ndarray, grads: np.ndarray, state: dict, lr: float) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class GradientDescent(Optimizer):
+    """w <- w - lr g  (the tutorial's update; with mini-batches, plain SGD)."""
+
+    name = "gd"
+
+    def update_(self, params, grads, state, lr):
+        grads *= lr
+        params -= grads
+
+
+@dataclass(frozen=True)
+class Momentum(Optimizer):
+    """Heavy-ball momentum, as PyTorch's SGD writes it.
+
+    v <- mu v + g;  w <- w - lr v,  or with Nesterov  w <- w - lr (g + mu v).
+    """
+
+    momentum: float = 0.9
+    nesterov: bool = False
+
+    @property
+    def name(self) -> str:
+        return "nesterov" if self.nesterov else "momentum"
+
+    def __post_init__(self):
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+
+    def init(self, params):
+        return {"velocity": np.zeros_like(params)}
+
+    def update_(self, params, grads, state, lr):
+        velocity = state["velocity"]
+        velocity *= self.momentum
+        velocity += grads
+        if self.nesterov:
+            grads += self.momentum * velocity
+            grads *= lr
+        else:
+            np.multiply(velocity, lr, out=grads)
+        params -= grads
+
+
+@dataclass(frozen=True)
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015) with bias correction, at step t = 1, 2, ...
+
+    m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+    w <- w - lr m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+
+    computed as w <- w - [lr sqrt(1 - b2^t) / (1 - b1^t)] m / (sqrt(v) + eps sqrt(1 - b2^t)),
+    the same expression with the corrections folded into two scalars.
+    """
+
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    name = "adam"
+
+    def __post_init__(self):
+        for label, beta in (("beta1", self.beta1), ("beta2", self.beta2)):
+            if not 0 <= beta < 1:
+                raise ValueError(f"{label} must be in [0, 1), got {beta}")
+        if not self.eps > 0:
+            raise ValueError(f"eps must be positive, got {self.eps}")
+
+    def init(self, params):
+        return {
+            "step": 0,
+            "m": np.zeros_like(params),
+            "v": np.zeros_like(params),
+            "scratch": np.empty_like(params),
+        }
+
+    def update_(self, params, grads, state, lr):
+        state["step"] += 1
+        t = state["step"]
+        m, v, scratch = state["m"], state["v"], state["scratch"]
+        np.multiply(grads, grads, out=scratch)
+        scratch *= 1 - self.beta2
+        v *= self.beta2
+        v += scratch
+        grads *= 1 - self.beta1
+        m *= self.beta1
+        m += grads
+        correction2 = np.sqrt(1 - self.beta2**t)
+        np.sqrt(v, out=scratch)
+        scratch += self.eps * correction2
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr * correction2 / (1 - self.beta1**t)
+        params -= scratch
+
+
+OPTIMIZERS = {
+    "gd": GradientDescent,
+    "sgd": GradientDescent,
+    "momentum": Momentum,
+    "nesterov": lambda: Momentum(nesterov=True),
+    "adam": Adam,
+}
+
+
+def get_optimizer(spec: str | Optimizer) -> Optimizer:
+    """An Optimizer instance, or the one called ``spec`` with its default settings."""
+    if isinstance(spec, Optimizer):
+        return spec
+    if spec not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {spec!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[spec]()

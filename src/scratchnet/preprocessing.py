@@ -1,0 +1,34 @@
+"""From raw images to the feature matrix the network reads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def preprocess(images: np.ndarray, dtype: type | np.dtype | str = np.float64) -> np.ndarray:
+    """Scale uint8 pixels to [0, 1] and flatten each image: ``x = pixels / 255``.
+
+    (n, 28, 28) uint8 -> (n, 784) in ``dtype`` (float64 or float32). The division is done
+    in ``dtype`` itself, so each value is the correctly rounded quotient.
+    """
+    images = np.asarray(images)
+    dtype = check_float_dtype(dtype)
+    if images.dtype != np.uint8:
+        raise TypeError(f"images must be raw uint8 pixels, got dtype {images.dtype}")
+    if images.ndim < 2:
+        raise ValueError(f"images must have shape (n, height, width), got {images.shape}")
+    flat = images.reshape(len(images), -1)  # (n, 784)
+    return np.divide(flat, dtype.type(255), dtype=dtype)
+
+
+def check_float_dtype(dtype: type | np.dtype | str) -> np.dtype:
+    """The dtype as np.dtype if it is float32 or float64, else TypeError."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
+    return resolved

@@ -1,0 +1,56 @@
+"""Named training recipes for the command line; the default is the tutorial."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that defines a run: data, network, training and numerics.
+
+    ``iterations`` counts full-batch steps (used without ``batch_size``); ``epochs``
+    counts passes of mini-batches. ``replay_tutorial`` orders the data and draws the
+    initial weights from the tutorial's legacy RandomState stream, as the tutorial does.
+    """
+
+    name: str
+    description: str
+    digits: tuple[int, ...] = (1, 2)
+    hidden: tuple[int, ...] = (196,)
+    activation: str = "sigmoid"
+    init: str = "lecun"
+    optimizer: str = "gd"
+    learning_rate: float = 0.1
+    iterations: int = 1000
+    epochs: int = 20
+    batch_size: int | None = None
+    schedule: str = "constant"
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+    validation_fraction: float | None = None
+    patience: int | None = None
+    seed: int = 42
+    dtype: str = "float64"
+    replay_tutorial: bool = False
+
+    def updated(self, **overrides) -> Recipe:
+        """A copy with every override that is not None applied."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        return [field.name for field in fields(cls) if field.name not in ("name", "description")]
+
+
+TUTORIAL = Recipe(
+    name="tutorial",
+    description="the tutorial's experiment: 784-196-1 sigmoid network, full-batch gradient "
+    "descent, learning rate 0.1, 1000 iterations, float64, its data order and weights",
+    replay_tutorial=True,
+)
+
+PRESETS = {recipe.name: recipe for recipe in (TUTORIAL,)}

@@ -1,0 +1,289 @@
+"""The training loop: batches, gradient steps, history, early stopping, callbacks.
+
+An epoch is one pass over the training rows: a single full-batch step (the tutorial's
+gradient descent, where an epoch is an iteration) or one step per mini-batch of a fresh
+permutation of row indices. The data itself is never copied: contiguous rows are read
+as views, permuted rows are gathered chunk by chunk into a reused buffer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import Activation
+from .callbacks import Callback
+from .dropout import Dropout
+from .errors import TrainingDivergedError
+from .losses import BinaryCrossEntropy, CategoricalCrossEntropy
+from .optimizers import Optimizer
+from .parameters import Parameters
+from .propagation import ROWS_PER_CHUNK, Workspace, backward, forward
+from .schedules import Schedule
+
+
+@dataclass(frozen=True)
+class Model:
+    """What a network computes: its parameters, hidden activation and output layer."""
+
+    parameters: Parameters
+    activation: Activation
+    output: BinaryCrossEntropy | CategoricalCrossEntropy
+    dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    learning_rate: float
+    epochs: int
+    batch_size: int | None
+    optimizer: Optimizer
+    schedule: Schedule
+    weight_decay: float
+    patience: int | None
+    log_every: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Rows of a feature matrix with encoded targets.
+
+    ``rows`` selects rows of ``x`` (None: all, in order); ``inputs`` is a column range
+    outside which these rows are all zero.
+    """
+
+    x: np.ndarray
+    targets: np.ndarray
+    inputs: slice
+    rows: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.x) if self.rows is None else len(self.rows)
+
+    def all_rows(self) -> slice | np.ndarray:
+        return slice(0, len(self.x)) if self.rows is None else self.rows
+
+
+@dataclass
+class History:
+    """One record per logged epoch: epoch, step, lr, loss, accuracy, val_loss, val_accuracy.
+
+    Training metrics are means over the epoch's batches as they were drawn (for full-batch
+    training: the forward pass before the update); validation metrics are measured with
+    the weights at the end of the epoch.
+    """
+
+    records: list[dict] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    def column(self, key: str) -> list:
+        return [record[key] for record in self.records]
+
+    def to_dict(self) -> dict:
+        return {
+            "records": self.records,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+        }
+
+
+class Feeder:
+    """Cuts a batch into chunks of at most ``rows`` rows and hands them out as
+    (features, targets) views, gathering permuted rows into reused buffers."""
+
+    def __init__(self, data: Dataset, rows: int):
+        self.data = data
+        self.rows = rows
+        self.x_buffer = self.t_buffer = None
+
+    def chunks(self, batch: slice | np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        data, step = self.data, self.rows
+        if isinstance(batch, slice):
+            for start in range(batch.start, batch.stop, step):
+                stop = min(start + step, batch.stop)
+                yield data.x[start:stop, data.inputs], data.targets[start:stop]
+            return
+        for start in range(0, len(batch), step):
+            yield self._gather(batch[start : start + step])
+
+    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.x_buffer is None:
+            x, t = self.data.x, self.data.targets
+            self.x_buffer = np.empty((self.rows, x.shape[1]), x.dtype)
+            self.t_buffer = np.empty((self.rows, *t.shape[1:]), t.dtype)
+        m = len(rows)
+        x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
+        t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
+        return x[:, self.data.inputs], t
+
+
+def train(
+    model: Model,
+    data: Dataset,
+    validation: Dataset | None,
+    config: TrainingConfig,
+    rng: np.random.Generator | np.random.RandomState,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Fit ``model.parameters`` in place; return the history of logged epochs."""
+    loop = _Loop(model, data, validation, config, rng, callbacks)
+    return loop.run()
+
+
+class _Loop:
+    def __init__(self, model, data, validation, config, rng, callbacks):
+        self.model, self.data, self.validation = model, data, validation
+        self.config, self.rng, self.callbacks = config, rng, list(callbacks)
+        batch = config.batch_size or len(data)
+        rows = min(batch, len(data), ROWS_PER_CHUNK)
+        params = model.parameters
+        hidden = params.widths[1:-1]
+        self.workspace = Workspace(params.widths, rows, params.flat.dtype, model.dropout > 0)
+        self.dropout = (
+            Dropout(model.dropout, hidden, rows, params.flat.dtype) if model.dropout else None
+        )
+        self.feeder = Feeder(data, rows)
+        self.grads = params.zeros_like()
+        self.state = config.optimizer.init(params.flat)
+        self.steps_per_epoch = math.ceil(len(data) / batch)
+        self.step = 0
+        self.history = History()
+        self.best: Parameters | None = None
+        self.best_loss = math.inf
+        self.records_since_best = 0
+        if validation is not None:
+            eval_rows = min(len(validation), ROWS_PER_CHUNK)
+            self.eval_workspace = Workspace(params.widths, eval_rows, params.flat.dtype)
+            self.eval_feeder = Feeder(validation, eval_rows)
+
+    def run(self) -> History:
+        config = self.config
+        for callback in self.callbacks:
+            callback.on_train_begin(config.epochs, self.steps_per_epoch)
+        for epoch in range(config.epochs):
+            loss, accuracy = self._epoch(epoch)
+            record = None
+            if epoch % config.log_every == 0 or epoch == config.epochs - 1:
+                record = self._record(epoch, loss, accuracy)
+            for callback in self.callbacks:
+                callback.on_epoch_end(epoch, record)
+            if record is not None and self._should_stop(record):
+                self.history.stopped_early = True
+                break
+        if self.best is not None:
+            np.copyto(self.model.parameters.flat, self.best.flat)
+        for callback in self.callbacks:
+            callback.on_train_end(self.history)
+        return self.history
+
+    def _epoch(self, epoch: int) -> tuple[float, float]:
+        """One pass over the data; returns mean loss and accuracy over its batches."""
+        lr = self.config.schedule(self.config.learning_rate, epoch, self.config.epochs)
+        loss_sum = correct = 0
+        for batch in self._batches():
+            batch_loss, batch_correct, size = self._gradient_step(batch, lr, epoch)
+            loss_sum += batch_loss
+            correct += batch_correct
+            for callback in self.callbacks:
+                callback.on_step_end(epoch, self.step, batch_loss / size)
+        return loss_sum / len(self.data), correct / len(self.data)
+
+    def _batches(self) -> Iterator[slice | np.ndarray]:
+        size, n = self.config.batch_size, len(self.data)
+        if size is None or size >= n:
+            yield self.data.all_rows()
+            return
+        order = self.rng.permutation(n)
+        if self.data.rows is not None:
+            order = self.data.rows[order]
+        for start in range(0, n, size):
+            yield order[start : start + size]
+
+    def _gradient_step(self, batch, lr: float, epoch: int) -> tuple[float, int, int]:
+        """Gradient of the mean loss over ``batch``, then one optimizer update."""
+        model, grads = self.model, self.grads
+        size = batch.stop - batch.start if isinstance(batch, slice) else len(batch)
+        loss_sum, correct = self._gradient(batch, 1.0 / size)
+        self.step += 1
+        if not math.isfinite(loss_sum):
+            raise TrainingDivergedError(
+                f"training diverged: the cost became {loss_sum} at iteration {self.step} "
+                f"(epoch {epoch + 1}) with learning rate {lr:g}; try a smaller learning rate"
+            )
+        if self.config.weight_decay:
+            grads.weights += self.config.weight_decay * model.parameters.weights
+        self.config.optimizer.update_(model.parameters.flat, grads.flat, self.state, lr)
+        return loss_sum, correct, size
+
+    def _gradient(self, batch, scale: float) -> tuple[float, int]:
+        """Write ``scale * sum of dL/dparams`` over the batch into ``self.grads``."""
+        model, workspace = self.model, self.workspace
+        layers = model.parameters.layers
+        loss_sum, correct = 0.0, 0
+        for index, (x, t) in enumerate(self.feeder.chunks(batch)):
+            masks = self.dropout.draw(self.rng, len(x)) if self.dropout else None
+            z = forward(layers, model.activation, x, self.data.inputs, workspace, masks)
+            correct += model.output.n_correct(z, t)
+            loss_sum += model.output.loss_sum(z, t)
+            model.output.delta_(z, t, scale)
+            backward(
+                layers,
+                self.grads,
+                model.activation,
+                x,
+                self.data.inputs,
+                workspace,
+                z,
+                masks,
+                accumulate=index > 0,
+            )
+        return loss_sum, correct
+
+    def _record(self, epoch: int, loss: float, accuracy: float) -> dict:
+        record = {
+            "epoch": epoch,
+            "step": self.step,
+            "lr": self.config.schedule(self.config.learning_rate, epoch, self.config.epochs),
+            "loss": loss,
+            "accuracy": accuracy,
+            "val_loss": None,
+            "val_accuracy": None,
+        }
+        if self.validation is not None:
+            record["val_loss"], record["val_accuracy"] = evaluate(
+                self.model, self.eval_feeder, self.eval_workspace
+            )
+        self.history.records.append(record)
+        return record
+
+    def _should_stop(self, record: dict) -> bool:
+        """Early stopping on validation loss; keeps a copy of the best weights."""
+        patience = self.config.patience
+        if patience is None or record["val_loss"] is None:
+            return False
+        if record["val_loss"] < self.best_loss:
+            self.best_loss = record["val_loss"]
+            self.history.best_epoch = record["epoch"]
+            if self.best is None:
+                self.best = self.model.parameters.copy()
+            else:
+                np.copyto(self.best.flat, self.model.parameters.flat)
+            self.records_since_best = 0
+            return False
+        self.records_since_best += 1
+        return self.records_since_best >= patience
+
+
+def evaluate(model: Model, feeder: Feeder, workspace: Workspace) -> tuple[float, float]:
+    """Mean loss and accuracy of the model on the feeder's data (no dropout)."""
+    data, layers = feeder.data, model.parameters.layers
+    loss_sum, correct = 0.0, 0
+    for x, t in feeder.chunks(data.all_rows()):
+        z = forward(layers, model.activation, x, data.inputs, workspace)
+        loss_sum += model.output.loss_sum(z, t)
+        correct += model.output.n_correct(z, t)
+    return loss_sum / len(data), correct / len(data)
