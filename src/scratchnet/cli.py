@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -38,16 +41,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _checked(check, name: str):
-    """An argparse type that parses a number and validates it with a library check."""
+    """An argparse type: parse an integer or a number, then validate it with a library check."""
+    parse_number = float if check is check_positive_float else int
+    kind = "a number" if parse_number is float else "an integer"
 
     def parse(text: str):
         try:
-            number = float(text) if check is check_positive_float else int(text)
+            number = parse_number(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be {kind}, got {text!r}") from None
+        try:
             return check(number, name)
         except ValueError as error:
-            raise argparse.ArgumentTypeError(
-                str(error) if "must" in str(error) else f"{name} must be a number, got {text!r}"
-            ) from None
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     parse.__name__ = name
     return parse
@@ -182,8 +188,8 @@ def run_train(args: argparse.Namespace) -> int:
         result = train_recipe(recipe, args.data_dir, say, progress=not args.quiet)
         _write_run(out, result)
     except BaseException:
-        if created and not any(out.iterdir()):
-            out.rmdir()
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
         raise
     _report(result, out)
     return 0
@@ -292,6 +298,18 @@ def _prepare_out_dir(out: Path | None) -> tuple[Path, bool]:
 
 
 def _write_run(out: Path, result: dict) -> None:
+    """Write every output into a staging folder beside ``out``, then move them in: a
+    failure on the way leaves ``out`` as it was."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _write_outputs(staging, result)
+        for file in staging.iterdir():
+            os.replace(file, out / file.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_outputs(folder: Path, result: dict) -> None:
     from .plots import plot_accuracy, plot_cost
 
     net, recipe = result["net"], result["recipe"]
@@ -311,11 +329,11 @@ def _write_run(out: Path, result: dict) -> None:
         "fit_seconds": result["fit_seconds"],
         "versions": {"scratchnet": __version__, "numpy": np.__version__},
     }
-    net.save(out / "model.npz")
-    with atomic_write(out / "metrics.json") as file:
+    net.save(folder / "model.npz")
+    with atomic_write(folder / "metrics.json") as file:
         file.write(json.dumps(metrics, indent=2).encode())
-    plot_cost(history, out / "cost.png", x_label, result["monitor"])
-    plot_accuracy(history, out / "accuracy.png", x_label, result["monitor"])
+    plot_cost(history, folder / "cost.png", x_label, result["monitor"])
+    plot_accuracy(history, folder / "accuracy.png", x_label, result["monitor"])
 
 
 def _report(result: dict, out: Path) -> None:

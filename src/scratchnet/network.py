@@ -24,6 +24,7 @@ from .validation import (
     check_features,
     check_fraction,
     check_labels,
+    check_output_size,
     check_positive_float,
     check_positive_int,
     check_random_state,
@@ -107,7 +108,7 @@ class NeuralNet:
         classes = check_classes(classes, labels)
         indices = encode_labels(labels, classes)
         output = output_loss(self.layer_sizes[-1])
-        _check_output_size(self.layer_sizes[-1], len(classes))
+        check_output_size(self.layer_sizes[-1], len(classes))
         config = _training_config(
             learning_rate,
             n_iterations,
@@ -229,18 +230,6 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
     for size in layer_sizes:
         check_positive_int(size, f"every layer size (in {list(layer_sizes)})")
     return tuple(int(size) for size in layer_sizes)
-
-
-def _check_output_size(n_outputs: int, n_classes: int) -> None:
-    if n_outputs == 1 and n_classes != 2:
-        raise ValueError(
-            f"a single output unit classifies two classes, but there are {n_classes}; "
-            f"make the last layer size {n_classes}"
-        )
-    if n_outputs > 1 and n_outputs != n_classes:
-        raise ValueError(
-            f"the output layer has {n_outputs} units but there are {n_classes} classes"
-        )
 
 
 def _training_config(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -19,16 +21,16 @@ def preprocess(images: np.ndarray, dtype: type | np.dtype | str = np.float64) ->
         raise TypeError(f"images must be raw uint8 pixels, got dtype {images.dtype}")
     if images.ndim < 2:
         raise ValueError(f"images must have shape (n, height, width), got {images.shape}")
-    flat = images.reshape(len(images), -1)  # (n, 784)
+    flat = images.reshape(len(images), math.prod(images.shape[1:]))  # (n, 784)
     return np.divide(flat, dtype.type(255), dtype=dtype)
 
 
 def check_float_dtype(dtype: type | np.dtype | str) -> np.dtype:
     """The dtype as np.dtype if it is float32 or float64, else TypeError."""
     try:
-        resolved = np.dtype(dtype)
+        resolved = None if dtype is None else np.dtype(dtype)
     except TypeError:
         resolved = None
-    if resolved not in FLOAT_DTYPES:
+    if resolved is None or resolved not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
     return resolved

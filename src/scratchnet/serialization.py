@@ -15,8 +15,11 @@ import numpy as np
 
 from .atomic import atomic_write
 from .parameters import Parameters
+from .preprocessing import check_float_dtype
+from .validation import check_classes, check_output_size
 
 FORMAT = "scratchnet-model"
+ZIP_MAGIC = b"PK\x03\x04"
 VERSION = 1
 
 
@@ -54,11 +57,13 @@ def load_model(path: str | os.PathLike):
             init=meta["init"],
             dropout=meta["dropout"],
         )
-        parameters = Parameters((meta["n_features"], *meta["layer_sizes"]), np.dtype(meta["dtype"]))
+        dtype = check_float_dtype(meta["dtype"])
+        parameters = Parameters((meta["n_features"], *meta["layer_sizes"]), dtype)
         for index, layer in enumerate(parameters.layers):
-            _fill(path, layer.weight, arrays[f"weight_{index}"])
-            _fill(path, layer.bias, arrays[f"bias_{index}"])
-        net.classes = np.asarray(arrays["classes"], dtype=np.int64)
+            _fill(layer.weight, arrays[f"weight_{index}"], f"weight_{index}")
+            _fill(layer.bias, arrays[f"bias_{index}"], f"bias_{index}")
+        net.classes = check_classes(arrays["classes"])
+        check_output_size(net.layer_sizes[-1], len(net.classes))
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path}: not a valid scratchnet model ({error})") from None
     net.parameters = parameters
@@ -67,10 +72,10 @@ def load_model(path: str | os.PathLike):
 
 def _read_archive(path) -> dict[str, np.ndarray]:
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("a single array, not an archive")
-        with archive:
+        with open(path, "rb") as file:
+            if file.read(4) != ZIP_MAGIC:
+                raise ValueError("not an .npz archive")
+        with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise ValueError(f"{path}: no such model file") from None
@@ -90,7 +95,9 @@ def _read_meta(path, arrays: dict[str, np.ndarray]) -> dict:
     return meta
 
 
-def _fill(path, target: np.ndarray, source: np.ndarray) -> None:
-    if source.shape != target.shape or not np.all(np.isfinite(source)):
-        raise ValueError(f"array of shape {source.shape} where {target.shape} was expected")
+def _fill(target: np.ndarray, source: np.ndarray, name: str) -> None:
+    if source.shape != target.shape:
+        raise ValueError(f"{name} has shape {source.shape} where {target.shape} was expected")
+    if not np.all(np.isfinite(source)):
+        raise ValueError(f"{name} holds NaN or infinite values")
     target[...] = source

@@ -129,9 +129,14 @@ def train(
     rng: np.random.Generator | np.random.RandomState,
     callbacks: Sequence[Callback] = (),
 ) -> History:
-    """Fit ``model.parameters`` in place; return the history of logged epochs."""
+    """Fit ``model.parameters`` in place; return the history of logged epochs.
+
+    Overflow is not warned about: an infinity that reaches the cost stops training with
+    TrainingDivergedError, and one squashed by a sigmoid or tanh is its exact limit.
+    """
     loop = _Loop(model, data, validation, config, rng, callbacks)
-    return loop.run()
+    with np.errstate(over="ignore", invalid="ignore"):
+        return loop.run()
 
 
 class _Loop:
@@ -215,7 +220,7 @@ class _Loop:
                 f"(epoch {epoch + 1}) with learning rate {lr:g}; try a smaller learning rate"
             )
         if self.config.weight_decay:
-            grads.weights += self.config.weight_decay * model.parameters.weights
+            add_weight_decay_(grads, model.parameters, self.config.weight_decay)
         self.config.optimizer.update_(model.parameters.flat, grads.flat, self.state, lr)
         return loss_sum, correct, size
 
@@ -276,6 +281,12 @@ class _Loop:
             return False
         self.records_since_best += 1
         return self.records_since_best >= patience
+
+
+def add_weight_decay_(grads: Parameters, parameters: Parameters, rate: float) -> None:
+    """Add the gradient of the L2 penalty (rate / 2) sum W^2, i.e. rate W, to the weights'
+    gradients (biases are not penalised)."""
+    grads.weights += rate * parameters.weights
 
 
 def evaluate(model: Model, feeder: Feeder, workspace: Workspace) -> tuple[float, float]:

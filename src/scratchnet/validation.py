@@ -110,3 +110,15 @@ def check_random_state(seed: RandomStateLike) -> np.random.Generator | np.random
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
     raise TypeError(f"random_state must be an int, a numpy Generator or RandomState, got {seed!r}")
+
+
+def check_output_size(n_outputs: int, n_classes: int) -> None:
+    if n_outputs == 1 and n_classes != 2:
+        raise ValueError(
+            f"a single output unit classifies two classes, but there are {n_classes}; "
+            f"make the last layer size {n_classes}"
+        )
+    if n_outputs > 1 and n_outputs != n_classes:
+        raise ValueError(
+            f"the output layer has {n_outputs} units but there are {n_classes} classes"
+        )

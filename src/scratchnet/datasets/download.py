@@ -8,14 +8,15 @@ holds a partial or unverified file.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import http.client
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm.auto import tqdm
+
+from ..atomic import atomic_write
 
 CHUNK_BYTES = 1 << 16
 TIMEOUT_SECONDS = 30
@@ -39,23 +40,17 @@ def download(
         url = mirror.rstrip("/") + "/" + filename
         try:
             return _fetch_verified(url, folder / filename, sha256, progress)
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             failures.append(f"{url}: {error}")
     raise DownloadError(f"could not download {filename}: " + "; ".join(failures))
 
 
 def _fetch_verified(url: str, destination: Path, sha256: str, progress: bool) -> Path:
     """Stream ``url`` into a temporary file, check its digest, rename it into place."""
-    handle, temporary = tempfile.mkstemp(prefix=destination.name + ".", dir=destination.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            digest = _stream(url, file, destination.name, progress)
+    with atomic_write(destination) as file:
+        digest = _stream(url, file, destination.name, progress)
         if digest != sha256:
             raise ValueError(f"checksum mismatch (expected sha256 {sha256}, got {digest})")
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return destination
 
 
@@ -64,6 +59,8 @@ def _stream(url: str, file, label: str, progress: bool) -> str:
     digest = hashlib.sha256()
     try:
         response = urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS)
+    except urllib.error.HTTPError as error:
+        raise OSError(f"HTTP {error.code} {error.reason}") from None
     except urllib.error.URLError as error:
         raise OSError(str(error.reason)) from None
     with (

@@ -8,6 +8,7 @@ four files gzip-compressed; both compressed and uncompressed files are accepted.
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -39,11 +40,14 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 
 def decode_idx(raw: bytes, path: Path) -> np.ndarray:
-    """Decode the bytes of an IDX file (``path`` only names it in error messages)."""
+    """Decode the bytes of an IDX file (``path`` only names it in error messages).
+
+    A uint8 file is returned as a read-only view of the decoded bytes (no copy).
+    """
     content = _decompress(raw, path)
     dtype, shape = _parse_header(path, content)
     offset = 4 + 4 * len(shape)
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize
     actual = len(content) - offset
     if actual != expected:
         problem = "truncated" if actual < expected else "has trailing bytes"

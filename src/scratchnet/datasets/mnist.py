@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import DataFileError
 from .download import DownloadError, download
-from .idx import decode_idx, read_file_bytes
+from .idx import GZIP_MAGIC, decode_idx, read_file_bytes
 
 ENV_DATA_DIR = "SCRATCHNET_DATA_DIR"
 MIRRORS = (
@@ -105,6 +105,8 @@ def load_mnist(
 
 def check_digits(digits: Sequence[int]) -> tuple[int, ...]:
     """Validate a selection of at least two distinct digits 0..9."""
+    if isinstance(digits, np.ndarray) and digits.ndim == 1:
+        digits = digits.tolist()
     if isinstance(digits, (str, bytes)) or not isinstance(digits, Sequence):
         raise TypeError(f"digits must be a sequence of integers, got {digits!r}")
     if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in digits):
@@ -128,18 +130,28 @@ def cache_dir() -> Path:
 
 
 def search_folders(data_dir: str | os.PathLike | None) -> list[Path]:
-    """The folders searched for the files, in order; a named folder must exist."""
-    named = [(data_dir, "data folder")]
-    named.append((os.environ.get(ENV_DATA_DIR) or None, f"${ENV_DATA_DIR}"))
+    """The folders searched for the files, in order.
+
+    A folder named by ``data_dir`` must exist; so must the one in $SCRATCHNET_DATA_DIR,
+    unless ``data_dir`` is given (it takes precedence, and the variable may be stale).
+    """
     folders = []
-    for folder, what in named:
-        if folder is None:
-            continue
-        folder = Path(folder).expanduser()
-        if not folder.is_dir():
-            raise DataFileError(f"{what} {folder} does not exist or is not a folder")
-        folders.append(folder)
+    if data_dir is not None:
+        folders.append(_existing_folder(data_dir, "data folder"))
+    environment = os.environ.get(ENV_DATA_DIR)
+    if environment:
+        if data_dir is None:
+            folders.append(_existing_folder(environment, f"${ENV_DATA_DIR} folder"))
+        elif Path(environment).expanduser().is_dir():
+            folders.append(Path(environment).expanduser())
     return [*folders, cache_dir()]
+
+
+def _existing_folder(folder: str | os.PathLike, what: str) -> Path:
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise DataFileError(f"{what} {folder} does not exist or is not a folder")
+    return folder
 
 
 def locate_files(
@@ -183,7 +195,7 @@ def _download_all(
 def read_verified(file: MnistFile, path: Path) -> np.ndarray:
     """Check the file's SHA-256 against the published one, then decode it."""
     raw = read_file_bytes(path)
-    expected = file.sha256_gz if path.name.endswith(".gz") else file.sha256_raw
+    expected = file.sha256_gz if raw.startswith(GZIP_MAGIC) else file.sha256_raw
     actual = hashlib.sha256(raw).hexdigest()
     if actual != expected:
         raise DataFileError(
