@@ -1,0 +1,257 @@
+"""NeuralNet: fitting, prediction, dtypes, determinism, and every bad-input error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scratchnet import NeuralNet, TrainingDivergedError
+
+
+def fitted(X, y, sizes=(8, 1), **fit_options):
+    net = NeuralNet(list(sizes), random_state=0)
+    fit_options.setdefault("n_iterations", 200)
+    fit_options.setdefault("learning_rate", 0.5)
+    return net.fit(X, y, **fit_options)
+
+
+def test_fit_learns_a_separable_problem(blobs):
+    X, y = blobs
+    net = fitted(X, y)
+    assert net.score(X, y) > 0.9
+    costs = net.history.column("loss")
+    assert costs[-1] < costs[0]
+
+
+def test_predict_returns_the_training_labels_and_proba_rows_sum_to_one(three_blobs):
+    X, y = three_blobs
+    net = fitted(X, y, sizes=(10, 3), n_iterations=300)
+    assert set(np.unique(net.predict(X))) <= {3, 5, 8}
+    proba = net.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert np.array_equal(net.classes[proba.argmax(axis=1)], net.predict(X))
+
+
+def test_binary_probabilities_have_one_column_per_class(blobs):
+    X, y = blobs
+    proba = fitted(X, y, n_iterations=5).predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_history_is_logged_every_log_every_iterations_and_at_the_end(blobs):
+    X, y = blobs
+    net = fitted(X, y, n_iterations=250, log_every=100)
+    assert net.history.column("epoch") == [0, 100, 200, 249]
+    assert net.history.column("val_accuracy") == [None] * 4
+
+
+def test_validation_data_is_measured_at_each_record(blobs):
+    X, y = blobs
+    net = fitted(X[:80], y[:80], n_iterations=30, log_every=10, validation_data=(X[80:], y[80:]))
+    assert len(net.history.column("val_accuracy")) == 4
+    assert all(0 <= a <= 1 for a in net.history.column("val_accuracy"))
+
+
+def test_fit_twice_gives_identical_results_and_mutates_nothing(blobs):
+    X, y = blobs
+    sizes = [8, 1]
+    X_before, y_before = X.copy(), y.copy()
+    net = NeuralNet(sizes, random_state=3)
+    first = net.fit(X, y, n_iterations=20).predict_proba(X)
+    second = net.fit(X, y, n_iterations=20).predict_proba(X)
+    assert np.array_equal(first, second)
+    assert sizes == [8, 1]
+    assert np.array_equal(X, X_before) and np.array_equal(y, y_before)
+
+
+def test_same_seed_gives_identical_training(three_blobs):
+    X, y = three_blobs
+    runs = [
+        NeuralNet([6, 3], activation="relu", random_state=9).fit(
+            X, y, batch_size=16, epochs=3, optimizer="adam", learning_rate=0.01
+        )
+        for _ in range(2)
+    ]
+    assert np.array_equal(runs[0].parameters.flat, runs[1].parameters.flat)
+    assert runs[0].history.records == runs[1].history.records
+
+
+def test_different_seeds_give_different_weights(blobs):
+    X, y = blobs
+    a = NeuralNet([4, 1], random_state=1).fit(X, y, n_iterations=1)
+    b = NeuralNet([4, 1], random_state=2).fit(X, y, n_iterations=1)
+    assert not np.array_equal(a.parameters.flat, b.parameters.flat)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_of_X_is_kept_end_to_end(blobs, dtype):
+    X, y = blobs
+    net = fitted(X.astype(dtype), y, n_iterations=10)
+    assert net.parameters.flat.dtype == dtype
+    assert net.predict_proba(X.astype(dtype)).dtype == dtype
+    assert all(layer.weight.dtype == dtype for layer in net.layers)
+
+
+def test_float32_and_float64_train_to_the_same_predictions(blobs):
+    X, y = blobs
+    single = fitted(X.astype(np.float32), y).predict(X.astype(np.float32))
+    double = fitted(X, y).predict(X)
+    assert np.mean(single == double) > 0.98
+
+
+def test_layers_have_batch_first_shapes(blobs):
+    X, y = blobs
+    net = fitted(X, y, sizes=(5, 4, 1), n_iterations=1)
+    assert [layer.weight.shape for layer in net.layers] == [(6, 5), (5, 4), (4, 1)]
+    assert [layer.bias.shape for layer in net.layers] == [(5,), (4,), (1,)]
+
+
+def test_summary_lists_layers_and_parameter_count():
+    net = NeuralNet([196, 1])
+    text = net.summary(784)
+    assert "784 -> 196" in text and "196 -> 1" in text and "154,057" in text
+    with pytest.raises(ValueError, match="not fitted"):
+        net.summary()
+
+
+def test_classes_fix_the_label_order(blobs):
+    X, y = blobs
+    labels = np.where(y == 1, 2, 1)
+    net = fitted(X, labels, classes=[2, 1], n_iterations=50)
+    assert net.classes.tolist() == [2, 1]
+    proba = net.predict_proba(X)
+    assert np.array_equal(net.predict(X), np.where(proba[:, 0] > 0.5, 2, 1))
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "message"),
+    [
+        (np.zeros(5), ValueError, r"X must be 2-D.*\(5,\)"),
+        (np.zeros((2, 3, 4)), ValueError, r"X must be 2-D.*\(2, 3, 4\)"),
+        (np.zeros((0, 3)), ValueError, r"X is empty: shape \(0, 3\)"),
+        (np.zeros((4, 0)), ValueError, r"X is empty: shape \(4, 0\)"),
+        (np.zeros((4, 3), dtype=np.uint8), TypeError, "float32 or float64.*uint8"),
+        (np.array([["a", "b"]]), TypeError, "float32 or float64"),
+    ],
+)
+def test_bad_features_are_rejected(X, error, message):
+    with pytest.raises(error, match=message):
+        NeuralNet([2, 1]).fit(X, np.zeros(len(X), dtype=int))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_features_are_rejected_with_their_position(blobs, bad):
+    X, y = blobs
+    X = X.copy()
+    X[7, 2] = bad
+    with pytest.raises(ValueError, match=r"NaN or infinite.*row 7, column 2"):
+        NeuralNet([2, 1]).fit(X, y)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        fitted(blobs[0], y, n_iterations=1).predict(X)
+
+
+def test_labels_of_the_wrong_length_are_rejected(blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match="X has 120 rows but y has 119 labels"):
+        NeuralNet([2, 1]).fit(X, y[:-1])
+
+
+def test_labels_outside_the_classes_are_rejected(blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match=r"labels \[7\] are not among the classes \[0, 1\]"):
+        NeuralNet([2, 1]).fit(X, np.where(np.arange(120) == 4, 7, y), classes=[0, 1])
+    net = fitted(X, y, n_iterations=1)
+    with pytest.raises(ValueError, match=r"labels \[9\]"):
+        NeuralNet([2, 1]).fit(X, y, validation_data=(X, np.full(120, 9)))
+    assert net.score(X, np.full(120, 9)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("y", "error", "message"),
+    [
+        (np.full(120, 0.5), TypeError, "integer class labels"),
+        (np.zeros((120, 2)), ValueError, "1-D"),
+        (np.zeros(120, dtype=int), ValueError, r"at least two classes.*\[0\]"),
+    ],
+)
+def test_bad_labels_are_rejected(blobs, y, error, message):
+    with pytest.raises(error, match=message):
+        NeuralNet([2, 1]).fit(blobs[0], y)
+
+
+def test_output_size_must_match_the_classes(three_blobs, blobs):
+    X, y = three_blobs
+    with pytest.raises(ValueError, match=r"single output unit classifies two classes.*3"):
+        NeuralNet([4, 1]).fit(X, y)
+    with pytest.raises(ValueError, match="output layer has 4 units but there are 2 classes"):
+        NeuralNet([4, 4]).fit(*blobs)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "error", "message"),
+    [
+        ([196, 0], ValueError, "layer size.*>= 1, got 0"),
+        ([-3, 1], ValueError, "layer size.*>= 1, got -3"),
+        ([2.5, 1], ValueError, "layer size.*got 2.5"),
+        ([], ValueError, "at least the output size"),
+        ("196", TypeError, "sequence of integers"),
+    ],
+)
+def test_bad_layer_sizes_are_rejected(sizes, error, message):
+    with pytest.raises(error, match=message):
+        NeuralNet(sizes)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"learning_rate": 0}, "learning_rate must be a positive finite number, got 0"),
+        ({"learning_rate": -0.1}, "learning_rate must be a positive.*-0.1"),
+        ({"learning_rate": np.nan}, "learning_rate must be a positive.*nan"),
+        ({"n_iterations": 0}, "n_iterations must be an integer >= 1, got 0"),
+        ({"n_iterations": 2.5}, "n_iterations must be an integer >= 1, got 2.5"),
+        ({"n_iterations": 5, "epochs": 5}, "n_iterations or epochs, not both"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1, got 0"),
+        ({"log_every": 0}, "log_every must be an integer >= 1"),
+    ],
+)
+def test_bad_training_options_are_rejected(blobs, options, message):
+    with pytest.raises(ValueError, match=message):
+        NeuralNet([2, 1]).fit(*blobs, **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"activation": "swish"}, ValueError, "unknown activation 'swish'"),
+        ({"init": "zeros"}, ValueError, "unknown init 'zeros'"),
+        ({"random_state": "seed"}, TypeError, "random_state must be an int"),
+    ],
+)
+def test_bad_constructor_options_are_rejected(options, error, message):
+    with pytest.raises(error, match=message):
+        NeuralNet([2, 1], **options)
+
+
+def test_predicting_before_fitting_says_so(blobs):
+    with pytest.raises(ValueError, match="not fitted yet"):
+        NeuralNet([2, 1]).predict(blobs[0])
+
+
+def test_predicting_with_the_wrong_number_of_features_says_so(blobs):
+    net = fitted(*blobs, n_iterations=1)
+    with pytest.raises(ValueError, match="X has 5 features, the network expects 6"):
+        net.predict(blobs[0][:, :5])
+
+
+def test_a_diverging_run_names_the_iteration_and_suggests_a_smaller_rate(blobs):
+    X, y = blobs
+    with pytest.raises(TrainingDivergedError, match=r"iteration \d+.*smaller learning rate"):
+        NeuralNet([8, 1], activation="relu", random_state=0).fit(
+            X * 1e3, y, learning_rate=1e300, n_iterations=20
+        )

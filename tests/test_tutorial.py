@@ -1,0 +1,51 @@
+"""The tutorial's experiment, replayed on the official MNIST files.
+
+Expected values are the tutorial's published results: shapes (12700, 784) and
+(2167, 784), cost 0.756223980626531 at iteration 0 and 0.039859413110109314 at
+iteration 900, train accuracy 12557/12700 and test accuracy 2151/2167.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scratchnet as sn
+from scratchnet.datasets.idx import read_idx
+
+TUTORIAL_COSTS = {0: 0.756223980626531, 900: 0.039859413110109314}
+
+
+@pytest.fixture(scope="module")
+def tutorial_data(mnist_dir):
+    return sn.shuffle_like_tutorial(sn.load_mnist((1, 2), mnist_dir), seed=42)
+
+
+def test_data_order_replays_the_tutorials_legacy_shuffles(mnist_dir, tutorial_data):
+    labels = read_idx(mnist_dir / "train-labels-idx1-ubyte.gz")
+    test_labels = read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")
+    stream = np.random.RandomState(42)
+    train_rows = np.concatenate([np.where(labels == 1)[0], np.where(labels == 2)[0]])
+    stream.shuffle(train_rows)
+    for _ in range(2):  # the tutorial shuffles a fresh test index twice
+        test_rows = np.concatenate([np.where(test_labels == 1)[0], np.where(test_labels == 2)[0]])
+        stream.shuffle(test_rows)
+    images = read_idx(mnist_dir / "train-images-idx3-ubyte.gz")
+    test_images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    assert np.array_equal(tutorial_data.x_train, images[train_rows])
+    assert np.array_equal(tutorial_data.y_train, (labels[train_rows] == 2).astype(int))
+    assert np.array_equal(tutorial_data.x_test, test_images[test_rows])
+    assert np.array_equal(tutorial_data.y_test, (test_labels[test_rows] == 2).astype(int))
+
+
+def test_the_tutorial_run_reproduces_its_published_numbers(tutorial_data):
+    X_train = sn.preprocess(tutorial_data.x_train)
+    X_test = sn.preprocess(tutorial_data.x_test)
+    assert X_train.shape == (12700, 784) and X_test.shape == (2167, 784)
+    net = sn.NeuralNet([196, 1], random_state=sn.tutorial_random_state(42))
+    net.fit(X_train, tutorial_data.y_train, learning_rate=0.1, n_iterations=1000)
+    costs = dict(zip(net.history.column("epoch"), net.history.column("loss"), strict=True))
+    for iteration, published in TUTORIAL_COSTS.items():
+        assert costs[iteration] == pytest.approx(published, rel=1e-9, abs=0)
+    assert np.sum(net.predict(X_train) == tutorial_data.y_train) == 12557
+    assert np.sum(net.predict(X_test) == tutorial_data.y_test) == 2151
