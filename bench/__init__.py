@@ -1,0 +1,1 @@
+"""Benchmarks of scratchnet against the tutorial's code, PyTorch and scikit-learn."""
