@@ -269,7 +269,16 @@ TRAIN_DEFAULTS = {
     "--dtype": "(default: float64)",
     "--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache",
     "--out": "(default: a new timestamped folder under ./runs)",
-    "--quiet": "(default: show progress)",
+    "--quiet": "(default: off)",
+    "--init": "(default: lecun)",
+    "--optimizer": "(default: gd)",
+    "--schedule": "(default: constant)",
+    "--batch-size": "(default: none, full-batch gradient descent)",
+    "--epochs": "(default: 20)",
+    "--weight-decay": "(default: 0.0)",
+    "--dropout": "(default: 0.0)",
+    "--validation-fraction": "(default: none; the test set is then monitored",
+    "--patience": "(default: none)",
 }
 
 

@@ -25,56 +25,64 @@ class Callback:
         """Called once when training stops."""
 
 
-def describe(record: dict) -> str:
-    """One line for a history record: loss, accuracy, validation metrics."""
+def describe(record: dict, validation_label: str = "validation") -> str:
+    """One line for a history record: cost and accuracy, then the monitored set's."""
     parts = [f"cost {record['loss']:.6f}", f"train accuracy {record['accuracy']:.2%}"]
     if record.get("val_loss") is not None:
         parts += [
-            f"val cost {record['val_loss']:.6f}",
-            f"val accuracy {record['val_accuracy']:.2%}",
+            f"{validation_label} cost {record['val_loss']:.6f}",
+            f"{validation_label} accuracy {record['val_accuracy']:.2%}",
         ]
     return ", ".join(parts)
 
 
 class ProgressBar(Callback):
-    """tqdm progress: one bar over iterations for full-batch training, one bar per
-    epoch over its batches otherwise. Logged records are printed as they come."""
+    """tqdm progress with the running cost of the epoch.
 
-    def __init__(self, unit_name: str = "iteration"):
-        self.unit_name = unit_name
+    Full-batch training gets one bar over its iterations and prints each logged record
+    on its own line; mini-batch training gets one bar per epoch over its batches, which
+    ends with the epoch's validation metrics.
+    """
+
+    def __init__(self, validation_label: str = "validation"):
+        self.validation_label = validation_label
         self.bar = None
-        self.last_refresh = 0.0
 
     def on_train_begin(self, epochs, steps_per_epoch):
-        self.epochs, self.full_batch = epochs, steps_per_epoch == 1
-        self.steps_per_epoch = steps_per_epoch
+        self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
+        self.full_batch = steps_per_epoch == 1
         if self.full_batch:
-            self.bar = tqdm(total=epochs, unit=self.unit_name, desc="training")
+            self.bar = tqdm(total=epochs, unit="iteration", desc="training")
+        self._reset_running_cost()
 
     def on_step_end(self, epoch, step, loss):
         if self.bar is None:
             self.bar = tqdm(
                 total=self.steps_per_epoch, unit="batch", desc=f"epoch {epoch + 1}/{self.epochs}"
             )
+        self.loss_sum += loss
+        self.steps += 1
         self.bar.update(1)
         now = time.monotonic()
         if now - self.last_refresh > REFRESH_SECONDS:
-            self.bar.set_postfix_str(f"cost {loss:.4f}", refresh=False)
+            self.bar.set_postfix_str(f"cost {self.loss_sum / self.steps:.4f}", refresh=False)
             self.last_refresh = now
 
     def on_epoch_end(self, epoch, record):
+        self._reset_running_cost()
+        if self.full_batch:
+            if record is not None:
+                tqdm.write(f"iteration {epoch}: {describe(record, self.validation_label)}")
+            return
         if record is not None:
-            label = "iteration" if self.full_batch else "epoch"
-            number = record["epoch"] if self.full_batch else record["epoch"] + 1
-            if self.full_batch:
-                tqdm.write(f"{label} {number}: {describe(record)}")
-            else:
-                self.bar.set_postfix_str(describe(record))
-        if not self.full_batch:
-            self.bar.close()
-            self.bar = None
+            self.bar.set_postfix_str(describe(record, self.validation_label))
+        self.bar.close()
+        self.bar = None
 
     def on_train_end(self, history):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+    def _reset_running_cost(self):
+        self.loss_sum, self.steps, self.last_refresh = 0.0, 0, 0.0

@@ -23,12 +23,21 @@ from .activations import ACTIVATIONS
 from .atomic import atomic_write
 from .callbacks import ProgressBar
 from .datasets.mnist import ENV_DATA_DIR, check_digits, load_mnist
+from .dropout import check_rate
 from .errors import TrainingDivergedError
+from .initializers import INITIALIZERS
 from .network import NeuralNet
+from .optimizers import OPTIMIZERS
 from .preprocessing import preprocess
 from .presets import PRESETS, TUTORIAL, Recipe
+from .schedules import SCHEDULES
 from .tutorial import shuffle_like_tutorial, tutorial_random_state
-from .validation import check_positive_float, check_positive_int
+from .validation import (
+    check_fraction,
+    check_non_negative_float,
+    check_positive_float,
+    check_positive_int,
+)
 
 EXIT_USAGE = 2
 
@@ -40,23 +49,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _checked(check, name: str):
-    """An argparse type: parse an integer or a number, then validate it with a library check."""
-    parse_number = float if check is check_positive_float else int
-    kind = "a number" if parse_number is float else "an integer"
+def _checked(check, name: str, parse=int):
+    """An argparse type: parse the text with ``parse``, then validate it with ``check``."""
+    kind = "a number" if parse is float else "an integer"
 
-    def parse(text: str):
+    def parse_and_check(text: str):
         try:
-            number = parse_number(text)
+            value = parse(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be {kind}, got {text!r}") from None
         try:
-            return check(number, name)
+            return check(value, name)
         except ValueError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
 
-    parse.__name__ = name
-    return parse
+    parse_and_check.__name__ = name
+    return parse_and_check
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,62 +86,108 @@ def _add_train(commands) -> None:
         "train",
         help="train a network (default: the tutorial's experiment)",
         description="Train a network on MNIST digits and write model.npz, metrics.json, "
-        "cost.png and accuracy.png into the output folder. Defaults come from the preset.",
+        "cost.png and accuracy.png into the output folder. Every default below is the "
+        "tutorial preset's; another --preset changes them (see the README for the recipes).",
     )
-    train.add_argument(
+    add = train.add_argument
+    add(
         "--preset",
         choices=PRESETS,
         default=d.name,
-        help=f"named recipe whose settings are the defaults (default: {d.name})",
+        help=f"named recipe whose settings are the defaults: {', '.join(PRESETS)} "
+        f"(default: {d.name})",
     )
-    train.add_argument(
+    add(
         "--digits",
         nargs="+",
         metavar="D",
-        help="digits to classify, in class order, or 'all' "
-        f"(default: {' '.join(map(str, d.digits))})",
+        help=f"digits to classify, in class order, or 'all' (default: {_words(d.digits)})",
     )
-    train.add_argument(
+    add(
         "--hidden",
         nargs="+",
         metavar="N",
         type=_checked(check_positive_int, "hidden size"),
-        help=f"hidden layer sizes (default: {' '.join(map(str, d.hidden))})",
+        help=f"hidden layer sizes (default: {_words(d.hidden)})",
     )
-    train.add_argument(
-        "--activation",
-        choices=ACTIVATIONS,
-        help=f"hidden-layer activation (default: {d.activation})",
+    add("--activation", choices=ACTIVATIONS, help=f"hidden activation (default: {d.activation})")
+    add("--init", choices=INITIALIZERS, help=f"weight initialiser (default: {d.init})")
+    add(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        help=f"gd: gradient descent (sgd with mini-batches), momentum, nesterov, adam "
+        f"(default: {d.optimizer})",
     )
-    train.add_argument(
+    add(
         "--learning-rate",
-        type=_checked(check_positive_float, "learning rate"),
+        type=_checked(check_positive_float, "learning rate", float),
         help=f"learning rate (default: {d.learning_rate})",
     )
-    train.add_argument(
+    add(
+        "--schedule",
+        choices=SCHEDULES,
+        help=f"learning-rate schedule over the run (default: {d.schedule})",
+    )
+    add(
         "--iterations",
         type=_checked(check_positive_int, "iterations"),
-        help=f"full-batch gradient-descent steps (default: {d.iterations})",
+        help=f"full-batch steps, without --batch-size (default: {d.iterations})",
     )
-    train.add_argument("--seed", type=int, help=f"random seed (default: {d.seed})")
-    train.add_argument(
+    add(
+        "--batch-size",
+        type=_checked(check_positive_int, "batch size"),
+        help="mini-batch size (default: none, full-batch gradient descent)",
+    )
+    add(
+        "--epochs",
+        type=_checked(check_positive_int, "epochs"),
+        help=f"passes over the data with --batch-size (default: {d.epochs})",
+    )
+    add(
+        "--weight-decay",
+        type=_checked(check_non_negative_float, "weight decay", float),
+        help=f"L2 penalty on the weights (default: {d.weight_decay})",
+    )
+    add(
+        "--dropout",
+        type=_checked(_check_dropout, "dropout", float),
+        help=f"dropout rate of hidden units while training, in [0, 1) (default: {d.dropout})",
+    )
+    add(
+        "--validation-fraction",
+        type=_checked(check_fraction, "validation fraction", float),
+        help="fraction of the training set held out for validation and early stopping "
+        "(default: none; the test set is then monitored, never used to stop)",
+    )
+    add(
+        "--patience",
+        type=_checked(check_positive_int, "patience"),
+        help="stop when the validation cost has not improved for this many epochs and keep "
+        "the best weights; needs --validation-fraction (default: none)",
+    )
+    add("--seed", type=int, help=f"random seed (default: {d.seed})")
+    add(
         "--dtype",
         choices=("float32", "float64"),
         help=f"floating-point precision (default: {d.dtype})",
     )
-    train.add_argument(
+    add(
         "--data-dir",
         type=Path,
-        help=f"folder holding the four MNIST files (default: ${ENV_DATA_DIR}, "
-        "then the cache, downloading what is missing)",
+        help=f"folder holding the four MNIST files (default: ${ENV_DATA_DIR}, then the "
+        "cache, downloading what is missing)",
     )
-    train.add_argument(
-        "--out", type=Path, help="output folder (default: a new timestamped folder under ./runs)"
-    )
-    train.add_argument(
-        "--quiet", action="store_true", help="print only the final results (default: show progress)"
-    )
+    add("--out", type=Path, help="output folder (default: a new timestamped folder under ./runs)")
+    add("--quiet", action="store_true", help="print only the final results (default: off)")
     train.set_defaults(handler=run_train)
+
+
+def _words(values) -> str:
+    return " ".join(map(str, values))
+
+
+def _check_dropout(value: float, name: str) -> float:
+    return check_rate(value)
 
 
 def _add_evaluate(commands) -> None:
@@ -236,13 +290,14 @@ def train_recipe(recipe: Recipe, data_dir, say=print, progress: bool = True) -> 
         random_state=random_state,
     )
     say(net.summary(x_train.shape[1]))
+    monitor = "test" if recipe.validation_fraction is None else "validation"
     start = time.perf_counter()
     net.fit(
         x_train,
         y_train,
         classes=data.digits,
         **_fit_options(recipe, x_test, y_test),
-        callbacks=[ProgressBar()] if progress else [],
+        callbacks=[ProgressBar(monitor)] if progress else [],
     )
     fit_seconds = time.perf_counter() - start
     return {
@@ -253,7 +308,7 @@ def train_recipe(recipe: Recipe, data_dir, say=print, progress: bool = True) -> 
         "train_accuracy": net.score(x_train, y_train),
         "test_accuracy": net.score(x_test, y_test),
         "fit_seconds": fit_seconds,
-        "monitor": "test" if recipe.validation_fraction is None else "validation",
+        "monitor": monitor,
     }
 
 

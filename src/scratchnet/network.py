@@ -17,13 +17,14 @@ from .optimizers import Optimizer, get_optimizer
 from .parameters import Dense, Parameters
 from .propagation import ROWS_PER_CHUNK, Workspace, active_columns, forward
 from .schedules import Schedule, get_schedule
-from .training import Dataset, History, Model, TrainingConfig, train
+from .training import Dataset, History, Model, TrainingConfig, split_rows, train
 from .validation import (
     RandomStateLike,
     check_classes,
     check_features,
     check_fraction,
     check_labels,
+    check_non_negative_float,
     check_output_size,
     check_positive_float,
     check_positive_int,
@@ -258,19 +259,13 @@ def _training_config(
         epochs = FULL_BATCH_ITERATIONS if full_batch else MINI_BATCH_EPOCHS
     if log_every is None:
         log_every = FULL_BATCH_LOG_EVERY if full_batch else 1
-    if (
-        not isinstance(weight_decay, (int, float))
-        or isinstance(weight_decay, bool)
-        or not (0 <= weight_decay < np.inf)
-    ):
-        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
     return TrainingConfig(
         learning_rate=check_positive_float(learning_rate, "learning_rate"),
         epochs=check_positive_int(epochs, "n_iterations" if full_batch else "epochs"),
         batch_size=batch_size,
         optimizer=get_optimizer(optimizer),
         schedule=get_schedule(schedule),
-        weight_decay=float(weight_decay),
+        weight_decay=check_non_negative_float(weight_decay, "weight_decay"),
         patience=None if patience is None else check_positive_int(patience, "patience"),
         log_every=check_positive_int(log_every, "log_every"),
     )
@@ -289,27 +284,10 @@ def _validation_split(data, validation_data, fraction, classes, output, rng):
         return data, Dataset(X_val, output.encode(indices, X_val.dtype), active_columns(X_val))
     if fraction is None:
         return data, None
-    fraction = check_fraction(fraction, "validation_fraction")
     labels = data.targets if data.targets.ndim == 1 else data.targets[:, 0]
-    held_out = _stratified_sample(labels, fraction, rng)
-    if len(held_out) == 0 or len(held_out) == len(data):
-        raise ValueError(
-            f"validation_fraction={fraction} leaves {len(held_out)} of {len(data)} rows "
-            "for validation; choose a fraction that keeps both sets non-empty"
-        )
-    kept = np.setdiff1d(np.arange(len(data)), held_out)
+    kept, held_out = split_rows(labels, check_fraction(fraction, "validation_fraction"), rng)
     training = Dataset(data.x, data.targets, data.inputs, kept)
     return training, Dataset(data.x, data.targets, data.inputs, held_out)
-
-
-def _stratified_sample(labels: np.ndarray, fraction: float, rng) -> np.ndarray:
-    """Sorted row indices holding ``fraction`` of the rows of each label."""
-    chosen = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        count = round(fraction * len(members))
-        chosen.append(rng.permutation(members)[:count])
-    return np.sort(np.concatenate(chosen))
 
 
 def _unpack_pair(validation_data):

@@ -91,6 +91,21 @@ class History:
         }
 
 
+def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (kept, held-out) row indices, holding out ``fraction`` of each label's rows."""
+    held_out = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        held_out.append(rng.permutation(members)[: round(fraction * len(members))])
+    held_out = np.sort(np.concatenate(held_out))
+    if len(held_out) == 0 or len(held_out) == len(labels):
+        raise ValueError(
+            f"validation_fraction={fraction} leaves {len(held_out)} of {len(labels)} rows "
+            "for validation; choose a fraction that keeps both sets non-empty"
+        )
+    return np.setdiff1d(np.arange(len(labels)), held_out), held_out
+
+
 class Feeder:
     """Cuts a batch into chunks of at most ``rows`` rows and hands them out as
     (features, targets) views, gathering permuted rows into reused buffers."""

@@ -97,6 +97,12 @@ def check_positive_float(value, name: str) -> float:
     return float(value)
 
 
+def check_non_negative_float(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
+        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+    return float(value)
+
+
 def check_fraction(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
         raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
