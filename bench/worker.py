@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import sys
 
-from . import full_batch
+from . import full_batch, recipes
 
 JOBS = {
     "step_seconds": full_batch.step_seconds,
     "full_run": full_batch.full_run,
+    "recipe": recipes.recipe_run,
 }
 
 

@@ -353,6 +353,23 @@ BAD_TRAIN_OPTIONS = [
     (["--digits", "1", "x"], ["--digits", "got 1 x"]),
     (["--digits", "4"], ["at least two digits", "[4]"]),
     (["--bogus"], ["unrecognized arguments: --bogus"]),
+    (["--optimizer", "rmsprop"], ["--optimizer", "'rmsprop'", "adam"]),
+    (["--schedule", "linear"], ["--schedule", "'linear'", "cosine"]),
+    (["--init", "zeros"], ["--init", "'zeros'", "glorot"]),
+    (["--dropout", "1"], ["--dropout", "[0, 1)", "1.0"]),
+    (["--dropout", "-0.2"], ["--dropout", "[0, 1)", "-0.2"]),
+    (["--batch-size", "0"], ["--batch-size", ">= 1", "got 0"]),
+    (["--epochs", "0"], ["--epochs", ">= 1", "got 0"]),
+    (["--weight-decay", "-1"], ["--weight-decay", "non-negative", "-1.0"]),
+    (["--validation-fraction", "0"], ["--validation-fraction", "(0, 1)", "0.0"]),
+    (["--validation-fraction", "1.5"], ["--validation-fraction", "(0, 1)", "1.5"]),
+    (["--patience", "0"], ["--patience", ">= 1", "got 0"]),
+    (["--patience", "3"], ["--patience needs --validation-fraction", "test set"]),
+    (
+        ["--batch-size", "64", "--iterations", "5"],
+        ["--iterations", "with --batch-size", "--epochs"],
+    ),
+    (["--epochs", "5"], ["--epochs needs --batch-size", "--iterations"]),
 ]
 
 
@@ -465,6 +482,31 @@ def test_a_run_failing_while_writing_its_outputs_leaves_the_folder_as_it_was(
     else:
         assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == (["run"] if existing else [])
+
+
+def test_multi_class_mini_batch_run_end_to_end(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    outcome = invoke(
+        "train", "--digits", "7", "0", "3", "--hidden", "32", "16", "--activation", "relu",
+        "--init", "he", "--optimizer", "adam", "--learning-rate", "0.003", "--batch-size", "256",
+        "--epochs", "3", "--dropout", "0.1", "--weight-decay", "1e-5", "--schedule", "cosine",
+        "--validation-fraction", "0.1", "--patience", "2", "--dtype", "float32",
+        "--data-dir", mnist_dir, "--out", out,
+    )  # fmt: skip
+    assert outcome.code == 0, outcome
+    assert "784 -> 32" in outcome.out and "16 -> 3" in outcome.out and "softmax" in outcome.out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["cost_axis"] == "epoch" and metrics["monitored_set"] == "validation"
+    assert [step for step, _ in metrics["costs"]] == [1, 2, 3]
+    records = metrics["history"]["records"]
+    assert all(r["val_loss"] is not None and r["val_accuracy"] is not None for r in records)
+    assert metrics["test_accuracy"] > 0.9
+    assert metrics["config"]["digits"] == [7, 0, 3] and metrics["config"]["dropout"] == 0.1
+    model = NeuralNet.load(out / "model.npz")
+    assert model.classes.tolist() == [7, 0, 3]
+    assert set(np.unique(model.predict(np.zeros((2, 784), np.float32)))) <= {7, 0, 3}
+    evaluated = invoke("evaluate", "--model", out / "model.npz", "--data-dir", mnist_dir)
+    assert f"{metrics['test_accuracy']:.4%}" in evaluated.out
 
 
 def write_random_bytes(path: Path) -> None:

@@ -20,6 +20,9 @@ IMAGE_SHAPE = (462, 704, 4)  # 4.2 x 6.4 inches at 110 dpi, RGBA
 SECOND_CURVE_RGB = (1.0, 127 / 255, 14 / 255)  # matplotlib's second default colour, C1
 
 
+X_VALUES = [0, 100, 200]
+
+
 def history(with_validation: bool) -> History:
     """Three logged iterations, with or without validation metrics."""
     records = []
@@ -45,14 +48,20 @@ def second_curve_pixels(path: Path) -> int:
 
 
 FIGURES = {
-    "cost with validation": (lambda p: plot_cost(history(True), p, "iteration", "test"), True),
-    "cost without validation": (lambda p: plot_cost(history(False), p, "epoch", "val"), False),
+    "cost with validation": (
+        lambda p: plot_cost(X_VALUES, history(True), p, "iteration", "test"),
+        True,
+    ),
+    "cost without validation": (
+        lambda p: plot_cost(X_VALUES, history(False), p, "epoch", "val"),
+        False,
+    ),
     "accuracy with validation": (
-        lambda p: plot_accuracy(history(True), p, "iteration", "test"),
+        lambda p: plot_accuracy(X_VALUES, history(True), p, "iteration", "test"),
         True,
     ),
     "accuracy without validation": (
-        lambda p: plot_accuracy(history(False), p, "epoch", "val"),
+        lambda p: plot_accuracy(X_VALUES, history(False), p, "epoch", "val"),
         False,
     ),
     "sigmoid": (plot_sigmoid, True),
@@ -92,7 +101,7 @@ def test_failed_drawing_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
 
     monkeypatch.setattr(Figure, "savefig", savefig_failing_midway)
     with pytest.raises(OSError, match="disk full"):
-        plot_cost(history(True), path, "iteration", "test")
+        plot_cost(X_VALUES, history(True), path, "iteration", "test")
     assert path.read_bytes() == b"the previous figure"
     assert [entry.name for entry in tmp_path.iterdir()] == ["cost.png"]
 
@@ -113,8 +122,8 @@ def test_drawing_never_imports_pyplot(tmp_path):
         folder = Path(sys.argv[1])
         record = dict(epoch=0, step=1, lr=0.1, loss=0.7, accuracy=0.5,
                       val_loss=0.6, val_accuracy=0.6)
-        plot_cost(History([record]), folder / "cost.png", "iteration", "test")
-        plot_accuracy(History([record]), folder / "accuracy.png", "iteration", "test")
+        plot_cost([0], History([record]), folder / "cost.png", "iteration", "test")
+        plot_accuracy([0], History([record]), folder / "accuracy.png", "iteration", "test")
         plot_sigmoid(folder / "sigmoid.png")
         plot_cross_entropy(folder / "cross_entropy.png")
         print("matplotlib.pyplot" in sys.modules)

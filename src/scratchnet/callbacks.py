@@ -65,7 +65,7 @@ class ProgressBar(Callback):
         self.bar.update(1)
         now = time.monotonic()
         if now - self.last_refresh > REFRESH_SECONDS:
-            self.bar.set_postfix_str(f"cost {self.loss_sum / self.steps:.4f}", refresh=False)
+            self.bar.set_postfix_str(f"cost {self.loss_sum / self.steps:.4g}", refresh=False)
             self.last_refresh = now
 
     def on_epoch_end(self, epoch, record):

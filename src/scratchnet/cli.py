@@ -256,7 +256,16 @@ def _recipe_from(args: argparse.Namespace) -> Recipe:
         overrides["digits"] = _parse_digits(args.digits)
     if args.hidden is not None:
         overrides["hidden"] = tuple(args.hidden)
-    return recipe.updated(**overrides)
+    recipe = recipe.updated(**overrides)
+    if recipe.batch_size is not None and args.iterations is not None:
+        raise ValueError("--iterations counts full-batch steps; with --batch-size use --epochs")
+    if recipe.batch_size is None and args.epochs is not None:
+        raise ValueError("--epochs needs --batch-size (full-batch training counts --iterations)")
+    if recipe.patience is not None and recipe.validation_fraction is None:
+        raise ValueError(
+            "--patience needs --validation-fraction: early stopping never looks at the test set"
+        )
+    return recipe
 
 
 def _parse_digits(words: list[str]) -> tuple[int, ...]:
@@ -315,10 +324,6 @@ def train_recipe(recipe: Recipe, data_dir, say=print, progress: bool = True) -> 
 def _fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """fit() keywords for the recipe. Without a validation fraction the test set is
     monitored for the accuracy figure (as in the tutorial), never used to stop early."""
-    if recipe.patience is not None and recipe.validation_fraction is None:
-        raise ValueError(
-            "--patience needs --validation-fraction: early stopping never looks at the test set"
-        )
     options = {
         "learning_rate": recipe.learning_rate,
         "batch_size": recipe.batch_size,
@@ -368,14 +373,13 @@ def _write_outputs(folder: Path, result: dict) -> None:
     from .plots import plot_accuracy, plot_cost
 
     net, recipe = result["net"], result["recipe"]
-    full_batch = recipe.batch_size is None
-    x_label = "iteration" if full_batch else "epoch"
     history = net.history
+    x_label, x = _x_axis(recipe, history)
     metrics = {
         "config": recipe.to_dict(),
         "train_shape": result["train_shape"],
         "test_shape": result["test_shape"],
-        "costs": [[record["epoch"], record["loss"]] for record in history.records],
+        "costs": [[step, loss] for step, loss in zip(x, history.column("loss"), strict=True)],
         "cost_axis": x_label,
         "monitored_set": result["monitor"],
         "history": history.to_dict(),
@@ -387,8 +391,17 @@ def _write_outputs(folder: Path, result: dict) -> None:
     net.save(folder / "model.npz")
     with atomic_write(folder / "metrics.json") as file:
         file.write(json.dumps(metrics, indent=2).encode())
-    plot_cost(history, folder / "cost.png", x_label, result["monitor"])
-    plot_accuracy(history, folder / "accuracy.png", x_label, result["monitor"])
+    plot_cost(x, history, folder / "cost.png", x_label, result["monitor"])
+    plot_accuracy(x, history, folder / "accuracy.png", x_label, result["monitor"])
+
+
+def _x_axis(recipe: Recipe, history) -> tuple[str, list[int]]:
+    """Full-batch records are numbered by iteration from 0 (the cost before that
+    iteration's update, as the tutorial prints it); mini-batch records by epoch from 1."""
+    epochs = history.column("epoch")
+    if recipe.batch_size is None:
+        return "iteration", epochs
+    return "epoch", [epoch + 1 for epoch in epochs]
 
 
 def _report(result: dict, out: Path) -> None:

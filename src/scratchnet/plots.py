@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .activations import sigmoid, sigmoid_derivative
 from .atomic import atomic_write
@@ -15,10 +16,11 @@ from .training import History
 DPI = 110
 
 
-def plot_cost(history: History, path: str | os.PathLike, x_label: str, val_label: str) -> None:
+def plot_cost(
+    x: list[int], history: History, path: str | os.PathLike, x_label: str, val_label: str
+) -> None:
     """Training cost (and validation cost, when measured) against iteration or epoch."""
     figure, axes = _figure()
-    x = history.column("epoch")
     axes.plot(x, history.column("loss"), marker="o", markersize=3, label="training")
     if history.records and history.records[0]["val_loss"] is not None:
         axes.plot(x, history.column("val_loss"), marker="o", markersize=3, label=val_label)
@@ -27,10 +29,11 @@ def plot_cost(history: History, path: str | os.PathLike, x_label: str, val_label
     _save(figure, path)
 
 
-def plot_accuracy(history: History, path: str | os.PathLike, x_label: str, val_label: str) -> None:
+def plot_accuracy(
+    x: list[int], history: History, path: str | os.PathLike, x_label: str, val_label: str
+) -> None:
     """Training and validation accuracy against iteration or epoch."""
     figure, axes = _figure()
-    x = history.column("epoch")
     axes.plot(x, history.column("accuracy"), marker="o", markersize=3, label="training")
     if history.records and history.records[0]["val_accuracy"] is not None:
         axes.plot(x, history.column("val_accuracy"), marker="o", markersize=3, label=val_label)
@@ -72,6 +75,7 @@ def _figure() -> tuple[Figure, object]:
     figure = Figure(figsize=(6.4, 4.2), layout="tight")
     axes = figure.add_subplot()
     axes.grid(alpha=0.3)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     return figure, axes
 
 
