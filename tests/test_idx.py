@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from scratchnet.datasets.idx import decode_idx, read_idx
+from scratchnet.datasets.idx import file_sha256, read_idx
 from scratchnet.errors import DataFileError
 
 UBYTE = 0x08
@@ -118,7 +119,7 @@ def test_trailing_bytes_are_reported(tmp_path, images, compress):
     content = ubyte_idx(images) + b"\x00\x00"
     path = write(tmp_path, "images-idx3-ubyte", content, compress)
 
-    with pytest.raises(DataFileError, match=r"has trailing bytes: .* 3920 .* holds 3922") as e:
+    with pytest.raises(DataFileError, match="has trailing bytes after the 3920 bytes") as e:
         read_idx(path)
     assert str(path) in str(e.value)
 
@@ -195,18 +196,6 @@ def test_unreadable_path_is_reported(tmp_path):
     assert str(tmp_path) in str(e.value)
 
 
-def test_decode_idx_names_the_given_path_in_errors():
-    with pytest.raises(DataFileError, match=r"^some/where\.idx: too short"):
-        decode_idx(b"\x00", Path("some/where.idx"))
-
-
-def test_decode_idx_decodes_gzip_bytes(images):
-    decoded = decode_idx(gzip.compress(ubyte_idx(images)), Path("in-memory"))
-
-    np.testing.assert_array_equal(decoded, images)
-
-
-def test_a_header_whose_size_overflows_int64_is_reported_as_truncated(tmp_path):
-    path = write(tmp_path, "huge", idx_header(0x08, (2**31, 2**31, 4)))
-    with pytest.raises(DataFileError, match=f"{path}: truncated"):
-        read_idx(path)
+def test_file_sha256_hashes_the_bytes(tmp_path):
+    path = write(tmp_path, "blob", b"scratchnet" * 1000)
+    assert file_sha256(path) == hashlib.sha256(b"scratchnet" * 1000).hexdigest()

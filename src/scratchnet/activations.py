@@ -59,7 +59,7 @@ class Tanh(Activation):
 
 
 class ReLU(Activation):
-    """relu(z) = max(z, 0);  relu'(z) = 1 if z > 0 else 0, i.e. sign(a)."""
+    """relu(z) = max(z, 0);  relu'(z) = 1 if z > 0 else 0, i.e. [a > 0]."""
 
     name = "relu"
 
@@ -67,8 +67,7 @@ class ReLU(Activation):
         np.maximum(z, 0, out=z)
 
     def backward_(self, grad, a):
-        np.sign(a, out=a)
-        grad *= a
+        grad *= a > 0
 
 
 class LeakyReLU(Activation):

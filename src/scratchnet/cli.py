@@ -289,6 +289,7 @@ def train_recipe(recipe: Recipe, data_dir, say=print, progress: bool = True) -> 
     x_test = preprocess(data.x_test, recipe.dtype)
     digits = np.asarray(data.digits)
     y_train, y_test = digits[data.y_train], digits[data.y_test]
+    del data  # the raw images are not needed any more: keep the peak memory down
     say(f"train_x shape: {x_train.shape}, test_x shape: {x_test.shape}")
     n_outputs = 1 if len(digits) == 2 else len(digits)
     net = NeuralNet(
@@ -304,7 +305,7 @@ def train_recipe(recipe: Recipe, data_dir, say=print, progress: bool = True) -> 
     net.fit(
         x_train,
         y_train,
-        classes=data.digits,
+        classes=digits,
         **_fit_options(recipe, x_test, y_test),
         callbacks=[ProgressBar(monitor)] if progress else [],
     )

@@ -7,6 +7,7 @@ the learning rate of this step. The gradient array is used as scratch space.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,8 +76,10 @@ class Adam(Optimizer):
     m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
     w <- w - lr m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
 
-    computed as w <- w - [lr sqrt(1 - b2^t) / (1 - b1^t)] m / (sqrt(v) + eps sqrt(1 - b2^t)),
-    the same expression with the corrections folded into two scalars.
+    The state keeps M = m / (1 - b1) and V = v / (1 - b2), which obey M <- b1 M + g and
+    V <- b2 V + g^2 (two array passes fewer per step); the update is the same expression,
+    w <- w - [lr (1 - b1) / ((1 - b1^t) c)] M / (sqrt(V) + eps / c),
+    with c = sqrt((1 - b2) / (1 - b2^t)).
     """
 
     beta1: float = 0.9
@@ -94,27 +97,27 @@ class Adam(Optimizer):
     def init(self, params):
         return {
             "step": 0,
-            "m": np.zeros_like(params),
-            "v": np.zeros_like(params),
+            "M": np.zeros_like(params),
+            "V": np.zeros_like(params),
             "scratch": np.empty_like(params),
         }
 
     def update_(self, params, grads, state, lr):
         state["step"] += 1
         t = state["step"]
-        m, v, scratch = state["m"], state["v"], state["scratch"]
+        M, V, scratch = state["M"], state["V"], state["scratch"]
+        M *= self.beta1
+        M += grads
         np.multiply(grads, grads, out=scratch)
-        scratch *= 1 - self.beta2
-        v *= self.beta2
-        v += scratch
-        grads *= 1 - self.beta1
-        m *= self.beta1
-        m += grads
-        correction2 = np.sqrt(1 - self.beta2**t)
-        np.sqrt(v, out=scratch)
-        scratch += self.eps * correction2
-        np.divide(m, scratch, out=scratch)
-        scratch *= lr * correction2 / (1 - self.beta1**t)
+        V *= self.beta2
+        V += scratch
+        # Python floats (not NumPy float64) keep float32 arrays in float32
+        c = math.sqrt((1 - self.beta2) / (1 - self.beta2**t))
+        step = lr * (1 - self.beta1) / ((1 - self.beta1**t) * c)
+        np.sqrt(V, out=scratch)
+        scratch += self.eps / c
+        np.divide(M, scratch, out=scratch)
+        scratch *= step
         params -= scratch
 
 

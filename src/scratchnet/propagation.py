@@ -26,7 +26,10 @@ ROWS_PER_CHUNK = 1024  # rows per pass: buffers stay small and cache-resident
 
 def active_columns(x: np.ndarray) -> slice:
     """The narrowest column range outside which every row of ``x`` is zero."""
-    nonzero = np.flatnonzero(x.any(axis=0))
+    any_nonzero = np.zeros(x.shape[1], dtype=bool)
+    for start in range(0, len(x), ROWS_PER_CHUNK):  # small temporaries, not one of x's size
+        any_nonzero |= x[start : start + ROWS_PER_CHUNK].any(axis=0)
+    nonzero = np.flatnonzero(any_nonzero)
     if nonzero.size == 0:
         return slice(0, 0)
     return slice(int(nonzero[0]), int(nonzero[-1]) + 1)
@@ -40,13 +43,16 @@ class Workspace:
     """
 
     def __init__(self, widths: Sequence[int], rows: int, dtype: np.dtype, dropout: bool = False):
-        hidden = list(widths[1:-1])
+        self.hidden = list(widths[1:-1])
         self.rows = rows
         self.outputs = [np.empty((rows, width), dtype) for width in widths[1:]]
-        self.dropped = [np.empty((rows, width), dtype) for width in hidden] if dropout else []
-        self.deltas = [np.empty(rows * max(hidden), dtype) for _ in range(2)] if hidden else []
+        self.dropped = [np.empty((rows, width), dtype) for width in self.hidden] if dropout else []
+        self.deltas: list[np.ndarray] = []  # allocated by the first backward pass
 
     def delta(self, which: int, m: int, width: int) -> np.ndarray:
+        if not self.deltas:
+            size, dtype = self.rows * max(self.hidden), self.outputs[0].dtype
+            self.deltas = [np.empty(size, dtype), np.empty(size, dtype)]
         return self.deltas[which % 2][: m * width].reshape(m, width)
 
 

@@ -3,20 +3,25 @@
 An IDX file is a 4-byte magic number ``00 00 TT NN`` (TT: element type, NN: number of
 dimensions), NN big-endian uint32 sizes, then the elements in C order. MNIST ships its
 four files gzip-compressed; both compressed and uncompressed files are accepted.
+The data is streamed straight into the array (no intermediate copy of the file).
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import math
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from ..errors import DataFileError
 
 GZIP_MAGIC = b"\x1f\x8b"
+CHUNK_BYTES = 1 << 20
 
 # IDX element type code -> big-endian NumPy dtype
 IDX_DTYPES = {
@@ -36,62 +41,100 @@ def read_idx(path: str | Path) -> np.ndarray:
     or when its length does not match the sizes in its header.
     """
     path = Path(path)
-    return decode_idx(read_file_bytes(path), path)
-
-
-def decode_idx(raw: bytes, path: Path) -> np.ndarray:
-    """Decode the bytes of an IDX file (``path`` only names it in error messages).
-
-    A uint8 file is returned as a read-only view of the decoded bytes (no copy).
-    """
-    content = _decompress(raw, path)
-    dtype, shape = _parse_header(path, content)
-    offset = 4 + 4 * len(shape)
-    expected = math.prod(shape) * dtype.itemsize
-    actual = len(content) - offset
-    if actual != expected:
-        problem = "truncated" if actual < expected else "has trailing bytes"
-        raise DataFileError(
-            f"{path}: {problem}: the header promises {expected} bytes of data "
-            f"for shape {shape}, the file holds {actual}"
-        )
-    array = np.frombuffer(content, dtype=dtype, offset=offset).reshape(shape)
+    with _open(path) as stream, _translated_errors(path):
+        dtype, shape = _read_header(path, stream)
+        expected = math.prod(shape) * dtype.itemsize
+        array = _allocate(path, shape, dtype, expected)
+        received = _read_into(stream, memoryview(array).cast("B") if expected else b"")
+        if received < expected:
+            raise DataFileError(
+                f"{path}: truncated: the header promises {expected} bytes of data "
+                f"for shape {shape}, the file holds {received}"
+            )
+        if stream.read(1):
+            raise DataFileError(f"{path}: has trailing bytes after the {expected} bytes of data")
     return array.astype(dtype.newbyteorder("="), copy=False)
 
 
-def read_file_bytes(path: Path) -> bytes:
-    """The file's bytes; DataFileError naming the file if it cannot be read."""
+def _allocate(path: Path, shape: tuple[int, ...], dtype: np.dtype, size: int) -> np.ndarray:
+    """An uninitialised array (pages are only touched as data arrives)."""
     try:
-        return path.read_bytes()
+        return np.empty(shape, dtype)
+    except (MemoryError, ValueError):
+        raise DataFileError(
+            f"{path}: truncated or corrupted: the header announces shape {shape} "
+            f"({size} bytes), more than this machine can hold"
+        ) from None
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of the file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with _open_raw(Path(path)) as file:
+        for block in iter(lambda: file.read(CHUNK_BYTES), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_into(stream: BinaryIO, buffer) -> int:
+    """Fill ``buffer`` from ``stream`` a chunk at a time (gzip would otherwise build a
+    temporary as large as the request); return how many bytes arrived."""
+    filled = 0
+    while filled < len(buffer):
+        count = stream.readinto(buffer[filled : filled + CHUNK_BYTES])
+        if not count:
+            break
+        filled += count
+    return filled
+
+
+@contextmanager
+def _open(path: Path):
+    """The file's content as a stream, decompressed on the fly when it is gzip."""
+    with _open_raw(path) as file:
+        if file.peek(2)[:2] == GZIP_MAGIC:
+            with gzip.GzipFile(fileobj=file) as stream:
+                yield stream
+        else:
+            yield file
+
+
+@contextmanager
+def _open_raw(path: Path):
+    try:
+        file = open(path, "rb")  # noqa: SIM115 (closed below)
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
     except OSError as error:
         raise DataFileError(f"{path}: cannot be read ({error.strerror or error})") from None
+    with file:
+        yield file
 
 
-def _decompress(raw: bytes, path: Path) -> bytes:
-    """The content itself: ``raw`` decompressed when it is gzip."""
-    if not raw.startswith(GZIP_MAGIC):
-        return raw
+@contextmanager
+def _translated_errors(path: Path):
+    """Decompression failures become DataFileError naming the file."""
     try:
-        return gzip.decompress(raw)
+        yield
     except EOFError:
         raise DataFileError(f"{path}: truncated gzip stream") from None
     except (gzip.BadGzipFile, zlib.error) as error:
         raise DataFileError(f"{path}: corrupted gzip data ({error})") from None
 
 
-def _parse_header(path: Path, content: bytes) -> tuple[np.dtype, tuple[int, ...]]:
+def _read_header(path: Path, stream: BinaryIO) -> tuple[np.dtype, tuple[int, ...]]:
     """Element type and shape from the magic number and the dimension sizes."""
-    if len(content) < 4:
-        raise DataFileError(f"{path}: too short to be an IDX file ({len(content)} bytes)")
-    zero, type_code, ndim = content[:2], content[2], content[3]
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise DataFileError(f"{path}: too short to be an IDX file ({len(magic)} bytes)")
+    zero, type_code, ndim = magic[:2], magic[2], magic[3]
     if zero != b"\x00\x00" or type_code not in IDX_DTYPES or ndim == 0:
         raise DataFileError(
-            f"{path}: not an IDX file (magic number 0x{content[:4].hex()}); "
+            f"{path}: not an IDX file (magic number 0x{magic.hex()}); "
             "it may be corrupted or of another format"
         )
-    if len(content) < 4 + 4 * ndim:
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise DataFileError(f"{path}: truncated header ({ndim} dimensions announced)")
-    shape = tuple(int(size) for size in np.frombuffer(content, ">u4", count=ndim, offset=4))
+    shape = tuple(int(size) for size in np.frombuffer(sizes, ">u4"))
     return IDX_DTYPES[type_code], shape

@@ -9,7 +9,6 @@ SHA-256 before it is read, compressed or not.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import numpy as np
 
 from ..errors import DataFileError
 from .download import DownloadError, download
-from .idx import GZIP_MAGIC, decode_idx, read_file_bytes
+from .idx import file_sha256, read_idx
 
 ENV_DATA_DIR = "SCRATCHNET_DATA_DIR"
 MIRRORS = (
@@ -193,16 +192,15 @@ def _download_all(
 
 
 def read_verified(file: MnistFile, path: Path) -> np.ndarray:
-    """Check the file's SHA-256 against the published one, then decode it."""
-    raw = read_file_bytes(path)
-    expected = file.sha256_gz if raw.startswith(GZIP_MAGIC) else file.sha256_raw
-    actual = hashlib.sha256(raw).hexdigest()
-    if actual != expected:
+    """Check the file's SHA-256 against the published one (compressed or not), then read it."""
+    actual = file_sha256(path)
+    if actual not in (file.sha256_gz, file.sha256_raw):
+        expected = file.sha256_gz if path.name.endswith(".gz") else file.sha256_raw
         raise DataFileError(
             f"{path}: checksum mismatch (sha256 {actual}, expected {expected}); the file is "
             "truncated, corrupted or not the official MNIST file: delete or replace it"
         )
-    return decode_idx(raw, path)
+    return read_idx(path)
 
 
 def _read_split(
