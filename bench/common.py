@@ -55,6 +55,11 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def baseline_rss(threads: int) -> dict:
+    """Peak memory of the interpreter with NumPy and scratchnet imported, nothing loaded."""
+    return {"peak_rss_mb": peak_rss_mb()}
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -10,12 +10,18 @@ from __future__ import annotations
 import json
 import sys
 
-from . import full_batch, recipes
+from . import common, full_batch, minibatch, predict, profile, recipes, speed_to_accuracy
 
 JOBS = {
     "step_seconds": full_batch.step_seconds,
     "full_run": full_batch.full_run,
     "recipe": recipes.recipe_run,
+    "epoch_seconds": minibatch.epoch_seconds,
+    "scaling": minibatch.scaling,
+    "predict_seconds": predict.predict_seconds,
+    "time_to_accuracy": speed_to_accuracy.time_to_accuracy,
+    "profile_workload": profile.run_workload,
+    "baseline_rss": common.baseline_rss,
 }
 
 

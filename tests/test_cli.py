@@ -26,6 +26,7 @@ from scratchnet import NeuralNet
 from scratchnet.cli import main
 from scratchnet.datasets import mnist
 from scratchnet.datasets.mnist import ENV_DATA_DIR
+from scratchnet.presets import PRESETS
 
 # Facts independent of the code under test: the tutorial's published numbers and the
 # official MNIST counts (digits 1 and 2: 6742 + 5958 training and 1135 + 1032 test
@@ -482,6 +483,18 @@ def test_a_run_failing_while_writing_its_outputs_leaves_the_folder_as_it_was(
     else:
         assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == (["run"] if existing else [])
+
+
+@pytest.mark.parametrize("preset", ["tutorial", "one-two", "one-two-fast", "all-digits"])
+def test_every_preset_runs_with_its_own_settings(preset, mnist_dir, tmp_path):
+    recipe = PRESETS[preset]
+    shorten = ["--iterations", "1"] if recipe.batch_size is None else ["--epochs", "1"]
+    outcome = invoke("train", "--preset", preset, *shorten, "--quiet",
+                     "--data-dir", mnist_dir, "--out", tmp_path / "run")  # fmt: skip
+    assert outcome.code == 0, outcome
+    config = json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]
+    assert config["name"] == preset and config["hidden"] == list(recipe.hidden)
+    assert NeuralNet.load(tmp_path / "run" / "model.npz").classes.tolist() == list(recipe.digits)
 
 
 def test_multi_class_mini_batch_run_end_to_end(mnist_dir, tmp_path):

@@ -54,20 +54,20 @@ def test_categorical_cross_entropy_is_finite_for_huge_logits(dtype):
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         loss = CategoricalCrossEntropy.loss_sum(z, t)
         delta = z.copy()
-        CategoricalCrossEntropy.delta_(delta, t, 1.0)
+        CategoricalCrossEntropy.loss_and_delta_(delta, t, 1.0)
     assert loss == pytest.approx(0.0 + (1e4 + np.log(2) + 1e4), rel=1e-6)
     assert np.all(np.isfinite(delta))
     np.testing.assert_allclose(delta, [[0, 0, 0], [-1, 0.5, 0.5]], atol=1e-7)
 
 
 @pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy()])
-def test_delta_is_the_gradient_of_the_summed_loss(loss):
+def test_the_delta_is_the_gradient_of_the_loss_it_returns(loss):
     rng = np.random.default_rng(3)
     k = 1 if isinstance(loss, BinaryCrossEntropy) else 4
     z = rng.normal(size=(5, k))
     t = loss.encode(rng.integers(0, max(k, 2), size=5), np.dtype(np.float64))
     analytic = z.copy()
-    loss.delta_(analytic, t, 1.0)
+    returned = loss.loss_and_delta_(analytic, t, 1.0)
     numeric = np.zeros_like(z)
     h = 1e-6
     for index in np.ndindex(z.shape):
@@ -76,6 +76,7 @@ def test_delta_is_the_gradient_of_the_summed_loss(loss):
         down[index] -= h
         numeric[index] = (loss.loss_sum(up, t) - loss.loss_sum(down, t)) / (2 * h)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+    assert returned == pytest.approx(loss.loss_sum(z, t), rel=1e-13)
 
 
 def test_probabilities_sum_to_one_and_follow_the_logits():

@@ -45,7 +45,7 @@ def analytic_gradient(params, activation, output, x, t, masks=None, decay=0.0):
     grads = params.zeros_like()
     grads.flat[:] = np.nan  # every entry must be written
     z = forward(params.layers, activation, x[:, inputs], inputs, workspace, masks)
-    output.delta_(z, t, 1.0 / len(x))
+    output.loss_and_delta_(z, t, 1.0 / len(x))
     backward(params.layers, grads, activation, x[:, inputs], inputs, workspace, z, masks)
     if decay:
         add_weight_decay_(grads, params, decay)
@@ -118,7 +118,7 @@ def test_accumulating_chunks_equals_one_pass_over_the_batch():
     workspace = Workspace(params.widths, 4, x.dtype)
     for index, rows in enumerate([slice(0, 4), slice(4, 8), slice(8, 10)]):
         z = forward(params.layers, activation, x[rows], inputs, workspace)
-        output.delta_(z, t[rows], 1.0 / len(x))
+        output.loss_and_delta_(z, t[rows], 1.0 / len(x))
         backward(params.layers, grads, activation, x[rows], inputs, workspace, z,
                  accumulate=index > 0)  # fmt: skip
     np.testing.assert_allclose(grads.flat, whole, rtol=1e-13, atol=1e-15)

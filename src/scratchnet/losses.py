@@ -37,7 +37,7 @@ class BinaryCrossEntropy:
 
     @staticmethod
     def loss_sum(z: np.ndarray, t: np.ndarray) -> float:
-        return float(np.sum(binary_cross_entropy(z, t)))
+        return float(np.add.reduce(binary_cross_entropy(z, t), axis=None))
 
     @staticmethod
     def n_correct(z: np.ndarray, t: np.ndarray) -> int:
@@ -55,11 +55,13 @@ class BinaryCrossEntropy:
         return np.hstack([1 - p, p])
 
     @staticmethod
-    def delta_(z: np.ndarray, t: np.ndarray, scale: float) -> None:
-        """Overwrite logits with ``scale * dL/dz = scale * (sigma(z) - t)``."""
+    def loss_and_delta_(z: np.ndarray, t: np.ndarray, scale: float) -> float:
+        """Return the summed loss; overwrite the logits with ``scale * (sigma(z) - t)``."""
+        loss = BinaryCrossEntropy.loss_sum(z, t)
         Sigmoid().forward_(z)
         z -= t
         z *= scale
+        return loss
 
 
 class CategoricalCrossEntropy:
@@ -96,11 +98,21 @@ class CategoricalCrossEntropy:
         return p
 
     @staticmethod
-    def delta_(z: np.ndarray, t: np.ndarray, scale: float) -> None:
-        """Overwrite logits with ``scale * (softmax(z) - onehot(t))``."""
-        _softmax_(z)
-        z[np.arange(len(t)), t] -= 1
+    def loss_and_delta_(z: np.ndarray, t: np.ndarray, scale: float) -> float:
+        """Return the summed loss; overwrite the logits with ``scale * (softmax(z) - onehot(t))``.
+
+        Both share the shifted logits z - max(z) and their exponentials.
+        """
+        rows = np.arange(len(t))
+        z -= z.max(axis=1, keepdims=True)
+        target = z[rows, t]  # z_t - max(z)
+        np.exp(z, out=z)
+        total = z.sum(axis=1, keepdims=True)  # logsumexp(z) - max(z) = log(total)
+        loss = float(np.add.reduce(np.log(total), axis=None) - np.add.reduce(target))
+        z /= total
+        z[rows, t] -= 1
         z *= scale
+        return loss
 
 
 def _softmax_(z: np.ndarray) -> None:

@@ -22,6 +22,7 @@ from .validation import (
     RandomStateLike,
     check_classes,
     check_features,
+    check_finite,
     check_fraction,
     check_labels,
     check_non_negative_float,
@@ -162,7 +163,7 @@ class NeuralNet:
     def _logits(self, X: np.ndarray) -> np.ndarray:
         """z_L for every row of X, computed in chunks (n, n_outputs)."""
         parameters = self._fitted()
-        X = check_features(X, n_features=parameters.widths[0])
+        X = check_features(X, n_features=parameters.widths[0], finite=False)
         X = X.astype(parameters.flat.dtype, copy=False)
         rows = min(len(X), ROWS_PER_CHUNK)
         workspace = Workspace(parameters.widths, rows, X.dtype)
@@ -171,6 +172,7 @@ class NeuralNet:
         every_column = slice(0, X.shape[1])
         for start in range(0, len(X), rows):
             chunk = X[start : start + rows]
+            check_finite(chunk, X, "X")  # while the chunk is in cache for the products
             z = forward(parameters.layers, activation, chunk, every_column, workspace)
             logits[start : start + len(chunk)] = z
         return logits

@@ -108,9 +108,9 @@ class Adam(Optimizer):
         M, V, scratch = state["M"], state["V"], state["scratch"]
         M *= self.beta1
         M += grads
-        np.multiply(grads, grads, out=scratch)
+        grads *= grads  # g^2, in place: g is not needed any more
         V *= self.beta2
-        V += scratch
+        V += grads
         # Python floats (not NumPy float64) keep float32 arrays in float32
         c = math.sqrt((1 - self.beta2) / (1 - self.beta2**t))
         step = lr * (1 - self.beta1) / ((1 - self.beta1**t) * c)

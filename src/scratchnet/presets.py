@@ -69,6 +69,21 @@ ONE_TWO = Recipe(
     dtype="float32",
 )
 
+ONE_TWO_FAST = Recipe(
+    name="one-two-fast",
+    description="digits 1 and 2 to at least 99.6% test accuracy in well under a second: "
+    "784-64-1 ReLU, Adam lr 0.003, batches of 32, cosine schedule, 5 epochs, float32",
+    hidden=(64,),
+    activation="relu",
+    init="he",
+    optimizer="adam",
+    learning_rate=3e-3,
+    batch_size=32,
+    epochs=5,
+    schedule="cosine",
+    dtype="float32",
+)
+
 ALL_DIGITS = Recipe(
     name="all-digits",
     description="all ten digits to at least 98.5% test accuracy: 784-512-256-10 ReLU, "
@@ -86,4 +101,4 @@ ALL_DIGITS = Recipe(
     dtype="float32",
 )
 
-PRESETS = {recipe.name: recipe for recipe in (TUTORIAL, ONE_TWO, ALL_DIGITS)}
+PRESETS = {recipe.name: recipe for recipe in (TUTORIAL, ONE_TWO, ONE_TWO_FAST, ALL_DIGITS)}

@@ -140,6 +140,6 @@ def _product_into(left: np.ndarray, right: np.ndarray, out: np.ndarray, accumula
 
 def _row_sum_into(delta: np.ndarray, out: np.ndarray, accumulate: bool) -> None:
     if accumulate:
-        out += delta.sum(axis=0)
+        out += np.add.reduce(delta, axis=0)
     else:
-        np.sum(delta, axis=0, out=out)
+        np.add.reduce(delta, axis=0, out=out)  # np.sum's Python wrapper costs more here

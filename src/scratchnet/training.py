@@ -248,8 +248,7 @@ class _Loop:
             masks = self.dropout.draw(self.rng, len(x)) if self.dropout else None
             z = forward(layers, model.activation, x, self.data.inputs, workspace, masks)
             correct += model.output.n_correct(z, t)
-            loss_sum += model.output.loss_sum(z, t)
-            model.output.delta_(z, t, scale)
+            loss_sum += model.output.loss_and_delta_(z, t, scale)
             backward(
                 layers,
                 self.grads,

@@ -11,8 +11,11 @@ from .preprocessing import FLOAT_DTYPES
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 
 
-def check_features(x, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """A 2-D float32/float64 array with at least one row and column, all values finite."""
+def check_features(
+    x, name: str = "X", n_features: int | None = None, finite: bool = True
+) -> np.ndarray:
+    """A 2-D float32/float64 array with at least one row and column, all values finite
+    (``finite=False`` leaves that check to the caller, e.g. chunk by chunk)."""
     x = np.asarray(x)
     if x.dtype not in FLOAT_DTYPES:
         raise TypeError(
@@ -25,19 +28,23 @@ def check_features(x, name: str = "X", n_features: int | None = None) -> np.ndar
         raise ValueError(f"{name} is empty: shape {x.shape}")
     if n_features is not None and x.shape[1] != n_features:
         raise ValueError(f"{name} has {x.shape[1]} features, the network expects {n_features}")
-    if not np.isfinite(np.sum(x)):
-        _raise_non_finite(x, name)
+    if finite:
+        check_finite(x, x, name)
     return x
 
 
-def _raise_non_finite(x: np.ndarray, name: str) -> None:
-    """Name the first NaN or infinite entry (the sum may also overflow harmlessly)."""
-    bad = np.argwhere(~np.isfinite(x))
+def check_finite(part: np.ndarray, whole: np.ndarray, name: str) -> None:
+    """ValueError naming the first NaN or infinite entry of ``whole`` if ``part`` (all of
+    it, or a chunk being used) holds one. One fast pass: a NaN or inf makes the sum
+    non-finite; only then (or on a harmless overflow) are the entries examined."""
+    if np.isfinite(np.add.reduce(part, axis=None)):
+        return
+    bad = np.argwhere(~np.isfinite(whole))
     if bad.size:
         row, column = bad[0]
         raise ValueError(
             f"{name} contains NaN or infinite values ({len(bad)} of them; "
-            f"first at row {row}, column {column}: {x[row, column]})"
+            f"first at row {row}, column {column}: {whole[row, column]})"
         )
 
 

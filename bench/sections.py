@@ -1,0 +1,463 @@
+"""The sections of the benchmark suite. Each runs its jobs through the suite, adds its
+rows to the summary table and returns its own detailed markdown."""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import subprocess
+from pathlib import Path
+
+from scratchnet.presets import PRESETS
+
+from .minibatch import SCALING_SAMPLES, SCALING_WIDTHS
+
+TUTORIAL_COSTS = (0.756223980626531, 0.039859413110109314)  # published, iterations 0 and 900
+TUTORIAL_CORRECT = (12557, 2151)  # of 12700 training and 2167 test images
+TRAINING_MATRIX_MIB = 12700 * 784 * 8 / 2**20  # the tutorial's float64 training matrix
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+
+def seconds(result: dict, key: str) -> str:
+    if "error" in result:
+        return "n/a"
+    value = result[key]
+    return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def ratio(numerator: dict, denominator: dict, key: str) -> float | None:
+    if "error" in numerator or "error" in denominator:
+        return None
+    return numerator[key] / denominator[key]
+
+
+def times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("yes" if ok else "**no**")
+
+
+def at_most(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
+
+
+def accuracy_in(result: dict) -> str:
+    if "error" in result:
+        return f"error: {result['error']}"
+    return f"{result['test_accuracy']:.2%} in {result['fit_seconds']:.2f} s"
+
+
+# -- full-batch step -------------------------------------------------------------------------
+
+
+def full_batch(suite) -> list[str]:
+    lines = [
+        "## Full-batch step of the tutorial network (784-196-1 sigmoid, 12,700 images)",
+        "",
+        f"Median time per iteration over {suite.repeats} runs of 10 iterations after a "
+        "warm-up run; PyTorch does the same full-batch updates from the same initial "
+        "weights; scikit-learn's MLPClassifier runs SGD with one batch of all rows; "
+        "*tutorial* is the tutorial's own code, loaded from its text; *floor* is X @ W1 and "
+        "X.T @ dZ1 done bare in NumPy over all 784 columns.",
+        "",
+        "| dtype | scratchnet | PyTorch | scikit-learn | tutorial | floor "
+        "| scratchnet / PyTorch | scratchnet / tutorial | floor / scratchnet |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for dtype in ("float64", "float32"):
+        impls = ["scratchnet", "torch", "sklearn", "products"]
+        impls += ["tutorial"] if dtype == "float64" else []
+        r = {impl: suite.job("step_seconds", impl=impl, dtype=dtype, iterations=10,
+                             repeats=suite.repeats) for impl in impls}  # fmt: skip
+        r.setdefault("tutorial", {"error": "float64 only"})
+        key = "seconds_per_step"
+        vs_torch = ratio(r["scratchnet"], r["torch"], key)
+        vs_tutorial = ratio(r["scratchnet"], r["tutorial"], key)
+        floor_share = ratio(r["products"], r["scratchnet"], key)
+        lines.append(
+            f"| {dtype} | {seconds(r['scratchnet'], key)} | {seconds(r['torch'], key)} "
+            f"| {seconds(r['sklearn'], key)} | {seconds(r['tutorial'], key)} "
+            f"| {seconds(r['products'], key)} | {times(vs_torch)} | {times(vs_tutorial)} "
+            f"| {times(floor_share)} |"
+        )
+        if dtype == "float64":
+            target = "≤ 1.0x PyTorch; ≤ 0.8x the tutorial's code"
+            met = at_most(vs_torch, 1.0) and at_most(vs_tutorial, 0.8)
+        else:
+            target = "≤ 0.9x PyTorch; ≤ 1.15x the floor"
+            met = at_most(vs_torch, 0.9) and at_most(1 / floor_share if floor_share else None, 1.15)
+        suite.summary.append([
+            f"full-batch step, tutorial network, {dtype}", seconds(r["scratchnet"], key),
+            seconds(r["torch"], key), seconds(r["sklearn"], key), times(vs_torch),
+            times(floor_share), target, verdict(met),
+        ])  # fmt: skip
+    return lines
+
+
+# -- the tutorial's run and its memory --------------------------------------------------------
+
+
+def tutorial_run(suite) -> list[str]:
+    """The float32 run in full; the float64 run for its memory (its exact numbers are in
+    the test suite, its speed in the full-batch section), in full with --full."""
+    long = 1000 if suite.full else 20
+    runs = {("scratchnet", "float32"): 1000, ("scratchnet", "float64"): long}
+    if suite.full:
+        runs["tutorial", "float64"] = 1000
+    results = {run: suite.job("full_run", impl=run[0], dtype=run[1], iterations=iterations)
+               for run, iterations in runs.items()}  # fmt: skip
+    baseline = suite.job("baseline_rss")
+    lines = [
+        "## The tutorial's run end to end",
+        "",
+        "| implementation | dtype | iterations | fit time | cost @ 0 | cost @ 900 "
+        "| train correct | test correct | peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (impl, dtype), result in results.items():
+        if "error" in result:
+            lines.append(f"| {impl} | {dtype} | error: {result['error']} |||||||")
+            continue
+        costs = result["costs"]
+        late = f"{costs[9]:.15g}" if len(costs) > 9 else "(not reached)"
+        lines.append(
+            f"| {impl} | {dtype} | {runs[impl, dtype]} | {result['seconds']:.1f} s "
+            f"| {costs[0]:.15g} | {late} | {result['train_correct']}/12700 "
+            f"| {result['test_correct']}/2167 | {result['peak_rss_mb']:.0f} MiB |"
+        )
+    single, double = results["scratchnet", "float32"], results["scratchnet", "float64"]
+    if "error" not in single:
+        gap = max(abs(single["train_correct"] - TUTORIAL_CORRECT[0]) / 12700,
+                  abs(single["test_correct"] - TUTORIAL_CORRECT[1]) / 2167)  # fmt: skip
+        suite.summary.append([
+            "tutorial run in float32, 1000 iterations",
+            f"{single['seconds']:.1f} s, {single['train_correct']}/12700 and "
+            f"{single['test_correct']}/2167 correct", "", "", "", "",
+            "within 0.1 points of float64's 12557 and 2151", verdict(gap <= 0.001),
+        ])  # fmt: skip
+    if suite.full and "error" not in double:
+        exact = (
+            all(
+                math.isclose(got, want, rel_tol=1e-9)
+                for got, want in zip(
+                    (double["costs"][0], double["costs"][9]), TUTORIAL_COSTS, strict=True
+                )
+            )
+            and (double["train_correct"], double["test_correct"]) == TUTORIAL_CORRECT
+        )
+        suite.summary.append([
+            "tutorial run in float64, 1000 iterations", f"{double['seconds']:.1f} s", "", "", "",
+            "", "the tutorial's costs and accuracies", verdict(exact),
+        ])  # fmt: skip
+    if "error" not in double and "error" not in baseline:
+        used = double["peak_rss_mb"] - baseline["peak_rss_mb"]
+        share = used / TRAINING_MATRIX_MIB
+        suite.summary.append([
+            "peak memory of the float64 tutorial run, above interpreter and libraries",
+            f"{used:.0f} MiB ({share:.2f}x the {TRAINING_MATRIX_MIB:.0f} MiB training matrix)",
+            "", "", "", "", "≤ 1.5x the training matrix", verdict(share <= 1.5),
+        ])  # fmt: skip
+        lines += [
+            "",
+            f"The interpreter with NumPy and scratchnet imported peaks at "
+            f"{baseline['peak_rss_mb']:.0f} MiB; the float64 training matrix is "
+            f"{TRAINING_MATRIX_MIB:.1f} MiB. Peak RSS covers loading and decompressing the "
+            "files, preprocessing, training and scoring.",
+        ]
+    return lines
+
+
+# -- mini-batch training ----------------------------------------------------------------------
+
+MINIBATCH_TARGETS = {(256,): 0.8, (512, 256): 1.0}
+ROUNDS = 3  # scratchnet and PyTorch alternate, so a drift of the machine hits both
+
+
+def interleaved(suite, job: str, key: str, unset: tuple[str, ...] = (), **spec) -> dict[str, dict]:
+    """scratchnet and PyTorch, alternating over ROUNDS fresh processes: each one's median
+    over all its runs, and the median of the per-round ratios."""
+    runs = {"scratchnet": [], "torch": []}
+    ratios = []
+    for _ in range(ROUNDS):
+        pair = {impl: suite.job(job, impl=impl, unset=unset, **spec) for impl in runs}
+        if any("error" in result for result in pair.values()):
+            return pair
+        for impl, result in pair.items():
+            runs[impl] += result["runs"]
+        ratios.append(pair["scratchnet"][key] / pair["torch"][key])
+    results = {impl: {key: statistics.median(values), "runs": values, "peak_rss_mb":
+                      pair[impl]["peak_rss_mb"]} for impl, values in runs.items()}  # fmt: skip
+    results["scratchnet"]["ratio"] = statistics.median(ratios)
+    return results
+
+
+def minibatch(suite) -> list[str]:
+    lines = [
+        "## Mini-batch training: one epoch over all 60,000 images",
+        "",
+        "Batch 128, Adam (lr 0.001), ReLU, He initialisation, float32. scratchnet and PyTorch "
+        f"alternate over {ROUNDS} rounds of fresh processes, 3 epochs each after a warm-up "
+        "epoch; the times are medians over all those epochs and the ratio is the median of "
+        "the rounds' ratios. PyTorch draws batches by indexing a preloaded tensor with a "
+        "fresh permutation (faster than a DataLoader). scikit-learn's MLPClassifier (one "
+        "process) is timed by its fit time over its epochs. *floor*: each layer's forward, "
+        "weight-gradient and (above the first) gradient-carrying products of every batch, "
+        "bare in NumPy.",
+        "",
+        "| network | scratchnet | PyTorch | scikit-learn | floor | scratchnet / PyTorch "
+        "| floor / scratchnet | peak RSS scratchnet / PyTorch |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    key = "seconds_per_epoch"
+    for hidden, limit in MINIBATCH_TARGETS.items():
+        r = interleaved(suite, "epoch_seconds", key, hidden=list(hidden), epochs=3)
+        for impl in ("sklearn", "floor"):
+            r[impl] = suite.job("epoch_seconds", impl=impl, hidden=list(hidden), epochs=3)
+        name = "784-" + "-".join(map(str, hidden)) + "-10"
+        vs_torch = r["scratchnet"].get("ratio")
+        floor_share = ratio(r["floor"], r["scratchnet"], key)
+        memory = " / ".join(
+            f"{r[i].get('peak_rss_mb', 0):.0f} MiB" for i in ("scratchnet", "torch")
+        )
+        lines.append(
+            f"| {name} | {seconds(r['scratchnet'], key)} | {seconds(r['torch'], key)} "
+            f"| {seconds(r['sklearn'], key)} | {seconds(r['floor'], key)} | {times(vs_torch)} "
+            f"| {times(floor_share)} | {memory} |"
+        )
+        suite.summary.append([
+            f"mini-batch epoch, {name}, batch 128, Adam", seconds(r["scratchnet"], key),
+            seconds(r["torch"], key), seconds(r["sklearn"], key), times(vs_torch),
+            times(floor_share), f"≤ {limit}x PyTorch", verdict(at_most(vs_torch, limit)),
+        ])  # fmt: skip
+    return lines
+
+
+def blas_kernels(suite) -> list[str]:
+    """The same mini-batch comparison with OpenBLAS choosing its kernels for this CPU."""
+    configured = os.environ.get("OPENBLAS_CORETYPE")
+    if not configured:
+        return []
+    lines = [
+        "## With OpenBLAS's own kernels for this CPU",
+        "",
+        f"This machine's environment sets OPENBLAS_CORETYPE={configured}, which pins NumPy's "
+        "OpenBLAS to those kernels even on a CPU with AVX-512 (PyTorch's MKL is not affected). "
+        "Here the mini-batch comparison runs again with the variable unset, so OpenBLAS picks "
+        "the kernels it would pick on its own; every other section keeps the environment as "
+        "it is.",
+        "",
+        "| network | scratchnet | PyTorch | scratchnet / PyTorch |",
+        "|---|---|---|---|",
+    ]
+    key = "seconds_per_epoch"
+    for hidden in MINIBATCH_TARGETS:
+        r = interleaved(suite, "epoch_seconds", key, unset=("OPENBLAS_CORETYPE",),
+                        hidden=list(hidden), epochs=3)  # fmt: skip
+        name = "784-" + "-".join(map(str, hidden)) + "-10"
+        lines.append(f"| {name} | {seconds(r['scratchnet'], key)} | {seconds(r['torch'], key)} "
+                     f"| {times(r['scratchnet'].get('ratio'))} |")  # fmt: skip
+    return lines
+
+
+# -- time to accuracy -------------------------------------------------------------------------
+
+
+def time_to_accuracy(suite) -> list[str]:
+    recipe = PRESETS["one-two-fast"]
+    r = {impl: suite.job("time_to_accuracy", impl=impl, repeats=3)
+         for impl in ("scratchnet", "torch", "sklearn")}  # fmt: skip
+    ok = None
+    if "error" not in r["scratchnet"]:
+        ok = r["scratchnet"]["test_accuracy"] >= 0.996 and r["scratchnet"]["fit_seconds"] <= 0.5
+    suite.summary.append([
+        "time to accuracy, digits 1 vs 2", accuracy_in(r["scratchnet"]), accuracy_in(r["torch"]),
+        accuracy_in(r["sklearn"]), times(ratio(r["scratchnet"], r["torch"], "fit_seconds")), "",
+        "≥ 99.6% in ≤ 0.5 s", verdict(ok),
+    ])  # fmt: skip
+    return [
+        "## Time to accuracy, digits 1 vs 2",
+        "",
+        f"`scratchnet train --preset one-two-fast`: {recipe.description}. PyTorch trains the "
+        "same recipe; scikit-learn runs MLPClassifier with its default settings (100 ReLU units, "
+        "Adam, batches of 200, until its loss stops improving). Median fit time of 3 runs.",
+        "",
+        "| | scratchnet | PyTorch | scikit-learn |",
+        "|---|---|---|---|",
+        "| test accuracy and fit time | "
+        + " | ".join(accuracy_in(r[i]) for i in ("scratchnet", "torch", "sklearn"))
+        + " |",
+    ]
+
+
+# -- prediction -------------------------------------------------------------------------------
+
+
+def predict(suite) -> list[str]:
+    lines = [
+        "## Prediction: labels of the 10,000 test images",
+        "",
+        f"float32; {suite.repeats + 2} calls after a warm-up call in each process, scratchnet "
+        f"and PyTorch alternating over {ROUNDS} rounds (medians as for mini-batch training). "
+        "PyTorch runs the same network in inference mode and takes the argmax.",
+        "",
+        "| network | scratchnet | PyTorch | scikit-learn | scratchnet / PyTorch |",
+        "|---|---|---|---|---|",
+    ]
+    for hidden in ([256], [512, 256]):
+        spec = {"hidden": hidden, "dtype": "float32", "repeats": suite.repeats + 2}
+        r = interleaved(suite, "predict_seconds", "seconds", **spec)
+        r["sklearn"] = suite.job("predict_seconds", impl="sklearn", **spec)
+        name = "784-" + "-".join(map(str, hidden)) + "-10"
+        vs_torch = r["scratchnet"].get("ratio")
+        lines.append(
+            f"| {name} | {seconds(r['scratchnet'], 'seconds')} | {seconds(r['torch'], 'seconds')} "
+            f"| {seconds(r['sklearn'], 'seconds')} | {times(vs_torch)} |"
+        )
+        suite.summary.append([
+            f"predict 10,000 images, {name}", seconds(r["scratchnet"], "seconds"),
+            seconds(r["torch"], "seconds"), seconds(r["sklearn"], "seconds"), times(vs_torch), "",
+            "≤ 1.0x PyTorch", verdict(at_most(vs_torch, 1.0)),
+        ])  # fmt: skip
+    return lines
+
+
+# -- scaling ----------------------------------------------------------------------------------
+
+
+def scaling(suite) -> list[str]:
+    ours, floor = (suite.job("scaling", impl=impl, epochs=2) for impl in ("scratchnet", "floor"))
+    if "error" in ours or "error" in floor:
+        return ["## Scaling", "", f"error: {ours.get('error') or floor.get('error')}"]
+    cells = {(c["samples"], c["width"]): c["seconds"] for c in ours["cells"]}
+    floors = {(c["samples"], c["width"]): c["seconds"] for c in floor["cells"]}
+    lines = [
+        "## Scaling: seconds per epoch (784-h-10, batch 128, Adam, float32)",
+        "",
+        "Median of 2 epochs after a warm-up epoch. *per 1000 samples* stays flat when the cost "
+        "is linear in the number of samples. *floor* is the bare matrix products of the same "
+        "epoch and *floor share* their part of it; the rest is the optimizer, the element-wise "
+        "work and Python's per-step overhead. Where the share passes one half, the products "
+        "dominate.",
+        "",
+        "| samples | hidden | epoch | per 1000 samples | floor | floor share |",
+        "|---|---|---|---|---|---|",
+    ]
+    grid = [(n, 256) for n in SCALING_SAMPLES] + [(60_000, w) for w in SCALING_WIDTHS if w != 256]
+    for samples, width in grid:
+        epoch, bare = cells[samples, width], floors[samples, width]
+        lines.append(
+            f"| {samples:,} | {width} | {epoch * 1e3:.1f} ms | {epoch / samples * 1e6:.2f} ms "
+            f"| {bare * 1e3:.1f} ms | {bare / epoch:.0%} |"
+        )
+    per_sample = [cells[n, 256] / n for n in SCALING_SAMPLES]
+    crossover = next(
+        (w for w in SCALING_WIDTHS if floors[60_000, w] / cells[60_000, w] >= 0.5), None
+    )
+    suite.summary.append([
+        "scaling with samples (1k to 60k) and width (64 to 2048)",
+        f"{min(per_sample) * 1e6:.2f}-{max(per_sample) * 1e6:.2f} ms per 1000 samples; "
+        f"products dominate from width {crossover}", "", "", "", "",
+        "linear in samples; table below", verdict(max(per_sample) / min(per_sample) < 1.5),
+    ])  # fmt: skip
+    return lines
+
+
+# -- recipes ----------------------------------------------------------------------------------
+
+RECIPE_TARGETS = {"one-two": 0.997, "all-digits": 0.985}
+
+
+def recipes(suite) -> list[str]:
+    lines = [
+        "## Recipes: accuracy and training time",
+        "",
+        "Each recipe once per implementation, with the preset's seed. scratchnet runs exactly "
+        "what the command runs (including measuring the test set after every epoch for the "
+        "curves); PyTorch trains the same layers, initialisation, dropout, optimizer, batch "
+        "size, schedule and epochs; scikit-learn's MLPClassifier the same layers, optimizer, "
+        "batch size and epochs (it has no dropout and no cosine schedule).",
+        "",
+        "| recipe | command | scratchnet | PyTorch | scikit-learn | time scratchnet / PyTorch |",
+        "|---|---|---|---|---|---|",
+    ]
+    for preset, goal in RECIPE_TARGETS.items():
+        r = {impl: suite.job("recipe", impl=impl, preset=preset)
+             for impl in ("scratchnet", "torch", "sklearn")}  # fmt: skip
+        speed = ratio(r["scratchnet"], r["torch"], "fit_seconds")
+        lines.append(
+            f"| {PRESETS[preset].description} | `scratchnet train --preset {preset}` "
+            f"| {accuracy_in(r['scratchnet'])} | {accuracy_in(r['torch'])} "
+            f"| {accuracy_in(r['sklearn'])} | {times(speed)} |"
+        )
+        ok = None if "error" in r["scratchnet"] else r["scratchnet"]["test_accuracy"] >= goal
+        if preset == "all-digits" and ok is not None:
+            ok = ok and at_most(speed, 1.0)
+        target = f"≥ {goal:.1%} test accuracy" + (
+            ", time ≤ PyTorch's" if preset == "all-digits" else ""
+        )
+        suite.summary.append([
+            f"recipe `{preset}`", accuracy_in(r["scratchnet"]), accuracy_in(r["torch"]),
+            accuracy_in(r["sklearn"]), times(speed), "", target, verdict(ok),
+        ])  # fmt: skip
+    return lines
+
+
+# -- profile ----------------------------------------------------------------------------------
+
+BUCKETS = ("matrix products", "element-wise", "Python and NumPy overhead")
+
+
+def profile(suite) -> list[str]:
+    from .profile import WORKLOADS
+
+    lines = [
+        "## Where one training step spends its time",
+        "",
+        "py-spy samples of the main thread during training (`--native`), each put in a bucket by "
+        "its native stack: under a BLAS product, in a NumPy inner loop (element-wise work, "
+        "casts, gathers, reductions), or elsewhere (the interpreter, argument parsing and "
+        "dispatch). Step times come from a run of the same workload without the sampler.",
+        "",
+        "| step | code | ms per step | " + " | ".join(BUCKETS) + " |",
+        "|---|---|---|---|---|---|",
+    ]
+    versions = [("after (this code)", None)]
+    if suite.before:
+        commit = _commit_of(suite.before)
+        versions.insert(0, (f"before (commit {commit})", str(Path(suite.before) / "src")))
+    for label, spec in WORKLOADS.items():
+        for version, source in versions:
+            shares = suite.profile(spec["workload"], pythonpath=source)
+            if shares is None:
+                lines.append(f"| {label} | {version} | py-spy not installed ||||")
+                continue
+            lines.append(
+                f"| {label} | {version} | {shares['seconds_per_step'] * 1e3:.2f} | "
+                + " | ".join(f"{shares[b]:.0%}" for b in BUCKETS)
+                + " |"
+            )
+    return lines
+
+
+def _commit_of(checkout: str) -> str:
+    done = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)  # fmt: skip
+    return done.stdout.strip() or "unknown"
+
+
+SECTIONS = {
+    "full_batch": full_batch,
+    "minibatch": minibatch,
+    "blas_kernels": blas_kernels,
+    "time_to_accuracy": time_to_accuracy,
+    "predict": predict,
+    "scaling": scaling,
+    "tutorial_run": tutorial_run,
+    "recipes": recipes,
+    "profile": profile,
+}
