@@ -7,7 +7,7 @@ import io
 import time
 import warnings
 
-from scratchnet.cli import train_recipe
+from scratchnet.experiment import run_recipe
 from scratchnet.presets import PRESETS
 
 from . import torch_mlp
@@ -22,8 +22,8 @@ def recipe_run(impl: str, preset: str, threads: int) -> dict:
 
 
 def _scratchnet(recipe, threads) -> dict:
-    result = train_recipe(recipe, None, say=lambda *_: None, progress=False)
-    return {"fit_seconds": result["fit_seconds"], "test_accuracy": result["test_accuracy"]}
+    result = run_recipe(recipe, say=lambda *_: None, progress=False)
+    return {"fit_seconds": result.fit_seconds, "test_accuracy": result.test_accuracy}
 
 
 def _torch(recipe, threads) -> dict:

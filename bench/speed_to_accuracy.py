@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from scratchnet.cli import train_recipe
+from scratchnet.experiment import run_recipe
 from scratchnet.presets import PRESETS
 
 from . import torch_mlp
@@ -31,8 +31,8 @@ def time_to_accuracy(impl: str, repeats: int, threads: int) -> dict:
 
 
 def _scratchnet(threads):
-    result = train_recipe(PRESETS[PRESET], None, say=lambda *_: None, progress=False)
-    return result["fit_seconds"], result["test_accuracy"]
+    result = run_recipe(PRESETS[PRESET], say=lambda *_: None, progress=False)
+    return result.fit_seconds, result.test_accuracy
 
 
 def _torch(threads):

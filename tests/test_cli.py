@@ -456,7 +456,7 @@ def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("scratchnet.cli.load_mnist", interrupt)
+    monkeypatch.setattr("scratchnet.experiment.load_mnist", interrupt)
     out = tmp_path / "run"
     outcome = invoke("train", "--quiet", "--out", out)
     assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")

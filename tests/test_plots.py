@@ -12,8 +12,8 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
+from scratchnet.history import History
 from scratchnet.plots import plot_accuracy, plot_cost, plot_cross_entropy, plot_sigmoid
-from scratchnet.training import History
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 IMAGE_SHAPE = (462, 704, 4)  # 4.2 x 6.4 inches at 110 dpi, RGBA
@@ -117,7 +117,7 @@ def test_drawing_never_imports_pyplot(tmp_path):
         import scratchnet
         import scratchnet.cli
         from scratchnet.plots import plot_accuracy, plot_cost, plot_cross_entropy, plot_sigmoid
-        from scratchnet.training import History
+        from scratchnet.history import History
 
         folder = Path(sys.argv[1])
         record = dict(epoch=0, step=1, lr=0.1, loss=0.7, accuracy=0.5,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scratchnet import Callback, NeuralNet, TrainingDivergedError
-from scratchnet.training import Dataset, Feeder, split_rows
+from scratchnet.batching import Dataset, Feeder, split_rows
 
 
 def mean_cross_entropy(net, X, y):

@@ -6,12 +6,12 @@ from .activations import sigmoid, sigmoid_derivative
 from .callbacks import Callback, ProgressBar
 from .datasets import MNIST, load_mnist, read_idx
 from .errors import DataFileError, TrainingDivergedError
+from .history import History
 from .losses import binary_cross_entropy
 from .network import NeuralNet
 from .optimizers import Adam, GradientDescent, Momentum
 from .preprocessing import preprocess
 from .schedules import Constant, Cosine, StepDecay
-from .training import History
 from .tutorial import shuffle_like_tutorial, tutorial_random_state
 
 try:

@@ -7,31 +7,23 @@ on stderr and exit status 2; nothing is left half-written on disk.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import sys
-import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__
 from .activations import ACTIVATIONS
-from .atomic import atomic_write
-from .callbacks import ProgressBar
 from .datasets.mnist import ENV_DATA_DIR, check_digits, load_mnist
 from .dropout import check_rate
 from .errors import TrainingDivergedError
+from .experiment import RunResult, run_recipe, write_run
 from .initializers import INITIALIZERS
 from .network import NeuralNet
 from .optimizers import OPTIMIZERS
 from .preprocessing import preprocess
 from .presets import PRESETS, TUTORIAL, Recipe
 from .schedules import SCHEDULES
-from .tutorial import shuffle_like_tutorial, tutorial_random_state
 from .validation import (
     check_fraction,
     check_non_negative_float,
@@ -239,8 +231,8 @@ def run_train(args: argparse.Namespace) -> int:
     say = (lambda *_: None) if args.quiet else print
     out, created = _prepare_out_dir(args.out)
     try:
-        result = train_recipe(recipe, args.data_dir, say, progress=not args.quiet)
-        _write_run(out, result)
+        result = run_recipe(recipe, args.data_dir, say, progress=not args.quiet)
+        write_run(out, result)
     except BaseException:
         if created:
             shutil.rmtree(out, ignore_errors=True)
@@ -278,72 +270,6 @@ def _parse_digits(words: list[str]) -> tuple[int, ...]:
     return check_digits(digits)
 
 
-def train_recipe(recipe: Recipe, data_dir, say=print, progress: bool = True) -> dict:
-    """Run ``recipe`` end to end; return the trained net and everything measured."""
-    data = load_mnist(recipe.digits, data_dir)
-    random_state = recipe.seed
-    if recipe.replay_tutorial:
-        data = shuffle_like_tutorial(data, recipe.seed)
-        random_state = tutorial_random_state(recipe.seed)
-    x_train = preprocess(data.x_train, recipe.dtype)
-    x_test = preprocess(data.x_test, recipe.dtype)
-    digits = np.asarray(data.digits)
-    y_train, y_test = digits[data.y_train], digits[data.y_test]
-    del data  # the raw images are not needed any more: keep the peak memory down
-    say(f"train_x shape: {x_train.shape}, test_x shape: {x_test.shape}")
-    n_outputs = 1 if len(digits) == 2 else len(digits)
-    net = NeuralNet(
-        [*recipe.hidden, n_outputs],
-        activation=recipe.activation,
-        init=recipe.init,
-        dropout=recipe.dropout,
-        random_state=random_state,
-    )
-    say(net.summary(x_train.shape[1]))
-    monitor = "test" if recipe.validation_fraction is None else "validation"
-    start = time.perf_counter()
-    net.fit(
-        x_train,
-        y_train,
-        classes=digits,
-        **_fit_options(recipe, x_test, y_test),
-        callbacks=[ProgressBar(monitor)] if progress else [],
-    )
-    fit_seconds = time.perf_counter() - start
-    return {
-        "net": net,
-        "recipe": recipe,
-        "train_shape": list(x_train.shape),
-        "test_shape": list(x_test.shape),
-        "train_accuracy": net.score(x_train, y_train),
-        "test_accuracy": net.score(x_test, y_test),
-        "fit_seconds": fit_seconds,
-        "monitor": monitor,
-    }
-
-
-def _fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
-    """fit() keywords for the recipe. Without a validation fraction the test set is
-    monitored for the accuracy figure (as in the tutorial), never used to stop early."""
-    options = {
-        "learning_rate": recipe.learning_rate,
-        "batch_size": recipe.batch_size,
-        "optimizer": recipe.optimizer,
-        "schedule": recipe.schedule,
-        "weight_decay": recipe.weight_decay,
-        "patience": recipe.patience,
-    }
-    if recipe.batch_size is None:
-        options["n_iterations"] = recipe.iterations
-    else:
-        options["epochs"] = recipe.epochs
-    if recipe.validation_fraction is None:
-        options["validation_data"] = (x_test, y_test)
-    else:
-        options["validation_fraction"] = recipe.validation_fraction
-    return options
-
-
 def _prepare_out_dir(out: Path | None) -> tuple[Path, bool]:
     """The output folder, created now so a bad path fails before training."""
     if out is None:
@@ -358,59 +284,13 @@ def _prepare_out_dir(out: Path | None) -> tuple[Path, bool]:
     return out, created
 
 
-def _write_run(out: Path, result: dict) -> None:
-    """Write every output into a staging folder beside ``out``, then move them in: a
-    failure on the way leaves ``out`` as it was."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        _write_outputs(staging, result)
-        for file in staging.iterdir():
-            os.replace(file, out / file.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _write_outputs(folder: Path, result: dict) -> None:
-    from .plots import plot_accuracy, plot_cost
-
-    net, recipe = result["net"], result["recipe"]
-    history = net.history
-    x_label, x = _x_axis(recipe, history)
-    metrics = {
-        "config": recipe.to_dict(),
-        "train_shape": result["train_shape"],
-        "test_shape": result["test_shape"],
-        "costs": [[step, loss] for step, loss in zip(x, history.column("loss"), strict=True)],
-        "cost_axis": x_label,
-        "monitored_set": result["monitor"],
-        "history": history.to_dict(),
-        "train_accuracy": result["train_accuracy"],
-        "test_accuracy": result["test_accuracy"],
-        "fit_seconds": result["fit_seconds"],
-        "versions": {"scratchnet": __version__, "numpy": np.__version__},
-    }
-    net.save(folder / "model.npz")
-    with atomic_write(folder / "metrics.json") as file:
-        file.write(json.dumps(metrics, indent=2).encode())
-    plot_cost(x, history, folder / "cost.png", x_label, result["monitor"])
-    plot_accuracy(x, history, folder / "accuracy.png", x_label, result["monitor"])
-
-
-def _x_axis(recipe: Recipe, history) -> tuple[str, list[int]]:
-    """Full-batch records are numbered by iteration from 0 (the cost before that
-    iteration's update, as the tutorial prints it); mini-batch records by epoch from 1."""
-    epochs = history.column("epoch")
-    if recipe.batch_size is None:
-        return "iteration", epochs
-    return "epoch", [epoch + 1 for epoch in epochs]
-
-
-def _report(result: dict, out: Path) -> None:
-    train_n, test_n = result["train_shape"][0], result["test_shape"][0]
-    train_acc, test_acc = result["train_accuracy"], result["test_accuracy"]
-    print(f"train accuracy: {train_acc:.4%} ({round(train_acc * train_n)}/{train_n})")
-    print(f"test accuracy:  {test_acc:.4%} ({round(test_acc * test_n)}/{test_n})")
-    print(f"fit time: {result['fit_seconds']:.1f} s; wrote {out}/")
+def _report(result: RunResult, out: Path) -> None:
+    for name, accuracy, n in (
+        ("train", result.train_accuracy, result.train_shape[0]),
+        ("test", result.test_accuracy, result.test_shape[0]),
+    ):
+        print(f"{name + ' accuracy:':16}{accuracy:.4%} ({round(accuracy * n)}/{n})")
+    print(f"fit time: {result.fit_seconds:.1f} s; wrote {out}/")
 
 
 # -- evaluate and figures -------------------------------------------------------------------

@@ -9,15 +9,17 @@ from itertools import pairwise
 import numpy as np
 
 from .activations import get_activation
+from .batching import Dataset, split_rows
 from .callbacks import Callback, ProgressBar
 from .dropout import check_rate
+from .history import History
 from .initializers import get_initializer
 from .losses import output_loss
 from .optimizers import Optimizer, get_optimizer
 from .parameters import Dense, Parameters
 from .propagation import ROWS_PER_CHUNK, Workspace, active_columns, forward
 from .schedules import Schedule, get_schedule
-from .training import Dataset, History, Model, TrainingConfig, split_rows, train
+from .training import Model, TrainingConfig, train
 from .validation import (
     RandomStateLike,
     check_classes,
@@ -109,19 +111,13 @@ class NeuralNet:
         labels = check_labels(y, len(X))
         classes = check_classes(classes, labels)
         indices = encode_labels(labels, classes)
-        output = output_loss(self.layer_sizes[-1])
         check_output_size(self.layer_sizes[-1], len(classes))
+        output = output_loss(self.layer_sizes[-1])
         config = _training_config(
-            learning_rate,
-            n_iterations,
-            epochs,
-            batch_size,
-            optimizer,
-            schedule,
-            weight_decay,
-            patience,
-            log_every,
-        )
+            learning_rate=learning_rate, n_iterations=n_iterations, epochs=epochs,
+            batch_size=batch_size, optimizer=optimizer, schedule=schedule,
+            weight_decay=weight_decay, patience=patience, log_every=log_every,
+        )  # fmt: skip
         rng = check_random_state(self.random_state)
         data = Dataset(X, output.encode(indices, X.dtype), active_columns(X))
         data, validation = _validation_split(
@@ -236,6 +232,7 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
 
 
 def _training_config(
+    *,
     learning_rate,
     n_iterations,
     epochs,

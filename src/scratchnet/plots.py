@@ -10,8 +10,8 @@ from matplotlib.ticker import MaxNLocator
 
 from .activations import sigmoid, sigmoid_derivative
 from .atomic import atomic_write
+from .history import History
 from .losses import binary_cross_entropy
-from .training import History
 
 DPI = 110
 
@@ -19,25 +19,26 @@ DPI = 110
 def plot_cost(
     x: list[int], history: History, path: str | os.PathLike, x_label: str, val_label: str
 ) -> None:
-    """Training cost (and validation cost, when measured) against iteration or epoch."""
-    figure, axes = _figure()
-    axes.plot(x, history.column("loss"), marker="o", markersize=3, label="training")
-    if history.records and history.records[0]["val_loss"] is not None:
-        axes.plot(x, history.column("val_loss"), marker="o", markersize=3, label=val_label)
-        axes.legend()
-    axes.set(xlabel=x_label, ylabel="cost (cross-entropy)", title="Cost during training")
-    _save(figure, path)
+    """Training cost (and the monitored set's, when measured) against iteration or epoch."""
+    _plot_curves(x, history, "loss", path, x_label, val_label,
+                 y_label="cost (cross-entropy)", title="Cost during training")  # fmt: skip
 
 
 def plot_accuracy(
     x: list[int], history: History, path: str | os.PathLike, x_label: str, val_label: str
 ) -> None:
-    """Training and validation accuracy against iteration or epoch."""
+    """Training accuracy (and the monitored set's) against iteration or epoch."""
+    _plot_curves(x, history, "accuracy", path, x_label, val_label,
+                 y_label="accuracy", title=f"Training and {val_label} accuracy")  # fmt: skip
+
+
+def _plot_curves(x, history: History, key: str, path, x_label, val_label, y_label, title):
+    """The training curve of ``key`` and, when it was measured, its ``val_`` twin."""
     figure, axes = _figure()
-    axes.plot(x, history.column("accuracy"), marker="o", markersize=3, label="training")
-    if history.records and history.records[0]["val_accuracy"] is not None:
-        axes.plot(x, history.column("val_accuracy"), marker="o", markersize=3, label=val_label)
-    axes.set(xlabel=x_label, ylabel="accuracy", title=f"Training and {val_label} accuracy")
+    axes.plot(x, history.column(key), marker="o", markersize=3, label="training")
+    if history.records and history.records[0][f"val_{key}"] is not None:
+        axes.plot(x, history.column(f"val_{key}"), marker="o", markersize=3, label=val_label)
+    axes.set(xlabel=x_label, ylabel=y_label, title=title)
     axes.legend()
     _save(figure, path)
 

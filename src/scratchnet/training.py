@@ -1,23 +1,24 @@
-"""The training loop: batches, gradient steps, history, early stopping, callbacks.
+"""The training loop: epochs of gradient steps, history, early stopping, callbacks.
 
 An epoch is one pass over the training rows: a single full-batch step (the tutorial's
 gradient descent, where an epoch is an iteration) or one step per mini-batch of a fresh
-permutation of row indices. The data itself is never copied: contiguous rows are read
-as views, permuted rows are gathered chunk by chunk into a reused buffer.
+permutation of row indices (the data itself is never copied; see batching.py).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .activations import Activation
+from .batching import Dataset, Feeder
 from .callbacks import Callback
 from .dropout import Dropout
 from .errors import TrainingDivergedError
+from .history import History
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy
 from .optimizers import Optimizer
 from .parameters import Parameters
@@ -45,95 +46,6 @@ class TrainingConfig:
     weight_decay: float
     patience: int | None
     log_every: int
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Rows of a feature matrix with encoded targets.
-
-    ``rows`` selects rows of ``x`` (None: all, in order); ``inputs`` is a column range
-    outside which these rows are all zero.
-    """
-
-    x: np.ndarray
-    targets: np.ndarray
-    inputs: slice
-    rows: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.x) if self.rows is None else len(self.rows)
-
-    def all_rows(self) -> slice | np.ndarray:
-        return slice(0, len(self.x)) if self.rows is None else self.rows
-
-
-@dataclass
-class History:
-    """One record per logged epoch: epoch, step, lr, loss, accuracy, val_loss, val_accuracy.
-
-    Training metrics are means over the epoch's batches as they were drawn (for full-batch
-    training: the forward pass before the update); validation metrics are measured with
-    the weights at the end of the epoch.
-    """
-
-    records: list[dict] = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_early: bool = False
-
-    def column(self, key: str) -> list:
-        return [record[key] for record in self.records]
-
-    def to_dict(self) -> dict:
-        return {
-            "records": self.records,
-            "best_epoch": self.best_epoch,
-            "stopped_early": self.stopped_early,
-        }
-
-
-def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted (kept, held-out) row indices, holding out ``fraction`` of each label's rows."""
-    held_out = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        held_out.append(rng.permutation(members)[: round(fraction * len(members))])
-    held_out = np.sort(np.concatenate(held_out))
-    if len(held_out) == 0 or len(held_out) == len(labels):
-        raise ValueError(
-            f"validation_fraction={fraction} leaves {len(held_out)} of {len(labels)} rows "
-            "for validation; choose a fraction that keeps both sets non-empty"
-        )
-    return np.setdiff1d(np.arange(len(labels)), held_out), held_out
-
-
-class Feeder:
-    """Cuts a batch into chunks of at most ``rows`` rows and hands them out as
-    (features, targets) views, gathering permuted rows into reused buffers."""
-
-    def __init__(self, data: Dataset, rows: int):
-        self.data = data
-        self.rows = rows
-        self.x_buffer = self.t_buffer = None
-
-    def chunks(self, batch: slice | np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        data, step = self.data, self.rows
-        if isinstance(batch, slice):
-            for start in range(batch.start, batch.stop, step):
-                stop = min(start + step, batch.stop)
-                yield data.x[start:stop, data.inputs], data.targets[start:stop]
-            return
-        for start in range(0, len(batch), step):
-            yield self._gather(batch[start : start + step])
-
-    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.x_buffer is None:
-            x, t = self.data.x, self.data.targets
-            self.x_buffer = np.empty((self.rows, x.shape[1]), x.dtype)
-            self.t_buffer = np.empty((self.rows, *t.shape[1:]), t.dtype)
-        m = len(rows)
-        x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
-        t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
-        return x[:, self.data.inputs], t
 
 
 def train(
