@@ -46,6 +46,14 @@ def at_most(value: float | None, limit: float) -> bool | None:
     return None if value is None else value <= limit
 
 
+def rss(results: dict, impls=("scratchnet", "torch", "sklearn")) -> str:
+    """Peak resident memory of each implementation's process, in MiB."""
+    return " / ".join(
+        f"{results[impl]['peak_rss_mb']:.0f}" if "peak_rss_mb" in results.get(impl, {}) else "n/a"
+        for impl in impls
+    )
+
+
 def accuracy_in(result: dict) -> str:
     if "error" in result:
         return f"error: {result['error']}"
@@ -66,8 +74,9 @@ def full_batch(suite) -> list[str]:
         "X.T @ dZ1 done bare in NumPy over all 784 columns.",
         "",
         "| dtype | scratchnet | PyTorch | scikit-learn | tutorial | floor "
-        "| scratchnet / PyTorch | scratchnet / tutorial | floor / scratchnet |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scratchnet / PyTorch | scratchnet / tutorial | floor / scratchnet "
+        "| peak RSS MiB (scratchnet / PyTorch / scikit-learn / tutorial) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for dtype in ("float64", "float32"):
         impls = ["scratchnet", "torch", "sklearn", "products"]
@@ -83,7 +92,7 @@ def full_batch(suite) -> list[str]:
             f"| {dtype} | {seconds(r['scratchnet'], key)} | {seconds(r['torch'], key)} "
             f"| {seconds(r['sklearn'], key)} | {seconds(r['tutorial'], key)} "
             f"| {seconds(r['products'], key)} | {times(vs_torch)} | {times(vs_tutorial)} "
-            f"| {times(floor_share)} |"
+            f"| {times(floor_share)} | {rss(r, ('scratchnet', 'torch', 'sklearn', 'tutorial'))} |"
         )
         if dtype == "float64":
             target = "≤ 1.0x PyTorch; ≤ 0.8x the tutorial's code"
@@ -210,7 +219,7 @@ def minibatch(suite) -> list[str]:
         "bare in NumPy.",
         "",
         "| network | scratchnet | PyTorch | scikit-learn | floor | scratchnet / PyTorch "
-        "| floor / scratchnet | peak RSS scratchnet / PyTorch |",
+        "| floor / scratchnet | peak RSS MiB (scratchnet / PyTorch / scikit-learn) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     key = "seconds_per_epoch"
@@ -221,13 +230,10 @@ def minibatch(suite) -> list[str]:
         name = "784-" + "-".join(map(str, hidden)) + "-10"
         vs_torch = r["scratchnet"].get("ratio")
         floor_share = ratio(r["floor"], r["scratchnet"], key)
-        memory = " / ".join(
-            f"{r[i].get('peak_rss_mb', 0):.0f} MiB" for i in ("scratchnet", "torch")
-        )
         lines.append(
             f"| {name} | {seconds(r['scratchnet'], key)} | {seconds(r['torch'], key)} "
             f"| {seconds(r['sklearn'], key)} | {seconds(r['floor'], key)} | {times(vs_torch)} "
-            f"| {times(floor_share)} | {memory} |"
+            f"| {times(floor_share)} | {rss(r)} |"
         )
         suite.summary.append([
             f"mini-batch epoch, {name}, batch 128, Adam", seconds(r["scratchnet"], key),
@@ -305,8 +311,9 @@ def predict(suite) -> list[str]:
         f"and PyTorch alternating over {ROUNDS} rounds (medians as for mini-batch training). "
         "PyTorch runs the same network in inference mode and takes the argmax.",
         "",
-        "| network | scratchnet | PyTorch | scikit-learn | scratchnet / PyTorch |",
-        "|---|---|---|---|---|",
+        "| network | scratchnet | PyTorch | scikit-learn | scratchnet / PyTorch "
+        "| peak RSS MiB (scratchnet / PyTorch / scikit-learn) |",
+        "|---|---|---|---|---|---|",
     ]
     for hidden in ([256], [512, 256]):
         spec = {"hidden": hidden, "dtype": "float32", "repeats": suite.repeats + 2}
@@ -316,7 +323,7 @@ def predict(suite) -> list[str]:
         vs_torch = r["scratchnet"].get("ratio")
         lines.append(
             f"| {name} | {seconds(r['scratchnet'], 'seconds')} | {seconds(r['torch'], 'seconds')} "
-            f"| {seconds(r['sklearn'], 'seconds')} | {times(vs_torch)} |"
+            f"| {seconds(r['sklearn'], 'seconds')} | {times(vs_torch)} | {rss(r)} |"
         )
         suite.summary.append([
             f"predict 10,000 images, {name}", seconds(r["scratchnet"], "seconds"),
@@ -354,6 +361,8 @@ def scaling(suite) -> list[str]:
             f"| {samples:,} | {width} | {epoch * 1e3:.1f} ms | {epoch / samples * 1e6:.2f} ms "
             f"| {bare * 1e3:.1f} ms | {bare / epoch:.0%} |"
         )
+    lines += ["", f"Peak RSS of the whole grid: {ours['peak_rss_mb']:.0f} MiB (scratchnet), "
+              f"{floor['peak_rss_mb']:.0f} MiB (floor)."]  # fmt: skip
     per_sample = [cells[n, 256] / n for n in SCALING_SAMPLES]
     crossover = next(
         (w for w in SCALING_WIDTHS if floors[60_000, w] / cells[60_000, w] >= 0.5), None
@@ -382,8 +391,9 @@ def recipes(suite) -> list[str]:
         "size, schedule and epochs; scikit-learn's MLPClassifier the same layers, optimizer, "
         "batch size and epochs (it has no dropout and no cosine schedule).",
         "",
-        "| recipe | command | scratchnet | PyTorch | scikit-learn | time scratchnet / PyTorch |",
-        "|---|---|---|---|---|---|",
+        "| recipe | command | scratchnet | PyTorch | scikit-learn | time scratchnet / PyTorch "
+        "| peak RSS MiB (scratchnet / PyTorch / scikit-learn) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for preset, goal in RECIPE_TARGETS.items():
         r = {impl: suite.job("recipe", impl=impl, preset=preset)
@@ -392,7 +402,7 @@ def recipes(suite) -> list[str]:
         lines.append(
             f"| {PRESETS[preset].description} | `scratchnet train --preset {preset}` "
             f"| {accuracy_in(r['scratchnet'])} | {accuracy_in(r['torch'])} "
-            f"| {accuracy_in(r['sklearn'])} | {times(speed)} |"
+            f"| {accuracy_in(r['sklearn'])} | {times(speed)} | {rss(r)} |"
         )
         ok = None if "error" in r["scratchnet"] else r["scratchnet"]["test_accuracy"] >= goal
         if preset == "all-digits" and ok is not None:

@@ -233,3 +233,21 @@ def test_a_diverging_mini_batch_run_names_iteration_and_epoch(blobs):
         NeuralNet([8, 1], activation="relu", random_state=0).fit(
             X * 1e3, y, epochs=3, batch_size=30, learning_rate=1e300
         )
+
+
+def test_weights_of_always_zero_inputs_move_only_under_weight_decay(blobs):
+    X, y = blobs
+    X = np.hstack([np.zeros((len(X), 2)), X, np.zeros((len(X), 1))])  # columns 0, 1, 8 unused
+    dead = [0, 1, 8]
+
+    def first_layer(steps_per_epoch_batch, epochs, decay):
+        net = NeuralNet([4, 1], random_state=0)
+        net.fit(X, y, epochs=epochs, batch_size=steps_per_epoch_batch, learning_rate=0.1,
+                weight_decay=decay)  # fmt: skip
+        return net.layers[0].weight
+
+    short, long = first_layer(120, 1, 0.0), first_layer(30, 5, 0.0)
+    assert np.array_equal(short[dead], long[dead])  # 1 step or 20: no gradient reaches them
+    assert not np.array_equal(short[2:8], long[2:8])
+    decayed = first_layer(30, 5, 0.5)
+    np.testing.assert_allclose(decayed[dead] / long[dead], (1 - 0.1 * 0.5) ** 20, rtol=1e-12)
