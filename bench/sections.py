@@ -60,6 +60,48 @@ def accuracy_in(result: dict) -> str:
     return f"{result['test_accuracy']:.2%} in {result['fit_seconds']:.2f} s"
 
 
+ROUNDS = 3  # implementations take turns, so a drift of the machine reaches them all
+
+
+def interleaved(
+    suite,
+    job: str,
+    key: str,
+    impls: tuple[str, ...],
+    rounds: int = ROUNDS,
+    unset: tuple[str, ...] = (),
+    **spec,
+) -> tuple[dict[str, dict], dict[str, float]]:
+    """The implementations in turn over ``rounds`` rounds of fresh processes, so that a
+    drift of the machine reaches them all. Returns each one's median over all its runs,
+    and for each other implementation the median over rounds of scratchnet's time
+    divided by its time."""
+    results: dict[str, dict] = {}
+    runs: dict[str, list] = {impl: [] for impl in impls}
+    per_round: dict[str, list] = {impl: [] for impl in impls if impl != "scratchnet"}
+    for _ in range(rounds):
+        current = {}
+        for impl in impls:
+            if "error" in results.get(impl, {}):
+                continue
+            current[impl] = result = suite.job(job, impl=impl, unset=unset, **spec)
+            if "error" in result:
+                results[impl] = result
+                continue
+            runs[impl] += result["runs"]
+            results[impl] = {"peak_rss_mb": result["peak_rss_mb"]}
+        ours = current.get("scratchnet", {"error": "missing"})
+        for impl, result in current.items():
+            if impl in per_round and "error" not in result and "error" not in ours:
+                per_round[impl].append(ours[key] / result[key])
+    failed = {impl for impl, result in results.items() if "error" in result}
+    for impl, values in runs.items():
+        if impl not in failed:
+            results[impl] |= {key: statistics.median(values), "runs": values}
+    ratios = {impl: statistics.median(v) for impl, v in per_round.items() if impl not in failed}
+    return results, ratios
+
+
 # -- full-batch step -------------------------------------------------------------------------
 
 
@@ -67,8 +109,10 @@ def full_batch(suite) -> list[str]:
     lines = [
         "## Full-batch step of the tutorial network (784-196-1 sigmoid, 12,700 images)",
         "",
-        f"Median time per iteration over {suite.repeats} runs of 10 iterations after a "
-        "warm-up run; PyTorch does the same full-batch updates from the same initial "
+        f"Time per iteration: scratchnet, PyTorch, the floor and the tutorial's code take "
+        f"turns over {ROUNDS} rounds of fresh processes, each timing 3 runs of 10 iterations "
+        "after a warm-up run; times are medians over all runs, ratios medians over the "
+        "rounds. PyTorch does the same full-batch updates from the same initial "
         "weights; scikit-learn's MLPClassifier runs SGD with one batch of all rows; "
         "*tutorial* is the tutorial's own code, loaded from its text; *floor* is X @ W1 and "
         "X.T @ dZ1 done bare in NumPy over all 784 columns.",
@@ -78,16 +122,15 @@ def full_batch(suite) -> list[str]:
         "| peak RSS MiB (scratchnet / PyTorch / scikit-learn / tutorial) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    key = "seconds_per_step"
     for dtype in ("float64", "float32"):
-        impls = ["scratchnet", "torch", "sklearn", "products"]
-        impls += ["tutorial"] if dtype == "float64" else []
-        r = {impl: suite.job("step_seconds", impl=impl, dtype=dtype, iterations=10,
-                             repeats=suite.repeats) for impl in impls}  # fmt: skip
+        impls = ("scratchnet", "torch", "products") + (("tutorial",) if dtype == "float64" else ())
+        spec = {"dtype": dtype, "iterations": 10, "repeats": 3}
+        r, ratios = interleaved(suite, "step_seconds", key, impls, **spec)
+        r["sklearn"] = suite.job("step_seconds", impl="sklearn", **spec)
         r.setdefault("tutorial", {"error": "float64 only"})
-        key = "seconds_per_step"
-        vs_torch = ratio(r["scratchnet"], r["torch"], key)
-        vs_tutorial = ratio(r["scratchnet"], r["tutorial"], key)
-        floor_share = ratio(r["products"], r["scratchnet"], key)
+        vs_torch, vs_tutorial = ratios.get("torch"), ratios.get("tutorial")
+        floor_share = 1 / ratios["products"] if "products" in ratios else None
         lines.append(
             f"| {dtype} | {seconds(r['scratchnet'], key)} | {seconds(r['torch'], key)} "
             f"| {seconds(r['sklearn'], key)} | {seconds(r['tutorial'], key)} "
@@ -184,25 +227,6 @@ def tutorial_run(suite) -> list[str]:
 # -- mini-batch training ----------------------------------------------------------------------
 
 MINIBATCH_TARGETS = {(256,): 0.8, (512, 256): 1.0}
-ROUNDS = 3  # scratchnet and PyTorch alternate, so a drift of the machine hits both
-
-
-def interleaved(suite, job: str, key: str, unset: tuple[str, ...] = (), **spec) -> dict[str, dict]:
-    """scratchnet and PyTorch, alternating over ROUNDS fresh processes: each one's median
-    over all its runs, and the median of the per-round ratios."""
-    runs = {"scratchnet": [], "torch": []}
-    ratios = []
-    for _ in range(ROUNDS):
-        pair = {impl: suite.job(job, impl=impl, unset=unset, **spec) for impl in runs}
-        if any("error" in result for result in pair.values()):
-            return pair
-        for impl, result in pair.items():
-            runs[impl] += result["runs"]
-        ratios.append(pair["scratchnet"][key] / pair["torch"][key])
-    results = {impl: {key: statistics.median(values), "runs": values, "peak_rss_mb":
-                      pair[impl]["peak_rss_mb"]} for impl, values in runs.items()}  # fmt: skip
-    results["scratchnet"]["ratio"] = statistics.median(ratios)
-    return results
 
 
 def minibatch(suite) -> list[str]:
@@ -224,12 +248,14 @@ def minibatch(suite) -> list[str]:
     ]
     key = "seconds_per_epoch"
     for hidden, limit in MINIBATCH_TARGETS.items():
-        r = interleaved(suite, "epoch_seconds", key, hidden=list(hidden), epochs=3)
-        for impl in ("sklearn", "floor"):
-            r[impl] = suite.job("epoch_seconds", impl=impl, hidden=list(hidden), epochs=3)
+        spec = {"hidden": list(hidden), "epochs": 3}
+        r, ratios = interleaved(
+            suite, "epoch_seconds", key, ("scratchnet", "torch", "floor"), **spec
+        )
+        r["sklearn"] = suite.job("epoch_seconds", impl="sklearn", **spec)
         name = "784-" + "-".join(map(str, hidden)) + "-10"
-        vs_torch = r["scratchnet"].get("ratio")
-        floor_share = ratio(r["floor"], r["scratchnet"], key)
+        vs_torch = ratios.get("torch")
+        floor_share = 1 / ratios["floor"] if "floor" in ratios else None
         lines.append(
             f"| {name} | {seconds(r['scratchnet'], key)} | {seconds(r['torch'], key)} "
             f"| {seconds(r['sklearn'], key)} | {seconds(r['floor'], key)} | {times(vs_torch)} "
@@ -262,11 +288,14 @@ def blas_kernels(suite) -> list[str]:
     ]
     key = "seconds_per_epoch"
     for hidden in MINIBATCH_TARGETS:
-        r = interleaved(suite, "epoch_seconds", key, unset=("OPENBLAS_CORETYPE",),
-                        hidden=list(hidden), epochs=3)  # fmt: skip
+        r, ratios = interleaved(
+            suite, "epoch_seconds", key, ("scratchnet", "torch"), rounds=2,
+            unset=("OPENBLAS_CORETYPE",), hidden=list(hidden), epochs=3,
+        )  # fmt: skip
         name = "784-" + "-".join(map(str, hidden)) + "-10"
         lines.append(f"| {name} | {seconds(r['scratchnet'], key)} | {seconds(r['torch'], key)} "
-                     f"| {times(r['scratchnet'].get('ratio'))} |")  # fmt: skip
+                     f"| {times(ratios.get('torch'))} |")  # fmt: skip
+
     return lines
 
 
@@ -317,10 +346,12 @@ def predict(suite) -> list[str]:
     ]
     for hidden in ([256], [512, 256]):
         spec = {"hidden": hidden, "dtype": "float32", "repeats": suite.repeats + 2}
-        r = interleaved(suite, "predict_seconds", "seconds", **spec)
+        r, ratios = interleaved(
+            suite, "predict_seconds", "seconds", ("scratchnet", "torch"), **spec
+        )
         r["sklearn"] = suite.job("predict_seconds", impl="sklearn", **spec)
         name = "784-" + "-".join(map(str, hidden)) + "-10"
-        vs_torch = r["scratchnet"].get("ratio")
+        vs_torch = ratios.get("torch")
         lines.append(
             f"| {name} | {seconds(r['scratchnet'], 'seconds')} | {seconds(r['torch'], 'seconds')} "
             f"| {seconds(r['sklearn'], 'seconds')} | {times(vs_torch)} | {rss(r)} |"
@@ -337,7 +368,7 @@ def predict(suite) -> list[str]:
 
 
 def scaling(suite) -> list[str]:
-    ours, floor = (suite.job("scaling", impl=impl, epochs=2) for impl in ("scratchnet", "floor"))
+    ours, floor = (suite.job("scaling", impl=impl, epochs=1) for impl in ("scratchnet", "floor"))
     if "error" in ours or "error" in floor:
         return ["## Scaling", "", f"error: {ours.get('error') or floor.get('error')}"]
     cells = {(c["samples"], c["width"]): c["seconds"] for c in ours["cells"]}
@@ -345,7 +376,7 @@ def scaling(suite) -> list[str]:
     lines = [
         "## Scaling: seconds per epoch (784-h-10, batch 128, Adam, float32)",
         "",
-        "Median of 2 epochs after a warm-up epoch. *per 1000 samples* stays flat when the cost "
+        "One epoch after a warm-up epoch. *per 1000 samples* stays flat when the cost "
         "is linear in the number of samples. *floor* is the bare matrix products of the same "
         "epoch and *floor share* their part of it; the rest is the optimizer, the element-wise "
         "work and Python's per-step overhead. Where the share passes one half, the products "
