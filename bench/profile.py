@@ -33,7 +33,7 @@ WORKLOADS = {
 }
 
 
-def run_workload(workload: str, threads: int) -> dict:
+def profile_workload(workload: str, threads: int) -> dict:
     """The training the profiler watches (run inside bench.worker); seconds per step."""
     if workload == "minibatch":
         X, y, _, _ = mnist_data(tuple(range(10)), "float32")

@@ -14,11 +14,11 @@ from . import torch_mlp
 from .common import mnist_data, peak_rss_mb
 
 
-def recipe_run(impl: str, preset: str, threads: int) -> dict:
+def recipe(impl: str, preset: str, threads: int) -> dict:
     """Fit seconds and test accuracy of one implementation of a preset."""
-    recipe = PRESETS[preset]
+    chosen = PRESETS[preset]
     run = {"scratchnet": _scratchnet, "torch": _torch, "sklearn": _sklearn}[impl]
-    return {**run(recipe, threads), "peak_rss_mb": peak_rss_mb()}
+    return {**run(chosen, threads), "peak_rss_mb": peak_rss_mb()}
 
 
 def _scratchnet(recipe, threads) -> dict:
