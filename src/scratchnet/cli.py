@@ -285,12 +285,14 @@ def _prepare_out_dir(out: Path | None) -> tuple[Path, bool]:
 
 
 def _report(result: RunResult, out: Path) -> None:
-    for name, accuracy, n in (
-        ("train", result.train_accuracy, result.train_shape[0]),
-        ("test", result.test_accuracy, result.test_shape[0]),
-    ):
-        print(f"{name + ' accuracy:':16}{accuracy:.4%} ({round(accuracy * n)}/{n})")
+    print(f"train accuracy: {_share(result.train_accuracy, result.train_shape[0])}")
+    print(f"test accuracy:  {_share(result.test_accuracy, result.test_shape[0])}")
     print(f"fit time: {result.fit_seconds:.1f} s; wrote {out}/")
+
+
+def _share(accuracy: float, n: int) -> str:
+    """'99.2617% (2151/2167)'."""
+    return f"{accuracy:.4%} ({round(accuracy * n)}/{n})"
 
 
 # -- evaluate and figures -------------------------------------------------------------------
@@ -305,11 +307,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     data = load_mnist(digits, args.data_dir, relabel=False)
     x_test = preprocess(data.x_test, net.parameters.flat.dtype)
     accuracy = net.score(x_test, data.y_test)
-    n = len(data.y_test)
-    print(
-        f"test accuracy on digits {' '.join(map(str, digits))}: "
-        f"{accuracy:.4%} ({round(accuracy * n)}/{n})"
-    )
+    print(f"test accuracy on digits {' '.join(map(str, digits))}: {_share(accuracy, len(x_test))}")
     return 0
 
 

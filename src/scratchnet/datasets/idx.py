@@ -99,16 +99,14 @@ def _open(path: Path):
             yield file
 
 
-@contextmanager
-def _open_raw(path: Path):
+def _open_raw(path: Path) -> BinaryIO:
+    """The file opened for reading; DataFileError naming it if that fails."""
     try:
-        file = open(path, "rb")  # noqa: SIM115 (closed below)
+        return path.open("rb")
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
     except OSError as error:
         raise DataFileError(f"{path}: cannot be read ({error.strerror or error})") from None
-    with file:
-        yield file
 
 
 @contextmanager
