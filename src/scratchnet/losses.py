@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import Sigmoid
+from .activations import Sigmoid, sigmoid
 
 
 def softplus(z: np.ndarray) -> np.ndarray:
@@ -50,8 +50,7 @@ class BinaryCrossEntropy:
     @staticmethod
     def probabilities(z: np.ndarray) -> np.ndarray:
         """(m, 1) logits -> (m, 2) probabilities [1 - p, p]."""
-        p = np.array(z, copy=True)
-        Sigmoid().forward_(p)
+        p = sigmoid(z)
         return np.hstack([1 - p, p])
 
     @staticmethod
@@ -79,9 +78,7 @@ class CategoricalCrossEntropy:
 
     @staticmethod
     def loss_sum(z: np.ndarray, t: np.ndarray) -> float:
-        top = z.max(axis=1, keepdims=True)  # (m, 1)
-        logsumexp = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
-        return float(np.sum(logsumexp - z[np.arange(len(t)), t]))
+        return CategoricalCrossEntropy.loss_and_delta_(z.copy(), t, 1.0)
 
     @staticmethod
     def n_correct(z: np.ndarray, t: np.ndarray) -> int:
