@@ -97,10 +97,11 @@ class _Loop:
         for callback in self.callbacks:
             callback.on_train_begin(config.epochs, self.steps_per_epoch)
         for epoch in range(config.epochs):
-            loss, accuracy = self._epoch(epoch)
+            lr = config.schedule(config.learning_rate, epoch, config.epochs)
+            loss, accuracy = self._epoch(epoch, lr)
             record = None
             if epoch % config.log_every == 0 or epoch == config.epochs - 1:
-                record = self._record(epoch, loss, accuracy)
+                record = self._record(epoch, lr, loss, accuracy)
             for callback in self.callbacks:
                 callback.on_epoch_end(epoch, record)
             if record is not None and self._should_stop(record):
@@ -112,9 +113,8 @@ class _Loop:
             callback.on_train_end(self.history)
         return self.history
 
-    def _epoch(self, epoch: int) -> tuple[float, float]:
+    def _epoch(self, epoch: int, lr: float) -> tuple[float, float]:
         """One pass over the data; returns mean loss and accuracy over its batches."""
-        lr = self.config.schedule(self.config.learning_rate, epoch, self.config.epochs)
         loss_sum = correct = 0
         for batch in self._batches():
             batch_loss, batch_correct, size = self._gradient_step(batch, lr, epoch)
@@ -174,11 +174,11 @@ class _Loop:
             )
         return loss_sum, correct
 
-    def _record(self, epoch: int, loss: float, accuracy: float) -> dict:
+    def _record(self, epoch: int, lr: float, loss: float, accuracy: float) -> dict:
         record = {
             "epoch": epoch,
             "step": self.step,
-            "lr": self.config.schedule(self.config.learning_rate, epoch, self.config.epochs),
+            "lr": lr,
             "loss": loss,
             "accuracy": accuracy,
             "val_loss": None,
