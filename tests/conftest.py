@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratchnet.datasets.mnist import ENV_DATA_DIR, MNIST_FILES
+from scratchnet.data.mnist import ENV_DATA_DIR, MNIST_FILES
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,8 @@
-"""Saving and loading models (.npz without pickle), and atomic file writes."""
+"""Saving and loading models (.npz without pickle)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -11,8 +10,7 @@ import numpy as np
 import pytest
 
 from scratchnet import NeuralNet, serialization
-from scratchnet.atomic import atomic_write
-from scratchnet.serialization import load_model, save_model
+from scratchnet.errors import DataFileError, NotFittedError
 
 ARCHIVE_NAMES = ["bias_0", "bias_1", "classes", "meta", "weight_0", "weight_1"]
 
@@ -36,7 +34,7 @@ def fit_tiny(request, kind: str, dtype) -> tuple[NeuralNet, np.ndarray]:
 def saved_binary(request, tmp_path) -> Path:
     net, _ = fit_tiny(request, "binary", np.float64)
     path = tmp_path / "model.npz"
-    save_model(net, path)
+    net.save(path)
     return path
 
 
@@ -51,8 +49,8 @@ def names_in(folder: Path) -> list[str]:
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_round_trip_predicts_exactly_the_same(kind, dtype, request, tmp_path):
     net, X = fit_tiny(request, kind, dtype)
-    save_model(net, tmp_path / "model.npz")
-    loaded = load_model(tmp_path / "model.npz")
+    net.save(tmp_path / "model.npz")
+    loaded = NeuralNet.load(tmp_path / "model.npz")
     probabilities = loaded.predict_proba(X)
     assert probabilities.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(probabilities, net.predict_proba(X))
@@ -104,7 +102,7 @@ def test_save_writes_exactly_the_given_path(request, tmp_path):
 
 
 def test_saving_an_unfitted_model_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         NeuralNet([3, 1]).save(tmp_path / "model.npz")
     assert names_in(tmp_path) == []
 
@@ -120,7 +118,7 @@ def test_failed_save_leaves_the_previous_file_untouched(request, tmp_path, monke
 
     monkeypatch.setattr(serialization.np, "savez", savez_failing_midway)
     with pytest.raises(OSError, match="disk full"):
-        save_model(net, path)
+        net.save(path)
     assert path.read_bytes() == b"the previous model"
     assert names_in(tmp_path) == ["model.npz"]
 
@@ -159,8 +157,8 @@ def test_loading_a_file_that_is_no_model_names_it(write, pattern, tmp_path):
 
 
 def assert_load_fails(path: Path, pattern: str) -> None:
-    with pytest.raises(ValueError) as failure:
-        load_model(path)
+    with pytest.raises(DataFileError) as failure:
+        NeuralNet.load(path)
     message = str(failure.value)
     assert str(path) in message
     assert re.search(pattern, message.replace(str(path), ""), re.IGNORECASE), message
@@ -209,57 +207,4 @@ def test_loading_a_damaged_model_names_the_file_and_problem(change, pattern, sav
 def test_an_unchanged_rewrite_still_loads(saved_binary):
     """The damage cases above differ from a valid archive by their change alone."""
     rewritten = rewrite(saved_binary, lambda arrays, meta: None)
-    assert load_model(rewritten).classes.tolist() == [1, 0]
-
-
-# -- atomic_write ---------------------------------------------------------------------------
-
-
-def test_atomic_write_creates_the_file_and_nothing_else(tmp_path):
-    with atomic_write(tmp_path / "out.bin") as file:
-        file.write(b"complete")
-    assert (tmp_path / "out.bin").read_bytes() == b"complete"
-    assert names_in(tmp_path) == ["out.bin"]
-
-
-def test_atomic_write_replaces_an_existing_file(tmp_path):
-    (tmp_path / "out.bin").write_bytes(b"old content, longer than the new one")
-    with atomic_write(str(tmp_path / "out.bin")) as file:
-        file.write(b"new")
-    assert (tmp_path / "out.bin").read_bytes() == b"new"
-    assert names_in(tmp_path) == ["out.bin"]
-
-
-def test_atomic_write_shows_nothing_before_the_block_ends(tmp_path):
-    with atomic_write(tmp_path / "out.bin") as file:
-        file.write(b"partial")
-        file.flush()
-        assert not (tmp_path / "out.bin").exists()
-
-
-@pytest.mark.parametrize("interruption", [OSError("disk full"), KeyboardInterrupt("disk full")])
-def test_interrupted_atomic_write_keeps_the_old_file(interruption, tmp_path):
-    path = tmp_path / "out.bin"
-    path.write_bytes(b"old")
-    with pytest.raises(type(interruption), match="disk full"), atomic_write(path) as file:
-        file.write(b"half of the new")
-        raise interruption
-    assert path.read_bytes() == b"old"
-    assert names_in(tmp_path) == ["out.bin"]
-
-
-def test_atomic_write_into_a_missing_folder_names_it(tmp_path):
-    missing = re.escape(str(tmp_path / "nowhere"))
-    with pytest.raises(FileNotFoundError, match=missing), atomic_write(tmp_path / "nowhere" / "x"):
-        pass
-    assert names_in(tmp_path) == []
-
-
-def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path):
-    previous = os.umask(0o022)
-    try:
-        with atomic_write(tmp_path / "file") as file:
-            file.write(b"x")
-    finally:
-        os.umask(previous)
-    assert (tmp_path / "file").stat().st_mode & 0o777 == 0o644
+    assert NeuralNet.load(rewritten).classes.tolist() == [1, 0]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import scratchnet as sn
-from scratchnet.datasets.idx import read_idx
+from scratchnet.data.idx import read_idx
 
 TUTORIAL_COSTS = {0: 0.756223980626531, 900: 0.039859413110109314}
 

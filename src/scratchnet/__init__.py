@@ -2,17 +2,25 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .activations import sigmoid, sigmoid_derivative
-from .callbacks import Callback, ProgressBar
-from .datasets import MNIST, load_mnist, read_idx
-from .errors import DataFileError, TrainingDivergedError
-from .history import History
-from .losses import binary_cross_entropy
+from .data.idx import read_idx
+from .data.mnist import MNIST, load_mnist
+from .data.preprocessing import preprocess
+from .data.tutorial import shuffle_like_tutorial, tutorial_random_state
+from .errors import (
+    DataFileError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    NotFittedError,
+    ScratchnetError,
+    TrainingDivergedError,
+)
 from .network import NeuralNet
-from .optimizers import Adam, GradientDescent, Momentum
-from .preprocessing import preprocess
-from .schedules import Constant, Cosine, StepDecay
-from .tutorial import shuffle_like_tutorial, tutorial_random_state
+from .nn.activations import sigmoid, sigmoid_derivative
+from .nn.losses import binary_cross_entropy
+from .nn.optimizers import Adam, GradientDescent, Momentum
+from .nn.schedules import Constant, Cosine, StepDecay
+from .training.callbacks import Callback, ProgressBar
+from .training.history import History
 
 try:
     __version__ = version("scratchnet")
@@ -28,9 +36,13 @@ __all__ = [
     "DataFileError",
     "GradientDescent",
     "History",
+    "InvalidArgumentError",
+    "InvalidTypeError",
     "Momentum",
     "NeuralNet",
+    "NotFittedError",
     "ProgressBar",
+    "ScratchnetError",
     "StepDecay",
     "TrainingDivergedError",
     "__version__",

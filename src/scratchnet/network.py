@@ -8,21 +8,30 @@ from itertools import pairwise
 
 import numpy as np
 
-from .activations import get_activation
-from .batching import Dataset, split_rows
-from .callbacks import Callback, ProgressBar
-from .dropout import check_rate
-from .history import History
-from .initializers import get_initializer
-from .losses import output_loss
-from .optimizers import Optimizer, get_optimizer
-from .parameters import Dense, Parameters
-from .propagation import ROWS_PER_CHUNK, Workspace, active_columns, forward
-from .schedules import Schedule, get_schedule
-from .training import Model, TrainingConfig, train
+from .errors import (
+    DataFileError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    NotFittedError,
+    ScratchnetError,
+)
+from .nn.activations import get_activation
+from .nn.initializers import get_initializer
+from .nn.losses import OutputLayer, output_layer
+from .nn.optimizers import Optimizer, get_optimizer
+from .nn.parameters import Dense, Parameters
+from .nn.propagation import ROWS_PER_CHUNK, Model, Workspace, active_inputs, forward
+from .nn.schedules import Schedule, get_schedule
+from .serialization import StoredModel, read_model, write_model
+from .training.batching import Dataset, split_rows
+from .training.callbacks import Callback, ProgressBar
+from .training.history import History
+from .training.loop import TrainingConfig, train
 from .validation import (
     RandomStateLike,
     check_classes,
+    check_dropout,
+    check_early_stopping,
     check_features,
     check_finite,
     check_fraction,
@@ -32,6 +41,7 @@ from .validation import (
     check_positive_float,
     check_positive_int,
     check_random_state,
+    check_training_length,
     encode_labels,
 )
 
@@ -67,7 +77,7 @@ class NeuralNet:
         check_random_state(random_state)
         self.activation = activation
         self.init = init
-        self.dropout = check_rate(dropout)
+        self.dropout = check_dropout(dropout)
         self.random_state = random_state
         self.parameters: Parameters | None = None
         self.classes: np.ndarray | None = None
@@ -95,38 +105,68 @@ class NeuralNet:
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
     ) -> NeuralNet:
-        """Train on X (n, d) float32/float64 and integer labels y (n,); returns self.
+        """Train on ``X`` (n, d) and integer labels ``y`` (n,); return self.
 
-        Without ``batch_size`` this is full-batch gradient descent for ``n_iterations``
-        steps (default 1000), the tutorial's algorithm. With ``batch_size`` each of
-        ``epochs`` (default 20) passes takes one step per mini-batch of a fresh shuffle.
-        ``classes`` fixes the label of each output (default: the sorted labels of y).
-        The training cost, and training and validation accuracy when validation data is
-        given, are recorded every ``log_every`` epochs (default: 100 for full batches, 1
-        for mini-batches) into ``self.history``. ``patience`` stops training when the
-        validation cost has not improved for that many records, and the weights of the
-        best record are restored at the end. X keeps its dtype; nothing passed is modified.
+        Every call starts afresh from new initial weights; X keeps its dtype (float32 or
+        float64) end to end and nothing passed is modified.
+
+        Parameters:
+            X: features, float32 or float64, every value finite.
+            y: integer class labels, one per row of X.
+            classes: the label of each output, in order (default: the sorted labels
+                of y); labels outside it are refused.
+            learning_rate: the step size lr of every update (before the schedule).
+            n_iterations: full-batch gradient-descent steps (default 1000), the
+                tutorial's algorithm. Not with ``batch_size``.
+            epochs: passes over the data. With ``batch_size`` (default 20), each pass
+                takes one step per mini-batch of a fresh shuffle of the rows; without
+                it, a pass is one full-batch step, so ``epochs`` means ``n_iterations``
+                (give one of the two).
+            batch_size: rows per mini-batch (default: none, full-batch training).
+            optimizer: ``"gd"``/``"sgd"`` (w <- w - lr g), ``"momentum"``,
+                ``"nesterov"``, ``"adam"``, or a configured ``sn.GradientDescent``,
+                ``sn.Momentum`` or ``sn.Adam``.
+            schedule: the learning rate of each epoch: ``"constant"``, ``"step"``
+                (halved every quarter of the run), ``"cosine"``, or a configured
+                ``sn.Constant``, ``sn.StepDecay`` or ``sn.Cosine``.
+            weight_decay: L2 penalty lambda: the objective gains (lambda / 2) sum W^2
+                over the weights (not the biases), their gradient lambda W.
+            validation_data: a pair (X_val, y_val) measured after every logged epoch.
+            validation_fraction: instead, hold out this share of each class's rows
+                (stratified, drawn with ``random_state``) and measure it.
+            patience: stop when the validation cost has not improved for this many
+                logged epochs; the weights of the best epoch are restored at the end.
+                Needs validation data.
+            log_every: record the history every this many epochs (default: 100 for
+                full-batch training, every epoch for mini-batches), and always after
+                the last one.
+            callbacks: ``sn.Callback`` objects called at the start, after every step,
+                after every epoch and at the end.
+            verbose: show a progress bar (on stderr) with the running cost.
+
+        Raises:
+            InvalidArgumentError, InvalidTypeError: a bad value or combination.
+            TrainingDivergedError: the cost became non-finite.
         """
         X = check_features(X)
         labels = check_labels(y, len(X))
         classes = check_classes(classes, labels)
         indices = encode_labels(labels, classes)
         check_output_size(self.layer_sizes[-1], len(classes))
-        output = output_loss(self.layer_sizes[-1])
+        output = self._output()
         config = _training_config(
             learning_rate=learning_rate, n_iterations=n_iterations, epochs=epochs,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule,
             weight_decay=weight_decay, patience=patience, log_every=log_every,
         )  # fmt: skip
+        check_early_stopping(
+            patience, validation_data is not None or validation_fraction is not None
+        )
         rng = check_random_state(self.random_state)
-        data = Dataset(X, output.encode(indices, X.dtype), active_columns(X))
+        data = Dataset(X, output.encode(indices, X.dtype), active_inputs(X))
         data, validation = _validation_split(
             data, validation_data, validation_fraction, classes, output, rng
         )
-        if patience is not None and validation is None:
-            raise ValueError(
-                "patience needs validation data: validation_data or validation_fraction"
-            )
         parameters = self._initial_parameters(X.shape[1], X.dtype, rng)
         model = Model(parameters, get_activation(self.activation), output, self.dropout)
         callbacks = [*callbacks, ProgressBar()] if verbose else list(callbacks)
@@ -173,15 +213,20 @@ class NeuralNet:
             logits[start : start + len(chunk)] = z
         return logits
 
-    def _output(self):
-        return output_loss(self.layer_sizes[-1])
+    def _output(self) -> OutputLayer:
+        return output_layer(self.layer_sizes[-1])
 
     def _fitted(self) -> Parameters:
         if self.parameters is None:
-            raise ValueError("this NeuralNet is not fitted yet: call fit (or NeuralNet.load)")
+            raise NotFittedError("this NeuralNet is not fitted yet: call fit (or NeuralNet.load)")
         return self.parameters
 
     # -- inspection and persistence -------------------------------------------------
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The floating-point type of the fitted parameters (float32 or float64)."""
+        return self._fitted().flat.dtype
 
     @property
     def layers(self) -> list[Dense]:
@@ -209,23 +254,46 @@ class NeuralNet:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path`` (.npz, readable with allow_pickle=False)."""
-        from .serialization import save_model
-
-        save_model(self, path)
+        parameters = self._fitted()
+        meta = {
+            "layer_sizes": list(self.layer_sizes),
+            "n_features": parameters.widths[0],
+            "activation": self.activation,
+            "init": self.init,
+            "dropout": self.dropout,
+            "dtype": parameters.flat.dtype.name,
+        }
+        write_model(path, StoredModel(meta, self.classes, parameters.layers))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NeuralNet:
-        """Read a model written by ``save``."""
-        from .serialization import load_model
-
-        return load_model(path)
+        """Read a model written by ``save``; DataFileError naming the file if it is not one."""
+        stored = read_model(path)
+        meta = stored.meta
+        try:
+            net = cls(
+                meta["layer_sizes"],
+                activation=meta["activation"],
+                init=meta["init"],
+                dropout=meta["dropout"],
+            )
+            classes = check_classes(stored.classes)
+            check_output_size(net.layer_sizes[-1], len(classes))
+        except (KeyError, ScratchnetError) as error:
+            raise DataFileError(f"{path}: not a valid scratchnet model ({error})") from None
+        parameters = Parameters((meta["n_features"], *net.layer_sizes), stored.dtype)
+        for layer, stored_layer in zip(parameters.layers, stored.layers, strict=True):
+            layer.weight[...] = stored_layer.weight
+            layer.bias[...] = stored_layer.bias
+        net.parameters, net.classes = parameters, classes
+        return net
 
 
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
     if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
-        raise TypeError(f"layer_sizes must be a sequence of integers, got {layer_sizes!r}")
+        raise InvalidTypeError(f"layer_sizes must be a sequence of integers, got {layer_sizes!r}")
     if len(layer_sizes) == 0:
-        raise ValueError("layer_sizes must list at least the output size, got []")
+        raise InvalidArgumentError("layer_sizes must list at least the output size, got []")
     for size in layer_sizes:
         check_positive_int(size, f"every layer size (in {list(layer_sizes)})")
     return tuple(int(size) for size in layer_sizes)
@@ -244,14 +312,7 @@ def _training_config(
     log_every,
 ) -> TrainingConfig:
     """Validate the training options; an epoch of full-batch training is one iteration."""
-    if batch_size is not None:
-        batch_size = check_positive_int(batch_size, "batch_size")
-        if n_iterations is not None:
-            raise ValueError(
-                "with batch_size, give the number of passes as epochs, not n_iterations"
-            )
-    elif n_iterations is not None and epochs is not None:
-        raise ValueError("give n_iterations or epochs, not both (full-batch: they are the same)")
+    check_training_length(batch_size=batch_size, n_iterations=n_iterations, epochs=epochs)
     full_batch = batch_size is None
     epochs = epochs if epochs is not None else n_iterations
     if epochs is None:
@@ -260,8 +321,8 @@ def _training_config(
         log_every = FULL_BATCH_LOG_EVERY if full_batch else 1
     return TrainingConfig(
         learning_rate=check_positive_float(learning_rate, "learning_rate"),
-        epochs=check_positive_int(epochs, "n_iterations" if full_batch else "epochs"),
-        batch_size=batch_size,
+        epochs=check_positive_int(epochs, "epochs" if n_iterations is None else "n_iterations"),
+        batch_size=None if full_batch else check_positive_int(batch_size, "batch_size"),
         optimizer=get_optimizer(optimizer),
         schedule=get_schedule(schedule),
         weight_decay=check_non_negative_float(weight_decay, "weight_decay"),
@@ -274,22 +335,22 @@ def _validation_split(data, validation_data, fraction, classes, output, rng):
     """The training rows and the validation set: the caller's own, or a stratified
     held-out ``fraction`` of the training rows (as row indices: nothing is copied)."""
     if validation_data is not None and fraction is not None:
-        raise ValueError("give validation_data or validation_fraction, not both")
+        raise InvalidArgumentError("give validation_data or validation_fraction, not both")
     if validation_data is not None:
         X_val, y_val = _unpack_pair(validation_data)
         X_val = check_features(X_val, "validation X", n_features=data.x.shape[1])
         X_val = X_val.astype(data.x.dtype, copy=False)
         indices = encode_labels(check_labels(y_val, len(X_val), "validation y"), classes)
-        return data, Dataset(X_val, output.encode(indices, X_val.dtype), active_columns(X_val))
+        return data, Dataset(X_val, output.encode(indices, X_val.dtype), active_inputs(X_val))
     if fraction is None:
         return data, None
     labels = data.targets if data.targets.ndim == 1 else data.targets[:, 0]
     kept, held_out = split_rows(labels, check_fraction(fraction, "validation_fraction"), rng)
-    training = Dataset(data.x, data.targets, data.inputs, kept)
-    return training, Dataset(data.x, data.targets, data.inputs, held_out)
+    training = Dataset(data.x, data.targets, data.active, kept)
+    return training, Dataset(data.x, data.targets, data.active, held_out)
 
 
 def _unpack_pair(validation_data):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        raise TypeError("validation_data must be a pair (X_val, y_val)")
+        raise InvalidTypeError("validation_data must be a pair (X_val, y_val)")
     return validation_data

@@ -1,14 +1,29 @@
-"""Checks at the public boundary: each failure names the bad value."""
+"""Checks at the public boundary, one home per rule: each failure names the bad value.
+
+Every check raises a member of the error family in ``errors.py`` (a subclass of
+ValueError or TypeError). Checks that name options take a ``spell`` function, so the
+command line words the same rule with its own option names.
+"""
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .preprocessing import FLOAT_DTYPES
+from .errors import InvalidArgumentError, InvalidTypeError
+from .nn.losses import classes_of
 
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+N_DIGITS = 10
+
+
+def python_name(name: str) -> str | None:
+    """How the library spells a parameter: as it is. (An interface without the parameter
+    spells it None.)"""
+    return name
 
 
 def check_features(
@@ -18,16 +33,20 @@ def check_features(
     (``finite=False`` leaves that check to the caller, e.g. chunk by chunk)."""
     x = np.asarray(x)
     if x.dtype not in FLOAT_DTYPES:
-        raise TypeError(
+        raise InvalidTypeError(
             f"{name} must hold float32 or float64 values, got {x.dtype}; "
             "scale raw images with scratchnet.preprocess"
         )
     if x.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {x.shape}")
+        raise InvalidArgumentError(
+            f"{name} must be 2-D (n_samples, n_features), got shape {x.shape}"
+        )
     if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {x.shape}")
+        raise InvalidArgumentError(f"{name} is empty: shape {x.shape}")
     if n_features is not None and x.shape[1] != n_features:
-        raise ValueError(f"{name} has {x.shape[1]} features, the network expects {n_features}")
+        raise InvalidArgumentError(
+            f"{name} has {x.shape[1]} features, the network expects {n_features}"
+        )
     if finite:
         check_finite(x, x, name)
     return x
@@ -42,7 +61,7 @@ def check_finite(part: np.ndarray, whole: np.ndarray, name: str) -> None:
     bad = np.argwhere(~np.isfinite(whole))
     if bad.size:
         row, column = bad[0]
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{name} contains NaN or infinite values ({len(bad)} of them; "
             f"first at row {row}, column {column}: {whole[row, column]})"
         )
@@ -54,13 +73,13 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (n_samples,), got shape {y.shape}")
+        raise InvalidArgumentError(f"{name} must be 1-D (n_samples,), got shape {y.shape}")
     if len(y) != n_samples:
-        raise ValueError(f"X has {n_samples} rows but {name} has {len(y)} labels")
+        raise InvalidArgumentError(f"X has {n_samples} rows but {name} has {len(y)} labels")
     if y.dtype.kind in "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
         y = y.astype(np.int64)
     if y.dtype.kind not in "iub":
-        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+        raise InvalidTypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     return y.astype(np.int64, copy=False)
 
 
@@ -70,11 +89,11 @@ def check_classes(classes, y: np.ndarray | None = None) -> np.ndarray:
         classes = np.unique(y)
     classes = np.asarray(classes)
     if classes.ndim != 1 or classes.dtype.kind not in "iu":
-        raise TypeError(f"classes must be a 1-D sequence of integers, got {classes!r}")
+        raise InvalidTypeError(f"classes must be a 1-D sequence of integers, got {classes!r}")
     if len(np.unique(classes)) != len(classes):
-        raise ValueError(f"classes must be distinct, got {classes.tolist()}")
+        raise InvalidArgumentError(f"classes must be distinct, got {classes.tolist()}")
     if len(classes) < 2:
-        raise ValueError(f"at least two classes are needed, got {classes.tolist()}")
+        raise InvalidArgumentError(f"at least two classes are needed, got {classes.tolist()}")
     return classes.astype(np.int64)
 
 
@@ -86,7 +105,7 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     indices = order[positions]
     unknown = classes[indices] != y
     if np.any(unknown):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"labels {np.unique(y[unknown]).tolist()} are not among the classes {classes.tolist()}"
         )
     return indices
@@ -94,25 +113,25 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
 def check_positive_float(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
 
 
 def check_non_negative_float(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a non-negative finite number, got {value!r}")
     return float(value)
 
 
 def check_fraction(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
-        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a number in (0, 1), got {value!r}")
     return float(value)
 
 
@@ -122,16 +141,94 @@ def check_random_state(seed: RandomStateLike) -> np.random.Generator | np.random
         return seed
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
-    raise TypeError(f"random_state must be an int, a numpy Generator or RandomState, got {seed!r}")
+    raise InvalidTypeError(
+        f"random_state must be an int, a numpy Generator or RandomState, got {seed!r}"
+    )
 
 
 def check_output_size(n_outputs: int, n_classes: int) -> None:
-    if n_outputs == 1 and n_classes != 2:
-        raise ValueError(
+    """The output layer must tell apart exactly ``n_classes`` classes."""
+    if classes_of(n_outputs) == n_classes:
+        return
+    if n_outputs == 1:
+        raise InvalidArgumentError(
             f"a single output unit classifies two classes, but there are {n_classes}; "
             f"make the last layer size {n_classes}"
         )
-    if n_outputs > 1 and n_outputs != n_classes:
-        raise ValueError(
-            f"the output layer has {n_outputs} units but there are {n_classes} classes"
+    raise InvalidArgumentError(
+        f"the output layer has {n_outputs} units but there are {n_classes} classes"
+    )
+
+
+def check_float_dtype(dtype) -> np.dtype:
+    """The dtype as np.dtype if it is float32 or float64."""
+    try:
+        resolved = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved not in FLOAT_DTYPES:
+        raise InvalidTypeError(f"dtype must be float32 or float64, got {dtype!r}")
+    return resolved
+
+
+def check_dropout(rate) -> float:
+    """A dropout rate in [0, 1)."""
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+        raise InvalidArgumentError(f"dropout must be a number in [0, 1), got {rate!r}")
+    return float(rate)
+
+
+def check_digits(digits: Sequence[int]) -> tuple[int, ...]:
+    """A selection of at least two distinct MNIST digits 0..9, in the order given."""
+    if isinstance(digits, np.ndarray) and digits.ndim == 1:
+        digits = digits.tolist()
+    if isinstance(digits, (str, bytes)) or not isinstance(digits, Sequence):
+        raise InvalidTypeError(f"digits must be a sequence of integers, got {digits!r}")
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in digits):
+        raise InvalidTypeError(f"digits must be integers, got {list(digits)!r}")
+    chosen = tuple(int(d) for d in digits)
+    unknown = [d for d in chosen if not 0 <= d < N_DIGITS]
+    if unknown:
+        raise InvalidArgumentError(f"unknown digits {unknown}: MNIST has the digits 0 to 9")
+    repeated = sorted({d for d in chosen if chosen.count(d) > 1})
+    if repeated:
+        raise InvalidArgumentError(f"digits given more than once: {repeated}")
+    if len(chosen) < 2:
+        raise InvalidArgumentError(
+            f"at least two digits are needed to classify, got {list(chosen)}"
+        )
+    return chosen
+
+
+def check_training_length(
+    *,
+    batch_size: int | None,
+    n_iterations: int | None,
+    epochs: int | None,
+    spell: Callable[[str], str] = python_name,
+) -> None:
+    """How long to train: full-batch runs count iterations, which are also their epochs
+    (either name, not both); mini-batch runs count epochs only."""
+    if batch_size is not None and n_iterations is not None:
+        raise InvalidArgumentError(
+            f"{spell('n_iterations')} counts full-batch steps; with {spell('batch_size')} "
+            f"give the number of passes as {spell('epochs')}"
+        )
+    if n_iterations is not None and epochs is not None:
+        raise InvalidArgumentError(
+            f"give {spell('n_iterations')} or {spell('epochs')}, not both "
+            "(in full-batch training they are the same)"
+        )
+
+
+def check_early_stopping(
+    patience: int | None, has_validation: bool, spell: Callable[[str], str | None] = python_name
+) -> None:
+    """Early stopping watches validation data, never the test set."""
+    if patience is not None and not has_validation:
+        sources = [spell(name) for name in ("validation_fraction", "validation_data")]
+        raise InvalidArgumentError(
+            f"{spell('patience')} needs validation data "
+            f"({' or '.join(source for source in sources if source)}): "
+            "early stopping never looks at the test set"
         )

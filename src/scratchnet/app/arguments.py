@@ -1,0 +1,49 @@
+"""What the commands share in parsing their options: validated argument types and the
+command line's spelling of the library's parameters."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterable
+
+from ..data.mnist import ENV_DATA_DIR
+from ..errors import ScratchnetError
+
+DATA_DIR_HELP = (
+    f"folder holding the MNIST files (default: ${ENV_DATA_DIR}, then the cache, "
+    "downloading what is missing)"
+)
+
+
+def checked(check: Callable, name: str, parse: Callable = int) -> Callable[[str], object]:
+    """An argparse type: parse the text with ``parse``, then validate it with ``check``
+    (a validation function taking the value and its name)."""
+    kind = "a number" if parse is float else "an integer"
+
+    def parse_and_check(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be {kind}, got {text!r}") from None
+        try:
+            return check(value, name)
+        except ScratchnetError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse_and_check.__name__ = name
+    return parse_and_check
+
+
+def option_name(parameter: str) -> str | None:
+    """How the command line spells a parameter of ``NeuralNet.fit`` (None: it has no
+    such option)."""
+    if parameter == "validation_data":
+        return None
+    if parameter == "n_iterations":
+        return "--iterations"
+    return "--" + parameter.replace("_", "-")
+
+
+def words(values: Iterable) -> str:
+    """'1 2' for (1, 2): how a list reads in help texts and messages."""
+    return " ".join(map(str, values))

@@ -1,0 +1,52 @@
+"""The ``scratchnet`` command: the parser, the dispatch to each command, and the one
+place where errors become what a user sees.
+
+A user error (any ScratchnetError: a bad option, missing or damaged data, a diverging
+run; or an OSError: a path that cannot be read or written) ends with one line on stderr,
+``scratchnet: error: ...``, and exit status 2. Anything else is a bug and keeps its
+traceback. Each command lives in its own module under ``commands/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from ..errors import ScratchnetError
+from .commands import evaluate, figures, train
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+COMMANDS = (train, evaluate, figures)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"scratchnet: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="scratchnet",
+        description="A neural network from scratch in NumPy: MNIST digits, end to end.",
+    )
+    parser.add_argument("--version", action="version", version=f"scratchnet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ScratchnetError, OSError) as error:
+        print(f"scratchnet: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("scratchnet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

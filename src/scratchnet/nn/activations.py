@@ -1,0 +1,114 @@
+"""Hidden-layer activations, applied in place on preallocated buffers.
+
+Each activation overwrites pre-activations ``z`` with ``a = f(z)`` and, in the
+backward pass, multiplies an incoming gradient by ``f'(z)`` computed from ``a`` alone,
+so the network keeps one buffer per layer instead of both ``z`` and ``a``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+
+
+class Activation:
+    """Interface: ``forward_`` and ``backward_`` work in place and return nothing."""
+
+    name: str
+
+    def forward_(self, z: np.ndarray) -> None:
+        """Overwrite ``z`` with ``f(z)``."""
+        raise NotImplementedError
+
+    def backward_(self, grad: np.ndarray, a: np.ndarray) -> None:
+        """``grad *= f'(z)`` where ``a = f(z)``; ``a`` may be overwritten."""
+        raise NotImplementedError
+
+
+class Sigmoid(Activation):
+    """sigma(z) = 1 / (1 + e^-z) = (1 + tanh(z/2)) / 2;  sigma'(z) = a (1 - a).
+
+    The tanh form never overflows: it is finite and exact in its limits for any z.
+    """
+
+    name = "sigmoid"
+
+    def forward_(self, z):
+        z *= 0.5
+        np.tanh(z, out=z)
+        z *= 0.5
+        z += 0.5
+
+    def backward_(self, grad, a):
+        grad *= a
+        np.subtract(1, a, out=a)
+        grad *= a
+
+
+class Tanh(Activation):
+    """tanh(z);  tanh'(z) = 1 - a^2."""
+
+    name = "tanh"
+
+    def forward_(self, z):
+        np.tanh(z, out=z)
+
+    def backward_(self, grad, a):
+        np.multiply(a, a, out=a)
+        np.subtract(1, a, out=a)
+        grad *= a
+
+
+class ReLU(Activation):
+    """relu(z) = max(z, 0);  relu'(z) = 1 if z > 0 else 0, i.e. [a > 0]."""
+
+    name = "relu"
+
+    def forward_(self, z):
+        np.maximum(z, 0, out=z)
+
+    def backward_(self, grad, a):
+        grad *= a > 0
+
+
+class LeakyReLU(Activation):
+    """leaky(z) = z if z > 0 else alpha z;  leaky'(z) = 1 if a > 0 else alpha."""
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01):
+        self.alpha = alpha
+
+    def forward_(self, z):
+        np.maximum(z, self.alpha * z, out=z)
+
+    def backward_(self, grad, a):
+        grad *= np.where(a > 0, 1, self.alpha).astype(grad.dtype, copy=False)
+
+
+ACTIVATIONS = {cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU)}
+
+
+def get_activation(name: str) -> Activation:
+    """The activation called ``name`` (one of ACTIVATIONS)."""
+    if name not in ACTIVATIONS:
+        raise InvalidArgumentError(
+            f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
+        )
+    return ACTIVATIONS[name]()
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """sigma(z) for any array-like, as a new float array."""
+    a = np.array(z, dtype=np.result_type(np.asarray(z), np.float32), copy=True)
+    Sigmoid().forward_(a)
+    return a
+
+
+def sigmoid_derivative(z: np.ndarray) -> np.ndarray:
+    """sigma'(z) = sigma(z) (1 - sigma(z)), as a new float array."""
+    a = sigmoid(z)
+    grad = np.ones_like(a)
+    Sigmoid().backward_(grad, a)
+    return grad

@@ -1,0 +1,143 @@
+"""Optimizers: each updates a flat parameter array in place from its gradient.
+
+State (velocities, moment estimates) is created by ``init`` from the parameters' shape
+and kept apart from the parameters; ``update_`` takes parameters, gradient, state and
+the learning rate of this step. The gradient array is used as scratch space.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+
+
+class Optimizer:
+    """Interface: ``state = init(params)``, then ``update_(params, grads, state, lr)``."""
+
+    name: str
+
+    def init(self, params: np.ndarray) -> dict:
+        return {}
+
+    def update_(self, params: np.ndarray, grads: np.ndarray, state: dict, lr: float) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class GradientDescent(Optimizer):
+    """w <- w - lr g  (the tutorial's update; with mini-batches, plain SGD)."""
+
+    name = "gd"
+
+    def update_(self, params, grads, state, lr):
+        grads *= lr
+        params -= grads
+
+
+@dataclass(frozen=True)
+class Momentum(Optimizer):
+    """Heavy-ball momentum, as PyTorch's SGD writes it.
+
+    v <- mu v + g;  w <- w - lr v,  or with Nesterov  w <- w - lr (g + mu v).
+    """
+
+    momentum: float = 0.9
+    nesterov: bool = False
+
+    @property
+    def name(self) -> str:
+        return "nesterov" if self.nesterov else "momentum"
+
+    def __post_init__(self):
+        if not 0 <= self.momentum < 1:
+            raise InvalidArgumentError(f"momentum must be in [0, 1), got {self.momentum}")
+
+    def init(self, params):
+        return {"velocity": np.zeros_like(params)}
+
+    def update_(self, params, grads, state, lr):
+        velocity = state["velocity"]
+        velocity *= self.momentum
+        velocity += grads
+        if self.nesterov:
+            grads += self.momentum * velocity
+            grads *= lr
+        else:
+            np.multiply(velocity, lr, out=grads)
+        params -= grads
+
+
+@dataclass(frozen=True)
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015) with bias correction, at step t = 1, 2, ...
+
+    m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+    w <- w - lr m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+
+    The state keeps M = m / (1 - b1) and V = v / (1 - b2), which obey M <- b1 M + g and
+    V <- b2 V + g^2 (two array passes fewer per step); the update is the same expression,
+    w <- w - [lr (1 - b1) / ((1 - b1^t) c)] M / (sqrt(V) + eps / c),
+    with c = sqrt((1 - b2) / (1 - b2^t)).
+    """
+
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    name = "adam"
+
+    def __post_init__(self):
+        for label, beta in (("beta1", self.beta1), ("beta2", self.beta2)):
+            if not 0 <= beta < 1:
+                raise InvalidArgumentError(f"{label} must be in [0, 1), got {beta}")
+        if not self.eps > 0:
+            raise InvalidArgumentError(f"eps must be positive, got {self.eps}")
+
+    def init(self, params):
+        return {
+            "step": 0,
+            "M": np.zeros_like(params),
+            "V": np.zeros_like(params),
+            "scratch": np.empty_like(params),
+        }
+
+    def update_(self, params, grads, state, lr):
+        state["step"] += 1
+        t = state["step"]
+        M, V, scratch = state["M"], state["V"], state["scratch"]
+        M *= self.beta1
+        M += grads
+        grads *= grads  # g^2, in place: g is not needed any more
+        V *= self.beta2
+        V += grads
+        # Python floats (not NumPy float64) keep float32 arrays in float32
+        c = math.sqrt((1 - self.beta2) / (1 - self.beta2**t))
+        step = lr * (1 - self.beta1) / ((1 - self.beta1**t) * c)
+        np.sqrt(V, out=scratch)
+        scratch += self.eps / c
+        np.divide(M, scratch, out=scratch)
+        scratch *= step
+        params -= scratch
+
+
+OPTIMIZERS = {
+    "gd": GradientDescent,
+    "sgd": GradientDescent,
+    "momentum": Momentum,
+    "nesterov": lambda: Momentum(nesterov=True),
+    "adam": Adam,
+}
+
+
+def get_optimizer(spec: str | Optimizer) -> Optimizer:
+    """An Optimizer instance, or the one called ``spec`` with its default settings."""
+    if isinstance(spec, Optimizer):
+        return spec
+    if spec not in OPTIMIZERS:
+        raise InvalidArgumentError(
+            f"unknown optimizer {spec!r}; choose from {', '.join(OPTIMIZERS)}"
+        )
+    return OPTIMIZERS[spec]()

@@ -1,0 +1,75 @@
+"""Learning-rate schedules: the rate used during epoch e of E (0-based), from base lr0.
+
+For full-batch gradient descent an epoch is one iteration.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import InvalidArgumentError
+
+
+class Schedule:
+    name: str
+
+    def __call__(self, lr0: float, epoch: int, epochs: int) -> float:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Constant(Schedule):
+    """lr(e) = lr0."""
+
+    name = "constant"
+
+    def __call__(self, lr0, epoch, epochs):
+        return lr0
+
+
+@dataclass(frozen=True)
+class StepDecay(Schedule):
+    """lr(e) = lr0 * factor ** floor(e / every); ``every`` defaults to a quarter of E."""
+
+    factor: float = 0.5
+    every: int | None = None
+    name = "step"
+
+    def __post_init__(self):
+        if not 0 < self.factor <= 1:
+            raise InvalidArgumentError(f"step decay factor must be in (0, 1], got {self.factor}")
+        if self.every is not None and self.every < 1:
+            raise InvalidArgumentError(f"step decay interval must be >= 1, got {self.every}")
+
+    def __call__(self, lr0, epoch, epochs):
+        every = self.every or max(1, epochs // 4)
+        return lr0 * self.factor ** (epoch // every)
+
+
+@dataclass(frozen=True)
+class Cosine(Schedule):
+    """lr(e) = lr_min + (lr0 - lr_min) (1 + cos(pi e / E)) / 2,  lr_min = min_fraction lr0."""
+
+    min_fraction: float = 0.0
+    name = "cosine"
+
+    def __post_init__(self):
+        if not 0 <= self.min_fraction <= 1:
+            raise InvalidArgumentError(f"min_fraction must be in [0, 1], got {self.min_fraction}")
+
+    def __call__(self, lr0, epoch, epochs):
+        lr_min = self.min_fraction * lr0
+        return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * epoch / epochs)) / 2
+
+
+SCHEDULES = {cls.name: cls for cls in (Constant, StepDecay, Cosine)}
+
+
+def get_schedule(spec: str | Schedule) -> Schedule:
+    """A Schedule instance, or the one called ``spec`` with its default settings."""
+    if isinstance(spec, Schedule):
+        return spec
+    if spec not in SCHEDULES:
+        raise InvalidArgumentError(f"unknown schedule {spec!r}; choose from {', '.join(SCHEDULES)}")
+    return SCHEDULES[spec]()

@@ -1,0 +1,80 @@
+"""Training rows and how they are handed to the network, batch by batch.
+
+A Dataset names rows of a feature matrix (all of them, or a subset by index) without
+copying it; a Feeder cuts a batch into chunks of at most a fixed number of rows, reading
+contiguous rows as views and gathering permuted ones into a buffer it reuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Rows of a feature matrix with encoded targets.
+
+    ``rows`` selects rows of ``x`` (None: all, in order); ``active`` is the column range
+    of the active inputs, outside which these rows are all zero.
+    """
+
+    x: np.ndarray
+    targets: np.ndarray
+    active: slice
+    rows: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.x) if self.rows is None else len(self.rows)
+
+    def all_rows(self) -> slice | np.ndarray:
+        return slice(0, len(self.x)) if self.rows is None else self.rows
+
+
+def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (kept, held-out) row indices, holding out ``fraction`` of each label's rows."""
+    held_out = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        held_out.append(rng.permutation(members)[: round(fraction * len(members))])
+    held_out = np.sort(np.concatenate(held_out))
+    if len(held_out) == 0 or len(held_out) == len(labels):
+        raise InvalidArgumentError(
+            f"validation_fraction={fraction} leaves {len(held_out)} of {len(labels)} rows "
+            "for validation; choose a fraction that keeps both sets non-empty"
+        )
+    return np.setdiff1d(np.arange(len(labels)), held_out), held_out
+
+
+class Feeder:
+    """Cuts a batch into chunks of at most ``rows`` rows and hands them out as
+    (features, targets) views, gathering permuted rows into reused buffers."""
+
+    def __init__(self, data: Dataset, rows: int):
+        self.data = data
+        self.rows = rows
+        self.x_buffer = self.t_buffer = None
+
+    def chunks(self, batch: slice | np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        data, step = self.data, self.rows
+        if isinstance(batch, slice):
+            for start in range(batch.start, batch.stop, step):
+                stop = min(start + step, batch.stop)
+                yield data.x[start:stop, data.active], data.targets[start:stop]
+            return
+        for start in range(0, len(batch), step):
+            yield self._gather(batch[start : start + step])
+
+    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.x_buffer is None:
+            x, t = self.data.x, self.data.targets
+            self.x_buffer = np.empty((self.rows, x.shape[1]), x.dtype)
+            self.t_buffer = np.empty((self.rows, *t.shape[1:]), t.dtype)
+        m = len(rows)
+        x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
+        t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
+        return x[:, self.data.active], t

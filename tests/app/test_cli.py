@@ -1,0 +1,631 @@
+"""The ``scratchnet`` command: train, evaluate, figures, help, and every user error.
+
+Most calls run ``scratchnet.app.cli.main`` in-process; a few go through a real interpreter
+(``python -m scratchnet`` and the installed ``scratchnet`` script) to prove the entry
+points work. Tests that train read the real MNIST files through the ``mnist_dir`` fixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scratchnet import NeuralNet
+from scratchnet import errors as sn_errors
+from scratchnet.app.cli import main
+from scratchnet.app.presets import PRESETS
+from scratchnet.data import mnist
+from scratchnet.data.idx import read_idx
+from scratchnet.data.mnist import ENV_DATA_DIR
+
+from .. import reference
+
+# Facts independent of the code under test: the tutorial's published numbers and the
+# official MNIST counts (digits 1 and 2: 6742 + 5958 training and 1135 + 1032 test
+# images; digits 3 and 7: 6131 + 6265 and 1010 + 1028).
+TUTORIAL_FIRST_COST = 0.756223980626531
+ONE_TWO_TRAIN_SHAPE = [12700, 784]
+ONE_TWO_TEST_SHAPE = [2167, 784]
+THREE_SEVEN_TRAIN_SHAPE = [12396, 784]
+THREE_SEVEN_TEST_SHAPE = [2038, 784]
+MNIST_NAMES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+RUN_FILES = ("accuracy.png", "cost.png", "metrics.json", "model.npz")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+EXIT_USAGE = 2
+
+
+def official_split(mnist_dir: Path, split: str, digits) -> tuple[np.ndarray, np.ndarray]:
+    """Images of ``digits`` scaled to [0, 1] and their digit labels, read straight from
+    the official files (split: 'train' or 't10k')."""
+    images = read_idx(mnist_dir / f"{split}-images-idx3-ubyte.gz")
+    labels = read_idx(mnist_dir / f"{split}-labels-idx1-ubyte.gz")
+    keep = np.isin(labels, digits)
+    return images[keep].reshape(-1, 784) / 255.0, labels[keep]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+def invoke(*argv) -> Outcome:
+    """Run ``main`` in-process; argparse's SystemExit counts as a return code.
+
+    Output is captured with redirect_stdout/stderr (not capsys) so that module-scoped
+    fixtures can share one training run between tests.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(arg) for arg in argv])
+        except SystemExit as exit_:
+            code = exit_.code
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def run_process(*argv, cwd: Path) -> Outcome:
+    completed = subprocess.run(
+        [str(arg) for arg in argv], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    return Outcome(completed.returncode, completed.stdout, completed.stderr)
+
+
+def assert_one_line_error(outcome: Outcome, *fragments: str) -> str:
+    """Exit status 2 and a single stderr line, no traceback, naming the problem."""
+    assert outcome.code == EXIT_USAGE, outcome
+    assert "Traceback" not in outcome.err
+    lines = outcome.err.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{outcome.err}"
+    assert lines[0].startswith("scratchnet"), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def assert_png(path: Path) -> None:
+    assert path.read_bytes()[:8] == PNG_MAGIC, path
+    assert path.stat().st_size > 5_000, path
+
+
+def leftover_temporaries(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.tmp"))
+
+
+def read_metrics(out: Path) -> dict:
+    return json.loads((out / "metrics.json").read_text())
+
+
+def train_quietly(mnist_dir: Path, out: Path, *options) -> Outcome:
+    """A short training run that must succeed."""
+    outcome = invoke("train", "--data-dir", mnist_dir, "--out", out, "--quiet", *options)
+    assert outcome.code == 0, outcome
+    return outcome
+
+
+@pytest.fixture
+def no_downloads(monkeypatch):
+    """No $SCRATCHNET_DATA_DIR and no reachable mirror: nothing is found by accident."""
+    monkeypatch.delenv(ENV_DATA_DIR, raising=False)
+    monkeypatch.setattr(mnist, "MIRRORS", ("http://127.0.0.1:9/",))
+
+
+@pytest.fixture
+def empty_dir(tmp_path) -> Path:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    return folder
+
+
+# -- a full training run ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tutorial_run(mnist_dir, tmp_path_factory) -> tuple[Path, Outcome]:
+    """Three iterations of the tutorial preset with a chosen learning rate and seed."""
+    out = tmp_path_factory.mktemp("tutorial") / "run"
+    outcome = invoke(
+        "train",
+        "--data-dir",
+        mnist_dir,
+        "--iterations",
+        "3",
+        "--learning-rate",
+        "0.2",
+        "--seed",
+        "7",
+        "--out",
+        out,
+    )
+    return out, outcome
+
+
+def test_train_exits_0_and_writes_the_four_run_files(tutorial_run):
+    out, outcome = tutorial_run
+    assert outcome.code == 0, outcome
+    assert sorted(path.name for path in out.iterdir()) == list(RUN_FILES)
+    assert_png(out / "cost.png")
+    assert_png(out / "accuracy.png")
+
+
+def test_metrics_record_the_data_costs_accuracies_and_config(tutorial_run):
+    metrics = read_metrics(tutorial_run[0])
+    assert metrics["train_shape"] == ONE_TWO_TRAIN_SHAPE
+    assert metrics["test_shape"] == ONE_TWO_TEST_SHAPE
+    iterations = [pair[0] for pair in metrics["costs"]]
+    assert iterations[0] == 0
+    assert iterations[-1] == 2  # the last of the three iterations is always recorded
+    assert all(len(pair) == 2 and pair[1] > 0 for pair in metrics["costs"])
+    assert metrics["fit_seconds"] > 0
+
+
+def test_metrics_accuracies_are_those_of_the_saved_model(tutorial_run, mnist_dir):
+    out, _ = tutorial_run
+    metrics, model = read_metrics(out), NeuralNet.load(out / "model.npz")
+    for split, key in (("train", "train_accuracy"), ("t10k", "test_accuracy")):
+        X, labels = official_split(mnist_dir, split, (1, 2))
+        assert metrics[key] == pytest.approx(reference.accuracy(model, X, labels), abs=1e-12)
+    config = metrics["config"]
+    assert config["learning_rate"] == 0.2
+    assert config["iterations"] == 3
+    assert config["seed"] == 7
+    assert config["digits"] == [1, 2]
+    assert config["hidden"] == [196]
+    assert config["dtype"] == "float64"
+
+
+def test_train_prints_shapes_costs_progress_and_final_accuracies(tutorial_run):
+    out, outcome = tutorial_run
+    metrics = read_metrics(out)
+    assert "train_x shape: (12700, 784), test_x shape: (2167, 784)" in outcome.out
+    printed = re.findall(r"^iteration (\d+): cost (\d+\.\d+)", outcome.out, re.MULTILINE)
+    assert [int(iteration) for iteration, _ in printed] == [0, 2]
+    assert [float(cost) for _, cost in printed] == pytest.approx(
+        [cost for _, cost in metrics["costs"]], abs=1e-6
+    )
+    train_line = re.search(r"^train accuracy: .*\((\d+)/12700\)$", outcome.out, re.MULTILINE)
+    test_line = re.search(r"^test accuracy: .*\((\d+)/2167\)$", outcome.out, re.MULTILINE)
+    assert train_line and test_line, outcome.out
+    assert int(test_line[1]) / 2167 == pytest.approx(metrics["test_accuracy"])
+    assert "3/3" in outcome.err  # the progress bar reached the end
+
+
+def test_evaluate_reports_the_test_accuracy_of_the_run(tutorial_run, mnist_dir):
+    out, _ = tutorial_run
+    outcome = invoke("evaluate", "--model", out / "model.npz", "--data-dir", mnist_dir)
+    assert outcome.code == 0, outcome
+    reported = re.fullmatch(r"test accuracy on digits 1 2: [\d.]+% \((\d+)/2167\)\n", outcome.out)
+    assert reported, outcome.out
+    assert int(reported[1]) / 2167 == pytest.approx(read_metrics(out)["test_accuracy"])
+
+
+def test_quiet_prints_only_the_final_results(mnist_dir, tmp_path):
+    outcome = train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2")
+    lines = outcome.out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["train accuracy", "test accuracy", "fit time"]
+    assert outcome.err == ""
+
+
+def test_first_cost_of_the_tutorial_preset_is_the_published_one(mnist_dir, tmp_path):
+    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "1")
+    (first_iteration, first_cost), *_ = read_metrics(tmp_path / "run")["costs"]
+    assert first_iteration == 0
+    assert first_cost == pytest.approx(TUTORIAL_FIRST_COST, rel=1e-9, abs=0)
+
+
+def test_float32_run_writes_a_float32_model(mnist_dir, tmp_path):
+    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2", "--dtype", "float32")
+    with np.load(tmp_path / "run" / "model.npz", allow_pickle=False) as archive:
+        parameters = {name: archive[name] for name in archive.files if name[:1] in "wb"}
+    assert sorted(parameters) == ["bias_0", "bias_1", "weight_0", "weight_1"]
+    assert {array.dtype for array in parameters.values()} == {np.dtype(np.float32)}
+    assert read_metrics(tmp_path / "run")["config"]["dtype"] == "float32"
+
+
+def test_digits_option_trains_on_those_digits(mnist_dir, tmp_path):
+    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2", "--digits", "3", "7")
+    assert NeuralNet.load(tmp_path / "run" / "model.npz").classes.tolist() == [3, 7]
+    metrics = read_metrics(tmp_path / "run")
+    assert metrics["config"]["digits"] == [3, 7]
+    assert metrics["train_shape"] == THREE_SEVEN_TRAIN_SHAPE
+    assert metrics["test_shape"] == THREE_SEVEN_TEST_SHAPE
+
+
+def test_epochs_without_batch_size_are_full_batch_iterations(mnist_dir, tmp_path):
+    """As in NeuralNet.fit: a full-batch epoch is one iteration."""
+    train_quietly(mnist_dir, tmp_path / "run", "--epochs", "2")
+    metrics = read_metrics(tmp_path / "run")
+    assert metrics["config"]["iterations"] == 2 and metrics["config"]["batch_size"] is None
+    assert [iteration for iteration, _ in metrics["costs"]] == [0, 1]
+    assert metrics["costs"][0][1] == pytest.approx(TUTORIAL_FIRST_COST, rel=1e-9, abs=0)
+
+
+def test_python_dash_m_scratchnet_trains_end_to_end(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    argv = ["train", "--data-dir", mnist_dir, "--iterations", "2", "--quiet", "--out", out]
+    outcome = run_process(sys.executable, "-m", "scratchnet", *argv, cwd=tmp_path)
+    assert outcome.code == 0, outcome
+    assert outcome.err == ""
+    assert re.search(r"^test accuracy: .*/2167\)$", outcome.out, re.MULTILINE), outcome.out
+    assert sorted(path.name for path in out.iterdir()) == list(RUN_FILES)
+
+
+# -- help, version, figures ---------------------------------------------------------------
+
+
+def option_help(help_text: str) -> dict[str, str]:
+    """Each option of an argparse help text -> its help, on one line."""
+    blocks: dict[str, str] = {}
+    current = None
+    for line in help_text.splitlines():
+        starts_option = re.match(r"^  (-[\w-]+)", line)
+        if starts_option:
+            current = starts_option[1]
+            blocks[current] = line
+        elif current and line.startswith("    "):
+            blocks[current] += " " + line
+        else:
+            current = None
+    return {option: " ".join(text.split()) for option, text in blocks.items()}
+
+
+TRAIN_DEFAULTS = {
+    "--preset": "(default: tutorial)",
+    "--digits": "(default: 1 2)",
+    "--hidden": "(default: 196)",
+    "--activation": "(default: sigmoid)",
+    "--learning-rate": "(default: 0.1)",
+    "--iterations": "(default: 1000)",
+    "--seed": "(default: 42)",
+    "--dtype": "(default: float64)",
+    "--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache",
+    "--out": "(default: a new timestamped folder under ./runs)",
+    "--quiet": "(default: off)",
+    "--init": "(default: lecun)",
+    "--optimizer": "(default: gd)",
+    "--schedule": "(default: constant)",
+    "--batch-size": "(default: none, full-batch gradient descent)",
+    "--epochs": "(default: 20)",
+    "--weight-decay": "(default: 0.0)",
+    "--dropout": "(default: 0.0)",
+    "--validation-fraction": "(default: none; the test set is then monitored",
+    "--patience": "(default: none)",
+}
+
+
+@pytest.mark.parametrize(
+    ("command", "defaults", "without_default"),
+    [
+        pytest.param("train", TRAIN_DEFAULTS, [], id="train"),
+        pytest.param(
+            "evaluate",
+            {"--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache"},
+            ["--model"],
+            id="evaluate",
+        ),
+        pytest.param("figures", {"--out": "(default: ./figures)"}, [], id="figures"),
+    ],
+)
+def test_command_help_gives_the_default_of_every_option(
+    command, defaults, without_default, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "80")
+    outcome = invoke(command, "--help")
+    assert outcome.code == 0
+    documented = option_help(outcome.out)
+    assert sorted(documented) == sorted(["-h", *defaults, *without_default])
+    for option, default in defaults.items():
+        assert default in documented[option], documented[option]
+
+
+def test_installed_script_lists_the_commands(tmp_path):
+    script = shutil.which("scratchnet", path=sysconfig.get_path("scripts"))
+    assert script, f"no scratchnet script in {sysconfig.get_path('scripts')}"
+    outcome = run_process(script, "--help", cwd=tmp_path)
+    assert outcome.code == 0, outcome
+    for command in ("train", "evaluate", "figures", "--version"):
+        assert command in outcome.out
+    assert "(default: the tutorial's experiment)" in outcome.out
+
+
+def test_version_is_the_installed_version():
+    outcome = invoke("--version")
+    assert (outcome.code, outcome.out) == (0, f"scratchnet {version('scratchnet')}\n")
+
+
+def test_figures_writes_the_two_explanatory_figures(tmp_path):
+    out = tmp_path / "new" / "figures"
+    outcome = invoke("figures", "--out", out)
+    assert outcome.code == 0, outcome
+    assert sorted(path.name for path in out.iterdir()) == ["cross_entropy.png", "sigmoid.png"]
+    assert_png(out / "sigmoid.png")
+    assert_png(out / "cross_entropy.png")
+    assert str(out / "sigmoid.png") in outcome.out
+    assert str(out / "cross_entropy.png") in outcome.out
+
+
+# -- user errors: one line on stderr, status 2, nothing left behind ----------------------
+
+
+BAD_TRAIN_OPTIONS = [
+    (["--learning-rate", "-0.5"], ["--learning-rate", "positive", "-0.5"]),
+    (["--learning-rate", "0"], ["--learning-rate", "positive", "got 0"]),
+    (["--learning-rate", "inf"], ["--learning-rate", "finite", "inf"]),
+    (["--learning-rate", "fast"], ["--learning-rate", "a number", "'fast'"]),
+    (["--iterations", "0"], ["--iterations", ">= 1", "got 0"]),
+    (["--iterations", "2.5"], ["--iterations", "'2.5'"]),
+    (["--hidden", "0"], ["--hidden", ">= 1", "got 0"]),
+    (["--hidden", "64", "-3"], ["--hidden", "got -3"]),
+    (["--dtype", "float16"], ["--dtype", "'float16'", "float32"]),
+    (["--activation", "softsign"], ["--activation", "'softsign'"]),
+    (["--preset", "fancy"], ["--preset", "'fancy'"]),
+    (["--digits", "1", "1"], ["digits given more than once: [1]"]),
+    (["--digits", "1", "11"], ["unknown digits [11]", "0 to 9"]),
+    (["--digits", "1", "x"], ["--digits", "got 1 x"]),
+    (["--digits", "4"], ["at least two digits", "[4]"]),
+    (["--bogus"], ["unrecognized arguments: --bogus"]),
+    (["--optimizer", "rmsprop"], ["--optimizer", "'rmsprop'", "adam"]),
+    (["--schedule", "linear"], ["--schedule", "'linear'", "cosine"]),
+    (["--init", "zeros"], ["--init", "'zeros'", "glorot"]),
+    (["--dropout", "1"], ["--dropout", "[0, 1)", "1.0"]),
+    (["--dropout", "-0.2"], ["--dropout", "[0, 1)", "-0.2"]),
+    (["--batch-size", "0"], ["--batch-size", ">= 1", "got 0"]),
+    (["--epochs", "0"], ["--epochs", ">= 1", "got 0"]),
+    (["--weight-decay", "-1"], ["--weight-decay", "non-negative", "-1.0"]),
+    (["--validation-fraction", "0"], ["--validation-fraction", "(0, 1)", "0.0"]),
+    (["--validation-fraction", "1.5"], ["--validation-fraction", "(0, 1)", "1.5"]),
+    (["--patience", "0"], ["--patience", ">= 1", "got 0"]),
+    (["--patience", "3"], ["--patience needs validation data (--validation-fraction)", "test set"]),
+    (
+        ["--batch-size", "64", "--iterations", "5"],
+        ["--iterations", "with --batch-size", "--epochs"],
+    ),
+    (["--epochs", "5"], ["give --iterations or --epochs, not both"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "fragments"),
+    [
+        pytest.param(options, fragments, id=" ".join(options))
+        for options, fragments in BAD_TRAIN_OPTIONS
+    ],
+)
+def test_bad_train_option_is_one_line_error(options, fragments, tmp_path, empty_dir, no_downloads):
+    out = tmp_path / "run"
+    base = ["train", "--quiet", "--iterations", "1", "--data-dir", empty_dir, "--out", out]
+    assert_one_line_error(invoke(*base, *options), *fragments)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [pytest.param([], id="no command"), pytest.param(["evaluate"], id="evaluate without model")],
+)
+def test_missing_required_argument_is_one_line_error(argv):
+    assert_one_line_error(invoke(*argv), "required")
+
+
+def train_with_data_dir(data_dir: Path, out: Path) -> Outcome:
+    return invoke("train", "--quiet", "--iterations", "1", "--data-dir", data_dir, "--out", out)
+
+
+def test_data_dir_that_does_not_exist_is_one_line_error(tmp_path, no_downloads):
+    nowhere = tmp_path / "nowhere"
+    outcome = train_with_data_dir(nowhere, tmp_path / "run")
+    assert_one_line_error(outcome, str(nowhere), "does not exist")
+    assert not (tmp_path / "run").exists()
+
+
+def test_data_missing_and_no_download_possible_is_one_line_error(tmp_path, empty_dir, no_downloads):
+    outcome = train_with_data_dir(empty_dir, tmp_path / "run")
+    line = assert_one_line_error(outcome, "missing MNIST files", "--data-dir", str(empty_dir))
+    for name in MNIST_NAMES:
+        assert f"{name}.gz" in line
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("truncated", MNIST_NAMES)
+def test_truncated_data_file_is_one_line_error_naming_it(
+    truncated, mnist_dir, tmp_path, no_downloads
+):
+    copy = tmp_path / "mnist"
+    copy.mkdir()
+    for name in MNIST_NAMES:
+        for source in mnist_dir.glob(f"{name}*"):
+            shutil.copyfile(source, copy / source.name)
+    (damaged,) = copy.glob(f"{truncated}*")
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    outcome = train_with_data_dir(copy, tmp_path / "run")
+    assert_one_line_error(outcome, str(damaged), "truncated")
+    assert not (tmp_path / "run").exists()
+
+
+def test_diverging_run_is_one_line_error_and_leaves_nothing(mnist_dir, tmp_path):
+    out = tmp_path / "new" / "run"
+    outcome = invoke(
+        "train", "--quiet", "--data-dir", mnist_dir, "--out", out,
+        "--learning-rate", "1e308", "--iterations", "5",
+    )  # fmt: skip
+    line = assert_one_line_error(outcome, "diverged", "smaller learning rate")
+    assert re.search(r"\b(nan|inf)\b", line), line
+    assert re.search(r"iteration \d+", line), line
+    assert not out.exists() or not any(out.iterdir())
+    assert leftover_temporaries(tmp_path) == []
+
+
+def test_diverging_run_prints_nothing_but_the_error(mnist_dir, tmp_path):
+    """Through a real interpreter, where NumPy's overflow warnings would reach stderr."""
+    argv = ["train", "--quiet", "--data-dir", mnist_dir, "--out", tmp_path / "run"]
+    argv += ["--learning-rate", "1e308", "--iterations", "5"]
+    outcome = run_process(sys.executable, "-m", "scratchnet", *argv, cwd=tmp_path)
+    assert_one_line_error(outcome, "diverged")
+
+
+def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("scratchnet.app.experiment.load_mnist", interrupt)
+    out = tmp_path / "run"
+    outcome = invoke("train", "--quiet", "--out", out)
+    assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "existing-folder"])
+def test_a_run_failing_while_writing_its_outputs_leaves_the_folder_as_it_was(
+    mnist_dir, tmp_path, monkeypatch, existing
+):
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("scratchnet.app.plots.plot_accuracy", fail)
+    out = tmp_path / "run"
+    if existing:
+        out.mkdir()
+        (out / "model.npz").write_bytes(b"previous run")
+    outcome = invoke("train", "--quiet", "--data-dir", mnist_dir, "--out", out, "--iterations", 1)
+    assert_one_line_error(outcome, "disk full")
+    if existing:
+        assert sorted(p.name for p in out.iterdir()) == ["model.npz"]
+        assert (out / "model.npz").read_bytes() == b"previous run"
+    else:
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["run"] if existing else [])
+
+
+@pytest.mark.parametrize("preset", ["tutorial", "one-two", "one-two-fast", "all-digits"])
+def test_every_preset_runs_with_its_own_settings(preset, mnist_dir, tmp_path):
+    recipe = PRESETS[preset]
+    shorten = ["--iterations", "1"] if recipe.batch_size is None else ["--epochs", "1"]
+    outcome = invoke("train", "--preset", preset, *shorten, "--quiet",
+                     "--data-dir", mnist_dir, "--out", tmp_path / "run")  # fmt: skip
+    assert outcome.code == 0, outcome
+    config = json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]
+    assert config["name"] == preset and config["hidden"] == list(recipe.hidden)
+    assert NeuralNet.load(tmp_path / "run" / "model.npz").classes.tolist() == list(recipe.digits)
+
+
+def test_multi_class_mini_batch_run_end_to_end(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    outcome = invoke(
+        "train", "--digits", "7", "0", "3", "--hidden", "32", "16", "--activation", "relu",
+        "--init", "he", "--optimizer", "adam", "--learning-rate", "0.003", "--batch-size", "256",
+        "--epochs", "3", "--dropout", "0.1", "--weight-decay", "1e-5", "--schedule", "cosine",
+        "--validation-fraction", "0.1", "--patience", "2", "--dtype", "float32",
+        "--data-dir", mnist_dir, "--out", out,
+    )  # fmt: skip
+    assert outcome.code == 0, outcome
+    assert "784 -> 32" in outcome.out and "16 -> 3" in outcome.out and "softmax" in outcome.out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["cost_axis"] == "epoch" and metrics["monitored_set"] == "validation"
+    assert [step for step, _ in metrics["costs"]] == [1, 2, 3]
+    records = metrics["history"]["records"]
+    assert all(r["val_loss"] is not None and r["val_accuracy"] is not None for r in records)
+    assert metrics["test_accuracy"] > 0.9
+    assert metrics["config"]["digits"] == [7, 0, 3] and metrics["config"]["dropout"] == 0.1
+    model = NeuralNet.load(out / "model.npz")
+    assert model.classes.tolist() == [7, 0, 3]
+    X_test, labels = official_split(mnist_dir, "t10k", (7, 0, 3))
+    assert metrics["test_accuracy"] == pytest.approx(reference.accuracy(model, X_test, labels))
+    evaluated = invoke("evaluate", "--model", out / "model.npz", "--data-dir", mnist_dir)
+    assert f"{metrics['test_accuracy']:.4%}" in evaluated.out
+
+
+def write_random_bytes(path: Path) -> None:
+    path.write_bytes(np.random.default_rng(0).bytes(300))
+
+
+def write_single_array(path: Path) -> None:
+    with path.open("wb") as file:
+        np.save(file, np.arange(6.0))
+
+
+def write_archive_without_metadata(path: Path) -> None:
+    with path.open("wb") as file:
+        np.savez(file, weight_0=np.zeros((784, 2)), bias_0=np.zeros(2))
+
+
+def write_model_of_non_digit_classes(path: Path) -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.choice([10, 20], size=40)
+    NeuralNet([1], random_state=0).fit(rng.normal(size=(40, 3)), labels, n_iterations=1).save(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "fragments"),
+    [
+        pytest.param("model.npz", lambda path: None, ["no such model file"], id="missing"),
+        pytest.param("model.npz", write_random_bytes, ["not a scratchnet model"], id="bytes"),
+        pytest.param("model.npy", write_single_array, ["not a scratchnet model"], id="npy"),
+        pytest.param(
+            "model.npz", write_archive_without_metadata, ["no readable metadata"], id="no-meta"
+        ),
+        pytest.param(
+            "model.npz", write_model_of_non_digit_classes, ["not MNIST digits"], id="classes"
+        ),
+    ],
+)
+def test_evaluate_on_a_bad_model_file_is_one_line_error(
+    name, write, fragments, tmp_path, empty_dir, no_downloads
+):
+    model = tmp_path / name
+    write(model)
+    outcome = invoke("evaluate", "--model", model, "--data-dir", empty_dir)
+    assert_one_line_error(outcome, str(model), *fragments)
+    assert outcome.out == ""
+
+
+# -- which errors become one line -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sn_errors.InvalidArgumentError("bad value"),
+        sn_errors.InvalidTypeError("bad type"),
+        sn_errors.DataFileError("bad file"),
+        sn_errors.TrainingDivergedError("diverged"),
+        sn_errors.NotFittedError("not fitted"),
+        PermissionError(13, "Permission denied"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_user_errors_become_one_line_and_status_2(error, monkeypatch):
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr("scratchnet.app.commands.figures.run", fail)
+    outcome = invoke("figures")
+    assert outcome.code == EXIT_USAGE and outcome.err == f"scratchnet: error: {error}\n"
+
+
+@pytest.mark.parametrize("error", [ValueError("shapes (3,4) and (5,6) not aligned"), KeyError(3)])
+def test_a_bug_keeps_its_traceback(error, monkeypatch):
+    """An internal NumPy error is not disguised as a user error."""
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr("scratchnet.app.commands.figures.run", fail)
+    with pytest.raises(type(error)):
+        main(["figures"])

@@ -1,0 +1,106 @@
+"""preprocess: uint8 images (n, 28, 28) -> features (n, 784) = pixels / 255."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scratchnet.data.preprocessing import preprocess
+from scratchnet.errors import InvalidArgumentError, InvalidTypeError
+
+ALL_PIXEL_VALUES = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
+
+
+@pytest.fixture
+def images() -> np.ndarray:
+    """Three random 28x28 uint8 images."""
+    return np.random.default_rng(5).integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
+
+
+def test_flattens_to_float64_in_unit_interval_by_default(images):
+    features = preprocess(images)
+
+    assert features.shape == (3, 784)
+    assert features.dtype == np.float64
+    assert features.min() >= 0.0
+    assert features.max() <= 1.0
+
+
+def test_flattening_is_row_major_per_image(images):
+    features = preprocess(images)
+
+    for n, row, col in [(0, 0, 0), (1, 3, 5), (2, 27, 27), (2, 14, 0)]:
+        assert features[n, 28 * row + col] == int(images[n, row, col]) / 255
+
+
+@pytest.mark.parametrize("dtype", [np.float32, "float32", np.dtype(np.float32)])
+def test_float32_on_request(images, dtype):
+    features = preprocess(images, dtype=dtype)
+
+    assert features.shape == (3, 784)
+    assert features.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float64, "float64", float])
+def test_float64_spellings(images, dtype):
+    assert preprocess(images, dtype=dtype).dtype == np.float64
+
+
+def test_float64_values_are_exact_quotients_for_every_pixel_value():
+    features = preprocess(ALL_PIXEL_VALUES)
+
+    assert features.ravel().tolist() == [p / 255 for p in range(256)]
+
+
+def test_float32_values_are_exact_quotients_for_every_pixel_value():
+    features = preprocess(ALL_PIXEL_VALUES, dtype=np.float32)
+
+    expected = [np.float32(p) / np.float32(255) for p in range(256)]
+    assert all(isinstance(e, np.float32) for e in expected)
+    assert features.ravel().tolist() == [float(e) for e in expected]
+
+
+def test_extremes_map_to_zero_and_one():
+    features = preprocess(np.array([[[0, 255]]], dtype=np.uint8))
+
+    assert features.tolist() == [[0.0, 1.0]]
+
+
+def test_input_is_not_mutated_or_shared(images):
+    before = images.copy()
+
+    features = preprocess(images)
+
+    np.testing.assert_array_equal(images, before)
+    assert not np.shares_memory(features, images)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint16, np.int8, bool])
+def test_non_uint8_images_are_rejected(dtype):
+    images = np.zeros((2, 28, 28), dtype=dtype)
+
+    with pytest.raises(
+        TypeError, match=rf"images must be raw uint8 pixels, got dtype {images.dtype}"
+    ):
+        preprocess(images)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [int, np.int32, np.float16, "float16", np.uint8, complex, "not-a-dtype", None],
+)
+def test_non_float32_or_float64_dtype_is_rejected(images, dtype):
+    with pytest.raises(InvalidTypeError, match="dtype must be float32 or float64, got"):
+        preprocess(images, dtype=dtype)
+
+
+@pytest.mark.parametrize("shape", [(784,), ()], ids=["1-D", "0-D"])
+def test_images_without_an_image_axis_are_rejected(shape):
+    with pytest.raises(
+        InvalidArgumentError, match=r"images must have shape \(n, height, width\), got"
+    ):
+        preprocess(np.zeros(shape, dtype=np.uint8))
+
+
+def test_an_empty_batch_gives_an_empty_matrix():
+    assert preprocess(np.zeros((0, 28, 28), np.uint8)).shape == (0, 784)

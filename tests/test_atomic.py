@@ -1,0 +1,65 @@
+"""Atomic writes: a reader never sees half a file, a failure keeps the old one."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from scratchnet.atomic import atomic_write
+
+
+def names_in(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_atomic_write_creates_the_file_and_nothing_else(tmp_path):
+    with atomic_write(tmp_path / "out.bin") as file:
+        file.write(b"complete")
+    assert (tmp_path / "out.bin").read_bytes() == b"complete"
+    assert names_in(tmp_path) == ["out.bin"]
+
+
+def test_atomic_write_replaces_an_existing_file(tmp_path):
+    (tmp_path / "out.bin").write_bytes(b"old content, longer than the new one")
+    with atomic_write(str(tmp_path / "out.bin")) as file:
+        file.write(b"new")
+    assert (tmp_path / "out.bin").read_bytes() == b"new"
+    assert names_in(tmp_path) == ["out.bin"]
+
+
+def test_atomic_write_shows_nothing_before_the_block_ends(tmp_path):
+    with atomic_write(tmp_path / "out.bin") as file:
+        file.write(b"partial")
+        file.flush()
+        assert not (tmp_path / "out.bin").exists()
+
+
+@pytest.mark.parametrize("interruption", [OSError("disk full"), KeyboardInterrupt("disk full")])
+def test_interrupted_atomic_write_keeps_the_old_file(interruption, tmp_path):
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(type(interruption), match="disk full"), atomic_write(path) as file:
+        file.write(b"half of the new")
+        raise interruption
+    assert path.read_bytes() == b"old"
+    assert names_in(tmp_path) == ["out.bin"]
+
+
+def test_atomic_write_into_a_missing_folder_names_it(tmp_path):
+    missing = re.escape(str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match=missing), atomic_write(tmp_path / "nowhere" / "x"):
+        pass
+    assert names_in(tmp_path) == []
+
+
+def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "file") as file:
+            file.write(b"x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "file").stat().st_mode & 0o777 == 0o644

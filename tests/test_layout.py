@@ -1,0 +1,149 @@
+"""The package's architecture, checked on its sources by walking their syntax trees.
+
+Imports run one way, from the faces down to the math: app -> network -> training -> nn,
+with data used by app and network only, and the leaf modules (errors, atomic) used by
+all. ``nn/`` imports nothing of scratchnet but its error family, and nothing outside
+the standard library but NumPy. No module reaches into another's private names.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+import scratchnet
+
+PACKAGE = Path(scratchnet.__file__).parent
+EVERYTHING = {
+    "errors", "atomic", "validation", "nn", "training", "data", "serialization",
+    "network", "metrics", "app", "interop",
+}  # fmt: skip
+
+# unit of the package -> the units it may import
+ALLOWED = {
+    "errors": set(),
+    "atomic": set(),
+    "nn": {"errors"},
+    "validation": {"errors", "nn"},
+    "training": {"errors", "nn", "validation"},
+    "data": {"errors", "atomic", "validation"},
+    "serialization": {"errors", "atomic", "validation", "nn"},
+    "network": {"errors", "atomic", "validation", "nn", "training", "data", "serialization"},
+    "__init__": EVERYTHING - {"app", "interop"},
+    "__main__": {"app"},
+    "app": EVERYTHING | {"__init__"},
+    "interop": EVERYTHING - {"app"},
+}
+NN_THIRD_PARTY = {"numpy"}
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def unit_of(path: Path) -> str:
+    """The top-level unit a source file belongs to: 'nn', 'network', '__init__', ..."""
+    first = path.relative_to(PACKAGE).parts[0]
+    return first.removesuffix(".py")
+
+
+def imported_names(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """(line, absolute dotted module) for every import in the file (or in ``source``,
+    read as if it stood at ``path``)."""
+    tree = ast.parse(path.read_text() if source is None else source, str(path))
+    package = ["scratchnet", *path.relative_to(PACKAGE).parent.parts]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+                if node.module is None:  # from . import x: x is a module or a package attribute
+                    found += [
+                        (node.lineno, _module_or_package(target, alias.name))
+                        for alias in node.names
+                    ]
+                    continue
+            else:
+                target = node.module
+            found.append((node.lineno, target))
+    return found
+
+
+def _module_or_package(package: str, name: str) -> str:
+    folder = PACKAGE.joinpath(*package.split(".")[1:])
+    is_module = (folder / name).is_dir() or (folder / f"{name}.py").is_file()
+    return f"{package}.{name}" if is_module else package
+
+
+def internal_unit(module: str) -> str | None:
+    """'nn' for 'scratchnet.nn.losses'; None for modules outside scratchnet."""
+    parts = module.split(".")
+    if parts[0] != "scratchnet":
+        return None
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_only_go_downward(path):
+    unit = unit_of(path)
+    allowed = ALLOWED[unit] | {unit}
+    wrong = [
+        f"line {line}: {module}"
+        for line, module in imported_names(path)
+        if (target := internal_unit(module)) is not None and target not in allowed
+    ]
+    assert not wrong, f"{unit} may import only {sorted(allowed)}; found {wrong}"
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "nn").rglob("*.py")), ids=lambda p: p.name)
+def test_the_math_needs_only_numpy_and_the_standard_library(path):
+    outside = [
+        f"line {line}: {module}"
+        for line, module in imported_names(path)
+        if internal_unit(module) is None
+        and module.split(".")[0] not in sys.stdlib_module_names | NN_THIRD_PARTY
+    ]
+    assert not outside, outside
+
+
+def private_uses(path: Path, source: str | None = None) -> list[str]:
+    """Accesses to ``obj._name`` where obj is not self or cls, and imports of _names."""
+    tree = ast.parse(path.read_text() if source is None else source, str(path))
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.append(f"line {node.lineno}: .{node.attr}")
+        if isinstance(node, ast.ImportFrom):
+            found += [
+                f"line {node.lineno}: import {alias.name}"
+                for alias in node.names
+                if alias.name.startswith("_") and not alias.name.startswith("__")
+            ]
+    return found
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_touches_private_members_of_another(path):
+    assert private_uses(path) == []
+
+
+def test_the_walkers_see_violations():
+    """The checks above can fail: a module of nn/ importing the network and calling a
+    private method of another object is caught."""
+    fake = PACKAGE / "nn" / "fake.py"
+    source = "from ..network import NeuralNet\nfrom .losses import _softmax_\nnet._fitted()\n"
+    modules_imported = [module for _, module in imported_names(fake, source)]
+    assert modules_imported == ["scratchnet.network", "scratchnet.nn.losses"]
+    assert "network" not in ALLOWED[unit_of(fake)]
+    assert private_uses(fake, source) == ["line 2: import _softmax_", "line 3: ._fitted"]

@@ -1,0 +1,280 @@
+"""The training loop: mini-batches, validation, early stopping, dropout, callbacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scratchnet import Callback, NeuralNet, TrainingDivergedError
+from scratchnet.errors import InvalidArgumentError
+from scratchnet.training.batching import Dataset, Feeder, split_rows
+
+from .. import reference
+
+
+def mean_cross_entropy(net, X, y):
+    """-mean log p(y | x), computed from the model's probabilities."""
+    proba = net.predict_proba(X)
+    columns = np.searchsorted(net.classes, y)
+    return -np.mean(np.log(proba[np.arange(len(y)), columns]))
+
+
+@pytest.fixture
+def memorisable():
+    """Random labels: a wide network memorises the training rows and gets worse on others."""
+    rng = np.random.default_rng(0)
+    X_train, y_train = rng.normal(size=(40, 20)), rng.integers(0, 2, 40)
+    X_val, y_val = rng.normal(size=(300, 20)), rng.integers(0, 2, 300)
+    return X_train, y_train, X_val, y_val
+
+
+def overfit(memorisable, patience):
+    X_train, y_train, X_val, y_val = memorisable
+    net = NeuralNet([128, 1], activation="relu", init="he", random_state=0)
+    return net.fit(
+        X_train, y_train, epochs=150, batch_size=10, optimizer="adam", learning_rate=0.01,
+        validation_data=(X_val, y_val), patience=patience,
+    )  # fmt: skip
+
+
+def test_early_stopping_stops_and_restores_the_best_weights(memorisable):
+    net = overfit(memorisable, patience=5)
+    history = net.history
+    val_losses = history.column("val_loss")
+    assert history.stopped_early and len(val_losses) < 150
+    assert history.best_epoch == int(np.argmin(val_losses))
+    assert len(val_losses) - 1 - history.best_epoch == 5
+    restored = mean_cross_entropy(net, *memorisable[2:])
+    assert restored == pytest.approx(min(val_losses), rel=1e-9)
+    assert restored < val_losses[-1]
+
+
+def test_best_weights_are_restored_even_without_stopping_early(memorisable):
+    net = overfit(memorisable, patience=10_000)
+    history = net.history
+    val_losses = history.column("val_loss")
+    assert not history.stopped_early and len(val_losses) == 150
+    assert history.best_epoch < 149
+    assert mean_cross_entropy(net, *memorisable[2:]) == pytest.approx(min(val_losses), rel=1e-9)
+
+
+def test_without_patience_the_last_weights_are_kept(memorisable):
+    X_train, y_train, X_val, y_val = memorisable
+    net = NeuralNet([128, 1], activation="relu", random_state=0).fit(
+        X_train, y_train, epochs=60, batch_size=10, optimizer="adam", learning_rate=0.01,
+        validation_data=(X_val, y_val),
+    )  # fmt: skip
+    last = net.history.column("val_loss")[-1]
+    assert mean_cross_entropy(net, X_val, y_val) == pytest.approx(last, rel=1e-9)
+    assert net.history.best_epoch is None
+
+
+def test_patience_needs_validation_data(blobs):
+    with pytest.raises(InvalidArgumentError, match="patience needs validation data"):
+        NeuralNet([4, 1]).fit(*blobs, patience=3)
+
+
+def test_validation_fraction_is_stratified_and_disjoint():
+    labels = np.repeat([0, 1, 2], [50, 30, 20])
+    kept, held_out = split_rows(labels, 0.2, np.random.default_rng(0))
+    assert np.array_equal(np.sort(np.concatenate([kept, held_out])), np.arange(100))
+    assert np.bincount(labels[held_out]).tolist() == [10, 6, 4]
+    again = split_rows(labels, 0.2, np.random.default_rng(0))[1]
+    assert np.array_equal(held_out, again)
+
+
+@pytest.mark.parametrize("fraction", [0.001, 0.999])
+def test_a_validation_fraction_leaving_an_empty_set_is_rejected(blobs, fraction):
+    with pytest.raises(InvalidArgumentError, match="keeps both sets non-empty"):
+        NeuralNet([4, 1]).fit(*blobs, validation_fraction=fraction)
+
+
+@pytest.mark.parametrize("fraction", [0, 1, -0.2, 1.5])
+def test_a_validation_fraction_outside_zero_one_is_rejected(blobs, fraction):
+    with pytest.raises(InvalidArgumentError, match=r"validation_fraction must be a number in"):
+        NeuralNet([4, 1]).fit(*blobs, validation_fraction=fraction)
+
+
+def held_out_rows(y, fraction, seed):
+    """The documented split: per class in sorted order, the first round(fraction * n) of a
+    permutation of its rows drawn from numpy's Generator seeded with ``seed``."""
+    rng = np.random.default_rng(seed)
+    held = [
+        rng.permutation(np.flatnonzero(y == label))[: round(fraction * np.sum(y == label))]
+        for label in np.unique(y)
+    ]
+    return np.sort(np.concatenate(held))
+
+
+def test_validation_fraction_records_validation_metrics_every_epoch(three_blobs):
+    X, y = three_blobs
+    net = NeuralNet([8, 3], activation="tanh", random_state=0).fit(
+        X, y, epochs=4, batch_size=16, optimizer="momentum", validation_fraction=0.2
+    )
+    records = net.history.records
+    assert [r["epoch"] for r in records] == [0, 1, 2, 3]
+    held = held_out_rows(y, 0.2, seed=0)
+    assert len(held) == 30  # 20% of 150 rows
+    assert records[-1]["val_accuracy"] == reference.accuracy(net, X[held], y[held])
+    assert records[-1]["val_loss"] == pytest.approx(reference.cross_entropy(net, X[held], y[held]))
+    assert records[-1]["step"] == 4 * int(np.ceil(120 / 16))
+
+
+def test_mini_batch_softmax_training_learns_three_classes(three_blobs):
+    X, y = three_blobs
+    net = NeuralNet([16, 3], activation="relu", init="he", random_state=1)
+    net.fit(X, y, epochs=30, batch_size=16, optimizer="adam", learning_rate=0.01)
+    assert net.score(X, y) > 0.95
+
+
+def test_shuffling_depends_on_the_seed_and_only_on_it(three_blobs):
+    X, y = three_blobs
+
+    def train(seed):
+        net = NeuralNet([6, 3], activation="relu", random_state=seed)
+        return net.fit(X, y, epochs=2, batch_size=8, optimizer="adam", learning_rate=0.01)
+
+    assert np.array_equal(train(4).parameters.flat, train(4).parameters.flat)
+    assert not np.array_equal(train(4).parameters.flat, train(5).parameters.flat)
+
+
+def test_one_batch_holding_every_row_is_full_batch_gradient_descent(blobs):
+    X, y = blobs
+    full = NeuralNet([5, 1], random_state=0).fit(X, y, n_iterations=7)
+    batched = NeuralNet([5, 1], random_state=0).fit(X, y, epochs=7, batch_size=len(X))
+    np.testing.assert_allclose(batched.parameters.flat, full.parameters.flat, rtol=1e-12)
+
+
+def test_the_feeder_gathers_rows_into_one_reused_buffer_and_never_copies_the_data():
+    x = np.arange(40.0).reshape(10, 4)
+    data = Dataset(x, np.arange(10), slice(1, 3))
+    feeder = Feeder(data, rows=3)
+    seen, buffers = [], []
+    for features, targets in feeder.chunks(np.array([9, 0, 4, 7, 2])):
+        seen.append((features.tolist(), targets.tolist()))
+        buffers.append(features)
+    assert seen == [
+        (x[[9, 0, 4], 1:3].tolist(), [9, 0, 4]),
+        (x[[7, 2], 1:3].tolist(), [7, 2]),
+    ]
+    assert np.shares_memory(buffers[0], buffers[1])  # one buffer, reused
+    assert not np.shares_memory(buffers[0], x)
+    views = list(feeder.chunks(slice(0, 10)))
+    assert all(np.shares_memory(view, x) for view, _ in views)  # contiguous rows: views
+    assert views[0][0].tolist() == x[:3, 1:3].tolist()
+
+
+def test_weight_decay_shrinks_the_weights(blobs):
+    X, y = blobs
+
+    def weight_norm(decay):
+        net = NeuralNet([16, 1], activation="relu", random_state=0)
+        net.fit(X, y, epochs=30, batch_size=20, learning_rate=0.05, weight_decay=decay)
+        return np.linalg.norm(net.parameters.weights)
+
+    assert weight_norm(0.1) < 0.8 * weight_norm(0.0)
+
+
+def test_dropout_is_off_when_predicting(blobs):
+    X, y = blobs
+    net = NeuralNet([32, 1], activation="relu", dropout=0.5, random_state=0)
+    net.fit(X, y, epochs=5, batch_size=20, optimizer="adam", learning_rate=0.01)
+    first, second = net.predict_proba(X), net.predict_proba(X)
+    assert np.array_equal(first, second)
+    hidden = np.maximum(X @ net.layers[0].weight + net.layers[0].bias, 0)
+    logits = hidden @ net.layers[1].weight + net.layers[1].bias
+    np.testing.assert_allclose(first[:, 1], 1 / (1 + np.exp(-logits[:, 0])), rtol=1e-12)
+
+
+def test_a_dropout_step_follows_the_masks_drawn_after_the_weights(blobs):
+    """One full-batch step of gradient descent with dropout 0.5, written out in NumPy:
+    the generator draws the weights, then one mask per hidden layer."""
+    X, y = blobs
+    rate, lr = 0.5, 0.1
+    net = NeuralNet([16, 1], activation="relu", dropout=rate, random_state=0)
+    net.fit(X, y, n_iterations=1, learning_rate=lr)
+    rng = np.random.default_rng(0)
+    W1 = rng.standard_normal((16, 6)).T / np.sqrt(6)
+    W2 = rng.standard_normal((1, 16)).T / np.sqrt(16)
+    mask = (rng.random((120, 16)) >= rate) / (1 - rate)
+    hidden = np.maximum(X @ W1, 0) * mask  # (120, 16)
+    p = 1 / (1 + np.exp(-(hidden @ W2)))
+    delta2 = (p - y[:, None]) / len(X)  # d(mean cross-entropy)/dz2
+    delta1 = (delta2 @ W2.T) * mask * (X @ W1 > 0)
+    np.testing.assert_allclose(net.layers[1].weight, W2 - lr * hidden.T @ delta2, rtol=1e-12)
+    np.testing.assert_allclose(net.layers[0].weight, W1 - lr * X.T @ delta1, rtol=1e-12)
+    np.testing.assert_allclose(net.layers[0].bias, -lr * delta1.sum(axis=0), atol=1e-15)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, "half"])
+def test_dropout_outside_zero_one_is_rejected(rate):
+    with pytest.raises(InvalidArgumentError, match=r"dropout must be a number in \[0, 1\)"):
+        NeuralNet([4, 1], dropout=rate)
+
+
+def test_schedules_set_the_rate_of_each_epoch(blobs):
+    X, y = blobs
+    net = NeuralNet([4, 1], random_state=0).fit(
+        X, y, epochs=4, batch_size=30, learning_rate=0.4, schedule="cosine"
+    )
+    assert net.history.column("lr") == pytest.approx([0.4, 0.4 * (1 + np.sqrt(0.5)) / 2, 0.2,
+                                                      0.4 * (1 - np.sqrt(0.5)) / 2])  # fmt: skip
+
+
+def test_callbacks_see_every_step_and_epoch(blobs):
+    events = []
+
+    class Recorder(Callback):
+        def on_train_begin(self, epochs, steps_per_epoch):
+            events.append(("begin", epochs, steps_per_epoch))
+
+        def on_step_end(self, epoch, step, loss):
+            events.append(("step", epoch, step))
+
+        def on_epoch_end(self, epoch, record):
+            events.append(("epoch", epoch, record is not None))
+
+        def on_train_end(self, history):
+            events.append(("end", len(history.records)))
+
+    NeuralNet([4, 1], random_state=0).fit(*blobs, epochs=2, batch_size=50, callbacks=[Recorder()])
+    assert events == [
+        ("begin", 2, 3),
+        ("step", 0, 1), ("step", 0, 2), ("step", 0, 3), ("epoch", 0, True),
+        ("step", 1, 4), ("step", 1, 5), ("step", 1, 6), ("epoch", 1, True),
+        ("end", 2),
+    ]  # fmt: skip
+
+
+def test_verbose_shows_a_progress_bar_per_epoch(blobs, capsys):
+    NeuralNet([4, 1], random_state=0).fit(
+        *blobs, epochs=2, batch_size=40, verbose=True, validation_data=blobs
+    )
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "validation accuracy" in err
+
+
+def test_a_diverging_mini_batch_run_names_iteration_and_epoch(blobs):
+    X, y = blobs
+    with pytest.raises(TrainingDivergedError, match=r"iteration \d+ \(epoch \d+\)"):
+        NeuralNet([8, 1], activation="relu", random_state=0).fit(
+            X * 1e3, y, epochs=3, batch_size=30, learning_rate=1e300
+        )
+
+
+def test_weights_of_always_zero_inputs_move_only_under_weight_decay(blobs):
+    X, y = blobs
+    X = np.hstack([np.zeros((len(X), 2)), X, np.zeros((len(X), 1))])  # columns 0, 1, 8 unused
+    dead = [0, 1, 8]
+
+    def first_layer(steps_per_epoch_batch, epochs, decay):
+        net = NeuralNet([4, 1], random_state=0)
+        net.fit(X, y, epochs=epochs, batch_size=steps_per_epoch_batch, learning_rate=0.1,
+                weight_decay=decay)  # fmt: skip
+        return net.layers[0].weight
+
+    short, long = first_layer(120, 1, 0.0), first_layer(30, 5, 0.0)
+    assert np.array_equal(short[dead], long[dead])  # 1 step or 20: no gradient reaches them
+    assert not np.array_equal(short[2:8], long[2:8])
+    decayed = first_layer(30, 5, 0.5)
+    np.testing.assert_allclose(decayed[dead] / long[dead], (1 - 0.1 * 0.5) ** 20, rtol=1e-12)
