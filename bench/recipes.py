@@ -7,8 +7,8 @@ import io
 import time
 import warnings
 
-from scratchnet.experiment import run_recipe
-from scratchnet.presets import PRESETS
+from scratchnet.app.experiment import run_recipe
+from scratchnet.app.presets import PRESETS
 
 from . import torch_mlp
 from .common import mnist_data, peak_rss_mb

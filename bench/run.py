@@ -46,11 +46,15 @@ class Suite:
 
     def job(self, name: str, unset: tuple[str, ...] = (), **spec) -> dict:
         """Run one job in a fresh interpreter (without the environment variables in
-        ``unset``); its JSON result, or {"error": ...}."""
+        ``unset``); its JSON result, or {"error": ...}. The implementation "before" is
+        scratchnet's job run against the sources of the --before checkout."""
+        pythonpath = None
+        if spec.get("impl") == "before":
+            spec, pythonpath = {**spec, "impl": "scratchnet"}, str(Path(self.before) / "src")
         payload = json.dumps({"job": name, "threads": self.threads, **spec})
         done = subprocess.run(
-            [sys.executable, "-m", "bench.worker", payload],
-            cwd=REPOSITORY, env=self.environment(unset=unset), capture_output=True, text=True,
+            [sys.executable, "-m", "bench.worker", payload], cwd=REPOSITORY,
+            env=self.environment(pythonpath, unset), capture_output=True, text=True,
         )  # fmt: skip
         if done.returncode != 0:
             result = {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
@@ -102,8 +106,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="also run the float64 tutorial run in full, and the tutorial's own "
                         "code over its 1000 iterations (about 3 min more)")  # fmt: skip
     parser.add_argument("--before", metavar="CHECKOUT",
-                        help="also profile the scratchnet in CHECKOUT (a git worktree of an "
-                        "older commit) as the 'before' of the step profile")  # fmt: skip
+                        help="also time the scratchnet in CHECKOUT (a git worktree of an older "
+                        "commit) in the full-batch and mini-batch sections, interleaved with "
+                        "this one, and profile it as the 'before' of the step profile")  # fmt: skip
     parser.add_argument("--output", default="BENCHMARKS.md", help="file to write, or -")
     args = parser.parse_args(argv)
     suite = Suite(args.threads, args.repeats, args.full, args.before)

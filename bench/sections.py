@@ -9,7 +9,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from scratchnet.presets import PRESETS
+from scratchnet.app.presets import PRESETS
 
 from .minibatch import SCALING_SAMPLES, SCALING_WIDTHS
 
@@ -105,7 +105,36 @@ def interleaved(
 # -- full-batch step -------------------------------------------------------------------------
 
 
+def before(suite) -> tuple[str, ...]:
+    """The older checkout given with --before, as one more implementation to interleave."""
+    return ("before",) if suite.before else ()
+
+
+def versus_before(label: str, results: dict, ratios: dict, key: str) -> str | None:
+    """A row comparing this scratchnet with the --before checkout, or None without one."""
+    if "before" not in results:
+        return None
+    return (f"| {label} | {seconds(results['scratchnet'], key)} "
+            f"| {seconds(results['before'], key)} | {times(ratios.get('before'))} |")  # fmt: skip
+
+
+def before_table(rows: list[str | None]) -> list[str]:
+    rows = [row for row in rows if row]
+    if not rows:
+        return []
+    return [
+        "",
+        "Against the --before checkout, timed in the same rounds (scratchnet / before: the "
+        "median over rounds of the ratio of the two in each round):",
+        "",
+        "| work | scratchnet | before | scratchnet / before |",
+        "|---|---|---|---|",
+        *rows,
+    ]
+
+
 def full_batch(suite) -> list[str]:
+    lines_before: list[str | None] = []
     lines = [
         "## Full-batch step of the tutorial network (784-196-1 sigmoid, 12,700 images)",
         "",
@@ -126,7 +155,8 @@ def full_batch(suite) -> list[str]:
     for dtype in ("float64", "float32"):
         impls = ("scratchnet", "torch", "products") + (("tutorial",) if dtype == "float64" else ())
         spec = {"dtype": dtype, "iterations": 10, "repeats": 3}
-        r, ratios = interleaved(suite, "step_seconds", key, impls, **spec)
+        r, ratios = interleaved(suite, "step_seconds", key, impls + before(suite), **spec)
+        lines_before.append(versus_before(f"full-batch step, {dtype}", r, ratios, key))
         r["sklearn"] = suite.job("step_seconds", impl="sklearn", **spec)
         r.setdefault("tutorial", {"error": "float64 only"})
         vs_torch, vs_tutorial = ratios.get("torch"), ratios.get("tutorial")
@@ -148,7 +178,7 @@ def full_batch(suite) -> list[str]:
             seconds(r["torch"], key), seconds(r["sklearn"], key), times(vs_torch),
             times(floor_share), target, verdict(met),
         ])  # fmt: skip
-    return lines
+    return lines + before_table(lines_before)
 
 
 # -- the tutorial's run and its memory --------------------------------------------------------
@@ -247,13 +277,14 @@ def minibatch(suite) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     key = "seconds_per_epoch"
+    lines_before: list[str | None] = []
     for hidden, limit in MINIBATCH_TARGETS.items():
         spec = {"hidden": list(hidden), "epochs": 3}
-        r, ratios = interleaved(
-            suite, "epoch_seconds", key, ("scratchnet", "torch", "floor"), **spec
-        )
+        impls = ("scratchnet", "torch", "floor", *before(suite))
+        r, ratios = interleaved(suite, "epoch_seconds", key, impls, **spec)
         r["sklearn"] = suite.job("epoch_seconds", impl="sklearn", **spec)
         name = "784-" + "-".join(map(str, hidden)) + "-10"
+        lines_before.append(versus_before(f"mini-batch epoch, {name}", r, ratios, key))
         vs_torch = ratios.get("torch")
         floor_share = 1 / ratios["floor"] if "floor" in ratios else None
         lines.append(
@@ -266,7 +297,7 @@ def minibatch(suite) -> list[str]:
             seconds(r["torch"], key), seconds(r["sklearn"], key), times(vs_torch),
             times(floor_share), f"≤ {limit}x PyTorch", verdict(at_most(vs_torch, limit)),
         ])  # fmt: skip
-    return lines
+    return lines + before_table(lines_before)
 
 
 def blas_kernels(suite) -> list[str]:

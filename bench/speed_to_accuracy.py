@@ -8,8 +8,8 @@ import warnings
 
 import numpy as np
 
-from scratchnet.experiment import run_recipe
-from scratchnet.presets import PRESETS
+from scratchnet.app.experiment import run_recipe
+from scratchnet.app.presets import PRESETS
 
 from . import torch_mlp
 from .common import mnist_data, peak_rss_mb

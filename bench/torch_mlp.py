@@ -13,7 +13,10 @@ from itertools import pairwise
 
 import numpy as np
 
-from scratchnet.schedules import get_schedule
+import scratchnet as sn
+
+# the public schedule classes, which an older scratchnet (--before) has too
+SCHEDULES = {"constant": sn.Constant, "step": sn.StepDecay, "cosine": sn.Cosine}
 
 
 def build(torch, widths, activation: str, init: str, dropout: float, dtype, seed: int):
@@ -79,7 +82,7 @@ def train(
     targets = labels.to(dtype).reshape(-1, 1) if binary else labels
     loss_function = torch.nn.BCEWithLogitsLoss() if binary else torch.nn.CrossEntropyLoss()
     optim = _optimizer(torch, model, optimizer, learning_rate, weight_decay)
-    lr_at = get_schedule(schedule)
+    lr_at = SCHEDULES[schedule]()
     generator = torch.Generator().manual_seed(seed)
     epoch_seconds = []
     start = time.perf_counter()
