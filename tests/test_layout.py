@@ -18,7 +18,7 @@ import scratchnet
 
 PACKAGE = Path(scratchnet.__file__).parent
 EVERYTHING = {
-    "errors", "atomic", "validation", "nn", "training", "data", "serialization",
+    "errors", "atomic", "archive", "validation", "nn", "training", "data", "serialization",
     "network", "metrics", "app", "interop",
 }  # fmt: skip
 
@@ -26,12 +26,22 @@ EVERYTHING = {
 ALLOWED = {
     "errors": set(),
     "atomic": set(),
+    "archive": {"errors", "atomic"},
     "nn": {"errors"},
     "validation": {"errors", "nn"},
-    "training": {"errors", "nn", "validation"},
+    "training": {"errors", "atomic", "archive", "nn", "validation"},
     "data": {"errors", "atomic", "validation"},
-    "serialization": {"errors", "atomic", "validation", "nn"},
-    "network": {"errors", "atomic", "validation", "nn", "training", "data", "serialization"},
+    "serialization": {"errors", "archive", "validation", "nn"},
+    "network": {
+        "errors",
+        "atomic",
+        "archive",
+        "validation",
+        "nn",
+        "training",
+        "data",
+        "serialization",
+    },
     "__init__": EVERYTHING - {"app", "interop"},
     "__main__": {"app"},
     "app": EVERYTHING | {"__init__"},

@@ -1,31 +1,36 @@
 """Model files as plain data: metadata, class labels and per-layer arrays in an .npz
 archive, without pickle.
 
-The archive holds ``meta`` (a JSON string: format, version, architecture, dtype),
-``classes``, and ``weight_<l>`` / ``bias_<l>`` for every layer, so
-``np.load(path, allow_pickle=False)`` reads it with nothing but NumPy. This module knows
-the file's layout, not the network: ``NeuralNet.save`` and ``NeuralNet.load`` turn a
-network into a ``StoredModel`` and back.
+The archive (see ``archive.py``) holds ``meta`` (JSON: format, version, layer_sizes,
+n_features, activation, init, dropout, dtype), ``classes``, and ``weight_<l>`` /
+``bias_<l>`` for every layer. This module knows the file's layout, not the network:
+``NeuralNet.save`` and ``NeuralNet.load`` turn a network into a ``StoredModel`` and back.
+
+A model file is untrusted input. Reading validates the metadata's schema and limits
+first, then each member's declared shape and dtype from its header, and allocates a
+member only after that; values must be finite after the cast to the model's dtype.
 """
 
 from __future__ import annotations
 
-import json
+import numbers
 import os
-import zipfile
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
-from .atomic import atomic_write
-from .errors import DataFileError, ScratchnetError
+from .archive import ArchiveReader, open_archive, write_archive
+from .nn.losses import classes_of
 from .nn.parameters import Dense
-from .validation import check_float_dtype
+from .validation import FLOAT_DTYPES
 
 FORMAT = "scratchnet-model"
-ZIP_MAGIC = b"PK\x03\x04"
 VERSION = 1
+MAX_LAYERS = 64
+MAX_WIDTH = 1 << 20  # units of one layer, or input features
+MAX_PARAMETERS = 1 << 28  # 268 million: 2 GiB of float64
+INT64_MAX = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -44,69 +49,78 @@ class StoredModel:
 
 def write_model(path: str | os.PathLike, model: StoredModel) -> None:
     """Write ``model`` to ``path`` atomically."""
-    meta = {"format": FORMAT, "version": VERSION, **model.meta}
-    arrays = {"meta": np.array(json.dumps(meta)), "classes": model.classes}
+    arrays = {"classes": model.classes}
     for index, layer in enumerate(model.layers):
         arrays[f"weight_{index}"] = layer.weight
         arrays[f"bias_{index}"] = layer.bias
-    with atomic_write(path) as file:
-        np.savez(file, **arrays)
+    write_archive(path, {"format": FORMAT, "version": VERSION, **model.meta}, arrays)
 
 
 def read_model(path: str | os.PathLike) -> StoredModel:
-    """Read a model file; DataFileError naming the file if it is not a valid one."""
-    arrays = _read_archive(path)
-    meta = _read_meta(path, arrays)
-    try:
-        dtype = check_float_dtype(meta["dtype"])
-        widths = (meta["n_features"], *meta["layer_sizes"])
+    """Read a model file; DataFileError naming the file and the problem if it is not a
+    valid one."""
+    with open_archive(path, "model") as archive:
+        meta = archive.meta()
+        widths, dtype = _check_meta(archive, meta)
+        n_layers = len(widths) - 1
+        archive.expect_members(
+            {"classes", *(f"{kind}_{i}" for i in range(n_layers) for kind in ("weight", "bias"))}
+        )
+        classes = _read_classes(archive, classes_of(widths[-1]))
         layers = [
             Dense(
-                _member(arrays, f"weight_{index}", shape, dtype),
-                _member(arrays, f"bias_{index}", shape[1:], dtype),
+                _read_parameters(archive, f"weight_{i}", shape, dtype),
+                _read_parameters(archive, f"bias_{i}", shape[1:], dtype),
             )
-            for index, shape in enumerate(pairwise(widths))
+            for i, shape in enumerate(pairwise(widths))
         ]
-        classes = arrays["classes"]
-    except (KeyError, TypeError, ScratchnetError) as error:
-        raise DataFileError(f"{path}: not a valid scratchnet model ({error})") from None
     return StoredModel(meta, classes, layers)
 
 
-def _read_archive(path) -> dict[str, np.ndarray]:
-    try:
-        with open(path, "rb") as file:
-            if file.read(4) != ZIP_MAGIC:
-                raise DataFileError(f"{path}: not a scratchnet model (not an .npz archive)")
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such model file") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
-        raise DataFileError(f"{path}: not a scratchnet model ({error})") from None
-    except ValueError as error:
-        if isinstance(error, DataFileError):
-            raise
-        raise DataFileError(f"{path}: not a scratchnet model ({error})") from None
-
-
-def _read_meta(path, arrays: dict[str, np.ndarray]) -> dict:
-    try:
-        meta = json.loads(str(arrays["meta"]))
-    except (KeyError, json.JSONDecodeError):
-        raise DataFileError(f"{path}: not a scratchnet model (no readable metadata)") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise DataFileError(f"{path}: not a scratchnet model (format {meta!r:.60})")
+def _check_meta(archive: ArchiveReader, meta: dict) -> tuple[tuple[int, ...], np.dtype]:
+    """The layer widths (input first) and dtype the metadata declares, within limits."""
+    if meta.get("format") != FORMAT:
+        raise archive.fail(f"not a scratchnet model (format {str(meta.get('format'))[:40]!r})")
     if meta.get("version") != VERSION:
-        raise DataFileError(f"{path}: model format version {meta.get('version')} is not supported")
-    return meta
+        raise archive.fail(f"model format version {meta.get('version')!r:.20} is not supported")
+    sizes, n_features = meta.get("layer_sizes"), meta.get("n_features")
+    if not isinstance(sizes, list) or not 1 <= len(sizes) <= MAX_LAYERS:
+        raise archive.fail(f"layer_sizes must be a list of 1 to {MAX_LAYERS} sizes")
+    widths = (n_features, *sizes)
+    if not all(_is_int(width) and 1 <= width <= MAX_WIDTH for width in widths):
+        raise archive.fail(
+            f"n_features and layer_sizes must be integers from 1 to {MAX_WIDTH}, "
+            f"got {str(n_features)[:20]} and {str(sizes)[:80]}"
+        )
+    count = sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairwise(widths))
+    if count > MAX_PARAMETERS:
+        raise archive.fail(f"{count:,} parameters, more than the limit of {MAX_PARAMETERS:,}")
+    for key in ("activation", "init"):
+        if not isinstance(meta.get(key), str):
+            raise archive.fail(f"not a valid scratchnet model (no {key} name)")
+    if not isinstance(meta.get("dropout"), numbers.Real) or isinstance(meta["dropout"], bool):
+        raise archive.fail("not a valid scratchnet model (dropout is not a number)")
+    dtype = meta.get("dtype")
+    if dtype not in [d.name for d in FLOAT_DTYPES]:
+        raise archive.fail(f"dtype must be float32 or float64, got {str(dtype)[:20]!r}")
+    return widths, np.dtype(dtype)
 
 
-def _member(arrays: dict[str, np.ndarray], name: str, shape: tuple, dtype: np.dtype):
-    """The array ``name``, checked against the shape the metadata implies, in ``dtype``."""
-    source = arrays[name]
-    if source.shape != tuple(shape):
-        raise DataFileError(f"{name} has shape {source.shape} where {tuple(shape)} was expected")
-    if not np.all(np.isfinite(source)):
-        raise DataFileError(f"{name} holds NaN or infinite values")
-    return source.astype(dtype, copy=False)
+def _read_classes(archive: ArchiveReader, n_classes: int) -> np.ndarray:
+    classes = archive.read("classes", (n_classes,), lambda dtype: dtype.kind in "iu")
+    if classes.dtype.kind == "u" and classes.size and classes.max() > INT64_MAX:
+        raise archive.fail("classes must fit 64-bit signed integers")
+    return classes.astype(np.int64)
+
+
+def _read_parameters(archive: ArchiveReader, name: str, shape, dtype: np.dtype) -> np.ndarray:
+    """A weight or bias of real floating type, cast to the model's dtype, all finite."""
+    values = archive.read(name, tuple(shape), lambda stored: stored.kind == "f")
+    values = values.astype(dtype, copy=False)
+    if not np.all(np.isfinite(values)):
+        raise archive.fail(f"{name} holds NaN or infinite values (in {dtype})")
+    return values
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
