@@ -45,7 +45,7 @@ def test_binary_probabilities_have_one_column_per_class(blobs):
 def test_history_is_logged_every_log_every_iterations_and_at_the_end(blobs):
     X, y = blobs
     net = fitted(X, y, n_iterations=250, log_every=100)
-    assert net.history.column("epoch") == [0, 100, 200, 249]
+    assert net.history.column("epoch") == [0, 100, 200, 250]  # the weights after as many updates
     assert net.history.column("val_accuracy") == [None] * 4
 
 
@@ -174,14 +174,47 @@ def test_labels_of_the_wrong_length_are_rejected(blobs):
 
 def test_labels_outside_the_classes_are_rejected(blobs):
     X, y = blobs
-    with pytest.raises(
-        InvalidArgumentError, match=r"labels \[7\] are not among the classes \[0, 1\]"
-    ):
+    with pytest.raises(InvalidArgumentError, match=r"labels \[7\] are not among the classes"):
         NeuralNet([2, 1]).fit(X, np.where(np.arange(120) == 4, 7, y), classes=[0, 1])
-    net = fitted(X, y, n_iterations=1)
     with pytest.raises(InvalidArgumentError, match=r"labels \[9\]"):
         NeuralNet([2, 1]).fit(X, y, validation_data=(X, np.full(120, 9)))
-    assert net.score(X, np.full(120, 9)) == 0.0
+
+
+def test_scoring_labels_the_model_does_not_know_names_them_and_its_classes(blobs):
+    """A CLI model predicts the digits 3 and 8; load_mnist((3, 8)) labels them 0 and 1."""
+    X, y = blobs
+    net = fitted(X, np.where(y == 1, 8, 3), n_iterations=50)
+    assert net.score(X, np.where(y == 1, 8, 3)) == reference.accuracy(net, X, np.where(y, 8, 3))
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"labels the model does not predict: \[0, 1\]; its classes are \[3, 8\]",
+    ):
+        net.score(X, y)
+
+
+def test_a_single_sample_gives_one_label_and_one_row_of_probabilities(three_blobs):
+    X, y = three_blobs
+    net = fitted(X, y, sizes=(10, 3), n_iterations=100)
+    label, row = net.predict(X[4]), net.predict_proba(X[4])
+    assert label == reference.predictions(net, X[4:5])[0]
+    assert row.shape == (3,)
+    np.testing.assert_allclose(row, reference.probabilities(net, X[4:5])[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 2, 3)])
+def test_samples_of_the_wrong_shape_say_what_to_pass(blobs, shape):
+    net = fitted(*blobs, n_iterations=1)
+    with pytest.raises(InvalidArgumentError, match=r"pass one sample as \(6,\) or samples"):
+        net.predict(np.zeros(shape))
+
+
+def test_repr_shows_the_architecture_and_whether_it_is_fitted(blobs):
+    net = NeuralNet([8, 1], activation="tanh", dropout=0.25)
+    assert repr(net) == (
+        "NeuralNet([8, 1], activation='tanh', init='lecun', dropout=0.25; unfitted)"
+    )
+    net.fit(*blobs, n_iterations=1)
+    assert repr(net).endswith("; fitted on 6 features)")
 
 
 @pytest.mark.parametrize(

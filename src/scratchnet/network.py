@@ -25,8 +25,11 @@ from .nn.schedules import Schedule, get_schedule
 from .serialization import StoredModel, read_model, write_model
 from .training.batching import Dataset, split_rows
 from .training.callbacks import Callback, ProgressBar
+from .training.checkpoint import Checkpoint, fingerprint_data, fingerprint_random_state
 from .training.history import History
 from .training.loop import TrainingConfig, train
+from .training.memory import check_fits, training_bytes
+from .training.state import TrainingState
 from .validation import (
     RandomStateLike,
     check_classes,
@@ -34,6 +37,7 @@ from .validation import (
     check_early_stopping,
     check_features,
     check_finite,
+    check_float_dtype,
     check_fraction,
     check_labels,
     check_non_negative_float,
@@ -82,6 +86,7 @@ class NeuralNet:
         self.parameters: Parameters | None = None
         self.classes: np.ndarray | None = None
         self.history: History | None = None
+        self.held_out: np.ndarray | None = None
 
     # -- training -------------------------------------------------------------------
 
@@ -102,7 +107,9 @@ class NeuralNet:
         validation_fraction: float | None = None,
         patience: int | None = None,
         log_every: int | None = None,
+        measure_training: bool = False,
         callbacks: Sequence[Callback] = (),
+        checkpoint: Checkpoint | None = None,
         verbose: bool = False,
     ) -> NeuralNet:
         """Train on ``X`` (n, d) and integer labels ``y`` (n,); return self.
@@ -140,9 +147,18 @@ class NeuralNet:
             log_every: record the history every this many epochs (default: 100 for
                 full-batch training, every epoch for mini-batches), and always after
                 the last one.
+            measure_training: also measure every record's weights on all training rows
+                without dropout (``train_loss``, ``train_accuracy``): one more forward
+                pass over the training data per record. Full-batch training without
+                dropout measures them anyway, for free.
             callbacks: ``sn.Callback`` objects called at the start, after every step,
                 after every epoch and at the end.
-            verbose: show a progress bar (on stderr) with the running cost.
+            checkpoint: an ``sn.Checkpoint`` that writes the training state every few
+                epochs and on Ctrl-C, and with ``resume=True`` continues from its file:
+                the run then ends with exactly the model an uninterrupted run reaches.
+                Resuming needs the same data, options and seed (an unseeded run would
+                draw another validation split); another run's checkpoint is refused.
+            verbose: show progress on stderr (bars on a terminal, lines otherwise).
 
         Raises:
             InvalidArgumentError, InvalidTypeError: a bad value or combination.
@@ -158,21 +174,67 @@ class NeuralNet:
             learning_rate=learning_rate, n_iterations=n_iterations, epochs=epochs,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule,
             weight_decay=weight_decay, patience=patience, log_every=log_every,
+            measure_training=measure_training,
         )  # fmt: skip
         check_early_stopping(
             patience, validation_data is not None or validation_fraction is not None
         )
         rng = check_random_state(self.random_state)
+        seed = fingerprint_random_state(rng) if checkpoint is not None else None
         data = Dataset(X, output.encode(indices, X.dtype), active_inputs(X))
         data, validation = _validation_split(
             data, validation_data, validation_fraction, classes, output, rng
         )
+        check_fits(
+            self.training_memory(X.shape[1], X.dtype, config.optimizer, patience, checkpoint)
+        )
         parameters = self._initial_parameters(X.shape[1], X.dtype, rng)
-        model = Model(parameters, get_activation(self.activation), output, self.dropout)
+        state = TrainingState(parameters, config.optimizer.init(parameters.flat), rng)
+        if checkpoint is not None:
+            identity = self._fingerprint(
+                config, seed, X, labels, validation_data, validation_fraction
+            )
+            state = checkpoint.start(state, identity)
+        model = Model(state.parameters, get_activation(self.activation), output, self.dropout)
         callbacks = [*callbacks, ProgressBar()] if verbose else list(callbacks)
-        history = train(model, data, validation, config, rng, callbacks)
-        self.parameters, self.classes, self.history = parameters, classes, history
+        state = train(model, data, validation, config, state, callbacks, checkpoint)
+        self.parameters, self.classes, self.history = state.parameters, classes, state.history
+        self.held_out = validation.rows if validation_fraction is not None else None
         return self
+
+    def training_memory(
+        self,
+        n_features: int,
+        dtype=np.float64,
+        optimizer: str | Optimizer = "gd",
+        patience: int | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> int:
+        """Bytes that training this network on ``n_features`` inputs allocates besides
+        the data (parameters, gradients, optimizer state, buffers); ``fit`` refuses to
+        start when the machine does not have them."""
+        return training_bytes(
+            (n_features, *self.layer_sizes),
+            check_float_dtype(dtype).itemsize,
+            get_optimizer(optimizer),
+            dropout=self.dropout > 0,
+            early_stopping=patience is not None,
+            checkpoint=checkpoint is not None,
+        )
+
+    def _fingerprint(self, config, seed, X, labels, validation_data, validation_fraction) -> dict:
+        """What a checkpoint must match to be resumed by this fit (``seed``: the
+        fingerprint of the generator before any draw)."""
+        validation = None
+        if validation_data is not None:
+            validation = fingerprint_data(*map(np.asarray, validation_data))
+        return {
+            "network": repr((self.layer_sizes, self.activation, self.init, self.dropout)),
+            "random_state": seed,
+            "training": repr(config),
+            "data": fingerprint_data(X, labels),
+            "validation": repr((validation, validation_fraction)),
+        }
 
     def _initial_parameters(self, n_features: int, dtype: np.dtype, rng) -> Parameters:
         parameters = Parameters((n_features, *self.layer_sizes), dtype)
@@ -184,17 +246,44 @@ class NeuralNet:
     # -- prediction -----------------------------------------------------------------
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, k), columns in the order of ``self.classes``."""
-        return self._output().probabilities(self._logits(X))
+        """Class probabilities (n, k), columns in the order of ``self.classes``; for a
+        single sample X of shape (n_features,), its row (k,)."""
+        X, single = self._samples(X)
+        probabilities = self._output().probabilities(self._logits(X))
+        return probabilities[0] if single else probabilities
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """The most probable class label of each row."""
-        return self.classes[self._output().predicted_indices(self._logits(X))]
+        """The most probable class label of each row; for a single sample X of shape
+        (n_features,), its label."""
+        X, single = self._samples(X)
+        labels = self.classes[self._output().predicted_indices(self._logits(X))]
+        return labels[0] if single else labels
 
     def score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Accuracy: the fraction of rows whose predicted label equals y."""
-        predicted = self.predict(X)
-        return float(np.mean(predicted == check_labels(y, len(predicted))))
+        """Accuracy: the fraction of rows whose predicted label equals y. Labels the
+        model does not know are refused (they could never be predicted right)."""
+        labels = check_labels(y, len(check_features(X, finite=False)))
+        known = np.isin(labels, self.classes)
+        if not np.all(known):
+            raise InvalidArgumentError(
+                f"y holds labels the model does not predict: {np.unique(labels[~known]).tolist()}"
+                f"; its classes are {self.classes.tolist()} (label y the way the model was "
+                "trained: load_mnist numbers classes 0..k-1 unless relabel=False)"
+            )
+        return float(np.mean(self.predict(X) == labels))
+
+    def _samples(self, X) -> tuple[np.ndarray, bool]:
+        """X as rows, and whether it was one sample given as a 1-D array."""
+        X = np.asarray(X)
+        n_features = self._fitted().widths[0]
+        if X.ndim == 1 and X.shape[0] == n_features:
+            return X[None, :], True
+        if X.ndim == 1 or (X.ndim > 2 and np.prod(X.shape[1:]) == n_features):
+            raise InvalidArgumentError(
+                f"X has shape {X.shape}; pass one sample as ({n_features},) or samples as "
+                f"rows (n, {n_features}) (scratchnet.preprocess flattens images)"
+            )
+        return X, False
 
     def _logits(self, X: np.ndarray) -> np.ndarray:
         """z_L for every row of X, computed in chunks (n, n_outputs)."""
@@ -232,6 +321,13 @@ class NeuralNet:
     def layers(self) -> list[Dense]:
         """Per-layer weight (fan_in, fan_out) and bias (fan_out,) arrays."""
         return self._fitted().layers
+
+    def __repr__(self) -> str:
+        state = f"fitted on {self._fitted().widths[0]} features" if self.parameters else "unfitted"
+        return (
+            f"NeuralNet({list(self.layer_sizes)}, activation={self.activation!r}, "
+            f"init={self.init!r}, dropout={self.dropout:g}; {state})"
+        )
 
     def summary(self, n_features: int | None = None) -> str:
         """A table of layers, shapes, activations and parameter counts."""
@@ -279,7 +375,7 @@ class NeuralNet:
             )
             classes = check_classes(stored.classes)
             check_output_size(net.layer_sizes[-1], len(classes))
-        except (KeyError, ScratchnetError) as error:
+        except ScratchnetError as error:
             raise DataFileError(f"{path}: not a valid scratchnet model ({error})") from None
         parameters = Parameters((meta["n_features"], *net.layer_sizes), stored.dtype)
         for layer, stored_layer in zip(parameters.layers, stored.layers, strict=True):
@@ -310,6 +406,7 @@ def _training_config(
     weight_decay,
     patience,
     log_every,
+    measure_training,
 ) -> TrainingConfig:
     """Validate the training options; an epoch of full-batch training is one iteration."""
     check_training_length(batch_size=batch_size, n_iterations=n_iterations, epochs=epochs)
@@ -328,6 +425,7 @@ def _training_config(
         weight_decay=check_non_negative_float(weight_decay, "weight_decay"),
         patience=None if patience is None else check_positive_int(patience, "patience"),
         log_every=check_positive_int(log_every, "log_every"),
+        measure_training=bool(measure_training),
     )
 
 

@@ -41,9 +41,11 @@ def test_early_stopping_stops_and_restores_the_best_weights(memorisable):
     net = overfit(memorisable, patience=5)
     history = net.history
     val_losses = history.column("val_loss")
+    epochs = history.column("epoch")
     assert history.stopped_early and len(val_losses) < 150
-    assert history.best_epoch == int(np.argmin(val_losses))
-    assert len(val_losses) - 1 - history.best_epoch == 5
+    assert epochs == list(range(1, len(epochs) + 1))  # epochs counted from 1
+    assert history.best_epoch == epochs[int(np.argmin(val_losses))]
+    assert epochs[-1] - history.best_epoch == 5
     restored = mean_cross_entropy(net, *memorisable[2:])
     assert restored == pytest.approx(min(val_losses), rel=1e-9)
     assert restored < val_losses[-1]
@@ -54,7 +56,7 @@ def test_best_weights_are_restored_even_without_stopping_early(memorisable):
     history = net.history
     val_losses = history.column("val_loss")
     assert not history.stopped_early and len(val_losses) == 150
-    assert history.best_epoch < 149
+    assert history.best_epoch < 150
     assert mean_cross_entropy(net, *memorisable[2:]) == pytest.approx(min(val_losses), rel=1e-9)
 
 
@@ -112,7 +114,7 @@ def test_validation_fraction_records_validation_metrics_every_epoch(three_blobs)
         X, y, epochs=4, batch_size=16, optimizer="momentum", validation_fraction=0.2
     )
     records = net.history.records
-    assert [r["epoch"] for r in records] == [0, 1, 2, 3]
+    assert [r["epoch"] for r in records] == [1, 2, 3, 4]
     held = held_out_rows(y, 0.2, seed=0)
     assert len(held) == 30  # 20% of 150 rows
     assert records[-1]["val_accuracy"] == reference.accuracy(net, X[held], y[held])
@@ -240,8 +242,8 @@ def test_callbacks_see_every_step_and_epoch(blobs):
     NeuralNet([4, 1], random_state=0).fit(*blobs, epochs=2, batch_size=50, callbacks=[Recorder()])
     assert events == [
         ("begin", 2, 3),
-        ("step", 0, 1), ("step", 0, 2), ("step", 0, 3), ("epoch", 0, True),
-        ("step", 1, 4), ("step", 1, 5), ("step", 1, 6), ("epoch", 1, True),
+        ("step", 1, 1), ("step", 1, 2), ("step", 1, 3), ("epoch", 1, True),
+        ("step", 2, 4), ("step", 2, 5), ("step", 2, 6), ("epoch", 2, True),
         ("end", 2),
     ]  # fmt: skip
 

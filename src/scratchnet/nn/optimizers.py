@@ -1,8 +1,10 @@
 """Optimizers: each updates a flat parameter array in place from its gradient.
 
-State (velocities, moment estimates) is created by ``init`` from the parameters' shape
-and kept apart from the parameters; ``update_`` takes parameters, gradient, state and
-the learning rate of this step. The gradient array is used as scratch space.
+State (velocities, moment estimates, the step count) is created by ``init`` from the
+parameters' shape and kept apart from the parameters: a dict of arrays and integers,
+which is everything a checkpoint needs to continue the optimizer exactly. ``update_``
+takes parameters, gradient, state and the learning rate of this step; the gradient
+array is used as scratch space.
 """
 
 from __future__ import annotations
@@ -97,17 +99,12 @@ class Adam(Optimizer):
             raise InvalidArgumentError(f"eps must be positive, got {self.eps}")
 
     def init(self, params):
-        return {
-            "step": 0,
-            "M": np.zeros_like(params),
-            "V": np.zeros_like(params),
-            "scratch": np.empty_like(params),
-        }
+        return {"step": 0, "M": np.zeros_like(params), "V": np.zeros_like(params)}
 
     def update_(self, params, grads, state, lr):
         state["step"] += 1
         t = state["step"]
-        M, V, scratch = state["M"], state["V"], state["scratch"]
+        M, V = state["M"], state["V"]
         M *= self.beta1
         M += grads
         grads *= grads  # g^2, in place: g is not needed any more
@@ -116,7 +113,7 @@ class Adam(Optimizer):
         # Python floats (not NumPy float64) keep float32 arrays in float32
         c = math.sqrt((1 - self.beta2) / (1 - self.beta2**t))
         step = lr * (1 - self.beta1) / ((1 - self.beta1**t) * c)
-        np.sqrt(V, out=scratch)
+        scratch = np.sqrt(V, out=grads)  # the gradient's buffer serves as scratch
         scratch += self.eps / c
         np.divide(M, scratch, out=scratch)
         scratch *= step

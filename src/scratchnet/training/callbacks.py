@@ -1,7 +1,14 @@
-"""Hooks into the training loop, and the progress bar built on them."""
+"""Hooks into the training loop, and the progress display built on them.
+
+Epochs and steps are counted from 1 everywhere: ``epoch`` is the epoch in progress (in
+``on_step_end``) or just completed (in ``on_epoch_end``), ``step`` the number of updates
+done. Records carry their own ``epoch``: the number of epochs completed when their
+weights were measured (see ``History``).
+"""
 
 from __future__ import annotations
 
+import sys
 import time
 
 from tqdm.auto import tqdm
@@ -19,16 +26,31 @@ class Callback:
         """Called after every parameter update with the mean loss of its batch."""
 
     def on_epoch_end(self, epoch: int, record: dict | None) -> None:
-        """Called after every epoch; ``record`` is the history entry when one was logged."""
+        """Called after every epoch; ``record`` is the history entry logged during it,
+        if one was (in full-batch training it describes the weights before the epoch's
+        update)."""
 
     def on_train_end(self, history) -> None:
-        """Called once when training stops."""
+        """Called once when training stops (in full-batch training the history's last
+        record then describes the final weights)."""
 
 
 def describe(record: dict, validation_label: str = "validation") -> str:
-    """One line for a history record: cost and accuracy, then the monitored set's."""
-    parts = [f"cost {record['loss']:.6f}", f"train accuracy {record['accuracy']:.2%}"]
-    if record.get("val_loss") is not None:
+    """One line for a history record, each number labelled with what it measures."""
+    parts = []
+    if record["train_loss"] is not None and record["train_loss"] == record["loss"]:
+        parts += [f"cost {record['loss']:.6f}", f"train accuracy {record['accuracy']:.2%}"]
+    else:
+        parts += [
+            f"batch cost {record['loss']:.4f}",
+            f"batch accuracy {record['accuracy']:.2%}",
+        ]
+        if record["train_loss"] is not None:
+            parts += [
+                f"train cost {record['train_loss']:.4f}",
+                f"train accuracy {record['train_accuracy']:.2%}",
+            ]
+    if record["val_loss"] is not None:
         parts += [
             f"{validation_label} cost {record['val_loss']:.6f}",
             f"{validation_label} accuracy {record['val_accuracy']:.2%}",
@@ -36,30 +58,44 @@ def describe(record: dict, validation_label: str = "validation") -> str:
     return ", ".join(parts)
 
 
-class ProgressBar(Callback):
-    """tqdm progress with the running cost of the epoch.
+def early_stop_summary(history, unit: str = "epoch") -> str:
+    """'stopped early after epoch 12: the validation cost last improved at epoch 9, whose
+    weights are kept' (``unit``: epoch or iteration)."""
+    last, best = history.records[-1]["epoch"], history.best_epoch
+    return (
+        f"stopped early after {unit} {last}: the validation cost last improved at "
+        f"{unit} {best}, whose weights are kept"
+    )
 
-    Full-batch training gets one bar over its iterations and prints each logged record
-    on its own line; mini-batch training gets one bar per epoch over its batches, which
-    ends with the epoch's validation metrics.
+
+class ProgressBar(Callback):
+    """Progress on stderr, records as lines.
+
+    Full-batch training: one bar over the iterations, and each logged record printed on
+    its own line (``iteration i: ...``, the weights after i updates). Mini-batch
+    training: one bar per epoch over its batches with the running cost, ending with the
+    epoch's record. When stderr is not a terminal (output piped to a file) there are no
+    bars: one line per epoch, or per logged iteration, instead.
     """
 
-    def __init__(self, validation_label: str = "validation"):
+    def __init__(self, validation_label: str = "validation", bar: bool | None = None):
         self.validation_label = validation_label
+        self.bar_wanted = bar
         self.bar = None
+        self.printed = 0  # records already printed
 
     def on_train_begin(self, epochs, steps_per_epoch):
         self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
         self.full_batch = steps_per_epoch == 1
-        if self.full_batch:
-            self.bar = tqdm(total=epochs, unit="iteration", desc="training")
+        self.show_bar = sys.stderr.isatty() if self.bar_wanted is None else self.bar_wanted
+        self.printed = 0
         self._reset_running_cost()
 
     def on_step_end(self, epoch, step, loss):
+        if not self.show_bar:
+            return
         if self.bar is None:
-            self.bar = tqdm(
-                total=self.steps_per_epoch, unit="batch", desc=f"epoch {epoch + 1}/{self.epochs}"
-            )
+            self.bar = self._new_bar(epoch)
         self.loss_sum += loss
         self.steps += 1
         self.bar.update(1)
@@ -72,17 +108,40 @@ class ProgressBar(Callback):
         self._reset_running_cost()
         if self.full_batch:
             if record is not None:
-                tqdm.write(f"iteration {epoch}: {describe(record, self.validation_label)}")
+                self._print_iteration(record)
             return
-        if record is not None:
-            self.bar.set_postfix_str(describe(record, self.validation_label))
-        self.bar.close()
-        self.bar = None
+        line = f"epoch {epoch}/{self.epochs}" + (
+            f": {describe(record, self.validation_label)}" if record is not None else ""
+        )
+        if self.bar is not None:
+            self.bar.set_postfix_str(line.partition(": ")[2])
+            self.bar.close()
+            self.bar = None
+        elif not self.show_bar:
+            print(line, file=sys.stderr, flush=True)
 
     def on_train_end(self, history):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        if self.full_batch and len(history.records) > self.printed:
+            self._print_iteration(history.records[-1])  # the final weights
+        if history.stopped_early:
+            unit = "iteration" if self.full_batch else "epoch"
+            tqdm.write(early_stop_summary(history, unit), file=sys.stderr)
+
+    def _new_bar(self, epoch: int):
+        if self.full_batch:
+            return tqdm(total=self.epochs, initial=epoch - 1, unit="iteration", desc="training")
+        return tqdm(total=self.steps_per_epoch, unit="batch", desc=f"epoch {epoch}/{self.epochs}")
+
+    def _print_iteration(self, record: dict) -> None:
+        line = f"iteration {record['epoch']}: {describe(record, self.validation_label)}"
+        if self.bar is not None:
+            tqdm.write(line)
+        else:
+            print(line, flush=True)
+        self.printed += 1
 
     def _reset_running_cost(self):
         self.loss_sum, self.steps, self.last_refresh = 0.0, 0, 0.0

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+RECORD_KEYS = (
+    "epoch", "step", "lr", "loss", "accuracy",
+    "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+)  # fmt: skip
 
 
 @dataclass
 class History:
-    """One record per logged epoch: epoch, step, lr, loss, accuracy, val_loss, val_accuracy.
+    """One record per logged point of a run, each describing one set of weights.
 
-    Training metrics are means over the epoch's batches as they were drawn (for full-batch
-    training: the forward pass before the update); validation metrics are measured with
-    the weights at the end of the epoch.
+    A record holds ``epoch`` (the number of epochs completed when the weights were
+    measured: the weights after that many epochs), ``step`` (updates done), ``lr`` (the
+    learning rate of the epoch that produced the weights; for ``epoch`` 0 the first
+    epoch's), and the metrics:
+
+    - ``loss``, ``accuracy``: the training batches as they were trained on. In
+      full-batch training that is the forward pass of all training rows with these
+      weights, before the next update (the tutorial's "cost at iteration i"); in
+      mini-batch training the mean over the epoch's batches as they were drawn, with
+      dropout on, while the weights moved.
+    - ``train_loss``, ``train_accuracy``: all training rows measured with these weights
+      and without dropout; None when not measured (full-batch training without dropout
+      measures them for free; otherwise ``fit(..., measure_training=True)`` does).
+    - ``val_loss``, ``val_accuracy``: the validation set with these weights; None
+      without validation data.
+
+    ``best_epoch`` is the ``epoch`` of the record with the lowest validation cost when
+    early stopping was on (its weights are the ones kept); ``stopped_early`` says whether
+    patience ran out before the last epoch.
     """
 
     records: list[dict] = field(default_factory=list)
@@ -22,8 +44,19 @@ class History:
         return [record[key] for record in self.records]
 
     def to_dict(self) -> dict:
+        """A JSON-ready copy: a non-finite number (only possible in a record of a run
+        that diverged) becomes None, since JSON has no NaN or Infinity."""
         return {
-            "records": self.records,
+            "records": [
+                {key: _finite_or_none(value) for key, value in record.items()}
+                for record in self.records
+            ],
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
         }
+
+
+def _finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

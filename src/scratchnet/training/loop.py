@@ -3,6 +3,17 @@
 An epoch is one pass over the training rows: a single full-batch step (the tutorial's
 gradient descent, where an epoch is an iteration) or one step per mini-batch of a fresh
 permutation of row indices (the data itself is never copied; see batching.py).
+
+Every record describes one set of weights (see ``History``). In full-batch training the
+forward pass that gives a step's gradient also measures the weights it starts from, so
+a record logged at epoch e is taken before that epoch's update, with the validation set
+measured on the same weights; after the last update one more record measures the final
+weights. In mini-batch training a record is logged after its epoch.
+
+The run stops with TrainingDivergedError when a step's cost is not finite or explodes
+(exceeds EXPLOSION times the first step's cost), or when the final weights are not all
+finite; the state it was given is then left as it was when the error arose, and
+``NeuralNet`` keeps none of it.
 """
 
 from __future__ import annotations
@@ -16,7 +27,6 @@ import numpy as np
 from ..errors import TrainingDivergedError
 from ..nn.dropout import Dropout
 from ..nn.optimizers import Optimizer
-from ..nn.parameters import Parameters
 from ..nn.propagation import (
     ROWS_PER_CHUNK,
     Model,
@@ -28,7 +38,10 @@ from ..nn.propagation import (
 from ..nn.schedules import Schedule
 from .batching import Dataset, Feeder
 from .callbacks import Callback
-from .history import History
+from .history import RECORD_KEYS
+from .state import TrainingState
+
+EXPLOSION = 1e3  # a cost this many times the first step's means the run diverged
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,18 @@ class TrainingConfig:
     weight_decay: float
     patience: int | None
     log_every: int
+    measure_training: bool = False
+
+
+class Checkpointer:
+    """What the loop tells a checkpoint: the state at each epoch's end (a consistent
+    point) and an interruption. See ``checkpoint.Checkpoint``."""
+
+    def epoch_end(self, state: TrainingState) -> None:
+        """Called after every epoch, with the state the next epoch starts from."""
+
+    def interrupted(self) -> None:
+        """Called when KeyboardInterrupt (Ctrl-C, or SIGTERM made one) stops the run."""
 
 
 def train(
@@ -48,109 +73,132 @@ def train(
     data: Dataset,
     validation: Dataset | None,
     config: TrainingConfig,
-    rng: np.random.Generator | np.random.RandomState,
+    state: TrainingState,
     callbacks: Sequence[Callback] = (),
-) -> History:
-    """Fit ``model.parameters`` in place; return the history of logged epochs.
+    checkpoint: Checkpointer | None = None,
+) -> TrainingState:
+    """Run from ``state`` (a new one, or one restored from a checkpoint) to the last
+    epoch; ``model.parameters`` is ``state.parameters`` and is trained in place.
 
     Overflow is not warned about: an infinity that reaches the cost stops training with
     TrainingDivergedError, and one squashed by a sigmoid or tanh is its exact limit.
     """
-    loop = _Loop(model, data, validation, config, rng, callbacks)
+    loop = _Loop(model, data, validation, config, state, callbacks)
     with np.errstate(over="ignore", invalid="ignore"):
-        return loop.run()
+        try:
+            return loop.run(checkpoint)
+        except KeyboardInterrupt:
+            if checkpoint is not None:
+                checkpoint.interrupted()
+            raise
 
 
 class _Loop:
-    def __init__(self, model, data, validation, config, rng, callbacks):
+    def __init__(self, model, data, validation, config, state, callbacks):
+        assert model.parameters is state.parameters
         self.model, self.data, self.validation = model, data, validation
-        self.config, self.rng, self.callbacks = config, rng, list(callbacks)
-        batch = config.batch_size or len(data)
+        self.config, self.state, self.callbacks = config, state, list(callbacks)
+        self.full_batch = config.batch_size is None or config.batch_size >= len(data)
+        batch = len(data) if self.full_batch else config.batch_size
         rows = min(batch, len(data), ROWS_PER_CHUNK)
         params = model.parameters
-        hidden = params.widths[1:-1]
-        self.workspace = Workspace(params.widths, rows, params.flat.dtype, model.dropout > 0)
+        dtype = params.flat.dtype
+        self.workspace = Workspace(params.widths, rows, dtype, model.dropout > 0)
         self.dropout = (
-            Dropout(model.dropout, hidden, rows, params.flat.dtype) if model.dropout else None
+            Dropout(model.dropout, params.widths[1:-1], rows, dtype) if model.dropout else None
         )
         self.feeder = Feeder(data, rows)
         self.grads = params.zeros_like()
-        self.state = config.optimizer.init(params.flat)
         self.steps_per_epoch = math.ceil(len(data) / batch)
-        self.step = 0
-        self.history = History()
-        self.best: Parameters | None = None
-        self.best_loss = math.inf
-        self.records_since_best = 0
-        if validation is not None:
-            eval_rows = min(len(validation), ROWS_PER_CHUNK)
-            self.eval_workspace = Workspace(params.widths, eval_rows, params.flat.dtype)
-            self.eval_feeder = Feeder(validation, eval_rows)
+        self.eval_workspace = Workspace(params.widths, ROWS_PER_CHUNK, dtype)
+        self.eval_feeders: dict[int, Feeder] = {}
 
-    def run(self) -> History:
-        config = self.config
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self, checkpoint: Checkpointer | None) -> TrainingState:
+        state, config = self.state, self.config
         for callback in self.callbacks:
             callback.on_train_begin(config.epochs, self.steps_per_epoch)
-        for epoch in range(config.epochs):
-            lr = config.schedule(config.learning_rate, epoch, config.epochs)
-            loss, accuracy = self._epoch(epoch, lr)
-            record = None
-            if epoch % config.log_every == 0 or epoch == config.epochs - 1:
-                record = self._record(epoch, lr, loss, accuracy)
+        stopped = False
+        while state.epochs_done < config.epochs and not stopped:
+            epoch = state.epochs_done + 1
+            lr = config.schedule(config.learning_rate, epoch - 1, config.epochs)
+            run_epoch = self._full_batch_epoch if self.full_batch else self._mini_batch_epoch
+            record, stopped = run_epoch(epoch, lr)
             for callback in self.callbacks:
                 callback.on_epoch_end(epoch, record)
-            if record is not None and self._should_stop(record):
-                self.history.stopped_early = True
-                break
-        if self.best is not None:
-            np.copyto(self.model.parameters.flat, self.best.flat)
+            if checkpoint is not None and not stopped:
+                checkpoint.epoch_end(state)
+        if self.full_batch and not stopped:
+            self._final_record()
+        self._check_final_weights()
+        state.history.stopped_early = stopped
+        if state.best is not None:
+            np.copyto(state.parameters.flat, state.best.flat)
         for callback in self.callbacks:
-            callback.on_train_end(self.history)
-        return self.history
+            callback.on_train_end(state.history)
+        return state
 
-    def _epoch(self, epoch: int, lr: float) -> tuple[float, float]:
-        """One pass over the data; returns mean loss and accuracy over its batches."""
+    def _full_batch_epoch(self, epoch: int, lr: float) -> tuple[dict | None, bool]:
+        """Measure the weights after epoch - 1 updates with the forward pass of this
+        step's gradient, log them if due, then update (unless patience ran out)."""
+        loss_sum, correct = self._gradient(self.data.all_rows(), 1.0 / len(self.data))
+        loss, accuracy = loss_sum / len(self.data), correct / len(self.data)
+        self._check_cost(loss, epoch, lr)
+        record = None
+        if (epoch - 1) % self.config.log_every == 0:
+            record = self._record(epoch - 1, lr, loss, accuracy)
+            if self._should_stop(record):
+                return record, True
+        self._update(lr)
+        self.state.epochs_done = epoch
+        for callback in self.callbacks:
+            callback.on_step_end(epoch, self.state.steps_done, loss)
+        return record, False
+
+    def _mini_batch_epoch(self, epoch: int, lr: float) -> tuple[dict | None, bool]:
+        """One step per mini-batch, then the epoch's record if due."""
         loss_sum = correct = 0
         for batch in self._batches():
-            batch_loss, batch_correct, size = self._gradient_step(batch, lr, epoch)
+            size = batch.stop - batch.start if isinstance(batch, slice) else len(batch)
+            batch_loss, batch_correct = self._gradient(batch, 1.0 / size)
+            self._check_cost(batch_loss / size, epoch, lr)
+            self._update(lr)
             loss_sum += batch_loss
             correct += batch_correct
             for callback in self.callbacks:
-                callback.on_step_end(epoch, self.step, batch_loss / size)
-        return loss_sum / len(self.data), correct / len(self.data)
+                callback.on_step_end(epoch, self.state.steps_done, batch_loss / size)
+        self.state.epochs_done = epoch
+        if epoch % self.config.log_every != 0 and epoch != self.config.epochs:
+            return None, False
+        record = self._record(epoch, lr, loss_sum / len(self.data), correct / len(self.data))
+        return record, self._should_stop(record)
+
+    def _final_record(self) -> None:
+        """Full-batch training: the weights after the last update, measured (without
+        dropout, if there was any)."""
+        epochs = self.config.epochs
+        loss, accuracy = self._measure(self.data)
+        self._check_cost(loss, epochs, None)
+        lr = self.config.schedule(self.config.learning_rate, epochs - 1, epochs)
+        self._should_stop(self._record(epochs, lr, loss, accuracy, measured=True))
+
+    # -- steps -----------------------------------------------------------------------------
 
     def _batches(self) -> Iterator[slice | np.ndarray]:
         size, n = self.config.batch_size, len(self.data)
-        if size is None or size >= n:
-            yield self.data.all_rows()
-            return
-        order = self.rng.permutation(n)
+        order = self.state.rng.permutation(n)
         if self.data.rows is not None:
             order = self.data.rows[order]
         for start in range(0, n, size):
             yield order[start : start + size]
 
-    def _gradient_step(self, batch, lr: float, epoch: int) -> tuple[float, int, int]:
-        """Gradient of the mean loss over ``batch``, then one optimizer update."""
-        model, grads = self.model, self.grads
-        size = batch.stop - batch.start if isinstance(batch, slice) else len(batch)
-        loss_sum, correct = self._gradient(batch, 1.0 / size)
-        self.step += 1
-        if not math.isfinite(loss_sum):
-            raise TrainingDivergedError(
-                f"training diverged: the cost became {loss_sum} at iteration {self.step} "
-                f"(epoch {epoch + 1}) with learning rate {lr:g}; try a smaller learning rate"
-            )
-        if self.config.weight_decay:
-            add_weight_decay_(grads, model.parameters, self.config.weight_decay)
-        self.config.optimizer.update_(model.parameters.flat, grads.flat, self.state, lr)
-        return loss_sum, correct, size
-
     def _gradient(self, batch, scale: float) -> tuple[float, int]:
-        """Write ``scale * sum of dL/dparams`` over the batch into ``self.grads``."""
+        """Write ``scale * sum of dL/dparams`` over the batch into ``self.grads``; return
+        the batch's summed loss and number of correct predictions."""
         loss_sum, correct = 0.0, 0
         for index, (x, t) in enumerate(self.feeder.chunks(batch)):
-            masks = self.dropout.draw(self.rng, len(x)) if self.dropout else None
+            masks = self.dropout.draw(self.state.rng, len(x)) if self.dropout else None
             chunk_loss, chunk_correct = gradient(
                 self.model, self.grads, x, t, self.data.active, self.workspace, scale,
                 masks, accumulate=index > 0,
@@ -159,39 +207,81 @@ class _Loop:
             correct += chunk_correct
         return loss_sum, correct
 
-    def _record(self, epoch: int, lr: float, loss: float, accuracy: float) -> dict:
-        record = {
-            "epoch": epoch,
-            "step": self.step,
-            "lr": lr,
-            "loss": loss,
-            "accuracy": accuracy,
-            "val_loss": None,
-            "val_accuracy": None,
-        }
-        if self.validation is not None:
-            record["val_loss"], record["val_accuracy"] = evaluate(
-                self.model, self.eval_feeder, self.eval_workspace
+    def _update(self, lr: float) -> None:
+        params = self.state.parameters
+        if self.config.weight_decay:
+            add_weight_decay_(self.grads, params, self.config.weight_decay)
+        self.config.optimizer.update_(params.flat, self.grads.flat, self.state.optimizer_state, lr)
+        self.state.steps_done += 1
+
+    def _check_cost(self, loss: float, epoch: int, lr: float | None) -> None:
+        """Stop on a cost that is not finite or that exploded; ``lr`` None means the
+        cost of the final weights, after the last update."""
+        state = self.state
+        if state.first_loss is None and math.isfinite(loss):
+            state.first_loss = loss
+        exploded = state.first_loss is not None and loss > EXPLOSION * state.first_loss
+        if math.isfinite(loss) and not exploded:
+            return
+        what = f"became {loss}" if not math.isfinite(loss) else (
+            f"exploded to {loss:.6g}, over {EXPLOSION:g} times its first value "
+            f"{state.first_loss:.6g}"
+        )  # fmt: skip
+        where = (
+            f"after the last update (iteration {state.steps_done})"
+            if lr is None
+            else f"at iteration {state.steps_done + 1} (epoch {epoch}) with learning rate {lr:g}"
+        )
+        raise TrainingDivergedError(
+            f"training diverged: the cost {what} {where}; try a smaller learning rate"
+        )
+
+    def _check_final_weights(self) -> None:
+        if not np.all(np.isfinite(self.state.parameters.flat)):
+            raise TrainingDivergedError(
+                f"training diverged: the weights are not all finite after "
+                f"{self.state.steps_done} updates; try a smaller learning rate"
             )
-        self.history.records.append(record)
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _record(
+        self, epoch: int, lr: float, loss: float, accuracy: float, measured: bool = False
+    ) -> dict:
+        """Log the weights as they are now; ``measured``: loss and accuracy come from all
+        training rows without dropout."""
+        record = dict.fromkeys(RECORD_KEYS)
+        record.update(epoch=epoch, step=self.state.steps_done, lr=lr, loss=loss, accuracy=accuracy)
+        if measured or (self.full_batch and self.dropout is None):
+            record["train_loss"], record["train_accuracy"] = loss, accuracy
+        elif self.config.measure_training:
+            record["train_loss"], record["train_accuracy"] = self._measure(self.data)
+        if self.validation is not None:
+            record["val_loss"], record["val_accuracy"] = self._measure(self.validation)
+        self.state.history.records.append(record)
         return record
 
+    def _measure(self, data: Dataset) -> tuple[float, float]:
+        """Mean loss and accuracy of the current weights on ``data``, without dropout."""
+        feeder = self.eval_feeders.setdefault(id(data), Feeder(data, ROWS_PER_CHUNK))
+        return evaluate(self.model, feeder, self.eval_workspace)
+
     def _should_stop(self, record: dict) -> bool:
-        """Early stopping on validation loss; keeps a copy of the best weights."""
-        patience = self.config.patience
+        """Early stopping on validation cost; keeps a copy of the best weights."""
+        state, patience = self.state, self.config.patience
         if patience is None or record["val_loss"] is None:
             return False
-        if record["val_loss"] < self.best_loss:
-            self.best_loss = record["val_loss"]
-            self.history.best_epoch = record["epoch"]
-            if self.best is None:
-                self.best = self.model.parameters.copy()
+        if record["val_loss"] < state.best_loss:
+            state.best_loss = record["val_loss"]
+            state.history.best_epoch = record["epoch"]
+            if state.best is None:
+                state.best = state.parameters.copy()
             else:
-                np.copyto(self.best.flat, self.model.parameters.flat)
-            self.records_since_best = 0
+                np.copyto(state.best.flat, state.parameters.flat)
+            state.records_since_best = 0
             return False
-        self.records_since_best += 1
-        return self.records_since_best >= patience
+        state.records_since_best += 1
+        return state.records_since_best >= patience
 
 
 def evaluate(model: Model, feeder: Feeder, workspace: Workspace) -> tuple[float, float]:

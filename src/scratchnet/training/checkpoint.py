@@ -1,0 +1,263 @@
+"""Checkpoints: the whole training state in one file, written atomically, so that a run
+stopped by Ctrl-C, SIGTERM or a crash continues to bit-for-bit the model it would have
+reached without stopping.
+
+A checkpoint (an archive, see ``archive.py``) holds the parameters, the optimizer's
+arrays and counters, the random generator's state, the history, the early-stopping
+state and a fingerprint of the run (architecture, training options, data) that a resumed
+run must match. States are taken at the end of an epoch, the one point where all of them
+agree; on an interruption the newest such state is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..archive import ArchiveReader, open_archive, write_archive
+from ..errors import InvalidArgumentError
+from .history import History
+from .loop import Checkpointer
+from .state import TrainingState
+
+FORMAT = "scratchnet-checkpoint"
+VERSION = 1
+
+
+class Checkpoint(Checkpointer):
+    """Write the training state to ``path`` every ``every`` epochs and when the run is
+    interrupted; with ``resume`` a fit whose checkpoint file exists starts from it.
+
+    ``extra`` is JSON-ready metadata stored alongside (the command line keeps its recipe
+    there). ``NeuralNet.fit(..., checkpoint=Checkpoint(...))`` uses it.
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False, extra=None):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise InvalidArgumentError(f"checkpoint every must be an integer >= 1, got {every!r}")
+        self.path = Path(path)
+        self.every = every
+        self.resume = resume
+        self.extra = extra or {}
+        self.fingerprint: dict = {}
+        self.latest: TrainingState | None = None  # the newest consistent state
+        self.written_epochs: int | None = None
+
+    # -- used by NeuralNet.fit ---------------------------------------------------------------
+
+    def start(self, fresh: TrainingState, fingerprint: dict) -> TrainingState:
+        """The state to train from: ``fresh``, or the one in the file when resuming."""
+        self.fingerprint = fingerprint
+        if not (self.resume and self.path.exists()):
+            return fresh
+        restored = read_checkpoint(self.path, fresh)
+        if restored.fingerprint != fingerprint:
+            differences = sorted(
+                key
+                for key in fingerprint.keys() | restored.fingerprint.keys()
+                if fingerprint.get(key) != restored.fingerprint.get(key)
+            )
+            raise InvalidArgumentError(
+                f"{self.path}: this checkpoint belongs to another run "
+                f"(it differs in {', '.join(differences)}); resume with the same data and "
+                "options, or start a new run"
+            )
+        self.written_epochs = restored.state.epochs_done
+        return restored.state
+
+    # -- called by the loop --------------------------------------------------------------------
+
+    def epoch_end(self, state: TrainingState) -> None:
+        if state.epochs_done % self.every == 0:
+            self._write(state)
+            self.latest = None
+        else:
+            self.latest = state.snapshot()
+
+    def interrupted(self) -> None:
+        if self.latest is not None:
+            self._write(self.latest)
+
+    def _write(self, state: TrainingState) -> None:
+        write_checkpoint(self.path, state, self.fingerprint, self.extra)
+        self.written_epochs = state.epochs_done
+
+
+def fingerprint_random_state(rng) -> str:
+    """A SHA-256 of a generator's state: taken before a run draws anything, it says
+    whether two runs start from the same seed."""
+    meta, arrays = _rng_state(rng)
+    digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    for array in arrays.values():
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def fingerprint_data(*arrays: np.ndarray) -> str:
+    """A SHA-256 over the shapes, dtypes and bytes of ``arrays``: what identifies the data
+    a run was trained on."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(f"{array.shape}{array.dtype.str}".encode())
+        flat = np.ascontiguousarray(array).reshape(-1)
+        step = max(1, (1 << 22) // max(1, flat.itemsize))
+        for start in range(0, flat.size, step):
+            digest.update(flat[start : start + step].tobytes())
+    return digest.hexdigest()
+
+
+# -- the file --------------------------------------------------------------------------------
+
+
+def write_checkpoint(path: Path, state: TrainingState, fingerprint: dict, extra: dict) -> None:
+    """Write ``state`` (with the run's ``fingerprint`` and ``extra``) to ``path``."""
+    rng_meta, rng_arrays = _rng_state(state.rng)
+    optimizer_arrays = {k: v for k, v in state.optimizer_state.items() if _is_array(v)}
+    scalars = {k: v for k, v in state.optimizer_state.items() if not _is_array(v)}
+    arrays = {"parameters": state.parameters.flat, **rng_arrays}
+    arrays |= {f"optimizer_{k}": v for k, v in optimizer_arrays.items()}
+    if state.best is not None:
+        arrays["best"] = state.best.flat
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "fingerprint": fingerprint,
+        "extra": extra,
+        "widths": list(state.parameters.widths),
+        "dtype": state.parameters.flat.dtype.name,
+        "epochs_done": state.epochs_done,
+        "steps_done": state.steps_done,
+        "history": state.history.to_dict(),
+        "best_loss": state.best_loss if math.isfinite(state.best_loss) else None,
+        "records_since_best": state.records_since_best,
+        "first_loss": state.first_loss,
+        "optimizer": scalars,
+        "optimizer_arrays": sorted(optimizer_arrays),
+        "rng": rng_meta,
+    }
+    write_archive(path, meta, arrays)
+
+
+class Restored:
+    """A state read from a checkpoint, with the fingerprint and extra stored beside it."""
+
+    def __init__(self, state: TrainingState, fingerprint: dict, extra: dict):
+        self.state, self.fingerprint, self.extra = state, fingerprint, extra
+
+
+def read_checkpoint_extra(path: str | os.PathLike) -> dict:
+    """The ``extra`` metadata of a checkpoint, without reading its arrays."""
+    with open_archive(path, "checkpoint") as archive:
+        return _meta(archive).get("extra") or {}
+
+
+def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
+    """The state in ``path``, restored into ``fresh`` (same architecture and dtype): its
+    parameters are overwritten, its generator set to the stored state."""
+    with open_archive(path, "checkpoint") as archive:
+        meta = _meta(archive)
+        params = fresh.parameters
+        if meta.get("widths") != list(params.widths) or meta.get("dtype") != params.flat.dtype.name:
+            raise archive.fail(
+                f"the checkpoint is of a network {meta.get('widths')} in {meta.get('dtype')}, "
+                f"not {list(params.widths)} in {params.flat.dtype.name}"
+            )
+        optimizer_arrays = meta.get("optimizer_arrays") or []
+        expected = {"parameters", *(f"optimizer_{k}" for k in optimizer_arrays)}
+        expected |= {"best"} if "best" in archive.members else set()
+        expected |= {name for name in archive.members if name.startswith("rng_")}
+        archive.expect_members(expected)
+
+        def same_dtype(dtype: np.dtype) -> bool:
+            return dtype == params.flat.dtype
+
+        params.flat[:] = archive.read("parameters", (params.count,), same_dtype)
+        best = None
+        if "best" in archive.members:
+            best = params.zeros_like()
+            best.flat[:] = archive.read("best", (params.count,), same_dtype)
+        optimizer_state = {
+            **_checked_scalars(archive, meta.get("optimizer")),
+            **{k: archive.read(f"optimizer_{k}", (params.count,), same_dtype)
+               for k in optimizer_arrays},
+        }  # fmt: skip
+        _restore_rng(archive, fresh.rng, meta.get("rng"))
+        state = TrainingState(
+            parameters=params,
+            optimizer_state=optimizer_state,
+            rng=fresh.rng,
+            epochs_done=_count(archive, meta, "epochs_done"),
+            steps_done=_count(archive, meta, "steps_done"),
+            history=_history(archive, meta.get("history")),
+            best=best,
+            best_loss=math.inf if meta.get("best_loss") is None else float(meta["best_loss"]),
+            records_since_best=_count(archive, meta, "records_since_best"),
+            first_loss=meta.get("first_loss"),
+        )
+    return Restored(state, meta.get("fingerprint") or {}, meta.get("extra") or {})
+
+
+def _meta(archive: ArchiveReader) -> dict:
+    meta = archive.meta()
+    if meta.get("format") != FORMAT:
+        raise archive.fail("not a scratchnet checkpoint")
+    if meta.get("version") != VERSION:
+        raise archive.fail(f"checkpoint version {meta.get('version')!r:.20} is not supported")
+    return meta
+
+
+def _count(archive: ArchiveReader, meta: dict, key: str) -> int:
+    value = meta.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise archive.fail(f"{key} must be a count, got {str(value)[:20]}")
+    return value
+
+
+def _checked_scalars(archive: ArchiveReader, scalars) -> dict:
+    if not isinstance(scalars, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in scalars.values()
+    ):
+        raise archive.fail("the optimizer's counters are not integers")
+    return scalars
+
+
+def _history(archive: ArchiveReader, stored) -> History:
+    if not isinstance(stored, dict) or not isinstance(stored.get("records"), list):
+        raise archive.fail("the history is missing")
+    return History(stored["records"], stored.get("best_epoch"), bool(stored.get("stopped_early")))
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, np.ndarray)
+
+
+# -- random generators ------------------------------------------------------------------------
+
+
+def _rng_state(rng) -> tuple[dict, dict[str, np.ndarray]]:
+    """A generator's state as JSON-ready metadata and arrays (MT19937's key)."""
+    if isinstance(rng, np.random.RandomState):
+        state = rng.get_state(legacy=False)
+        key = state["state"]["key"]
+        return {**state, "state": {**state["state"], "key": None}}, {"rng_key": key}
+    return rng.bit_generator.state, {}
+
+
+def _restore_rng(archive: ArchiveReader, rng, stored) -> None:
+    if not isinstance(stored, dict):
+        raise archive.fail("the random generator's state is missing")
+    try:
+        if isinstance(rng, np.random.RandomState):
+            key = archive.read("rng_key", (624,), lambda dtype: dtype == np.uint32)
+            rng.set_state({**stored, "state": {**stored["state"], "key": key}})
+        else:
+            if stored.get("bit_generator") != rng.bit_generator.state["bit_generator"]:
+                raise ValueError(f"a {stored.get('bit_generator')} state")
+            rng.bit_generator.state = stored
+    except (KeyError, TypeError, ValueError) as error:
+        raise archive.fail(f"the random generator's state cannot be restored ({error})") from None

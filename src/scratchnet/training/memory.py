@@ -1,0 +1,80 @@
+"""How much memory training a network needs, checked before anything is allocated.
+
+The estimate counts what the loop allocates besides the data itself:
+
+    parameters and their gradient              2 P
+    optimizer state (momentum: 1 P, Adam: 2 P)   k P
+    best weights (early stopping)              1 P
+    checkpoint snapshot between writes         (1 + k) P
+    activations of one chunk of rows           rows x (sum of widths) x (2 with dropout
+                                               masks, else 1), twice (training and
+                                               evaluation), and two delta buffers
+
+all times the dtype's item size, where P is the parameter count.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from itertools import pairwise
+from pathlib import Path
+
+from ..errors import InvalidArgumentError
+from ..nn.optimizers import Adam, Momentum, Optimizer
+from ..nn.propagation import ROWS_PER_CHUNK
+
+MEMINFO = Path("/proc/meminfo")
+
+
+def parameter_count(widths: Sequence[int]) -> int:
+    """Weights and biases of a network with layer ``widths`` (input first)."""
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairwise(widths))
+
+
+def training_bytes(
+    widths: Sequence[int],
+    itemsize: int,
+    optimizer: Optimizer,
+    dropout: bool = False,
+    early_stopping: bool = False,
+    checkpoint: bool = False,
+) -> int:
+    """Bytes the training loop allocates for a network of ``widths`` (see above)."""
+    state = 2 if isinstance(optimizer, Adam) else 1 if isinstance(optimizer, Momentum) else 0
+    copies = 2 + state + early_stopping + (1 + state if checkpoint else 0)
+    hidden = list(widths[1:-1]) or [0]
+    chunk = ROWS_PER_CHUNK * (2 * sum(widths[1:]) + dropout * 2 * sum(hidden) + 2 * max(hidden))
+    return (copies * parameter_count(widths) + chunk) * itemsize
+
+
+def available_bytes() -> int | None:
+    """Memory the system can give without swapping (Linux's MemAvailable), or None."""
+    try:
+        for line in MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(needed: int, what: str = "training this network") -> None:
+    """InvalidArgumentError when ``needed`` bytes exceed the available memory."""
+    available = available_bytes()
+    if available is not None and needed > available:
+        raise InvalidArgumentError(
+            f"{what} needs about {_size(needed)} of memory, but only {_size(available)} "
+            "is available; choose smaller layers"
+        )
+
+
+def _size(count: int) -> str:
+    """'2.5 GiB' for 2.5 * 2**30."""
+    units = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    power = min(int(math.log(max(count, 1), 1024)), len(units) - 1)
+    return f"{count} bytes" if power == 0 else f"{count / 1024**power:.1f} {units[power]}"

@@ -1,0 +1,77 @@
+"""The progress display: bars on a terminal, one line per epoch otherwise, and records
+printed with the numbers of the history."""
+
+from __future__ import annotations
+
+import re
+
+from scratchnet import NeuralNet
+from scratchnet.training.callbacks import ProgressBar, describe
+
+
+def train_with_progress(data, bar, capsys, **options):
+    X, y = data
+    net = NeuralNet([4, 1], random_state=0)
+    net.fit(X, y, callbacks=[ProgressBar("test", bar=bar)], validation_data=data, **options)
+    return net, capsys.readouterr()
+
+
+def test_without_a_terminal_each_epoch_is_one_line_without_carriage_returns(blobs, capsys):
+    net, printed = train_with_progress(blobs, None, capsys, epochs=3, batch_size=40)
+    lines = printed.err.splitlines()
+    assert "\r" not in printed.err
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    record = net.history.records[-1]
+    assert lines[-1] == f"epoch 3/3: {describe(record, 'test')}"
+    assert f"test accuracy {record['val_accuracy']:.2%}" in lines[-1]
+
+
+def test_full_batch_prints_each_logged_iteration_and_the_final_weights(blobs, capsys):
+    net, printed = train_with_progress(blobs, None, capsys, n_iterations=5, log_every=2)
+    lines = printed.out.splitlines()
+    assert [int(re.match(r"iteration (\d+):", line)[1]) for line in lines] == [0, 2, 4, 5]
+    first = net.history.records[0]
+    assert lines[0] == (
+        f"iteration 0: cost {first['loss']:.6f}, train accuracy {first['accuracy']:.2%}, "
+        f"test cost {first['val_loss']:.6f}, test accuracy {first['val_accuracy']:.2%}"
+    )
+    assert printed.err == ""
+
+
+def test_on_a_terminal_a_bar_counts_the_iterations(blobs, capsys):
+    _, printed = train_with_progress(blobs, True, capsys, n_iterations=3)
+    assert "3/3" in printed.err
+    assert [line.split(":")[0] for line in printed.out.splitlines()] == [
+        "iteration 0",
+        "iteration 3",
+    ]
+
+
+def test_mini_batch_records_label_the_batch_means_apart_from_measurements(blobs):
+    X, y = blobs
+    net = NeuralNet([4, 1], random_state=0).fit(
+        X, y, epochs=2, batch_size=40, validation_data=(X, y), measure_training=True
+    )
+    record = net.history.records[-1]
+    line = describe(record)
+    assert line.startswith(f"batch cost {record['loss']:.4f}, batch accuracy ")
+    assert f"train cost {record['train_loss']:.4f}" in line
+    assert f"validation cost {record['val_loss']:.6f}" in line
+
+
+def test_early_stopping_is_announced_with_the_best_epoch(blobs, capsys):
+    X, y = blobs
+    noisy = (y + (X[:, 0] > 0)) % 2  # training labels half wrong: the validation cost turns up
+    net = NeuralNet([64, 1], activation="relu", random_state=0)
+    net.fit(
+        X[:40], noisy[:40], epochs=200, batch_size=10, optimizer="adam",
+        learning_rate=0.05, validation_data=(X[40:], y[40:]), patience=3,
+        callbacks=[ProgressBar(bar=False)],
+    )  # fmt: skip
+    history = net.history
+    assert history.stopped_early
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == (
+        f"stopped early after epoch {history.records[-1]['epoch']}: the validation cost last "
+        f"improved at epoch {history.best_epoch}, whose weights are kept"
+    )

@@ -1,0 +1,148 @@
+"""Checkpoints: a run stopped at any point and resumed from its checkpoint ends with
+bit-for-bit the model, and the history, of the same run never stopped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scratchnet as sn
+from scratchnet.errors import DataFileError, InvalidArgumentError
+from scratchnet.training.checkpoint import Checkpoint
+
+
+class StopAt(sn.Callback):
+    """Raise KeyboardInterrupt (as Ctrl-C would) at a given epoch end or step."""
+
+    def __init__(self, epoch=None, step=None):
+        self.epoch, self.step = epoch, step
+
+    def on_step_end(self, epoch, step, loss):
+        if step == self.step:
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, epoch, record):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+RUNS = {
+    "full batch, legacy generator": (
+        lambda: sn.NeuralNet([7, 1], random_state=sn.tutorial_random_state(42)),
+        {"n_iterations": 30, "learning_rate": 0.5, "log_every": 4},
+    ),
+    "mini-batch, dropout, adam, cosine, early stopping": (
+        lambda: sn.NeuralNet([16, 3], activation="relu", init="he", dropout=0.3, random_state=5),
+        {
+            "epochs": 12, "batch_size": 16, "optimizer": "adam", "learning_rate": 0.01,
+            "schedule": "cosine", "validation_fraction": 0.2, "patience": 50,
+            "measure_training": True,
+        },
+    ),
+    "mini-batch, nesterov, weight decay": (
+        lambda: sn.NeuralNet([8, 3], activation="tanh", random_state=1),
+        {"epochs": 9, "batch_size": 32, "optimizer": "nesterov", "weight_decay": 1e-3},
+    ),
+}  # fmt: skip
+
+
+def data_for(name, blobs, three_blobs):
+    return blobs if name.startswith("full batch") else three_blobs
+
+
+@pytest.mark.parametrize("stop", [{"epoch": 5}, {"step": 23}], ids=["epoch end", "mid epoch"])
+@pytest.mark.parametrize("name", list(RUNS))
+def test_a_resumed_run_ends_with_the_uninterrupted_model(name, stop, blobs, three_blobs, tmp_path):
+    make, options = RUNS[name]
+    X, y = data_for(name, blobs, three_blobs)
+    whole = make().fit(X, y, **options)
+
+    path = tmp_path / "checkpoint.npz"
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(
+            X, y, **options, checkpoint=Checkpoint(path, every=3), callbacks=[StopAt(**stop)]
+        )
+    assert path.exists()
+    resumed = make().fit(X, y, **options, checkpoint=Checkpoint(path, resume=True))
+
+    np.testing.assert_array_equal(resumed.parameters.flat, whole.parameters.flat)
+    assert resumed.history.records == whole.history.records
+    assert resumed.history.best_epoch == whole.history.best_epoch
+    if whole.held_out is not None:
+        np.testing.assert_array_equal(resumed.held_out, whole.held_out)
+
+
+def test_an_interruption_between_writes_saves_the_newest_epoch(three_blobs, tmp_path):
+    X, y = three_blobs
+    checkpoint = Checkpoint(tmp_path / "checkpoint.npz", every=4)
+    with pytest.raises(KeyboardInterrupt):
+        sn.NeuralNet([8, 3], random_state=0).fit(
+            X, y, epochs=20, batch_size=30, checkpoint=checkpoint, callbacks=[StopAt(step=30)]
+        )
+    # 5 steps per epoch: step 30 ends epoch 6, but the interruption came in its last step
+    assert checkpoint.written_epochs == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]
+
+
+def test_resuming_without_a_checkpoint_file_starts_afresh(blobs, tmp_path):
+    X, y = blobs
+    path = tmp_path / "checkpoint.npz"
+    fresh = sn.NeuralNet([4, 1], random_state=0).fit(X, y, n_iterations=5)
+    resumed = sn.NeuralNet([4, 1], random_state=0).fit(
+        X, y, n_iterations=5, checkpoint=Checkpoint(path, every=2, resume=True)
+    )
+    np.testing.assert_array_equal(resumed.parameters.flat, fresh.parameters.flat)
+
+
+@pytest.mark.parametrize(
+    ("change", "difference"),
+    [
+        ({"learning_rate": 0.2}, "training"),
+        ({"X": "other"}, "data"),
+        ({"seed": 3}, "random_state"),
+    ],
+    ids=["learning rate", "data", "seed"],
+)
+def test_a_checkpoint_of_another_run_is_refused(change, difference, blobs, tmp_path):
+    X, y = blobs
+    path = tmp_path / "checkpoint.npz"
+    with pytest.raises(KeyboardInterrupt):
+        sn.NeuralNet([4, 1], random_state=0).fit(
+            X, y, n_iterations=10, checkpoint=Checkpoint(path), callbacks=[StopAt(epoch=4)]
+        )
+    X_other = X + 1 if change.get("X") else X
+    net = sn.NeuralNet([4, 1], random_state=change.get("seed", 0))
+    with pytest.raises(InvalidArgumentError, match=f"another run.*differs in {difference}"):
+        net.fit(
+            X_other, y, n_iterations=10, learning_rate=change.get("learning_rate", 0.1),
+            checkpoint=Checkpoint(path, resume=True),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b[: len(b) // 2],
+        lambda b: b[:200] + bytes([b[200] ^ 0xFF]) + b[201:],
+        lambda b: b"",
+    ],
+    ids=["truncated", "flipped byte", "empty"],
+)
+def test_a_damaged_checkpoint_is_a_data_file_error(damage, blobs, tmp_path):
+    X, y = blobs
+    path = tmp_path / "checkpoint.npz"
+    with pytest.raises(KeyboardInterrupt):
+        sn.NeuralNet([4, 1], random_state=0).fit(
+            X, y, n_iterations=10, checkpoint=Checkpoint(path), callbacks=[StopAt(epoch=4)]
+        )
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(DataFileError, match=str(path)):
+        sn.NeuralNet([4, 1], random_state=0).fit(
+            X, y, n_iterations=10, checkpoint=Checkpoint(path, resume=True)
+        )
+
+
+@pytest.mark.parametrize("every", [0, -1, 1.5, True])
+def test_checkpoint_interval_must_be_a_positive_integer(every, tmp_path):
+    with pytest.raises(InvalidArgumentError, match="checkpoint every must be an integer >= 1"):
+        Checkpoint(tmp_path / "c.npz", every=every)
