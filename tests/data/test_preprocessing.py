@@ -97,9 +97,16 @@ def test_non_float32_or_float64_dtype_is_rejected(images, dtype):
 @pytest.mark.parametrize("shape", [(784,), ()], ids=["1-D", "0-D"])
 def test_images_without_an_image_axis_are_rejected(shape):
     with pytest.raises(
-        InvalidArgumentError, match=r"images must have shape \(n, height, width\), got"
+        InvalidArgumentError,
+        match=r"images must have shape \(n, height, width\), or \(height, width\) for one",
     ):
         preprocess(np.zeros(shape, dtype=np.uint8))
+
+
+def test_one_image_becomes_one_row_ready_for_predict(images):
+    single = preprocess(images[1], np.float32)
+    assert single.shape == (784,) and single.dtype == np.float32
+    assert single.tolist() == [np.float32(p) / np.float32(255) for p in images[1].ravel()]
 
 
 def test_an_empty_batch_gives_an_empty_matrix():

@@ -23,7 +23,12 @@ TIMEOUT_SECONDS = 30
 
 
 class DownloadError(OSError):
-    """No mirror delivered the file with the expected checksum."""
+    """No mirror delivered the file with the expected checksum; ``first_failure`` is
+    the first mirror's answer, in short."""
+
+    def __init__(self, message: str, first_failure: str):
+        super().__init__(message)
+        self.first_failure = first_failure
 
 
 def download(
@@ -41,8 +46,11 @@ def download(
         try:
             return _fetch_verified(url, folder / filename, sha256, progress)
         except (OSError, ValueError, http.client.HTTPException) as error:
-            failures.append(f"{url}: {error}")
-    raise DownloadError(f"could not download {filename}: " + "; ".join(failures))
+            failures.append((url, str(error)))
+    raise DownloadError(
+        f"could not download {filename}: " + "; ".join(f"{u}: {e}" for u, e in failures),
+        failures[0][1] if failures else "no mirror",
+    )
 
 
 def _fetch_verified(url: str, destination: Path, sha256: str, progress: bool) -> Path:

@@ -22,6 +22,7 @@ from ..errors import DataFileError
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 20
+MAX_BYTES = 1 << 30  # 1 GiB of data: MNIST's largest file holds 47 MB
 
 # IDX element type code -> big-endian NumPy dtype
 IDX_DTYPES = {
@@ -34,16 +35,24 @@ IDX_DTYPES = {
 }
 
 
-def read_idx(path: str | Path) -> np.ndarray:
+def read_idx(path: str | Path, max_bytes: int = MAX_BYTES) -> np.ndarray:
     """Read an IDX file (gzip-compressed or not) into an array of its shape and type.
 
+    A header announcing more than ``max_bytes`` of data (default MAX_BYTES, 1 GiB) is
+    refused before anything is allocated; pass a larger ``max_bytes`` for larger files.
+    The data is then streamed into the array, and must be exactly as long as announced.
     Raises DataFileError naming the file when it is truncated, corrupted, not IDX,
-    or when its length does not match the sizes in its header.
+    too large, or when its length does not match the sizes in its header.
     """
     path = Path(path)
     with _open(path) as stream, _translated_errors(path):
         dtype, shape = _read_header(path, stream)
         expected = math.prod(shape) * dtype.itemsize
+        if expected > max_bytes:
+            raise DataFileError(
+                f"{path}: the header announces shape {shape} ({expected:,} bytes), more than "
+                f"the limit of {max_bytes:,} bytes (read_idx(..., max_bytes=) raises it)"
+            )
         array = _allocate(path, shape, dtype, expected)
         received = _read_into(stream, memoryview(array).cast("B") if expected else b"")
         if received < expected:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import DataFileError
+from ..errors import DataFileError, InvalidArgumentError
 from ..validation import N_DIGITS, check_digits
 from .download import DownloadError, download
 from .idx import file_sha256, read_idx
@@ -64,13 +64,28 @@ TEST_LABELS = MnistFile(
     "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 )
 MNIST_FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+SPLITS = {"train": (TRAIN_IMAGES, TRAIN_LABELS), "test": (TEST_IMAGES, TEST_LABELS)}
+
+
+class MissingDataError(DataFileError):
+    """MNIST files found in no folder and not downloadable; ``missing`` lists their
+    names, ``searched`` the folders looked in, ``reason`` why no download happened."""
+
+    def __init__(self, missing: list[str], searched: list[Path], reason: str):
+        self.missing, self.searched, self.reason = missing, searched, reason
+        super().__init__(
+            f"MNIST files not found: {', '.join(missing)} ({reason}); searched "
+            f"{', '.join(map(str, searched))}; pass the folder holding them as data_dir "
+            f"or set ${ENV_DATA_DIR}"
+        )
 
 
 class MNIST(NamedTuple):
     """MNIST restricted to some digits.
 
     Images are raw uint8 arrays of shape (n, 28, 28). Labels are int64: class indices
-    0..k-1 in the order of ``digits`` when relabelled, else the digits themselves.
+    0..k-1 in the order of ``digits`` when relabelled, else the digits themselves. A split
+    that was not asked for is empty. ``files`` are the paths the data was read from.
     """
 
     x_train: np.ndarray
@@ -78,6 +93,7 @@ class MNIST(NamedTuple):
     x_test: np.ndarray
     y_test: np.ndarray
     digits: tuple[int, ...]
+    files: tuple[Path, ...] = ()
 
 
 def load_mnist(
@@ -86,20 +102,29 @@ def load_mnist(
     *,
     relabel: bool = True,
     download_missing: bool = True,
+    splits: Sequence[str] = ("train", "test"),
 ) -> MNIST:
     """The official training and test sets restricted to ``digits``, in file order.
 
     With ``relabel`` (the default) labels become class indices: ``digits[i] -> i``, so
-    the default ``(1, 2)`` maps 1 -> 0 and 2 -> 1. Missing files are downloaded into the
-    cache unless ``download_missing`` is false.
+    the default ``(1, 2)`` maps 1 -> 0 and 2 -> 1; with ``relabel=False`` they are the
+    digits themselves. Missing files are downloaded into the cache unless
+    ``download_missing`` is false. ``splits`` chooses what to read (``("test",)``
+    needs only the two test files); a split not read is empty.
     """
     digits = check_digits(digits)
-    paths = locate_files(data_dir, download_missing)
-    x_train, y_train = _read_split(paths, TRAIN_IMAGES, TRAIN_LABELS)
-    x_test, y_test = _read_split(paths, TEST_IMAGES, TEST_LABELS)
-    x_train, y_train = _select(x_train, y_train, digits, relabel)
-    x_test, y_test = _select(x_test, y_test, digits, relabel)
-    return MNIST(x_train, y_train, x_test, y_test, digits)
+    unknown = set(splits) - SPLITS.keys()
+    if unknown or not splits:
+        raise InvalidArgumentError(f"splits must be among 'train' and 'test', got {splits!r}")
+    wanted = [file for split in SPLITS if split in splits for file in SPLITS[split]]
+    paths = locate_files(data_dir, download_missing, wanted)
+    arrays = {}
+    for split in SPLITS:
+        if split in splits:
+            arrays[split] = _select(*_read_split(paths, *SPLITS[split]), digits, relabel)
+        else:
+            arrays[split] = (np.empty((0, *IMAGE_SHAPE), np.uint8), np.empty(0, np.int64))
+    return MNIST(*arrays["train"], *arrays["test"], digits, tuple(paths.values()))
 
 
 def cache_dir() -> Path:
@@ -134,11 +159,13 @@ def _existing_folder(folder: str | os.PathLike, what: str) -> Path:
 
 
 def locate_files(
-    data_dir: str | os.PathLike | None, download_missing: bool = True
+    data_dir: str | os.PathLike | None,
+    download_missing: bool = True,
+    files: Sequence[MnistFile] = MNIST_FILES,
 ) -> dict[MnistFile, Path]:
-    """Paths of the four files, downloading what no folder holds."""
+    """Paths of ``files`` (default: all four), downloading what no folder holds."""
     folders = search_folders(data_dir)
-    found = {file: _find(file, folders) for file in MNIST_FILES}
+    found = {file: _find(file, folders) for file in files}
     missing = [file for file, path in found.items() if path is None]
     if missing:
         found.update(_download_all(missing, folders, download_missing))
@@ -156,19 +183,15 @@ def _find(file: MnistFile, folders: list[Path]) -> Path | None:
 def _download_all(
     missing: list[MnistFile], folders: list[Path], allowed: bool
 ) -> dict[MnistFile, Path]:
-    names = ", ".join(file.gz_name for file in missing)
-    advice = (
-        f"put the four MNIST files in a folder and pass it with --data-dir (data_dir=) "
-        f"or set {ENV_DATA_DIR}; searched: {', '.join(map(str, folders))}"
-    )
+    names = [file.gz_name for file in missing]
     if not allowed:
-        raise DataFileError(f"missing MNIST files {names}; {advice}")
+        raise MissingDataError(names, folders, "downloads are off")
     try:
         return {
             file: download(file.gz_name, file.sha256_gz, cache_dir(), MIRRORS) for file in missing
         }
     except DownloadError as error:
-        raise DataFileError(f"missing MNIST files {names} and {error}; {advice}") from None
+        raise MissingDataError(names, folders, f"download failed: {error.first_failure}") from None
 
 
 def read_verified(file: MnistFile, path: Path) -> np.ndarray:

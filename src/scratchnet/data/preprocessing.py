@@ -13,14 +13,20 @@ from ..validation import check_float_dtype
 def preprocess(images: np.ndarray, dtype: type | np.dtype | str = np.float64) -> np.ndarray:
     """Scale uint8 pixels to [0, 1] and flatten each image: ``x = pixels / 255``.
 
-    (n, 28, 28) uint8 -> (n, 784) in ``dtype`` (float64 or float32). The division is done
-    in ``dtype`` itself, so each value is the correctly rounded quotient.
+    A batch (n, 28, 28) uint8 -> (n, 784) in ``dtype`` (float64 or float32); one image
+    (28, 28) -> (784,), ready for ``NeuralNet.predict``. The division is done in
+    ``dtype`` itself, so each value is the correctly rounded quotient.
     """
     images = np.asarray(images)
     dtype = check_float_dtype(dtype)
     if images.dtype != np.uint8:
         raise InvalidTypeError(f"images must be raw uint8 pixels, got dtype {images.dtype}")
     if images.ndim < 2:
-        raise InvalidArgumentError(f"images must have shape (n, height, width), got {images.shape}")
+        raise InvalidArgumentError(
+            f"images must have shape (n, height, width), or (height, width) for one image, "
+            f"got {images.shape}"
+        )
+    if images.ndim == 2:  # one image
+        return np.divide(images.reshape(-1), dtype.type(255), dtype=dtype)
     flat = images.reshape(len(images), math.prod(images.shape[1:]))  # (n, 784)
     return np.divide(flat, dtype.type(255), dtype=dtype)
