@@ -1,4 +1,5 @@
-"""Figures: complete PNG files, written atomically, drawn without pyplot."""
+"""Figures: what they show (values, units, ticks, titles), complete PNG files written
+atomically, drawn without pyplot."""
 
 from __future__ import annotations
 
@@ -11,34 +12,155 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+from matplotlib.ticker import PercentFormatter
 
-from scratchnet.app.plots import plot_accuracy, plot_cost, plot_cross_entropy, plot_sigmoid
-from scratchnet.training.history import History
+from scratchnet.app.plots import (
+    accuracy_figure,
+    cost_figure,
+    cross_entropy_figure,
+    plot_accuracy,
+    plot_cost,
+    plot_cross_entropy,
+    plot_sigmoid,
+    sigmoid_figure,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 IMAGE_SHAPE = (462, 704, 4)  # 4.2 x 6.4 inches at 110 dpi, RGBA
 SECOND_CURVE_RGB = (1.0, 127 / 255, 14 / 255)  # matplotlib's second default colour, C1
+TITLE = "tutorial preset, digits 1 and 2"
+
+# the tutorial run's shape: iterations 0, 100, ..., 1000, accuracy climbing to 97-99%
+ITERATIONS = list(range(0, 1001, 100))
+TRAIN_ACCURACY = [0.4691, 0.93, 0.96, 0.972, 0.978, 0.981, 0.983, 0.985, 0.986, 0.9874, 0.9887]
+TEST_ACCURACY = [0.5238, 0.94, 0.97, 0.980, 0.985, 0.987, 0.988, 0.989, 0.990, 0.9917, 0.9926]
 
 
-X_VALUES = [0, 100, 200]
+def record(epoch, loss, accuracy, val=None, train=None):
+    return {
+        "epoch": epoch, "step": epoch, "lr": 0.1, "loss": loss, "accuracy": accuracy,
+        "train_loss": None if train is None else train[0],
+        "train_accuracy": None if train is None else train[1],
+        "val_loss": None if val is None else val[0],
+        "val_accuracy": None if val is None else val[1],
+    }  # fmt: skip
 
 
-def history(with_validation: bool) -> History:
-    """Three logged iterations, with or without validation metrics."""
+def metrics(records, axis="iteration", monitored="test", best=None):
+    return {
+        "history": {"records": records, "best_epoch": best, "stopped_early": False},
+        "cost_axis": axis,
+        "monitored_set": monitored,
+    }
+
+
+def tutorial_metrics(with_test=True):
+    """Full-batch records: loss and accuracy are the measurement of the weights."""
     records = []
-    for epoch, loss, accuracy in [(0, 0.76, 0.47), (100, 0.21, 0.93), (200, 0.12, 0.97)]:
-        records.append(
-            {
-                "epoch": epoch,
-                "step": epoch + 1,
-                "lr": 0.1,
-                "loss": loss,
-                "accuracy": accuracy,
-                "val_loss": loss + 0.05 if with_validation else None,
-                "val_accuracy": accuracy - 0.02 if with_validation else None,
-            }
-        )
-    return History(records)
+    for i, (train, test) in enumerate(zip(TRAIN_ACCURACY, TEST_ACCURACY, strict=True)):
+        loss = 0.75 / (1 + i)
+        val = (loss * 0.9, test) if with_test else None
+        records.append(record(ITERATIONS[i], loss, train, val, train=(loss, train)))
+    return metrics(records)
+
+
+def mini_batch_metrics(measured: bool, best=None):
+    """Three epochs; the training metrics are batch means unless ``measured``."""
+    records = [
+        record(e, 0.5 / e, 0.9 + e / 100, (0.4 / e, 0.92 + e / 100),
+               train=(0.45 / e, 0.91 + e / 100) if measured else None)
+        for e in (1, 2, 3)
+    ]  # fmt: skip
+    return metrics(records, "epoch", "validation", best)
+
+
+def lines_of(axes) -> dict[str, tuple[list, list]]:
+    return {
+        line.get_label(): (list(line.get_xdata()), list(line.get_ydata()))
+        for line in axes.get_lines()
+        if not line.get_label().startswith("_")
+    }
+
+
+# -- what the learning curves show ----------------------------------------------------------
+
+
+def test_accuracy_is_shown_in_percent_with_the_values_of_the_run():
+    figure = accuracy_figure(tutorial_metrics(), TITLE)
+    axes = figure.axes[0]
+    shown = lines_of(axes)
+    assert shown["training"] == (ITERATIONS, pytest.approx([100 * a for a in TRAIN_ACCURACY]))
+    assert shown["test"] == (ITERATIONS, pytest.approx([100 * a for a in TEST_ACCURACY]))
+    assert axes.get_ylabel() == "accuracy (%)"
+    assert isinstance(axes.yaxis.get_major_formatter(), PercentFormatter)
+
+
+def test_the_end_of_the_run_is_magnified_so_train_and_test_can_be_told_apart():
+    figure = accuracy_figure(tutorial_metrics(), TITLE)
+    (inset,) = figure.axes[0].child_axes
+    low, high = inset.get_ylim()
+    tail = [100 * a for a in TRAIN_ACCURACY[5:] + TEST_ACCURACY[5:]]
+    assert low <= min(tail) and max(tail) <= high
+    assert high - low < 3  # 98.1-99.3% spread over the inset, not squashed into 0-100%
+    assert [list(line.get_xdata()) for line in inset.get_lines()] == [ITERATIONS[5:]] * 2
+
+
+def test_cost_ticks_fall_on_the_logged_iterations_and_titles_name_the_run():
+    for figure in (
+        cost_figure(tutorial_metrics(), TITLE),
+        accuracy_figure(tutorial_metrics(), TITLE),
+    ):
+        axes = figure.axes[0]
+        assert list(axes.get_xticks()) == ITERATIONS
+        assert TITLE in axes.get_title()
+        assert axes.get_xlabel() == "iteration"
+
+
+def test_cost_curves_are_the_recorded_costs():
+    data = tutorial_metrics()
+    shown = lines_of(cost_figure(data, TITLE).axes[0])
+    records = data["history"]["records"]
+    assert shown["training"][1] == [r["train_loss"] for r in records]
+    assert shown["test"][1] == [r["val_loss"] for r in records]
+
+
+def test_mini_batch_training_curve_says_what_it_averages():
+    shown = lines_of(cost_figure(mini_batch_metrics(measured=False), TITLE).axes[0])
+    label = "training batches (mean during the epoch, dropout on)"
+    assert shown[label] == ([1, 2, 3], pytest.approx([0.5, 0.25, 0.5 / 3]))
+    measured = lines_of(cost_figure(mini_batch_metrics(measured=True), TITLE).axes[0])
+    assert measured["training"] == ([1, 2, 3], pytest.approx([0.45, 0.225, 0.15]))
+
+
+def test_the_best_epoch_is_marked_when_early_stopping_chose_it():
+    axes = cost_figure(mini_batch_metrics(True, best=2), TITLE).axes[0]
+    (marker,) = [line for line in axes.get_lines() if line.get_label() == "best (epoch 2)"]
+    assert list(marker.get_xdata()) == [2, 2]
+    assert "best (epoch 2)" in [text.get_text() for text in axes.get_legend().get_texts()]
+
+
+def test_without_a_monitored_set_only_the_training_curve_is_drawn():
+    shown = lines_of(cost_figure(tutorial_metrics(with_test=False), TITLE).axes[0])
+    assert list(shown) == ["training"]
+
+
+# -- the tutorial's explanatory figures -----------------------------------------------------
+
+
+def test_cross_entropy_has_ticks_between_zero_and_one():
+    axes = cross_entropy_figure().axes[0]
+    np.testing.assert_allclose(axes.get_xticks(), np.linspace(0, 1, 11), atol=1e-12)
+    assert axes.get_xlim() == (0, 1)
+
+
+def test_the_half_line_of_the_sigmoid_is_labelled():
+    axes = sigmoid_figure().axes[0]
+    texts = [text.get_text() for text in axes.texts]
+    assert any("0.5" in text for text in texts), texts
+    assert [line.get_ydata()[0] for line in axes.get_lines()][-1] == 0.5
+
+
+# -- the files -------------------------------------------------------------------------------
 
 
 def second_curve_pixels(path: Path) -> int:
@@ -48,22 +170,10 @@ def second_curve_pixels(path: Path) -> int:
 
 
 FIGURES = {
-    "cost with validation": (
-        lambda p: plot_cost(X_VALUES, history(True), p, "iteration", "test"),
-        True,
-    ),
-    "cost without validation": (
-        lambda p: plot_cost(X_VALUES, history(False), p, "epoch", "val"),
-        False,
-    ),
-    "accuracy with validation": (
-        lambda p: plot_accuracy(X_VALUES, history(True), p, "iteration", "test"),
-        True,
-    ),
-    "accuracy without validation": (
-        lambda p: plot_accuracy(X_VALUES, history(False), p, "epoch", "val"),
-        False,
-    ),
+    "cost with test": (lambda p: plot_cost(tutorial_metrics(), p, TITLE), True),
+    "cost without test": (lambda p: plot_cost(tutorial_metrics(False), p, TITLE), False),
+    "accuracy with test": (lambda p: plot_accuracy(tutorial_metrics(), p, TITLE), True),
+    "accuracy without test": (lambda p: plot_accuracy(tutorial_metrics(False), p, TITLE), False),
     "sigmoid": (plot_sigmoid, True),
     "cross entropy": (plot_cross_entropy, True),
 }
@@ -101,7 +211,7 @@ def test_failed_drawing_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
 
     monkeypatch.setattr(Figure, "savefig", savefig_failing_midway)
     with pytest.raises(OSError, match="disk full"):
-        plot_cost(X_VALUES, history(True), path, "iteration", "test")
+        plot_cost(tutorial_metrics(), path, TITLE)
     assert path.read_bytes() == b"the previous figure"
     assert [entry.name for entry in tmp_path.iterdir()] == ["cost.png"]
 
@@ -117,13 +227,14 @@ def test_drawing_never_imports_pyplot(tmp_path):
         import scratchnet
         import scratchnet.app.cli
         from scratchnet.app.plots import plot_accuracy, plot_cost, plot_cross_entropy, plot_sigmoid
-        from scratchnet.training.history import History
 
         folder = Path(sys.argv[1])
-        record = dict(epoch=0, step=1, lr=0.1, loss=0.7, accuracy=0.5,
-                      val_loss=0.6, val_accuracy=0.6)
-        plot_cost([0], History([record]), folder / "cost.png", "iteration", "test")
-        plot_accuracy([0], History([record]), folder / "accuracy.png", "iteration", "test")
+        record = dict(epoch=0, step=1, lr=0.1, loss=0.7, accuracy=0.5, train_loss=0.7,
+                      train_accuracy=0.5, val_loss=0.6, val_accuracy=0.6)
+        metrics = {"history": {"records": [record], "best_epoch": None},
+                   "cost_axis": "iteration", "monitored_set": "test"}
+        plot_cost(metrics, folder / "cost.png", "a run")
+        plot_accuracy(metrics, folder / "accuracy.png", "a run")
         plot_sigmoid(folder / "sigmoid.png")
         plot_cross_entropy(folder / "cross_entropy.png")
         print("matplotlib.pyplot" in sys.modules)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterable
 
-from ..data.mnist import ENV_DATA_DIR
+from ..data.mnist import ENV_DATA_DIR, MissingDataError
 from ..errors import ScratchnetError
 
 DATA_DIR_HELP = (
@@ -47,3 +47,14 @@ def option_name(parameter: str) -> str | None:
 def words(values: Iterable) -> str:
     """'1 2' for (1, 2): how a list reads in help texts and messages."""
     return " ".join(map(str, values))
+
+
+def error_message(error: BaseException) -> str:
+    """What the command line says about a user error, in its own words."""
+    if isinstance(error, MissingDataError):
+        return (
+            f"MNIST files not found: {', '.join(error.missing)} ({error.reason}); looked in "
+            f"{', '.join(map(str, error.searched))}; give their folder with --data-dir DIR "
+            f"or set ${ENV_DATA_DIR}"
+        )
+    return str(error)

@@ -14,10 +14,11 @@ import sys
 
 from .. import __version__
 from ..errors import ScratchnetError
+from .arguments import error_message
 from .commands import evaluate, figures, train
+from .interrupts import Terminated, exit_status
 
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 COMMANDS = (train, evaluate, figures)
 
 
@@ -45,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (ScratchnetError, OSError) as error:
-        print(f"scratchnet: error: {error}", file=sys.stderr)
+        print(f"scratchnet: error: {error_message(error)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("scratchnet: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interruption:
+        what = "terminated" if isinstance(interruption, Terminated) else "interrupted"
+        print(f"scratchnet: {what}", file=sys.stderr)
+        return exit_status(interruption)

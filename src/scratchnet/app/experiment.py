@@ -1,12 +1,16 @@
 """A recipe run end to end: load the digits, preprocess, build the network, fit, score;
-and the run folder it leaves: model.npz, metrics.json, cost.png, accuracy.png."""
+and the files it leaves in its run folder: model.npz, metrics.json, cost.png,
+accuracy.png.
+
+Labels are the digits themselves. Without a validation fraction the test set is
+monitored for the curves, as the tutorial does, and never used to decide anything.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,58 +20,92 @@ import numpy as np
 
 from .. import __version__
 from ..atomic import atomic_write
-from ..data.mnist import load_mnist
+from ..data.mnist import IMAGE_SHAPE, load_mnist
 from ..data.preprocessing import preprocess
 from ..data.tutorial import shuffle_like_tutorial, tutorial_random_state
 from ..network import NeuralNet
 from ..nn.losses import output_units
 from ..training.callbacks import ProgressBar
-from ..training.history import History
+from ..training.checkpoint import Checkpoint
+from ..training.memory import check_fits
 from .presets import Recipe
+
+N_FEATURES = math.prod(IMAGE_SHAPE)
+PLOT_BYTES = 200_000  # a generous size for one figure
+
+
+@dataclass(frozen=True)
+class Score:
+    """How many of ``total`` rows were predicted right."""
+
+    correct: int
+    total: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total
 
 
 @dataclass(frozen=True)
 class RunResult:
     net: NeuralNet
     recipe: Recipe
-    train_shape: tuple[int, int]
+    train_shape: tuple[int, int]  # all training rows loaded
     test_shape: tuple[int, int]
-    train_accuracy: float
-    test_accuracy: float
+    scores: dict[str, Score]  # "train" (rows trained on), "validation" (held out), "test"
     fit_seconds: float
     monitored_set: str  # "test" (watched for the curves only) or "validation"
+    data_files: tuple[str, ...]
 
 
-def run_recipe(
-    recipe: Recipe,
-    data_dir: str | os.PathLike | None = None,
-    say: Callable[[str], object] = print,
-    progress: bool = True,
-) -> RunResult:
-    """Train ``recipe`` on MNIST and measure it. ``say`` receives the data shapes and the
-    model summary; ``progress`` shows a progress bar.
-
-    Without a validation fraction the test set is monitored for the curves, as the
-    tutorial does, and never used to stop early. Labels are the digits themselves.
-    """
-    data = load_mnist(recipe.digits, data_dir)
-    random_state = recipe.seed
-    if recipe.replay_tutorial:
-        data = shuffle_like_tutorial(data, recipe.seed)
-        random_state = tutorial_random_state(recipe.seed)
-    x_train = preprocess(data.x_train, recipe.dtype)
-    x_test = preprocess(data.x_test, recipe.dtype)
-    digits = np.asarray(data.digits)
-    y_train, y_test = digits[data.y_train], digits[data.y_test]
-    del data  # the raw images are not needed any more: keep the peak memory down
-    say(f"train_x shape: {x_train.shape}, test_x shape: {x_test.shape}")
+def build_network(recipe: Recipe) -> NeuralNet:
+    """The recipe's network, its memory checked before anything is allocated."""
+    random_state = tutorial_random_state(recipe.seed) if recipe.replay_tutorial else recipe.seed
     net = NeuralNet(
-        [*recipe.hidden, output_units(len(digits))],
+        [*recipe.hidden, output_units(len(recipe.digits))],
         activation=recipe.activation,
         init=recipe.init,
         dropout=recipe.dropout,
         random_state=random_state,
     )
+    check_fits(
+        net.training_memory(
+            N_FEATURES, recipe.dtype, recipe.optimizer, recipe.patience, checkpoint=True
+        ),
+        f"training {net.summary(N_FEATURES).splitlines()[-1].removeprefix('total ')}",
+    )
+    return net
+
+
+def output_bytes(net: NeuralNet, recipe: Recipe) -> int:
+    """About how much the run writes: the model, its checkpoint (up to three copies of
+    the parameters in flight), metrics and figures."""
+    parameters = net.training_memory(N_FEATURES, recipe.dtype) // 2  # parameters and grads
+    return 5 * parameters + 10 * PLOT_BYTES
+
+
+def run_recipe(
+    recipe: Recipe,
+    net: NeuralNet | None = None,
+    data_dir: str | os.PathLike | None = None,
+    say: Callable[[str], object] = print,
+    progress: bool = True,
+    checkpoint: Checkpoint | None = None,
+) -> RunResult:
+    """Train ``recipe`` (on ``net``, by default ``build_network(recipe)``) on MNIST and
+    score it. ``say`` receives the data shapes and the model summary; ``progress`` shows
+    progress; ``checkpoint`` saves (and resumes) the training state."""
+    net = build_network(recipe) if net is None else net
+    data = load_mnist(recipe.digits, data_dir)
+    if recipe.replay_tutorial:
+        data = shuffle_like_tutorial(data, recipe.seed)
+    x_train = preprocess(data.x_train, recipe.dtype)
+    x_test = preprocess(data.x_test, recipe.dtype)
+    digits = np.asarray(data.digits)
+    y_train, y_test = digits[data.y_train], digits[data.y_test]
+    files = tuple(map(str, data.files))
+    del data  # the raw images are not needed any more: keep the peak memory down
+    say(f"train_x shape: {x_train.shape}, test_x shape: {x_test.shape}")
     say(net.summary(x_train.shape[1]))
     monitored = "test" if recipe.validation_fraction is None else "validation"
     start = time.perf_counter()
@@ -75,8 +113,9 @@ def run_recipe(
         x_train,
         y_train,
         classes=digits,
-        **_fit_options(recipe, x_test, y_test),
+        **fit_options(recipe, x_test, y_test),
         callbacks=[ProgressBar(monitored)] if progress else [],
+        checkpoint=checkpoint,
     )
     fit_seconds = time.perf_counter() - start
     return RunResult(
@@ -84,14 +123,14 @@ def run_recipe(
         recipe=recipe,
         train_shape=x_train.shape,
         test_shape=x_test.shape,
-        train_accuracy=net.score(x_train, y_train),
-        test_accuracy=net.score(x_test, y_test),
+        scores=_scores(net, x_train, y_train, x_test, y_test),
         fit_seconds=fit_seconds,
         monitored_set=monitored,
+        data_files=files,
     )
 
 
-def _fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+def fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """NeuralNet.fit keywords for the recipe."""
     options = {
         "learning_rate": recipe.learning_rate,
@@ -100,6 +139,7 @@ def _fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict
         "schedule": recipe.schedule,
         "weight_decay": recipe.weight_decay,
         "patience": recipe.patience,
+        "measure_training": recipe.measure_training,
     }
     if recipe.batch_size is None:
         options["n_iterations"] = recipe.iterations
@@ -112,47 +152,69 @@ def _fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict
     return options
 
 
-def write_run(out: Path, result: RunResult) -> None:
-    """Write every output into a staging folder beside ``out``, then move them in: a
-    failure on the way leaves ``out`` as it was."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        _write_outputs(staging, result)
-        for file in staging.iterdir():
-            os.replace(file, out / file.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def _scores(net: NeuralNet, x_train, y_train, x_test, y_test) -> dict[str, Score]:
+    """Correct predictions on the rows trained on, the held-out rows and the test set."""
+    trained = np.ones(len(x_train), dtype=bool)
+    scores = {}
+    if net.held_out is not None:
+        trained[net.held_out] = False
+        scores["validation"] = _score(net, x_train[~trained], y_train[~trained])
+    scores["train"] = _score(net, x_train[trained], y_train[trained])
+    scores["test"] = _score(net, x_test, y_test)
+    return scores
 
 
-def _write_outputs(folder: Path, result: RunResult) -> None:
+def _score(net: NeuralNet, x: np.ndarray, y: np.ndarray) -> Score:
+    return Score(int(np.count_nonzero(net.predict(x) == y)), len(y))
+
+
+# -- the run folder's files ------------------------------------------------------------------
+
+
+def write_outputs(folder: Path, result: RunResult) -> None:
+    """model.npz, metrics.json, cost.png and accuracy.png into ``folder``."""
     from .plots import plot_accuracy, plot_cost
 
-    history = result.net.history
-    x_label, x = _x_axis(result.recipe, history)
-    metrics = {
+    result.net.save(folder / "model.npz")
+    metrics = run_metrics(result)
+    with atomic_write(folder / "metrics.json") as file:
+        file.write(json.dumps(metrics, indent=2, allow_nan=False).encode())
+    title = run_title(result.recipe)
+    plot_cost(metrics, folder / "cost.png", title)
+    plot_accuracy(metrics, folder / "accuracy.png", title)
+
+
+def run_title(recipe: Recipe) -> str:
+    """'tutorial preset, digits 1 and 2': what every figure names."""
+    digits = list(recipe.digits)
+    which = (
+        "all ten digits"
+        if sorted(digits) == list(range(10))
+        else "digits " + ", ".join(map(str, digits[:-1])) + f" and {digits[-1]}"
+    )
+    return f"{recipe.name} preset, {which}"
+
+
+def run_metrics(result: RunResult) -> dict:
+    """Everything metrics.json records (see the README's table). JSON has no NaN or
+    Infinity: a number that is not finite is written as null."""
+    history = result.net.history.to_dict()
+    x_label = "iteration" if result.recipe.batch_size is None else "epoch"
+    records = history["records"]
+    return {
         "config": result.recipe.to_dict(),
+        "data_files": list(result.data_files),
         "train_shape": list(result.train_shape),
         "test_shape": list(result.test_shape),
-        "costs": [[step, loss] for step, loss in zip(x, history.column("loss"), strict=True)],
+        "costs": [[record["epoch"], record["loss"]] for record in records],
         "cost_axis": x_label,
         "monitored_set": result.monitored_set,
-        "history": history.to_dict(),
-        "train_accuracy": result.train_accuracy,
-        "test_accuracy": result.test_accuracy,
+        "history": history,
+        **{
+            f"{name}_accuracy": result.scores[name].accuracy if name in result.scores else None
+            for name in ("train", "validation", "test")
+        },
+        "counts": {name: [s.correct, s.total] for name, s in result.scores.items()},
         "fit_seconds": result.fit_seconds,
         "versions": {"scratchnet": __version__, "numpy": np.__version__},
     }
-    result.net.save(folder / "model.npz")
-    with atomic_write(folder / "metrics.json") as file:
-        file.write(json.dumps(metrics, indent=2).encode())
-    plot_cost(x, history, folder / "cost.png", x_label, result.monitored_set)
-    plot_accuracy(x, history, folder / "accuracy.png", x_label, result.monitored_set)
-
-
-def _x_axis(recipe: Recipe, history: History) -> tuple[str, list[int]]:
-    """Full-batch records are numbered by iteration from 0 (the cost before that
-    iteration's update, as the tutorial prints it); mini-batch records by epoch from 1."""
-    epochs = history.column("epoch")
-    if recipe.batch_size is None:
-        return "iteration", epochs
-    return "epoch", [epoch + 1 for epoch in epochs]

@@ -1,4 +1,9 @@
-"""Every figure, drawn headless (no display, no pyplot state) and saved as PNG."""
+"""Every figure, drawn headless (no display, no pyplot state) and saved as PNG.
+
+The learning curves are drawn from a run's metrics (what metrics.json holds), so a
+figure and the file always show the same numbers. Each ``*_figure`` function returns
+the matplotlib Figure; ``plot_*`` saves it atomically.
+"""
 
 from __future__ import annotations
 
@@ -6,56 +11,144 @@ import os
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator, MultipleLocator, PercentFormatter
 
 from ..atomic import atomic_write
 from ..nn.activations import sigmoid, sigmoid_derivative
 from ..nn.losses import binary_cross_entropy
-from ..training.history import History
 
 DPI = 110
+MAX_LABELLED_TICKS = 12  # up to this many logged points, each gets its own tick
+ZOOM_SHARE = 0.5  # the accuracy inset shows the last half of the run
 
 
-def plot_cost(
-    x: list[int], history: History, path: str | os.PathLike, x_label: str, val_label: str
-) -> None:
-    """Training cost (and the monitored set's, when measured) against iteration or epoch."""
-    _plot_curves(x, history, "loss", path, x_label, val_label,
-                 y_label="cost (cross-entropy)", title="Cost during training")  # fmt: skip
+def plot_cost(metrics: dict, path: str | os.PathLike, title: str) -> None:
+    save(cost_figure(metrics, title), path)
 
 
-def plot_accuracy(
-    x: list[int], history: History, path: str | os.PathLike, x_label: str, val_label: str
-) -> None:
-    """Training accuracy (and the monitored set's) against iteration or epoch."""
-    _plot_curves(x, history, "accuracy", path, x_label, val_label,
-                 y_label="accuracy", title=f"Training and {val_label} accuracy")  # fmt: skip
-
-
-def _plot_curves(x, history: History, key: str, path, x_label, val_label, y_label, title):
-    """The training curve of ``key`` and, when it was measured, its ``val_`` twin."""
-    figure, axes = _figure()
-    axes.plot(x, history.column(key), marker="o", markersize=3, label="training")
-    if history.records and history.records[0][f"val_{key}"] is not None:
-        axes.plot(x, history.column(f"val_{key}"), marker="o", markersize=3, label=val_label)
-    axes.set(xlabel=x_label, ylabel=y_label, title=title)
-    axes.legend()
-    _save(figure, path)
+def plot_accuracy(metrics: dict, path: str | os.PathLike, title: str) -> None:
+    save(accuracy_figure(metrics, title), path)
 
 
 def plot_sigmoid(path: str | os.PathLike) -> None:
+    save(sigmoid_figure(), path)
+
+
+def plot_cross_entropy(path: str | os.PathLike) -> None:
+    save(cross_entropy_figure(), path)
+
+
+# -- learning curves ---------------------------------------------------------------------------
+
+
+def curves(metrics: dict, key: str) -> list[tuple[str, list[float], list[float]]]:
+    """(label, x, y) of each curve of ``key`` ('loss' or 'accuracy'): the training
+    curve, then the monitored set's. The training curve is the measurement of all
+    training rows where the run made one, else what the batches saw while training."""
+    records = metrics["history"]["records"]
+    x = [record["epoch"] for record in records]
+    measured = all(record[f"train_{key}"] is not None for record in records)
+    if measured:
+        training = ("training", [record[f"train_{key}"] for record in records])
+    else:
+        training = (
+            "training batches (mean during the epoch, dropout on)",
+            [record[key] for record in records],
+        )
+    lines = [(training[0], x, training[1])]
+    if records and records[0][f"val_{key}"] is not None:
+        lines.append((metrics["monitored_set"], x, [record[f"val_{key}"] for record in records]))
+    return lines
+
+
+def cost_figure(metrics: dict, title: str) -> Figure:
+    """Training cost and the monitored set's against iteration or epoch."""
+    figure, axes = _figure()
+    for label, x, y in curves(metrics, "loss"):
+        axes.plot(x, y, marker="o", markersize=3, label=label)
+    axes.set(xlabel=metrics["cost_axis"], ylabel="cost (mean cross-entropy, nats)")
+    axes.set_title(f"Cost during training\n{title}")
+    _mark_best_epoch(axes, metrics)
+    _logged_ticks(axes, curves(metrics, "loss")[0][1])
+    axes.legend()
+    return figure
+
+
+def accuracy_figure(metrics: dict, title: str) -> Figure:
+    """Training and monitored accuracy in percent, with an inset magnifying the last
+    half of the run, where the curves lie close together near 100%."""
+    figure, axes = _figure()
+    lines = [(label, x, 100 * np.asarray(y)) for label, x, y in curves(metrics, "accuracy")]
+    for label, x, y in lines:
+        axes.plot(x, y, marker="o", markersize=3, label=label)
+    axes.set(xlabel=metrics["cost_axis"], ylabel="accuracy (%)")
+    axes.set_title(f"Accuracy during training\n{title}")
+    axes.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    _mark_best_epoch(axes, metrics)
+    _logged_ticks(axes, lines[0][1])
+    axes.legend(loc="lower left")
+    _zoom_on_the_end(axes, lines)
+    return figure
+
+
+def _zoom_on_the_end(axes, lines) -> None:
+    """An inset with the last ZOOM_SHARE of the records, its y range fitted to them."""
+    x = lines[0][1]
+    start = int(len(x) * (1 - ZOOM_SHARE))
+    if len(x) - start < 2:
+        return
+    tail = np.concatenate([y[start:] for _, _, y in lines])
+    low, high = float(tail.min()), float(tail.max())
+    pad = max(0.05, 0.15 * (high - low))
+    inset = axes.inset_axes((0.45, 0.12, 0.52, 0.45))
+    for _, x_values, y in lines:
+        inset.plot(x_values[start:], y[start:], marker="o", markersize=2)
+    inset.set_ylim(low - pad, high + pad)
+    inset.yaxis.set_major_formatter(PercentFormatter(decimals=2 if high - low < 1 else 1))
+    inset.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+    inset.tick_params(labelsize=7)
+    inset.set_title(f"last {len(x) - start} records, magnified", fontsize=7)
+    inset.grid(alpha=0.3)
+
+
+def _mark_best_epoch(axes, metrics: dict) -> None:
+    best = metrics["history"].get("best_epoch")
+    if best is not None:
+        axes.axvline(
+            best, color="grey", linestyle=":", label=f"best ({metrics['cost_axis']} {best})"
+        )
+
+
+def _logged_ticks(axes, x: list[int]) -> None:
+    """Ticks on the logged iterations or epochs themselves, when there are few."""
+    if 0 < len(x) <= MAX_LABELLED_TICKS:
+        axes.xaxis.set_major_locator(FixedLocator(x))
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+# -- the tutorial's explanatory figures ---------------------------------------------------------
+
+
+def sigmoid_figure() -> Figure:
     """sigma(z) = 1 / (1 + e^-z) and its derivative sigma(z) (1 - sigma(z))."""
     figure, axes = _figure()
     z = np.linspace(-10, 10, 401)
     axes.plot(z, sigmoid(z), label=r"$\sigma(z) = 1 / (1 + e^{-z})$")
     axes.plot(z, sigmoid_derivative(z), label=r"$\sigma'(z) = \sigma(z)(1 - \sigma(z))$")
-    axes.axhline(0.5, color="grey", linewidth=0.5, linestyle="--")
-    axes.set(xlabel="z", ylabel="value", title="Sigmoid activation and its derivative")
-    axes.legend()
-    _save(figure, path)
+    axes.axhline(0.5, color="grey", linewidth=0.8, linestyle="--")
+    axes.annotate(
+        r"$\sigma(0) = 0.5$: the decision threshold", (0, 0.5), xytext=(-9.5, 0.56), color="grey"
+    )
+    axes.set(
+        xlabel="z (pre-activation)", ylabel="value", title="Sigmoid activation and its derivative"
+    )
+    axes.xaxis.set_major_locator(MultipleLocator(2))
+    axes.legend(loc="upper left", bbox_to_anchor=(0, 0.92))
+    return figure
 
 
-def plot_cross_entropy(path: str | os.PathLike) -> None:
+def cross_entropy_figure() -> Figure:
     """Binary cross-entropy as a function of the predicted probability p, for y = 1 and 0."""
     figure, axes = _figure()
     p = np.linspace(0.001, 0.999, 999)
@@ -64,22 +157,27 @@ def plot_cross_entropy(path: str | os.PathLike) -> None:
     axes.plot(p, binary_cross_entropy(z, 0.0), label=r"$y = 0$: $-\log(1 - p)$")
     axes.set(
         xlabel="predicted probability p of class 1",
-        ylabel="loss",
+        ylabel="loss (nats)",
         title="Binary cross-entropy loss",
+        xlim=(0, 1),
         ylim=(0, 7),
     )
-    axes.legend()
-    _save(figure, path)
+    axes.xaxis.set_major_locator(FixedLocator(np.linspace(0, 1, 11)))
+    axes.legend(loc="upper center")
+    return figure
+
+
+# -- drawing --------------------------------------------------------------------------------------
 
 
 def _figure() -> tuple[Figure, object]:
     figure = Figure(figsize=(6.4, 4.2), layout="tight")
     axes = figure.add_subplot()
     axes.grid(alpha=0.3)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     return figure, axes
 
 
-def _save(figure: Figure, path: str | os.PathLike) -> None:
+def save(figure: Figure, path: str | os.PathLike) -> None:
+    """Write ``figure`` as a PNG at ``path``, atomically."""
     with atomic_write(path) as file:
         figure.savefig(file, format="png", dpi=DPI)

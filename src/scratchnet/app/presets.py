@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from ..errors import InvalidArgumentError
+
 
 @dataclass(frozen=True)
 class Recipe:
     """Everything that defines a run: data, network, training and numerics.
 
     ``iterations`` counts full-batch steps (used without ``batch_size``); ``epochs``
-    counts passes of mini-batches. ``replay_tutorial`` orders the data and draws the
+    counts passes of mini-batches. ``measure_training`` measures every record's weights
+    on all training rows (see ``NeuralNet.fit``). ``replay_tutorial`` orders the data and draws the
     initial weights from the tutorial's legacy RandomState stream, as the tutorial does.
     """
 
@@ -30,6 +33,7 @@ class Recipe:
     dropout: float = 0.0
     validation_fraction: float | None = None
     patience: int | None = None
+    measure_training: bool = False
     seed: int = 42
     dtype: str = "float64"
     replay_tutorial: bool = False
@@ -40,6 +44,14 @@ class Recipe:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, stored: dict) -> Recipe:
+        """The recipe ``to_dict`` wrote (lists read back as tuples)."""
+        names = {field.name for field in fields(cls)}
+        if not isinstance(stored, dict) or set(stored) != names:
+            raise InvalidArgumentError("not a recipe written by this version of scratchnet")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
 
     @classmethod
     def option_names(cls) -> list[str]:

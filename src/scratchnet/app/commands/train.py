@@ -4,15 +4,15 @@ its run folder."""
 from __future__ import annotations
 
 import argparse
-import shutil
-from datetime import datetime
+import sys
 from pathlib import Path
 
-from ...errors import InvalidArgumentError
+from ...errors import InvalidArgumentError, TrainingDivergedError
 from ...nn.activations import ACTIVATIONS
 from ...nn.initializers import INITIALIZERS
 from ...nn.optimizers import OPTIMIZERS
 from ...nn.schedules import SCHEDULES
+from ...training.checkpoint import Checkpoint, read_checkpoint_extra
 from ...validation import (
     check_digits,
     check_dropout,
@@ -25,8 +25,12 @@ from ...validation import (
 )
 from ..arguments import DATA_DIR_HELP, checked, option_name, words
 from ..console import share
-from ..experiment import RunResult, run_recipe, write_run
+from ..experiment import RunResult, build_network, output_bytes, run_recipe, write_outputs
+from ..interrupts import sigterm_interrupts
 from ..presets import PRESETS, TUTORIAL, Recipe
+from ..run_folder import RunFolder
+
+FULL_BATCH_CHECKPOINT_EVERY = 100  # iterations between checkpoints of a full-batch run
 
 
 def add_parser(commands) -> None:
@@ -42,7 +46,6 @@ def add_parser(commands) -> None:
     add(
         "--preset",
         choices=PRESETS,
-        default=d.name,
         help=f"named recipe whose settings are the defaults: {', '.join(PRESETS)} "
         f"(default: {d.name})",
     )
@@ -121,31 +124,106 @@ def add_parser(commands) -> None:
         choices=("float32", "float64"),
         help=f"floating-point precision (default: {d.dtype})",
     )
+    add(
+        "--measure-training",
+        action="store_true",
+        help="with mini-batches, also measure the whole training set without dropout after "
+        "each epoch, so the training curve shows the same weights as the validation curve "
+        "(one more forward pass per epoch; default: off, the curve is the mean over the "
+        "epoch's batches)",
+    )
     add("--data-dir", type=Path, help=DATA_DIR_HELP)
     add("--out", type=Path, help="output folder (default: a new timestamped folder under ./runs)")
+    add(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that already holds files, replacing the run files "
+        "in it (default: off, such a folder is refused)",
+    )
+    add(
+        "--checkpoint-every",
+        type=checked(check_positive_int, "checkpoint every"),
+        metavar="N",
+        help=f"write checkpoint.npz every N epochs, and on Ctrl-C (default: every epoch with "
+        f"--batch-size, every {FULL_BATCH_CHECKPOINT_EVERY} iterations without)",
+    )
+    add(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue the interrupted run in RUN_DIR from its checkpoint, with its own "
+        "settings, to the very model it would have reached (default: none)",
+    )
     add("--quiet", action="store_true", help="print only the final results (default: off)")
     train.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    recipe = recipe_from(args)
+    recipe, out = (_resumed(args), args.resume) if args.resume else (recipe_from(args), args.out)
     say = (lambda *_: None) if args.quiet else print
-    out, created = _prepare_out_dir(args.out)
+    net = build_network(recipe)  # refuses a network that cannot fit in memory
+    folder = RunFolder.claim(out, args.force, args.resume is not None, output_bytes(net, recipe))
+    for note in folder.notes:
+        print(f"scratchnet: {note}", file=sys.stderr)
+    checkpoint = Checkpoint(
+        folder.checkpoint,
+        every=args.checkpoint_every or _default_checkpoint_interval(recipe),
+        resume=args.resume is not None,
+        extra={"recipe": recipe.to_dict()},
+    )
     try:
-        result = run_recipe(recipe, args.data_dir, say, progress=not args.quiet)
-        write_run(out, result)
-    except BaseException:
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
+        with sigterm_interrupts():
+            result = run_recipe(recipe, net, args.data_dir, say, not args.quiet, checkpoint)
+            write_outputs(folder.staging, result)
+            folder.publish()
+    except KeyboardInterrupt:
+        folder.abandon(keep_checkpoint=True)
+        if folder.checkpoint.exists():
+            print(
+                f"scratchnet: checkpoint saved after {checkpoint.written_epochs} epochs; "
+                f"continue with: scratchnet train --resume {folder.path}",
+                file=sys.stderr,
+            )
         raise
-    _report(result, out)
+    except BaseException as error:
+        folder.abandon(keep_checkpoint=not isinstance(error, TrainingDivergedError))
+        raise
+    folder.release()
+    _report(result, folder.path)
     return 0
+
+
+def _default_checkpoint_interval(recipe: Recipe) -> int:
+    return 1 if recipe.batch_size is not None else FULL_BATCH_CHECKPOINT_EVERY
+
+
+def _resumed(args: argparse.Namespace) -> Recipe:
+    """The recipe of the run to resume, stored in its checkpoint; options that would
+    change it are refused."""
+    changes = [
+        option_name(name)
+        for name in (*Recipe.option_names(), "preset", "out")
+        if getattr(args, name, None) not in (None, False)
+    ]
+    if args.force:
+        changes.append("--force")
+    if changes:
+        raise InvalidArgumentError(
+            f"--resume continues a run with its own settings; drop {', '.join(changes)}"
+        )
+    checkpoint = args.resume / "checkpoint.npz"
+    if not checkpoint.is_file():
+        raise InvalidArgumentError(
+            f"{args.resume} has no checkpoint.npz to resume from (the run finished, or "
+            "stopped before its first checkpoint)"
+        )
+    return Recipe.from_dict(read_checkpoint_extra(checkpoint).get("recipe"))
 
 
 def recipe_from(args: argparse.Namespace) -> Recipe:
     """The preset with the options given on the command line, checked by the same rules
     as ``NeuralNet.fit`` before any data is loaded."""
-    recipe = PRESETS[args.preset]
+    recipe = PRESETS[args.preset or TUTORIAL.name]
     overrides = {name: getattr(args, name, None) for name in Recipe.option_names()}
     if args.digits is not None:
         overrides["digits"] = _parse_digits(args.digits)
@@ -176,21 +254,21 @@ def _parse_digits(words: list[str]) -> tuple[int, ...]:
     return check_digits(digits)
 
 
-def _prepare_out_dir(out: Path | None) -> tuple[Path, bool]:
-    """The output folder, created now so a bad path fails before training."""
-    if out is None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / stamp
-        suffix = 1
-        while out.exists():
-            suffix += 1
-            out = Path("runs") / f"{stamp}-{suffix}"
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    return out, created
-
-
 def _report(result: RunResult, out: Path) -> None:
-    print(f"train accuracy: {share(result.train_accuracy, result.train_shape[0])}")
-    print(f"test accuracy:  {share(result.test_accuracy, result.test_shape[0])}")
+    """The final numbers: accuracy on the rows trained on, the held-out rows (if any)
+    and the test set, early stopping, fit time."""
+    labels = {"train": "train accuracy", "validation": "validation accuracy",
+              "test": "test accuracy"}  # fmt: skip
+    width = max(len(labels[name]) for name in result.scores) + 1
+    for name in ("train", "validation", "test"):
+        if name in result.scores:
+            score = result.scores[name]
+            print(f"{labels[name] + ':':<{width}} {share(score.accuracy, score.total)}")
+    history = result.net.history
+    if history.best_epoch is not None:
+        unit = "iteration" if result.recipe.batch_size is None else "epoch"
+        last = history.records[-1]["epoch"]
+        how = f"stopped early after {unit} {last}" if history.stopped_early else "ran to the end"
+        print(f"early stopping: kept the weights of {unit} {history.best_epoch}, the best "
+              f"validation cost ({how})")  # fmt: skip
     print(f"fit time: {result.fit_seconds:.1f} s; wrote {out}/")
