@@ -1,8 +1,13 @@
 """Shared fixtures.
 
-Tests that need the real MNIST files read them from the folder named by
-SCRATCHNET_DATA_DIR. In CI (the CI environment variable is set) a missing folder is a
-failure; elsewhere those tests are skipped with the reason.
+Property-based fuzz tests (marked ``fuzz``) run a bounded number of examples, the same
+ones every run; ``HYPOTHESIS_PROFILE=fuzz pytest -m fuzz`` runs them long with fresh ones.
+
+Tests that need the real MNIST files find them the way scratchnet does: the folder given
+with ``pytest --mnist-dir DIR``, then $SCRATCHNET_DATA_DIR, then the cache folder that
+``scratchnet train`` fills on its first run (~/.cache/scratchnet). The header of every
+test session says which folder is used. Without the files those tests are skipped with
+that reason; in CI (the CI environment variable is set) they fail instead.
 """
 
 from __future__ import annotations
@@ -12,24 +17,63 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
-from scratchnet.data.mnist import ENV_DATA_DIR, MNIST_FILES
+from scratchnet.data.mnist import ENV_DATA_DIR, MNIST_FILES, cache_dir
+
+USER_CACHE = cache_dir()  # read before any test isolates the cache
+
+# Fuzz tests run 100 examples each in the suite; HYPOTHESIS_PROFILE=fuzz runs 20,000.
+settings.register_profile("ci", max_examples=100, derandomize=True)
+settings.register_profile("fuzz", max_examples=20_000, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--mnist-dir", help="folder holding the four MNIST files")
+
+
+def mnist_candidates(config) -> list[tuple[str, Path]]:
+    """(where it came from, folder) in scratchnet's lookup order."""
+    candidates = []
+    if config.getoption("--mnist-dir"):
+        candidates.append(("--mnist-dir", Path(config.getoption("--mnist-dir"))))
+    if os.environ.get(ENV_DATA_DIR):
+        candidates.append((f"${ENV_DATA_DIR}", Path(os.environ[ENV_DATA_DIR])))
+    candidates.append(("the cache", USER_CACHE))
+    return candidates
+
+
+def holds_mnist(folder: Path) -> bool:
+    return all((folder / f.gz_name).is_file() or (folder / f.name).is_file() for f in MNIST_FILES)
+
+
+def find_mnist(config) -> tuple[str, Path] | None:
+    return next(((how, f) for how, f in mnist_candidates(config) if holds_mnist(f)), None)
+
+
+def pytest_report_header(config):
+    found = find_mnist(config)
+    if found:
+        return f"MNIST: {found[1]} (from {found[0]})"
+    searched = ", ".join(f"{how} {folder}" for how, folder in mnist_candidates(config))
+    return f"MNIST: not found ({searched}); the tests that need it will be skipped"
 
 
 @pytest.fixture(scope="session")
-def mnist_dir() -> Path:
+def mnist_dir(pytestconfig) -> Path:
     """The folder holding the four official MNIST files."""
-    folder = os.environ.get(ENV_DATA_DIR)
-    present = folder and all(
-        (Path(folder) / f.gz_name).is_file() or (Path(folder) / f.name).is_file()
-        for f in MNIST_FILES
-    )
-    if not present:
-        reason = f"the MNIST files are not in ${ENV_DATA_DIR} ({folder!r})"
+    found = find_mnist(pytestconfig)
+    if found is None:
+        searched = ", ".join(f"{how} {folder}" for how, folder in mnist_candidates(pytestconfig))
+        reason = (
+            f"MNIST files not found (searched {searched}): run `scratchnet train` once, set "
+            f"${ENV_DATA_DIR}, or pass --mnist-dir"
+        )
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; CI must provide them")
         pytest.skip(reason)
-    return Path(folder)
+    return found[1]
 
 
 @pytest.fixture(autouse=True)

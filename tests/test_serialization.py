@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scratchnet import NeuralNet, serialization
 from scratchnet.errors import DataFileError, NotFittedError
@@ -208,3 +213,162 @@ def test_an_unchanged_rewrite_still_loads(saved_binary):
     """The damage cases above differ from a valid archive by their change alone."""
     rewritten = rewrite(saved_binary, lambda arrays, meta: None)
     assert NeuralNet.load(rewritten).classes.tolist() == [1, 0]
+
+
+# -- hostile files: each case found by trying, and fuzzing ----------------------------------
+
+
+def zip_entries(data: bytes) -> list[tuple[int, int]]:
+    """(local header offset, central directory entry offset) of each member."""
+    central = [i for i in range(len(data)) if data[i : i + 4] == b"PK\x01\x02"]
+    return [(int.from_bytes(data[c + 42 : c + 46], "little"), c) for c in central]
+
+
+def test_a_flipped_encryption_bit_in_the_zip_directory_is_a_data_file_error(saved_binary):
+    data = bytearray(saved_binary.read_bytes())
+    _, central = zip_entries(bytes(data))[0]
+    data[central + 8] |= 0x01  # general purpose flag: "encrypted"
+    saved_binary.write_bytes(bytes(data))
+    assert_load_fails(saved_binary, "encrypted")
+
+
+def test_an_unknown_zip_version_is_a_data_file_error(saved_binary):
+    data = bytearray(saved_binary.read_bytes())
+    for local, central in zip_entries(bytes(data)):
+        data[local + 4] = data[central + 6] = 228  # version needed to extract
+    saved_binary.write_bytes(bytes(data))
+    assert_load_fails(saved_binary, "damaged|not a scratchnet model")
+
+
+@pytest.mark.parametrize(
+    ("change", "pattern"),
+    [
+        (lambda a, m: m.update(n_features=10**15), "integers from 1 to 1048576"),
+        (lambda a, m: m.update(layer_sizes=[100_000, 100_000, 1]), "parameters, more than"),
+        (lambda a, m: m.update(layer_sizes=[1] * 1000), "list of 1 to 64 sizes"),
+        (lambda a, m: m.update(layer_sizes="5,1"), "list of 1 to 64 sizes"),
+        (lambda a, m: m.update(n_features=True), "integers from 1"),
+        (lambda a, m: m.update(dropout="none"), "dropout is not a number"),
+    ],
+    ids=[
+        "huge n_features",
+        "huge layers",
+        "too many layers",
+        "sizes not a list",
+        "bool",
+        "dropout",
+    ],
+)
+def test_metadata_outside_its_schema_is_refused_before_any_array_is_read(
+    change, pattern, saved_binary
+):
+    assert_load_fails(rewrite(saved_binary, change), pattern)
+
+
+def test_deeply_nested_metadata_is_a_data_file_error(saved_binary):
+    nested = np.array("[" * 5000 + "]" * 5000)
+    assert_load_fails(rewrite(saved_binary, lambda a, m: a.update(meta=nested)), "metadata")
+
+
+def test_a_member_without_npy_is_refused(saved_binary):
+    with zipfile.ZipFile(saved_binary, "a") as archive:
+        archive.writestr("notes.txt", "hello")
+    assert_load_fails(saved_binary, "unexpected member 'notes.txt'")
+
+
+@pytest.mark.parametrize("member", ["weight_0", "junk"])
+def test_a_huge_compressed_member_is_refused_without_being_read(member, saved_binary):
+    """A file of about 200 KB holding a member of 200 MB of zeros: refused from its
+    header and the member list, while the memory used stays small."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (5000, 5000)}
+    )
+    with zipfile.ZipFile(saved_binary, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        if member == "weight_0":  # replace the real one: rewrite without it first
+            archive.close()
+            saved_binary.write_bytes(
+                rewrite(saved_binary, lambda a, m: a.pop("weight_0")).read_bytes()
+            )
+            archive = zipfile.ZipFile(saved_binary, "a", compression=zipfile.ZIP_DEFLATED)
+        with archive.open(f"{member}.npy", "w", force_zip64=True) as stream:
+            stream.write(header.getvalue())
+            zeros = bytes(1 << 20)
+            for _ in range(200):
+                stream.write(zeros)
+        archive.close()
+    assert saved_binary.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        assert_load_fails(saved_binary, r"\(5000, 5000\)|unexpected junk")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20
+
+
+def test_values_that_overflow_the_models_dtype_are_refused(request, tmp_path):
+    net, _ = fit_tiny(request, "binary", np.float32)
+    net.save(tmp_path / "model.npz")
+
+    def huge(arrays, meta):
+        arrays["weight_0"] = arrays["weight_0"].astype(np.float64)
+        arrays["weight_0"][0, 0] = 1e300  # finite in float64, inf in float32
+
+    assert_load_fails(
+        rewrite(tmp_path / "model.npz", huge), r"NaN or infinite values \(in float32\)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "pattern"),
+    [
+        (lambda a, m: a.update(weight_0=a["weight_0"].astype(np.complex128)), "dtype complex128"),
+        (lambda a, m: a.update(weight_0=a["weight_0"].astype(np.int64)), "dtype int64"),
+        (lambda a, m: a.update(classes=np.array([1, 2**63], np.uint64)), "64-bit signed"),
+        (lambda a, m: a.update(classes=np.array(["a", "b"])), "dtype <U1"),
+    ],
+    ids=["complex weights", "integer weights", "classes beyond int64", "string classes"],
+)
+def test_arrays_of_the_wrong_kind_are_refused(change, pattern, saved_binary):
+    assert_load_fails(rewrite(saved_binary, change), pattern)
+
+
+def loads_or_says_why(path: Path) -> None:
+    """The one promise for any file: a model with finite weights, or DataFileError."""
+    try:
+        net = NeuralNet.load(path)
+    except DataFileError as error:
+        assert str(path) in str(error)
+    else:
+        assert all(np.all(np.isfinite(layer.weight)) for layer in net.layers)
+
+
+@pytest.mark.fuzz
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 10**7), st.integers(1, 255)), min_size=1, max_size=6),
+    cut=st.one_of(st.none(), st.integers(0, 10**7)),
+)
+@settings(deadline=None)
+def test_damaged_model_files_load_or_give_a_data_file_error(tmp_path_factory, flips, cut):
+    folder = tmp_path_factory.mktemp("fuzz")
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 4)), np.arange(20) % 3
+    path = folder / "model.npz"
+    NeuralNet([3, 3], random_state=0).fit(X, y, n_iterations=1).save(path)
+    data = bytearray(path.read_bytes())
+    for position, mask in flips:
+        data[position % len(data)] ^= mask
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    path.write_bytes(bytes(data))
+    loads_or_says_why(path)
+
+
+@pytest.mark.fuzz
+@given(content=st.binary(max_size=3000))
+@settings(deadline=None)
+def test_any_bytes_load_or_give_a_data_file_error(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("fuzz") / "model.npz"
+    path.write_bytes(b"PK\x03\x04" + content)
+    loads_or_says_why(path)

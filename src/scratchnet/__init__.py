@@ -20,6 +20,7 @@ from .nn.losses import binary_cross_entropy
 from .nn.optimizers import Adam, GradientDescent, Momentum
 from .nn.schedules import Constant, Cosine, StepDecay
 from .training.callbacks import Callback, ProgressBar
+from .training.checkpoint import Checkpoint
 from .training.history import History
 
 try:
@@ -31,6 +32,7 @@ __all__ = [
     "MNIST",
     "Adam",
     "Callback",
+    "Checkpoint",
     "Constant",
     "Cosine",
     "DataFileError",

@@ -116,7 +116,8 @@ def _read_classes(archive: ArchiveReader, n_classes: int) -> np.ndarray:
 def _read_parameters(archive: ArchiveReader, name: str, shape, dtype: np.dtype) -> np.ndarray:
     """A weight or bias of real floating type, cast to the model's dtype, all finite."""
     values = archive.read(name, tuple(shape), lambda stored: stored.kind == "f")
-    values = values.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):  # an overflow becomes inf, refused just below
+        values = values.astype(dtype, copy=False)
     if not np.all(np.isfinite(values)):
         raise archive.fail(f"{name} holds NaN or infinite values (in {dtype})")
     return values

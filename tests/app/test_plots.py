@@ -126,17 +126,23 @@ def test_cost_curves_are_the_recorded_costs():
 
 def test_mini_batch_training_curve_says_what_it_averages():
     shown = lines_of(cost_figure(mini_batch_metrics(measured=False), TITLE).axes[0])
-    label = "training batches (mean during the epoch, dropout on)"
+    label = "training batches (running mean, dropout on)"
     assert shown[label] == ([1, 2, 3], pytest.approx([0.5, 0.25, 0.5 / 3]))
     measured = lines_of(cost_figure(mini_batch_metrics(measured=True), TITLE).axes[0])
     assert measured["training"] == ([1, 2, 3], pytest.approx([0.45, 0.225, 0.15]))
 
 
 def test_the_best_epoch_is_marked_when_early_stopping_chose_it():
-    axes = cost_figure(mini_batch_metrics(True, best=2), TITLE).axes[0]
+    figure = cost_figure(mini_batch_metrics(True, best=2), TITLE)
+    axes = figure.axes[0]
     (marker,) = [line for line in axes.get_lines() if line.get_label() == "best (epoch 2)"]
     assert list(marker.get_xdata()) == [2, 2]
-    assert "best (epoch 2)" in [text.get_text() for text in axes.get_legend().get_texts()]
+    (legend,) = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == [
+        "training",
+        "validation",
+        "best (epoch 2)",
+    ]
 
 
 def test_without_a_monitored_set_only_the_training_curve_is_drawn():

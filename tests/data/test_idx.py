@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scratchnet.data.idx import file_sha256, read_idx
 from scratchnet.errors import DataFileError
@@ -199,3 +201,60 @@ def test_unreadable_path_is_reported(tmp_path):
 def test_file_sha256_hashes_the_bytes(tmp_path):
     path = write(tmp_path, "blob", b"scratchnet" * 1000)
     assert file_sha256(path) == hashlib.sha256(b"scratchnet" * 1000).hexdigest()
+
+
+# -- bounded reads, and fuzzing ----------------------------------------------------------------
+
+
+def test_a_header_announcing_more_than_the_limit_is_refused_before_allocating(tmp_path):
+    """A 1 KB gzip file whose header promises 60000 x 10000 x 10000 bytes."""
+    path = write(tmp_path, "bomb-idx3-ubyte", idx_header(UBYTE, (60000, 10000, 10000)), True)
+    assert path.stat().st_size < 1024
+    with pytest.raises(DataFileError, match=r"6,000,000,000,000 bytes\), more than the limit"):
+        read_idx(path)
+
+
+def test_the_limit_can_be_raised_and_the_length_is_still_checked(tmp_path, images):
+    path = write(tmp_path, "images-idx3-ubyte", ubyte_idx(images), compress=True)
+    with pytest.raises(DataFileError, match="more than the limit of 1,000 bytes"):
+        read_idx(path, max_bytes=1000)
+    np.testing.assert_array_equal(read_idx(path, max_bytes=images.nbytes), images)
+
+
+def valid_or_data_file_error(path: Path) -> None:
+    """The one promise for any file: an array, or DataFileError naming the file."""
+    try:
+        read_idx(path, max_bytes=1 << 20)
+    except DataFileError as error:
+        assert str(path) in str(error)
+
+
+@pytest.mark.fuzz
+@given(content=st.binary(max_size=2000), compress=st.booleans())
+@settings(deadline=None)
+def test_any_bytes_read_as_an_array_or_a_data_file_error(tmp_path_factory, content, compress):
+    folder = tmp_path_factory.mktemp("fuzz")
+    valid_or_data_file_error(write(folder, "any-idx", content, compress))
+
+
+@pytest.mark.fuzz
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=4),
+    cut=st.integers(0, 10**6),
+    compress=st.booleans(),
+)
+@settings(deadline=None)
+def test_damaged_idx_files_read_as_an_array_or_a_data_file_error(
+    tmp_path_factory, flips, cut, compress
+):
+    rng = np.random.default_rng(0)
+    content = bytearray(ubyte_idx(rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)))
+    if compress:
+        content = bytearray(gzip.compress(bytes(content), mtime=0))
+    for position, mask in flips:
+        content[position % len(content)] ^= mask
+    content = content[: max(1, cut % (len(content) + 1))]
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / "damaged-idx"
+    path.write_bytes(bytes(content))
+    valid_or_data_file_error(path)

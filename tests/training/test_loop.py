@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+import scratchnet as sn
 from scratchnet import Callback, NeuralNet, TrainingDivergedError
-from scratchnet.errors import InvalidArgumentError
+from scratchnet.errors import InvalidArgumentError, NotFittedError
 from scratchnet.training.batching import Dataset, Feeder, split_rows
+from scratchnet.training.history import History
 
 from .. import reference
 
@@ -280,3 +284,49 @@ def test_weights_of_always_zero_inputs_move_only_under_weight_decay(blobs):
     assert not np.array_equal(short[2:8], long[2:8])
     decayed = first_layer(30, 5, 0.5)
     np.testing.assert_allclose(decayed[dead] / long[dead], (1 - 0.1 * 0.5) ** 20, rtol=1e-12)
+
+
+# -- divergence -----------------------------------------------------------------------------
+
+
+def test_a_last_update_that_breaks_the_weights_is_caught(blobs):
+    """The cost of every step is finite; the final weights are measured too."""
+    X, y = blobs
+    net = NeuralNet([8, 1], activation="relu", random_state=0)
+    with pytest.raises(TrainingDivergedError, match=r"after the last update \(iteration 1\)"):
+        net.fit(X * 1e3, y, n_iterations=1, learning_rate=1e300)
+    with pytest.raises(NotFittedError):  # the diverged weights were not kept
+        net.predict(X)
+
+
+class PoisonLastStep(sn.GradientDescent):
+    """Gradient descent whose last update writes a NaN into the weights."""
+
+    def __init__(self, last_step: int):
+        object.__setattr__(self, "last_step", last_step)
+
+    def update_(self, params, grads, state, lr):
+        super().update_(params, grads, state, lr)
+        state["steps"] = state.get("steps", 0) + 1
+        if state["steps"] == self.last_step:
+            params[3] = np.nan
+
+
+def test_non_finite_final_weights_of_a_mini_batch_run_are_caught(blobs):
+    X, y = blobs
+    net = NeuralNet([4, 1], random_state=0)
+    with pytest.raises(TrainingDivergedError, match="weights are not all finite after 6 updates"):
+        net.fit(X, y, epochs=2, batch_size=40, optimizer=PoisonLastStep(6))
+    assert net.parameters is None
+
+
+def test_an_exploding_cost_stops_training(blobs):
+    X, y = blobs
+    with pytest.raises(TrainingDivergedError, match=r"exploded to .*, over 1000 times its first"):
+        NeuralNet([8, 1], random_state=0).fit(X, y, n_iterations=21, learning_rate=1e6)
+
+
+def test_history_writes_null_for_numbers_json_cannot_hold():
+    history = History([{"epoch": 0, "loss": float("nan"), "val_loss": float("inf")}])
+    assert history.to_dict()["records"] == [{"epoch": 0, "loss": None, "val_loss": None}]
+    json.loads(json.dumps(history.to_dict(), allow_nan=False))

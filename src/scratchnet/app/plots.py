@@ -52,7 +52,7 @@ def curves(metrics: dict, key: str) -> list[tuple[str, list[float], list[float]]
         training = ("training", [record[f"train_{key}"] for record in records])
     else:
         training = (
-            "training batches (mean during the epoch, dropout on)",
+            "training batches (running mean, dropout on)",
             [record[key] for record in records],
         )
     lines = [(training[0], x, training[1])]
@@ -70,7 +70,7 @@ def cost_figure(metrics: dict, title: str) -> Figure:
     axes.set_title(f"Cost during training\n{title}")
     _mark_best_epoch(axes, metrics)
     _logged_ticks(axes, curves(metrics, "loss")[0][1])
-    axes.legend()
+    _legend_below(figure, axes)
     return figure
 
 
@@ -86,12 +86,12 @@ def accuracy_figure(metrics: dict, title: str) -> Figure:
     axes.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     _mark_best_epoch(axes, metrics)
     _logged_ticks(axes, lines[0][1])
-    axes.legend(loc="lower left")
-    _zoom_on_the_end(axes, lines)
+    _legend_below(figure, axes)
+    _zoom_on_the_end(axes, lines, metrics["history"].get("best_epoch"))
     return figure
 
 
-def _zoom_on_the_end(axes, lines) -> None:
+def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
     """An inset with the last ZOOM_SHARE of the records, its y range fitted to them."""
     x = lines[0][1]
     start = int(len(x) * (1 - ZOOM_SHARE))
@@ -100,15 +100,23 @@ def _zoom_on_the_end(axes, lines) -> None:
     tail = np.concatenate([y[start:] for _, _, y in lines])
     low, high = float(tail.min()), float(tail.max())
     pad = max(0.05, 0.15 * (high - low))
-    inset = axes.inset_axes((0.45, 0.12, 0.52, 0.45))
+    inset = axes.inset_axes((0.56, 0.1, 0.42, 0.45))
     for _, x_values, y in lines:
         inset.plot(x_values[start:], y[start:], marker="o", markersize=2)
+    if best_epoch is not None and best_epoch >= x[start]:
+        inset.axvline(best_epoch, color="grey", linestyle=":")
     inset.set_ylim(low - pad, high + pad)
     inset.yaxis.set_major_formatter(PercentFormatter(decimals=2 if high - low < 1 else 1))
     inset.xaxis.set_major_locator(MaxNLocator(4, integer=True))
     inset.tick_params(labelsize=7)
     inset.set_title(f"last {len(x) - start} records, magnified", fontsize=7)
     inset.grid(alpha=0.3)
+
+
+def _legend_below(figure: Figure, axes) -> None:
+    """The legend under the plot, where it hides no curve."""
+    figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=3,
+                  fontsize=8, frameon=False)  # fmt: skip
 
 
 def _mark_best_epoch(axes, metrics: dict) -> None:
@@ -171,7 +179,7 @@ def cross_entropy_figure() -> Figure:
 
 
 def _figure() -> tuple[Figure, object]:
-    figure = Figure(figsize=(6.4, 4.2), layout="tight")
+    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
     axes = figure.add_subplot()
     axes.grid(alpha=0.3)
     return figure, axes

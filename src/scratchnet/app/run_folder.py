@@ -57,16 +57,18 @@ class RunFolder:
         """Take ``out`` (default: a new timestamped folder under ./runs) for a run that
         will write about ``need_bytes``."""
         out, created = _make_folder(out)
+        locked = False
         try:
             notes = _lock(out)
+            locked = True
             notes += _clean_leftovers(out)
             if not (force or resume):
                 _refuse_results(out)
             _check_space(out, need_bytes)
             return cls(out, created, notes)
         except BaseException:
-            if _owns_lock(out):
-                (out / LOCK).unlink()
+            if locked:
+                (out / LOCK).unlink(missing_ok=True)
             _remove_empty(created)
             raise
 
@@ -162,11 +164,6 @@ def _alive(pid: int, host: str) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _owns_lock(out: Path) -> bool:
-    owner = _read_lock(out / LOCK)
-    return owner is not None and owner == (os.getpid(), socket.gethostname())
 
 
 def _clean_leftovers(out: Path) -> list[str]:

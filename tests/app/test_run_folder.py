@@ -1,0 +1,261 @@
+"""Run folders that cannot lose anything, checkpoints and resume from the command line,
+and the checks made before training: each case of issue 8 as a test."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scratchnet import NeuralNet
+from scratchnet.app import run_folder
+from scratchnet.training.callbacks import ProgressBar
+
+from .cli_helpers import assert_one_line_error, invoke, read_metrics
+
+RUN_FILES = ["accuracy.png", "cost.png", "metrics.json", "model.npz"]
+# a mini-batch run with dropout, a few seconds long
+MINI_BATCH = ["--preset", "one-two", "--hidden", "32", "--epochs", "4", "--seed", "3"]
+FULL_BATCH = ["--iterations", "12", "--seed", "3", "--learning-rate", "0.3"]
+
+
+def train(mnist_dir, out, *options, quiet=True):
+    return invoke(
+        "train", "--data-dir", mnist_dir, "--out", out, *options, *(["--quiet"] if quiet else [])
+    )
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(entry.name for entry in folder.iterdir())
+
+
+def interrupt_at_epoch(monkeypatch, epoch: int, action=None):
+    """Ctrl-C at the end of ``epoch`` (the progress display runs its hooks), after
+    ``action`` runs there."""
+
+    def on_epoch_end(self, done, record):
+        if done == epoch:
+            if action:
+                action()
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ProgressBar, "on_epoch_end", on_epoch_end)
+
+
+def model_arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+# -- interruptions and resume -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "stop"), [(FULL_BATCH, 7), (MINI_BATCH, 2)], ids=["full batch", "mini-batch"]
+)
+def test_an_interrupted_run_resumes_to_the_uninterrupted_model(
+    options, stop, mnist_dir, tmp_path, monkeypatch
+):
+    assert train(mnist_dir, tmp_path / "whole", *options).code == 0
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, stop)
+        outcome = train(mnist_dir, tmp_path / "run", *options, "--checkpoint-every", "3",
+                        quiet=False)  # fmt: skip
+    assert outcome.code == 130
+    assert f"continue with: scratchnet train --resume {tmp_path / 'run'}" in outcome.err
+    assert names(tmp_path / "run") == ["checkpoint.npz"]  # no lock, staging or results
+    resumed = invoke("train", "--resume", tmp_path / "run", "--quiet", "--data-dir", mnist_dir)
+    assert resumed.code == 0, resumed
+    assert names(tmp_path / "run") == RUN_FILES  # the checkpoint is gone too
+    whole, again = (
+        model_arrays(tmp_path / "whole" / "model.npz"),
+        model_arrays(tmp_path / "run" / "model.npz"),
+    )
+    assert whole.keys() == again.keys()
+    for name in whole:
+        np.testing.assert_array_equal(again[name], whole[name])
+    history = read_metrics(tmp_path / "whole")["history"]
+    assert read_metrics(tmp_path / "run")["history"] == history
+
+
+def test_resume_refuses_options_that_would_change_the_run(tmp_path):
+    outcome = invoke("train", "--resume", tmp_path, "--learning-rate", "0.5", "--force")
+    assert_one_line_error(outcome, "--resume continues a run", "--learning-rate", "--force")
+
+
+def test_resume_of_a_folder_without_a_checkpoint_says_so(tmp_path):
+    outcome = invoke("train", "--resume", tmp_path)
+    assert_one_line_error(outcome, f"{tmp_path} has no checkpoint.npz to resume from")
+
+
+def test_sigterm_stops_a_run_like_ctrl_c(mnist_dir, tmp_path):
+    """A real process: SIGTERM after the first checkpoint; exit 143, the checkpoint kept,
+    nothing else of the run left."""
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "scratchnet", "train", "--data-dir", str(mnist_dir),
+               "--out", str(out), "--iterations", "2000", "--checkpoint-every", "1"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert err.splitlines()[-1] == "scratchnet: terminated"
+    assert "--resume" in err and "Traceback" not in err
+    assert names(out) == ["checkpoint.npz"]
+
+
+# -- a folder is never lost ---------------------------------------------------------------------
+
+
+def test_ctrl_c_never_deletes_what_someone_else_wrote_into_the_folder(
+    mnist_dir, tmp_path, monkeypatch
+):
+    out = tmp_path / "run"
+
+    def someone_writes():
+        (out / "notes.txt").write_text("mine")
+
+    interrupt_at_epoch(monkeypatch, 2, someone_writes)
+    outcome = train(mnist_dir, out, *MINI_BATCH, quiet=False)
+    assert outcome.code == 130
+    assert names(out) == ["checkpoint.npz", "notes.txt"]
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_an_early_ctrl_c_leaves_nothing_behind(tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("scratchnet.app.experiment.load_mnist", interrupt)
+    outcome = invoke("train", "--quiet", "--out", tmp_path / "new" / "run")
+    assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
+    assert names(tmp_path) == []  # the folders it made are gone, with its staging folder
+
+
+def test_staging_happens_inside_the_output_folder(mnist_dir, tmp_path, monkeypatch):
+    """Renames never cross a file system (a mount point as --out works) and nothing is
+    written beside the output folder (its parent may be read-only)."""
+    out = tmp_path / "run"
+    seen = {}
+
+    def look():
+        seen["out"], seen["parent"] = names(out), names(tmp_path)
+
+    interrupt_at_epoch(monkeypatch, 2, look)
+    train(mnist_dir, out, *MINI_BATCH, quiet=False)
+    assert seen["parent"] == ["run"]
+    assert run_folder.LOCK in seen["out"]
+    assert any(name.startswith(".staging-") for name in seen["out"])
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as live:
+        (out / run_folder.LOCK).write_text(f"{live.pid} {socket.gethostname()}\n")
+        outcome = train(mnist_dir, out, *FULL_BATCH)
+        live.kill()
+    assert_one_line_error(outcome, f"{out} is in use by a run of process {live.pid}")
+    assert names(out) == [run_folder.LOCK]  # the other run's lock stays
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_leftovers_of_a_killed_run_are_removed_and_reported(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    (out / ".staging-123-0a1b2c3d").mkdir(parents=True)
+    (out / ".staging-123-0a1b2c3d" / "model.npz").write_bytes(b"half")
+    (out / ".metrics.json.0a1b2c3d.tmp").write_bytes(b"half")
+    (out / run_folder.LOCK).write_text(f"{dead_pid()} {socket.gethostname()}\n")
+    (out / "checkpoint.npz").write_bytes(b"not ours to judge")
+    outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
+    assert outcome.code == 0, outcome
+    assert "took over the lock of a run that is gone" in outcome.err
+    assert (
+        "removed what an interrupted run left behind: .metrics.json.0a1b2c3d.tmp, "
+        ".staging-123-0a1b2c3d"
+    ) in outcome.err
+    assert names(out) == RUN_FILES
+
+
+def test_a_folder_holding_files_is_refused_unless_forced(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.npz").write_bytes(b"an earlier run")
+    (out / "notes.txt").write_text("mine")
+    refused = train(mnist_dir, out, *FULL_BATCH)
+    assert_one_line_error(refused, f"--out {out} already holds files (model.npz, notes.txt)",
+                          "--force")  # fmt: skip
+    assert (out / "model.npz").read_bytes() == b"an earlier run"
+    forced = train(mnist_dir, out, *FULL_BATCH, "--force")
+    assert forced.code == 0, forced
+    assert names(out) == [*RUN_FILES, "notes.txt"]
+    assert NeuralNet.load(out / "model.npz").classes.tolist() == [1, 2]
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_out_on_a_file_is_one_line_error(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    outcome = invoke("train", "--out", tmp_path / "taken", "--quiet")
+    assert_one_line_error(outcome, f"--out {tmp_path / 'taken'} is a file, not a folder")
+
+
+# -- checked before training ---------------------------------------------------------------------
+
+
+def test_free_space_is_checked_before_the_data_is_loaded(tmp_path, monkeypatch):
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the data was loaded")
+
+    monkeypatch.setattr("scratchnet.app.experiment.load_mnist", must_not_load)
+    usage = type(run_folder.shutil.disk_usage(tmp_path))
+    monkeypatch.setattr(run_folder.shutil, "disk_usage", lambda path: usage(10**9, 10**9, 1000))
+    outcome = invoke("train", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(outcome, "0.0 MiB free, the run needs about")
+    assert names(tmp_path) == []
+
+
+def test_a_network_too_large_for_memory_is_refused_before_the_data_is_loaded(tmp_path, monkeypatch):
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the data was loaded")
+
+    monkeypatch.setattr("scratchnet.app.experiment.load_mnist", must_not_load)
+    outcome = invoke("train", "--quiet", "--hidden", "100000000", "--out", tmp_path / "run")
+    line = assert_one_line_error(outcome, "needs about", "of memory, but only", "is available")
+    # 784 x 1e8 weights in float64 are 627 GB before anything else
+    assert "TiB" in line or "PiB" in line
+    assert names(tmp_path) == []
+
+
+# -- divergence ----------------------------------------------------------------------------------
+
+
+def test_an_exploding_run_fails_and_writes_no_results(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    outcome = train(mnist_dir, out, "--learning-rate", "1e6", "--iterations", "21")
+    line = assert_one_line_error(outcome, "training diverged: the cost exploded", "iteration")
+    assert "smaller learning rate" in line
+    assert not out.exists()
+
+
+def test_metrics_json_is_strict_json(mnist_dir, tmp_path):
+    train(mnist_dir, tmp_path / "run", *FULL_BATCH)
+    text = (tmp_path / "run" / "metrics.json").read_text()
+
+    def refuse(constant):
+        raise AssertionError(f"metrics.json holds {constant}, which JSON does not allow")
+
+    json.loads(text, parse_constant=refuse)
