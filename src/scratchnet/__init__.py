@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .data.augment import Augment
 from .data.idx import read_idx
 from .data.mnist import MNIST, load_mnist
 from .data.preprocessing import preprocess
@@ -31,6 +32,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "MNIST",
     "Adam",
+    "Augment",
     "Callback",
     "Checkpoint",
     "Constant",

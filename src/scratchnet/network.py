@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from .data.augment import Augment
 from .errors import (
     DataFileError,
     InvalidArgumentError,
@@ -108,6 +109,7 @@ class NeuralNet:
         patience: int | None = None,
         log_every: int | None = None,
         measure_training: bool = False,
+        augment: Augment | str | None = None,
         callbacks: Sequence[Callback] = (),
         checkpoint: Checkpoint | None = None,
         verbose: bool = False,
@@ -151,6 +153,11 @@ class NeuralNet:
                 without dropout (``train_loss``, ``train_accuracy``): one more forward
                 pass over the training data per record. Full-batch training without
                 dropout measures them anyway, for free.
+            augment: distort the training images afresh in every epoch: ``"affine"``
+                (random shift, rotation, scale, shear), ``"elastic"`` (those, then
+                Simard's elastic distortion), or a configured ``sn.Augment``. X must
+                hold flattened images of the Augment's shape (28 x 28 by default); the
+                data itself is never modified or copied.
             callbacks: ``sn.Callback`` objects called at the start, after every step,
                 after every epoch and at the end.
             checkpoint: an ``sn.Checkpoint`` that writes the training state every few
@@ -174,14 +181,16 @@ class NeuralNet:
             learning_rate=learning_rate, n_iterations=n_iterations, epochs=epochs,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule,
             weight_decay=weight_decay, patience=patience, log_every=log_every,
-            measure_training=measure_training,
+            measure_training=measure_training, augment=_check_augment(augment, X.shape[1]),
         )  # fmt: skip
         check_early_stopping(
             patience, validation_data is not None or validation_fraction is not None
         )
         rng = check_random_state(self.random_state)
         seed = fingerprint_random_state(rng) if checkpoint is not None else None
-        data = Dataset(X, output.encode(indices, X.dtype), active_inputs(X))
+        # distortions move ink anywhere: with them every input column is active
+        active = slice(0, X.shape[1]) if config.augment else active_inputs(X)
+        data = Dataset(X, output.encode(indices, X.dtype), active)
         data, validation = _validation_split(
             data, validation_data, validation_fraction, classes, output, rng
         )
@@ -407,6 +416,7 @@ def _training_config(
     patience,
     log_every,
     measure_training,
+    augment,
 ) -> TrainingConfig:
     """Validate the training options; an epoch of full-batch training is one iteration."""
     check_training_length(batch_size=batch_size, n_iterations=n_iterations, epochs=epochs)
@@ -426,7 +436,29 @@ def _training_config(
         patience=None if patience is None else check_positive_int(patience, "patience"),
         log_every=check_positive_int(log_every, "log_every"),
         measure_training=bool(measure_training),
+        augment=augment,
     )
+
+
+def _check_augment(augment, n_features: int) -> Augment | None:
+    """The Augment to train with (None for none), fitting rows of ``n_features``."""
+    if augment is None:
+        return None
+    if isinstance(augment, str):
+        augment = Augment(augment)
+    if not isinstance(augment, Augment):
+        raise InvalidTypeError(
+            f"augment must be 'affine', 'elastic', 'none' or an sn.Augment, got {augment!r}"
+        )
+    if not augment.active:
+        return None
+    pixels = augment.shape[0] * augment.shape[1]
+    if n_features != pixels:
+        raise InvalidArgumentError(
+            f"augment distorts images of {augment.shape[0]}x{augment.shape[1]} = {pixels} "
+            f"pixels, but X has {n_features} features"
+        )
+    return augment
 
 
 def _validation_split(data, validation_data, fraction, classes, output, rng):

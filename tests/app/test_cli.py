@@ -183,6 +183,17 @@ def test_digits_option_trains_on_those_digits(mnist_dir, tmp_path):
     assert metrics["test_shape"] == THREE_SEVEN_TEST_SHAPE
 
 
+def test_augmented_run_shows_its_distortions_and_records_them(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    train_quietly(
+        mnist_dir, out, "--preset", "one-two-fast", "--epochs", "1", "--augment", "elastic",
+        "--rotation", "5", "--elastic-alpha", "6",
+    )  # fmt: skip
+    config = read_metrics(out)["config"]
+    assert (config["augment"], config["rotation"], config["elastic_alpha"]) == ("elastic", 5, 6)
+    assert_png(out / "augmentation.png")
+
+
 def test_epochs_without_batch_size_are_full_batch_iterations(mnist_dir, tmp_path):
     """As in NeuralNet.fit: a full-batch epoch is one iteration."""
     train_quietly(mnist_dir, tmp_path / "run", "--epochs", "2")
@@ -246,6 +257,13 @@ TRAIN_DEFAULTS = {
     "--force": "(default: off, such a folder is refused)",
     "--checkpoint-every": "(default: every epoch with --batch-size, every 100 iterations",
     "--resume": "(default: none)",
+    "--augment": "(default: none)",
+    "--shift": "(default: 2.0)",
+    "--rotation": "(default: 10.0)",
+    "--scale": "(default: 0.1)",
+    "--shear": "(default: 10.0)",
+    "--elastic-alpha": "(default: 8.0)",
+    "--elastic-sigma": "(default: 3.0)",
 }
 
 

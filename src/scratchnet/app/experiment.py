@@ -32,6 +32,9 @@ from .presets import Recipe
 
 N_FEATURES = math.prod(IMAGE_SHAPE)
 PLOT_BYTES = 200_000  # a generous size for one figure
+EXAMPLES = 6  # digits shown distorted in augmentation.png
+DISTORTIONS = 5  # distortions of each
+FIGURE_SEED = 0  # the figure's distortions are drawn apart from the run's generator
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class RunResult:
     fit_seconds: float
     monitored_set: str  # "test" (watched for the curves only) or "validation"
     data_files: tuple[str, ...]
+    examples: np.ndarray  # (k, 784): the first training image of up to six digits
 
 
 def build_network(recipe: Recipe) -> NeuralNet:
@@ -127,6 +131,7 @@ def run_recipe(
         fit_seconds=fit_seconds,
         monitored_set=monitored,
         data_files=files,
+        examples=x_train[first_of_each(y_train, EXAMPLES)],
     )
 
 
@@ -140,6 +145,7 @@ def fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
         "weight_decay": recipe.weight_decay,
         "patience": recipe.patience,
         "measure_training": recipe.measure_training,
+        "augment": recipe.augmentation(),
     }
     if recipe.batch_size is None:
         options["n_iterations"] = recipe.iterations
@@ -150,6 +156,12 @@ def fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     else:
         options["validation_fraction"] = recipe.validation_fraction
     return options
+
+
+def first_of_each(labels: np.ndarray, count: int) -> np.ndarray:
+    """Row indices of the first example of up to ``count`` distinct labels, in order."""
+    _, first = np.unique(labels, return_index=True)
+    return np.sort(first)[:count]
 
 
 def _scores(net: NeuralNet, x_train, y_train, x_test, y_test) -> dict[str, Score]:
@@ -172,8 +184,9 @@ def _score(net: NeuralNet, x: np.ndarray, y: np.ndarray) -> Score:
 
 
 def write_outputs(folder: Path, result: RunResult) -> None:
-    """model.npz, metrics.json, cost.png and accuracy.png into ``folder``."""
-    from .plots import plot_accuracy, plot_cost
+    """model.npz, metrics.json, cost.png and accuracy.png into ``folder``, and
+    augmentation.png when the run distorted its images."""
+    from .plots import plot_accuracy, plot_augmentation, plot_cost
 
     result.net.save(folder / "model.npz")
     metrics = run_metrics(result)
@@ -182,6 +195,10 @@ def write_outputs(folder: Path, result: RunResult) -> None:
     title = run_title(result.recipe)
     plot_cost(metrics, folder / "cost.png", title)
     plot_accuracy(metrics, folder / "accuracy.png", title)
+    augment = result.recipe.augmentation()
+    if augment is not None:
+        rng = np.random.default_rng(FIGURE_SEED)
+        plot_augmentation(result.examples, augment, rng, DISTORTIONS, folder / "augmentation.png")
 
 
 def run_title(recipe: Recipe) -> str:

@@ -30,6 +30,10 @@ def plot_accuracy(metrics: dict, path: str | os.PathLike, title: str) -> None:
     save(accuracy_figure(metrics, title), path)
 
 
+def plot_augmentation(images, augment, rng, distortions: int, path: str | os.PathLike) -> None:
+    save(augmentation_figure(images, augment, rng, distortions), path)
+
+
 def plot_sigmoid(path: str | os.PathLike) -> None:
     save(sigmoid_figure(), path)
 
@@ -133,6 +137,29 @@ def _logged_ticks(axes, x: list[int]) -> None:
         axes.xaxis.set_major_locator(FixedLocator(x))
     else:
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+# -- augmentation -------------------------------------------------------------------------------
+
+
+def augmentation_figure(images: np.ndarray, augment, rng, distortions: int) -> Figure:
+    """Each image (a row: the original, then ``distortions`` fresh distortions of it),
+    as the network sees them: light digits on a dark ground, pixel values 0 to 1."""
+    rows, columns = len(images), 1 + distortions
+    figure = Figure(figsize=(1.1 * columns, 1.15 * rows + 0.5), layout="constrained")
+    grid = figure.subplots(rows, columns, squeeze=False)
+    distorted = np.empty((distortions, images.shape[1]), images.dtype)
+    for row, image in enumerate(images):
+        augment.distort(np.repeat(image[None], distortions, axis=0), rng, distorted)
+        for column, pixels in enumerate([image, *distorted]):
+            axes = grid[row, column]
+            axes.imshow(pixels.reshape(augment.shape), cmap="gray", vmin=0, vmax=1)
+            axes.set_xticks([])
+            axes.set_yticks([])
+            if row == 0:
+                axes.set_title("original" if column == 0 else f"distortion {column}", fontsize=7)
+    figure.suptitle(f"Training images and {augment.kind} distortions of them", fontsize=9)
+    return figure
 
 
 # -- the tutorial's explanatory figures ---------------------------------------------------------

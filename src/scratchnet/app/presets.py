@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from ..data.augment import Augment
 from ..errors import InvalidArgumentError
 
 
@@ -13,8 +14,10 @@ class Recipe:
 
     ``iterations`` counts full-batch steps (used without ``batch_size``); ``epochs``
     counts passes of mini-batches. ``measure_training`` measures every record's weights
-    on all training rows (see ``NeuralNet.fit``). ``replay_tutorial`` orders the data and draws the
-    initial weights from the tutorial's legacy RandomState stream, as the tutorial does.
+    on all training rows (see ``NeuralNet.fit``). ``augment`` ("none", "affine",
+    "elastic") and the strengths after it define the distortions (see ``Augment``).
+    ``replay_tutorial`` orders the data and draws the initial weights from the
+    tutorial's legacy RandomState stream, as the tutorial does.
     """
 
     name: str
@@ -34,9 +37,25 @@ class Recipe:
     validation_fraction: float | None = None
     patience: int | None = None
     measure_training: bool = False
+    augment: str = "none"
+    shift: float = Augment.shift
+    rotation: float = Augment.rotation
+    scale: float = Augment.scale
+    shear: float = Augment.shear
+    elastic_alpha: float = Augment.alpha
+    elastic_sigma: float = Augment.sigma
     seed: int = 42
     dtype: str = "float64"
     replay_tutorial: bool = False
+
+    def augmentation(self) -> Augment | None:
+        """The distortions to train with, or None."""
+        if self.augment == "none":
+            return None
+        return Augment(
+            self.augment, shift=self.shift, rotation=self.rotation, scale=self.scale,
+            shear=self.shear, alpha=self.elastic_alpha, sigma=self.elastic_sigma,
+        )  # fmt: skip
 
     def updated(self, **overrides) -> Recipe:
         """A copy with every override that is not None applied."""

@@ -52,22 +52,28 @@ def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np
 
 class Feeder:
     """Cuts a batch into chunks of at most ``rows`` rows and hands them out as
-    (features, targets) views, gathering permuted rows into reused buffers."""
+    (features, targets) views, gathering permuted rows into reused buffers.
 
-    def __init__(self, data: Dataset, rows: int):
+    With ``distort`` (a function writing a distorted copy of a chunk into its second
+    argument), each chunk is handed out distorted instead; the data is never modified.
+    """
+
+    def __init__(self, data: Dataset, rows: int, distort=None):
         self.data = data
         self.rows = rows
-        self.x_buffer = self.t_buffer = None
+        self.distort = distort
+        self.x_buffer = self.t_buffer = self.distorted = None
 
     def chunks(self, batch: slice | np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         data, step = self.data, self.rows
         if isinstance(batch, slice):
             for start in range(batch.start, batch.stop, step):
                 stop = min(start + step, batch.stop)
-                yield data.x[start:stop, data.active], data.targets[start:stop]
+                yield self._distorted(data.x[start:stop, data.active]), data.targets[start:stop]
             return
         for start in range(0, len(batch), step):
-            yield self._gather(batch[start : start + step])
+            x, t = self._gather(batch[start : start + step])
+            yield self._distorted(x), t
 
     def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.x_buffer is None:
@@ -78,3 +84,12 @@ class Feeder:
         x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
         t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
         return x[:, self.data.active], t
+
+    def _distorted(self, x: np.ndarray) -> np.ndarray:
+        if self.distort is None:
+            return x
+        if self.distorted is None:
+            self.distorted = np.empty((self.rows, x.shape[1]), x.dtype)
+        out = self.distorted[: len(x)]
+        self.distort(x, out)
+        return out

@@ -55,6 +55,7 @@ class TrainingConfig:
     patience: int | None
     log_every: int
     measure_training: bool = False
+    augment: object | None = None  # distorts training images: augment.distort(x, rng, out)
 
 
 class Checkpointer:
@@ -107,7 +108,7 @@ class _Loop:
         self.dropout = (
             Dropout(model.dropout, params.widths[1:-1], rows, dtype) if model.dropout else None
         )
-        self.feeder = Feeder(data, rows)
+        self.feeder = Feeder(data, rows, self._distorter(config.augment))
         self.grads = params.zeros_like()
         self.steps_per_epoch = math.ceil(len(data) / batch)
         self.eval_workspace = Workspace(params.widths, ROWS_PER_CHUNK, dtype)
@@ -182,6 +183,12 @@ class _Loop:
         self._check_cost(loss, epochs, None)
         lr = self.config.schedule(self.config.learning_rate, epochs - 1, epochs)
         self._should_stop(self._record(epochs, lr, loss, accuracy, measured=True))
+
+    def _distorter(self, augment):
+        """A fresh distortion of each training chunk, drawn from the run's generator."""
+        if augment is None:
+            return None
+        return lambda x, out: augment.distort(x, self.state.rng, out)
 
     # -- steps -----------------------------------------------------------------------------
 

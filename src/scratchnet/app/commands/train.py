@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ...data.augment import KINDS
 from ...errors import InvalidArgumentError, TrainingDivergedError
 from ...nn.activations import ACTIVATIONS
 from ...nn.initializers import INITIALIZERS
@@ -132,6 +133,24 @@ def add_parser(commands) -> None:
         "(one more forward pass per epoch; default: off, the curve is the mean over the "
         "epoch's batches)",
     )
+    add(
+        "--augment",
+        choices=KINDS,
+        help="distort the training images afresh every epoch: affine (shift, rotation, scale, "
+        f"shear) or elastic (those, then Simard's elastic field) (default: {d.augment})",
+    )
+    strengths = (
+        ("--shift", "PIXELS", "largest shift in each direction", d.shift),
+        ("--rotation", "DEGREES", "largest rotation either way", d.rotation),
+        ("--scale", "FRACTION", "zoom in [1 - FRACTION, 1 + FRACTION]", d.scale),
+        ("--shear", "DEGREES", "largest shear either way", d.shear),
+        ("--elastic-alpha", "PIXELS", "scale of the elastic field", d.elastic_alpha),
+        ("--elastic-sigma", "PIXELS", "smoothing of the elastic field", d.elastic_sigma),
+    )
+    for option, metavar, meaning, default in strengths:
+        name = option.removeprefix("--").replace("-", " ")
+        add(option, metavar=metavar, type=checked(check_non_negative_float, name, float),
+            help=f"with --augment: {meaning} (default: {default})")  # fmt: skip
     add("--data-dir", type=Path, help=DATA_DIR_HELP)
     add("--out", type=Path, help="output folder (default: a new timestamped folder under ./runs)")
     add(

@@ -1,0 +1,169 @@
+"""Random distortions of digit images, drawn afresh for every batch: affine transforms
+(shift, rotation, scale, shear) and Simard's elastic distortion.
+
+Every distortion is a map from each output pixel p (row, column; the image's centre c)
+to the point it samples in the input:
+
+    source(p) = A (p - c) + c + t + d(p)
+
+with A = R(theta) Sh(phi) / s (rotation by theta, shear by phi, zoom by s), t a shift,
+and d an elastic displacement field (Simard et al., 2003): a field of independent
+U(-1, 1) values per pixel and direction, smoothed by a Gaussian of standard deviation
+sigma (zero beyond the image) and scaled by alpha. The output pixel is the bilinear
+interpolation of the input at source(p), with zero outside the image.
+
+Everything is vectorised over the batch: the Gaussian smoothing is two matrix products
+per field, G F G^T, and the interpolation four gathers.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+from ..validation import check_non_negative_float, check_positive_float
+
+KINDS = ("none", "affine", "elastic")
+TRUNCATE = 4.0  # the Gaussian kernel reaches 4 sigma, as scipy.ndimage's does
+
+
+@dataclass(frozen=True)
+class Augment:
+    """How to distort images of ``shape`` (rows, columns), flattened row by row.
+
+    ``kind``: "affine" (shift, rotation, scale, shear), "elastic" (those, then an
+    elastic field) or "none". Each affine parameter is drawn uniformly per image:
+    ``shift`` pixels in each direction, ``rotation`` and ``shear`` degrees either way,
+    a zoom in [1 - ``scale``, 1 + ``scale``]. ``alpha`` and ``sigma`` are the elastic
+    field's scale and smoothing, in pixels.
+    """
+
+    kind: str = "affine"
+    shift: float = 2.0
+    rotation: float = 10.0
+    scale: float = 0.1
+    shear: float = 10.0
+    alpha: float = 8.0
+    sigma: float = 3.0
+    shape: tuple[int, int] = (28, 28)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise InvalidArgumentError(
+                f"unknown augmentation {self.kind!r}; choose from {', '.join(KINDS)}"
+            )
+        for name in ("shift", "rotation", "shear", "alpha"):
+            check_non_negative_float(getattr(self, name), f"augmentation {name}")
+        if not (isinstance(self.scale, (int, float)) and 0 <= self.scale < 1):
+            raise InvalidArgumentError(f"augmentation scale must be in [0, 1), got {self.scale!r}")
+        check_positive_float(self.sigma, "augmentation sigma")
+
+    @property
+    def active(self) -> bool:
+        return self.kind != "none"
+
+    def distort(self, images: np.ndarray, rng: np.random.Generator, out: np.ndarray) -> None:
+        """Write a fresh distortion of each row of ``images`` (m, rows * columns) into
+        ``out`` (same shape and dtype; not ``images`` itself)."""
+        m = len(images)
+        sources = self.sources(m, rng, images.dtype).reshape(m, 2, *self.shape)
+        bilinear(
+            images.reshape(m, *self.shape), sources[:, 0], sources[:, 1],
+            out.reshape(m, *self.shape),
+        )  # fmt: skip
+
+    def sources(self, m: int, rng, dtype) -> np.ndarray:
+        """source(p) of every output pixel p of m images: (m, 2, rows * columns), rows
+        then columns."""
+        rows, cols = self.shape
+        centre = np.array([(rows - 1) / 2, (cols - 1) / 2], dtype)
+        grid = _centred_grid(self.shape, np.dtype(dtype))  # (2, rows * cols)
+        offset = centre + rng.uniform(-self.shift, self.shift, (m, 2)).astype(dtype)
+        sources = self._affine_matrices(m, rng, dtype) @ grid  # (m, 2, rows * cols)
+        sources += offset[:, :, None]
+        if self.kind == "elastic":
+            sources += self._elastic_field(m, rng, dtype).reshape(m, 2, rows * cols)
+        return sources
+
+    def _affine_matrices(self, m: int, rng, dtype) -> np.ndarray:
+        """A = R(theta) Sh(phi) / s for each image (m, 2, 2), acting on (row, column)."""
+        theta = np.radians(rng.uniform(-self.rotation, self.rotation, m))
+        phi = np.radians(rng.uniform(-self.shear, self.shear, m))
+        zoom = rng.uniform(1 - self.scale, 1 + self.scale, m)
+        cos, sin, tan = np.cos(theta), np.sin(theta), np.tan(phi)
+        # rotation R = [[cos, -sin], [sin, cos]]; shear Sh = [[1, tan], [0, 1]]
+        a = np.empty((m, 2, 2))
+        a[:, 0, 0], a[:, 0, 1] = cos, cos * tan - sin
+        a[:, 1, 0], a[:, 1, 1] = sin, sin * tan + cos
+        return (a / zoom[:, None, None]).astype(dtype)
+
+    def _elastic_field(self, m: int, rng, dtype) -> np.ndarray:
+        """alpha * (G U G^T) per image and direction, U ~ U(-1, 1) (m, 2, rows, cols)."""
+        rows, cols = self.shape
+        noise = rng.random((m, 2, rows, cols), dtype=np.float32 if dtype == np.float32 else None)
+        noise = noise.astype(dtype, copy=False)
+        noise *= 2
+        noise -= 1
+        smooth_r = gaussian_matrix(rows, self.sigma, dtype)  # (rows, rows)
+        smooth_c = gaussian_matrix(cols, self.sigma, dtype)
+        field = smooth_r @ noise @ smooth_c.T
+        field *= self.alpha
+        return field
+
+
+@functools.cache
+def _centred_grid(shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """Every pixel's (row, column) relative to the image's centre: (2, rows * cols)."""
+    rows, cols = shape
+    grid_r, grid_c = np.meshgrid(
+        np.arange(rows) - (rows - 1) / 2, np.arange(cols) - (cols - 1) / 2, indexing="ij"
+    )
+    return np.stack([grid_r.ravel(), grid_c.ravel()]).astype(dtype)
+
+
+def gaussian_matrix(n: int, sigma: float, dtype=np.float64) -> np.ndarray:
+    """G with (G f)_i = sum_j k(i - j) f_j: a normalised Gaussian kernel of standard
+    deviation sigma, truncated at TRUNCATE sigma, zero beyond the n samples."""
+    radius = int(TRUNCATE * sigma + 0.5)
+    offsets = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel /= kernel.sum()
+    distance = np.arange(n)[:, None] - np.arange(n)[None, :]
+    inside = np.abs(distance) <= radius
+    matrix = np.where(inside, kernel[np.clip(distance + radius, 0, 2 * radius)], 0.0)
+    return matrix.astype(dtype)
+
+
+def bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
+    """out[k, i, j] = images[k] sampled at (rows[k, i, j], cols[k, i, j]) by bilinear
+    interpolation, zero outside the image (beyond the edge the image is extended by
+    zeros and interpolated, as scipy's mode "grid-constant"). All (m, h, w).
+
+    The image is padded with one row and column of zeros before it and two after, the
+    coordinates are clipped into the padding (where every sample is zero), and each
+    output reads four neighbours of one flat index: i, i + 1, i + W, i + W + 1.
+    """
+    m, h, w = images.shape
+    width = w + 3  # padded: one zero before, two after
+    padded = np.zeros((m, h + 3, width), images.dtype)
+    padded[:, 1 : h + 1, 1 : w + 1] = images
+    flat = padded.reshape(-1)
+    r = np.clip(rows, -1, h, out=np.empty_like(rows)) + 1  # in [0, h + 1]: padded rows
+    c = np.clip(cols, -1, w, out=np.empty_like(cols)) + 1
+    r0, c0 = r.astype(np.int32), c.astype(np.int32)  # floor, since r, c >= 0
+    r -= r0  # the weights of the next row and column
+    c -= c0
+    index = r0 * width
+    index += c0
+    index += (np.arange(m, dtype=np.int32) * ((h + 3) * width))[:, None, None]
+    upper = flat[index]
+    upper += (flat[index + 1] - upper) * c
+    index += width
+    lower = flat[index]
+    lower += (flat[index + 1] - lower) * c
+    lower -= upper
+    lower *= r
+    np.add(upper, lower, out=out)
