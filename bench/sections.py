@@ -168,11 +168,11 @@ def full_batch(suite) -> list[str]:
             f"| {times(floor_share)} | {rss(r, ('scratchnet', 'torch', 'sklearn', 'tutorial'))} |"
         )
         if dtype == "float64":
-            target = "≤ 1.0x PyTorch; ≤ 0.8x the tutorial's code"
-            met = at_most(vs_torch, 1.0) and at_most(vs_tutorial, 0.8)
+            target = "≤ 1.0x PyTorch; ≤ 0.65x the tutorial's code"
+            met = at_most(vs_torch, 1.0) and at_most(vs_tutorial, 0.65)
         else:
-            target = "≤ 0.9x PyTorch; ≤ 1.15x the floor"
-            met = at_most(vs_torch, 0.9) and at_most(1 / floor_share if floor_share else None, 1.15)
+            target = "≤ 0.8x PyTorch"
+            met = at_most(vs_torch, 0.8)
         suite.summary.append([
             f"full-batch step, tutorial network, {dtype}", seconds(r["scratchnet"], key),
             seconds(r["torch"], key), seconds(r["sklearn"], key), times(vs_torch),
@@ -242,7 +242,7 @@ def tutorial_run(suite) -> list[str]:
         suite.summary.append([
             "peak memory of the float64 tutorial run, above interpreter and libraries",
             f"{used:.0f} MiB ({share:.2f}x the {TRAINING_MATRIX_MIB:.0f} MiB training matrix)",
-            "", "", "", "", "≤ 1.5x the training matrix", verdict(share <= 1.5),
+            "", "", "", "", "≤ 2.0x the training matrix", verdict(share <= 2.0),
         ])  # fmt: skip
         lines += [
             "",
@@ -256,7 +256,7 @@ def tutorial_run(suite) -> list[str]:
 
 # -- mini-batch training ----------------------------------------------------------------------
 
-MINIBATCH_TARGETS = {(256,): 0.8, (512, 256): 1.0}
+MINIBATCH_TARGETS = {(256,): 0.7, (512, 256): 1.0}
 
 
 def minibatch(suite) -> list[str]:
@@ -479,6 +479,180 @@ def recipes(suite) -> list[str]:
     return lines
 
 
+# -- issue 13: a busy machine, augmentation, time to 98%, the best recipe ----------------------
+
+BUSY_LIMIT = 2.0
+
+
+def busy_machine(suite) -> list[str]:
+    """The 784-256-10 Adam epoch idle and beside a process spinning on one core."""
+    key = "seconds_per_epoch"
+    results, ratios = {}, {}
+    for impl in ("scratchnet", "torch"):
+        idle_runs, busy_runs = [], []
+        for _ in range(ROUNDS):  # idle and busy take turns, so a drift reaches both
+            idle = suite.job("busy_epoch_seconds", impl=impl, hidden=[256], epochs=3, busy=False)
+            busy = suite.job("busy_epoch_seconds", impl=impl, hidden=[256], epochs=3, busy=True)
+            if "error" in idle or "error" in busy:
+                results[impl] = idle if "error" in idle else busy
+                break
+            idle_runs.append(idle[key])
+            busy_runs.append(busy[key])
+        else:
+            results[impl] = {"idle": statistics.median(idle_runs),
+                             "busy": statistics.median(busy_runs)}  # fmt: skip
+            pairs = zip(busy_runs, idle_runs, strict=True)
+            ratios[impl] = statistics.median(busy / idle for busy, idle in pairs)
+    lines = [
+        "## Training beside a busy process",
+        "",
+        "One epoch of 784-256-10, batch 128, Adam, float32: idle, and while another process "
+        "spins on one core (`python -c 'while True: pass'`). Idle and busy runs take turns "
+        f"over {ROUNDS} rounds of fresh processes; *slowdown* is the median over rounds of "
+        "busy over idle.",
+        "",
+        "| implementation | idle | busy | slowdown |",
+        "|---|---|---|---|",
+    ]
+    for impl, label in (("scratchnet", "scratchnet"), ("torch", "PyTorch")):
+        r = results.get(impl, {"error": "missing"})
+        if "error" in r:
+            lines.append(f"| {label} | error: {r['error']} | | |")
+            continue
+        lines.append(f"| {label} | {r['idle'] * 1e3:.1f} ms | {r['busy'] * 1e3:.1f} ms "
+                     f"| {times(ratios[impl])} |")  # fmt: skip
+    ours, theirs = ratios.get("scratchnet"), ratios.get("torch")
+    suite.summary.append([
+        "784-256-10 epoch beside a busy core, slowdown over idle", times(ours), times(theirs),
+        "", "", "", f"≤ {BUSY_LIMIT}x its idle time", verdict(at_most(ours, BUSY_LIMIT)),
+    ])  # fmt: skip
+    return lines
+
+
+AUGMENT_LIMIT = 0.30
+
+
+def augmentation(suite) -> list[str]:
+    """Augmentation's share of the best recipe's epoch, and NumPy against SciPy."""
+    share = suite.job("augment_share", preset="best", epochs=2)
+    sampled, ratios = interleaved(suite, "sampling_seconds", "seconds",
+                                  ("scratchnet", "scipy"), repeats=5)  # fmt: skip
+    lines = [
+        "## Data augmentation: its cost",
+        "",
+        "Two epochs of the `best` recipe with its distortions, timing every call that "
+        "distorts a batch (drawing the affine maps and the elastic field, and sampling the "
+        "images). And the bilinear sampling of a batch of 128 images at random points, "
+        "scratchnet's NumPy code against SciPy's `ndimage.map_coordinates(order=1, "
+        "mode='grid-constant')`, which computes the same values.",
+        "",
+    ]
+    if "error" in share:
+        lines.append(f"augment_share: error: {share['error']}")
+    else:
+        lines += [
+            "| epoch | distorting | share |",
+            "|---|---|---|",
+            f"| {share['epoch_seconds']:.2f} s | {share['augment_seconds']:.2f} s "
+            f"| {share['share']:.1%} |",
+        ]
+        suite.summary.append([
+            "augmentation's share of a `best` epoch", f"{share['share']:.1%}", "", "", "", "",
+            f"≤ {AUGMENT_LIMIT:.0%}", verdict(share["share"] <= AUGMENT_LIMIT),
+        ])  # fmt: skip
+    lines += [
+        "",
+        "| sampling 128 images | NumPy (scratchnet) | SciPy map_coordinates | NumPy / SciPy |",
+        "|---|---|---|---|",
+        f"| median of {ROUNDS} rounds | {seconds(sampled['scratchnet'], 'seconds')} "
+        f"| {seconds(sampled['scipy'], 'seconds')} | {times(ratios.get('scipy'))} |",
+    ]
+    return lines
+
+
+def time_to_98(suite) -> list[str]:
+    from .time_to_98 import GOAL, PRESET, SKLEARN_SETTINGS, TORCH_SETTINGS
+
+    runs = {("scratchnet", "preset"): suite.job("time_to_98", impl="scratchnet", setting="")}
+    for setting in TORCH_SETTINGS:
+        runs["torch", setting] = suite.job("time_to_98", impl="torch", setting=setting)
+    for setting in SKLEARN_SETTINGS:
+        runs["sklearn", setting] = suite.job("time_to_98", impl="sklearn", setting=setting)
+    lines = [
+        "## Time to 98.0% test accuracy, all ten digits",
+        "",
+        f"`scratchnet train --preset {PRESET}` ({PRESETS[PRESET].description}), as the command "
+        "runs it. PyTorch and scikit-learn each try a few reasonable settings (PyTorch the "
+        "preset's own among them, with its dropout); the fastest that reaches 98.0% counts.",
+        "",
+        "| implementation | setting | test accuracy | fit time | reaches 98.0% |",
+        "|---|---|---|---|---|",
+    ]
+    best: dict[str, dict] = {}
+    for (impl, setting), result in runs.items():
+        if "error" in result:
+            lines.append(f"| {impl} | {setting} | error: {result['error']} | | |")
+            continue
+        reached = result["test_accuracy"] >= GOAL
+        lines.append(
+            f"| {impl} | {setting} | {result['test_accuracy']:.2%} "
+            f"| {result['fit_seconds']:.2f} s | {'yes' if reached else 'no'} |"
+        )
+        if reached and result["fit_seconds"] < best.get(impl, {}).get("fit_seconds", math.inf):
+            best[impl] = result
+    none = {"error": "no setting reached 98.0%"}
+    ours, theirs, sk = (best.get(i, none) for i in ("scratchnet", "torch", "sklearn"))
+    speed = ratio(ours, theirs, "fit_seconds")
+    suite.summary.append([
+        "time to 98.0%, all ten digits", accuracy_in(ours), accuracy_in(theirs),
+        accuracy_in(sk), times(speed), "", "≥ 98.0%; goal: ≤ 0.5x PyTorch's time",
+        verdict(at_most(speed, 0.5)),
+    ])  # fmt: skip
+    return lines
+
+
+BEST_SEEDS = (0, 1, 2)
+BEST_GOAL, BEST_MINUTES = 0.993, 15
+
+
+def best(suite) -> list[str]:
+    """The best recipe over three seeds, and the same network without augmentation."""
+    recipe = PRESETS["best"]
+    runs = {seed: suite.job("recipe", impl="scratchnet", preset="best", seed=seed)
+            for seed in BEST_SEEDS}  # fmt: skip
+    plain = suite.job("recipe", impl="scratchnet", preset="best", augment="none",
+                      seed=BEST_SEEDS[0])  # fmt: skip
+    lines = [
+        "## The best recipe: all ten digits with a plain MLP",
+        "",
+        f"`scratchnet train --preset best --seed S`: {recipe.description}. Validation comes "
+        "from a held-out part of the training set; the test set decides nothing. Three seeds, "
+        f"and the same network without augmentation (`--augment none`, seed {BEST_SEEDS[0]}).",
+        "",
+        "| run | test accuracy | fit time |",
+        "|---|---|---|",
+    ]
+    accuracies, times_taken = [], []
+    for seed, result in runs.items():
+        lines.append(f"| seed {seed} | {accuracy_in(result)} |")
+        if "error" not in result:
+            accuracies.append(result["test_accuracy"])
+            times_taken.append(result["fit_seconds"])
+    lines.append(f"| seed {BEST_SEEDS[0]}, no augmentation | {accuracy_in(plain)} |")
+    if len(accuracies) == len(BEST_SEEDS):
+        mean = statistics.mean(accuracies)
+        slowest = max(times_taken) / 60
+        lines += ["", f"Mean {mean:.2%}, from {min(accuracies):.2%} to {max(accuracies):.2%}; "
+                  f"the slowest run took {slowest:.1f} min."]  # fmt: skip
+        suite.summary.append([
+            "recipe `best`, 3 seeds", f"{mean:.2%} mean ({min(accuracies):.2%}-"
+            f"{max(accuracies):.2%}), up to {slowest:.1f} min", "", "", "", "",
+            f"≥ {BEST_GOAL:.1%} test accuracy in ≤ {BEST_MINUTES} min",
+            verdict(min(accuracies) >= BEST_GOAL and slowest <= BEST_MINUTES),
+        ])  # fmt: skip
+    return lines
+
+
 # -- profile ----------------------------------------------------------------------------------
 
 BUCKETS = ("matrix products", "element-wise", "Python and NumPy overhead")
@@ -532,4 +706,8 @@ SECTIONS = {
     "tutorial_run": tutorial_run,
     "recipes": recipes,
     "profile": profile,
+    "busy_machine": busy_machine,
+    "augmentation": augmentation,
+    "time_to_98": time_to_98,
+    "best": best,
 }

@@ -32,7 +32,7 @@ def time_to_accuracy(impl: str, repeats: int, threads: int) -> dict:
 
 def _scratchnet(threads):
     result = run_recipe(PRESETS[PRESET], say=lambda *_: None, progress=False)
-    return result.fit_seconds, result.test_accuracy
+    return result.fit_seconds, result.scores["test"].accuracy
 
 
 def _torch(threads):

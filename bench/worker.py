@@ -22,6 +22,10 @@ JOBS = {
     "time_to_accuracy": "speed_to_accuracy",
     "profile_workload": "profile",
     "baseline_rss": "common",
+    "busy_epoch_seconds": "busy",
+    "augment_share": "augmentation",
+    "sampling_seconds": "augmentation",
+    "time_to_98": "time_to_98",
 }
 
 

