@@ -14,6 +14,7 @@ from .errors import (
     ScratchnetError,
     TrainingDivergedError,
 )
+from .metrics import ClassScores, Reliability, calibration, class_scores, confusion_matrix
 from .network import NeuralNet
 from .nn.activations import sigmoid, sigmoid_derivative
 from .nn.losses import binary_cross_entropy
@@ -31,6 +32,7 @@ __all__ = [
     "MNIST",
     "Adam",
     "Callback",
+    "ClassScores",
     "Constant",
     "Cosine",
     "DataFileError",
@@ -42,11 +44,15 @@ __all__ = [
     "NeuralNet",
     "NotFittedError",
     "ProgressBar",
+    "Reliability",
     "ScratchnetError",
     "StepDecay",
     "TrainingDivergedError",
     "__version__",
     "binary_cross_entropy",
+    "calibration",
+    "class_scores",
+    "confusion_matrix",
     "load_mnist",
     "preprocess",
     "read_idx",
