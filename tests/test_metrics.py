@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 import pytest
 from sklearn.calibration import calibration_curve
@@ -12,6 +10,8 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from scratchnet import InvalidArgumentError, InvalidTypeError
 from scratchnet.metrics import calibration, class_scores, confusion_matrix, reliability
+
+from . import reference
 
 DIGITS = np.array([7, 0, 3, 9])  # class order is not sorted order
 
@@ -148,14 +148,9 @@ def test_multi_class_calibration_bins_the_top_label_confidence(seed):
     frequency, mean_probability = calibration_curve(correct, confidence, n_bins=10)
     np.testing.assert_allclose(bins.frequency[bins.count > 0], frequency, rtol=1e-14)
     np.testing.assert_allclose(bins.mean_probability[bins.count > 0], mean_probability)
-    # ECE written out with a loop over bins, the textbook way
-    edges = np.linspace(0, 1, 11)
-    ece = 0.0
-    for low, high in pairwise(edges):
-        inside = (confidence > low) & (confidence <= high)
-        if inside.any():
-            ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    assert bins.ece == pytest.approx(ece, rel=1e-12)
+    assert bins.ece == pytest.approx(
+        reference.expected_calibration_error(confidence, correct), rel=1e-12
+    )
 
 
 # -- bad input -------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from scratchnet import NeuralNet
 from scratchnet import errors as sn_errors
@@ -211,60 +213,84 @@ def test_evaluate_reports_the_test_accuracy_of_the_run(tutorial_run, mnist_dir):
     out, _ = tutorial_run
     outcome = invoke("evaluate", "--model", out / "model.npz", "--data-dir", mnist_dir)
     assert outcome.code == 0, outcome
-    reported = re.fullmatch(r"test accuracy on digits 1 2: [\d.]+% \((\d+)/2167\)\n", outcome.out)
+    first_line = outcome.out.splitlines()[0]
+    reported = re.fullmatch(r"test accuracy on digits 1 2: [\d.]+% \((\d+)/2167\)", first_line)
     assert reported, outcome.out
     assert int(reported[1]) / 2167 == pytest.approx(read_metrics(out)["test_accuracy"])
 
 
-def test_quiet_prints_only_the_final_results(mnist_dir, tmp_path):
-    outcome = train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2")
-    lines = outcome.out.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["train accuracy", "test accuracy", "fit time"]
-    assert outcome.err == ""
+def reference_answers(model: NeuralNet, mnist_dir: Path, digits=(1, 2)):
+    """Labels, the reference's probabilities and predictions on the official test
+    images of ``digits``: an independent computation of what the model answers."""
+    X_test, labels = official_split(mnist_dir, "t10k", digits)
+    probabilities = reference.probabilities(model, X_test)
+    return labels, probabilities, np.asarray(model.classes)[probabilities.argmax(axis=1)]
 
 
-def test_first_cost_of_the_tutorial_preset_is_the_published_one(mnist_dir, tmp_path):
-    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "1")
-    (first_iteration, first_cost), *_ = read_metrics(tmp_path / "run")["costs"]
-    assert first_iteration == 0
-    assert first_cost == pytest.approx(TUTORIAL_FIRST_COST, rel=1e-9, abs=0)
-
-
-def test_float32_run_writes_a_float32_model(mnist_dir, tmp_path):
-    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2", "--dtype", "float32")
-    with np.load(tmp_path / "run" / "model.npz", allow_pickle=False) as archive:
-        parameters = {name: archive[name] for name in archive.files if name[:1] in "wb"}
-    assert sorted(parameters) == ["bias_0", "bias_1", "weight_0", "weight_1"]
-    assert {array.dtype for array in parameters.values()} == {np.dtype(np.float32)}
-    assert read_metrics(tmp_path / "run")["config"]["dtype"] == "float32"
-
-
-def test_digits_option_trains_on_those_digits(mnist_dir, tmp_path):
-    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2", "--digits", "3", "7")
-    assert NeuralNet.load(tmp_path / "run" / "model.npz").classes.tolist() == [3, 7]
-    metrics = read_metrics(tmp_path / "run")
-    assert metrics["config"]["digits"] == [3, 7]
-    assert metrics["train_shape"] == THREE_SEVEN_TRAIN_SHAPE
-    assert metrics["test_shape"] == THREE_SEVEN_TEST_SHAPE
-
-
-def test_epochs_without_batch_size_are_full_batch_iterations(mnist_dir, tmp_path):
-    """As in NeuralNet.fit: a full-batch epoch is one iteration."""
-    train_quietly(mnist_dir, tmp_path / "run", "--epochs", "2")
-    metrics = read_metrics(tmp_path / "run")
-    assert metrics["config"]["iterations"] == 2 and metrics["config"]["batch_size"] is None
-    assert [iteration for iteration, _ in metrics["costs"]] == [0, 2]
-    assert metrics["costs"][0][1] == pytest.approx(TUTORIAL_FIRST_COST, rel=1e-9, abs=0)
-
-
-def test_python_dash_m_scratchnet_trains_end_to_end(mnist_dir, tmp_path):
-    out = tmp_path / "run"
-    argv = ["train", "--data-dir", mnist_dir, "--iterations", "2", "--quiet", "--out", out]
-    outcome = run_process(sys.executable, "-m", "scratchnet", *argv, cwd=tmp_path)
+def test_evaluate_prints_the_per_class_table_and_the_confusion_matrix(tutorial_run, mnist_dir):
+    """Every printed number against scikit-learn on the reference's predictions. After
+    three iterations the model predicts 1 for every image: digit 2's precision is 0/0,
+    undefined ('n/a'), not 0."""
+    out, _ = tutorial_run
+    outcome = invoke("evaluate", out / "model.npz", "--data-dir", mnist_dir)
     assert outcome.code == 0, outcome
-    assert outcome.err == ""
-    assert re.search(r"^test accuracy: .*/2167\)$", outcome.out, re.MULTILINE), outcome.out
-    assert sorted(path.name for path in out.iterdir()) == list(RUN_FILES)
+    model = NeuralNet.load(out / "model.npz")
+    labels, probabilities, predicted = reference_answers(model, mnist_dir)
+    scores = precision_recall_fscore_support(labels, predicted, zero_division=np.nan)
+    rows = re.findall(r"^ +([12])((?: +(?:[\d.]+%|n/a)){3}) +(\d+)$", outcome.out, re.M)
+    assert [int(row[0]) for row in rows] == [1, 2], outcome.out
+    printed = [[percent_or_nan(value) for value in row[1].split()] for row in rows]
+    expected = 100 * np.column_stack(scores[:3])
+    np.testing.assert_allclose(printed, expected, atol=0.005)  # printed with 2 decimals
+    assert np.isnan(printed[1][0]), "precision of a class never predicted is undefined"
+    assert [int(row[2]) for row in rows] == scores[3].tolist()
+    counts = re.findall(r"^ +([12])((?: +\d+){2})$", outcome.out, re.M)
+    assert [int(digit) for digit, _ in counts] == [1, 2]
+    expected_counts = confusion_matrix(labels, predicted, labels=[1, 2])
+    assert [list(map(int, row.split())) for _, row in counts] == expected_counts.tolist()
+    assert re.search(r"^true \\ predicted +1 +2$", outcome.out, re.M), outcome.out
+    ece = reference.expected_calibration_error(probabilities[:, 1], labels == 2)
+    line = re.search(r"expected calibration error: ([\d.]+) over 10 equal-width bins of the "
+                     r"predicted probability of digit 2$", outcome.out, re.M)  # fmt: skip
+    assert line and float(line[1]) == pytest.approx(ece, abs=5e-5), outcome.out
+
+
+def percent_or_nan(text: str) -> float:
+    return np.nan if text == "n/a" else float(text.removesuffix("%"))
+
+
+def test_evaluate_json_gives_the_same_numbers_for_scripts(tutorial_run, mnist_dir):
+    out, _ = tutorial_run
+    outcome = invoke("evaluate", out / "model.npz", "--data-dir", mnist_dir, "--json")
+    assert outcome.code == 0, outcome
+    report = json.loads(outcome.out)
+    model = NeuralNet.load(out / "model.npz")
+    labels, probabilities, predicted = reference_answers(model, mnist_dir)
+    assert report["digits"] == [1, 2]
+    correct = int(np.sum(labels == predicted))
+    assert report["test"] == {"correct": correct, "total": 2167, "accuracy": correct / 2167}
+    assert report["test"]["accuracy"] == pytest.approx(read_metrics(out)["test_accuracy"])
+    assert report["confusion_matrix"]["counts"] == confusion_matrix(labels, predicted).tolist()
+    scores = precision_recall_fscore_support(labels, predicted, zero_division=np.nan)
+    assert [row["digit"] for row in report["classes"]] == [1, 2]
+    for key, expected in zip(("precision", "recall", "f1"), scores, strict=False):
+        reported = [np.nan if row[key] is None else row[key] for row in report["classes"]]
+        np.testing.assert_allclose(reported, expected, rtol=1e-12)
+    assert report["classes"][1]["precision"] is None  # undefined: JSON's null
+    assert [row["support"] for row in report["classes"]] == scores[3].tolist()
+    bins = report["calibration"]
+    frequency, mean_probability = calibration_curve(labels == 2, probabilities[:, 1])
+    filled = [value is not None for value in bins["frequency"]]
+    np.testing.assert_allclose(np.array(bins["frequency"])[filled].astype(float), frequency)
+    np.testing.assert_allclose(
+        np.array(bins["mean_probability"])[filled].astype(float), mean_probability, rtol=1e-12
+    )
+    assert sum(bins["count"]) == 2167
+    assert bins["expected_calibration_error"] == pytest.approx(
+        reference.expected_calibration_error(probabilities[:, 1], labels == 2), rel=1e-9
+    )
+    assert report["data_files"] == [str(mnist_dir / "t10k-images-idx3-ubyte.gz"),
+                                    str(mnist_dir / "t10k-labels-idx1-ubyte.gz")]  # fmt: skip
 
 
 # -- help, version, figures ---------------------------------------------------------------
@@ -320,7 +346,10 @@ TRAIN_DEFAULTS = {
         pytest.param("train", TRAIN_DEFAULTS, [], id="train"),
         pytest.param(
             "evaluate",
-            {"--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache"},
+            {
+                "--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache",
+                "--json": "(default: off, tables)",
+            },
             ["--model"],
             id="evaluate",
         ),
