@@ -293,6 +293,57 @@ def test_evaluate_json_gives_the_same_numbers_for_scripts(tutorial_run, mnist_di
                                     str(mnist_dir / "t10k-labels-idx1-ubyte.gz")]  # fmt: skip
 
 
+def test_quiet_prints_only_the_final_results(mnist_dir, tmp_path):
+    outcome = train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2")
+    lines = outcome.out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["train accuracy", "test accuracy", "fit time"]
+    assert outcome.err == ""
+
+
+def test_first_cost_of_the_tutorial_preset_is_the_published_one(mnist_dir, tmp_path):
+    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "1")
+    (first_iteration, first_cost), *_ = read_metrics(tmp_path / "run")["costs"]
+    assert first_iteration == 0
+    assert first_cost == pytest.approx(TUTORIAL_FIRST_COST, rel=1e-9, abs=0)
+
+
+def test_float32_run_writes_a_float32_model(mnist_dir, tmp_path):
+    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2", "--dtype", "float32")
+    with np.load(tmp_path / "run" / "model.npz", allow_pickle=False) as archive:
+        parameters = {name: archive[name] for name in archive.files if name[:1] in "wb"}
+    assert sorted(parameters) == ["bias_0", "bias_1", "weight_0", "weight_1"]
+    assert {array.dtype for array in parameters.values()} == {np.dtype(np.float32)}
+    assert read_metrics(tmp_path / "run")["config"]["dtype"] == "float32"
+
+
+def test_digits_option_trains_on_those_digits(mnist_dir, tmp_path):
+    train_quietly(mnist_dir, tmp_path / "run", "--iterations", "2", "--digits", "3", "7")
+    assert NeuralNet.load(tmp_path / "run" / "model.npz").classes.tolist() == [3, 7]
+    metrics = read_metrics(tmp_path / "run")
+    assert metrics["config"]["digits"] == [3, 7]
+    assert metrics["train_shape"] == THREE_SEVEN_TRAIN_SHAPE
+    assert metrics["test_shape"] == THREE_SEVEN_TEST_SHAPE
+
+
+def test_epochs_without_batch_size_are_full_batch_iterations(mnist_dir, tmp_path):
+    """As in NeuralNet.fit: a full-batch epoch is one iteration."""
+    train_quietly(mnist_dir, tmp_path / "run", "--epochs", "2")
+    metrics = read_metrics(tmp_path / "run")
+    assert metrics["config"]["iterations"] == 2 and metrics["config"]["batch_size"] is None
+    assert [iteration for iteration, _ in metrics["costs"]] == [0, 2]
+    assert metrics["costs"][0][1] == pytest.approx(TUTORIAL_FIRST_COST, rel=1e-9, abs=0)
+
+
+def test_python_dash_m_scratchnet_trains_end_to_end(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    argv = ["train", "--data-dir", mnist_dir, "--iterations", "2", "--quiet", "--out", out]
+    outcome = run_process(sys.executable, "-m", "scratchnet", *argv, cwd=tmp_path)
+    assert outcome.code == 0, outcome
+    assert outcome.err == ""
+    assert re.search(r"^test accuracy: .*/2167\)$", outcome.out, re.MULTILINE), outcome.out
+    assert sorted(path.name for path in out.iterdir()) == list(RUN_FILES)
+
+
 # -- help, version, figures ---------------------------------------------------------------
 
 
