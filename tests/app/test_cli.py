@@ -49,6 +49,10 @@ MNIST_NAMES = (
     "t10k-labels-idx1-ubyte",
 )
 RUN_FILES = ("accuracy.png", "cost.png", "metrics.json", "model.npz")
+# the tutorial preset's report and its figures (tests/app/test_report.py checks them)
+REPORT_FILES = ("cross_entropy.png", "hidden_units.png", "reliability.png", "report.html",
+                "sigmoid.png")  # fmt: skip
+TUTORIAL_RUN_FILES = sorted(RUN_FILES + REPORT_FILES)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXIT_USAGE = 2
 
@@ -160,10 +164,10 @@ def tutorial_run(mnist_dir, tmp_path_factory) -> tuple[Path, Outcome]:
     return out, outcome
 
 
-def test_train_exits_0_and_writes_the_four_run_files(tutorial_run):
+def test_train_exits_0_and_writes_the_run_files_and_the_report(tutorial_run):
     out, outcome = tutorial_run
     assert outcome.code == 0, outcome
-    assert sorted(path.name for path in out.iterdir()) == list(RUN_FILES)
+    assert sorted(path.name for path in out.iterdir()) == TUTORIAL_RUN_FILES
     assert_png(out / "cost.png")
     assert_png(out / "accuracy.png")
 
@@ -184,6 +188,9 @@ def test_metrics_accuracies_are_those_of_the_saved_model(tutorial_run, mnist_dir
     for split, key in (("train", "train_accuracy"), ("t10k", "test_accuracy")):
         X, labels = official_split(mnist_dir, split, (1, 2))
         assert metrics[key] == pytest.approx(reference.accuracy(model, X, labels), abs=1e-12)
+    assert metrics["data_files"] == [
+        str(mnist_dir.absolute() / f"{name}.gz") for name in MNIST_NAMES
+    ]
     config = metrics["config"]
     assert config["learning_rate"] == 0.2
     assert config["iterations"] == 3
@@ -341,7 +348,7 @@ def test_python_dash_m_scratchnet_trains_end_to_end(mnist_dir, tmp_path):
     assert outcome.code == 0, outcome
     assert outcome.err == ""
     assert re.search(r"^test accuracy: .*/2167\)$", outcome.out, re.MULTILINE), outcome.out
-    assert sorted(path.name for path in out.iterdir()) == list(RUN_FILES)
+    assert sorted(path.name for path in out.iterdir()) == TUTORIAL_RUN_FILES
 
 
 # -- help, version, figures ---------------------------------------------------------------
@@ -405,6 +412,15 @@ TRAIN_DEFAULTS = {
             id="evaluate",
         ),
         pytest.param("figures", {"--out": "(default: ./figures)"}, [], id="figures"),
+        pytest.param(
+            "report",
+            {
+                "--data-dir": "(default: the folder the run read them from, then "
+                "$SCRATCHNET_DATA_DIR, then the cache, downloading what is missing)"
+            },
+            [],
+            id="report",
+        ),
     ],
 )
 def test_command_help_gives_the_default_of_every_option(
@@ -424,7 +440,7 @@ def test_installed_script_lists_the_commands(tmp_path):
     assert script, f"no scratchnet script in {sysconfig.get_path('scripts')}"
     outcome = run_process(script, "--help", cwd=tmp_path)
     assert outcome.code == 0, outcome
-    for command in ("train", "evaluate", "figures", "--version"):
+    for command in ("train", "evaluate", "report", "figures", "--version"):
         assert command in outcome.out
     assert "(default: the tutorial's experiment)" in outcome.out
 

@@ -15,8 +15,16 @@ def share(accuracy: float, n: int) -> str:
 
 
 def percent(value: float, decimals: int = 2) -> str:
-    """'99.47%'; 'n/a' for an undefined ratio (NaN)."""
-    return "n/a" if math.isnan(value) else f"{value:.{decimals}%}"
+    """'99.47%'; 'n/a' for an undefined ratio (NaN). Rounding never claims certainty:
+    0.999996 is '>99.99%', not '100.00%' (and 0.000004 is '<0.01%')."""
+    if math.isnan(value):
+        return "n/a"
+    rounded, step = f"{value:.{decimals}%}", 10.0 ** -(decimals + 2)
+    if value < 1 and rounded == f"{1:.{decimals}%}":
+        return f">{1 - step:.{decimals}%}"
+    if value > 0 and rounded == f"{0:.{decimals}%}":
+        return f"<{step:.{decimals}%}"
+    return rounded
 
 
 def class_table(scores: ClassScores) -> str:

@@ -100,5 +100,4 @@ def calibration_subject(digits) -> tuple[str, str]:
     if len(digits) == 2:
         return (f"predicted probability of digit {digits[1]}",
                 f"observed frequency of digit {digits[1]}")  # fmt: skip
-    return ("confidence (the top predicted probability)",
-            "observed accuracy (share of those predictions that are right)")  # fmt: skip
+    return "top predicted probability", "observed accuracy"
