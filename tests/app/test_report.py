@@ -383,6 +383,22 @@ def test_a_bug_in_the_report_keeps_its_traceback_and_the_run(mnist_dir, tmp_path
     ]  # fmt: skip
 
 
+def test_ctrl_c_while_the_report_is_built_keeps_the_finished_run(mnist_dir, tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "png", interrupt)
+    out = tmp_path / "run"
+    outcome = invoke("train", "--quiet", "--iterations", 1, "--data-dir", mnist_dir, "--out", out)
+    assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "accuracy.png",
+        "cost.png",
+        "metrics.json",
+        "model.npz",
+    ]  # fmt: skip  (no lock, no checkpoint: the run finished)
+
+
 def write_metrics(folder: Path, change) -> None:
     metrics = read_metrics(folder)
     change(metrics)
