@@ -48,10 +48,10 @@ MNIST_NAMES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
-RUN_FILES = ("accuracy.png", "cost.png", "metrics.json", "model.npz")
+RUN_FILES = ["accuracy.png", "cost.png", "metrics.json", "model.npz"]
 # the tutorial preset's report and its figures (tests/app/test_report.py checks them)
-REPORT_FILES = ("cross_entropy.png", "hidden_units.png", "reliability.png", "report.html",
-                "sigmoid.png")  # fmt: skip
+REPORT_FILES = ["cross_entropy.png", "hidden_units.png", "reliability.png", "report.html",
+                "sigmoid.png"]  # fmt: skip
 TUTORIAL_RUN_FILES = sorted(RUN_FILES + REPORT_FILES)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXIT_USAGE = 2

@@ -30,7 +30,7 @@ from scratchnet.app.presets import Recipe
 from scratchnet.data.idx import read_idx
 
 from .. import reference
-from .test_cli import assert_one_line_error, invoke, read_metrics
+from .test_cli import RUN_FILES, assert_one_line_error, invoke, read_metrics
 
 TUTORIAL_FIGURES = ["accuracy.png", "cost.png", "cross_entropy.png", "hidden_units.png",
                     "reliability.png", "sigmoid.png"]  # fmt: skip
@@ -359,9 +359,7 @@ def test_a_report_that_fails_leaves_the_run_folder_intact_and_says_so(
     line = assert_one_line_error(outcome, "report.html not written", "No space left on device",
                                  f"scratchnet report {out}")  # fmt: skip
     assert "the run's other files are complete" in line
-    assert sorted(p.name for p in out.iterdir()) == [
-        "accuracy.png", "cost.png", "metrics.json", "model.npz"
-    ]  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
     assert outcome.out.splitlines()[-1] == f"fit time: {read_metrics(out)['fit_seconds']:.1f} s; " \
         f"wrote {out}/"  # fmt: skip
     NeuralNet.load(out / "model.npz")  # complete and readable
@@ -378,9 +376,7 @@ def test_a_bug_in_the_report_keeps_its_traceback_and_the_run(mnist_dir, tmp_path
 
         main(["train", "--quiet", "--iterations", "1", "--data-dir", str(mnist_dir),
               "--out", str(out)])  # fmt: skip
-    assert sorted(p.name for p in out.iterdir()) == [
-        "accuracy.png", "cost.png", "metrics.json", "model.npz"
-    ]  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
 
 
 def test_ctrl_c_while_the_report_is_built_keeps_the_finished_run(mnist_dir, tmp_path, monkeypatch):
@@ -391,12 +387,8 @@ def test_ctrl_c_while_the_report_is_built_keeps_the_finished_run(mnist_dir, tmp_
     out = tmp_path / "run"
     outcome = invoke("train", "--quiet", "--iterations", 1, "--data-dir", mnist_dir, "--out", out)
     assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
-    assert sorted(p.name for p in out.iterdir()) == [
-        "accuracy.png",
-        "cost.png",
-        "metrics.json",
-        "model.npz",
-    ]  # fmt: skip  (no lock, no checkpoint: the run finished)
+    # no lock, no checkpoint: the run had finished
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
 
 
 def write_metrics(folder: Path, change) -> None:
