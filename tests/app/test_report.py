@@ -91,11 +91,31 @@ class Page(HTMLParser):
 def cards(html: str, section: str) -> list[dict]:
     """The gallery cards (data- attributes and image) inside one section."""
     body = re.search(rf'<section id="{section}">(.*?)</section>', html, re.S)[1]
-    found = re.findall(r'<figure class="digit" ([^>]*)><img src="([^"]+)"', body)
+    found = re.findall(
+        r'<figure class="digit" ([^>]*)><img src="([^"]+)"[^>]*><figcaption>(.*?)</figcaption>',
+        body,
+    )
     return [
-        {**dict(re.findall(r'(data-[a-z]+)="([^"]*)"', attributes)), "src": source}
-        for attributes, source in found
-    ]
+        {**dict(re.findall(r'(data-[a-z]+)="([^"]*)"', attributes)), "src": source,
+         "caption": re.sub(r"<[^>]+>", " ", caption).split()}
+        for attributes, source, caption in found
+    ]  # fmt: skip
+
+
+def assert_percent(cell: str, value: float, rtol: float = 0.0) -> None:
+    """``cell`` shows ``value`` in percent with 2 decimals: rounded (half a unit of the
+    last digit off at most, plus ``rtol`` where the value was computed in another
+    precision), or '>99.99%' / '<0.01%' where rounding would claim 100% or 0% for a
+    value that is not."""
+    if np.isnan(value):
+        assert cell.startswith("n/a"), cell
+    elif cell.startswith(">"):
+        assert 0.9999 < value < 1, (cell, value)
+    elif cell.startswith("<"):
+        assert 0 < value < 0.0001, (cell, value)
+    else:
+        slack = 0.005 + 100 * value * rtol + 1e-9
+        assert float(cell.split("%")[0]) == pytest.approx(100 * value, abs=slack), cell
 
 
 def decoded(uri: str) -> np.ndarray:
@@ -233,7 +253,7 @@ def test_confusion_matrix_and_class_scores_are_scikit_learns(any_run, mnist_dir)
     for i, row in enumerate(rows):
         assert row[0] == str(digits[i])
         for cell, value in zip(row[1:4], (precision[i], recall[i], f1[i]), strict=True):
-            assert float(cell.split("%")[0]) == pytest.approx(100 * value, abs=0.005), cell
+            assert_percent(cell, value)
         assert row[2].endswith(f"({expected[i, i]:,}/{support[i]:,})")
         assert int(row[4].replace(",", "")) == support[i]
     n_right = int(np.sum(labels == predicted))
@@ -265,6 +285,9 @@ def test_galleries_show_real_test_digits_with_the_stated_probabilities(section, 
         assert int(card["data-predicted"]) == predicted[i]
         assert (int(card["data-predicted"]) != labels[i]) == wrong
         assert float(card["data-probability"]) == pytest.approx(confidence[i], rel=rtol)
+        label = [str(labels[i]), "→", str(predicted[i])] if wrong else [str(labels[i])]
+        assert card["caption"][:-2] == label and card["caption"][-1] == f"#{card['data-row']}"
+        assert_percent(card["caption"][-2], float(card["data-probability"]))
         pixels = decoded(card["src"])[:, :, :3]  # dark ink on white: 255 - value
         np.testing.assert_array_equal(np.round(pixels * 255), np.repeat(
             255.0 - images[int(card["data-row"])][:, :, None], 3, axis=2))  # fmt: skip
@@ -299,18 +322,27 @@ def test_calibration_error_and_bins_are_computed_independently(any_run, mnist_di
     _, labels, probabilities, predicted = reference_answers(net, mnist_dir)
     if len(net.classes) == 2:  # the probability of the second digit
         probability, outcome = probabilities[:, 1], labels == net.classes[1]
+        words = f"observed frequency of digit {net.classes[1]}"
     else:  # the top-label confidence
         probability, outcome = probabilities.max(axis=1), labels == predicted
+        words = "observed accuracy"
     ece = reference.expected_calibration_error(probability, outcome)
     page = Page(html)
     shown = float(re.search(r"weighted by their images: ([\d.]+)", page.text("calibration"))[1])
     assert shown == pytest.approx(ece, abs=5e-5)
     header, *rows = page.tables["calibration-bins"]
-    assert header[1:] == ["images", "mean probability", header[3]] and len(rows) == 10
-    edges = np.linspace(0, 1, 11)
-    counts = [int(np.sum((probability > low) & (probability <= high)) + (low == 0) * np.sum(
-        probability == 0)) for low, high in pairwise(edges)]  # fmt: skip
-    assert [int(row[1].replace(",", "")) for row in rows] == counts
+    assert header == ["bin", "images", "mean probability", words]
+    assert len(rows) == 10
+    for row, (low, high) in zip(rows, pairwise(np.linspace(0, 1, 11)), strict=True):
+        inside = (probability > low) & (probability <= high) | ((low == 0) & (probability == 0))
+        assert row[0] == f"{low:.0%} to {high:.0%}"
+        assert int(row[1].replace(",", "")) == np.sum(inside)
+        if inside.any():
+            rtol = 0 if net.dtype == np.float64 else 1e-5  # float32 model, float64 reference
+            assert_percent(row[2], probability[inside].mean(), rtol)
+            assert_percent(row[3], outcome[inside].mean())
+        else:
+            assert row[2:] == ["n/a", "n/a"]
 
 
 def test_the_run_section_gives_the_command_settings_data_and_model(four_digit_run):

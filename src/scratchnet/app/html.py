@@ -43,7 +43,7 @@ table { border-collapse: collapse; margin: 0.4rem 0 1rem; font-variant-numeric: 
 th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid var(--line); text-align: right; }
 th { font-weight: 600; }
 th[scope="row"], th.left, td.left { text-align: left; }
-table.settings td { text-align: left; }
+table.settings td, table.settings th { text-align: left; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 0.9rem;
           padding-top: 0.3rem; }
 small, .muted { color: var(--muted); }

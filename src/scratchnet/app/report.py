@@ -342,7 +342,10 @@ def _units_section(run: SavedRun, test: TestSet, result: Evaluation, figures) ->
 laid out as the 28x28 pixels they multiply. Red: ink there raises the unit's
 pre-activation; blue: lowers it; white: no effect. One colour scale for all units,
 centred on zero. Units are ordered by the L2 norm of their incoming weights, largest
-first; unit j is column j of the first layer's weight matrix, counted from 0. {summary}</p>
+first; unit j is column j of the first layer's weight matrix, counted from 0. {summary}
+Pixels that are blank in every training image, around the border, never receive a
+gradient: their weights keep their random starting values (unless weight decay shrinks
+them), the noise at the edges of each image.</p>
 {_plot(figures, "hidden_units.png", "incoming weights of the first hidden layer's units")}
 </section>"""
 
@@ -364,8 +367,7 @@ calibration error (ECE): the gap between the two, averaged over the bins weighte
 images: <b>{bins.ece:.4f}</b> (0 is perfect). A bin holds probabilities above its lower
 edge up to its upper edge.</p>
 {_plot(figures, "reliability.png", "reliability diagram")}
-{table([probability + " bin", "images", "mean probability", outcome], rows,
-       'id="calibration-bins"')}
+{table(["bin", "images", "mean probability", outcome], rows, 'id="calibration-bins"')}
 </section>"""  # fmt: skip
 
 
