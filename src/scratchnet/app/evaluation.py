@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +46,11 @@ class Evaluation:
     scores: ClassScores
     calibration: Reliability
 
-    @property
+    @cached_property
     def correct(self) -> np.ndarray:
         return self.predicted == self.labels
 
-    @property
+    @cached_property
     def confidence(self) -> np.ndarray:
         """The probability the model gave its own prediction, for each row (n,)."""
         columns = encode_labels(self.predicted, self.digits)
