@@ -56,7 +56,6 @@ table.confusion td.zero { color: #b7bcc6; }
 figure { margin: 0; }
 figure.plot img { max-width: 100%; height: auto; border: 1px solid var(--line);
                   border-radius: 6px; }
-figure.plot figcaption { color: var(--muted); font-size: 0.9rem; }
 .gallery { display: grid; gap: 0.5rem; list-style: none; padding: 0;
            grid-template-columns: repeat(auto-fill, minmax(86px, 1fr)); }
 .digit { text-align: center; background: var(--panel); border-radius: 6px; padding: 0.4rem 0.2rem; }

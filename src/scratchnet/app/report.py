@@ -117,9 +117,8 @@ def _figures(run: SavedRun, result: Evaluation) -> dict[str, Callable[[], Figure
     return figures
 
 
-def _plot(figures: dict[str, bytes], name: str, alt: str, caption: str = "") -> str:
-    note = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f'<figure class="plot">{image(figures[name], alt)}{note}</figure>'
+def _plot(figures: dict[str, bytes], name: str, alt: str) -> str:
+    return f'<figure class="plot">{image(figures[name], alt)}</figure>'
 
 
 # -- sections -----------------------------------------------------------------------------------
@@ -150,7 +149,8 @@ def _header(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
 def _run_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
     metrics, recipe = run.metrics, run.recipe
     command = command_line(recipe)
-    changes = "" if command.endswith(recipe.name) else ", with the changes in the command below"
+    as_is = command == f"scratchnet train --preset {recipe.name}"
+    changes = "" if as_is else ", with the changes in the command below"
     settings = [
         (text(name.replace("_", " ")), f"<code>{text(_setting(value))}</code>")
         for name, value in applied_settings(recipe).items()
@@ -177,7 +177,7 @@ found by default):</p>
 <code>{tuple(metrics["test_shape"])}</code> (images, pixels). Accuracy of the saved weights
 on each set, as the run measured it:</p>
 {table(["set", "images", "right", "accuracy"], scores, 'id="scores"')}
-<p>Files read:</p><ul>{files}</ul>
+<p>Files the run read:</p><ul>{files}</ul>
 <h3>Model</h3>
 <pre>{text(run.net.summary())}</pre>
 <h3>Training</h3>
