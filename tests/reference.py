@@ -48,3 +48,18 @@ def cross_entropy(net, X: np.ndarray, y: np.ndarray) -> float:
     columns = np.argsort(net.classes)[columns]
     p = probabilities(net, X)[np.arange(len(y)), columns]
     return float(-np.mean(np.log(p)))
+
+
+def expected_calibration_error(probability: np.ndarray, outcome: np.ndarray, n_bins=10) -> float:
+    """sum over bins (n_b / n) |mean(outcome) - mean(probability)|, with a loop over the
+    bins (low, high] of equal width (0 in the first), the textbook way."""
+    edges = np.linspace(0, 1, n_bins + 1)
+    ece = 0.0
+    for b in range(n_bins):
+        inside = (probability > edges[b]) & (probability <= edges[b + 1])
+        if b == 0:
+            inside |= probability == 0
+        if inside.any():
+            gap = abs(outcome[inside].mean() - probability[inside].mean())
+            ece += inside.mean() * gap
+    return ece

@@ -32,6 +32,7 @@ ALLOWED = {
     "training": {"errors", "atomic", "archive", "nn", "validation"},
     "data": {"errors", "atomic", "validation"},
     "serialization": {"errors", "archive", "validation", "nn"},
+    "metrics": {"errors", "validation"},
     "network": {
         "errors",
         "atomic",

@@ -15,6 +15,7 @@ from .errors import (
     ScratchnetError,
     TrainingDivergedError,
 )
+from .metrics import ClassScores, Reliability, calibration, class_scores, confusion_matrix
 from .network import NeuralNet
 from .nn.activations import sigmoid, sigmoid_derivative
 from .nn.losses import binary_cross_entropy
@@ -35,6 +36,7 @@ __all__ = [
     "Augment",
     "Callback",
     "Checkpoint",
+    "ClassScores",
     "Constant",
     "Cosine",
     "DataFileError",
@@ -46,11 +48,15 @@ __all__ = [
     "NeuralNet",
     "NotFittedError",
     "ProgressBar",
+    "Reliability",
     "ScratchnetError",
     "StepDecay",
     "TrainingDivergedError",
     "__version__",
     "binary_cross_entropy",
+    "calibration",
+    "class_scores",
+    "confusion_matrix",
     "load_mnist",
     "preprocess",
     "read_idx",

@@ -17,6 +17,12 @@ from scratchnet.data.idx import read_idx
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXIT_USAGE = 2
+RUN_FILES = ["accuracy.png", "cost.png", "metrics.json", "model.npz"]
+# a run's report and its figures (tests/app/test_report.py checks them); the tutorial
+# preset's report adds the tutorial's own two figures
+REPORT_FILES = ["hidden_units.png", "reliability.png", "report.html"]
+TUTORIAL_RUN_FILES = sorted([*RUN_FILES, *REPORT_FILES, "cross_entropy.png", "sigmoid.png"])
+MINI_BATCH_RUN_FILES = sorted([*RUN_FILES, *REPORT_FILES])
 
 
 def official_split(mnist_dir: Path, split: str, digits) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ points work. Tests that train read the real MNIST files through the ``mnist_dir`
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from scratchnet import NeuralNet
 from scratchnet import errors as sn_errors
@@ -28,6 +31,7 @@ from scratchnet.data.mnist import ENV_DATA_DIR
 from .. import reference
 from .cli_helpers import (
     EXIT_USAGE,
+    TUTORIAL_RUN_FILES,
     Outcome,
     assert_one_line_error,
     assert_png,
@@ -53,7 +57,6 @@ MNIST_NAMES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
-RUN_FILES = ("accuracy.png", "cost.png", "metrics.json", "model.npz")
 
 
 @pytest.fixture
@@ -93,10 +96,10 @@ def tutorial_run(mnist_dir, tmp_path_factory) -> tuple[Path, Outcome]:
     return out, outcome
 
 
-def test_train_exits_0_and_writes_the_four_run_files(tutorial_run):
+def test_train_exits_0_and_writes_the_run_files_and_the_report(tutorial_run):
     out, outcome = tutorial_run
     assert outcome.code == 0, outcome
-    assert sorted(path.name for path in out.iterdir()) == list(RUN_FILES)
+    assert sorted(path.name for path in out.iterdir()) == TUTORIAL_RUN_FILES
     assert_png(out / "cost.png")
     assert_png(out / "accuracy.png")
 
@@ -117,6 +120,9 @@ def test_metrics_accuracies_are_those_of_the_saved_model(tutorial_run, mnist_dir
     for split, key in (("train", "train_accuracy"), ("t10k", "test_accuracy")):
         X, labels = official_split(mnist_dir, split, (1, 2))
         assert metrics[key] == pytest.approx(reference.accuracy(model, X, labels), abs=1e-12)
+    assert metrics["data_files"] == [
+        str(mnist_dir.absolute() / f"{name}.gz") for name in MNIST_NAMES
+    ]
     config = metrics["config"]
     assert config["learning_rate"] == 0.2
     assert config["iterations"] == 3
@@ -146,9 +152,84 @@ def test_evaluate_reports_the_test_accuracy_of_the_run(tutorial_run, mnist_dir):
     out, _ = tutorial_run
     outcome = invoke("evaluate", "--model", out / "model.npz", "--data-dir", mnist_dir)
     assert outcome.code == 0, outcome
-    reported = re.fullmatch(r"test accuracy on digits 1 2: [\d.]+% \((\d+)/2167\)\n", outcome.out)
+    first_line = outcome.out.splitlines()[0]
+    reported = re.fullmatch(r"test accuracy on digits 1 2: [\d.]+% \((\d+)/2167\)", first_line)
     assert reported, outcome.out
     assert int(reported[1]) / 2167 == pytest.approx(read_metrics(out)["test_accuracy"])
+
+
+def reference_answers(model: NeuralNet, mnist_dir: Path, digits=(1, 2)):
+    """Labels, the reference's probabilities and predictions on the official test
+    images of ``digits``: an independent computation of what the model answers."""
+    X_test, labels = official_split(mnist_dir, "t10k", digits)
+    probabilities = reference.probabilities(model, X_test)
+    return labels, probabilities, np.asarray(model.classes)[probabilities.argmax(axis=1)]
+
+
+def test_evaluate_prints_the_per_class_table_and_the_confusion_matrix(tutorial_run, mnist_dir):
+    """Every printed number against scikit-learn on the reference's predictions. After
+    three iterations the model predicts 1 for every image: digit 2's precision is 0/0,
+    undefined ('n/a'), not 0."""
+    out, _ = tutorial_run
+    outcome = invoke("evaluate", out / "model.npz", "--data-dir", mnist_dir)
+    assert outcome.code == 0, outcome
+    model = NeuralNet.load(out / "model.npz")
+    labels, probabilities, predicted = reference_answers(model, mnist_dir)
+    scores = precision_recall_fscore_support(labels, predicted, zero_division=np.nan)
+    rows = re.findall(r"^ +([12])((?: +(?:[\d.]+%|n/a)){3}) +(\d+)$", outcome.out, re.M)
+    assert [int(row[0]) for row in rows] == [1, 2], outcome.out
+    printed = [[percent_or_nan(value) for value in row[1].split()] for row in rows]
+    expected = 100 * np.column_stack(scores[:3])
+    np.testing.assert_allclose(printed, expected, atol=0.005)  # printed with 2 decimals
+    assert np.isnan(printed[1][0]), "precision of a class never predicted is undefined"
+    assert [int(row[2]) for row in rows] == scores[3].tolist()
+    counts = re.findall(r"^ +([12])((?: +\d+){2})$", outcome.out, re.M)
+    assert [int(digit) for digit, _ in counts] == [1, 2]
+    expected_counts = confusion_matrix(labels, predicted, labels=[1, 2])
+    assert [list(map(int, row.split())) for _, row in counts] == expected_counts.tolist()
+    assert re.search(r"^true \\ predicted +1 +2$", outcome.out, re.M), outcome.out
+    ece = reference.expected_calibration_error(probabilities[:, 1], labels == 2)
+    line = re.search(r"expected calibration error: ([\d.]+) over 10 equal-width bins of the "
+                     r"predicted probability of digit 2$", outcome.out, re.M)  # fmt: skip
+    assert line and float(line[1]) == pytest.approx(ece, abs=5e-5), outcome.out
+
+
+def percent_or_nan(text: str) -> float:
+    return np.nan if text == "n/a" else float(text.removesuffix("%"))
+
+
+def test_evaluate_json_gives_the_same_numbers_for_scripts(tutorial_run, mnist_dir):
+    out, _ = tutorial_run
+    outcome = invoke("evaluate", out / "model.npz", "--data-dir", mnist_dir, "--json")
+    assert outcome.code == 0, outcome
+    report = json.loads(outcome.out)
+    model = NeuralNet.load(out / "model.npz")
+    labels, probabilities, predicted = reference_answers(model, mnist_dir)
+    assert report["digits"] == [1, 2]
+    correct = int(np.sum(labels == predicted))
+    assert report["test"] == {"correct": correct, "total": 2167, "accuracy": correct / 2167}
+    assert report["test"]["accuracy"] == pytest.approx(read_metrics(out)["test_accuracy"])
+    assert report["confusion_matrix"]["counts"] == confusion_matrix(labels, predicted).tolist()
+    scores = precision_recall_fscore_support(labels, predicted, zero_division=np.nan)
+    assert [row["digit"] for row in report["classes"]] == [1, 2]
+    for key, expected in zip(("precision", "recall", "f1"), scores, strict=False):
+        reported = [np.nan if row[key] is None else row[key] for row in report["classes"]]
+        np.testing.assert_allclose(reported, expected, rtol=1e-12)
+    assert report["classes"][1]["precision"] is None  # undefined: JSON's null
+    assert [row["support"] for row in report["classes"]] == scores[3].tolist()
+    bins = report["calibration"]
+    frequency, mean_probability = calibration_curve(labels == 2, probabilities[:, 1])
+    filled = [value is not None for value in bins["frequency"]]
+    np.testing.assert_allclose(np.array(bins["frequency"])[filled].astype(float), frequency)
+    np.testing.assert_allclose(
+        np.array(bins["mean_probability"])[filled].astype(float), mean_probability, rtol=1e-12
+    )
+    assert sum(bins["count"]) == 2167
+    assert bins["expected_calibration_error"] == pytest.approx(
+        reference.expected_calibration_error(probabilities[:, 1], labels == 2), rel=1e-9
+    )
+    assert report["data_files"] == [str(mnist_dir / "t10k-images-idx3-ubyte.gz"),
+                                    str(mnist_dir / "t10k-labels-idx1-ubyte.gz")]  # fmt: skip
 
 
 def test_quiet_prints_only_the_final_results(mnist_dir, tmp_path):
@@ -192,6 +273,10 @@ def test_augmented_run_shows_its_distortions_and_records_them(mnist_dir, tmp_pat
     config = read_metrics(out)["config"]
     assert (config["augment"], config["rotation"], config["elastic_alpha"]) == ("elastic", 5, 6)
     assert_png(out / "augmentation.png")
+    report = (out / "report.html").read_text()
+    assert "The distorted digits it trained on" in report
+    embedded = base64.b64encode((out / "augmentation.png").read_bytes()).decode()
+    assert f"data:image/png;base64,{embedded}" in report
 
 
 def test_epochs_without_batch_size_are_full_batch_iterations(mnist_dir, tmp_path):
@@ -210,7 +295,7 @@ def test_python_dash_m_scratchnet_trains_end_to_end(mnist_dir, tmp_path):
     assert outcome.code == 0, outcome
     assert outcome.err == ""
     assert re.search(r"^test accuracy: .*/2167\)$", outcome.out, re.MULTILINE), outcome.out
-    assert sorted(path.name for path in out.iterdir()) == list(RUN_FILES)
+    assert sorted(path.name for path in out.iterdir()) == TUTORIAL_RUN_FILES
 
 
 # -- help, version, figures ---------------------------------------------------------------
@@ -273,11 +358,23 @@ TRAIN_DEFAULTS = {
         pytest.param("train", TRAIN_DEFAULTS, [], id="train"),
         pytest.param(
             "evaluate",
-            {"--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache"},
+            {
+                "--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache",
+                "--json": "(default: off, tables)",
+            },
             ["--model"],
             id="evaluate",
         ),
         pytest.param("figures", {"--out": "(default: ./figures)"}, [], id="figures"),
+        pytest.param(
+            "report",
+            {
+                "--data-dir": "(default: the folder the run read them from, then "
+                "$SCRATCHNET_DATA_DIR, then the cache, downloading what is missing)"
+            },
+            [],
+            id="report",
+        ),
     ],
 )
 def test_command_help_gives_the_default_of_every_option(
@@ -297,7 +394,7 @@ def test_installed_script_lists_the_commands(tmp_path):
     assert script, f"no scratchnet script in {sysconfig.get_path('scripts')}"
     outcome = run_process(script, "--help", cwd=tmp_path)
     assert outcome.code == 0, outcome
-    for command in ("train", "evaluate", "figures", "--version"):
+    for command in ("train", "evaluate", "report", "figures", "--version"):
         assert command in outcome.out
     assert "(default: the tutorial's experiment)" in outcome.out
 

@@ -18,12 +18,15 @@ from scratchnet.app.plots import (
     accuracy_figure,
     cost_figure,
     cross_entropy_figure,
+    hidden_units_figure,
     plot_accuracy,
     plot_cost,
     plot_cross_entropy,
     plot_sigmoid,
+    reliability_figure,
     sigmoid_figure,
 )
+from scratchnet.metrics import reliability
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 IMAGE_SHAPE = (462, 704, 4)  # 4.2 x 6.4 inches at 110 dpi, RGBA
@@ -166,6 +169,48 @@ def test_the_half_line_of_the_sigmoid_is_labelled():
     assert [line.get_ydata()[0] for line in axes.get_lines()][-1] == 0.5
 
 
+# -- inside a trained network --------------------------------------------------------------
+
+
+def test_hidden_units_are_drawn_in_the_given_order_on_a_scale_centred_on_zero():
+    rng = np.random.default_rng(5)
+    weight = rng.normal(scale=0.1, size=(784, 12))
+    units = np.array([7, 2, 11, 0, 5, 9, 1, 3, 10])  # 9 units: 8 in the first row, 1 below
+    figure = hidden_units_figure(weight, units, "First hidden layer")
+    axes = figure.axes[0]
+    mosaic = axes.images[0].get_array()
+    for index, unit in enumerate(units):  # tiles of 28 pixels, 3 apart, 9 free below each
+        top, left = (index // 8) * (28 + 9), (index % 8) * (28 + 3)
+        tile = mosaic[top : top + 28, left : left + 28]
+        np.testing.assert_array_equal(tile, weight[:, unit].reshape(28, 28))
+    assert [text.get_text() for text in axes.texts] == [f"unit {unit}" for unit in units]
+    low, high = axes.images[0].get_clim()
+    assert low == -high == -np.percentile(np.abs(weight[:, units]), 99)
+    assert axes.images[0].get_cmap().name.startswith("RdBu")  # diverging, white at zero
+    assert (
+        "weight" in figure.axes[1].get_ylabel() and "pixel intensity" in figure.axes[1].get_ylabel()
+    )
+    assert axes.get_title() == "First hidden layer"
+
+
+def test_reliability_diagram_shows_each_bin_against_the_diagonal_and_its_count():
+    bins = reliability([0.05, 0.05, 0.8, 0.8, 0.8, 0.95], [0, 1, 1, 1, 0, 1])
+    figure = reliability_figure(bins, "predicted probability of digit 2",
+                                "observed frequency of digit 2", "a run")  # fmt: skip
+    top, bottom = figure.axes
+    lines = lines_of(top)
+    assert lines["perfectly calibrated"] == ([0, 1], [0, 1])
+    x, y = lines["test images, one point per non-empty bin"]
+    np.testing.assert_allclose(x, [0.05, 0.8, 0.95])
+    np.testing.assert_allclose(y, [0.5, 2 / 3, 1.0])
+    assert [patch.get_height() for patch in bottom.patches] == [2, 0, 0, 0, 0, 0, 0, 3, 0, 1]
+    assert top.get_ylabel() == "observed frequency of digit 2 (%)"
+    assert bottom.get_xlabel() == "predicted probability of digit 2 (%), bins of 10%"
+    assert bottom.get_ylabel() == "images (log scale)"
+    ece = 2 / 6 * 0.45 + 3 / 6 * abs(2 / 3 - 0.8) + 1 / 6 * 0.05  # by hand
+    assert top.get_title() == f"a run\nexpected calibration error {ece:.4f}"
+
+
 # -- the files -------------------------------------------------------------------------------
 
 
@@ -243,6 +288,16 @@ def test_drawing_never_imports_pyplot(tmp_path):
         plot_accuracy(metrics, folder / "accuracy.png", "a run")
         plot_sigmoid(folder / "sigmoid.png")
         plot_cross_entropy(folder / "cross_entropy.png")
+        # the report's own figures and digit images
+        import numpy as np
+        from scratchnet.app.html import digit_png
+        from scratchnet.app.plots import hidden_units_figure, reliability_figure, save
+        from scratchnet.metrics import reliability
+        weight = np.random.default_rng(0).normal(size=(784, 3))
+        save(hidden_units_figure(weight, np.arange(3), "units"), folder / "units.png")
+        bins = reliability([0.2, 0.9], [0, 1])
+        save(reliability_figure(bins, "p", "frequency", "a run"), folder / "reliability.png")
+        digit_png(np.zeros((28, 28), np.uint8))
         print("matplotlib.pyplot" in sys.modules)
         """
     )
@@ -250,5 +305,5 @@ def test_drawing_never_imports_pyplot(tmp_path):
         [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert completed.returncode == 0, completed.stderr
-    assert len(list(tmp_path.glob("*.png"))) == 4
+    assert len(list(tmp_path.glob("*.png"))) == 6
     assert completed.stdout == "False\n"

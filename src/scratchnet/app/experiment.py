@@ -1,6 +1,6 @@
 """A recipe run end to end: load the digits, preprocess, build the network, fit, score;
 and the files it leaves in its run folder: model.npz, metrics.json, cost.png,
-accuracy.png.
+accuracy.png (and the report, written by ``report.py`` from these files).
 
 Labels are the digits themselves. Without a validation fraction the test set is
 monitored for the curves, as the tutorial does, and never used to decide anything.
@@ -23,15 +23,18 @@ from ..atomic import atomic_write
 from ..data.mnist import IMAGE_SHAPE, load_mnist
 from ..data.preprocessing import preprocess
 from ..data.tutorial import shuffle_like_tutorial, tutorial_random_state
+from ..errors import DataFileError, ScratchnetError
 from ..network import NeuralNet
 from ..nn.losses import output_units
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
 from ..training.memory import check_fits
-from .presets import Recipe
+from .presets import PRESETS, Recipe
 
 N_FEATURES = math.prod(IMAGE_SHAPE)
+MODEL_FILE, METRICS_FILE = "model.npz", "metrics.json"
 PLOT_BYTES = 200_000  # a generous size for one figure
+AUGMENTATION_FILE = "augmentation.png"
 EXAMPLES = 6  # digits shown distorted in augmentation.png
 DISTORTIONS = 5  # distortions of each
 FIGURE_SEED = 0  # the figure's distortions are drawn apart from the run's generator
@@ -59,7 +62,7 @@ class RunResult:
     fit_seconds: float
     monitored_set: str  # "test" (watched for the curves only) or "validation"
     data_files: tuple[str, ...]
-    examples: np.ndarray  # (k, 784): the first training image of up to six digits
+    examples: np.ndarray  # (k, 784): the first test image of up to six digits
 
 
 def build_network(recipe: Recipe) -> NeuralNet:
@@ -83,9 +86,10 @@ def build_network(recipe: Recipe) -> NeuralNet:
 
 def output_bytes(net: NeuralNet, recipe: Recipe) -> int:
     """About how much the run writes: the model, its checkpoint (up to three copies of
-    the parameters in flight), metrics and figures."""
+    the parameters in flight), metrics, figures and the report (which embeds them again;
+    about 1.3 MB with its figures)."""
     parameters = net.training_memory(N_FEATURES, recipe.dtype) // 2  # parameters and grads
-    return 5 * parameters + 10 * PLOT_BYTES
+    return 5 * parameters + 20 * PLOT_BYTES
 
 
 def run_recipe(
@@ -107,7 +111,7 @@ def run_recipe(
     x_test = preprocess(data.x_test, recipe.dtype)
     digits = np.asarray(data.digits)
     y_train, y_test = digits[data.y_train], digits[data.y_test]
-    files = tuple(map(str, data.files))
+    files = tuple(str(path.absolute()) for path in data.files)  # found again from any folder
     del data  # the raw images are not needed any more: keep the peak memory down
     say(f"train_x shape: {x_train.shape}, test_x shape: {x_test.shape}")
     say(net.summary(x_train.shape[1]))
@@ -131,7 +135,7 @@ def run_recipe(
         fit_seconds=fit_seconds,
         monitored_set=monitored,
         data_files=files,
-        examples=x_train[first_of_each(y_train, EXAMPLES)],
+        examples=x_test[first_of_each(y_test, EXAMPLES)],
     )
 
 
@@ -156,6 +160,15 @@ def fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     else:
         options["validation_fraction"] = recipe.validation_fraction
     return options
+
+
+def distortions_figure(examples: np.ndarray, augment):
+    """augmentation.png: the examples and DISTORTIONS distortions of each, drawn from a
+    generator of their own (FIGURE_SEED), so the run and its report draw the same."""
+    from .plots import augmentation_figure
+
+    rng = np.random.default_rng(FIGURE_SEED)
+    return augmentation_figure(examples, augment, rng, DISTORTIONS)
 
 
 def first_of_each(labels: np.ndarray, count: int) -> np.ndarray:
@@ -186,19 +199,18 @@ def _score(net: NeuralNet, x: np.ndarray, y: np.ndarray) -> Score:
 def write_outputs(folder: Path, result: RunResult) -> None:
     """model.npz, metrics.json, cost.png and accuracy.png into ``folder``, and
     augmentation.png when the run distorted its images."""
-    from .plots import plot_accuracy, plot_augmentation, plot_cost
+    from .plots import plot_accuracy, plot_cost, save
 
-    result.net.save(folder / "model.npz")
+    result.net.save(folder / MODEL_FILE)
     metrics = run_metrics(result)
-    with atomic_write(folder / "metrics.json") as file:
+    with atomic_write(folder / METRICS_FILE) as file:
         file.write(json.dumps(metrics, indent=2, allow_nan=False).encode())
     title = run_title(result.recipe)
     plot_cost(metrics, folder / "cost.png", title)
     plot_accuracy(metrics, folder / "accuracy.png", title)
     augment = result.recipe.augmentation()
     if augment is not None:
-        rng = np.random.default_rng(FIGURE_SEED)
-        plot_augmentation(result.examples, augment, rng, DISTORTIONS, folder / "augmentation.png")
+        save(distortions_figure(result.examples, augment), folder / AUGMENTATION_FILE)
 
 
 def run_title(recipe: Recipe) -> str:
@@ -235,3 +247,56 @@ def run_metrics(result: RunResult) -> dict:
         "fit_seconds": result.fit_seconds,
         "versions": {"scratchnet": __version__, "numpy": np.__version__},
     }
+
+
+# -- reading a run folder back -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """What a finished run left in its folder: the model, its metrics, its recipe."""
+
+    folder: Path
+    net: NeuralNet
+    metrics: dict
+    recipe: Recipe
+
+
+def read_run(folder: Path) -> SavedRun:
+    """The model and metrics of the run in ``folder``, checked to belong together."""
+    if not folder.is_dir():
+        raise DataFileError(f"{folder} is not a run folder: no such folder")
+    metrics = _read_metrics(folder / METRICS_FILE)
+    net = NeuralNet.load(folder / MODEL_FILE)
+    try:
+        recipe = Recipe.from_dict(metrics["config"])
+    except (ScratchnetError, TypeError) as error:
+        raise DataFileError(
+            f"{folder / METRICS_FILE}: its config is unreadable ({error})"
+        ) from None
+    if recipe.name not in PRESETS:
+        raise DataFileError(f"{folder / METRICS_FILE}: unknown preset {recipe.name!r}")
+    if net.classes.tolist() != list(recipe.digits):
+        raise DataFileError(
+            f"{folder}: {MODEL_FILE} classifies {net.classes.tolist()} but {METRICS_FILE} "
+            f"describes a run on digits {list(recipe.digits)}; they are not from the same run"
+        )
+    return SavedRun(folder, net, metrics, recipe)
+
+
+def _read_metrics(path: Path) -> dict:
+    """metrics.json as ``run_metrics`` wrote it (its top-level keys checked)."""
+    try:
+        metrics = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file; is this a run folder?") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataFileError(f"{path}: not a JSON file ({error})") from None
+    expected = ("config", "data_files", "train_shape", "test_shape", "cost_axis",
+                "monitored_set", "history", "counts", "fit_seconds", "versions")  # fmt: skip
+    missing = [key for key in expected if not isinstance(metrics, dict) or key not in metrics]
+    if missing:
+        raise DataFileError(
+            f"{path}: not the metrics of a scratchnet run (missing {', '.join(missing)})"
+        )
+    return metrics

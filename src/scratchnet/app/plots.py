@@ -7,19 +7,25 @@ the matplotlib Figure; ``plot_*`` saves it atomically.
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, MultipleLocator, PercentFormatter
 
 from ..atomic import atomic_write
+from ..metrics import Reliability
 from ..nn.activations import sigmoid, sigmoid_derivative
 from ..nn.losses import binary_cross_entropy
 
 DPI = 110
 MAX_LABELLED_TICKS = 12  # up to this many logged points, each gets its own tick
 ZOOM_SHARE = 0.5  # the accuracy inset shows the last half of the run
+IMAGE_SIDE = 28  # MNIST images are 28x28 pixels
+UNIT_COLUMNS = 8  # hidden units per row of their mosaic
+UNIT_GAP, UNIT_CAPTION = 3, 9  # pixels between the units' images, and under each for its name
 
 
 def plot_cost(metrics: dict, path: str | os.PathLike, title: str) -> None:
@@ -28,10 +34,6 @@ def plot_cost(metrics: dict, path: str | os.PathLike, title: str) -> None:
 
 def plot_accuracy(metrics: dict, path: str | os.PathLike, title: str) -> None:
     save(accuracy_figure(metrics, title), path)
-
-
-def plot_augmentation(images, augment, rng, distortions: int, path: str | os.PathLike) -> None:
-    save(augmentation_figure(images, augment, rng, distortions), path)
 
 
 def plot_sigmoid(path: str | os.PathLike) -> None:
@@ -202,6 +204,66 @@ def cross_entropy_figure() -> Figure:
     return figure
 
 
+# -- inside a trained network ------------------------------------------------------------------
+
+
+def hidden_units_figure(weight: np.ndarray, units: np.ndarray, title: str) -> Figure:
+    """The incoming weights of each of ``units`` (columns of the first layer's
+    ``weight`` (784, H)) as a 28x28 image, in the order given, on one diverging colour
+    scale centred on zero: red pulls the unit's pre-activation up where the pixel is
+    ink, blue pulls it down, white is no effect. Colours saturate beyond the 99th
+    percentile of |w| over the units shown (the colour bar's pointed ends)."""
+    columns = min(UNIT_COLUMNS, len(units))
+    rows = -(-len(units) // columns)
+    height, width = IMAGE_SIDE + UNIT_CAPTION, IMAGE_SIDE + UNIT_GAP
+    mosaic = np.full((rows * height, columns * width - UNIT_GAP), np.nan)
+    figure = Figure(figsize=(1.0 * columns + 1.4, 1.1 * rows + 0.9), layout="constrained")
+    axes = figure.add_subplot()
+    for index, unit in enumerate(units):
+        top, left = (index // columns) * height, (index % columns) * width
+        mosaic[top : top + IMAGE_SIDE, left : left + IMAGE_SIDE] = weight[:, unit].reshape(
+            IMAGE_SIDE, IMAGE_SIDE
+        )
+        axes.text(left + IMAGE_SIDE / 2, top + IMAGE_SIDE + 1, f"unit {unit}", ha="center",
+                  va="top", fontsize=7)  # fmt: skip
+    limit = float(np.percentile(np.abs(weight[:, units]), 99)) or 1.0
+    colours = colormaps["RdBu_r"].with_extremes(bad="white")
+    image = axes.imshow(mosaic, cmap=colours, vmin=-limit, vmax=limit, interpolation="nearest")
+    axes.set_axis_off()
+    axes.set_title(title)
+    bar = figure.colorbar(image, ax=axes, extend="both", shrink=min(1.0, 3 / rows), aspect=30)
+    bar.set_label("weight (pre-activation per unit of pixel intensity, 0 to 1)")
+    return figure
+
+
+def reliability_figure(bins: Reliability, probability: str, outcome: str, title: str) -> Figure:
+    """A reliability diagram: each bin's mean ``probability`` against the observed
+    ``outcome`` frequency (on the diagonal: calibrated), and how many rows each bin
+    holds, both in percent of the probability axis."""
+    figure = Figure(figsize=(6.4, 5.6), layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    filled = bins.count > 0
+    top.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
+    top.plot(bins.mean_probability[filled], bins.frequency[filled], marker="o",
+             label="test images, one point per non-empty bin")  # fmt: skip
+    top.set(ylabel=f"{outcome} (%)", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+    top.set_title(f"{title}\nexpected calibration error {bins.ece:.4f}")
+    top.legend(loc="upper left")
+    widths = np.diff(bins.edges)
+    bottom.bar(bins.edges[:-1], bins.count, width=widths, align="edge", edgecolor="white")
+    bottom.set_yscale("log")
+    bottom.set_ylim(bottom=0.5)  # a bin of one image still shows
+    bottom.set(xlabel=f"{probability} (%), bins of {widths[0]:.0%}",
+               ylabel="images (log scale)")  # fmt: skip
+    for axes in (top, bottom):
+        axes.grid(alpha=0.3)
+        axes.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+        axes.xaxis.set_major_locator(FixedLocator(bins.edges))
+    top.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    figure.align_ylabels((top, bottom))
+    return figure
+
+
 # -- drawing --------------------------------------------------------------------------------------
 
 
@@ -212,7 +274,15 @@ def _figure() -> tuple[Figure, object]:
     return figure, axes
 
 
+def png(figure: Figure) -> bytes:
+    """``figure`` as the bytes of a PNG file."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
 def save(figure: Figure, path: str | os.PathLike) -> None:
     """Write ``figure`` as a PNG at ``path``, atomically."""
+    data = png(figure)
     with atomic_write(path) as file:
-        figure.savefig(file, format="png", dpi=DPI)
+        file.write(data)

@@ -172,3 +172,28 @@ PRESETS = {
     recipe.name: recipe
     for recipe in (TUTORIAL, ONE_TWO, ONE_TWO_FAST, ALL_DIGITS, ALL_DIGITS_FAST, BEST)
 }
+
+
+def applied_settings(recipe: Recipe) -> dict:
+    """The settings that shape a run of ``recipe``: every option but the training length
+    it does not use (epochs for a full-batch run, iterations for a mini-batch run)."""
+    unused = "epochs" if recipe.batch_size is None else "iterations"
+    return {name: getattr(recipe, name) for name in Recipe.option_names() if name != unused}
+
+
+def command_line(recipe: Recipe) -> str:
+    """The ``scratchnet train`` command that runs ``recipe``: its preset and every
+    applied setting that differs from the preset's."""
+    preset = PRESETS[recipe.name]
+    words = ["scratchnet", "train", "--preset", recipe.name]
+    for name, value in applied_settings(recipe).items():
+        if name == "replay_tutorial" or value == getattr(preset, name):
+            continue  # replaying the tutorial is the preset's, not an option
+        option = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            words.append(option)  # a flag: only ever switched on
+        elif name == "digits" and sorted(value) == list(range(10)):
+            words += [option, "all"]
+        else:
+            words += [option, *map(str, value if isinstance(value, tuple) else [value])]
+    return " ".join(words)

@@ -37,6 +37,7 @@ def shuffle_like_tutorial(data: MNIST, seed: int = 42) -> MNIST:
         data.x_test[test_order],
         data.y_test[test_order],
         data.digits,
+        data.files,
     )
 
 

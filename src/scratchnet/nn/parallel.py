@@ -85,4 +85,3 @@ def _rows_per_block(rows: int, inner: int, columns: int) -> int:
     if 2 * rows * inner * columns < 2 * MIN_BLOCK_FLOPS:
         return max(rows, 1)
     return PRODUCT_ROWS
-

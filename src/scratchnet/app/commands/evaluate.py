@@ -1,30 +1,40 @@
-"""``scratchnet evaluate``: the test-set accuracy of a saved model."""
+"""``scratchnet evaluate``: how a saved model does on the MNIST test set: accuracy,
+per-class precision, recall and F1, the confusion matrix and calibration."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from ...data.mnist import load_mnist
-from ...data.preprocessing import preprocess
+import numpy as np
+
 from ...errors import InvalidArgumentError
 from ...network import NeuralNet
-from ...validation import check_digits
 from ..arguments import DATA_DIR_HELP, words
-from ..console import share
+from ..console import class_table, confusion_table, share
+from ..evaluation import Evaluation, calibration_subject, evaluate, load_test_set, model_digits
 
 
 def add_parser(commands) -> None:
-    evaluate = commands.add_parser(
+    evaluate_ = commands.add_parser(
         "evaluate",
-        help="accuracy of a saved model on the MNIST test set",
-        description="Report the test-set accuracy of a model saved by 'scratchnet train', "
-        "on the digits it was trained on (its classes).",
+        help="accuracy, per-class scores and confusion matrix of a saved model on the MNIST "
+        "test set",
+        description="Report how a model saved by 'scratchnet train' does on the MNIST test "
+        "images of the digits it was trained on (its classes): accuracy, precision, recall, "
+        "F1 and support of each digit, the confusion matrix and the expected calibration "
+        "error.",
     )
-    evaluate.add_argument("model", type=Path, nargs="?", help="path to model.npz")
-    evaluate.add_argument("--model", type=Path, dest="model_option", help="the same, as an option")
-    evaluate.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP)
-    evaluate.set_defaults(handler=run)
+    evaluate_.add_argument("model", type=Path, nargs="?", help="path to model.npz")
+    evaluate_.add_argument("--model", type=Path, dest="model_option", help="the same, as an option")
+    evaluate_.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP)
+    evaluate_.add_argument(
+        "--json",
+        action="store_true",
+        help="print the numbers as one JSON object, for scripts (default: off, tables)",
+    )
+    evaluate_.set_defaults(handler=run)
 
 
 def model_path(args: argparse.Namespace) -> Path:
@@ -35,16 +45,71 @@ def model_path(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.model = model_path(args)
-    net = NeuralNet.load(args.model)
-    try:
-        digits = check_digits([int(label) for label in net.classes])
-    except InvalidArgumentError as error:
-        raise InvalidArgumentError(
-            f"{args.model}: its classes are not MNIST digits ({error})"
-        ) from None
-    data = load_mnist(digits, args.data_dir, relabel=False, splits=("test",))
-    x_test = preprocess(data.x_test, net.dtype)
-    accuracy = net.score(x_test, data.y_test)
-    print(f"test accuracy on digits {words(digits)}: {share(accuracy, len(x_test))}")
+    path = model_path(args)
+    net = NeuralNet.load(path)
+    digits = model_digits(net, path)
+    test = load_test_set(digits, args.data_dir)
+    result = evaluate(net, test)
+    if args.json:
+        print(json.dumps(as_json(result, path, test.files), indent=2, allow_nan=False))
+    else:
+        print(as_text(result))
     return 0
+
+
+def as_text(result: Evaluation) -> str:
+    n = len(result.labels)
+    subject = calibration_subject(result.digits)[0]
+    return "\n".join([
+        f"test accuracy on digits {words(result.digits)}: {share(result.n_correct / n, n)}",
+        "",
+        class_table(result.scores),
+        "",
+        "confusion matrix (rows: the true digit, columns: the predicted digit):",
+        confusion_table(result.confusion, result.digits),
+        "",
+        f"expected calibration error: {result.calibration.ece:.4f} over "
+        f"{len(result.calibration.count)} equal-width bins of the {subject}",
+    ])  # fmt: skip
+
+
+def as_json(result: Evaluation, model: Path, files) -> dict:
+    """What --json prints: fractions (not percent); an undefined ratio is null."""
+    scores, bins = result.scores, result.calibration
+    return {
+        "model": str(model),
+        "data_files": [str(file) for file in files],
+        "digits": result.digits.tolist(),
+        "test": {
+            "correct": result.n_correct,
+            "total": len(result.labels),
+            "accuracy": result.n_correct / len(result.labels),
+        },
+        "classes": [
+            {
+                "digit": int(digit),
+                "precision": _number(scores.precision[i]),
+                "recall": _number(scores.recall[i]),
+                "f1": _number(scores.f1[i]),
+                "support": int(scores.support[i]),
+            }
+            for i, digit in enumerate(scores.labels)
+        ],
+        "confusion_matrix": {
+            "rows": "true digit, in the order of 'digits'",
+            "columns": "predicted digit, in the order of 'digits'",
+            "counts": result.confusion.tolist(),
+        },
+        "calibration": {
+            "probability": calibration_subject(result.digits)[0],
+            "expected_calibration_error": bins.ece,
+            "bin_edges": bins.edges.tolist(),
+            "count": bins.count.tolist(),
+            "mean_probability": [_number(value) for value in bins.mean_probability],
+            "frequency": [_number(value) for value in bins.frequency],
+        },
+    }
+
+
+def _number(value) -> float | None:
+    return None if np.isnan(value) else float(value)

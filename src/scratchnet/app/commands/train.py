@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ...data.augment import KINDS
-from ...errors import InvalidArgumentError, TrainingDivergedError
+from ...errors import InvalidArgumentError, ScratchnetError, TrainingDivergedError
 from ...nn.activations import ACTIVATIONS
 from ...nn.initializers import INITIALIZERS
 from ...nn.optimizers import OPTIMIZERS
@@ -24,7 +24,7 @@ from ...validation import (
     check_positive_int,
     check_training_length,
 )
-from ..arguments import DATA_DIR_HELP, checked, option_name, words
+from ..arguments import DATA_DIR_HELP, checked, error_message, option_name, words
 from ..console import share
 from ..experiment import RunResult, build_network, output_bytes, run_recipe, write_outputs
 from ..interrupts import sigterm_interrupts
@@ -32,6 +32,9 @@ from ..presets import PRESETS, TUTORIAL, Recipe
 from ..run_folder import RunFolder
 
 FULL_BATCH_CHECKPOINT_EVERY = 100  # iterations between checkpoints of a full-batch run
+# The run's files are complete but its report is not: a user error's status, since a
+# promised file is missing, with a message that says no retraining is needed.
+EXIT_REPORT_FAILED = 2
 
 
 def add_parser(commands) -> None:
@@ -40,8 +43,9 @@ def add_parser(commands) -> None:
         "train",
         help="train a network (default: the tutorial's experiment)",
         description="Train a network on MNIST digits and write model.npz, metrics.json, "
-        "cost.png and accuracy.png into the output folder. Every default below is the "
-        "tutorial preset's; another --preset changes them (see the README for the recipes).",
+        "cost.png and accuracy.png into the output folder, then report.html and its figures "
+        "(see 'scratchnet report'). Every default below is the tutorial preset's; another "
+        "--preset changes them (see the README for the recipes).",
     )
     add = train.add_argument
     add(
@@ -207,9 +211,35 @@ def run(args: argparse.Namespace) -> int:
     except BaseException as error:
         folder.abandon(keep_checkpoint=not isinstance(error, TrainingDivergedError))
         raise
-    folder.release()
-    _report(result, folder.path)
+    try:  # the run's files are published: nothing below can lose them
+        _print_scores(result)
+        with sigterm_interrupts():
+            failure = _write_report(folder.path, args.data_dir)
+    finally:
+        folder.release()
+    see = "" if failure else f"; see {folder.path / 'report.html'}"
+    print(f"fit time: {result.fit_seconds:.1f} s; wrote {folder.path}/{see}")
+    if failure:
+        print(failure, file=sys.stderr)
+        return EXIT_REPORT_FAILED
     return 0
+
+
+def _write_report(out: Path, data_dir: Path | None) -> str | None:
+    """Build the run's report.html, after its other files are published (so a failure
+    here loses none of them). A user-level failure (a ScratchnetError: data gone; an
+    OSError: disk full, no permission) comes back as the one line that says so; a bug
+    keeps its traceback."""
+    from ..report import REPORT_FILE, write_report
+
+    try:
+        write_report(out, data_dir)
+    except (ScratchnetError, OSError) as error:
+        return (
+            f"scratchnet: error: {REPORT_FILE} not written ({error_message(error)}); the "
+            f"run's other files are complete in {out}/; rebuild it with: scratchnet report {out}"
+        )
+    return None
 
 
 def _default_checkpoint_interval(recipe: Recipe) -> int:
@@ -273,9 +303,9 @@ def _parse_digits(words: list[str]) -> tuple[int, ...]:
     return check_digits(digits)
 
 
-def _report(result: RunResult, out: Path) -> None:
+def _print_scores(result: RunResult) -> None:
     """The final numbers: accuracy on the rows trained on, the held-out rows (if any)
-    and the test set, early stopping, fit time."""
+    and the test set, and early stopping."""
     labels = {"train": "train accuracy", "validation": "validation accuracy",
               "test": "test accuracy"}  # fmt: skip
     width = max(len(labels[name]) for name in result.scores) + 1
@@ -290,4 +320,3 @@ def _report(result: RunResult, out: Path) -> None:
         how = f"stopped early after {unit} {last}" if history.stopped_early else "ran to the end"
         print(f"early stopping: kept the weights of {unit} {history.best_epoch}, the best "
               f"validation cost ({how})")  # fmt: skip
-    print(f"fit time: {result.fit_seconds:.1f} s; wrote {out}/")

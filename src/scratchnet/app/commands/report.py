@@ -1,0 +1,38 @@
+"""``scratchnet report``: build (or rebuild) a run folder's report.html."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ...data.mnist import ENV_DATA_DIR
+
+
+def add_parser(commands) -> None:
+    report = commands.add_parser(
+        "report",
+        help="build the HTML report of a run folder",
+        description="Write report.html into RUN_DIR, with its figures also as PNG files: "
+        "the run, its learning curves, the test set's confusion matrix and per-class "
+        "scores, the most confident mistakes, the first hidden layer's weights and "
+        "calibration. Built from RUN_DIR's model.npz and metrics.json and the MNIST test "
+        "images; 'scratchnet train' writes the same report at the end of every run.",
+    )
+    report.add_argument(
+        "run_dir", type=Path, metavar="RUN_DIR", help="a folder written by 'scratchnet train'"
+    )
+    report.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder holding the MNIST test files (default: the folder the run read them "
+        f"from, then ${ENV_DATA_DIR}, then the cache, downloading what is missing)",
+    )
+    report.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report import write_report  # matplotlib is imported only when a report is built
+
+    written = write_report(args.run_dir, args.data_dir)
+    print(f"wrote {written[0]} and its figures: {', '.join(path.name for path in written[1:])}")
+    return 0

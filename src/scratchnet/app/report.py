@@ -1,0 +1,429 @@
+"""The run report: report.html in a run folder, one self-contained page that shows what
+the run learned: the run itself, its learning curves, the test set's confusion matrix and
+per-class scores, the digits it gets most confidently wrong and least confidently right,
+the first hidden layer's weights, calibration, and for the tutorial preset the
+tutorial's own figures.
+
+Built from the folder's model.npz and metrics.json and the official test images only,
+so ``scratchnet report`` rebuilds exactly what ``scratchnet train`` wrote. Figures are
+embedded as PNG data URIs and also written as PNG files beside the report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import __version__
+from ..atomic import atomic_write
+from ..data.preprocessing import preprocess
+from .console import percent, share
+from .evaluation import (
+    Evaluation,
+    TestSet,
+    calibration_subject,
+    evaluate,
+    load_test_set,
+    model_digits,
+)
+from .experiment import (
+    AUGMENTATION_FILE,
+    DISTORTIONS,
+    EXAMPLES,
+    MODEL_FILE,
+    SavedRun,
+    distortions_figure,
+    first_of_each,
+    read_run,
+    run_title,
+)
+from .html import digit_png, image, page, table, text
+from .plots import (
+    accuracy_figure,
+    cost_figure,
+    cross_entropy_figure,
+    curves,
+    hidden_units_figure,
+    png,
+    reliability_figure,
+    sigmoid_figure,
+)
+from .presets import TUTORIAL, applied_settings, command_line
+
+REPORT_FILE = "report.html"
+GALLERY_SIZE = 32  # digits shown in each gallery
+MAX_UNITS = 64  # hidden units drawn; the rest are summarised
+
+
+def write_report(folder: Path, data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Build ``folder/report.html`` and its figures from the run in ``folder``; the
+    test images are read from ``data_dir``, by default the folder the run read them
+    from (if it still exists), then the usual places. Returns the report's path, then
+    its figures'."""
+    run = read_run(folder)
+    digits = model_digits(run.net, folder / MODEL_FILE)
+    test = load_test_set(digits, data_dir if data_dir is not None else recorded_data_dir(run))
+    result = evaluate(run.net, test)
+    figures = {name: png(draw()) for name, draw in _figures(run, test, result).items()}
+    body = "\n".join(
+        section(run, test, result, figures)
+        for section in (_header, _run_section, _curves_section, _test_section,
+                        _mistakes_section, _unsure_section, _units_section,
+                        _calibration_section, _tutorial_section, _footer)
+    )  # fmt: skip
+    html = page(f"scratchnet report: {run_title(run.recipe)}", body)
+    for name, data in figures.items():  # only now, when everything is drawn
+        _write(folder / name, data)
+    _write(folder / REPORT_FILE, html.encode())
+    return [folder / REPORT_FILE, *(folder / name for name in figures)]
+
+
+def _write(path: Path, data: bytes) -> None:
+    with atomic_write(path) as file:
+        file.write(data)
+
+
+def recorded_data_dir(run: SavedRun) -> Path | None:
+    """The folder the run read its test images from, if it still exists."""
+    for name in run.metrics["data_files"]:
+        path = Path(name)
+        if path.name.startswith("t10k-images") and path.parent.is_dir():
+            return path.parent
+    return None
+
+
+def unit_order(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first layer's units by the L2 norm of their incoming weights
+    ||w_j|| = sqrt(sum_i W[i, j]^2), largest first, and those norms."""
+    norms = np.linalg.norm(weight.astype(np.float64), axis=0)  # (H,)
+    return np.argsort(-norms, kind="stable"), norms
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+
+def _figures(run: SavedRun, test: TestSet, result: Evaluation) -> dict[str, Callable[[], Figure]]:
+    """Each figure's file name and how to draw it."""
+    title = run_title(run.recipe)
+    weight = run.net.layers[0].weight
+    shown = unit_order(weight)[0][:MAX_UNITS]
+    units_title = (f"First hidden layer: incoming weights of {len(shown)} of its "
+                   f"{weight.shape[1]} units, largest weight norm first\n{title}")  # fmt: skip
+    figures = {
+        "cost.png": lambda: cost_figure(run.metrics, title),
+        "accuracy.png": lambda: accuracy_figure(run.metrics, title),
+        "hidden_units.png": lambda: hidden_units_figure(weight, shown, units_title),
+        "reliability.png": lambda: reliability_figure(
+            result.calibration,
+            *calibration_subject(result.digits),
+            f"Calibration on the test set, {title}",
+        ),
+    }
+    if run.recipe.name == TUTORIAL.name:
+        figures |= {"sigmoid.png": sigmoid_figure, "cross_entropy.png": cross_entropy_figure}
+    augment = run.recipe.augmentation()
+    if augment is not None:
+        examples = preprocess(test.images[first_of_each(test.labels, EXAMPLES)], run.net.dtype)
+        figures[AUGMENTATION_FILE] = lambda: distortions_figure(examples, augment)
+    return figures
+
+
+def _plot(figures: dict[str, bytes], name: str, alt: str) -> str:
+    return f'<figure class="plot">{image(figures[name], alt)}</figure>'
+
+
+# -- sections -----------------------------------------------------------------------------------
+
+
+def _header(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    n = len(result.labels)
+    trained = run.metrics["counts"]["train"]
+    boxes = [
+        ("test accuracy", share(result.n_correct / n, n)),
+        ("train accuracy", share(trained[0] / trained[1], trained[1])),
+        ("expected calibration error", f"{result.calibration.ece:.4f}"),
+        ("fit time", f"{run.metrics['fit_seconds']:.1f} s"),
+    ]
+    headline = "".join(f"<div>{text(label)}<b>{text(value)}</b></div>" for label, value in boxes)
+    links = [("run", "The run"), ("curves", "Learning curves"), ("test", "Test set"),
+             ("mistakes", "Confident mistakes"), ("unsure", "Unsure but right"),
+             ("units", "Hidden units"), ("calibration", "Calibration")]  # fmt: skip
+    if "sigmoid.png" in figures:
+        links.append(("tutorial", "The tutorial's figures"))
+    nav = "".join(f'<a href="#{anchor}">{text(name)}</a>' for anchor, name in links)
+    return (f"<header><h1>What the network learned</h1>"
+            f'<p class="lead">{text(run_title(run.recipe))}: run folder '
+            f"<code>{text(run.folder)}</code></p>"
+            f'<div class="headline">{headline}</div><nav>{nav}</nav></header>')  # fmt: skip
+
+
+def _run_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    metrics, recipe = run.metrics, run.recipe
+    command = command_line(recipe)
+    as_is = command == f"scratchnet train --preset {recipe.name}"
+    changes = "" if as_is else ", with the changes in the command below"
+    settings = [
+        (text(name.replace("_", " ")), f"<code>{text(_setting(value))}</code>")
+        for name, value in applied_settings(recipe).items()
+    ]
+    names = {"train": "train (rows trained on)", "validation": "validation (held out)",
+             "test": "test"}  # fmt: skip
+    scores = [
+        (names[name], f"{total:,}", f"{correct:,}", text(percent(correct / total, 4)))
+        for name in names
+        if name in metrics["counts"]
+        for correct, total in [metrics["counts"][name]]
+    ]
+    files = "".join(f"<li><code>{text(name)}</code></li>" for name in metrics["data_files"])
+    versions = ", ".join(f"{name} {version}" for name, version in metrics["versions"].items())
+    return f"""<section id="run"><h2>The run</h2>
+<p>Preset <b>{text(recipe.name)}</b> (on its own: {text(recipe.description)}){changes}.
+The command that runs it again (with <code>--data-dir</code> where the MNIST files are not
+found by default):</p>
+<pre class="command">{text(command)}</pre>
+<h3>Settings</h3>
+{table(["setting", "value"], settings, 'id="settings" class="settings"')}
+<h3>Data</h3>
+<p>Training images: <code>{tuple(metrics["train_shape"])}</code>, test images:
+<code>{tuple(metrics["test_shape"])}</code> (images, pixels). Accuracy of the saved weights
+on each set, as the run measured it:</p>
+{table(["set", "images", "right", "accuracy"], scores, 'id="scores"')}
+<p>Files the run read:</p><ul>{files}</ul>
+<h3>Model</h3>
+<pre>{text(run.net.summary())}</pre>
+<h3>Training</h3>
+<p>{_training_story(run)} Fit time (training only, without loading data or writing
+files): <b>{metrics["fit_seconds"]:.2f} s</b>. Random seed: <b>{recipe.seed}</b>. Trained
+with {text(versions)}; this report was built by scratchnet {text(__version__)}.</p>
+</section>"""
+
+
+def _setting(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value))
+    return str(value)
+
+
+def _training_story(run: SavedRun) -> str:
+    """How far the run went and which weights it kept, in words."""
+    history, unit = run.metrics["history"], run.metrics["cost_axis"]
+    last = history["records"][-1]
+    story = f"The run ended after {unit} {last['epoch']} ({last['step']:,} updates)."
+    if history["best_epoch"] is not None:
+        how = "patience ran out" if history["stopped_early"] else "it ran to the end"
+        story += (f" Early stopping kept the weights of {unit} {history['best_epoch']}, the "
+                  f"lowest validation cost ({how}).")  # fmt: skip
+    return story
+
+
+def _curves_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    metrics = run.metrics
+    unit = metrics["cost_axis"]
+    steps = ("full-batch gradient-descent steps: point i shows the weights after i steps"
+             if unit == "iteration" else
+             "passes over the training set: point e shows the weights after e epochs")  # fmt: skip
+    monitored = ("the test set, watched for these curves only and never used to decide anything"
+                 if metrics["monitored_set"] == "test" else
+                 "the validation rows held out of training")  # fmt: skip
+    training = curves(metrics, "loss")[0][0]
+    return (
+        _augmentation_section(run, figures)
+        + f"""<section id="curves"><h2>Learning curves</h2>
+<p>The x-axis counts {unit}s, {steps}. The curve labelled <i>{text(training)}</i> is the
+training set; the other is {monitored}.</p>
+<div class="figures">
+{_plot(figures, "cost.png", f"cost against {unit}")}
+{_plot(figures, "accuracy.png", f"accuracy against {unit}")}
+</div></section>"""
+    )
+
+
+def _augmentation_section(run: SavedRun, figures) -> str:
+    if AUGMENTATION_FILE not in figures:
+        return ""
+    augment = run.recipe.augmentation()
+    return f"""<section id="augmentation"><h2>The distorted digits it trained on</h2>
+<p>Every epoch the run trained on fresh {augment.kind} distortions of its images, never the
+same twice: shifts up to {augment.shift:g} pixels, rotations and shears up to
+{augment.rotation:g} and {augment.shear:g} degrees, zooms within {augment.scale:.0%}{
+        f", and an elastic field (alpha {augment.alpha:g}, sigma {augment.sigma:g} pixels)"
+        if augment.kind == "elastic"
+        else ""
+    }. Here are a few test digits (never trained on) and
+{DISTORTIONS} such distortions of each.</p>
+{_plot(figures, AUGMENTATION_FILE, "test digits and distortions of them")}
+</section>
+"""
+
+
+def _test_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    n = len(result.labels)
+    return f"""<section id="test"><h2>Test set: which digits are confused</h2>
+<p>{result.n_correct:,} of {n:,} test images classified right:
+{text(percent(result.n_correct / n, 4))}. Each row of the confusion matrix holds the test
+images of one true digit, spread over the digits the network predicted; the shading is the
+share of the row, so the diagonal is each digit's recall.</p>
+{_confusion_table(result)}
+<h3>Per-class scores</h3>
+<p>Precision: of the images predicted as the digit, the share that are it. Recall: of the
+images of the digit, the share predicted as it. F1: their harmonic mean. Support: the
+digit's test images. <i>n/a</i>: undefined (0/0), e.g. the precision of a digit never
+predicted.</p>
+{_class_table(result)}
+</section>"""
+
+
+def _confusion_table(result: Evaluation) -> str:
+    digits, confusion = result.digits, result.confusion
+    header = "".join(f'<th scope="col">{digit}</th>' for digit in digits)
+    rows = []
+    for digit, row in zip(digits, confusion, strict=True):
+        total = int(row.sum())
+        cells = "".join(_confusion_cell(int(count), total) for count in row)
+        rows.append(f'<tr><th scope="row">{digit}</th>{cells}<td>{total:,}</td></tr>')
+    return (f'<div class="scroll"><table class="confusion" id="confusion-matrix"><thead>'
+            f'<tr><th rowspan="2" class="left">true digit</th>'
+            f'<th colspan="{len(digits)}">predicted digit</th>'
+            f'<th rowspan="2">test images</th></tr><tr>{header}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')  # fmt: skip
+
+
+def _confusion_cell(count: int, row_total: int) -> str:
+    """A count shaded by its share of the row: the darker, the more of the true digit's
+    images went there."""
+    shade = count / row_total if row_total else 0.0
+    tone = "dark" if shade > 0.5 else "zero" if count == 0 else ""
+    style = f"background: rgba(31, 119, 180, {shade:.3f})"
+    return f'<td class="{tone}" style="{style}" data-count="{count}">{count:,}</td>'
+
+
+def _class_table(result: Evaluation) -> str:
+    scores = result.scores
+    rows = [
+        (
+            str(digit),
+            _ratio(scores.precision[i], scores.correct[i], scores.predicted[i]),
+            _ratio(scores.recall[i], scores.correct[i], scores.support[i]),
+            text(percent(scores.f1[i])),
+            f"{scores.support[i]:,}",
+        )
+        for i, digit in enumerate(scores.labels)
+    ]
+    return table(["digit", "precision", "recall", "F1", "support"], rows, 'id="class-scores"')
+
+
+def _ratio(value: float, numerator: int, denominator: int) -> str:
+    return f"{text(percent(value))} <small>({numerator:,}/{denominator:,})</small>"
+
+
+def _mistakes_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    wrong = np.flatnonzero(~result.correct)
+    rows = wrong[np.argsort(-result.confidence[wrong], kind="stable")][:GALLERY_SIZE]
+    which = (f"all {len(wrong)}" if len(wrong) <= GALLERY_SIZE
+             else f"the {len(rows)} most confident of the {len(wrong):,}")  # fmt: skip
+    body = (f"<p>The test digits the network gets wrong, {which}, most confident first. Each "
+            f"card: the true digit → the predicted digit, the probability the network gave its "
+            f"prediction, and the image's row in the official test file (t10k, from 0).</p>"
+            + _gallery(test, result, rows, wrong=True)) if len(wrong) else (
+            "<p>The network classifies every test image right.</p>")  # fmt: skip
+    return f'<section id="mistakes"><h2>Confident mistakes</h2>{body}</section>'
+
+
+def _unsure_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    right = np.flatnonzero(result.correct)
+    rows = right[np.argsort(result.confidence[right], kind="stable")][:GALLERY_SIZE]
+    body = (f"<p>The {len(rows)} test digits the network gets right with the lowest "
+            f"probability for its answer: the digit, that probability, and the image's row "
+            f"in t10k.</p>" + _gallery(test, result, rows, wrong=False)) if len(right) else (
+            "<p>The network classifies no test image right.</p>")  # fmt: skip
+    return f'<section id="unsure"><h2>Unsure but right</h2>{body}</section>'
+
+
+def _gallery(test: TestSet, result: Evaluation, rows: np.ndarray, wrong: bool) -> str:
+    cards = []
+    for row in rows:
+        true, predicted = int(result.labels[row]), int(result.predicted[row])
+        p, index = float(result.confidence[row]), int(test.rows[row])
+        label = f"{true} → {predicted}" if wrong else f"{true}"
+        alt = f"test image {index}: a {true}, predicted {predicted} with probability {percent(p)}"
+        cards.append(
+            f'<li><figure class="digit" data-row="{index}" data-true="{true}" '
+            f'data-predicted="{predicted}" data-probability="{p!r}">'
+            f"{image(digit_png(test.images[row]), alt, 28, 28)}"
+            f"<figcaption><b>{label}</b><br>{text(percent(p))}<br><small>#{index}</small>"
+            f"</figcaption></figure></li>"
+        )
+    return f'<ul class="gallery">{"".join(cards)}</ul>'
+
+
+def _units_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    weight = run.net.layers[0].weight
+    order, norms = unit_order(weight)
+    shown, rest = order[:MAX_UNITS], order[MAX_UNITS:]
+    summary = (f"All {len(shown)} units are shown." if not len(rest) else
+               f"The {len(shown)} shown have norms from {norms[shown[-1]]:.3g} to "
+               f"{norms[shown[0]]:.3g}; the other {len(rest)} units, not drawn, have norms from "
+               f"{norms[rest].min():.3g} to {norms[rest].max():.3g} (median "
+               f"{np.median(norms[rest]):.3g}).")  # fmt: skip
+    return f"""<section id="units"><h2>What the first hidden layer learned</h2>
+<p>Each image is one unit of the first hidden layer: its {weight.shape[0]} incoming weights
+laid out as the 28x28 pixels they multiply. Red: ink there raises the unit's
+pre-activation; blue: lowers it; white: no effect. One colour scale for all units,
+centred on zero. Units are ordered by the L2 norm of their incoming weights, largest
+first; unit j is column j of the first layer's weight matrix, counted from 0. {summary}
+Pixels that are blank in every training image, around the border, never receive a
+gradient: their weights keep their random starting values (unless weight decay shrinks
+them), the noise at the edges of each image.</p>
+{_plot(figures, "hidden_units.png", "incoming weights of the first hidden layer's units")}
+</section>"""
+
+
+def _calibration_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    bins = result.calibration
+    probability, outcome = calibration_subject(result.digits)
+    rows = [
+        (f"{low:.0%} to {high:.0%}", f"{count:,}", text(percent(mean)), text(percent(freq)))
+        for low, high, count, mean, freq in zip(
+            bins.edges[:-1], bins.edges[1:], bins.count, bins.mean_probability, bins.frequency,
+            strict=True,
+        )
+    ]  # fmt: skip
+    return f"""<section id="calibration"><h2>Can its probabilities be trusted?</h2>
+<p>The test images are put in 10 bins by the {text(probability)}; a calibrated network's
+{text(outcome)} in each bin matches the bin's mean probability (the diagonal). Expected
+calibration error (ECE): the gap between the two, averaged over the bins weighted by their
+images: <b>{bins.ece:.4f}</b> (0 is perfect). A bin holds probabilities above its lower
+edge up to its upper edge.</p>
+{_plot(figures, "reliability.png", "reliability diagram")}
+{table(["bin", "images", "mean probability", outcome], rows, 'id="calibration-bins"')}
+</section>"""  # fmt: skip
+
+
+def _tutorial_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    if "sigmoid.png" not in figures:
+        return ""
+    return f"""<section id="tutorial"><h2>The tutorial's figures</h2>
+<p>The tutorial's network passes every unit's pre-activation z through the sigmoid
+&sigma;(z) = 1 / (1 + e<sup>-z</sup>); its derivative &sigma;(z)(1 - &sigma;(z)) is what
+backpropagation multiplies by, at most 0.25. The output unit's &sigma;(z) is the
+probability of digit {run.recipe.digits[1]}, and training lowers the binary cross-entropy
+between it and the true label.</p>
+<div class="figures">
+{_plot(figures, "sigmoid.png", "the sigmoid and its derivative")}
+{_plot(figures, "cross_entropy.png", "binary cross-entropy against the predicted probability")}
+</div></section>"""
+
+
+def _footer(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    files = ", ".join(f"<code>{text(Path(name).name)}</code>" for name in test.files)
+    return (f"<footer>Built by scratchnet {text(__version__)} from <code>{MODEL_FILE}</code>, "
+            f"<code>metrics.json</code> and {files}. Rebuild it with "
+            f"<code>scratchnet report {text(run.folder)}</code>.</footer>")  # fmt: skip

@@ -1,0 +1,48 @@
+"""Presets and the command line that repeats a run."""
+
+from __future__ import annotations
+
+import pytest
+
+from scratchnet.app.cli import build_parser
+from scratchnet.app.commands.train import recipe_from
+from scratchnet.app.presets import PRESETS, applied_settings, command_line
+
+OPTIONS = [
+    [],
+    ["--iterations", "3", "--learning-rate", "0.2", "--seed", "7"],
+    ["--preset", "all-digits", "--epochs", "1", "--digits", "7", "0", "3"],
+    ["--preset", "one-two-fast", "--digits", "all", "--hidden", "32", "16", "--dropout", "0.1"],
+    ["--preset", "one-two", "--measure-training", "--validation-fraction", "0.2",
+     "--patience", "2", "--weight-decay", "1e-05", "--dtype", "float64"],
+    ["--epochs", "5", "--optimizer", "adam", "--schedule", "cosine", "--init", "he"],
+    ["--batch-size", "100", "--epochs", "2", "--activation", "tanh"],
+]  # fmt: skip
+
+
+def recipe_of(argv: list[str]):
+    return recipe_from(build_parser().parse_args(["train", *argv]))
+
+
+@pytest.mark.parametrize("argv", OPTIONS, ids=lambda argv: " ".join(argv) or "no options")
+def test_the_command_line_of_a_recipe_runs_the_same_recipe(argv):
+    recipe = recipe_of(argv)
+    words = command_line(recipe).split()
+    assert words[:4] == ["scratchnet", "train", "--preset", recipe.name]
+    again = recipe_of(words[2:])
+    # the same run: a full-batch recipe's epochs setting is unused (and not repeated)
+    assert (again.name, applied_settings(again)) == (recipe.name, applied_settings(recipe))
+
+
+def test_the_command_line_names_only_what_differs_from_the_preset():
+    assert command_line(PRESETS["tutorial"]) == "scratchnet train --preset tutorial"
+    recipe = recipe_of(["--preset", "all-digits", "--epochs", "1", "--seed", "3"])
+    assert command_line(recipe) == "scratchnet train --preset all-digits --epochs 1 --seed 3"
+
+
+def test_applied_settings_leave_out_the_training_length_a_run_does_not_use():
+    full_batch, mini_batch = PRESETS["tutorial"], PRESETS["one-two"]
+    assert "epochs" not in applied_settings(full_batch)
+    assert applied_settings(full_batch)["iterations"] == 1000
+    assert "iterations" not in applied_settings(mini_batch)
+    assert applied_settings(mini_batch)["epochs"] == 20

@@ -1,0 +1,541 @@
+"""The run report: what ``scratchnet train`` and ``scratchnet report`` write, checked
+against independent computations: scikit-learn's metrics on the predictions of
+tests/reference.py, the official test files read directly, and NumPy on the saved
+weights. Two short real runs are shared by the tests: the tutorial preset (binary,
+float64) and a four-digit mini-batch run (softmax, float32, early stopping).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+from html import escape
+from html.parser import HTMLParser
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from scratchnet import NeuralNet
+from scratchnet.app import report as report_module
+from scratchnet.app.cli import build_parser
+from scratchnet.app.commands.train import recipe_from
+from scratchnet.app.presets import Recipe
+from scratchnet.data.idx import read_idx
+
+from .. import reference
+from .cli_helpers import RUN_FILES, assert_one_line_error, invoke, read_metrics
+
+TUTORIAL_FIGURES = ["accuracy.png", "cost.png", "cross_entropy.png", "hidden_units.png",
+                    "reliability.png", "sigmoid.png"]  # fmt: skip
+SECTIONS = ["run", "curves", "test", "mistakes", "unsure", "units", "calibration"]
+DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+FOUR_DIGITS = [7, 0, 3, 9]  # class order is not sorted order
+
+
+# -- reading the page --------------------------------------------------------------------------
+
+
+class Page(HTMLParser):
+    """The elements of a report: each start tag's attributes, the text of each table
+    cell by table id, and the text of each section by id."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.elements: list[tuple[str, dict]] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.sections: dict[str, str] = {}
+        self._table = self._section = None
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.elements.append((tag, attributes))
+        if tag == "section":
+            self._section = attributes["id"]
+            self.sections[self._section] = ""
+        elif tag == "table":
+            self._table = attributes.get("id")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[self._table][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "section":
+            self._section = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._section:
+            self.sections[self._section] += data
+
+    def text(self, section: str) -> str:
+        return " ".join(self.sections[section].split())
+
+
+def cards(html: str, section: str) -> list[dict]:
+    """The gallery cards (data- attributes and image) inside one section."""
+    body = re.search(rf'<section id="{section}">(.*?)</section>', html, re.S)[1]
+    found = re.findall(
+        r'<figure class="digit" ([^>]*)><img src="([^"]+)"[^>]*><figcaption>(.*?)</figcaption>',
+        body,
+    )
+    return [
+        {**dict(re.findall(r'(data-[a-z]+)="([^"]*)"', attributes)), "src": source,
+         "caption": re.sub(r"<[^>]+>", " ", caption).split()}
+        for attributes, source, caption in found
+    ]  # fmt: skip
+
+
+def assert_percent(cell: str, value: float, rtol: float = 0.0) -> None:
+    """``cell`` shows ``value`` in percent with 2 decimals: rounded (half a unit of the
+    last digit off at most, plus ``rtol`` where the value was computed in another
+    precision), or '>99.99%' / '<0.01%' where rounding would claim 100% or 0% for a
+    value that is not."""
+    if np.isnan(value):
+        assert cell.startswith("n/a"), cell
+    elif cell.startswith(">"):
+        assert 0.9999 < value < 1, (cell, value)
+    elif cell.startswith("<"):
+        assert 0 < value < 0.0001, (cell, value)
+    else:
+        slack = 0.005 + 100 * value * rtol + 1e-9
+        assert float(cell.split("%")[0]) == pytest.approx(100 * value, abs=slack), cell
+
+
+def decoded(uri: str) -> np.ndarray:
+    return imread(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])), format="png")
+
+
+def official_test_set(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    return images, read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
+
+
+def reference_answers(net: NeuralNet, mnist_dir: Path):
+    """Rows of the official test file holding the model's digits, their labels, the
+    reference's probabilities and predictions."""
+    images, labels = official_test_set(mnist_dir)
+    rows = np.flatnonzero(np.isin(labels, net.classes))
+    probabilities = reference.probabilities(net, images[rows].reshape(-1, 784) / 255.0)
+    predicted = net.classes[probabilities.argmax(axis=1)]
+    return rows, labels[rows], probabilities, predicted
+
+
+# -- two real runs -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tutorial_run(mnist_dir, tmp_path_factory):
+    """Ten iterations of the tutorial preset: about 86% right, so hundreds of mistakes."""
+    out = tmp_path_factory.mktemp("report") / "tutorial"
+    outcome = invoke("train", "--quiet", "--iterations", 10, "--data-dir", mnist_dir, "--out", out)
+    assert outcome.code == 0, outcome
+    return out, outcome, (out / "report.html").read_text()
+
+
+@pytest.fixture(scope="module")
+def four_digit_run(mnist_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "four"
+    outcome = invoke(
+        "train", "--quiet", "--preset", "one-two-fast", "--digits", *FOUR_DIGITS,
+        "--epochs", 2, "--batch-size", 256, "--validation-fraction", 0.1, "--patience", 1,
+        "--data-dir", mnist_dir, "--out", out,
+    )  # fmt: skip
+    assert outcome.code == 0, outcome
+    return out, outcome, (out / "report.html").read_text()
+
+
+@pytest.fixture(params=["tutorial", "four digits"])
+def any_run(request, tutorial_run, four_digit_run):
+    return tutorial_run if request.param == "tutorial" else four_digit_run
+
+
+# -- the files -----------------------------------------------------------------------------------
+
+
+def test_train_writes_the_report_and_its_figures_as_png_files_beside_it(tutorial_run):
+    out, outcome, html = tutorial_run
+    names = sorted(path.name for path in out.iterdir())
+    assert names == sorted(["metrics.json", "model.npz", "report.html", *TUTORIAL_FIGURES])
+    for name in TUTORIAL_FIGURES:  # each file is the very figure the page shows
+        assert base64.b64encode((out / name).read_bytes()).decode() in html, name
+    assert f"see {out / 'report.html'}" in outcome.out.splitlines()[-1]
+    assert outcome.err == ""
+
+
+def test_the_report_has_every_section_and_the_tutorial_figures_only_for_the_tutorial(
+    tutorial_run, four_digit_run
+):
+    tutorial, four = Page(tutorial_run[2]), Page(four_digit_run[2])
+    assert list(tutorial.sections) == [*SECTIONS, "tutorial"]
+    assert list(four.sections) == SECTIONS
+    assert sorted(p.name for p in four_digit_run[0].glob("*.png")) == sorted(
+        set(TUTORIAL_FIGURES) - {"sigmoid.png", "cross_entropy.png"}
+    )
+    assert "sigmoid" in tutorial.text("tutorial") and "cross-entropy" in tutorial.text("tutorial")
+
+
+def test_the_report_references_nothing_outside_itself(any_run):
+    html = any_run[2]
+    assert DATA_URI.search(html)
+    outside = DATA_URI.sub("DATA", html)
+    for needle in ("http:", "https:", "//", "<script", "<link", "@import", "url("):
+        assert needle not in outside, needle
+    for attribute, value in re.findall(r'\b(src|href)="([^"]*)"', outside):
+        assert value == "DATA" if attribute == "src" else value.startswith("#"), value
+    assert "default-src 'none'; img-src data:" in html  # the browser loads nothing else
+
+
+def test_report_rebuilds_the_same_files_from_the_run_folder(tutorial_run, mnist_dir, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(tutorial_run[0], out)
+    for name in ["report.html", *TUTORIAL_FIGURES]:
+        (out / name).unlink()
+    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    assert outcome.code == 0, outcome
+    assert outcome.out.startswith(f"wrote {out / 'report.html'} and its figures: cost.png")
+    for name in TUTORIAL_FIGURES:
+        assert (out / name).read_bytes() == (tutorial_run[0] / name).read_bytes(), name
+    rebuilt = (out / "report.html").read_text()
+    assert rebuilt == tutorial_run[2].replace(str(tutorial_run[0]), str(out))
+
+
+def test_report_finds_the_data_the_run_recorded_without_being_told(tutorial_run, tmp_path,
+                                                                   monkeypatch):  # fmt: skip
+    monkeypatch.delenv("SCRATCHNET_DATA_DIR", raising=False)
+    out = tmp_path / "copy"
+    shutil.copytree(tutorial_run[0], out)
+    (out / "report.html").unlink()
+    assert invoke("report", out).code == 0
+    assert (out / "report.html").read_text() == tutorial_run[2].replace(
+        str(tutorial_run[0]), str(out)
+    )
+
+
+# -- the numbers ---------------------------------------------------------------------------------
+
+
+def test_confusion_matrix_and_class_scores_are_scikit_learns(any_run, mnist_dir):
+    out, _, html = any_run
+    net = NeuralNet.load(out / "model.npz")
+    _, labels, _, predicted = reference_answers(net, mnist_dir)
+    digits = net.classes.tolist()
+    page = Page(html)
+    header, columns, *rows = page.tables["confusion-matrix"]
+    assert header == ["true digit", "predicted digit", "test images"]
+    assert columns == [str(d) for d in digits]
+    assert [row[0] for row in rows] == [str(d) for d in digits]
+    shown = [[int(cell.replace(",", "")) for cell in row[1:]] for row in rows]
+    expected = confusion_matrix(labels, predicted, labels=digits)
+    assert [row[:-1] for row in shown] == expected.tolist()
+    assert [row[-1] for row in shown] == expected.sum(axis=1).tolist()
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predicted, labels=digits, zero_division=np.nan
+    )
+    header, *rows = page.tables["class-scores"]
+    assert header == ["digit", "precision", "recall", "F1", "support"]
+    for i, row in enumerate(rows):
+        assert row[0] == str(digits[i])
+        for cell, value in zip(row[1:4], (precision[i], recall[i], f1[i]), strict=True):
+            assert_percent(cell, value)
+        assert row[2].endswith(f"({expected[i, i]:,}/{support[i]:,})")
+        assert int(row[4].replace(",", "")) == support[i]
+    n_right = int(np.sum(labels == predicted))
+    assert n_right / len(labels) == pytest.approx(read_metrics(out)["test_accuracy"])
+    assert f"{n_right:,} of {len(labels):,} test images classified right" in page.text("test")
+
+
+@pytest.mark.parametrize("section", ["mistakes", "unsure"])
+def test_galleries_show_real_test_digits_with_the_stated_probabilities(section, any_run, mnist_dir):
+    """Each card is the official test image of its row, truly labelled as it says,
+    predicted as it says with the stated probability; the mistakes are the most
+    confident ones, the right answers the least confident ones."""
+    out, _, html = any_run
+    net = NeuralNet.load(out / "model.npz")
+    rows, labels, probabilities, predicted = reference_answers(net, mnist_dir)
+    images, _ = official_test_set(mnist_dir)
+    columns = np.searchsorted(net.classes, predicted, sorter=np.argsort(net.classes))
+    confidence = probabilities[np.arange(len(rows)), np.argsort(net.classes)[columns]]
+    wrong = section == "mistakes"
+    chosen = np.flatnonzero((labels != predicted) == wrong)
+    shown = cards(html, section)
+    assert len(shown) == min(32, len(chosen)) >= 24
+    position = {row: i for i, row in enumerate(rows)}
+    rtol = 1e-12 if net.dtype == np.float64 else 1e-5  # float32 model, float64 reference
+    stated = []
+    for card in shown:
+        i = position[int(card["data-row"])]
+        assert int(card["data-true"]) == labels[i]
+        assert int(card["data-predicted"]) == predicted[i]
+        assert (int(card["data-predicted"]) != labels[i]) == wrong
+        assert float(card["data-probability"]) == pytest.approx(confidence[i], rel=rtol)
+        label = [str(labels[i]), "→", str(predicted[i])] if wrong else [str(labels[i])]
+        assert card["caption"][:-2] == label and card["caption"][-1] == f"#{card['data-row']}"
+        assert_percent(card["caption"][-2], float(card["data-probability"]))
+        pixels = decoded(card["src"])[:, :, :3]  # dark ink on white: 255 - value
+        np.testing.assert_array_equal(np.round(pixels * 255), np.repeat(
+            255.0 - images[int(card["data-row"])][:, :, None], 3, axis=2))  # fmt: skip
+        stated.append(float(card["data-probability"]))
+    ordered = sorted(stated, reverse=wrong)
+    assert stated == ordered
+    shown_rows = {position[int(card["data-row"])] for card in shown}
+    others = confidence[[i for i in chosen if i not in shown_rows]]
+    edge = confidence[sorted(shown_rows)]
+    if len(others):  # no card left out is more telling than one shown
+        if wrong:
+            assert edge.min() >= others.max() * (1 - rtol)
+        else:
+            assert edge.max() <= others.min() * (1 + rtol)
+
+
+def test_hidden_units_are_summarised_by_their_weight_norms(tutorial_run):
+    out, _, html = tutorial_run
+    weight = NeuralNet.load(out / "model.npz").layers[0].weight  # (784, 196)
+    norms = np.sort(np.sqrt(np.sum(weight**2, axis=0)))[::-1]
+    shown, rest = norms[:64], norms[64:]
+    text = Page(html).text("units")
+    assert "ordered by the L2 norm of their incoming weights, largest first" in text
+    assert (f"The 64 shown have norms from {shown[-1]:.3g} to {shown[0]:.3g}; the other 132 "
+            f"units, not drawn, have norms from {rest.min():.3g} to {rest.max():.3g} (median "
+            f"{np.median(rest):.3g})") in text  # fmt: skip
+
+
+def test_calibration_error_and_bins_are_computed_independently(any_run, mnist_dir):
+    out, _, html = any_run
+    net = NeuralNet.load(out / "model.npz")
+    _, labels, probabilities, predicted = reference_answers(net, mnist_dir)
+    if len(net.classes) == 2:  # the probability of the second digit
+        probability, outcome = probabilities[:, 1], labels == net.classes[1]
+        words = f"observed frequency of digit {net.classes[1]}"
+    else:  # the top-label confidence
+        probability, outcome = probabilities.max(axis=1), labels == predicted
+        words = "observed accuracy"
+    ece = reference.expected_calibration_error(probability, outcome)
+    page = Page(html)
+    shown = float(re.search(r"weighted by their images: ([\d.]+)", page.text("calibration"))[1])
+    assert shown == pytest.approx(ece, abs=5e-5)
+    header, *rows = page.tables["calibration-bins"]
+    assert header == ["bin", "images", "mean probability", words]
+    assert len(rows) == 10
+    for row, (low, high) in zip(rows, pairwise(np.linspace(0, 1, 11)), strict=True):
+        inside = (probability > low) & (probability <= high) | ((low == 0) & (probability == 0))
+        assert row[0] == f"{low:.0%} to {high:.0%}"
+        assert int(row[1].replace(",", "")) == np.sum(inside)
+        if inside.any():
+            rtol = 0 if net.dtype == np.float64 else 1e-5  # float32 model, float64 reference
+            assert_percent(row[2], probability[inside].mean(), rtol)
+            assert_percent(row[3], outcome[inside].mean())
+        else:
+            assert row[2:] == ["n/a", "n/a"]
+
+
+def test_the_run_section_gives_the_command_settings_data_and_model(four_digit_run):
+    out, _, html = four_digit_run
+    metrics = read_metrics(out)
+    page = Page(html)
+    command = re.search(r"<pre class=\"command\">(scratchnet train [^<]*)</pre>", html)[1]
+    args = build_parser().parse_args(command.split()[1:])
+    assert recipe_from(args) == Recipe.from_dict(metrics["config"])  # it runs the same recipe
+    settings = dict(page.tables["settings"][1:])
+    unused = {"name", "description", "iterations"}  # a mini-batch run has no iterations
+    assert set(settings) == {key.replace("_", " ") for key in metrics["config"]} - unused
+    assert settings["digits"] == "7 0 3 9" and settings["hidden"] == "64"
+    assert (settings["batch size"], settings["epochs"], settings["seed"]) == ("256", "2", "42")
+    assert (settings["validation fraction"], settings["patience"]) == ("0.1", "1")
+    assert settings["measure training"] == "off" and settings["weight decay"] == "0.0"
+    text = page.text("run")
+    shapes = f"Training images: {tuple(metrics['train_shape'])}, test images: " \
+        f"{tuple(metrics['test_shape'])}"  # fmt: skip
+    assert shapes in text
+    assert f"{metrics['fit_seconds']:.2f} s" in text and "Random seed: 42" in text
+    assert escape(NeuralNet.load(out / "model.npz").summary()) in html
+    scores = page.tables["scores"]
+    for row, name in zip(scores[1:], ("train", "validation", "test"), strict=True):
+        correct, total = metrics["counts"][name]
+        assert row[1:3] == [f"{total:,}", f"{correct:,}"]
+        assert float(row[3].rstrip("%")) == pytest.approx(100 * correct / total, abs=5e-5)
+    last = metrics["history"]["records"][-1]["epoch"]
+    assert f"The run ended after epoch {last}" in text
+    if metrics["history"]["best_epoch"] is not None:
+        assert f"kept the weights of epoch {metrics['history']['best_epoch']}" in text
+
+
+# -- failures ------------------------------------------------------------------------------------
+
+
+def test_a_report_that_fails_leaves_the_run_folder_intact_and_says_so(
+    mnist_dir, tmp_path, monkeypatch
+):
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_module, "png", fail)
+    out = tmp_path / "run"
+    outcome = invoke("train", "--quiet", "--iterations", 1, "--data-dir", mnist_dir, "--out", out)
+    line = assert_one_line_error(outcome, "report.html not written", "No space left on device",
+                                 f"scratchnet report {out}")  # fmt: skip
+    assert "the run's other files are complete" in line
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
+    assert outcome.out.splitlines()[-1] == f"fit time: {read_metrics(out)['fit_seconds']:.1f} s; " \
+        f"wrote {out}/"  # fmt: skip
+    NeuralNet.load(out / "model.npz")  # complete and readable
+
+
+def test_a_bug_in_the_report_keeps_its_traceback_and_the_run(mnist_dir, tmp_path, monkeypatch):
+    def bug(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(report_module, "evaluate", bug)
+    out = tmp_path / "run"
+    with pytest.raises(KeyError, match="a bug"):
+        from scratchnet.app.cli import main
+
+        main(["train", "--quiet", "--iterations", "1", "--data-dir", str(mnist_dir),
+              "--out", str(out)])  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
+
+
+def test_ctrl_c_while_the_report_is_built_keeps_the_finished_run(mnist_dir, tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "png", interrupt)
+    out = tmp_path / "run"
+    outcome = invoke("train", "--quiet", "--iterations", 1, "--data-dir", mnist_dir, "--out", out)
+    assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
+    # no lock, no checkpoint: the run had finished
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
+
+
+def write_metrics(folder: Path, change) -> None:
+    metrics = read_metrics(folder)
+    change(metrics)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+def copy_of(run: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "copy"
+    shutil.copytree(run, out)
+    return out
+
+
+REPORT_ERRORS = {
+    "no folder": (lambda out, other: shutil.rmtree(out), ["not a run folder", "no such folder"]),
+    "no metrics": (lambda out, other: (out / "metrics.json").unlink(),
+                   ["metrics.json: no such file"]),
+    "not json": (lambda out, other: (out / "metrics.json").write_text("{"),
+                 ["metrics.json: not a JSON file"]),
+    "missing keys": (lambda out, other: (out / "metrics.json").write_text('{"config": {}}'),
+                     ["not the metrics of a scratchnet run", "history"]),
+    "bad config": (lambda out, other: write_metrics(out, lambda m: m["config"].pop("seed")),
+                   ["its config is unreadable"]),
+    "unknown preset": (
+        lambda out, other: write_metrics(out, lambda m: m["config"].update(name="fancy")),
+        ["unknown preset 'fancy'"],
+    ),
+    "no model": (lambda out, other: (out / "model.npz").unlink(), ["model.npz"]),
+    "another run's model": (
+        lambda out, other: shutil.copyfile(other / "model.npz", out / "model.npz"),
+        ["classifies [7, 0, 3, 9]", "digits [1, 2]", "not from the same run"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("damage", "fragments"), REPORT_ERRORS.values(), ids=REPORT_ERRORS)
+def test_report_of_a_damaged_run_folder_is_one_line_error(
+    damage, fragments, tutorial_run, four_digit_run, tmp_path, mnist_dir
+):
+    out = copy_of(tutorial_run[0], tmp_path)
+    (out / "report.html").unlink()
+    damage(out, four_digit_run[0])
+    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    assert_one_line_error(outcome, str(out), *fragments)
+    assert not (out / "report.html").exists()
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_report_without_the_data_is_one_line_error(tutorial_run, tmp_path, monkeypatch):
+    monkeypatch.delenv("SCRATCHNET_DATA_DIR", raising=False)
+    monkeypatch.setattr("scratchnet.data.mnist.MIRRORS", ("http://127.0.0.1:9/",))
+    out = copy_of(tutorial_run[0], tmp_path)
+    write_metrics(out, lambda m: m.update(data_files=[str(tmp_path / "gone" / "t10k-images")]))
+    outcome = invoke("report", out)
+    assert_one_line_error(outcome, "MNIST files not found", "t10k-images-idx3-ubyte.gz",
+                          "--data-dir")  # fmt: skip
+
+
+# -- in a browser --------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it (never `playwright install`)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]  # fmt: skip
+VIEWPORTS = {
+    "laptop": {"viewport": {"width": 1366, "height": 768}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+              "is_mobile": True, "has_touch": True},
+}  # fmt: skip
+LAYOUT = """() => ({
+    images: [...document.images].map(image => image.complete && image.naturalWidth > 0),
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    sections: [...document.querySelectorAll("section")].map(section => section.id),
+    resources: performance.getEntriesByType("resource").map(entry => entry.name),
+})"""
+
+
+@pytest.mark.parametrize("device", VIEWPORTS.values(), ids=VIEWPORTS)
+def test_the_report_renders_in_chromium_with_no_errors_and_no_network(
+    device, tutorial_run, tmp_path
+):
+    """Headless Chromium with a fresh profile opens the file: every request is
+    recorded (anything but the report itself is aborted), every console message and
+    page error too; the page must need nothing else and fit the screen's width."""
+    from playwright.sync_api import sync_playwright
+
+    report = (tutorial_run[0] / "report.html").absolute().as_uri()
+    requests, messages = [], []
+
+    def only_the_report(route):
+        requests.append(route.request.url)
+        route.continue_() if route.request.url == report else route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, **device
+        )
+        try:
+            browser.route("**/*", only_the_report)
+            page = browser.new_page()
+            page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+            page.on("pageerror", lambda error: messages.append(f"page error: {error}"))
+            page.goto(report, wait_until="load")
+            layout = page.evaluate(LAYOUT)
+            page.screenshot(path=tmp_path / "report.png")
+        finally:
+            browser.close()
+    assert requests == [report]
+    assert messages == []
+    assert layout["resources"] == []
+    assert layout["sections"] == [*SECTIONS, "tutorial"]
+    assert len(layout["images"]) >= 2 * 24 + 4 and all(layout["images"])
+    assert layout["overflow"] <= 0  # wide tables scroll inside their own box
+    screenshot = imread(tmp_path / "report.png")
+    scale = device.get("device_scale_factor", 1)
+    size = device["viewport"]
+    assert screenshot.shape[:2] == (size["height"] * scale, size["width"] * scale)
+    assert screenshot.std() > 0.05  # something was drawn
