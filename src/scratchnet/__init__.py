@@ -3,11 +3,13 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from .data.idx import read_idx
+from .data.images import image_to_mnist, load_image
 from .data.mnist import MNIST, load_mnist
 from .data.preprocessing import preprocess
 from .data.tutorial import shuffle_like_tutorial, tutorial_random_state
 from .errors import (
     DataFileError,
+    ImageFileError,
     InvalidArgumentError,
     InvalidTypeError,
     NotFittedError,
@@ -36,6 +38,7 @@ __all__ = [
     "DataFileError",
     "GradientDescent",
     "History",
+    "ImageFileError",
     "InvalidArgumentError",
     "InvalidTypeError",
     "Momentum",
@@ -47,6 +50,8 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
     "binary_cross_entropy",
+    "image_to_mnist",
+    "load_image",
     "load_mnist",
     "preprocess",
     "read_idx",
