@@ -311,6 +311,16 @@ TRAIN_DEFAULTS = {
 }
 
 
+MODEL_DEFAULT = "(default: the newest runs/*/model.npz, else a starter model"
+PREDICT_DEFAULTS = {
+    "--model": MODEL_DEFAULT,
+    "--json": "(default: off)",
+    "--show": "(default: off)",
+    "--preview": "(default: none)",
+    "--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache",
+}
+
+
 @pytest.mark.parametrize(
     ("command", "defaults", "without_default"),
     [
@@ -322,6 +332,7 @@ TRAIN_DEFAULTS = {
             id="evaluate",
         ),
         pytest.param("figures", {"--out": "(default: ./figures)"}, [], id="figures"),
+        pytest.param("predict", PREDICT_DEFAULTS, [], id="predict"),
     ],
 )
 def test_command_help_gives_the_default_of_every_option(
@@ -341,7 +352,7 @@ def test_installed_script_lists_the_commands(tmp_path):
     assert script, f"no scratchnet script in {sysconfig.get_path('scripts')}"
     outcome = run_process(script, "--help", cwd=tmp_path)
     assert outcome.code == 0, outcome
-    for command in ("train", "evaluate", "figures", "--version"):
+    for command in ("train", "evaluate", "figures", "predict", "--version"):
         assert command in outcome.out
     assert "(default: the tutorial's experiment)" in outcome.out
 

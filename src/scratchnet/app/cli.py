@@ -14,11 +14,11 @@ import sys
 
 from .. import __version__
 from ..errors import ScratchnetError
-from .commands import evaluate, figures, train
+from .commands import evaluate, figures, predict, train
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-COMMANDS = (train, evaluate, figures)
+COMMANDS = (train, evaluate, figures, predict)
 
 
 class Parser(argparse.ArgumentParser):
