@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +44,24 @@ def encode(picture: np.ndarray | Image.Image, image_format: str, **options) -> b
     buffer = io.BytesIO()
     image.save(buffer, format=image_format, **options)
     return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height grey pixels, with one tiny data chunk."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    signature = b"\x89PNG\r\n\x1a\n"
+    return (
+        signature
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def render_like_a_user(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -20,7 +18,13 @@ import scratchnet as sn
 from scratchnet.data.images import MAX_PIXELS, image_to_mnist, load_image, write_mnist_png
 from scratchnet.errors import DataFileError, ImageFileError, InvalidArgumentError, InvalidTypeError
 
-from ..pictures import block_picture, encode, frame_with_block, render_like_a_user
+from ..pictures import (
+    block_picture,
+    encode,
+    frame_with_block,
+    png_header_only,
+    render_like_a_user,
+)
 
 # A block 40 rows tall and 10 wide scales to 20 x 5 (longer side 20, same aspect). Its
 # centre of mass in the box is (9.5, 2.0); the whole-pixel shift bringing it nearest
@@ -312,29 +316,21 @@ def test_a_large_picture_is_reduced_before_the_steps_with_the_same_result():
     np.testing.assert_allclose(load_image(encode(big, "PNG")), expected_tall(), atol=1e-3)
 
 
+def test_a_jpeg_is_capped_at_the_pixels_it_decodes():
+    """A JPEG decodes at 1/2, 1/4 or 1/8 of its size: 5000x4000 = 20 million pixels
+    decode as 1250x1000 when a 1024-pixel side is all that is needed."""
+    big = block_picture(4000, 5000, (1000, 1000, 1600, 400))
+    x = load_image(encode(big, "JPEG"), max_pixels=4096 * 4096)
+    assert np.abs(x - expected_tall()).max() < 0.1
+    with pytest.raises(ImageFileError, match="20,000,000 pixels, more than the 16,777,216"):
+        load_image(encode(big, "PNG"), max_pixels=4096 * 4096)
+
+
 def test_files_are_read_from_paths_and_named_by_them(tmp_path):
     path = tmp_path / "digit.png"
     path.write_bytes(encode(tall_block(), "PNG"))
     np.testing.assert_allclose(load_image(path), expected_tall(), atol=1e-6)
     np.testing.assert_allclose(load_image(str(path)), expected_tall(), atol=1e-6)
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height grey pixels, with one tiny data chunk."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    signature = b"\x89PNG\r\n\x1a\n"
-    return (
-        signature
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0"))
-        + chunk(b"IEND", b"")
-    )
 
 
 BAD_FILES = [

@@ -113,8 +113,12 @@ def read_image(
             raise ImageFileError(f"{name}: the file is empty (0 bytes), not an image")
         file.seek(0)
         with _open_image(file, name) as image:
-            _check_size(image, name, max_pixels)
-            return _decode(image, name)
+            if image.format == "JPEG":
+                with _decoding(name):  # JPEG decodes at 1/2, 1/4 or 1/8 of its size
+                    image.draft(image.mode, _reduced_size(image.size))
+            _check_size(image, name, max_pixels)  # the pixels about to be decoded
+            with _decoding(name):
+                return _decode(image)
 
 
 def image_to_mnist(image: np.ndarray) -> np.ndarray:
@@ -279,16 +283,12 @@ def _opened(source, name: str) -> BinaryIO:
 def _open_image(file, name: str) -> Image.Image:
     """Parse the header only (no pixel is decoded yet)."""
     try:
-        with _pillow_warnings():
+        with _pillow_warnings(), _decoding(name):
             return Image.open(file, formats=FORMATS)
     except TOO_LARGE:  # beyond Pillow's own limit, which is above MAX_PIXELS
         raise ImageFileError(
             f"{name}: more than {Image.MAX_IMAGE_PIXELS:,} pixels, too many to decode safely"
         ) from None
-    except UnidentifiedImageError:
-        raise ImageFileError(f"{name}: not a {FORMAT_NAMES} image") from None
-    except DECODING_ERRORS as error:
-        raise ImageFileError(f"{name}: damaged or unreadable image ({_reason(error)})") from None
 
 
 @contextmanager
@@ -313,25 +313,31 @@ def _check_size(image: Image.Image, name: str, max_pixels: int) -> None:
         raise ImageFileError(f"{name}: the image has no pixels ({width} x {height})")
 
 
-def _decode(image: Image.Image, name: str) -> np.ndarray:
-    """Decode the first frame upright, in a mode image_to_mnist takes, reduced."""
-    try:
-        if image.format == "JPEG":
-            image.draft(image.mode, _reduced_size(image.size))  # decode at 1/2, 1/4, 1/8
-        image.load()
-        with _pillow_warnings():
-            image.getexif()  # parsed once here, quietly; exif_transpose reuses it
-        ImageOps.exif_transpose(image, in_place=True)
-        image = _canonical_mode(image)
-        factor = math.ceil(max(image.size) / WORKING_SIDE)
-        if factor > 1:
-            image = image.reduce(factor)
-        pixels = np.asarray(image)
-    except DECODING_ERRORS as error:
-        raise ImageFileError(f"{name}: damaged or unreadable image ({_reason(error)})") from None
+def _decode(image: Image.Image) -> np.ndarray:
+    """The first frame upright, in a mode image_to_mnist takes, reduced."""
+    image.load()
+    with _pillow_warnings():
+        image.getexif()  # parsed once here, quietly; exif_transpose reuses it
+    ImageOps.exif_transpose(image, in_place=True)
+    image = _canonical_mode(image)
+    factor = math.ceil(max(image.size) / WORKING_SIDE)
+    if factor > 1:
+        image = image.reduce(factor)
+    pixels = np.asarray(image)
     if pixels.dtype == np.int32:  # 16-bit grey, decoded as Pillow's 32-bit "I"
         return np.clip(pixels, 0, 65535).astype(np.uint16)
     return pixels
+
+
+@contextmanager
+def _decoding(name: str) -> Iterator[None]:
+    """Pillow's errors on bytes it cannot read, as one ImageFileError naming the file."""
+    try:
+        yield
+    except UnidentifiedImageError:
+        raise ImageFileError(f"{name}: not a {FORMAT_NAMES} image") from None
+    except DECODING_ERRORS as error:
+        raise ImageFileError(f"{name}: damaged or unreadable image ({_reason(error)})") from None
 
 
 def _reduced_size(size: tuple[int, int]) -> tuple[int, int]:
