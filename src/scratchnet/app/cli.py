@@ -14,11 +14,11 @@ import sys
 
 from .. import __version__
 from ..errors import ScratchnetError
-from .commands import evaluate, figures, predict, train
+from .commands import evaluate, figures, predict, serve, train
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-COMMANDS = (train, evaluate, figures, predict)
+COMMANDS = (train, evaluate, figures, predict, serve)
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,179 @@
+"""Driving the draw-a-digit page in headless Chromium with Playwright for Python.
+
+The browser is Debian's chromium (/usr/bin/chromium), launched with the flags that let it
+run as root and keep it off the network, on a fresh profile; ``playwright install`` is
+never needed. ``python -m tests.app.page_driver --model M --out docs/serve-page.png``
+serves M, draws an MNIST test digit on the page with the mouse and saves the screenshot
+shown in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1200, "height": 660}
+PAD_SCALE = 10  # the drawing pad is 280x280: ten pad pixels per MNIST pixel
+TIMEOUT_MS = 30_000
+
+
+@contextmanager
+def served(model_path: Path) -> Iterator[str]:
+    """The page's server for a model on a free port of 127.0.0.1, in a thread: its URL."""
+    from scratchnet.app.api import DigitApi
+    from scratchnet.app.models import load_chosen
+    from scratchnet.app.server import DigitServer
+
+    server = DigitServer(("127.0.0.1", 0), DigitApi(load_chosen(model_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """A headless Chromium context on a fresh profile folder."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=VIEWPORT,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def open_page(context, url: str):
+    """A new tab on the page, once the model has loaded (its bars are there)."""
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector(".bar", state="attached")
+    return page
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw each stroke (points in pad pixels, 0..280) with the mouse, then wait until
+    the page has the answer to the finished drawing."""
+    box = page.locator("#pad").bounding_box()
+    for stroke in strokes:
+        (x, y), *rest = stroke
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+        page.mouse.up()
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until no question to the server is open or waiting."""
+    page.wait_for_selector('body[data-busy="false"]', state="attached")
+
+
+def upload(page, path: Path) -> None:
+    """Choose a file in the upload field and wait for its one answer (or its error)."""
+    before = page.get_attribute("body", "data-readings")
+    page.set_input_files("#file", str(path))
+    answered = f'body[data-busy="false"]:not([data-readings="{before}"])'
+    page.wait_for_selector(f"{answered}, #status.error", state="attached")
+    settle(page)
+
+
+def digit_as_strokes(digit: np.ndarray, level: int = 128) -> list[list[tuple[float, float]]]:
+    """An MNIST digit (28x28 uint8) replayed as a pen would draw it: along each row, one
+    stroke over every run of pixels at ``level`` or more, scaled to the pad."""
+    strokes = []
+    for row, pixels in enumerate(digit >= level):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], pixels.astype(int), [0]])))
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
+            y = (row + 0.5) * PAD_SCALE
+            strokes.append([(start * PAD_SCALE + 5.0, y), ((stop - 1) * PAD_SCALE + 5.0, y)])
+    return strokes
+
+
+def shown(page) -> dict:
+    """What the page shows: the digit, every bar's probability, the input preview's 784
+    grey levels, and each hidden layer's caption and how many cells are lit."""
+    return page.evaluate(
+        """() => {
+        const bars = [...document.querySelectorAll('.bar')];
+        const view = document.getElementById('input-view');
+        const input = view.getContext('2d').getImageData(0, 0, 28, 28).data;
+        const layers = [...document.querySelectorAll('canvas.hidden-layer')].map((canvas) => {
+            const { width, height } = canvas;
+            const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+            let lit = 0;
+            for (let i = 0; i < data.length; i += 4) {
+                if (data[i] + data[i + 1] + data[i + 2] > 0) lit++;
+            }
+            return { lit, cells: canvas.width * canvas.height,
+                     caption: canvas.previousElementSibling.textContent };
+        });
+        return {
+            digit: document.getElementById('digit').textContent,
+            probabilities: Object.fromEntries(bars.map((bar) => [bar.dataset.class,
+                bar.dataset.probability === undefined ? null : Number(bar.dataset.probability)])),
+            best: bars.filter((bar) => bar.classList.contains('best'))
+                .map((bar) => bar.dataset.class),
+            input: Array.from({ length: 784 }, (_, i) => input[4 * i]),
+            layers,
+            status: document.getElementById('status').textContent,
+        };
+    }"""
+    )
+
+
+def pad_png(page) -> bytes:
+    """The drawing pad's picture as PNG bytes, as the page sends it."""
+    import base64
+
+    url = page.evaluate("() => document.getElementById('pad').toDataURL('image/png')")
+    return base64.b64decode(url.split(",", 1)[1])
+
+
+def main() -> None:
+    import scratchnet as sn
+
+    parser = argparse.ArgumentParser(description="Save a screenshot of the draw-a-digit page.")
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--index", type=int, default=0, help="MNIST test digit to draw")
+    parser.add_argument("--data-dir", type=Path)
+    args = parser.parse_args()
+    digit = sn.load_mnist(range(10), args.data_dir, relabel=False).x_test[args.index]
+    with served(args.model) as url, chromium() as context:
+        page = open_page(context, url)
+        draw(page, digit_as_strokes(digit))
+        print(f"the page reads {shown(page)['digit']}")
+        page.screenshot(path=str(args.out))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
