@@ -96,7 +96,7 @@ def main() -> None:
     import tempfile
 
     import scratchnet as sn
-    from scratchnet.data.images import load_image
+    from scratchnet.app.readings import read_digits
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True)
@@ -106,16 +106,17 @@ def main() -> None:
     net = sn.NeuralNet.load(args.model)
     data = sn.load_mnist(net.classes.tolist(), args.data_dir, relabel=False)
     digits, labels = data.x_test[: args.count], data.y_test[: args.count]
-    with tempfile.TemporaryDirectory() as folder:
-        paths = save_renderings(digits, Path(folder))
-        rendered = np.stack([load_image(path) for path in paths])
-    arrays = net.score(sn.preprocess(digits), labels)
-    predicted = net.predict(rendered)
+    with tempfile.TemporaryDirectory() as folder:  # what `scratchnet predict` does
+        inputs = np.stack([sn.load_image(path) for path in save_renderings(digits, Path(folder))])
+    predicted = np.array([reading.prediction[0] for reading in read_digits(net, inputs)])
+    arrays = net.score(sn.preprocess(digits, net.dtype), labels)
     print(f"{args.model}: the first {len(labels)} MNIST test digits of its classes")
     print(f"  as arrays:            {arrays:.2%}")
-    print(f"  rendered, all:        {np.mean(predicted == labels):.2%}")
-    print(f"  rendered, PNG / JPEG: {np.mean(predicted[::2] == labels[::2]):.2%} / "
-          f"{np.mean(predicted[1::2] == labels[1::2]):.2%}")  # fmt: skip
+    print(f"  drawn as images:      {np.mean(predicted == labels):.2%}")
+    print(
+        f"  PNG / JPEG:           {np.mean(predicted[::2] == labels[::2]):.2%} / "
+        f"{np.mean(predicted[1::2] == labels[1::2]):.2%}"
+    )
 
 
 if __name__ == "__main__":

@@ -3,13 +3,14 @@
 The browser is Debian's chromium (/usr/bin/chromium), launched with the flags that let it
 run as root and keep it off the network, on a fresh profile; ``playwright install`` is
 never needed. ``python -m tests.app.page_driver --model M --out docs/serve-page.png``
-serves M, draws an MNIST test digit on the page with the mouse and saves the screenshot
-shown in the README.
+serves M, draws a 7 on the page with the mouse (or ``--index N``: MNIST test digit N) and
+saves the screenshot shown in the README.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,7 +28,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 1200, "height": 660}
+VIEWPORT = {"width": 1200, "height": 720}
+# A 7 as a hand draws it: the bar, then the stem with a slight curve.
+HAND_DRAWN_SEVEN = [
+    [(78.0, 72.0), (120.0, 68.0), (165.0, 66.0), (204.0, 68.0)],
+    [(204.0, 68.0), (185.0, 110.0), (165.0, 152.0), (148.0, 194.0), (138.0, 232.0)],
+]
 PAD_SCALE = 10  # the drawing pad is 280x280: ten pad pixels per MNIST pixel
 TIMEOUT_MS = 30_000
 
@@ -163,15 +170,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Save a screenshot of the draw-a-digit page.")
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--index", type=int, default=0, help="MNIST test digit to draw")
+    parser.add_argument("--index", type=int, help="MNIST test digit to draw instead of a 7")
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
-    digit = sn.load_mnist(range(10), args.data_dir, relabel=False).x_test[args.index]
+    strokes = HAND_DRAWN_SEVEN
+    if args.index is not None:
+        digits = sn.load_mnist(range(10), args.data_dir, relabel=False).x_test
+        strokes = digit_as_strokes(digits[args.index])
     with served(args.model) as url, chromium() as context:
         page = open_page(context, url)
-        draw(page, digit_as_strokes(digit))
+        draw(page, strokes)
         print(f"the page reads {shown(page)['digit']}")
-        page.screenshot(path=str(args.out))
+        screenshot = Image.open(io.BytesIO(page.screenshot()))
+    screenshot.quantize(colors=64).save(args.out, optimize=True)  # small enough to commit
     print(f"wrote {args.out}")
 
 

@@ -21,6 +21,7 @@ from .. import reference
 from ..pictures import render_like_a_user
 from .page_driver import (
     CHROMIUM,
+    VIEWPORT,
     chromium,
     digit_as_strokes,
     draw,
@@ -153,18 +154,21 @@ def test_undo_and_clear(page, mnist_test):
     assert page.is_disabled("#undo") and page.is_disabled("#clear")
 
 
-def test_the_model_summary_and_a_screenshot(page, tmp_path):
+def test_the_model_summary_and_a_screenshot(page, digits_model, tmp_path):
     rows = page.locator("#layers tbody tr").all_inner_texts()
     assert [row.split("\t") for row in rows] == [
         ["dense_1", "784 → 64", "relu", "50,240"],
         ["dense_2", "64 → 10", "softmax", "650"],
     ]
     facts = page.text_content("#model-facts")
-    assert facts.startswith(
-        "50,890 parameters · digits 0 1 2 3 4 5 6 7 8 9 · test accuracy unknown"
-    )
+    assert facts.splitlines() == [
+        "50,890 parameters",
+        "digits 0 1 2 3 4 5 6 7 8 9",
+        "test accuracy unknown (no metrics.json of its run beside the model)",
+        str(digits_model),
+    ]
     draw(page, VERTICAL_STROKE)
     page.screenshot(path=str(tmp_path / "page.png"))
     with Image.open(tmp_path / "page.png") as screenshot:
-        assert screenshot.size == (1200, 660)
+        assert screenshot.size == (VIEWPORT["width"], VIEWPORT["height"])
         assert np.asarray(screenshot.convert("L")).std() > 10  # not a blank page

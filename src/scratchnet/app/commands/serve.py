@@ -52,20 +52,25 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    chosen = choose_model(args.model, args.data_dir, say=lambda line: print(f"scratchnet: {line}"))
+    chosen = choose_model(args.model, args.data_dir, say=say)
     server = listen(args.host, args.port, DigitApi(chosen))
     try:
-        print(f"scratchnet: the draw-a-digit page is at {server.url} (Ctrl-C stops)", flush=True)
+        say(f"the draw-a-digit page is at {server.url} (Ctrl-C stops)")
         if not is_loopback(args.host):
-            print("scratchnet: other machines can reach it too (--host is not loopback)")
+            say("other machines can reach it too (--host is not a loopback address)")
         if args.open and not webbrowser.open(server.url):
-            print("scratchnet: found no web browser to open; open the address yourself")
+            say("found no web browser to open; open the address yourself")
         server.serve_forever()
     except KeyboardInterrupt:
-        print("scratchnet: stopped", flush=True)
+        say("stopped")
     finally:
         server.server_close()
     return 0
+
+
+def say(line: str) -> None:
+    """A line for the user, at once (the address must reach a pipe before serving)."""
+    print(f"scratchnet: {line}", flush=True)
 
 
 def listen(host: str, port: int, api: DigitApi) -> DigitServer:
