@@ -83,7 +83,7 @@ def expected_from_pad(page, model_path) -> tuple[np.ndarray, np.ndarray, np.ndar
     by the reader and the reference."""
     net = sn.NeuralNet.load(model_path)
     x = sn.load_image(pad_png(page))
-    hidden = np.maximum(x @ net.layers[0].weight.astype(np.float64) + net.layers[0].bias, 0)
+    (hidden,) = reference.hidden_activations(net, x)
     return x, reference.probabilities(net, x[np.newaxis])[0], hidden
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..data.mnist import cache_dir
 from ..network import NeuralNet
 from ..nn.losses import output_layer
+from .arguments import DATA_DIR_HELP
 from .experiment import run_recipe, write_run
 from .presets import Recipe
 from .readings import check_reads_images
@@ -43,6 +44,11 @@ STARTER = Recipe(
     seed=0,
 )
 STARTER_FOLDER = "models/starter-v1"  # a new recipe gets a new folder
+MODEL_HELP = (
+    "model.npz to use (default: the newest runs/*/model.npz, else a starter model trained "
+    "once into the cache folder)"
+)
+STARTER_DATA_DIR_HELP = f"for training the starter model: {DATA_DIR_HELP}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], objec
     folder = cache_dir() / STARTER_FOLDER
     if not (folder / MODEL_FILE).is_file():
         say(f"no model given and none under ./{RUNS}: training the starter model, a few seconds")
-        result = run_recipe(STARTER, data_dir, say=lambda _: None, progress=False)
+        result = run_recipe(STARTER, data_dir=data_dir, say=lambda _: None, progress=False)
         folder.mkdir(parents=True, exist_ok=True)
         write_run(folder, result)
     return folder / MODEL_FILE

@@ -17,8 +17,7 @@ import numpy as np
 
 from ...data.images import EXTENSIONS, FORMAT_NAMES, load_image, write_mnist_png
 from ...errors import ImageFileError
-from ..arguments import DATA_DIR_HELP
-from ..models import choose_model
+from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..readings import Reading, read_digits
 
 EXIT_BAD_INPUT = 2
@@ -40,8 +39,7 @@ def add_parser(commands) -> None:
     predict.add_argument(
         "--model",
         type=Path,
-        help="model.npz to use (default: the newest runs/*/model.npz, else a starter model "
-        "trained once into the cache folder)",
+        help=MODEL_HELP,
     )
     output = predict.add_mutually_exclusive_group()
     output.add_argument(
@@ -61,9 +59,7 @@ def add_parser(commands) -> None:
         help=f"write the 28x28 input the network saw as DIR/<file name>{PREVIEW_SUFFIX} "
         "(default: none)",
     )
-    predict.add_argument(
-        "--data-dir", type=Path, help=f"for training the starter model: {DATA_DIR_HELP}"
-    )
+    predict.add_argument("--data-dir", type=Path, help=STARTER_DATA_DIR_HELP)
     predict.set_defaults(handler=run)
 
 

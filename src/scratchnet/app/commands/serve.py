@@ -9,8 +9,7 @@ from pathlib import Path
 
 from ...errors import InvalidArgumentError
 from ..api import DigitApi
-from ..arguments import DATA_DIR_HELP
-from ..models import choose_model
+from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..server import DigitServer
 
 DEFAULT_HOST = "127.0.0.1"
@@ -28,8 +27,7 @@ def add_parser(commands) -> None:
     serve.add_argument(
         "--model",
         type=Path,
-        help="model.npz to use (default: the newest runs/*/model.npz, else a starter model "
-        "trained once into the cache folder)",
+        help=MODEL_HELP,
     )
     serve.add_argument(
         "--host",
@@ -45,9 +43,7 @@ def add_parser(commands) -> None:
     serve.add_argument(
         "--open", action="store_true", help="open the page in the web browser (default: off)"
     )
-    serve.add_argument(
-        "--data-dir", type=Path, help=f"for training the starter model: {DATA_DIR_HELP}"
-    )
+    serve.add_argument("--data-dir", type=Path, help=STARTER_DATA_DIR_HELP)
     serve.set_defaults(handler=run)
 
 
