@@ -15,6 +15,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,7 @@ def chromium() -> Iterator:
             headless=True,
             args=CHROMIUM_ARGS,
             viewport=VIEWPORT,
+            has_touch=True,
         )
         context.set_default_timeout(TIMEOUT_MS)
         try:
@@ -96,6 +98,46 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
         page.mouse.up()
     settle(page)
+
+
+def draw_with(page, pointer: str, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw like ``draw`` with a "mouse", a "pen" or a "touch" (a finger), as the browser's
+    own input events (Chrome DevTools Protocol), then wait for the answer."""
+    if pointer == "mouse":
+        draw(page, strokes)
+        return
+    box = page.locator("#pad").bounding_box()
+    session = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in _densified(stroke)]
+        if pointer == "pen":
+            pen = {"pointerType": "pen", "button": "left", "clickCount": 1}
+            session.send("Input.dispatchMouseEvent", {"type": "mousePressed", **points[0], **pen})
+            for point in points[1:]:
+                session.send("Input.dispatchMouseEvent", {"type": "mouseMoved", **point, **pen})
+            session.send("Input.dispatchMouseEvent", {"type": "mouseReleased", **points[-1], **pen})
+        else:
+            session.send(
+                "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]}
+            )
+            for point in points[1:]:
+                session.send(
+                    "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]}
+                )
+            session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+    settle(page)
+
+
+def _densified(stroke: list[tuple[float, float]], step: float = 8.0) -> list[tuple[float, float]]:
+    """The stroke's points with points every ``step`` pixels in between."""
+    dense = [stroke[0]]
+    for (x0, y0), (x1, y1) in pairwise(stroke):
+        count = max(1, int(np.hypot(x1 - x0, y1 - y0) // step))
+        dense += [
+            (x0 + (x1 - x0) * i / count, y0 + (y1 - y0) * i / count) for i in range(1, count + 1)
+        ]
+    return dense
 
 
 def settle(page) -> None:

@@ -25,6 +25,7 @@ from .page_driver import (
     chromium,
     digit_as_strokes,
     draw,
+    draw_with,
     open_page,
     pad_png,
     served,
@@ -105,6 +106,15 @@ def test_a_vertical_stroke_reads_as_one(page, digits_model):
     active = int(np.sum(hidden > 0))
     assert layer["caption"].startswith(f"hidden layer 1: 64 units, {active} active")
     assert layer["cells"] >= 64 and layer["lit"] == active
+
+
+@pytest.mark.parametrize("pointer", ["pen", "touch"])
+def test_a_pen_and_a_finger_draw_too(page, pointer):
+    draw_with(page, pointer, VERTICAL_STROKE)
+    seen = shown(page)
+    assert seen["digit"] == "1", seen["status"]
+    input_rows = np.array(seen["input"]).reshape(28, 28).any(axis=1)
+    assert input_rows.sum() >= 18  # a stroke down the pad, not a dot
 
 
 @pytest.mark.parametrize("index", [MNIST_SEVEN, MNIST_ZERO], ids=["seven", "zero"])
