@@ -91,9 +91,9 @@ def assert_reading(document: dict, expected: dict) -> None:
     best, second = np.argsort(-given, kind="stable")[:2]
     assert (document["prediction"], document["runner_up"]) == (best, second)
     assert document["probability"] == given[best]
-    np.testing.assert_allclose(document["input"], expected["input"], atol=5e-5)
+    np.testing.assert_allclose(document["input"], expected["input"], atol=1e-12)
     (hidden,) = document["hidden"]
-    np.testing.assert_allclose(hidden, expected["hidden"], atol=2e-4)
+    np.testing.assert_allclose(hidden, expected["hidden"], rtol=1e-5, atol=1e-5)
 
 
 # -- answers -----------------------------------------------------------------------------

@@ -32,7 +32,6 @@ JSON_TYPE = "application/json"
 MAX_BODY_BYTES = 16 * 2**20  # a phone's photo as a JPEG
 MAX_IMAGE_PIXELS = 4096 * 4096  # decoded RGBA at most 64 MiB (a JPEG decodes at 1/8 if need be)
 CONCURRENT_PREDICTIONS = 4  # at most this many decoded images in memory at once
-DIGITS = 4  # decimals of the input and hidden values sent to the page
 
 
 class ApiError(Exception):
@@ -48,7 +47,7 @@ class DigitApi:
     """The answers of the API for one model."""
 
     model: ChosenModel
-    slots: threading.BoundedSemaphore = field(
+    decoding_slots: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(CONCURRENT_PREDICTIONS)
     )
 
@@ -57,15 +56,11 @@ class DigitApi:
 
     def predict(self, content_type: str, body: bytes) -> dict:
         """The reading of a request body of the given media type (see the module docstring)."""
-        with self.slots:
+        with self.decoding_slots:
             x = self._input(content_type, body)
             (reading,) = read_digits(self.model.net, x[np.newaxis, :])
             hidden = hidden_activations(self.model.net, x)
-        return {
-            **reading.to_json(),
-            "input": _rounded(x),
-            "hidden": [_rounded(layer) for layer in hidden],
-        }
+        return {**reading.to_json(), "input": x.tolist(), "hidden": [a.tolist() for a in hidden]}
 
     def _input(self, content_type: str, body: bytes) -> np.ndarray:
         if content_type in IMAGE_TYPES:
@@ -106,7 +101,3 @@ def _is_unit(value) -> bool:
     """A JSON number (not a boolean) in [0, 1]."""
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     return is_number and math.isfinite(value) and 0 <= value <= 1
-
-
-def _rounded(values: np.ndarray) -> list[float]:
-    return [round(float(v), DIGITS) for v in values]
