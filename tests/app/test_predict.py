@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import scratchnet as sn
+from scratchnet.app import models
 from scratchnet.app.models import STARTER, STARTER_FOLDER
 
 from .. import reference
@@ -223,6 +225,9 @@ def test_without_a_model_the_newest_run_is_used(digits_model, tmp_path, monkeypa
 
 
 def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_path, monkeypatch):
+    """With the starter recipe cut to one epoch of a smaller network, to keep the test short."""
+    short = replace(STARTER, hidden=(32,), epochs=1)
+    monkeypatch.setattr(models, "STARTER", short)
     monkeypatch.chdir(tmp_path)
     picture = tmp_path / "digit.png"
     picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
@@ -234,8 +239,9 @@ def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_p
     assert second.err == f"scratchnet: using the model {cached}\n" and second.out == first.out
     metrics = json.loads((cached.parent / "metrics.json").read_text())
     net = sn.NeuralNet.load(cached)
-    assert net.layer_sizes == (*STARTER.hidden, 10) and net.classes.tolist() == list(range(10))
+    assert net.layer_sizes == (32, 10) and net.classes.tolist() == list(range(10))
     data = sn.load_mnist(range(10), mnist_dir, relabel=False)
     X_test = data.x_test.reshape(-1, 784) / 255
     assert metrics["test_accuracy"] == pytest.approx(reference.accuracy(net, X_test, data.y_test))
-    assert metrics["test_accuracy"] > 0.96
+    assert metrics["test_accuracy"] > 0.9
+    assert metrics["config"] == json.loads(json.dumps(short.to_dict()))
