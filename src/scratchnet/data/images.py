@@ -31,9 +31,11 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
 
 ``load_image`` reads PNG, JPEG, BMP, GIF (first frame) and WebP files with Pillow, in
 any size, mode (1, L, LA, P, RGB, RGBA, CMYK, 16-bit grey) and EXIF orientation. It
-checks the pixel count from the header before decoding anything (decompression bombs),
-and reduces large images by an integer box average to at most ``WORKING_SIDE`` pixels
-on their longer side before the steps above (a 20-pixel result does not need more).
+checks the number of pixels it is about to decode against ``max_pixels`` before
+decoding any (decompression bombs; a large JPEG is decoded at 1/2, 1/4 or 1/8 of its
+size when that still leaves ``WORKING_SIDE`` pixels), and reduces large images by an
+integer box average to at most ``WORKING_SIDE`` pixels on their longer side before the
+steps above (a 20-pixel result does not need more).
 Every problem with a file is an ``ImageFileError`` naming it.
 """
 
