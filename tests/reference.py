@@ -13,14 +13,24 @@ HIDDEN = {
 }
 
 
+def hidden_activations(net, X: np.ndarray) -> list[np.ndarray]:
+    """a_l = f(a_{l-1} W_l + b_l) of every hidden layer l, a_0 = X, in float64."""
+    a = np.asarray(X, dtype=np.float64)
+    hidden = []
+    for layer in net.layers[:-1]:
+        a = HIDDEN[net.activation](
+            a @ layer.weight.astype(np.float64) + layer.bias.astype(np.float64)
+        )
+        hidden.append(a)
+    return hidden
+
+
 def logits(net, X: np.ndarray) -> np.ndarray:
     """z_L = f(... f(X W_1 + b_1) ...) W_L + b_L, in float64."""
-    a = np.asarray(X, dtype=np.float64)
-    last = len(net.layers) - 1
-    for index, layer in enumerate(net.layers):
-        z = a @ layer.weight.astype(np.float64) + layer.bias.astype(np.float64)
-        a = z if index == last else HIDDEN[net.activation](z)
-    return a
+    hidden = hidden_activations(net, X)
+    a = hidden[-1] if hidden else np.asarray(X, dtype=np.float64)
+    last = net.layers[-1]
+    return a @ last.weight.astype(np.float64) + last.bias.astype(np.float64)
 
 
 def probabilities(net, X: np.ndarray) -> np.ndarray:

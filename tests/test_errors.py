@@ -11,6 +11,7 @@ FAMILY = {
     sn.InvalidTypeError: TypeError,
     sn.NotFittedError: ValueError,
     sn.DataFileError: ValueError,
+    sn.ImageFileError: ValueError,
     sn.TrainingDivergedError: ValueError,
 }
 

@@ -4,11 +4,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .data.augment import Augment
 from .data.idx import read_idx
+from .data.images import image_to_mnist, load_image
 from .data.mnist import MNIST, load_mnist
 from .data.preprocessing import preprocess
 from .data.tutorial import shuffle_like_tutorial, tutorial_random_state
 from .errors import (
     DataFileError,
+    ImageFileError,
     InvalidArgumentError,
     InvalidTypeError,
     NotFittedError,
@@ -42,6 +44,7 @@ __all__ = [
     "DataFileError",
     "GradientDescent",
     "History",
+    "ImageFileError",
     "InvalidArgumentError",
     "InvalidTypeError",
     "Momentum",
@@ -57,6 +60,8 @@ __all__ = [
     "calibration",
     "class_scores",
     "confusion_matrix",
+    "image_to_mnist",
+    "load_image",
     "load_mnist",
     "preprocess",
     "read_idx",

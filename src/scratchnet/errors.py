@@ -9,6 +9,8 @@ same problem would raise elsewhere, so ``except ValueError`` keeps working:
 - ``NotFittedError`` (ValueError): a model used before ``fit`` or ``load``.
 - ``DataFileError`` (ValueError): a file that is missing, truncated, corrupted or of
   the wrong kind; the message names the file.
+- ``ImageFileError`` (a DataFileError): an image file that cannot serve as a digit: not
+  an image of a supported format, empty, damaged, too large, or blank.
 - ``TrainingDivergedError`` (ValueError, FloatingPointError): training produced a
   non-finite or exploding cost.
 
@@ -41,6 +43,11 @@ class DataFileError(ScratchnetError, ValueError):
 
     The message always names the file (or the files) and the problem.
     """
+
+
+class ImageFileError(DataFileError):
+    """An image file cannot serve as a digit: missing, empty, not a supported format,
+    damaged, too many pixels, or blank (no ink). The message names the file."""
 
 
 class TrainingDivergedError(ScratchnetError, ValueError, FloatingPointError):

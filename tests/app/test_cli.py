@@ -352,6 +352,23 @@ TRAIN_DEFAULTS = {
 }
 
 
+MODEL_DEFAULT = "(default: the newest runs/*/model.npz, else a starter model"
+PREDICT_DEFAULTS = {
+    "--model": MODEL_DEFAULT,
+    "--json": "(default: off)",
+    "--show": "(default: off)",
+    "--preview": "(default: none)",
+    "--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache",
+}
+SERVE_DEFAULTS = {
+    "--model": MODEL_DEFAULT,
+    "--host": "(default: 127.0.0.1)",
+    "--port": "(default: 8000)",
+    "--open": "(default: off)",
+    "--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache",
+}
+
+
 @pytest.mark.parametrize(
     ("command", "defaults", "without_default"),
     [
@@ -375,6 +392,8 @@ TRAIN_DEFAULTS = {
             [],
             id="report",
         ),
+        pytest.param("predict", PREDICT_DEFAULTS, [], id="predict"),
+        pytest.param("serve", SERVE_DEFAULTS, [], id="serve"),
     ],
 )
 def test_command_help_gives_the_default_of_every_option(
@@ -394,7 +413,7 @@ def test_installed_script_lists_the_commands(tmp_path):
     assert script, f"no scratchnet script in {sysconfig.get_path('scripts')}"
     outcome = run_process(script, "--help", cwd=tmp_path)
     assert outcome.code == 0, outcome
-    for command in ("train", "evaluate", "report", "figures", "--version"):
+    for command in ("train", "evaluate", "report", "figures", "predict", "serve", "--version"):
         assert command in outcome.out
     assert "(default: the tutorial's experiment)" in outcome.out
 

@@ -1,0 +1,103 @@
+"""The draw-a-digit page's JSON API, apart from HTTP: what each request body means and
+what the answer holds.
+
+``POST /predict`` takes either an image file (``Content-Type: image/png``, ``image/jpeg``,
+``image/gif``, ``image/bmp``, ``image/webp`` or ``application/octet-stream``), which goes
+through the same preprocessing as ``scratchnet predict`` (``load_image``), or JSON
+``{"pixels": ...}`` with 28x28 values in [0, 1] (28 rows of 28, or 784 in a row), light
+ink on a dark ground, which go to the network as they are. The answer is the reading of
+``scratchnet predict --json`` plus ``input`` (the 784 values the network saw, row by
+row) and ``hidden`` (each hidden layer's activations). ``GET /model`` describes the model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import numpy as np
+
+from ..data.images import load_image
+from ..errors import ImageFileError
+from .models import ChosenModel
+from .readings import N_PIXELS, hidden_activations, read_digits
+
+IMAGE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp", "application/octet-stream"}
+)
+JSON_TYPE = "application/json"
+MAX_BODY_BYTES = 16 * 2**20  # a phone's photo as a JPEG
+MAX_IMAGE_PIXELS = 4096 * 4096  # decoded RGBA at most 64 MiB (a JPEG decodes at 1/8 if need be)
+CONCURRENT_PREDICTIONS = 4  # at most this many decoded images in memory at once
+
+
+class ApiError(Exception):
+    """A request the API refuses: its HTTP status and a one-line reason for the client."""
+
+    def __init__(self, status: HTTPStatus, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class DigitApi:
+    """The answers of the API for one model."""
+
+    model: ChosenModel
+    decoding_slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(CONCURRENT_PREDICTIONS)
+    )
+
+    def describe_model(self) -> dict:
+        return self.model.describe()
+
+    def predict(self, content_type: str, body: bytes) -> dict:
+        """The reading of a request body of the given media type (see the module docstring)."""
+        with self.decoding_slots:
+            x = self._input(content_type, body)
+            (reading,) = read_digits(self.model.net, x[np.newaxis, :])
+            hidden = hidden_activations(self.model.net, x)
+        return {**reading.to_json(), "input": x.tolist(), "hidden": [a.tolist() for a in hidden]}
+
+    def _input(self, content_type: str, body: bytes) -> np.ndarray:
+        if content_type in IMAGE_TYPES:
+            try:
+                return load_image(body, "the uploaded image", max_pixels=MAX_IMAGE_PIXELS)
+            except ImageFileError as error:
+                raise ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, str(error)) from None
+        if content_type == JSON_TYPE:
+            return pixels_from_json(body)
+        raise ApiError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            f"POST /predict takes an image ({', '.join(sorted(IMAGE_TYPES))}) or "
+            f"{JSON_TYPE}, got {content_type or 'no Content-Type'}",
+        )
+
+
+def pixels_from_json(body: bytes) -> np.ndarray:
+    """The 784 values of a body ``{"pixels": [[28 numbers] x 28]}`` (or 784 in a row),
+    each a number in [0, 1]."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, too deep, too long
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"the body is not JSON ({error})") from None
+    if not isinstance(document, dict) or "pixels" not in document:
+        raise ApiError(HTTPStatus.BAD_REQUEST, 'the JSON body must be an object {"pixels": ...}')
+    values = document["pixels"]
+    if isinstance(values, list) and len(values) == 28 and all(isinstance(r, list) for r in values):
+        values = [value for row in values if len(row) == 28 for value in row]
+    if not isinstance(values, list) or len(values) != N_PIXELS or not all(map(_is_unit, values)):
+        raise ApiError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            '"pixels" must hold 28 rows of 28 numbers in [0, 1] (or 784 in a row)',
+        )
+    return np.array(values, dtype=np.float64)
+
+
+def _is_unit(value) -> bool:
+    """A JSON number (not a boolean) in [0, 1]."""
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return is_number and math.isfinite(value) and 0 <= value <= 1

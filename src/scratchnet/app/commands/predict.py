@@ -1,0 +1,146 @@
+"""``scratchnet predict``: the digit in image files, by a saved model.
+
+Each file goes through ``scratchnet.data.images.load_image`` (the preprocessing the
+draw-a-digit page uses too) and the readings come from ``app/readings.py``. A file that
+cannot be read gets its own error line; the others are still answered, and the exit
+status is 2 if any file failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ...data.images import EXTENSIONS, FORMAT_NAMES, load_image, write_mnist_png
+from ...errors import ImageFileError
+from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
+from ..readings import Reading, read_digits
+
+EXIT_BAD_INPUT = 2
+SHADES = " .:-=+*#%@"  # from no ink to full ink
+PREVIEW_SUFFIX = "-28x28.png"
+
+
+def add_parser(commands) -> None:
+    predict = commands.add_parser(
+        "predict",
+        help="the digit in image files, by a saved model",
+        description="Print the digit a model sees in each image file (PNG, JPEG, BMP, GIF, "
+        "WebP; photos or drawings, either polarity), with its probability and the "
+        "runner-up. Folders stand for the images in them.",
+    )
+    predict.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="image files, or folders of them"
+    )
+    predict.add_argument(
+        "--model",
+        type=Path,
+        help=MODEL_HELP,
+    )
+    output = predict.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per file, with every class probability (default: off)",
+    )
+    output.add_argument(
+        "--show",
+        action="store_true",
+        help="draw the 28x28 input the network saw in the terminal (default: off)",
+    )
+    predict.add_argument(
+        "--preview",
+        type=Path,
+        metavar="DIR",
+        help=f"write the 28x28 input the network saw as DIR/<file name>{PREVIEW_SUFFIX} "
+        "(default: none)",
+    )
+    predict.add_argument("--data-dir", type=Path, help=STARTER_DATA_DIR_HELP)
+    predict.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    chosen = choose_model(args.model, args.data_dir, say=note)
+    files, failed = expand_folders(args.files)
+    loaded = []
+    for file in files:
+        try:
+            loaded.append((file, load_image(file)))
+        except ImageFileError as error:
+            note(f"error: {error}")
+            failed = True
+    if loaded:
+        readings = read_digits(chosen.net, np.stack([x for _, x in loaded]))
+        previews = preview_paths([file for file, _ in loaded], args.preview, files)
+        for index, ((file, x), reading) in enumerate(zip(loaded, readings, strict=True)):
+            preview = previews[index] if previews else None
+            if preview is not None:
+                write_mnist_png(preview, x)
+            print_reading(file, x, reading, args, preview)
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def expand_folders(paths: list[Path]) -> tuple[list[Path], bool]:
+    """Files as given, folders replaced by the image files in them (by extension, sorted,
+    hidden files left out); the flag tells whether a folder held none (reported)."""
+    files, failed = [], False
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(
+            p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.name[0] != "."
+        )
+        if not found:
+            note(f"error: {path}: a folder without {FORMAT_NAMES} images")
+            failed = True
+        files += found
+    return files, failed
+
+
+def preview_paths(files: list[Path], folder: Path | None, inputs: list[Path]) -> list[Path]:
+    """Where each file's preview goes: folder/<name>-28x28.png, numbered where two names
+    meet, and never the path of an input."""
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = {path.resolve() for path in inputs}
+    paths = []
+    for file in files:
+        candidate, number = folder / f"{file.stem}{PREVIEW_SUFFIX}", 1
+        while candidate.resolve() in taken:
+            number += 1
+            candidate = folder / f"{file.stem}-{number}{PREVIEW_SUFFIX}"
+        taken.add(candidate.resolve())
+        paths.append(candidate)
+    return paths
+
+
+def print_reading(
+    file: Path, x: np.ndarray, reading: Reading, args: argparse.Namespace, preview: Path | None
+) -> None:
+    if args.json:
+        record = {"file": str(file), **reading.to_json()}
+        if preview is not None:
+            record["preview"] = str(preview)
+        print(json.dumps(record))
+        return
+    (label, probability), (second, second_probability) = reading.prediction, reading.runner_up
+    print(f"{file}: {label} ({probability:.1%}), runner-up {second} ({second_probability:.1%})")
+    if args.show:
+        print(text_picture(x))
+
+
+def text_picture(x: np.ndarray) -> str:
+    """The 28x28 input as 28 lines of characters, darker to lighter ink, two per pixel."""
+    levels = np.minimum((np.asarray(x).reshape(28, 28) * len(SHADES)).astype(int), len(SHADES) - 1)
+    return "\n".join("".join(SHADES[level] * 2 for level in row) for row in levels)
+
+
+def note(line: str) -> None:
+    """A line for the user on stderr (stdout holds the readings only)."""
+    print(f"scratchnet: {line}", file=sys.stderr)

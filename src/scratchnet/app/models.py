@@ -1,0 +1,145 @@
+"""Which model ``scratchnet predict`` and ``scratchnet serve`` use, and how it describes
+itself.
+
+The model given with ``--model``; else the newest ``runs/*/model.npz`` (what
+``scratchnet train`` writes); else the starter model in the cache folder, trained there
+the first time (a few seconds), so both commands work out of the box. A model's test
+accuracy is known when its run folder's metrics.json records it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+from ..data.mnist import cache_dir
+from ..network import NeuralNet
+from ..nn.losses import output_layer
+from .arguments import DATA_DIR_HELP
+from .experiment import (
+    METRICS_FILE,
+    MODEL_FILE,
+    build_network,
+    output_bytes,
+    run_recipe,
+    write_outputs,
+)
+from .presets import Recipe
+from .readings import check_reads_images
+from .run_folder import RunFolder
+
+RUNS = Path("runs")
+STARTER = Recipe(
+    name="starter",
+    description="the model predict and serve train when there is none: all ten digits, "
+    "784-128-10 ReLU, Adam lr 0.003, batches of 128, cosine schedule, 5 epochs, float32",
+    digits=tuple(range(10)),
+    hidden=(128,),
+    activation="relu",
+    init="he",
+    optimizer="adam",
+    learning_rate=3e-3,
+    batch_size=128,
+    epochs=5,
+    schedule="cosine",
+    dtype="float32",
+    seed=0,
+)
+STARTER_FOLDER = "models/starter-v1"  # a new recipe gets a new folder
+MODEL_HELP = (
+    "model.npz to use (default: the newest runs/*/model.npz, else a starter model trained "
+    "once into the cache folder)"
+)
+STARTER_DATA_DIR_HELP = f"for training the starter model: {DATA_DIR_HELP}"
+
+
+@dataclass(frozen=True)
+class ChosenModel:
+    """A loaded network, the file it came from and its test accuracy (None if unknown)."""
+
+    net: NeuralNet
+    path: Path
+    test_accuracy: float | None
+
+    def describe(self) -> dict:
+        """The model for people and pages: file, classes, layers, parameter count, summary
+        and test accuracy."""
+        net = self.net
+        widths = [net.layers[0].weight.shape[0], *net.layer_sizes]
+        activations = [net.activation] * (len(widths) - 2) + [output_layer(widths[-1]).name]
+        layers = [
+            {"inputs": fan_in, "outputs": fan_out, "activation": activation}
+            for (fan_in, fan_out), activation in zip(pairwise(widths), activations, strict=True)
+        ]
+        return {
+            "path": str(self.path),
+            "classes": [int(c) for c in net.classes],
+            "layers": layers,
+            "parameters": sum(layer.weight.size + layer.bias.size for layer in net.layers),
+            "test_accuracy": self.test_accuracy,
+            "summary": net.summary(),
+        }
+
+
+def choose_model(
+    path: Path | None,
+    data_dir: str | os.PathLike | None = None,
+    say: Callable[[str], object] = print,
+) -> ChosenModel:
+    """The model at ``path``; without one, the newest under ./runs, else the starter
+    (trained into the cache folder the first time, with MNIST from ``data_dir``).
+    ``say`` tells which model is used when the user did not name one."""
+    if path is None:
+        path = newest_run_model() or starter_model(data_dir, say)
+        say(f"using the model {path}")
+    return load_chosen(path)
+
+
+def load_chosen(path: Path) -> ChosenModel:
+    net = NeuralNet.load(path)
+    check_reads_images(net, str(path))
+    return ChosenModel(net, path, recorded_test_accuracy(path, net))
+
+
+def newest_run_model(runs: Path = RUNS) -> Path | None:
+    """The most recently written runs/*/model.npz, if any."""
+    models = [path for path in runs.glob(f"*/{MODEL_FILE}") if path.is_file()]
+    return max(models, key=lambda path: path.stat().st_mtime, default=None)
+
+
+def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], object] = print) -> Path:
+    """The cached starter model, trained (and written as a run folder) if it is missing."""
+    folder = cache_dir() / STARTER_FOLDER
+    if not (folder / MODEL_FILE).is_file():
+        say(f"no model given and none under ./{RUNS}: training the starter model, a few seconds")
+        net = build_network(STARTER)
+        run = RunFolder.claim(folder, force=True, need_bytes=output_bytes(net, STARTER))
+        try:
+            result = run_recipe(STARTER, net, data_dir, say=lambda _: None, progress=False)
+            write_outputs(run.staging, result)
+            run.publish()
+        except BaseException:
+            run.abandon(keep_checkpoint=False)
+            raise
+        run.release()
+    return folder / MODEL_FILE
+
+
+def recorded_test_accuracy(model_path: Path, net: NeuralNet) -> float | None:
+    """The test accuracy in the metrics.json beside the model, if it records one for a
+    network of this model's digits and layers (a model copied into another run's folder
+    does not inherit that run's accuracy)."""
+    try:
+        metrics = json.loads((model_path.parent / METRICS_FILE).read_text())
+        config, accuracy = metrics["config"], metrics["test_accuracy"]
+        same = config["digits"] == net.classes.tolist() and config["hidden"] == list(
+            net.layer_sizes[:-1]
+        )
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+    is_number = isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool)
+    return float(accuracy) if same and is_number and 0 <= accuracy <= 1 else None

@@ -1,0 +1,247 @@
+"""``scratchnet predict``: the digit in image files.
+
+Expected digits are MNIST's labels; expected probabilities come from tests/reference.py
+(the network's function written plainly from its weights) on the input the reader makes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import scratchnet as sn
+from scratchnet.app import models
+from scratchnet.app.models import STARTER, STARTER_FOLDER
+
+from .. import reference
+from ..pictures import block_picture, encode, save_renderings
+from .cli_helpers import assert_one_line_error, invoke
+
+LINE = re.compile(r"^(.+): (\d) \((\d+\.\d)%\), runner-up (\d) \((\d+\.\d)%\)$")
+
+
+@pytest.fixture(scope="module")
+def mnist_test(mnist_dir):
+    data = sn.load_mnist(range(10), mnist_dir, relabel=False)
+    return data.x_test, data.y_test
+
+
+@pytest.fixture
+def drawings(mnist_test, tmp_path):
+    """Twenty MNIST test digits drawn as users' images (PNG and JPEG) in a folder."""
+    folder = tmp_path / "drawings"
+    folder.mkdir()
+    return save_renderings(mnist_test[0][:20], folder), mnist_test[1][:20]
+
+
+def reference_probabilities(model_path, files) -> np.ndarray:
+    net = sn.NeuralNet.load(model_path)
+    return reference.probabilities(net, np.stack([sn.load_image(file) for file in files]))
+
+
+def test_each_file_gets_its_digit_probability_and_runner_up(digits_model, drawings):
+    files, labels = drawings
+    outcome = invoke("predict", "--model", digits_model, *files)
+    assert outcome.code == 0 and outcome.err == "", outcome
+    lines = [LINE.match(line) for line in outcome.out.splitlines()]
+    assert all(lines) and [line[1] for line in lines] == [str(file) for file in files]
+    expected = reference_probabilities(digits_model, files)
+    order = np.argsort(-expected, axis=1, kind="stable")
+    for line, probabilities, ranked in zip(lines, expected, order, strict=True):
+        assert (int(line[2]), int(line[4])) == (ranked[0], ranked[1])
+        assert float(line[3]) == pytest.approx(100 * probabilities[ranked[0]], abs=0.051)
+        assert float(line[5]) == pytest.approx(100 * probabilities[ranked[1]], abs=0.051)
+    assert np.mean([int(line[2]) for line in lines] == labels) >= 0.9
+
+
+def test_json_gives_every_class_probability(digits_model, drawings):
+    files, _ = drawings
+    outcome = invoke("predict", "--model", digits_model, "--json", files[0].parent)
+    assert outcome.code == 0, outcome
+    records = [json.loads(line) for line in outcome.out.splitlines()]
+    assert [record["file"] for record in records] == [str(file) for file in files]
+    expected = reference_probabilities(digits_model, files)
+    for record, probabilities in zip(records, expected, strict=True):
+        assert sorted(record["probabilities"]) == [str(digit) for digit in range(10)]
+        given = np.array([record["probabilities"][str(digit)] for digit in range(10)])
+        np.testing.assert_allclose(given, probabilities, atol=1e-6)
+        assert given.sum() == pytest.approx(1, abs=1e-6)
+        best, second = np.argsort(-probabilities, kind="stable")[:2]
+        assert (record["prediction"], record["runner_up"]) == (best, second)
+        assert record["probability"] == given[best]
+        assert record["runner_up_probability"] == given[second]
+
+
+def test_rendered_digits_score_within_a_point_of_the_arrays(digits_model, mnist_test, tmp_path):
+    """The issue's measure: 1,000 MNIST test digits drawn black on white 280x280 canvases,
+    moved and scaled, saved as PNG and JPEG, read by `scratchnet predict`: the accuracy is
+    within one point of the same model's on the original arrays."""
+    digits, labels = mnist_test[0][:1000], mnist_test[1][:1000]
+    files = save_renderings(digits, tmp_path)
+    outcome = invoke("predict", "--model", digits_model, "--json", tmp_path)
+    assert outcome.code == 0, outcome.err
+    records = [json.loads(line) for line in outcome.out.splitlines()]
+    assert [record["file"] for record in records] == [str(file) for file in files]
+    predicted = np.array([record["prediction"] for record in records])
+    on_arrays = reference.accuracy(
+        sn.NeuralNet.load(digits_model), digits.reshape(-1, 784) / 255, labels
+    )
+    on_images = np.mean(predicted == labels)
+    on_png, on_jpeg = (
+        np.mean(predicted[::2] == labels[::2]),
+        np.mean(predicted[1::2] == labels[1::2]),
+    )
+    summary = (
+        f"arrays {on_arrays:.2%}, images {on_images:.2%} (PNG {on_png:.2%}, JPEG {on_jpeg:.2%})"
+    )
+    assert on_arrays > 0.95, summary
+    assert abs(on_images - on_arrays) <= 0.01, summary
+    assert abs(on_png - on_arrays) <= 0.02 and abs(on_jpeg - on_arrays) <= 0.02, summary
+
+
+def test_preview_writes_what_the_network_saw(digits_model, tmp_path):
+    picture = tmp_path / "seven.png"
+    picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    (tmp_path / "seven.jpg").write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "JPEG"))
+    outcome = invoke("predict", "--model", digits_model, "--preview", tmp_path, tmp_path)
+    assert outcome.code == 0, outcome
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == ["seven-2-28x28.png", "seven-28x28.png", "seven.jpg", "seven.png"]
+    with Image.open(tmp_path / "seven-2-28x28.png") as image:  # the second input, seven.png
+        seen = np.asarray(image)
+    np.testing.assert_array_equal(seen.ravel(), np.round(sn.load_image(picture) * 255))
+    block = np.zeros((28, 28), dtype=np.uint8)
+    block[5:25, 12:17] = 255  # a 40x10 block: 20x5, centred by mass (tests/data/test_images.py)
+    np.testing.assert_array_equal(seen, block)
+
+
+def test_preview_never_overwrites_an_input(digits_model, tmp_path):
+    """An input named like a preview gets a numbered preview instead."""
+    taken = tmp_path / "digit-28x28.png"
+    original = encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG")
+    (tmp_path / "digit.png").write_bytes(original)
+    taken.write_bytes(original)
+    outcome = invoke(
+        "predict", "--model", digits_model, "--preview", tmp_path, tmp_path / "digit.png", taken
+    )
+    assert outcome.code == 0, outcome
+    assert taken.read_bytes() == original
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "digit-2-28x28.png", "digit-28x28-28x28.png", "digit-28x28.png", "digit.png",
+    ]  # fmt: skip
+
+
+def test_show_draws_the_input_in_the_terminal(digits_model, tmp_path):
+    picture = tmp_path / "one.png"
+    picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    outcome = invoke("predict", "--model", digits_model, "--show", picture)
+    assert outcome.code == 0, outcome
+    first, *drawing = outcome.out.splitlines()
+    assert LINE.match(first)
+    assert len(drawing) == 28 and {len(row) for row in drawing} == {56}
+    inked_rows = [index for index, row in enumerate(drawing) if row.strip()]
+    inked_columns = {index // 2 for row in drawing for index, char in enumerate(row) if char != " "}
+    assert inked_rows == list(range(5, 25)) and inked_columns == set(range(12, 17))
+    assert {row[24:34] for row in drawing[5:25]} == {"@" * 10}
+
+
+def test_bad_files_get_one_line_each_and_the_rest_an_answer(digits_model, tmp_path):
+    good = tmp_path / "good.png"
+    good.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    (tmp_path / "text.png").write_bytes(b"not an image")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "blank.png").write_bytes(encode(np.full((30, 30), 255, np.uint8), "PNG"))
+    (tmp_path / "notes.txt").write_text("not considered: not an image name")
+    (tmp_path / ".hidden.png").write_bytes(b"not considered: hidden")
+    empty_folder = tmp_path / "nothing"
+    empty_folder.mkdir()
+    outcome = invoke(
+        "predict", "--model", digits_model, tmp_path, empty_folder, tmp_path / "gone.png"
+    )
+    assert outcome.code == 2
+    assert [LINE.match(line)[1] for line in outcome.out.splitlines()] == [str(good)]
+    assert "Traceback" not in outcome.err
+    assert sorted(outcome.err.splitlines()) == sorted([
+        f"scratchnet: error: {tmp_path / 'blank.png'}: the image is blank: no ink stands out "
+        "from its background (contrast 0.000; at least 0.1 of the full range, above the "
+        "noise, is needed)",
+        f"scratchnet: error: {tmp_path / 'empty.jpg'}: the file is empty (0 bytes), not an image",
+        f"scratchnet: error: {tmp_path / 'text.png'}: not a PNG, JPEG, BMP, GIF or WebP image",
+        f"scratchnet: error: {empty_folder}: a folder without PNG, JPEG, BMP, GIF or WebP images",
+        f"scratchnet: error: {tmp_path / 'gone.png'}: cannot read it (No such file or directory)",
+    ])  # fmt: skip
+
+
+def write_model_of_three_features(path):
+    rng = np.random.default_rng(0)
+    net = sn.NeuralNet([2], random_state=0)
+    net.fit(rng.normal(size=(30, 3)), rng.integers(0, 2, 30), n_iterations=1)
+    net.save(path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (["--json", "--show"], ["--show", "not allowed with argument --json"]),
+        (["--model", "{tmp}/missing.npz"], ["missing.npz", "no such model file"]),
+        (["--model", "{tmp}/three.npz"], ["three.npz reads 3 inputs, not the 28x28 = 784"]),
+        (["--preview", "{tmp}/file.txt"], ["file.txt", "File exists"]),
+    ],
+    ids=["json and show", "missing model", "model of 3 features", "preview is a file"],
+)
+def test_bad_options_are_one_line_errors(argv, fragments, digits_model, tmp_path):
+    write_model_of_three_features(tmp_path / "three.npz")
+    (tmp_path / "file.txt").write_text("a file")
+    picture = tmp_path / "digit.png"
+    picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    model = [] if "--model" in argv else ["--model", digits_model]
+    outcome = invoke("predict", *model, *argv, picture)
+    assert_one_line_error(outcome, *fragments)
+    assert outcome.out == ""
+
+
+def test_without_a_model_the_newest_run_is_used(digits_model, tmp_path, monkeypatch):
+    for name, age in (("old", 100), ("new", 10)):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "model.npz").write_bytes(digits_model.read_bytes())
+        stamp = os.path.getmtime(digits_model) - age
+        os.utime(tmp_path / "runs" / name / "model.npz", (stamp, stamp))
+    picture = tmp_path / "digit.png"
+    picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    monkeypatch.chdir(tmp_path)
+    outcome = invoke("predict", "digit.png")
+    assert outcome.code == 0, outcome
+    assert (
+        outcome.err == f"scratchnet: using the model {os.path.join('runs', 'new', 'model.npz')}\n"
+    )
+    assert LINE.match(outcome.out.strip())
+
+
+def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_path, monkeypatch):
+    """With the starter recipe cut to one epoch of a smaller network, to keep the test short."""
+    short = replace(STARTER, hidden=(32,), epochs=1)
+    monkeypatch.setattr(models, "STARTER", short)
+    monkeypatch.chdir(tmp_path)
+    picture = tmp_path / "digit.png"
+    picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    first = invoke("predict", "--data-dir", mnist_dir, "digit.png")
+    assert first.code == 0, first
+    cached = sn.data.mnist.cache_dir() / STARTER_FOLDER / "model.npz"
+    assert "training the starter model" in first.err and f"using the model {cached}" in first.err
+    second = invoke("predict", "--data-dir", mnist_dir, "digit.png")
+    assert second.err == f"scratchnet: using the model {cached}\n" and second.out == first.out
+    metrics = json.loads((cached.parent / "metrics.json").read_text())
+    net = sn.NeuralNet.load(cached)
+    assert net.layer_sizes == (32, 10) and net.classes.tolist() == list(range(10))
+    data = sn.load_mnist(range(10), mnist_dir, relabel=False)
+    X_test = data.x_test.reshape(-1, 784) / 255
+    assert metrics["test_accuracy"] == pytest.approx(reference.accuracy(net, X_test, data.y_test))
+    assert metrics["test_accuracy"] > 0.9
+    assert metrics["config"] == json.loads(json.dumps(short.to_dict()))

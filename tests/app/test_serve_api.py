@@ -1,0 +1,332 @@
+"""The draw-a-digit server's JSON API, spoken to over real sockets: right answers, a 4xx
+with a JSON error for every kind of bad request, concurrent requests, and a server that
+is still up afterwards.
+
+Expected readings come from tests/reference.py (the network written plainly from its
+weights) on the input the image reader makes; hidden activations from the same weights.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import scratchnet as sn
+from scratchnet.app.api import MAX_BODY_BYTES, DigitApi
+from scratchnet.app.models import load_chosen
+from scratchnet.app.server import DigitHandler, DigitServer
+
+from .. import reference
+from ..pictures import encode, png_header_only, render_like_a_user
+
+
+@pytest.fixture(scope="module")
+def server(digits_model):
+    """The server on a free port of 127.0.0.1, in a thread; yields it."""
+    server = DigitServer(("127.0.0.1", 0), DigitApi(load_chosen(digits_model)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_dir):
+    """Ten MNIST test digits as user images (PNG bytes) and their labels."""
+    data = sn.load_mnist(range(10), mnist_dir, relabel=False)
+    rng = np.random.default_rng(1)
+    pictures = [encode(render_like_a_user(digit, rng), "PNG") for digit in data.x_test[:10]]
+    return pictures, data.y_test[:10].tolist()
+
+
+def request(server, method, path, body=None, headers=None) -> tuple[int, dict, dict]:
+    """(status, headers, JSON document) of one request on a new connection."""
+    connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        raw = response.read()
+        answer_headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, answer_headers, json.loads(raw) if raw else {}
+    finally:
+        connection.close()
+
+
+def predict(server, body: bytes, content_type: str = "image/png"):
+    return request(server, "POST", "/predict", body, {"Content-Type": content_type})
+
+
+def raw_exchange(server, data: bytes, shut_write: bool = False) -> bytes:
+    """Send bytes as they are on a socket; the whole answer until the server closes."""
+    with socket.create_connection(server.server_address[:2], timeout=30) as connection:
+        connection.sendall(data)
+        if shut_write:
+            connection.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def expected_reading(net, x: np.ndarray) -> dict:
+    """The answer to an input x, from the reference and the weights."""
+    probabilities = reference.probabilities(net, x[np.newaxis, :])[0]
+    (hidden,) = reference.hidden_activations(net, x)
+    return {"probabilities": probabilities, "input": x, "hidden": hidden}
+
+
+def assert_reading(document: dict, expected: dict) -> None:
+    given = np.array([document["probabilities"][str(digit)] for digit in range(10)])
+    np.testing.assert_allclose(given, expected["probabilities"], atol=1e-6)
+    assert given.sum() == pytest.approx(1, abs=1e-6)
+    best, second = np.argsort(-given, kind="stable")[:2]
+    assert (document["prediction"], document["runner_up"]) == (best, second)
+    assert document["probability"] == given[best]
+    np.testing.assert_allclose(document["input"], expected["input"], atol=1e-12)
+    (hidden,) = document["hidden"]
+    np.testing.assert_allclose(hidden, expected["hidden"], rtol=1e-5, atol=1e-5)
+
+
+# -- answers -----------------------------------------------------------------------------
+
+
+def test_the_page_is_one_self_contained_file(server):
+    connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    page = response.read().decode()
+    connection.close()
+    status, headers = response.status, dict(response.getheaders())
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "connect-src 'self'" in headers["Content-Security-Policy"]
+    assert '<canvas id="pad"' in page and "<script>" in page and "<style>" in page
+    for reference_to_elsewhere in ("http://", "https://", "src=", "<link", "@import"):
+        assert reference_to_elsewhere not in page
+
+
+def test_model_describes_the_network(server, digits_model):
+    status, headers, model = request(server, "GET", "/model")
+    assert status == 200 and headers["content-type"] == "application/json"
+    assert model["layers"] == [
+        {"inputs": 784, "outputs": 64, "activation": "relu"},
+        {"inputs": 64, "outputs": 10, "activation": "softmax"},
+    ]
+    assert model["parameters"] == 784 * 64 + 64 + 64 * 10 + 10
+    assert model["classes"] == list(range(10)) and model["path"] == str(digits_model)
+    assert model["test_accuracy"] is None  # no metrics.json beside it
+    assert "784 -> 64" in model["summary"]
+
+
+def test_the_test_accuracy_of_a_run_folder_is_shown(digits_model, tmp_path):
+    (tmp_path / "model.npz").write_bytes(digits_model.read_bytes())
+    metrics = {"config": {"digits": list(range(10)), "hidden": [64]}, "test_accuracy": 0.97}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] == 0.97
+    metrics["config"]["hidden"] = [128]  # another network's run: its accuracy is not ours
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
+    (tmp_path / "metrics.json").write_text("[1, 2")
+    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
+
+
+def test_an_image_is_read_as_predict_reads_it(server, digits, digits_model):
+    net = sn.NeuralNet.load(digits_model)
+    pictures, labels = digits
+    predicted = []
+    for picture in pictures:
+        status, _, document = predict(server, picture)
+        assert status == 200, document
+        assert_reading(document, expected_reading(net, sn.load_image(picture)))
+        predicted.append(document["prediction"])
+    assert np.mean(np.array(predicted) == labels) >= 0.8
+
+
+@pytest.mark.parametrize(
+    "content_type", ["image/jpeg", "application/octet-stream", "IMAGE/PNG; x=1"]
+)
+def test_any_image_type_goes_through_the_reader(server, digits, digits_model, content_type):
+    picture = digits[0][0]
+    status, _, document = predict(server, picture, content_type)
+    assert status == 200, document
+    assert_reading(
+        document, expected_reading(sn.NeuralNet.load(digits_model), sn.load_image(picture))
+    )
+
+
+@pytest.mark.parametrize("shape", ["rows", "flat"])
+def test_pixels_go_to_the_network_as_they_are(server, digits_model, mnist_dir, shape):
+    digit = sn.load_mnist(range(10), mnist_dir, relabel=False).x_test[0] / 255  # a 7
+    pixels = digit.tolist() if shape == "rows" else digit.ravel().tolist()
+    body = json.dumps({"pixels": pixels}).encode()
+    status, _, document = predict(server, body, "application/json; charset=utf-8")
+    assert status == 200, document
+    assert_reading(document, expected_reading(sn.NeuralNet.load(digits_model), digit.ravel()))
+
+
+# -- refusals ----------------------------------------------------------------------------
+
+GOOD_ROWS = [[0.0] * 28] * 28
+BAD_BODIES = [
+    pytest.param(b"{", "application/json", 400, "the body is not JSON", id="truncated json"),
+    pytest.param(b"\xff\xfe", "application/json", 400, "the body is not JSON", id="not utf-8"),
+    pytest.param(b"[" * 100_000, "application/json", 400, "not JSON", id="deeply nested"),
+    pytest.param(b"1" * 5000, "application/json", 400, "not JSON", id="huge integer"),
+    pytest.param(b"[1, 2]", "application/json", 400, '{"pixels": ...}', id="a list"),
+    pytest.param(b'{"pixel": []}', "application/json", 400, '{"pixels": ...}', id="no pixels"),
+    pytest.param(json.dumps({"pixels": GOOD_ROWS[:27]}), "application/json", 422, "28 rows",
+                 id="27 rows"),
+    pytest.param(json.dumps({"pixels": [[0.0] * 27] * 28}), "application/json", 422, "28 rows",
+                 id="27 columns"),
+    pytest.param(json.dumps({"pixels": [0.0] * 783}), "application/json", 422, "784",
+                 id="783 values"),
+    pytest.param(json.dumps({"pixels": [0.5] * 783 + [1.5]}), "application/json", 422,
+                 r"in [0, 1]", id="above 1"),
+    pytest.param(json.dumps({"pixels": [0.5] * 783 + ["x"]}), "application/json", 422,
+                 "numbers", id="a string"),
+    pytest.param(json.dumps({"pixels": [0.5] * 783 + [True]}), "application/json", 422,
+                 "numbers", id="a boolean"),
+    pytest.param('{"pixels": [' + "NaN, " * 783 + "NaN]}", "application/json", 422, "numbers",
+                 id="NaN"),
+    pytest.param(b"hello", "text/plain", 415, "takes an image", id="text/plain"),
+    pytest.param(b"a=1", "application/x-www-form-urlencoded", 415, "got application/x-www",
+                 id="form"),
+    pytest.param(b"hello", "", 415, "got no Content-Type", id="no content type"),
+    pytest.param(b"hello", "image/png", 422, "the uploaded image: not a PNG, JPEG", id="text"),
+    pytest.param(encode(np.full((30, 30), 255, np.uint8), "PNG"), "image/png", 422,
+                 "the uploaded image: the image is blank", id="blank"),
+    pytest.param(png_header_only(5000, 5000), "image/png", 422,
+                 "25,000,000 pixels, more than the 16,777,216", id="too many pixels"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "fragment"), BAD_BODIES)
+def test_a_bad_body_gets_a_4xx_and_a_json_error(server, body, content_type, status, fragment):
+    body = body.encode() if isinstance(body, str) else body
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer_status, answer_headers, document = request(server, "POST", "/predict", body, headers)
+    assert (answer_status, answer_headers["content-type"]) == (status, "application/json")
+    assert fragment in document["error"] and "\n" not in document["error"]
+
+
+def test_a_huge_body_is_refused_without_being_read(server):
+    head = (
+        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 1000000000000\r\n\r\n"
+    )
+    answer = raw_exchange(server, head + b"x" * 1000)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {
+        "error": f"the body has 1,000,000,000,000 bytes, more than the {MAX_BODY_BYTES:,} accepted"
+    }
+
+
+def test_a_body_over_the_limit_sent_in_full_gets_its_answer(server):
+    """http.client, like most clients, sends the whole body before reading the answer."""
+    status, _, document = predict(server, b"\0" * (MAX_BODY_BYTES + 10))
+    assert status == 413 and f"more than the {MAX_BODY_BYTES:,} accepted" in document["error"]
+    assert request(server, "GET", "/model")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("head", "status", "fragment"),
+    [
+        (b"POST /predict HTTP/1.1\r\nContent-Type: image/png\r\n\r\n", 411, "Content-Length"),
+        (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411,
+         "Content-Length"),
+        (b"POST /predict HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400, "bad Content-Length"),
+        (b"POST /predict HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", 400, "bad Content-Length"),
+        (b"GET / x HTTP/1.1\r\n\r\n", 400, "Bad request syntax"),
+        (b"GET /nothing-here HTTP/1.1\r\n\r\n", 404, "nothing at /nothing-here"),
+        (b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405, "/ takes GET requests"),
+        (b"GET /predict HTTP/1.1\r\n\r\n", 405, "/predict takes POST requests"),
+        (b"DELETE /model HTTP/1.1\r\n\r\n", 501, "Unsupported method"),
+        (b"GET /" + b"a" * 65_532, 414, "URI Too Long"),  # 65,537 bytes and no line end
+    ],
+    ids=["no length", "chunked", "negative length", "length not a number", "four words",
+         "unknown path", "post to the page", "get predict", "delete", "long uri"],
+)  # fmt: skip
+def test_protocol_errors_get_a_json_error_too(server, head, status, fragment):
+    answer = raw_exchange(server, head)
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == str(status).encode(), answer[:200]
+    document = json.loads(rest.split(b"\r\n\r\n", 1)[1])
+    assert fragment in document["error"]
+
+
+def test_a_request_line_of_one_word_gets_a_json_error_as_http_0_9_answers(server):
+    """http.server reads one word as an HTTP/0.9 request, whose answer is a bare body."""
+    answer = raw_exchange(server, b"GARBAGE\r\n\r\n")
+    assert json.loads(answer) == {"error": "Bad request syntax ('GARBAGE')"}
+    assert request(server, "GET", "/model")[0] == 200
+
+
+def test_a_body_shorter_than_its_length_is_refused(server):
+    head = b"POST /predict HTTP/1.1\r\nContent-Type: image/png\r\nContent-Length: 100\r\n\r\n"
+    answer = raw_exchange(server, head + b"short", shut_write=True)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"shorter than its Content-Length" in answer
+
+
+def test_a_bug_answers_500_and_the_server_goes_on(server, monkeypatch, capsys):
+    def broken(self, content_type, body):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(DigitApi, "predict", broken)
+    status, _, document = predict(server, b"anything")
+    assert (status, document) == (500, {"error": "internal error (see the server's log)"})
+    assert "RuntimeError: a bug" in capsys.readouterr().err  # the traceback is in the log
+    monkeypatch.undo()
+    assert request(server, "GET", "/model")[0] == 200
+
+
+def test_a_stalled_client_does_not_hold_up_others_and_is_let_go(digits_model, monkeypatch):
+    monkeypatch.setattr(DigitHandler, "timeout", 1)
+    server = DigitServer(("127.0.0.1", 0), DigitApi(load_chosen(digits_model)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(server.server_address[:2], timeout=10) as stalled:
+            stalled.sendall(b"POST /predict HTTP/1.1\r\nContent-Length: 100\r\n")  # and no more
+            start = time.monotonic()
+            assert request(server, "GET", "/model")[0] == 200
+            assert time.monotonic() - start < 1
+            assert stalled.recv(100) == b""  # closed by the server after its timeout
+            assert time.monotonic() - start < 5
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_fifty_concurrent_requests_all_get_their_answer(server, digits, digits_model):
+    net = sn.NeuralNet.load(digits_model)
+    pictures, _ = digits
+    expected = [expected_reading(net, sn.load_image(picture)) for picture in pictures]
+    jobs = []
+    for index in range(50):
+        kind = index % 5
+        if kind == 3:
+            jobs.append(("bad", b"{", "application/json", 400))
+        elif kind == 4:
+            jobs.append(("bad", b"x" * 10, "text/plain", 415))
+        else:
+            jobs.append((index % 10, pictures[index % 10], "image/png", 200))
+
+    def run(job):
+        return predict(server, job[1], job[2])
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(run, jobs))
+    for (which, _, _, status), (answer_status, _, document) in zip(jobs, answers, strict=True):
+        assert answer_status == status, document
+        if status == 200:
+            assert_reading(document, expected[which])
+    assert request(server, "GET", "/model")[0] == 200

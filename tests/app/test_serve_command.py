@@ -1,0 +1,100 @@
+"""``scratchnet serve``: starts, prints its address, answers, stops cleanly on Ctrl-C;
+bad options and busy ports are one-line errors."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from scratchnet.app.commands import serve as serve_command
+from scratchnet.app.server import DigitServer
+
+from .cli_helpers import assert_one_line_error, invoke
+
+ADDRESS_LINE = "scratchnet: the draw-a-digit page is at http://127.0.0.1:{port}/ (Ctrl-C stops)"
+
+
+def test_serve_prints_its_address_answers_and_stops_on_ctrl_c(digits_model, tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scratchnet", "serve", "--model", str(digits_model), "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline().strip()
+        port = int(first.split(":")[-1].split("/")[0])
+        assert first == ADDRESS_LINE.format(port=port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/model", timeout=30) as response:
+            assert json.load(response)["path"] == str(digits_model)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0, err
+    assert out == "scratchnet: stopped\n" and "Traceback" not in err
+    with socket.socket() as probe:  # the port is free again: a new server can listen on it
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+        probe.listen()
+
+
+def test_a_busy_port_is_one_line_error(digits_model):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        outcome = invoke("serve", "--model", digits_model, "--port", port)
+    assert_one_line_error(
+        outcome, f"cannot listen on 127.0.0.1 port {port}: Address already in use", "--port"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (["--port", "70000"], ["--port", "from 0 to 65535", "'70000'"]),
+        (["--port", "http"], ["--port", "'http'"]),
+        (["--port", "-1"], ["--port"]),
+        (["--host", "192.0.2.1"], ["cannot listen on 192.0.2.1 port 0", "Cannot assign"]),
+    ],
+    ids=["port too big", "port not a number", "negative port", "address of another machine"],
+)
+def test_bad_address_options_are_one_line_errors(argv, fragments, digits_model):
+    outcome = invoke("serve", "--model", digits_model, "--port", "0", *argv)
+    assert_one_line_error(outcome, *fragments)
+
+
+def test_open_opens_the_address_in_the_browser(digits_model, monkeypatch):
+    opened = []
+    monkeypatch.setattr(serve_command.webbrowser, "open", lambda url: opened.append(url) or True)
+
+    def interrupted(self, poll_interval=0.5):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(DigitServer, "serve_forever", interrupted)
+    outcome = invoke("serve", "--model", digits_model, "--port", "0", "--open")
+    assert outcome.code == 0, outcome
+    first, last = outcome.out.splitlines()
+    assert (
+        len(opened) == 1
+        and first == f"scratchnet: the draw-a-digit page is at {opened[0]} (Ctrl-C stops)"
+    )
+    assert last == "scratchnet: stopped"
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
+     ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)],
+)  # fmt: skip
+def test_only_loopback_hosts_count_as_private(host, loopback):
+    assert serve_command.is_loopback(host) is loopback

@@ -1,0 +1,184 @@
+"""The draw-a-digit page in a real browser: headless Chromium draws with the mouse and
+uploads files, under the page's own Content-Security-Policy.
+
+Expected digits are MNIST's labels (and a vertical stroke is a 1); what the page shows is
+checked against what the server computes from the pad's own picture, with the reader of
+``scratchnet predict`` and tests/reference.py. Without Chromium or Playwright these tests
+are skipped, except in CI (the CI variable set), where they fail: .ci/run installs both.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import scratchnet as sn
+
+from .. import reference
+from ..pictures import render_like_a_user
+from .page_driver import (
+    CHROMIUM,
+    VIEWPORT,
+    chromium,
+    digit_as_strokes,
+    draw,
+    draw_with,
+    open_page,
+    pad_png,
+    served,
+    shown,
+    upload,
+)
+
+VERTICAL_STROKE = [[(140.0, 45.0), (140.0, 140.0), (140.0, 235.0)]]
+NO_DIGIT = "\N{EN DASH}"  # what the page shows before it has an answer
+MNIST_SEVEN, MNIST_ZERO = 0, 3  # indices in the MNIST test set (labels 7 and 0)
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install '.[test]')"
+    if not CHROMIUM.is_file():
+        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must provide it")
+        pytest.skip(reason)
+    with chromium() as context:
+        yield context
+
+
+@pytest.fixture(scope="module")
+def url(digits_model):
+    with served(digits_model) as address:
+        yield address
+
+
+@pytest.fixture
+def page(browser, url):
+    tab = open_page(browser, url)
+    yield tab
+    tab.close()
+
+
+@pytest.fixture(scope="module")
+def mnist_test(mnist_dir):
+    data = sn.load_mnist(range(10), mnist_dir, relabel=False)
+    return data.x_test, data.y_test
+
+
+def expected_from_pad(page, model_path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the network sees of the pad's picture, its probabilities and its hidden layer,
+    by the reader and the reference."""
+    net = sn.NeuralNet.load(model_path)
+    x = sn.load_image(pad_png(page))
+    (hidden,) = reference.hidden_activations(net, x)
+    return x, reference.probabilities(net, x[np.newaxis])[0], hidden
+
+
+def assert_shows_a_reading(seen: dict, probabilities: np.ndarray) -> None:
+    given = np.array([seen["probabilities"][str(digit)] for digit in range(10)])
+    assert given.sum() == pytest.approx(1, abs=1e-6)
+    np.testing.assert_allclose(given, probabilities, atol=1e-6)
+    assert seen["digit"] == str(int(np.argmax(given))) and seen["best"] == [seen["digit"]]
+
+
+def test_a_vertical_stroke_reads_as_one(page, digits_model):
+    draw(page, VERTICAL_STROKE)
+    seen = shown(page)
+    assert seen["digit"] == "1", seen["status"]
+    x, probabilities, hidden = expected_from_pad(page, digits_model)
+    assert_shows_a_reading(seen, probabilities)
+    np.testing.assert_allclose(np.array(seen["input"]) / 255, x, atol=0.51 / 255)
+    (layer,) = seen["layers"]
+    active = int(np.sum(hidden > 0))
+    assert layer["caption"].startswith(f"hidden layer 1: 64 units, {active} active")
+    assert layer["cells"] >= 64 and layer["lit"] == active
+
+
+@pytest.mark.parametrize("pointer", ["pen", "touch"])
+def test_a_pen_and_a_finger_draw_too(page, pointer):
+    draw_with(page, pointer, VERTICAL_STROKE)
+    seen = shown(page)
+    assert seen["digit"] == "1", seen["status"]
+    input_rows = np.array(seen["input"]).reshape(28, 28).any(axis=1)
+    assert input_rows.sum() >= 18  # a stroke down the pad, not a dot
+
+
+@pytest.mark.parametrize("index", [MNIST_SEVEN, MNIST_ZERO], ids=["seven", "zero"])
+def test_an_mnist_digit_replayed_as_strokes_reads_right(page, mnist_test, digits_model, index):
+    digits, labels = mnist_test
+    draw(page, digit_as_strokes(digits[index]))
+    seen = shown(page)
+    assert seen["digit"] == str(labels[index]), seen["status"]
+    assert_shows_a_reading(seen, expected_from_pad(page, digits_model)[1])
+
+
+@pytest.mark.parametrize("index", [MNIST_SEVEN, MNIST_ZERO], ids=["seven", "zero"])
+def test_an_uploaded_mnist_digit_reads_right(page, mnist_test, digits_model, index, tmp_path):
+    digits, labels = mnist_test
+    path = tmp_path / "digit.jpg"
+    render_like_a_user(digits[index], np.random.default_rng(index)).save(path)
+    upload(page, path)
+    seen = shown(page)
+    assert seen["digit"] == str(labels[index]), seen["status"]
+    net = sn.NeuralNet.load(digits_model)
+    x = sn.load_image(path)  # what `scratchnet predict` reads
+    assert_shows_a_reading(seen, reference.probabilities(net, x[np.newaxis])[0])
+    np.testing.assert_allclose(np.array(seen["input"]) / 255, x, atol=0.51 / 255)
+
+
+def test_an_upload_that_is_no_image_shows_the_servers_error(page, tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("not an image")
+    upload(page, path)
+    seen = shown(page)
+    assert seen["status"] == "the uploaded image: not a PNG, JPEG, BMP, GIF or WebP image"
+    assert seen["digit"] == NO_DIGIT
+
+
+def test_undo_and_clear(page, mnist_test):
+    draw(page, VERTICAL_STROKE)
+    one = shown(page)
+    draw(page, [[(60.0, 60.0), (220.0, 60.0)]])  # a bar across the top: a 7 now
+    assert shown(page)["probabilities"] != one["probabilities"]
+    page.click("#undo")
+    page.wait_for_selector('body[data-busy="false"]', state="attached")
+    assert shown(page)["probabilities"] == one["probabilities"]
+    page.click("#clear")
+    seen = shown(page)
+    assert seen["digit"] == NO_DIGIT and set(seen["probabilities"].values()) == {None}
+    assert seen["layers"] == [] and max(seen["input"]) == 0
+    assert page.is_disabled("#undo") and page.is_disabled("#clear")
+
+
+def test_the_model_summary_and_a_screenshot(page, digits_model, tmp_path):
+    rows = page.locator("#layers tbody tr").all_inner_texts()
+    assert [row.split("\t") for row in rows] == [
+        ["dense_1", "784 → 64", "relu", "50,240"],
+        ["dense_2", "64 → 10", "softmax", "650"],
+    ]
+    facts = page.text_content("#model-facts")
+    assert facts.splitlines() == [
+        "50,890 parameters",
+        "digits 0 1 2 3 4 5 6 7 8 9",
+        "test accuracy unknown (no metrics.json of its run beside the model)",
+        str(digits_model),
+    ]
+    draw(page, VERTICAL_STROKE)
+    page.screenshot(path=str(tmp_path / "page.png"))
+    with Image.open(tmp_path / "page.png") as screenshot:
+        assert screenshot.size == (VIEWPORT["width"], VIEWPORT["height"])
+        assert np.asarray(screenshot.convert("L")).std() > 10  # not a blank page

@@ -1,0 +1,398 @@
+"""Image files and arrays -> MNIST-like input (scratchnet.data.images).
+
+Expected values come from pictures made here with known ink (a solid block: its 20-pixel
+scaling and its centre of mass are worked out by hand below) and from MNIST itself,
+whose digits are already what the preprocessing makes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import scratchnet as sn
+from scratchnet.data.images import MAX_PIXELS, image_to_mnist, load_image, write_mnist_png
+from scratchnet.errors import DataFileError, ImageFileError, InvalidArgumentError, InvalidTypeError
+
+from ..pictures import (
+    block_picture,
+    encode,
+    frame_with_block,
+    png_header_only,
+    render_like_a_user,
+)
+
+# A block 40 rows tall and 10 wide scales to 20 x 5 (longer side 20, same aspect). Its
+# centre of mass in the box is (9.5, 2.0); the whole-pixel shift bringing it nearest
+# (14, 14) puts the box at rows floor(14 - 9.5 + 0.5) = 5 .. 24 and columns
+# floor(14 - 2 + 0.5) = 12 .. 16.
+TALL = (5, 12, 20, 5)
+# A block 10 tall and 40 wide: 5 x 20, centre (2.0, 9.5), box at rows 12..16, columns 5..24.
+WIDE = (12, 5, 5, 20)
+
+
+def tall_block(height=100, width=60, top=30, left=20, ink=0):
+    return block_picture(height, width, (top, left, 40, 10), ink)
+
+
+def expected_tall() -> np.ndarray:
+    return frame_with_block(*TALL)
+
+
+def assert_input(x: np.ndarray) -> None:
+    assert x.shape == (784,) and x.dtype == np.float64
+    assert x.min() >= 0 and x.max() <= 1
+
+
+# -- arrays ------------------------------------------------------------------------------
+
+
+def test_a_tall_block_becomes_20_by_5_centred_by_its_mass():
+    x = image_to_mnist(tall_block())
+    assert_input(x)
+    np.testing.assert_allclose(x, expected_tall(), atol=1e-6)
+
+
+def test_a_wide_block_keeps_its_aspect_ratio():
+    picture = block_picture(60, 100, (10, 30, 10, 40))
+    np.testing.assert_allclose(image_to_mnist(picture), frame_with_block(*WIDE), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "top", "left"),
+    [(100, 60, 0, 0), (100, 60, 60, 50), (1000, 700, 600, 3)],
+    ids=["top-left corner", "bottom-right corner", "large canvas"],
+)
+def test_position_and_canvas_size_do_not_matter(height, width, top, left):
+    x = image_to_mnist(tall_block(height, width, top, left))
+    np.testing.assert_allclose(x, expected_tall(), atol=1e-6)
+
+
+def test_a_crop_that_touches_the_ink_on_every_side():
+    """A ring 20 tall and 14 wide drawn 2 pixels thick, cropped to its edges (ink on 43%
+    of the picture): no scaling; centre of mass (9.5, 6.5), so the box goes to rows
+    floor(14 - 9.5 + 0.5) = 5 .. 24 and columns floor(14 - 6.5 + 0.5) = 8 .. 21."""
+    ring = np.full((20, 14), 255, dtype=np.uint8)
+    ring[2:-2, 2:-2] = 0
+    expected = np.zeros((28, 28))
+    expected[5:25, 8:22] = ring / 255
+    np.testing.assert_allclose(image_to_mnist(255 - ring).reshape(28, 28), expected, atol=1e-6)
+
+
+def test_light_ink_on_dark_ground_needs_no_inversion():
+    light_on_dark = tall_block(ink=255)
+    np.testing.assert_allclose(image_to_mnist(light_on_dark), expected_tall(), atol=1e-6)
+
+
+def test_an_l_shape_is_placed_by_its_centre_of_mass():
+    """An L of a 20x4 stem and a 4x12 foot at the stem's bottom-left, drawn at 20 pixels
+    (no scaling): 80 + 32 pixels. Centre of mass: rows (80 * 9.5 + 32 * 17.5) / 112 =
+    11.786, columns (80 * 1.5 + 32 * 8) / 112 = 3.357; shifts floor(14 - 11.786 + 0.5) = 2
+    and floor(14 - 3.357 + 0.5) = 11."""
+    picture = np.zeros((30, 30), dtype=np.uint8)
+    picture[5:25, 5:9] = 255  # stem: rows 0..19, columns 0..3 of the box
+    picture[21:25, 9:17] = 255  # foot: rows 16..19, columns 4..11
+    expected = np.zeros((28, 28))
+    expected[2:22, 11:15] = 1
+    expected[18:22, 15:23] = 1
+    np.testing.assert_allclose(image_to_mnist(picture).reshape(28, 28), expected, atol=1e-6)
+
+
+def test_ink_that_would_leave_the_frame_stops_at_its_edge():
+    """A stem with a heavy top: the mass-centring shift would push the stem's foot out
+    of the frame; the box stops at the bottom edge instead and no ink is lost."""
+    picture = np.zeros((20, 20), dtype=np.uint8)
+    picture[:, 9:11] = 255
+    picture[0:3, :] = 255
+    x = image_to_mnist(picture).reshape(28, 28)
+    assert x.sum() == pytest.approx(picture.sum() / 255)
+    assert x[27].sum() > 0 and x[7].sum() == 0
+
+
+def test_grey_levels_of_anti_aliased_ink_are_kept():
+    """A 20x20 picture needs no scaling, and one symmetric in both directions has its
+    centre of mass at (9.5, 9.5), so it lands at rows and columns 5..24 unchanged: its
+    grey levels come through, but for those below a tenth of the peak, which count as
+    background. (Bars along the top and bottom, two three-pixel columns: ink on 44% of
+    the picture; a 4x3 patch at full level in each column sets the peak.)"""
+    rng = np.random.default_rng(0)
+    quarter = np.zeros((10, 10), dtype=np.uint8)
+    quarter[0:2, :] = rng.integers(30, 256, size=(2, 10))
+    quarter[2:, 3:6] = rng.integers(30, 256, size=(8, 3))
+    quarter[8:, 3:6] = 255
+    quarter[4, 4] = quarter[1, 7] = 20  # below a tenth of the peak
+    half = np.hstack([quarter, quarter[:, ::-1]])
+    picture = np.vstack([half, half[::-1]])
+    expected = np.zeros((28, 28))
+    expected[5:25, 5:25] = np.where(picture < 25.5, 0, picture / 255)
+    np.testing.assert_allclose(image_to_mnist(picture).reshape(28, 28), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        pytest.param(lambda p: np.stack([p] * 3, axis=-1), id="rgb uint8"),
+        pytest.param(lambda p: p.astype(np.uint16) * 257, id="uint16"),
+        pytest.param(lambda p: p / 255.0, id="float64"),
+        pytest.param(lambda p: (p / 255.0).astype(np.float32), id="float32"),
+        pytest.param(lambda p: p > 127, id="bool"),
+        pytest.param(lambda p: np.stack([p, np.full_like(p, 255)], axis=-1), id="grey+alpha"),
+    ],
+)
+def test_every_array_kind_gives_the_same_input(convert):
+    np.testing.assert_allclose(image_to_mnist(convert(tall_block())), expected_tall(), atol=1e-6)
+
+
+def test_dark_ink_on_a_transparent_canvas_is_read_against_white():
+    """What a drawing app exports: black ink, alpha 255 on the ink, 0 elsewhere."""
+    rgba = np.zeros((100, 60, 4), dtype=np.uint8)
+    rgba[30:70, 20:30, 3] = 255
+    np.testing.assert_allclose(image_to_mnist(rgba), expected_tall(), atol=1e-6)
+
+
+def test_light_ink_on_a_transparent_canvas_is_read_against_black():
+    rgba = np.zeros((100, 60, 4), dtype=np.uint8)
+    rgba[30:70, 20:30] = 255
+    np.testing.assert_allclose(image_to_mnist(rgba), expected_tall(), atol=1e-6)
+
+
+def test_a_transparent_margin_takes_the_tone_of_the_paper():
+    """Paper (white, opaque) with a transparent black frame around it: the frame is not ink."""
+    rgba = np.zeros((140, 100, 4), dtype=np.uint8)
+    rgba[20:120, 20:80, :3] = tall_block()[..., None]
+    rgba[20:120, 20:80, 3] = 255
+    np.testing.assert_allclose(image_to_mnist(rgba), expected_tall(), atol=1e-6)
+
+
+def test_mnist_digits_come_back_nearly_as_they_are(mnist_dir):
+    """MNIST's digits are already 20 pixels on their longer side and centred by mass, so
+    the preprocessing leaves most as they are, up to a one-pixel shift where clearing
+    their faintest ink moves the centre of mass across a half pixel."""
+    digits = sn.load_mnist(range(10), mnist_dir, relabel=False).x_test[:200]
+    inputs = np.stack([image_to_mnist(digit) for digit in digits]).reshape(-1, 28, 28)
+    originals = sn.preprocess(digits).reshape(-1, 28, 28)
+    shifts = [(rows, columns) for rows in (-1, 0, 1) for columns in (-1, 0, 1)]
+    likeness = [
+        max(np.corrcoef(np.roll(x, shift, (0, 1)).ravel(), original.ravel())[0, 1]
+            for shift in shifts)
+        for x, original in zip(inputs, originals, strict=True)
+    ]  # fmt: skip
+    assert np.mean(np.array(likeness) > 0.95) > 0.9
+    assert np.median(likeness) > 0.999
+    assert np.abs(inputs - originals).mean() < 0.01
+
+
+def test_a_photo_of_a_digit_on_unevenly_lit_paper(mnist_dir):
+    """Dark ink on paper that darkens by a quarter towards one corner, with sensor noise,
+    as a large JPEG: the input matches that of the clean drawing closely."""
+    digit = sn.load_mnist(range(10), mnist_dir, relabel=False).x_test[0]
+    rng = np.random.default_rng(3)
+    clean = np.asarray(render_like_a_user(digit, rng).convert("L").resize((1200, 1200)))
+    rows, columns = np.mgrid[0:1200, 0:1200] / 1200
+    paper = 0.92 - 0.25 * rows * columns
+    ink = 1 - clean / 255
+    photo = paper * (1 - ink) + 0.15 * ink + rng.normal(0, 0.02, clean.shape)
+    photo = (np.clip(photo, 0, 1) * 255).astype(np.uint8)
+    from_photo = load_image(encode(photo, "JPEG", quality=85))
+    from_drawing = image_to_mnist(clean)
+    assert np.corrcoef(from_photo, from_drawing)[0, 1] > 0.9
+    assert np.abs(from_photo - from_drawing).mean() < 0.05
+
+
+@pytest.mark.parametrize(
+    ("picture", "fragment"),
+    [
+        pytest.param(np.full((50, 50), 255, np.uint8), "blank", id="white"),
+        pytest.param(np.zeros((50, 50), np.uint8), "blank", id="black"),
+        pytest.param(np.full((50, 50), 128, np.uint8), "blank", id="grey"),
+        pytest.param(
+            np.pad(np.full((5, 5), 240, np.uint8), 20, constant_values=255), "blank", id="too faint"
+        ),
+        pytest.param(np.zeros((50, 50, 4), np.uint8), "fully transparent", id="transparent"),
+        pytest.param(np.zeros((0, 5), np.uint8), "empty", id="no rows"),
+        pytest.param(np.zeros((5, 5, 5), np.uint8), "2, 3 or 4 channels", id="5 channels"),
+        pytest.param(np.zeros(784, np.uint8), r"\(h, w\)", id="1-D"),
+        pytest.param(np.full((5, 5), 1.5), r"\[0, 1\]", id="above 1"),
+        pytest.param(np.full((5, 5), np.nan), "finite", id="nan"),
+    ],
+)
+def test_arrays_that_are_no_digit_are_refused(picture, fragment):
+    with pytest.raises(InvalidArgumentError, match=fragment):
+        image_to_mnist(picture)
+
+
+def test_integer_arrays_other_than_uint8_and_uint16_are_refused():
+    with pytest.raises(InvalidTypeError, match=r"uint8 .* got dtype int64"):
+        image_to_mnist(np.zeros((5, 5), dtype=np.int64))
+
+
+# -- files -------------------------------------------------------------------------------
+
+
+def rgba_on_transparent():
+    rgba = np.zeros((100, 60, 4), dtype=np.uint8)
+    rgba[30:70, 20:30, 3] = 255
+    return Image.fromarray(rgba)
+
+
+def palette_png_with_transparent_ground() -> bytes:
+    """A palette picture whose ground colour is marked transparent."""
+    image = Image.fromarray(tall_block(), "L").convert("P")
+    return encode(image, "PNG", transparency=int(image.getpixel((0, 0))))
+
+
+def sixteen_bit(picture):
+    """A 16-bit grey picture whose levels differ only above the lowest 8 bits' reach:
+    the ground at 60000 and the ink at 5000."""
+    levels = np.where(picture == 0, 5000, 60000).astype(np.uint16)
+    return Image.fromarray(levels)
+
+
+FILES = {
+    "png grey": lambda: encode(tall_block(), "PNG"),
+    "png rgb": lambda: encode(Image.fromarray(tall_block()).convert("RGB"), "PNG"),
+    "png rgba on transparent": lambda: encode(rgba_on_transparent(), "PNG"),
+    "png palette, transparent ground": palette_png_with_transparent_ground,
+    "png 1-bit": lambda: encode(Image.fromarray(tall_block()).convert("1"), "PNG"),
+    "png 16-bit": lambda: encode(sixteen_bit(tall_block()), "PNG"),
+    "bmp": lambda: encode(Image.fromarray(tall_block()).convert("RGB"), "BMP"),
+    "gif": lambda: encode(Image.fromarray(tall_block()).convert("P"), "GIF"),
+    "webp lossless": lambda: encode(Image.fromarray(tall_block()).convert("RGB"), "WEBP",
+                                    lossless=True),
+    "webp rgba lossless": lambda: encode(rgba_on_transparent(), "WEBP", lossless=True),
+    "light ink png": lambda: encode(tall_block(ink=255), "PNG"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("make", FILES.values(), ids=FILES.keys())
+def test_every_format_and_mode_gives_the_same_input(make):
+    np.testing.assert_allclose(load_image(make()), expected_tall(), atol=1e-6)
+
+
+def test_a_jpeg_gives_nearly_the_same_input():
+    x = load_image(encode(tall_block(), "JPEG", quality=90))
+    assert_input(x)
+    assert np.abs(x - expected_tall()).max() < 0.1
+
+
+def test_a_cmyk_jpeg_gives_nearly_the_same_input():
+    x = load_image(encode(Image.fromarray(tall_block()).convert("CMYK"), "JPEG", quality=95))
+    assert np.abs(x - expected_tall()).max() < 0.1
+
+
+def test_only_the_first_frame_of_an_animation_counts():
+    first = Image.fromarray(tall_block()).convert("P")
+    second = Image.fromarray(block_picture(100, 60, (10, 5, 10, 50))).convert("P")
+    data = encode(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    assert Image.open(io.BytesIO(data)).n_frames == 2
+    np.testing.assert_allclose(load_image(data), expected_tall(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("orientation", "stored"),
+    [
+        (3, lambda image: image.rotate(180)),
+        (6, lambda image: image.rotate(90, expand=True)),  # shown turned 90 degrees clockwise
+        (8, lambda image: image.rotate(-90, expand=True)),  # shown turned 90 counterclockwise
+        (2, lambda image: image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)),
+    ],
+)
+def test_the_exif_orientation_turns_the_picture_upright(orientation, stored):
+    """A camera stores the sensor's pixels and an orientation tag saying how to show them;
+    a wide block stored sideways with its tag is read as the wide block."""
+    upright = Image.fromarray(block_picture(60, 100, (10, 30, 10, 40))).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(stored(upright), "PNG", exif=exif)
+    np.testing.assert_allclose(load_image(data), frame_with_block(*WIDE), atol=1e-6)
+
+
+def test_a_large_picture_is_reduced_before_the_steps_with_the_same_result():
+    big = block_picture(4000, 2400, (1200, 800, 1600, 400))
+    np.testing.assert_allclose(load_image(encode(big, "PNG")), expected_tall(), atol=1e-3)
+
+
+def test_a_jpeg_is_capped_at_the_pixels_it_decodes():
+    """A JPEG decodes at 1/2, 1/4 or 1/8 of its size: 5000x4000 = 20 million pixels
+    decode as 1250x1000 when a 1024-pixel side is all that is needed."""
+    big = block_picture(4000, 5000, (1000, 1000, 1600, 400))
+    x = load_image(encode(big, "JPEG"), max_pixels=4096 * 4096)
+    assert np.abs(x - expected_tall()).max() < 0.1
+    with pytest.raises(ImageFileError, match="20,000,000 pixels, more than the 16,777,216"):
+        load_image(encode(big, "PNG"), max_pixels=4096 * 4096)
+
+
+def test_files_are_read_from_paths_and_named_by_them(tmp_path):
+    path = tmp_path / "digit.png"
+    path.write_bytes(encode(tall_block(), "PNG"))
+    np.testing.assert_allclose(load_image(path), expected_tall(), atol=1e-6)
+    np.testing.assert_allclose(load_image(str(path)), expected_tall(), atol=1e-6)
+
+
+BAD_FILES = [
+    pytest.param(b"", r"the file is empty \(0 bytes\)", id="empty"),
+    pytest.param(b"hello, I am text", "not a PNG, JPEG, BMP, GIF or WebP image", id="text"),
+    pytest.param(encode(tall_block(), "TIFF"), "not a PNG, JPEG, BMP, GIF or WebP", id="tiff"),
+    pytest.param(encode(tall_block(), "PNG")[:60], "damaged or unreadable", id="truncated png"),
+    pytest.param(encode(tall_block(), "JPEG")[:300], "damaged or unreadable", id="truncated jpeg"),
+    pytest.param(encode(np.full((40, 40), 255, np.uint8), "PNG"), "blank", id="blank"),
+    pytest.param(png_header_only(9000, 9000), "81,000,000 pixels, more than the 67,108,864",
+                 id="9000x9000"),
+    pytest.param(png_header_only(20000, 20000), "more than 89,478,485 pixels",
+                 id="20000x20000 (a Pillow bomb)"),
+    pytest.param(png_header_only(2**31 - 1, 2**31 - 1), "too many|more than", id="2^31 square"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "fragment"), BAD_FILES)
+def test_a_bad_file_is_an_image_file_error_naming_it(data, fragment, tmp_path):
+    path = tmp_path / "upload.png"
+    path.write_bytes(data)
+    with pytest.raises(ImageFileError, match=f"^{re.escape(str(path))}: .*({fragment})") as caught:
+        load_image(path)
+    assert isinstance(caught.value, DataFileError) and "\n" not in str(caught.value)
+
+
+def test_bytes_are_named_as_the_caller_says():
+    with pytest.raises(ImageFileError, match=r"^the upload: not a PNG"):
+        load_image(b"GIF89a?", "the upload")
+    with pytest.raises(ImageFileError, match=r"^image: the file is empty"):
+        load_image(b"")
+
+
+def test_the_pixel_cap_is_checked_before_decoding_and_can_be_lowered():
+    assert MAX_PIXELS == 8192 * 8192
+    with pytest.raises(ImageFileError, match="6,000 pixels, more than the 5,999"):
+        load_image(encode(tall_block(), "PNG"), max_pixels=5999)
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda folder: folder / "missing.png", "cannot read it .No such file"),
+        (lambda folder: folder, "cannot read it .Is a directory"),
+    ],
+    ids=["missing", "a folder"],
+)
+def test_a_path_that_is_not_a_readable_file_is_named(make, fragment, tmp_path):
+    path = make(tmp_path)
+    with pytest.raises(ImageFileError, match=f"^{re.escape(str(path))}: {fragment}"):
+        load_image(path)
+
+
+def test_write_mnist_png_writes_the_28x28_input_as_grey_levels(tmp_path):
+    x = np.linspace(0, 1, 784)
+    write_mnist_png(tmp_path / "seen.png", x)
+    with Image.open(tmp_path / "seen.png") as image:
+        assert (image.format, image.mode, image.size) == ("PNG", "L", (28, 28))
+        np.testing.assert_array_equal(np.asarray(image).ravel(), np.round(x * 255))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seen.png"]
+
+
+def test_the_public_api_exports_the_image_functions():
+    assert sn.load_image is load_image and sn.image_to_mnist is image_to_mnist
+    assert issubclass(sn.ImageFileError, sn.DataFileError)
