@@ -12,6 +12,7 @@ FAMILY = {
     sn.NotFittedError: ValueError,
     sn.DataFileError: ValueError,
     sn.TrainingDivergedError: ValueError,
+    sn.MissingExtraError: ImportError,
 }
 
 

@@ -10,11 +10,12 @@ from .errors import (
     DataFileError,
     InvalidArgumentError,
     InvalidTypeError,
+    MissingExtraError,
     NotFittedError,
     ScratchnetError,
     TrainingDivergedError,
 )
-from .network import NeuralNet
+from .network import NeuralNet, NeuralNetRegressor
 from .nn.activations import sigmoid, sigmoid_derivative
 from .nn.losses import binary_cross_entropy
 from .nn.optimizers import Adam, GradientDescent, Momentum
@@ -38,8 +39,10 @@ __all__ = [
     "History",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "MissingExtraError",
     "Momentum",
     "NeuralNet",
+    "NeuralNetRegressor",
     "NotFittedError",
     "ProgressBar",
     "ScratchnetError",
