@@ -52,8 +52,8 @@ def normalised_weights(
     total = float(np.sum(chosen, dtype=np.float64))
     if not total > 0:
         raise InvalidArgumentError(
-            f"the {len(chosen)} rows of {name} used here all have weight 0; "
-            "give some of them a positive weight"
+            f"{name} is zero for all {len(chosen)} rows used here; give some of them a "
+            "positive weight"
         )
     return (weights * (len(chosen) / total)).astype(dtype, copy=False)
 
