@@ -463,6 +463,12 @@ class Network:
         return self._fitted().flat.dtype
 
     @property
+    def output(self) -> str:
+        """The output layer: ``"sigmoid"`` or ``"softmax"`` (classifiers), ``"identity"``
+        (regression)."""
+        return self._output().name
+
+    @property
     def layers(self) -> list[Dense]:
         """Per-layer weight (fan_in, fan_out) and bias (fan_out,) arrays."""
         return self._fitted().layers
@@ -512,7 +518,7 @@ class Network:
             "init": self.init,
             "dropout": self.dropout,
             "dtype": parameters.flat.dtype.name,
-            "output": self._output().name,
+            "output": self.output,
         }
         write_model(path, StoredModel(meta, self.classes, parameters.layers))
 

@@ -325,6 +325,12 @@ TRAIN_DEFAULTS = {
             id="evaluate",
         ),
         pytest.param("figures", {"--out": "(default: ./figures)"}, [], id="figures"),
+        pytest.param(
+            "export",
+            {"--out": "(default: model.onnx)", "--dtype": "(default: the model's own)"},
+            ["--model"],
+            id="export",
+        ),
     ],
 )
 def test_command_help_gives_the_default_of_every_option(
@@ -344,7 +350,7 @@ def test_installed_script_lists_the_commands(tmp_path):
     assert script, f"no scratchnet script in {sysconfig.get_path('scripts')}"
     outcome = run_process(script, "--help", cwd=tmp_path)
     assert outcome.code == 0, outcome
-    for command in ("train", "evaluate", "figures", "--version"):
+    for command in ("train", "evaluate", "export", "figures", "--version"):
         assert command in outcome.out
     assert "(default: the tutorial's experiment)" in outcome.out
 

@@ -15,11 +15,11 @@ import sys
 from .. import __version__
 from ..errors import ScratchnetError
 from .arguments import error_message
-from .commands import evaluate, figures, train
+from .commands import evaluate, export, figures, train
 from .interrupts import Terminated, exit_status
 
 EXIT_USAGE = 2
-COMMANDS = (train, evaluate, figures)
+COMMANDS = (train, evaluate, export, figures)
 
 
 class Parser(argparse.ArgumentParser):
