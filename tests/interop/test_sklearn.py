@@ -132,6 +132,18 @@ def test_probabilities_follow_the_classes_and_their_logarithms_are_finite(three_
     np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("given", "dtype", "trained"),
+    [(np.float32, None, np.float32), (np.int64, None, np.float64),
+     (np.float64, None, np.float64), (np.float64, "float32", np.float32)],
+)  # fmt: skip
+def test_the_network_computes_in_xs_float_type_unless_told(blobs, given, dtype, trained):
+    X, y = blobs
+    X = (X * 10).astype(given)
+    model = ScratchNetClassifier(**SMALL, dtype=dtype).fit(X, y)
+    assert model.net_.dtype == trained and model.predict_proba(X).dtype == trained
+
+
 def test_fitted_attributes_describe_the_training(three_blobs):
     X, y = three_blobs
     model = ScratchNetClassifier(
