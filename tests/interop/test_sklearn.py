@@ -223,8 +223,19 @@ def test_a_warm_start_goes_on_from_the_fitted_weights(blobs):
     warm = ScratchNetClassifier(**options, epochs=4, warm_start=True).fit(X, y)
     warm.set_params(epochs=3).fit(X, y)
     np.testing.assert_array_equal(warm.predict_proba(X), whole.predict_proba(X))
-    with pytest.raises(ValueError, match=r"warm_start needs the fitted network's architecture"):
+    with pytest.raises(ValueError, match=r"warm_start needs the fitted network's layer sizes"):
         warm.set_params(hidden_layer_sizes=(5,)).fit(X, y)
+
+
+def test_a_warm_start_trains_with_the_hyperparameters_set_now(blobs):
+    """The weights carry over; dropout, seed and the rest are those of the new call."""
+    X, y = blobs
+    model = ScratchNetClassifier(**SMALL, warm_start=True).fit(X, y)
+    start = [w.copy() for w in model.coefs_]
+    model.set_params(dropout=0.5, epochs=1).fit(X, y)
+    assert model.net_.dropout == 0.5
+    assert not np.array_equal(model.coefs_[0], start[0])
+    np.testing.assert_allclose(model.coefs_[0], start[0], atol=0.1)  # one epoch from there
 
 
 def test_a_regressor_fits_one_or_several_targets(waves):

@@ -156,16 +156,17 @@ class _ScratchNetEstimator(BaseEstimator):
         )  # fmt: skip
 
     def _warm_network(self, n_outputs: int) -> Network:
-        """The fitted network, if it has the architecture asked for now."""
-        wanted = self._network(n_outputs)
-        if (wanted.layer_sizes, wanted.activation) != (self.net_.layer_sizes, self.net_.activation):
+        """A network of the hyperparameters asked for now, starting from the fitted
+        network's weights (its layer sizes must be the same)."""
+        network = self._network(n_outputs)
+        if network.layer_sizes != self.net_.layer_sizes:
             raise ValueError(
-                f"warm_start needs the fitted network's architecture, "
-                f"{list(self.net_.layer_sizes)} with {self.net_.activation}; got "
-                f"{list(wanted.layer_sizes)} with {wanted.activation} (set warm_start=False "
-                "to start afresh)"
+                f"warm_start needs the fitted network's layer sizes, "
+                f"{list(self.net_.layer_sizes)}; got {list(network.layer_sizes)} (set "
+                "warm_start=False to start afresh)"
             )
-        return self.net_
+        network.parameters, network.classes = self.net_.parameters, self.net_.classes
+        return network
 
     def _adopt(self, net: Network, n_outputs: int, targets, sample_weight):
         """Keep the trained network and describe it in the fitted attributes (the
