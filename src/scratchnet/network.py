@@ -197,9 +197,7 @@ class Network:
                 weights it had before the call.
         """
         start = self.parameters if warm_start else None
-        X = self._features(X, start)
-        labels = self._labels(y, len(X))
-        classes = self._classes(classes, labels, continuing=start is not None)
+        X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, start)
         config = _training_config(
             learning_rate=learning_rate, n_iterations=n_iterations, epochs=epochs,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule,
@@ -209,7 +207,6 @@ class Network:
         check_early_stopping(
             patience, validation_data is not None or validation_fraction is not None
         )
-        weights = None if sample_weight is None else check_sample_weight(sample_weight, len(X))
         rng = check_random_state(self.random_state)
         seed = fingerprint_random_state(rng) if checkpoint is not None else None
         data = self._dataset(X, labels, classes, weights)
@@ -266,15 +263,12 @@ class Network:
             TrainingDivergedError: the cost became non-finite; the network keeps the
                 weights and state it had before the call.
         """
-        X = self._features(X, self.parameters)
-        labels = self._labels(y, len(X))
-        classes = self._classes(classes, labels, continuing=self.parameters is not None)
+        X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, self.parameters)
         config = _training_config(
             learning_rate=learning_rate, n_iterations=None, epochs=1, batch_size=batch_size,
             optimizer=optimizer, schedule="constant", weight_decay=weight_decay,
             patience=None, log_every=1, measure_training=False,
         )  # fmt: skip
-        weights = None if sample_weight is None else check_sample_weight(sample_weight, len(X))
         data = self._dataset(X, labels, classes, weights)
         check_fits(self.training_memory(X.shape[1], X.dtype, config.optimizer))
         state = self._continued_state(config.optimizer, X.shape[1], X.dtype)
@@ -303,6 +297,15 @@ class Network:
             early_stopping=patience is not None,
             checkpoint=checkpoint is not None,
         )
+
+    def _inputs(self, X, y, classes, sample_weight, start: Parameters | None) -> tuple:
+        """X, y (checked labels or targets), the classes and the sample weights, checked;
+        ``start``: the weights training goes on from, if it does."""
+        X = self._features(X, start)
+        labels = self._labels(y, len(X))
+        classes = self._classes(classes, labels, continuing=start is not None)
+        weights = None if sample_weight is None else check_sample_weight(sample_weight, len(X))
+        return X, labels, classes, weights
 
     def _features(self, X, start: Parameters | None) -> np.ndarray:
         """X checked; when training goes on from ``start``, with its width and dtype."""
