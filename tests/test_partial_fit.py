@@ -136,6 +136,23 @@ def test_partial_fit_of_a_loaded_model_starts_from_its_weights(blobs, tmp_path):
     np.testing.assert_array_equal(loaded.parameters.flat, whole.parameters.flat)
 
 
+def test_after_early_stopping_took_the_weights_back_partial_fit_starts_a_new_run(
+    three_blobs, tmp_path
+):
+    """The records after the best epoch describe weights that were dropped: going on
+    from the kept weights is a new run, as from a saved model, not epoch last + 1."""
+    X, y = three_blobs
+    fitted = net().fit(X, y, epochs=40, validation_fraction=0.3, patience=2, **MINI_BATCH)
+    assert fitted.history.best_epoch < fitted.history.records[-1]["epoch"]
+    fitted.save(tmp_path / "best.npz")
+    fitted.partial_fit(X, y, **MINI_BATCH)
+    assert [r["epoch"] for r in fitted.history.records] == [1]
+    loaded = sn.NeuralNet.load(tmp_path / "best.npz")
+    loaded.random_state = fitted.random_state
+    loaded.partial_fit(X, y, **MINI_BATCH)
+    np.testing.assert_array_equal(loaded.parameters.flat, fitted.parameters.flat)
+
+
 def test_the_classes_of_a_continued_run_are_the_fitted_ones(three_blobs):
     X, y = three_blobs
     fitted = net().partial_fit(X, y, classes=[8, 5, 3], **MINI_BATCH)

@@ -250,7 +250,8 @@ class Network:
         calls (and calls after ``fit``) go on from the kept training state: weights,
         optimizer state (moments, velocity, step count), random generator, epoch count
         and history. A different ``optimizer`` than the last call's starts its state
-        afresh. A network read by ``load`` starts from its weights. X is converted to
+        afresh. A network read by ``load``, or whose early stopping took its weights
+        back to an earlier epoch, starts a new run from its weights. X is converted to
         the network's dtype once it has one. The learning rate is constant (there is
         no end of the run for a schedule to aim at).
 
@@ -363,10 +364,14 @@ class Network:
 
     def _keep(self, state: TrainingState, optimizer: Optimizer, classes) -> None:
         """Adopt a finished run's state; its copy of the best weights is not needed
-        any more (they are the parameters now)."""
+        any more (they are the parameters now). A run whose weights early stopping took
+        back to an earlier epoch cannot go on where it stopped: partial_fit then starts
+        a new run from these weights."""
+        history = state.history
+        restored = state.best is not None and history.best_epoch != history.records[-1]["epoch"]
         state.best = None
-        self.parameters, self.classes, self.history = state.parameters, classes, state.history
-        self._progress = Progress(state, optimizer)
+        self.parameters, self.classes, self.history = state.parameters, classes, history
+        self._progress = None if restored else Progress(state, optimizer)
 
     def _fingerprint(
         self, config, seed, X, labels, validation_data, validation_fraction, weights, start
