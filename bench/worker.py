@@ -22,6 +22,7 @@ JOBS = {
     "time_to_accuracy": "speed_to_accuracy",
     "profile_workload": "profile",
     "baseline_rss": "common",
+    "cv_score": "estimators",
 }
 
 
