@@ -298,6 +298,9 @@ def test_a_fitted_estimator_pickles_with_its_network(three_blobs):
         ({"learning_rate": -1}, sn.InvalidArgumentError, "learning_rate must be a positive"),
         ({"patience": 3}, sn.InvalidArgumentError, "patience needs validation data"),
         ({"hidden_layer_sizes": (0,)}, sn.InvalidArgumentError, "layer size.*got 0"),
+        ({"hidden_layer_sizes": None}, sn.InvalidTypeError, "an int or a sequence of ints"),
+        ({"hidden_layer_sizes": "64"}, sn.InvalidTypeError, "an int or a sequence of ints"),
+        ({"hidden_layer_sizes": 0}, sn.InvalidArgumentError, "layer size.*got 0"),
     ],
 )
 def test_bad_hyperparameters_are_refused_by_fit_not_by_the_constructor(

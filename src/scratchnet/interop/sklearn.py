@@ -18,6 +18,7 @@ dropout, learning-rate schedules, and sample weights in every mode.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -30,6 +31,7 @@ try:
 except ImportError as error:
     raise missing_extra("scratchnet's scikit-learn estimators", "sklearn", error) from None
 
+from ..errors import InvalidTypeError
 from ..network import Network, NeuralNet, NeuralNetRegressor
 from ..nn.losses import output_units
 from ..validation import check_float_dtype
@@ -149,9 +151,15 @@ class _ScratchNetEstimator(BaseEstimator):
 
     def _network(self, n_outputs: int) -> Network:
         hidden = self.hidden_layer_sizes
-        hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
+        if isinstance(hidden, numbers.Integral):
+            hidden = [hidden]
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):
+            raise InvalidTypeError(
+                f"hidden_layer_sizes must be an int or a sequence of ints, got {hidden!r}"
+            )
         return self.network_class(
-            [*hidden, n_outputs], activation=self.activation, init=self.init,
+            [*hidden, n_outputs],
+            activation=self.activation, init=self.init,
             dropout=self.dropout, random_state=self.random_state,
         )  # fmt: skip
 
