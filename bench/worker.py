@@ -26,6 +26,7 @@ JOBS = {
     "augment_share": "augmentation",
     "sampling_seconds": "augmentation",
     "time_to_98": "time_to_98",
+    "cv_score": "estimators",
 }
 
 

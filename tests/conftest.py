@@ -76,6 +76,22 @@ def mnist_dir(pytestconfig) -> Path:
     return found[1]
 
 
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, the independent reference for training updates. It is not in the test
+    extra (its default build is several GB); CI installs its CPU build. Without it these
+    tests are skipped, except in CI, where they fail."""
+    try:
+        import torch
+    except ImportError:
+        reason = "PyTorch is not installed (pip install torch==2.13.0, its CPU build)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must run the PyTorch comparisons")
+        pytest.skip(reason)
+    torch.set_num_threads(1)  # tiny problems: threads would only wait on each other
+    return torch
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, monkeypatch):
     """No test reads or writes the user's real cache folder."""
@@ -99,3 +115,20 @@ def three_blobs():
     index = rng.integers(0, 3, size=150)
     centers = rng.normal(scale=3.0, size=(3, 5))
     return centers[index] + rng.normal(size=(150, 5)), labels[index]
+
+
+@pytest.fixture
+def waves():
+    """A small smooth regression problem: (X float64 (150, 4), Y float64 (150, 3)),
+    Y[:, 0] = sin(2 x0) + x1 x2 / 2 - x3 plus a little noise, the other columns other
+    functions of X."""
+    rng = np.random.default_rng(13)
+    X = rng.uniform(-1.5, 1.5, size=(150, 4))
+    Y = np.column_stack(
+        [
+            np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2] / 2 - X[:, 3],
+            np.cos(X[:, 1]) * 3 + 10,
+            X[:, 0] ** 2 - X[:, 2],
+        ]
+    )
+    return X, Y + rng.normal(scale=0.05, size=Y.shape)

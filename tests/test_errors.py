@@ -13,6 +13,7 @@ FAMILY = {
     sn.DataFileError: ValueError,
     sn.ImageFileError: ValueError,
     sn.TrainingDivergedError: ValueError,
+    sn.MissingExtraError: ImportError,
 }
 
 

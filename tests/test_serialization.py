@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scratchnet import NeuralNet, serialization
+from scratchnet import NeuralNet, NeuralNetRegressor, serialization
 from scratchnet.errors import DataFileError, NotFittedError
+from scratchnet.network import Network
 
 ARCHIVE_NAMES = ["bias_0", "bias_1", "classes", "meta", "weight_0", "weight_1"]
 
@@ -90,7 +91,8 @@ def test_archive_is_readable_with_numpy_alone(request, tmp_path):
         assert archive["bias_1"].shape == (1,)
         assert archive["weight_0"].dtype == np.float32
     assert meta["format"] == "scratchnet-model"
-    assert meta["version"] == 1
+    assert meta["version"] == 2
+    assert meta["output"] == "sigmoid"
     assert meta["layer_sizes"] == [5, 1]
     assert meta["dtype"] == "float32"
     assert meta["activation"] == "tanh"
@@ -201,6 +203,13 @@ CORRUPTIONS = {
     "three classes for one output": (lambda a, m: a.update(classes=np.arange(3)), "class"),
     "repeated classes": (lambda a, m: a.update(classes=np.array([4, 4])), "class"),
     "integer dtype": (lambda a, m: m.update(dtype="int8"), "int8"),
+    "unknown output": (lambda a, m: m.update(output="swish"), "output must be one of.*swish"),
+    "output of another type": (lambda a, m: m.update(output=[1]), r"output must be.*\[1\]"),
+    "softmax of one unit": (lambda a, m: m.update(output="softmax"), "softmax output cannot"),
+    "version 1 with its classes missing": (
+        lambda a, m: (m.update(version=1), a.pop("classes")),
+        "classes",
+    ),
 }
 
 
@@ -372,3 +381,56 @@ def test_any_bytes_load_or_give_a_data_file_error(tmp_path_factory, content):
     path = tmp_path_factory.mktemp("fuzz") / "model.npz"
     path.write_bytes(b"PK\x03\x04" + content)
     loads_or_says_why(path)
+
+
+# -- regression models, and files of format version 1 ----------------------------------------
+
+
+@pytest.fixture
+def saved_regressor(waves, tmp_path) -> tuple[NeuralNetRegressor, np.ndarray, Path]:
+    X, Y = waves
+    net = NeuralNetRegressor([6, 3], activation="relu", random_state=0)
+    net.fit(X.astype(np.float32), Y, epochs=2, batch_size=50)
+    net.save(tmp_path / "regressor.npz")
+    return net, X.astype(np.float32), tmp_path / "regressor.npz"
+
+
+def test_a_regressor_round_trips_without_classes(saved_regressor):
+    net, X, path = saved_regressor
+    with np.load(path, allow_pickle=False) as archive:
+        assert "classes" not in archive.files
+        meta = json.loads(str(archive["meta"]))
+    assert (meta["version"], meta["output"]) == (2, "identity")
+    for reader in (NeuralNetRegressor, Network):
+        loaded = reader.load(path)
+        assert type(loaded) is NeuralNetRegressor and loaded.classes is None
+        np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+
+
+def test_each_class_reads_only_its_kind_of_model(saved_regressor, saved_binary):
+    with pytest.raises(DataFileError, match=r"NeuralNetRegressor.*NeuralNetRegressor\.load"):
+        NeuralNet.load(saved_regressor[2])
+    with pytest.raises(DataFileError, match=r"holds a NeuralNet .*read it with NeuralNet\.load"):
+        NeuralNetRegressor.load(saved_binary)
+    assert type(Network.load(saved_binary)) is NeuralNet
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_a_version_1_file_is_read_as_before(kind, request, tmp_path):
+    """Version 1 had no output key: one output unit meant a sigmoid, more a softmax."""
+    net, X = fit_tiny(request, kind, np.float64)
+    net.save(tmp_path / "model.npz")
+    old = rewrite(tmp_path / "model.npz", lambda a, m: (m.update(version=1), m.pop("output")))
+    loaded = NeuralNet.load(old)
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
+    assert loaded.classes.tolist() == net.classes.tolist()
+
+
+def test_a_regression_file_with_classes_or_without_an_output_is_refused(saved_regressor):
+    path = saved_regressor[2]
+    with_classes = rewrite(path, lambda a, m: a.update(classes=np.array([0, 1])))
+    with pytest.raises(DataFileError, match="classes"):
+        NeuralNetRegressor.load(with_classes)
+    without_output = rewrite(path, lambda a, m: m.pop("output"))
+    with pytest.raises(DataFileError, match=r"output must be one of.*None"):
+        NeuralNetRegressor.load(without_output)

@@ -13,12 +13,13 @@ from .errors import (
     ImageFileError,
     InvalidArgumentError,
     InvalidTypeError,
+    MissingExtraError,
     NotFittedError,
     ScratchnetError,
     TrainingDivergedError,
 )
 from .metrics import ClassScores, Reliability, calibration, class_scores, confusion_matrix
-from .network import NeuralNet
+from .network import NeuralNet, NeuralNetRegressor
 from .nn.activations import sigmoid, sigmoid_derivative
 from .nn.losses import binary_cross_entropy
 from .nn.optimizers import Adam, GradientDescent, Momentum
@@ -47,8 +48,10 @@ __all__ = [
     "ImageFileError",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "MissingExtraError",
     "Momentum",
     "NeuralNet",
+    "NeuralNetRegressor",
     "NotFittedError",
     "ProgressBar",
     "Reliability",

@@ -13,6 +13,8 @@ same problem would raise elsewhere, so ``except ValueError`` keeps working:
   an image of a supported format, empty, damaged, too large, or blank.
 - ``TrainingDivergedError`` (ValueError, FloatingPointError): training produced a
   non-finite or exploding cost.
+- ``MissingExtraError`` (ImportError): a feature needs an optional extra that is not
+  installed; the message names the ``pip install 'scratchnet[...]'`` that adds it.
 
 The command line prints any of them as one line and exits with status 2; every other
 exception is a bug and keeps its traceback. This module imports nothing, so every layer
@@ -54,4 +56,11 @@ class TrainingDivergedError(ScratchnetError, ValueError, FloatingPointError):
     """The training cost became NaN, infinite or exploded.
 
     The message names the iteration and suggests a smaller learning rate.
+    """
+
+
+class MissingExtraError(ScratchnetError, ImportError):
+    """An optional extra (scikit-learn, onnx, ...) is needed but not installed.
+
+    The message names the feature and the command that installs the extra.
     """

@@ -1,10 +1,19 @@
-"""NeuralNet: a fully connected classifier with a scikit-learn-like interface."""
+"""Fully connected networks with a scikit-learn-like interface: ``NeuralNet`` classifies,
+``NeuralNetRegressor`` predicts real values; both share ``Network``, which trains them.
+
+A fitted network keeps its training state (weights, optimizer state, random generator,
+history), so ``partial_fit`` continues a run one pass at a time and ``fit(...,
+warm_start=True)`` starts a new run from the current weights. A call that fails (a bad
+value, a diverging run, Ctrl-C) trains a copy and changes nothing in the network.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,13 +27,13 @@ from .errors import (
 )
 from .nn.activations import get_activation
 from .nn.initializers import get_initializer
-from .nn.losses import OutputLayer, output_layer
+from .nn.losses import ClassifierOutput, OutputLayer, output_layer
 from .nn.optimizers import Optimizer, get_optimizer
 from .nn.parameters import Dense, Parameters
 from .nn.propagation import ROWS_PER_CHUNK, Model, Workspace, active_inputs, forward
 from .nn.schedules import Schedule, get_schedule
 from .serialization import StoredModel, read_model, write_model
-from .training.batching import Dataset, split_rows
+from .training.batching import Dataset, normalised_weights, split_rows
 from .training.callbacks import Callback, ProgressBar
 from .training.checkpoint import Checkpoint, fingerprint_data, fingerprint_random_state
 from .training.history import History
@@ -46,6 +55,8 @@ from .validation import (
     check_positive_float,
     check_positive_int,
     check_random_state,
+    check_sample_weight,
+    check_targets,
     check_training_length,
     encode_labels,
 )
@@ -55,13 +66,19 @@ MINI_BATCH_EPOCHS = 20
 FULL_BATCH_LOG_EVERY = 100
 
 
-class NeuralNet:
-    """A fully connected network trained by backpropagation.
+class Progress(NamedTuple):
+    """A fitted network's training state and the optimizer that produced its state."""
+
+    state: TrainingState
+    optimizer: Optimizer
+
+
+class Network:
+    """A fully connected network trained by backpropagation: what ``NeuralNet`` and
+    ``NeuralNetRegressor`` share.
 
     ``layer_sizes`` lists the hidden sizes, then the output size, as in the tutorial's
-    ``[196, 1]``; the input size comes from the data at fit time. One output unit means a
-    sigmoid output with binary cross-entropy (two classes); k > 1 output units mean a
-    softmax over k classes with categorical cross-entropy. Hidden layers use
+    ``[196, 1]``; the input size comes from the data at fit time. Hidden layers use
     ``activation``; weights start from ``init`` and biases at zero. ``dropout`` is the
     rate of inverted dropout on hidden layers while training. ``random_state`` seeds
     initialisation, shuffling and dropout (an int gives the same run every time).
@@ -88,6 +105,7 @@ class NeuralNet:
         self.classes: np.ndarray | None = None
         self.history: History | None = None
         self.held_out: np.ndarray | None = None
+        self._progress: Progress | None = None
 
     # -- training -------------------------------------------------------------------
 
@@ -97,6 +115,7 @@ class NeuralNet:
         y: np.ndarray,
         *,
         classes: Sequence[int] | None = None,
+        sample_weight: np.ndarray | None = None,
         learning_rate: float = 0.1,
         n_iterations: int | None = None,
         epochs: int | None = None,
@@ -112,18 +131,26 @@ class NeuralNet:
         augment: Augment | str | None = None,
         callbacks: Sequence[Callback] = (),
         checkpoint: Checkpoint | None = None,
+        warm_start: bool = False,
         verbose: bool = False,
-    ) -> NeuralNet:
-        """Train on ``X`` (n, d) and integer labels ``y`` (n,); return self.
+    ) -> Network:
+        """Train on ``X`` (n, d) and ``y`` (class labels for ``NeuralNet``, real targets
+        for ``NeuralNetRegressor``); return self.
 
-        Every call starts afresh from new initial weights; X keeps its dtype (float32 or
-        float64) end to end and nothing passed is modified.
+        Every call starts afresh from new initial weights unless ``warm_start``; X keeps
+        its dtype (float32 or float64) end to end and nothing passed is modified.
 
         Parameters:
             X: features, float32 or float64, every value finite.
-            y: integer class labels, one per row of X.
-            classes: the label of each output, in order (default: the sorted labels
-                of y); labels outside it are refused.
+            y: ``NeuralNet``: integer class labels, one per row of X.
+                ``NeuralNetRegressor``: real targets (n,) for one output unit, or
+                (n, k) for k output units.
+            classes: (``NeuralNet`` only) the label of each output, in order (default:
+                the sorted labels of y); labels outside it are refused.
+            sample_weight: a non-negative weight per row (default: every row 1). The
+                objective becomes the weighted mean loss sum_i w_i L_i / sum_i w_i, and
+                the records' loss and accuracy are weighted means too (see
+                ``training/batching.py``).
             learning_rate: the step size lr of every update (before the schedule).
             n_iterations: full-batch gradient-descent steps (default 1000), the
                 tutorial's algorithm. Not with ``batch_size``.
@@ -141,8 +168,9 @@ class NeuralNet:
             weight_decay: L2 penalty lambda: the objective gains (lambda / 2) sum W^2
                 over the weights (not the biases), their gradient lambda W.
             validation_data: a pair (X_val, y_val) measured after every logged epoch.
-            validation_fraction: instead, hold out this share of each class's rows
-                (stratified, drawn with ``random_state``) and measure it.
+            validation_fraction: instead, hold out this share of the rows (of each
+                class's rows for a classifier: stratified), drawn with
+                ``random_state``, and measure it.
             patience: stop when the validation cost has not improved for this many
                 logged epochs; the weights of the best epoch are restored at the end.
                 Needs validation data.
@@ -165,18 +193,18 @@ class NeuralNet:
                 the run then ends with exactly the model an uninterrupted run reaches.
                 Resuming needs the same data, options and seed (an unseeded run would
                 draw another validation split); another run's checkpoint is refused.
+            warm_start: start from the fitted network's current weights instead of new
+                ones (a fresh optimizer state and history; X is converted to the
+                network's dtype). On a network not fitted yet it does nothing.
             verbose: show progress on stderr (bars on a terminal, lines otherwise).
 
         Raises:
             InvalidArgumentError, InvalidTypeError: a bad value or combination.
-            TrainingDivergedError: the cost became non-finite.
+            TrainingDivergedError: the cost became non-finite; the network keeps the
+                weights it had before the call.
         """
-        X = check_features(X)
-        labels = check_labels(y, len(X))
-        classes = check_classes(classes, labels)
-        indices = encode_labels(labels, classes)
-        check_output_size(self.layer_sizes[-1], len(classes))
-        output = self._output()
+        start = self.parameters if warm_start else None
+        X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, start)
         config = _training_config(
             learning_rate=learning_rate, n_iterations=n_iterations, epochs=epochs,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule,
@@ -188,27 +216,74 @@ class NeuralNet:
         )
         rng = check_random_state(self.random_state)
         seed = fingerprint_random_state(rng) if checkpoint is not None else None
-        # distortions move ink anywhere: with them every input column is active
-        active = slice(0, X.shape[1]) if config.augment else active_inputs(X)
-        data = Dataset(X, output.encode(indices, X.dtype), active)
-        data, validation = _validation_split(
-            data, validation_data, validation_fraction, classes, output, rng
+        data = self._dataset(X, labels, classes, weights, config.augment)
+        data, validation = self._validation_split(
+            data, validation_data, validation_fraction, classes, weights, rng
         )
         check_fits(
             self.training_memory(X.shape[1], X.dtype, config.optimizer, patience, checkpoint)
         )
-        parameters = self._initial_parameters(X.shape[1], X.dtype, rng)
+        if start is None:
+            parameters = self._initial_parameters(X.shape[1], X.dtype, rng)
+        else:
+            parameters = start.copy()
         state = TrainingState(parameters, config.optimizer.init(parameters.flat), rng)
         if checkpoint is not None:
-            identity = self._fingerprint(
-                config, seed, X, labels, validation_data, validation_fraction
-            )
+            identity = self._fingerprint(config, seed, X, labels, validation_data,
+                                         validation_fraction, weights, start)  # fmt: skip
             state = checkpoint.start(state, identity)
-        model = Model(state.parameters, get_activation(self.activation), output, self.dropout)
-        callbacks = [*callbacks, ProgressBar()] if verbose else list(callbacks)
-        state = train(model, data, validation, config, state, callbacks, checkpoint)
-        self.parameters, self.classes, self.history = state.parameters, classes, state.history
+        state = self._train(state, data, validation, config, callbacks, verbose, checkpoint)
+        self._keep(state, config.optimizer, classes)
         self.held_out = validation.rows if validation_fraction is not None else None
+        return self
+
+    def partial_fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        classes: Sequence[int] | None = None,
+        sample_weight: np.ndarray | None = None,
+        learning_rate: float = 0.1,
+        batch_size: int | None = None,
+        optimizer: str | Optimizer = "gd",
+        weight_decay: float = 0.0,
+        callbacks: Sequence[Callback] = (),
+        verbose: bool = False,
+    ) -> Network:
+        """One more epoch (pass over X, y) of the run this network is in; return self.
+
+        The first call on a network not fitted yet starts a run from new weights; later
+        calls (and calls after ``fit``) go on from the kept training state: weights,
+        optimizer state (moments, velocity, step count), random generator, epoch count
+        and history. A different ``optimizer`` than the last call's starts its state
+        afresh. A network read by ``load``, or whose early stopping took its weights
+        back to an earlier epoch, starts a new run from its weights. X is converted to
+        the network's dtype once it has one. The learning rate is constant (there is
+        no end of the run for a schedule to aim at).
+
+        ``classes`` (``NeuralNet``): the labels of the outputs, on the first call
+        (default: the sorted labels of y); later calls must give the same or none. The
+        other options are ``fit``'s.
+
+        Raises:
+            InvalidArgumentError, InvalidTypeError: a bad value or combination.
+            TrainingDivergedError: the cost became non-finite; the network keeps the
+                weights and state it had before the call.
+        """
+        X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, self.parameters)
+        config = _training_config(
+            learning_rate=learning_rate, n_iterations=None, epochs=1, batch_size=batch_size,
+            optimizer=optimizer, schedule="constant", weight_decay=weight_decay,
+            patience=None, log_every=1, measure_training=False,
+        )  # fmt: skip
+        data = self._dataset(X, labels, classes, weights)
+        check_fits(self.training_memory(X.shape[1], X.dtype, config.optimizer))
+        state = self._continued_state(config.optimizer, X.shape[1], X.dtype)
+        config = dataclasses.replace(config, epochs=state.epochs_done + 1)
+        state = self._train(state, data, None, config, callbacks, verbose, None)
+        self._keep(state, config.optimizer, classes)
+        self.held_out = None
         return self
 
     def training_memory(
@@ -231,19 +306,103 @@ class NeuralNet:
             checkpoint=checkpoint is not None,
         )
 
-    def _fingerprint(self, config, seed, X, labels, validation_data, validation_fraction) -> dict:
+    def _inputs(self, X, y, classes, sample_weight, start: Parameters | None) -> tuple:
+        """X, y (checked labels or targets), the classes and the sample weights, checked;
+        ``start``: the weights training goes on from, if it does."""
+        X = self._features(X, start)
+        labels = self._labels(y, len(X))
+        classes = self._classes(classes, labels, continuing=start is not None)
+        weights = None if sample_weight is None else check_sample_weight(sample_weight, len(X))
+        return X, labels, classes, weights
+
+    def _features(self, X, start: Parameters | None) -> np.ndarray:
+        """X checked; when training goes on from ``start``, with its width and dtype."""
+        X = check_features(X)
+        if start is None:
+            return X
+        X = check_features(X, n_features=start.widths[0], finite=False)
+        return X.astype(start.flat.dtype, copy=False)
+
+    def _dataset(self, X, labels, classes, weights, augment=None) -> Dataset:
+        targets = self._encode(labels, classes, X.dtype)
+        data_weights = None if weights is None else normalised_weights(weights, None, X.dtype)
+        # distortions move ink anywhere: with them every input column is active
+        active = slice(0, X.shape[1]) if augment else active_inputs(X)
+        return Dataset(X, targets, active, weights=data_weights)
+
+    def _validation_split(self, data, validation_data, fraction, classes, weights, rng):
+        """The training rows and the validation set: the caller's own, or a held-out
+        ``fraction`` of the training rows (as row indices: nothing is copied),
+        stratified by class for a classifier. Sample weights are normalised over each
+        part."""
+        if validation_data is not None and fraction is not None:
+            raise InvalidArgumentError("give validation_data or validation_fraction, not both")
+        if validation_data is not None:
+            X_val, y_val = _unpack_pair(validation_data)
+            X_val = check_features(X_val, "validation X", n_features=data.x.shape[1])
+            X_val = X_val.astype(data.x.dtype, copy=False)
+            targets = self._encode(self._labels(y_val, len(X_val), "validation y"), classes,
+                                   X_val.dtype)  # fmt: skip
+            return data, Dataset(X_val, targets, active_inputs(X_val))
+        if fraction is None:
+            return data, None
+        fraction = check_fraction(fraction, "validation_fraction")
+        kept, held_out = split_rows(self._strata(data.targets), fraction, rng)
+        return _part(data, kept, weights), _part(data, held_out, weights)
+
+    def _continued_state(self, optimizer: Optimizer, n_features: int, dtype) -> TrainingState:
+        """A copy of the kept training state (its optimizer state afresh if another
+        optimizer made it); for a loaded network, its weights; else new weights."""
+        if self._progress is not None:
+            state = self._progress.state.snapshot()
+            if self._progress.optimizer != optimizer:
+                state.optimizer_state = optimizer.init(state.parameters.flat)
+            return state
+        rng = check_random_state(self.random_state)
+        if self.parameters is None:
+            parameters = self._initial_parameters(n_features, dtype, rng)
+        else:
+            parameters = self.parameters.copy()
+        return TrainingState(parameters, optimizer.init(parameters.flat), rng)
+
+    def _train(self, state, data, validation, config, callbacks, verbose, checkpoint):
+        model = Model(state.parameters, get_activation(self.activation), self._output(),
+                      self.dropout)  # fmt: skip
+        callbacks = [*callbacks, ProgressBar()] if verbose else list(callbacks)
+        return train(model, data, validation, config, state, callbacks, checkpoint)
+
+    def _keep(self, state: TrainingState, optimizer: Optimizer, classes) -> None:
+        """Adopt a finished run's state; its copy of the best weights is not needed
+        any more (they are the parameters now). A run whose weights early stopping took
+        back to an earlier epoch cannot go on where it stopped: partial_fit then starts
+        a new run from these weights."""
+        history = state.history
+        restored = state.best is not None and history.best_epoch != history.records[-1]["epoch"]
+        state.best = None
+        self.parameters, self.classes, self.history = state.parameters, classes, history
+        self._progress = None if restored else Progress(state, optimizer)
+
+    def _fingerprint(
+        self, config, seed, X, labels, validation_data, validation_fraction, weights, start
+    ) -> dict:
         """What a checkpoint must match to be resumed by this fit (``seed``: the
-        fingerprint of the generator before any draw)."""
+        fingerprint of the generator before any draw; ``start``: the weights a warm
+        start begins from)."""
         validation = None
         if validation_data is not None:
             validation = fingerprint_data(*map(np.asarray, validation_data))
-        return {
+        identity = {
             "network": repr((self.layer_sizes, self.activation, self.init, self.dropout)),
             "random_state": seed,
             "training": repr(config),
             "data": fingerprint_data(X, labels),
             "validation": repr((validation, validation_fraction)),
         }
+        if weights is not None:
+            identity["sample_weight"] = fingerprint_data(weights)
+        if start is not None:
+            identity["start"] = fingerprint_data(start.flat)
+        return identity
 
     def _initial_parameters(self, n_features: int, dtype: np.dtype, rng) -> Parameters:
         parameters = Parameters((n_features, *self.layer_sizes), dtype)
@@ -252,34 +411,28 @@ class NeuralNet:
             layer.weight[...] = initializer(*layer.weight.shape, rng)
         return parameters
 
+    # -- what the kind of network decides ------------------------------------------------
+
+    def _output(self) -> OutputLayer:
+        raise NotImplementedError
+
+    def _labels(self, y, n_samples: int, name: str = "y") -> np.ndarray:
+        """y checked: class labels or regression targets."""
+        raise NotImplementedError
+
+    def _classes(self, classes, labels: np.ndarray, continuing: bool) -> np.ndarray | None:
+        """The classes of the outputs (None for regression)."""
+        raise NotImplementedError
+
+    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype) -> np.ndarray:
+        """The targets the output layer's loss compares with."""
+        raise NotImplementedError
+
+    def _strata(self, targets: np.ndarray) -> np.ndarray:
+        """The groups a validation split holds out the same share of."""
+        raise NotImplementedError
+
     # -- prediction -----------------------------------------------------------------
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, k), columns in the order of ``self.classes``; for a
-        single sample X of shape (n_features,), its row (k,)."""
-        X, single = self._samples(X)
-        probabilities = self._output().probabilities(self._logits(X))
-        return probabilities[0] if single else probabilities
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """The most probable class label of each row; for a single sample X of shape
-        (n_features,), its label."""
-        X, single = self._samples(X)
-        labels = self.classes[self._output().predicted_indices(self._logits(X))]
-        return labels[0] if single else labels
-
-    def score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Accuracy: the fraction of rows whose predicted label equals y. Labels the
-        model does not know are refused (they could never be predicted right)."""
-        labels = check_labels(y, len(check_features(X, finite=False)))
-        known = np.isin(labels, self.classes)
-        if not np.all(known):
-            raise InvalidArgumentError(
-                f"y holds labels the model does not predict: {np.unique(labels[~known]).tolist()}"
-                f"; its classes are {self.classes.tolist()} (label y the way the model was "
-                "trained: load_mnist numbers classes 0..k-1 unless relabel=False)"
-            )
-        return float(np.mean(self.predict(X) == labels))
 
     def _samples(self, X) -> tuple[np.ndarray, bool]:
         """X as rows, and whether it was one sample given as a 1-D array."""
@@ -311,12 +464,12 @@ class NeuralNet:
             logits[start : start + len(chunk)] = z
         return logits
 
-    def _output(self) -> OutputLayer:
-        return output_layer(self.layer_sizes[-1])
-
     def _fitted(self) -> Parameters:
         if self.parameters is None:
-            raise NotFittedError("this NeuralNet is not fitted yet: call fit (or NeuralNet.load)")
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit (or "
+                f"{type(self).__name__}.load)"
+            )
         return self.parameters
 
     # -- inspection and persistence -------------------------------------------------
@@ -327,6 +480,12 @@ class NeuralNet:
         return self._fitted().flat.dtype
 
     @property
+    def output(self) -> str:
+        """The output layer: ``"sigmoid"`` or ``"softmax"`` (classifiers), ``"identity"``
+        (regression)."""
+        return self._output().name
+
+    @property
     def layers(self) -> list[Dense]:
         """Per-layer weight (fan_in, fan_out) and bias (fan_out,) arrays."""
         return self._fitted().layers
@@ -334,7 +493,7 @@ class NeuralNet:
     def __repr__(self) -> str:
         state = f"fitted on {self._fitted().widths[0]} features" if self.parameters else "unfitted"
         return (
-            f"NeuralNet({list(self.layer_sizes)}, activation={self.activation!r}, "
+            f"{type(self).__name__}({list(self.layer_sizes)}, activation={self.activation!r}, "
             f"init={self.init!r}, dropout={self.dropout:g}; {state})"
         )
 
@@ -357,8 +516,17 @@ class NeuralNet:
         lines.append(f"total parameters: {total:,}")
         return "\n".join(lines)
 
+    def to_onnx(self, path: str | os.PathLike, dtype=None) -> None:
+        """Write the network's inference graph as an ONNX model to ``path`` (atomically),
+        in ``dtype`` (default: the network's). Needs the onnx extra:
+        ``pip install 'scratchnet[onnx]'``; see ``scratchnet.interop.onnx``."""
+        from .interop.onnx import export  # the optional onnx package, only when asked
+
+        export(self, path, dtype)
+
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model to ``path`` (.npz, readable with allow_pickle=False)."""
+        """Write the model to ``path`` (.npz, readable with allow_pickle=False): its
+        weights, not its training state."""
         parameters = self._fitted()
         meta = {
             "layer_sizes": list(self.layer_sizes),
@@ -367,23 +535,32 @@ class NeuralNet:
             "init": self.init,
             "dropout": self.dropout,
             "dtype": parameters.flat.dtype.name,
+            "output": self.output,
         }
         write_model(path, StoredModel(meta, self.classes, parameters.layers))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> NeuralNet:
-        """Read a model written by ``save``; DataFileError naming the file if it is not one."""
+    def load(cls, path: str | os.PathLike) -> Network:
+        """Read a model written by ``save``; DataFileError naming the file if it is not
+        one, or not one of this class (``Network.load`` reads either kind)."""
         stored = read_model(path)
         meta = stored.meta
+        kind = NeuralNetRegressor if stored.output == "identity" else NeuralNet
+        if not issubclass(kind, cls):
+            raise DataFileError(
+                f"{path}: holds a {kind.__name__} ({stored.output} output), not a "
+                f"{cls.__name__}; read it with {kind.__name__}.load"
+            )
         try:
-            net = cls(
+            net = kind(
                 meta["layer_sizes"],
                 activation=meta["activation"],
                 init=meta["init"],
                 dropout=meta["dropout"],
             )
-            classes = check_classes(stored.classes)
-            check_output_size(net.layer_sizes[-1], len(classes))
+            classes = None if stored.classes is None else check_classes(stored.classes)
+            if classes is not None:
+                check_output_size(net.layer_sizes[-1], len(classes))
         except ScratchnetError as error:
             raise DataFileError(f"{path}: not a valid scratchnet model ({error})") from None
         parameters = Parameters((meta["n_features"], *net.layer_sizes), stored.dtype)
@@ -392,6 +569,121 @@ class NeuralNet:
             layer.bias[...] = stored_layer.bias
         net.parameters, net.classes = parameters, classes
         return net
+
+
+class NeuralNet(Network):
+    """A fully connected classifier. One output unit means a sigmoid output with binary
+    cross-entropy (two classes); k > 1 output units mean a softmax over k classes with
+    categorical cross-entropy. See ``Network`` for the arguments."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities (n, k), columns in the order of ``self.classes``; for a
+        single sample X of shape (n_features,), its row (k,)."""
+        X, single = self._samples(X)
+        probabilities = self._output().probabilities(self._logits(X))
+        return probabilities[0] if single else probabilities
+
+    def predict_log_proba(self, X: np.ndarray) -> np.ndarray:
+        """The logarithms of ``predict_proba``, computed from the logits (finite where
+        a probability rounds to 0)."""
+        X, single = self._samples(X)
+        log_probabilities = self._output().log_probabilities(self._logits(X))
+        return log_probabilities[0] if single else log_probabilities
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The most probable class label of each row; for a single sample X of shape
+        (n_features,), its label."""
+        X, single = self._samples(X)
+        labels = self.classes[self._output().predicted_indices(self._logits(X))]
+        return labels[0] if single else labels
+
+    def score(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Accuracy: the fraction of rows whose predicted label equals y. Labels the
+        model does not know are refused (they could never be predicted right)."""
+        labels = check_labels(y, len(check_features(X, finite=False)))
+        known = np.isin(labels, self.classes)
+        if not np.all(known):
+            raise InvalidArgumentError(
+                f"y holds labels the model does not predict: {np.unique(labels[~known]).tolist()}"
+                f"; its classes are {self.classes.tolist()} (label y the way the model was "
+                "trained: load_mnist numbers classes 0..k-1 unless relabel=False)"
+            )
+        return float(np.mean(self.predict(X) == labels))
+
+    def _output(self) -> ClassifierOutput:
+        return output_layer(self.layer_sizes[-1])
+
+    def _labels(self, y, n_samples: int, name: str = "y") -> np.ndarray:
+        return check_labels(y, n_samples, name)
+
+    def _classes(self, classes, labels: np.ndarray, continuing: bool) -> np.ndarray:
+        if not continuing:
+            classes = check_classes(classes, labels)
+            check_output_size(self.layer_sizes[-1], len(classes))
+            return classes
+        if classes is not None and not np.array_equal(check_classes(classes), self.classes):
+            raise InvalidArgumentError(
+                f"classes {np.asarray(classes).tolist()} differ from the classes the network "
+                f"was fitted with, {self.classes.tolist()}; training goes on with those"
+            )
+        return self.classes
+
+    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype) -> np.ndarray:
+        return self._output().encode(encode_labels(labels, classes), dtype)
+
+    def _strata(self, targets: np.ndarray) -> np.ndarray:
+        return targets if targets.ndim == 1 else targets[:, 0]
+
+
+class NeuralNetRegressor(Network):
+    """A fully connected network for regression: an identity output of k units (k real
+    targets per row), trained on half the mean squared error,
+    L = 1 / (2k) sum_j (z_j - t_j)^2 per row (scikit-learn's MLPRegressor convention).
+    Its records have no accuracy (None). See ``Network`` for the arguments."""
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The predicted values: (n,) for one output unit, else (n, k); for a single
+        sample X of shape (n_features,), its value (or its row of k)."""
+        X, single = self._samples(X)
+        values = self._logits(X)
+        values = values[:, 0] if values.shape[1] == 1 else values
+        return values[0] if single else values
+
+    def score(self, X: np.ndarray, y: np.ndarray) -> float:
+        """The coefficient of determination R^2 = 1 - SS_res / SS_tot, averaged over the
+        outputs (scikit-learn's ``r2_score``); an output whose targets are all equal
+        scores 1 if predicted exactly, else 0."""
+        X = check_features(X, finite=False)
+        targets = check_targets(y, len(X), self.layer_sizes[-1]).reshape(len(X), -1)
+        targets = targets.astype(np.float64)
+        check_finite(targets, targets, "y")
+        residual = np.sum((targets - self._logits(X).reshape(len(X), -1)) ** 2, axis=0)
+        total = np.sum((targets - targets.mean(axis=0)) ** 2, axis=0)
+        exact = np.where(residual == 0, 1.0, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(total > 0, 1 - residual / total, exact)
+        return float(np.mean(r2))
+
+    def _output(self) -> OutputLayer:
+        return output_layer(self.layer_sizes[-1], regression=True)
+
+    def _labels(self, y, n_samples: int, name: str = "y") -> np.ndarray:
+        return check_targets(y, n_samples, self.layer_sizes[-1], name)
+
+    def _classes(self, classes, labels: np.ndarray, continuing: bool) -> None:
+        if classes is not None:
+            raise InvalidArgumentError(
+                "classes is for classifiers; a NeuralNetRegressor predicts real values"
+            )
+        return None
+
+    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype) -> np.ndarray:
+        targets = self._output().encode(labels, dtype)
+        check_finite(targets, targets, "y")  # in the network's dtype: 1e300 is inf in float32
+        return targets
+
+    def _strata(self, targets: np.ndarray) -> np.ndarray:
+        return np.zeros(len(targets))
 
 
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
@@ -416,7 +708,7 @@ def _training_config(
     patience,
     log_every,
     measure_training,
-    augment,
+    augment=None,
 ) -> TrainingConfig:
     """Validate the training options; an epoch of full-batch training is one iteration."""
     check_training_length(batch_size=batch_size, n_iterations=n_iterations, epochs=epochs)
@@ -461,23 +753,11 @@ def _check_augment(augment, n_features: int) -> Augment | None:
     return augment
 
 
-def _validation_split(data, validation_data, fraction, classes, output, rng):
-    """The training rows and the validation set: the caller's own, or a stratified
-    held-out ``fraction`` of the training rows (as row indices: nothing is copied)."""
-    if validation_data is not None and fraction is not None:
-        raise InvalidArgumentError("give validation_data or validation_fraction, not both")
-    if validation_data is not None:
-        X_val, y_val = _unpack_pair(validation_data)
-        X_val = check_features(X_val, "validation X", n_features=data.x.shape[1])
-        X_val = X_val.astype(data.x.dtype, copy=False)
-        indices = encode_labels(check_labels(y_val, len(X_val), "validation y"), classes)
-        return data, Dataset(X_val, output.encode(indices, X_val.dtype), active_inputs(X_val))
-    if fraction is None:
-        return data, None
-    labels = data.targets if data.targets.ndim == 1 else data.targets[:, 0]
-    kept, held_out = split_rows(labels, check_fraction(fraction, "validation_fraction"), rng)
-    training = Dataset(data.x, data.targets, data.active, kept)
-    return training, Dataset(data.x, data.targets, data.active, held_out)
+def _part(data: Dataset, rows: np.ndarray, weights: np.ndarray | None) -> Dataset:
+    """The ``rows`` of ``data``, with the sample weights normalised over them."""
+    if weights is not None:
+        weights = normalised_weights(weights, rows, data.x.dtype, "sample_weight of these rows")
+    return Dataset(data.x, data.targets, data.active, rows, weights)
 
 
 def _unpack_pair(validation_data):

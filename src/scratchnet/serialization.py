@@ -2,9 +2,15 @@
 archive, without pickle.
 
 The archive (see ``archive.py``) holds ``meta`` (JSON: format, version, layer_sizes,
-n_features, activation, init, dropout, dtype), ``classes``, and ``weight_<l>`` /
-``bias_<l>`` for every layer. This module knows the file's layout, not the network:
-``NeuralNet.save`` and ``NeuralNet.load`` turn a network into a ``StoredModel`` and back.
+n_features, activation, init, dropout, dtype, output), ``classes`` (classifiers only),
+and ``weight_<l>`` / ``bias_<l>`` for every layer. This module knows the file's layout,
+not the network: ``NeuralNet.save`` and ``NeuralNet.load`` turn a network into a
+``StoredModel`` and back.
+
+Version 2 added ``output``, the output layer (sigmoid, softmax, or identity for
+regression, whose files hold no classes). Version 1 files, written before regression,
+have no ``output``: theirs follows from the last layer size (1: sigmoid, more: softmax),
+and they are read as before.
 
 A model file is untrusted input. Reading validates the metadata's schema and limits
 first, then each member's declared shape and dtype from its header, and allocates a
@@ -21,12 +27,13 @@ from itertools import pairwise
 import numpy as np
 
 from .archive import ArchiveReader, open_archive, write_archive
-from .nn.losses import classes_of
+from .nn.losses import OUTPUTS, classes_of, output_layer
 from .nn.parameters import Dense
 from .validation import FLOAT_DTYPES
 
 FORMAT = "scratchnet-model"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MAX_LAYERS = 64
 MAX_WIDTH = 1 << 20  # units of one layer, or input features
 MAX_PARAMETERS = 1 << 28  # 268 million: 2 GiB of float64
@@ -36,20 +43,25 @@ INT64_MAX = np.iinfo(np.int64).max
 @dataclass(frozen=True)
 class StoredModel:
     """What a model file holds: ``meta`` (layer_sizes, n_features, activation, init,
-    dropout, dtype), the class labels and each layer's weight and bias."""
+    dropout, dtype, output), the class labels (None for regression) and each layer's
+    weight and bias."""
 
     meta: dict
-    classes: np.ndarray
+    classes: np.ndarray | None
     layers: list[Dense]
 
     @property
     def dtype(self) -> np.dtype:
         return np.dtype(self.meta["dtype"])
 
+    @property
+    def output(self) -> str:
+        return self.meta["output"]
+
 
 def write_model(path: str | os.PathLike, model: StoredModel) -> None:
     """Write ``model`` to ``path`` atomically."""
-    arrays = {"classes": model.classes}
+    arrays = {} if model.classes is None else {"classes": model.classes}
     for index, layer in enumerate(model.layers):
         arrays[f"weight_{index}"] = layer.weight
         arrays[f"bias_{index}"] = layer.bias
@@ -61,12 +73,15 @@ def read_model(path: str | os.PathLike) -> StoredModel:
     valid one."""
     with open_archive(path, "model") as archive:
         meta = archive.meta()
-        widths, dtype = _check_meta(archive, meta)
+        widths, dtype, output = _check_meta(archive, meta)
+        meta = {**meta, "output": output}
         n_layers = len(widths) - 1
+        classifies = OUTPUTS[output].classifies
         archive.expect_members(
-            {"classes", *(f"{kind}_{i}" for i in range(n_layers) for kind in ("weight", "bias"))}
+            ({"classes"} if classifies else set())
+            | {f"{kind}_{i}" for i in range(n_layers) for kind in ("weight", "bias")}
         )
-        classes = _read_classes(archive, classes_of(widths[-1]))
+        classes = _read_classes(archive, classes_of(widths[-1])) if classifies else None
         layers = [
             Dense(
                 _read_parameters(archive, f"weight_{i}", shape, dtype),
@@ -77,11 +92,12 @@ def read_model(path: str | os.PathLike) -> StoredModel:
     return StoredModel(meta, classes, layers)
 
 
-def _check_meta(archive: ArchiveReader, meta: dict) -> tuple[tuple[int, ...], np.dtype]:
-    """The layer widths (input first) and dtype the metadata declares, within limits."""
+def _check_meta(archive: ArchiveReader, meta: dict) -> tuple[tuple[int, ...], np.dtype, str]:
+    """The layer widths (input first), dtype and output layer the metadata declares,
+    within limits (a version 1 file's output follows from its last layer size)."""
     if meta.get("format") != FORMAT:
         raise archive.fail(f"not a scratchnet model (format {str(meta.get('format'))[:40]!r})")
-    if meta.get("version") != VERSION:
+    if meta.get("version") not in READABLE_VERSIONS or isinstance(meta.get("version"), bool):
         raise archive.fail(f"model format version {meta.get('version')!r:.20} is not supported")
     sizes, n_features = meta.get("layer_sizes"), meta.get("n_features")
     if not isinstance(sizes, list) or not 1 <= len(sizes) <= MAX_LAYERS:
@@ -103,7 +119,20 @@ def _check_meta(archive: ArchiveReader, meta: dict) -> tuple[tuple[int, ...], np
     dtype = meta.get("dtype")
     if dtype not in [d.name for d in FLOAT_DTYPES]:
         raise archive.fail(f"dtype must be float32 or float64, got {str(dtype)[:20]!r}")
-    return widths, np.dtype(dtype)
+    if meta["version"] == 1:
+        return widths, np.dtype(dtype), output_layer(sizes[-1]).name
+    _check_output(archive, meta.get("output"), sizes[-1])
+    return widths, np.dtype(dtype), meta["output"]
+
+
+def _check_output(archive: ArchiveReader, output, n_outputs: int) -> None:
+    """A known output layer that fits the last layer size (a sigmoid has one unit, a
+    softmax at least two)."""
+    if not isinstance(output, str) or output not in OUTPUTS:
+        raise archive.fail(f"output must be one of {', '.join(OUTPUTS)}, got {str(output)[:20]!r}")
+    regression = not OUTPUTS[output].classifies
+    if output_layer(n_outputs, regression).name != output:
+        raise archive.fail(f"a {output} output cannot have {n_outputs} unit(s)")
 
 
 def _read_classes(archive: ArchiveReader, n_classes: int) -> np.ndarray:

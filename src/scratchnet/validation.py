@@ -83,6 +83,49 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
     return y.astype(np.int64, copy=False)
 
 
+def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
+    """Real-valued regression targets: (n_samples,) for one output, or (n_samples,
+    n_outputs); their finiteness is checked once they have the network's dtype."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "iufb":
+        raise InvalidTypeError(
+            f"{name} must hold numbers (regression targets), got dtype {y.dtype}"
+        )
+    if y.ndim not in (1, 2):
+        raise InvalidArgumentError(
+            f"{name} must be 1-D (n_samples,) or 2-D (n_samples, n_outputs), got shape {y.shape}"
+        )
+    if len(y) != n_samples:
+        raise InvalidArgumentError(f"X has {n_samples} rows but {name} has {len(y)} targets")
+    columns = 1 if y.ndim == 1 else y.shape[1]
+    if columns != n_outputs:
+        raise InvalidArgumentError(
+            f"{name} has {columns} target column(s) but the output layer has {n_outputs} "
+            f"unit(s); make the last layer size {columns}"
+        )
+    return y
+
+
+def check_sample_weight(weights, n_samples: int) -> np.ndarray:
+    """One finite, non-negative weight per row, as float64 (their sum is checked where
+    the rows they weigh are known)."""
+    weights = np.asarray(weights)
+    if weights.dtype.kind not in "iufb":
+        raise InvalidTypeError(f"sample_weight must hold numbers, got dtype {weights.dtype}")
+    if weights.ndim != 1 or len(weights) != n_samples:
+        raise InvalidArgumentError(
+            f"sample_weight must have shape ({n_samples},), one weight per row of X, "
+            f"got shape {weights.shape}"
+        )
+    weights = weights.astype(np.float64)
+    bad = np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))
+    if bad.size:
+        raise InvalidArgumentError(
+            f"sample_weight must be finite and non-negative, got {weights[bad[0]]} at row {bad[0]}"
+        )
+    return weights
+
+
 def check_classes(classes, y: np.ndarray | None = None) -> np.ndarray:
     """Distinct integer class labels, in the given order (default: sorted labels of y)."""
     if classes is None:

@@ -394,6 +394,12 @@ SERVE_DEFAULTS = {
         ),
         pytest.param("predict", PREDICT_DEFAULTS, [], id="predict"),
         pytest.param("serve", SERVE_DEFAULTS, [], id="serve"),
+        pytest.param(
+            "export",
+            {"--out": "(default: model.onnx)", "--dtype": "(default: the model's own)"},
+            ["--model"],
+            id="export",
+        ),
     ],
 )
 def test_command_help_gives_the_default_of_every_option(
@@ -413,7 +419,16 @@ def test_installed_script_lists_the_commands(tmp_path):
     assert script, f"no scratchnet script in {sysconfig.get_path('scripts')}"
     outcome = run_process(script, "--help", cwd=tmp_path)
     assert outcome.code == 0, outcome
-    for command in ("train", "evaluate", "report", "figures", "predict", "serve", "--version"):
+    for command in (
+        "train",
+        "evaluate",
+        "report",
+        "figures",
+        "predict",
+        "serve",
+        "export",
+        "--version",
+    ):
         assert command in outcome.out
     assert "(default: the tutorial's experiment)" in outcome.out
 

@@ -6,12 +6,38 @@ import numpy as np
 import pytest
 
 from scratchnet.nn.losses import (
+    OUTPUTS,
     BinaryCrossEntropy,
     CategoricalCrossEntropy,
+    MeanSquaredError,
     binary_cross_entropy,
     output_layer,
     softplus,
+    weighted_loss_and_delta_,
 )
+
+LAYERS = [BinaryCrossEntropy(), CategoricalCrossEntropy(), MeanSquaredError()]
+
+
+def random_problem(loss, seed=3, m=5):
+    """Logits (m, k) and targets of the layer's kind: classes for the classifiers, real
+    values for regression (k = 3)."""
+    rng = np.random.default_rng(seed)
+    k = 1 if isinstance(loss, BinaryCrossEntropy) else 4 if loss.classifies else 3
+    z = rng.normal(size=(m, k))
+    labels = rng.integers(0, max(k, 2), size=m) if loss.classifies else rng.normal(size=(m, k))
+    return z, loss.encode(labels, np.dtype(np.float64))
+
+
+def numeric_gradient(function, z, h=1e-6):
+    """Central finite differences of a scalar function of z."""
+    numeric = np.zeros_like(z)
+    for index in np.ndindex(z.shape):
+        up, down = z.copy(), z.copy()
+        up[index] += h
+        down[index] -= h
+        numeric[index] = (function(up) - function(down)) / (2 * h)
+    return numeric
 
 
 def test_binary_cross_entropy_matches_the_probability_formula():
@@ -60,34 +86,79 @@ def test_categorical_cross_entropy_is_finite_for_huge_logits(dtype):
     np.testing.assert_allclose(delta, [[0, 0, 0], [-1, 0.5, 0.5]], atol=1e-7)
 
 
-@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy()])
+@pytest.mark.parametrize("loss", LAYERS, ids=lambda loss: loss.name)
 def test_the_delta_is_the_gradient_of_the_loss_it_returns(loss):
-    rng = np.random.default_rng(3)
-    k = 1 if isinstance(loss, BinaryCrossEntropy) else 4
-    z = rng.normal(size=(5, k))
-    t = loss.encode(rng.integers(0, max(k, 2), size=5), np.dtype(np.float64))
+    z, t = random_problem(loss)
     analytic = z.copy()
     returned = loss.loss_and_delta_(analytic, t, 1.0)
-    numeric = np.zeros_like(z)
-    h = 1e-6
-    for index in np.ndindex(z.shape):
-        up, down = z.copy(), z.copy()
-        up[index] += h
-        down[index] -= h
-        numeric[index] = (loss.loss_sum(up, t) - loss.loss_sum(down, t)) / (2 * h)
+    numeric = numeric_gradient(lambda v: loss.loss_sum(v, t), z)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
     assert returned == pytest.approx(loss.loss_sum(z, t), rel=1e-13)
 
 
-def test_probabilities_sum_to_one_and_follow_the_logits():
-    z = np.array([[2.0], [-1.0]])
-    p = BinaryCrossEntropy.probabilities(z)
-    np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-z[:, 0])), rtol=1e-15)
-    np.testing.assert_allclose(p.sum(axis=1), 1.0)
-    q = CategoricalCrossEntropy.probabilities(np.array([[1.0, 2.0, 3.0]]))
-    np.testing.assert_allclose(q, [np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum()], rtol=1e-15)
+@pytest.mark.parametrize("loss", LAYERS, ids=lambda loss: loss.name)
+def test_row_losses_add_up_to_the_loss_and_correct_rows_to_the_count(loss):
+    z, t = random_problem(loss, m=7)
+    assert loss.row_losses(z, t).shape == (7,)
+    assert loss.row_losses(z, t).sum() == pytest.approx(loss.loss_sum(z, t), rel=1e-13)
+    assert np.count_nonzero(loss.correct_rows(z, t)) == loss.n_correct(z, t)
+
+
+@pytest.mark.parametrize("loss", LAYERS, ids=lambda loss: loss.name)
+def test_weighted_delta_is_the_gradient_of_the_weighted_loss(loss):
+    """sum_i w_i L_i, with a zero weight among them; the returned count is the weight
+    of the rows predicted right."""
+    z, t = random_problem(loss, seed=4, m=6)
+    weights = np.array([0.5, 2.0, 0.0, 1.0, 3.0, 0.25])
+    analytic = z.copy()
+    returned, correct = weighted_loss_and_delta_(loss, analytic, t, weights, 0.5)
+    numeric = numeric_gradient(lambda v: 0.5 * loss.row_losses(v, t) @ weights, z)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+    assert returned == pytest.approx(loss.row_losses(z, t) @ weights, rel=1e-13)
+    assert correct == weights[loss.correct_rows(z, t)].sum()
+
+
+def test_squared_error_is_half_the_mean_over_outputs_of_the_squared_differences():
+    """L = 1/(2k) sum_j (z_j - t_j)^2 per row: summed over rows and divided by m, half
+    the mean squared error over all m k values (scikit-learn's squared_loss)."""
+    z = np.array([[1.0, 2.0, -1.0], [0.5, 0.0, 4.0]])
+    t = np.array([[0.0, 2.0, 1.0], [1.5, -1.0, 4.0]])
+    expected_rows = [(1 + 0 + 4) / 6, (1 + 1 + 0) / 6]
+    np.testing.assert_allclose(MeanSquaredError.row_losses(z, t), expected_rows, rtol=1e-15)
+    assert MeanSquaredError.loss_sum(z, t) / 2 == pytest.approx(0.5 * np.mean((z - t) ** 2))
+    delta = z.copy()
+    MeanSquaredError.loss_and_delta_(delta, t, 0.5)
+    np.testing.assert_allclose(delta, 0.5 * (z - t) / 3, rtol=1e-15)
+    assert MeanSquaredError.n_correct(z, t) == 0 and not MeanSquaredError.classifies
+
+
+def test_squared_error_targets_keep_their_columns_in_the_networks_dtype():
+    one = MeanSquaredError.encode(np.array([1, 2, 3]), np.dtype(np.float32))
+    many = MeanSquaredError.encode(np.arange(6.0).reshape(3, 2), np.dtype(np.float64))
+    assert (one.shape, one.dtype, many.shape) == ((3, 1), np.float32, (3, 2))
+
+
+@pytest.mark.parametrize("loss", LAYERS[:2], ids=lambda loss: loss.name)
+def test_log_probabilities_are_the_log_of_the_probabilities(loss):
+    z, _ = random_problem(loss)
+    np.testing.assert_allclose(loss.log_probabilities(z), np.log(loss.probabilities(z)), rtol=1e-12)
+
+
+def test_log_probabilities_stay_finite_where_probabilities_round_to_zero():
+    """log(1 - sigma(1e4)) = -1e4 and log softmax([1e4, -1e4])[1] = -2e4, exactly."""
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        binary = BinaryCrossEntropy.log_probabilities(np.array([[1e4]]))
+        softmax = CategoricalCrossEntropy.log_probabilities(np.array([[1e4, -1e4]]))
+    assert binary.tolist() == [[-1e4, 0.0]]
+    assert softmax.tolist() == [[0.0, -2e4]]
 
 
 def test_one_output_unit_means_sigmoid_and_more_mean_softmax():
     assert isinstance(output_layer(1), BinaryCrossEntropy)
     assert isinstance(output_layer(3), CategoricalCrossEntropy)
+
+
+def test_regression_means_an_identity_output_of_any_size():
+    assert isinstance(output_layer(1, regression=True), MeanSquaredError)
+    assert isinstance(output_layer(4, regression=True), MeanSquaredError)
+    assert sorted(OUTPUTS) == ["identity", "sigmoid", "softmax"]

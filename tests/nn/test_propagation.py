@@ -1,7 +1,8 @@
 """The backward pass against central finite differences of the objective.
 
 J(theta) = mean loss over the batch + (lambda / 2) * sum of squared weights, with the
-network's forward pass (and, for dropout, a fixed mask). Every parameter is perturbed.
+network's forward pass (and, for dropout, a fixed mask); with row weights w the loss
+term is (1/m) sum_i w_i L_i. Every parameter is perturbed.
 """
 
 from __future__ import annotations
@@ -12,40 +13,51 @@ import pytest
 from scratchnet.nn.activations import ACTIVATIONS, get_activation
 from scratchnet.nn.losses import output_layer
 from scratchnet.nn.parameters import Parameters
-from scratchnet.nn.propagation import Workspace, active_inputs, add_weight_decay_, backward, forward
+from scratchnet.nn.propagation import (
+    Model,
+    Workspace,
+    active_inputs,
+    add_weight_decay_,
+    backward,
+    forward,
+    gradient,
+    measure,
+)
 
 SHAPES = [(4, 3, 1), (6, 5, 4, 1), (5, 4, 3), (3, 7, 6, 4)]
 STEP = 1e-6
 
 
-def make_problem(widths, seed=0, m=9, zero_columns=(0, -1)):
-    """Random float64 parameters, a batch whose first and last columns are zero, targets."""
+def make_problem(widths, seed=0, m=9, zero_columns=(0, -1), regression=False):
+    """Random float64 parameters, a batch whose first and last columns are zero, targets
+    (class labels, or real values for regression)."""
     rng = np.random.default_rng(seed)
     params = Parameters(widths, np.dtype(np.float64))
     params.flat[:] = rng.normal(scale=0.7, size=params.count)
     x = rng.normal(size=(m, widths[0]))
     x[:, list(zero_columns)] = 0.0
-    output = output_layer(widths[-1])
+    output = output_layer(widths[-1], regression)
     n_classes = 2 if widths[-1] == 1 else widths[-1]
-    t = output.encode(rng.integers(0, n_classes, size=m), x.dtype)
-    return params, x, output, t
+    labels = rng.normal(size=(m, widths[-1])) if regression else rng.integers(0, n_classes, m)
+    return params, x, output, output.encode(labels, x.dtype)
 
 
-def objective(params, activation, output, x, t, masks=None, decay=0.0):
+def objective(params, activation, output, x, t, masks=None, decay=0.0, weights=None):
     workspace = Workspace(params.widths, len(x), x.dtype, dropout=masks is not None)
     inputs = slice(0, x.shape[1])
     z = forward(params.layers, activation, x, inputs, workspace, masks)
-    return output.loss_sum(z, t) / len(x) + decay / 2 * np.sum(params.weights**2)
+    loss = output.loss_sum(z, t) if weights is None else output.row_losses(z, t) @ weights
+    return loss / len(x) + decay / 2 * np.sum(params.weights**2)
 
 
-def analytic_gradient(params, activation, output, x, t, masks=None, decay=0.0):
+def analytic_gradient(params, activation, output, x, t, masks=None, decay=0.0, weights=None):
     workspace = Workspace(params.widths, len(x), x.dtype, dropout=masks is not None)
     inputs = active_inputs(x)
     grads = params.zeros_like()
     grads.flat[:] = np.nan  # every entry must be written
-    z = forward(params.layers, activation, x[:, inputs], inputs, workspace, masks)
-    output.loss_and_delta_(z, t, 1.0 / len(x))
-    backward(params.layers, grads, activation, x[:, inputs], inputs, workspace, z, masks)
+    model = Model(params, activation, output)
+    gradient(model, grads, x[:, inputs], t, inputs, workspace, 1.0 / len(x), masks,
+             weights=weights)  # fmt: skip
     if decay:
         add_weight_decay_(grads, params, decay)
     return grads.flat.copy()
@@ -98,6 +110,43 @@ def test_backward_with_a_fixed_dropout_mask_matches_finite_differences(widths, n
     analytic = analytic_gradient(params, activation, output, x, t, masks)
     numeric = numeric_gradient(params, activation, output, x, t, masks)
     assert relative_error(analytic, numeric) < 1e-6
+
+
+@pytest.mark.parametrize("widths", [(4, 3, 1), (6, 5, 4, 3)], ids=str)
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_backward_of_squared_error_matches_finite_differences(widths, name):
+    params, x, output, t = make_problem(widths, seed=3, regression=True)
+    activation = get_activation(name)
+    analytic = analytic_gradient(params, activation, output, x, t)
+    numeric = numeric_gradient(params, activation, output, x, t)
+    assert relative_error(analytic, numeric) < 1e-6
+
+
+@pytest.mark.parametrize("regression", [False, True], ids=["classification", "regression"])
+@pytest.mark.parametrize("widths", [(4, 3, 1), (5, 6, 4, 3)], ids=str)
+def test_backward_with_row_weights_matches_finite_differences(widths, regression):
+    params, x, output, t = make_problem(widths, seed=4, regression=regression)
+    weights = np.random.default_rng(6).uniform(0, 2, size=len(x))
+    weights[2] = 0.0
+    activation = get_activation("tanh")
+    analytic = analytic_gradient(params, activation, output, x, t, weights=weights)
+    numeric = numeric_gradient(params, activation, output, x, t, weights=weights)
+    assert relative_error(analytic, numeric) < 1e-6
+
+
+def test_weighted_loss_and_count_are_sums_over_the_weights_of_the_rows():
+    params, x, output, t = make_problem((4, 5, 3), seed=5, m=6)
+    weights = np.array([1.0, 0.0, 2.0, 0.5, 1.0, 3.0])
+    workspace = Workspace(params.widths, len(x), x.dtype)
+    model, every_column = Model(params, get_activation("relu"), output), slice(0, 4)
+    z = forward(params.layers, model.activation, x, every_column, workspace).copy()
+    loss, correct = measure(model, x, t, every_column, workspace, weights)
+    assert loss == pytest.approx(output.row_losses(z, t) @ weights, rel=1e-13)
+    assert correct == weights[z.argmax(axis=1) == t].sum()
+    trained_loss, trained_correct = gradient(
+        model, params.zeros_like(), x, t, every_column, workspace, 1.0, weights=weights
+    )
+    assert (trained_loss, trained_correct) == pytest.approx((loss, correct), rel=1e-13)
 
 
 def test_skipped_input_columns_get_exactly_zero_weight_gradient():

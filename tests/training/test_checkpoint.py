@@ -119,6 +119,34 @@ def test_a_checkpoint_of_another_run_is_refused(change, difference, blobs, tmp_p
         )  # fmt: skip
 
 
+def test_a_warm_started_weighted_run_resumes_to_the_uninterrupted_model(three_blobs, tmp_path):
+    """Its checkpoint also fingerprints the sample weights and the starting weights."""
+    X, y = three_blobs
+    weights = np.random.default_rng(0).uniform(0, 2, size=len(X))
+    options = {"epochs": 6, "batch_size": 16, "optimizer": "adam", "sample_weight": weights}
+
+    def started():
+        return sn.NeuralNet([8, 3], random_state=2).fit(X, y, epochs=2, batch_size=16)
+
+    whole = started().fit(X, y, warm_start=True, **options)
+    path = tmp_path / "checkpoint.npz"
+    with pytest.raises(KeyboardInterrupt):
+        started().fit(X, y, warm_start=True, checkpoint=Checkpoint(path),
+                      callbacks=[StopAt(epoch=3)], **options)  # fmt: skip
+    resumed = started().fit(X, y, warm_start=True, checkpoint=Checkpoint(path, resume=True),
+                            **options)  # fmt: skip
+    np.testing.assert_array_equal(resumed.parameters.flat, whole.parameters.flat)
+    assert resumed.history.records == whole.history.records
+    other_weights = {**options, "sample_weight": weights[::-1]}
+    with pytest.raises(InvalidArgumentError, match="differs in sample_weight"):
+        started().fit(X, y, warm_start=True, checkpoint=Checkpoint(path, resume=True),
+                      **other_weights)  # fmt: skip
+    with pytest.raises(InvalidArgumentError, match="differs in start"):
+        sn.NeuralNet([8, 3], random_state=2).fit(X, y, epochs=1, batch_size=16).fit(
+            X, y, warm_start=True, checkpoint=Checkpoint(path, resume=True), **options
+        )
+
+
 @pytest.mark.parametrize(
     "damage",
     [

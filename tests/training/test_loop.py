@@ -156,7 +156,8 @@ def test_the_feeder_gathers_rows_into_one_reused_buffer_and_never_copies_the_dat
     data = Dataset(x, np.arange(10), slice(1, 3))
     feeder = Feeder(data, rows=3)
     seen, buffers = [], []
-    for features, targets in feeder.chunks(np.array([9, 0, 4, 7, 2])):
+    for features, targets, weights in feeder.chunks(np.array([9, 0, 4, 7, 2])):
+        assert weights is None  # an unweighted dataset
         seen.append((features.tolist(), targets.tolist()))
         buffers.append(features)
     assert seen == [
@@ -166,7 +167,7 @@ def test_the_feeder_gathers_rows_into_one_reused_buffer_and_never_copies_the_dat
     assert np.shares_memory(buffers[0], buffers[1])  # one buffer, reused
     assert not np.shares_memory(buffers[0], x)
     views = list(feeder.chunks(slice(0, 10)))
-    assert all(np.shares_memory(view, x) for view, _ in views)  # contiguous rows: views
+    assert all(np.shares_memory(view, x) for view, _, _ in views)  # contiguous rows: views
     assert views[0][0].tolist() == x[:3, 1:3].tolist()
 
 

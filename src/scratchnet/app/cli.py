@@ -15,11 +15,11 @@ import sys
 from .. import __version__
 from ..errors import ScratchnetError
 from .arguments import error_message
-from .commands import evaluate, figures, predict, report, serve, train
+from .commands import evaluate, export, figures, predict, report, serve, train
 from .interrupts import Terminated, exit_status
 
 EXIT_USAGE = 2
-COMMANDS = (train, evaluate, report, figures, predict, serve)
+COMMANDS = (train, evaluate, report, figures, predict, serve, export)
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,7 +1,12 @@
 """Output layers and their losses, computed from the logits ``z`` of the last layer.
 
 Working from logits keeps the loss finite for any ``z`` (no log(0)) and gives the
-output gradient ``dL/dz = p - t`` directly (no division by ``a (1 - a)``).
+output gradient ``dL/dz = p - t`` directly (no division by ``a (1 - a)``). Two layers
+classify (sigmoid, softmax); the identity layer with squared error does regression.
+
+With sample weights w_i (normalised by the caller), a batch's loss is sum_i w_i L_i and
+row i's gradient is scaled by w_i (``weighted_loss_and_delta_``); without them every
+row counts once and the layers' own fused ``loss_and_delta_`` runs unchanged.
 """
 
 from __future__ import annotations
@@ -15,16 +20,22 @@ from .activations import Sigmoid, sigmoid
 
 class OutputLayer(Protocol):
     """The last layer of a network: how targets are encoded, the loss it minimises and
-    how its logits ``z`` (m, n_outputs) become predictions."""
+    whether its predictions can be right or wrong (``classifies``)."""
 
     name: str
+    classifies: bool
 
-    def encode(self, indices: np.ndarray, dtype: np.dtype) -> np.ndarray:
-        """Class indices (n,) -> the targets ``t`` this layer's loss compares with."""
+    def encode(self, labels: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """Class indices (n,), or real target values for regression -> the targets
+        ``t`` this layer's loss compares with."""
         ...
 
     def loss_sum(self, z: np.ndarray, t: np.ndarray) -> float:
         """The loss summed over the rows; ``z`` is left as it is."""
+        ...
+
+    def row_losses(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The loss of each row (m,); ``z`` is left as it is."""
         ...
 
     def loss_and_delta_(self, z: np.ndarray, t: np.ndarray, scale: float) -> float:
@@ -32,8 +43,16 @@ class OutputLayer(Protocol):
         ...
 
     def n_correct(self, z: np.ndarray, t: np.ndarray) -> int:
-        """How many rows are predicted right."""
+        """How many rows are predicted right (0 for a layer that does not classify)."""
         ...
+
+    def correct_rows(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Whether each row is predicted right (m,) bool."""
+        ...
+
+
+class ClassifierOutput(OutputLayer, Protocol):
+    """An output layer whose logits are class scores."""
 
     def predicted_indices(self, z: np.ndarray) -> np.ndarray:
         """The most probable class index of each row (m,)."""
@@ -41,6 +60,11 @@ class OutputLayer(Protocol):
 
     def probabilities(self, z: np.ndarray) -> np.ndarray:
         """Class probabilities (m, n_classes)."""
+        ...
+
+    def log_probabilities(self, z: np.ndarray) -> np.ndarray:
+        """Their logarithms (m, n_classes), computed from the logits: finite where a
+        probability rounds to 0."""
         ...
 
 
@@ -62,19 +86,28 @@ class BinaryCrossEntropy:
     """
 
     name = "sigmoid"
+    classifies = True
 
     @staticmethod
-    def encode(indices: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    def encode(labels: np.ndarray, dtype: np.dtype) -> np.ndarray:
         """Class indices (n,) in {0, 1} -> targets (n, 1) of ``dtype``."""
-        return indices.astype(dtype).reshape(-1, 1)
+        return labels.astype(dtype).reshape(-1, 1)
 
     @staticmethod
     def loss_sum(z: np.ndarray, t: np.ndarray) -> float:
         return float(np.add.reduce(binary_cross_entropy(z, t), axis=None))
 
     @staticmethod
+    def row_losses(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return binary_cross_entropy(z, t)[:, 0]
+
+    @staticmethod
+    def correct_rows(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return ((z > 0) == (t > 0.5))[:, 0]
+
+    @staticmethod
     def n_correct(z: np.ndarray, t: np.ndarray) -> int:
-        return int(np.count_nonzero((z > 0) == (t > 0.5)))
+        return int(np.count_nonzero(BinaryCrossEntropy.correct_rows(z, t)))
 
     @staticmethod
     def predicted_indices(z: np.ndarray) -> np.ndarray:
@@ -85,6 +118,11 @@ class BinaryCrossEntropy:
         """(m, 1) logits -> (m, 2) probabilities [1 - p, p]."""
         p = sigmoid(z)
         return np.hstack([1 - p, p])
+
+    @staticmethod
+    def log_probabilities(z: np.ndarray) -> np.ndarray:
+        """(m, 1) logits -> (m, 2): [log(1 - p), log p] = [-softplus(z), -softplus(-z)]."""
+        return -np.hstack([softplus(z), softplus(-z)])
 
     @staticmethod
     def loss_and_delta_(z: np.ndarray, t: np.ndarray, scale: float) -> float:
@@ -104,18 +142,28 @@ class CategoricalCrossEntropy:
     """
 
     name = "softmax"
+    classifies = True
 
     @staticmethod
-    def encode(indices: np.ndarray, dtype: np.dtype) -> np.ndarray:
-        return np.asarray(indices, dtype=np.int64)
+    def encode(labels: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return np.asarray(labels, dtype=np.int64)
 
     @staticmethod
     def loss_sum(z: np.ndarray, t: np.ndarray) -> float:
         return CategoricalCrossEntropy.loss_and_delta_(z.copy(), t, 1.0)
 
     @staticmethod
+    def row_losses(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """logsumexp(z) - z_t of each row."""
+        return -CategoricalCrossEntropy.log_probabilities(z)[np.arange(len(t)), t]
+
+    @staticmethod
+    def correct_rows(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return z.argmax(axis=1) == t
+
+    @staticmethod
     def n_correct(z: np.ndarray, t: np.ndarray) -> int:
-        return int(np.count_nonzero(z.argmax(axis=1) == t))
+        return int(np.count_nonzero(CategoricalCrossEntropy.correct_rows(z, t)))
 
     @staticmethod
     def predicted_indices(z: np.ndarray) -> np.ndarray:
@@ -126,6 +174,12 @@ class CategoricalCrossEntropy:
         p = np.array(z, copy=True)
         _softmax_(p)
         return p
+
+    @staticmethod
+    def log_probabilities(z: np.ndarray) -> np.ndarray:
+        """log softmax(z) = z - max(z) - log sum exp(z - max(z))."""
+        shifted = z - z.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
     @staticmethod
     def loss_and_delta_(z: np.ndarray, t: np.ndarray, scale: float) -> float:
@@ -145,6 +199,73 @@ class CategoricalCrossEntropy:
         return loss
 
 
+class MeanSquaredError:
+    """An identity output of k real values, with half the squared error averaged over
+    the outputs (scikit-learn's MLPRegressor convention, so a mean over rows is half the
+    mean squared error over every target value); targets are a float array (n, k).
+
+    L(z, t) = 1 / (2k) sum_j (z_j - t_j)^2
+    dL/dz = (z - t) / k
+    """
+
+    name = "identity"
+    classifies = False
+
+    @staticmethod
+    def encode(labels: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """Target values (n,) or (n, k) -> targets (n, k) of ``dtype`` (a value too large
+        for it becomes infinite, which the caller refuses)."""
+        with np.errstate(over="ignore"):
+            return np.asarray(labels, dtype=dtype).reshape(len(labels), -1)
+
+    @staticmethod
+    def loss_sum(z: np.ndarray, t: np.ndarray) -> float:
+        return float(np.add.reduce(np.square(z - t), axis=None)) / (2 * z.shape[1])
+
+    @staticmethod
+    def row_losses(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return np.add.reduce(np.square(z - t), axis=1) / (2 * z.shape[1])
+
+    @staticmethod
+    def correct_rows(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Regression has no right or wrong: no row counts as correct."""
+        return np.zeros(len(z), dtype=bool)
+
+    @staticmethod
+    def n_correct(z: np.ndarray, t: np.ndarray) -> int:
+        return 0
+
+    @staticmethod
+    def loss_and_delta_(z: np.ndarray, t: np.ndarray, scale: float) -> float:
+        """Return the summed loss; overwrite the outputs with ``scale * (z - t) / k``."""
+        loss = MeanSquaredError.loss_sum(z, t)
+        z -= t
+        z *= scale / z.shape[1]
+        return loss
+
+
+def weighted_loss_and_delta_(
+    output: OutputLayer, z: np.ndarray, t: np.ndarray, weights: np.ndarray, scale: float
+) -> tuple[float, float]:
+    """With row weights w (m,): return (sum_i w_i L_i, sum of w_i over the rows
+    predicted right), and overwrite ``z`` with ``scale * w_i * dL_i/dz_i``."""
+    correct = weighted_correct(output, z, t, weights)
+    loss = weighted_loss_sum(output, z, t, weights)
+    output.loss_and_delta_(z, t, scale)
+    z *= weights[:, None]
+    return loss, correct
+
+
+def weighted_loss_sum(output: OutputLayer, z: np.ndarray, t: np.ndarray, weights) -> float:
+    """sum_i w_i L_i; ``z`` is left as it is."""
+    return float(output.row_losses(z, t) @ weights)
+
+
+def weighted_correct(output: OutputLayer, z: np.ndarray, t: np.ndarray, weights) -> float:
+    """The sum of the weights of the rows predicted right."""
+    return float(output.correct_rows(z, t) @ weights)
+
+
 def _softmax_(z: np.ndarray) -> None:
     """Overwrite each row of ``z`` with softmax(z) = exp(z - max z) / sum exp(z - max z)."""
     z -= z.max(axis=1, keepdims=True)
@@ -152,9 +273,17 @@ def _softmax_(z: np.ndarray) -> None:
     z /= z.sum(axis=1, keepdims=True)
 
 
-def output_layer(n_outputs: int) -> OutputLayer:
-    """The output layer of ``n_outputs`` units: one unit is a sigmoid with binary
-    cross-entropy (two classes), k > 1 units a softmax with categorical cross-entropy."""
+OUTPUTS = {
+    layer.name: layer for layer in (BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError)
+}
+
+
+def output_layer(n_outputs: int, regression: bool = False) -> OutputLayer:
+    """The output layer of ``n_outputs`` units: for regression an identity with squared
+    error; otherwise one unit is a sigmoid with binary cross-entropy (two classes), k > 1
+    units a softmax with categorical cross-entropy."""
+    if regression:
+        return MeanSquaredError()
     return BinaryCrossEntropy() if n_outputs == 1 else CategoricalCrossEntropy()
 
 

@@ -50,6 +50,15 @@ class Parameters:
     def count(self) -> int:
         return self.flat.size
 
+    def __getstate__(self) -> dict:
+        """Pickle the widths and the flat array only: the views are rebuilt on loading
+        (pickled one by one, they would become copies that training no longer reaches)."""
+        return {"widths": self.widths, "flat": self.flat}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["widths"], state["flat"].dtype)
+        self.flat[:] = state["flat"]
+
 
 def _carve(flat: np.ndarray, shapes: list[tuple[int, int]], n_weights: int) -> list[Dense]:
     """Cut ``flat`` into per-layer weight and bias views."""

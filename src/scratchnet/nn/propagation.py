@@ -12,7 +12,10 @@ matching rows of ``dJ/dW_1`` exactly zero, so callers pass ``x`` restricted to a
 range ``active_inputs`` outside which the data is all zero, and the products skip the rest.
 
 ``gradient`` is the one place that orders a training step's work on a chunk of rows:
-forward, count the correct predictions, turn the logits into dJ/dz_L, backward.
+forward, count the correct predictions, turn the logits into dJ/dz_L, backward. With
+row weights w (sample weights, normalised by the caller) the chunk's loss and count are
+sums of w_i L_i and of the w_i of the rows predicted right, and row i's dJ/dz_L is
+scaled by w_i; without them the unweighted code runs as it always has.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import Activation
-from .losses import OutputLayer
+from .losses import (
+    OutputLayer,
+    weighted_correct,
+    weighted_loss_and_delta_,
+    weighted_loss_sum,
+)
 from .parameters import Dense, Parameters
 
 ROWS_PER_CHUNK = 1024  # rows per pass: buffers stay small and cache-resident
@@ -82,28 +90,44 @@ def gradient(
     scale: float,
     masks: Sequence[np.ndarray] | None = None,
     accumulate: bool = False,
-) -> tuple[float, int]:
+    weights: np.ndarray | None = None,
+) -> tuple[float, float]:
     """Write (or add) ``scale * dJ/dparams`` of the chunk ``x`` (m, columns ``active``)
-    with targets ``t`` into ``grads``; return the chunk's summed loss and its number of
-    correct predictions, both measured on the forward pass that the gradient uses.
+    with targets ``t`` (and row ``weights`` (m,), if any) into ``grads``; return the
+    chunk's summed loss and its number of correct predictions (both weighted, with
+    weights), measured on the forward pass that the gradient uses.
 
     The order is fixed here because the buffers are shared: the count must read the
     logits before the loss overwrites them with dJ/dz_L = scale * (p - t).
     """
     layers = model.parameters.layers
     z = forward(layers, model.activation, x, active, workspace, masks)
-    correct = model.output.n_correct(z, t)
-    loss_sum = model.output.loss_and_delta_(z, t, scale)
+    if weights is None:
+        correct = model.output.n_correct(z, t)
+        loss_sum = model.output.loss_and_delta_(z, t, scale)
+    else:
+        loss_sum, correct = weighted_loss_and_delta_(model.output, z, t, weights, scale)
     backward(layers, grads, model.activation, x, active, workspace, z, masks, accumulate)
     return loss_sum, correct
 
 
 def measure(
-    model: Model, x: np.ndarray, t: np.ndarray, active: slice, workspace: Workspace
-) -> tuple[float, int]:
-    """The chunk's summed loss and number of correct predictions (no dropout)."""
+    model: Model,
+    x: np.ndarray,
+    t: np.ndarray,
+    active: slice,
+    workspace: Workspace,
+    weights: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """The chunk's summed loss and number of correct predictions (no dropout), both
+    weighted by the row ``weights`` if given."""
     z = forward(model.parameters.layers, model.activation, x, active, workspace)
-    return model.output.loss_sum(z, t), model.output.n_correct(z, t)
+    if weights is None:
+        return model.output.loss_sum(z, t), model.output.n_correct(z, t)
+    return (
+        weighted_loss_sum(model.output, z, t, weights),
+        weighted_correct(model.output, z, t, weights),
+    )
 
 
 def add_weight_decay_(grads: Parameters, parameters: Parameters, rate: float) -> None:

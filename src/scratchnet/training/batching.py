@@ -3,6 +3,11 @@
 A Dataset names rows of a feature matrix (all of them, or a subset by index) without
 copying it; a Feeder cuts a batch into chunks of at most a fixed number of rows, reading
 contiguous rows as views and gathering permuted ones into a buffer it reuses.
+
+Sample weights, when there are any, are stored normalised to a mean of 1 over the
+dataset's rows: a batch of m rows then has the objective (1/m) sum_i w_i L_i, whose
+mean over an epoch's batches is the weighted mean loss sum w_i L_i / sum w_i, and the
+loop's 1/m scales stay as they are.
 """
 
 from __future__ import annotations
@@ -20,19 +25,37 @@ class Dataset:
     """Rows of a feature matrix with encoded targets.
 
     ``rows`` selects rows of ``x`` (None: all, in order); ``active`` is the column range
-    of the active inputs, outside which these rows are all zero.
+    of the active inputs, outside which these rows are all zero; ``weights`` (None:
+    unweighted) holds a sample weight per row of ``x``, with mean 1 over ``rows``
+    (see ``normalised_weights``).
     """
 
     x: np.ndarray
     targets: np.ndarray
     active: slice
     rows: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.x) if self.rows is None else len(self.rows)
 
     def all_rows(self) -> slice | np.ndarray:
         return slice(0, len(self.x)) if self.rows is None else self.rows
+
+
+def normalised_weights(
+    weights: np.ndarray, rows: np.ndarray | None, dtype: np.dtype, name: str = "sample_weight"
+) -> np.ndarray:
+    """``weights`` (one per row of the data, non-negative) divided by their mean over
+    ``rows`` (None: all), in ``dtype``; refused when those rows weigh nothing."""
+    chosen = weights if rows is None else weights[rows]
+    total = float(np.sum(chosen, dtype=np.float64))
+    if not total > 0:
+        raise InvalidArgumentError(
+            f"{name} is zero for all {len(chosen)} rows used here; give some of them a "
+            "positive weight"
+        )
+    return (weights * (len(chosen) / total)).astype(dtype, copy=False)
 
 
 def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -50,9 +73,13 @@ def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np
     return np.setdiff1d(np.arange(len(labels)), held_out), held_out
 
 
+Chunk = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
 class Feeder:
     """Cuts a batch into chunks of at most ``rows`` rows and hands them out as
-    (features, targets) views, gathering permuted rows into reused buffers.
+    (features, targets, weights or None) views, gathering permuted rows into reused
+    buffers.
 
     With ``distort`` (a function writing a distorted copy of a chunk into its second
     argument), each chunk is handed out distorted instead; the data is never modified.
@@ -64,18 +91,20 @@ class Feeder:
         self.distort = distort
         self.x_buffer = self.t_buffer = self.distorted = None
 
-    def chunks(self, batch: slice | np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def chunks(self, batch: slice | np.ndarray) -> Iterator[Chunk]:
         data, step = self.data, self.rows
         if isinstance(batch, slice):
             for start in range(batch.start, batch.stop, step):
                 stop = min(start + step, batch.stop)
-                yield self._distorted(data.x[start:stop, data.active]), data.targets[start:stop]
+                weights = None if data.weights is None else data.weights[start:stop]
+                x = self._distorted(data.x[start:stop, data.active])
+                yield x, data.targets[start:stop], weights
             return
         for start in range(0, len(batch), step):
-            x, t = self._gather(batch[start : start + step])
-            yield self._distorted(x), t
+            x, t, weights = self._gather(batch[start : start + step])
+            yield self._distorted(x), t, weights
 
-    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _gather(self, rows: np.ndarray) -> Chunk:
         if self.x_buffer is None:
             x, t = self.data.x, self.data.targets
             self.x_buffer = np.empty((self.rows, x.shape[1]), x.dtype)
@@ -83,7 +112,8 @@ class Feeder:
         m = len(rows)
         x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
         t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
-        return x[:, self.data.active], t
+        weights = None if self.data.weights is None else self.data.weights[rows]
+        return x[:, self.data.active], t, weights
 
     def _distorted(self, x: np.ndarray) -> np.ndarray:
         if self.distort is None:

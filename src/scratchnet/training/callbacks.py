@@ -36,26 +36,29 @@ class Callback:
 
 
 def describe(record: dict, validation_label: str = "validation") -> str:
-    """One line for a history record, each number labelled with what it measures."""
-    parts = []
+    """One line for a history record, each number labelled with what it measures (a
+    regression's records have no accuracy)."""
     if record["train_loss"] is not None and record["train_loss"] == record["loss"]:
-        parts += [f"cost {record['loss']:.6f}", f"train accuracy {record['accuracy']:.2%}"]
+        parts = _measured("cost", record["loss"], "train accuracy", record["accuracy"], 6)
     else:
-        parts += [
-            f"batch cost {record['loss']:.4f}",
-            f"batch accuracy {record['accuracy']:.2%}",
-        ]
+        parts = _measured("batch cost", record["loss"], "batch accuracy", record["accuracy"], 4)
         if record["train_loss"] is not None:
-            parts += [
-                f"train cost {record['train_loss']:.4f}",
-                f"train accuracy {record['train_accuracy']:.2%}",
-            ]
+            parts += _measured(
+                "train cost", record["train_loss"], "train accuracy", record["train_accuracy"], 4
+            )
     if record["val_loss"] is not None:
-        parts += [
-            f"{validation_label} cost {record['val_loss']:.6f}",
-            f"{validation_label} accuracy {record['val_accuracy']:.2%}",
-        ]
+        parts += _measured(
+            f"{validation_label} cost", record["val_loss"],
+            f"{validation_label} accuracy", record["val_accuracy"], 6,
+        )  # fmt: skip
     return ", ".join(parts)
+
+
+def _measured(cost_label: str, cost: float, accuracy_label: str, accuracy, digits: int) -> list:
+    parts = [f"{cost_label} {cost:.{digits}f}"]
+    if accuracy is not None:
+        parts.append(f"{accuracy_label} {accuracy:.2%}")
+    return parts
 
 
 def early_stop_summary(history, unit: str = "epoch") -> str:

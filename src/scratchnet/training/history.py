@@ -31,6 +31,9 @@ class History:
     - ``val_loss``, ``val_accuracy``: the validation set with these weights; None
       without validation data.
 
+    With sample weights every loss and accuracy is a weighted mean; a regression's
+    accuracies are None.
+
     ``best_epoch`` is the ``epoch`` of the record with the lowest validation cost when
     early stopping was on (its weights are the ones kept); ``stopped_early`` says whether
     patience ran out before the last epoch.

@@ -10,6 +10,11 @@ a record logged at epoch e is taken before that epoch's update, with the validat
 measured on the same weights; after the last update one more record measures the final
 weights. In mini-batch training a record is logged after its epoch.
 
+A run may continue a state that has trained before (``NeuralNet.partial_fit``): its
+epochs, steps and history go on, and the weights its last record measured are not
+recorded twice. Records of an output layer that does not classify (regression) have
+accuracy None.
+
 The run stops with TrainingDivergedError when a step's cost is not finite or explodes
 (exceeds EXPLOSION times the first step's cost), or when the final weights are not all
 finite; the state it was given is then left as it was when the error arose, and
@@ -144,10 +149,10 @@ class _Loop:
         """Measure the weights after epoch - 1 updates with the forward pass of this
         step's gradient, log them if due, then update (unless patience ran out)."""
         loss_sum, correct = self._gradient(self.data.all_rows(), 1.0 / len(self.data))
-        loss, accuracy = loss_sum / len(self.data), correct / len(self.data)
+        loss, accuracy = loss_sum / len(self.data), accuracy_of(self.model, correct, len(self.data))
         self._check_cost(loss, epoch, lr)
         record = None
-        if (epoch - 1) % self.config.log_every == 0:
+        if (epoch - 1) % self.config.log_every == 0 and not self._recorded(epoch - 1):
             record = self._record(epoch - 1, lr, loss, accuracy)
             if self._should_stop(record):
                 return record, True
@@ -172,7 +177,8 @@ class _Loop:
         self.state.epochs_done = epoch
         if epoch % self.config.log_every != 0 and epoch != self.config.epochs:
             return None, False
-        record = self._record(epoch, lr, loss_sum / len(self.data), correct / len(self.data))
+        accuracy = accuracy_of(self.model, correct, len(self.data))
+        record = self._record(epoch, lr, loss_sum / len(self.data), accuracy)
         return record, self._should_stop(record)
 
     def _final_record(self) -> None:
@@ -204,11 +210,11 @@ class _Loop:
         """Write ``scale * sum of dL/dparams`` over the batch into ``self.grads``; return
         the batch's summed loss and number of correct predictions."""
         loss_sum, correct = 0.0, 0
-        for index, (x, t) in enumerate(self.feeder.chunks(batch)):
+        for index, (x, t, weights) in enumerate(self.feeder.chunks(batch)):
             masks = self.dropout.draw(self.state.rng, len(x)) if self.dropout else None
             chunk_loss, chunk_correct = gradient(
                 self.model, self.grads, x, t, self.data.active, self.workspace, scale,
-                masks, accumulate=index > 0,
+                masks, accumulate=index > 0, weights=weights,
             )  # fmt: skip
             loss_sum += chunk_loss
             correct += chunk_correct
@@ -252,6 +258,12 @@ class _Loop:
 
     # -- records ---------------------------------------------------------------------------
 
+    def _recorded(self, epoch: int) -> bool:
+        """Whether the history's last record already measures the weights after
+        ``epoch`` epochs (a run continuing where a full-batch run ended)."""
+        records = self.state.history.records
+        return bool(records) and records[-1]["epoch"] == epoch
+
     def _record(
         self, epoch: int, lr: float, loss: float, accuracy: float, measured: bool = False
     ) -> dict:
@@ -268,7 +280,7 @@ class _Loop:
         self.state.history.records.append(record)
         return record
 
-    def _measure(self, data: Dataset) -> tuple[float, float]:
+    def _measure(self, data: Dataset) -> tuple[float, float | None]:
         """Mean loss and accuracy of the current weights on ``data``, without dropout."""
         feeder = self.eval_feeders.setdefault(id(data), Feeder(data, ROWS_PER_CHUNK))
         return evaluate(self.model, feeder, self.eval_workspace)
@@ -291,12 +303,19 @@ class _Loop:
         return state.records_since_best >= patience
 
 
-def evaluate(model: Model, feeder: Feeder, workspace: Workspace) -> tuple[float, float]:
-    """Mean loss and accuracy of the model on the feeder's data (no dropout)."""
+def evaluate(model: Model, feeder: Feeder, workspace: Workspace) -> tuple[float, float | None]:
+    """Mean loss and accuracy of the model on the feeder's data (no dropout; weighted
+    means when the data has sample weights)."""
     data = feeder.data
     loss_sum, correct = 0.0, 0
-    for x, t in feeder.chunks(data.all_rows()):
-        chunk_loss, chunk_correct = measure(model, x, t, data.active, workspace)
+    for x, t, weights in feeder.chunks(data.all_rows()):
+        chunk_loss, chunk_correct = measure(model, x, t, data.active, workspace, weights)
         loss_sum += chunk_loss
         correct += chunk_correct
-    return loss_sum / len(data), correct / len(data)
+    return loss_sum / len(data), accuracy_of(model, correct, len(data))
+
+
+def accuracy_of(model: Model, correct: float, n: int) -> float | None:
+    """The share of ``n`` rows predicted right (``correct`` counts weights when the rows
+    are weighted: their mean is 1); None for an output layer that does not classify."""
+    return correct / n if model.output.classifies else None

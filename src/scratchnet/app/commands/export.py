@@ -1,0 +1,49 @@
+"""``scratchnet export``: a saved model as an ONNX file, for onnxruntime and other
+ONNX runtimes (needs the onnx extra: ``pip install 'scratchnet[onnx]'``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ...network import Network
+
+
+def add_parser(commands) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write a saved model as an ONNX file",
+        description="Write the inference graph of a model saved by 'scratchnet train' (or "
+        "NeuralNet.save) as an ONNX file: input X (batch, n_features); outputs "
+        "'probabilities' and 'label' for a classifier, 'predictions' for a regressor. "
+        "Needs the onnx extra: pip install 'scratchnet[onnx]'.",
+    )
+    export.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        help="the model file to export, e.g. model.npz (required)",
+    )
+    export.add_argument(
+        "--out", type=Path, default=Path("model.onnx"), help="the ONNX file to write "
+        "(default: model.onnx)",
+    )  # fmt: skip
+    export.add_argument(
+        "--dtype", choices=("float32", "float64"), default=None,
+        help="floating-point type of the graph (default: the model's own)",
+    )  # fmt: skip
+    export.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    net = Network.load(args.model)
+    net.to_onnx(args.out, args.dtype)
+    from ...interop.onnx import OPSET  # imported by to_onnx: the onnx extra is there
+
+    dtype = args.dtype or net.dtype.name
+    outputs = "predictions" if net.output == "identity" else "probabilities and label"
+    print(
+        f"wrote {args.out}: ONNX opset {OPSET}, input X (batch, {net.layers[0].weight.shape[0]}) "
+        f"{dtype}, outputs {outputs}"
+    )
+    return 0

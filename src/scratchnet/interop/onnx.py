@@ -1,0 +1,126 @@
+"""ONNX export of a fitted network (``pip install 'scratchnet[onnx]'``), for onnxruntime
+and every other ONNX runtime.
+
+The graph uses standard operators of opset 17 only, built with ``onnx.helper``: one
+``Gemm`` per layer (z = a W + b), the hidden activation (``Sigmoid``, ``Tanh``, ``Relu``,
+``LeakyRelu``), and the output:
+
+- two classes (one sigmoid unit): ``probabilities`` = [1 - sigma(z), sigma(z)] (batch, 2)
+- more classes: ``probabilities`` = softmax(z) (batch, k)
+- classifiers also give ``label`` (batch,): the class label of the largest probability
+- regression: ``predictions`` = z (batch, k)
+
+The input ``X`` is (batch, n_features) with a dynamic batch axis. Dropout is a training
+device only (inverted dropout needs no rescaling), so the graph has none. The model's
+metadata holds the class labels (JSON), the output layer and the hidden activation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from . import missing_extra
+
+try:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError as error:
+    raise missing_extra("ONNX export", "onnx", error) from None
+
+from ..atomic import atomic_write
+from ..network import Network
+from ..nn.activations import get_activation
+from ..validation import check_float_dtype
+
+OPSET = 17
+IR_VERSION = 8  # the IR version of opset 17: runtimes of that age read the file too
+INPUT = "X"
+ELEMENT_TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
+HIDDEN = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "leaky_relu": "LeakyRelu"}
+
+
+def export(net: Network, path: str | os.PathLike, dtype=None) -> None:
+    """Write ``net`` as an ONNX model to ``path``, atomically, in ``dtype`` (float32 or
+    float64; default: the network's own)."""
+    serialized = to_model(net, dtype).SerializeToString()
+    with atomic_write(path) as file:
+        file.write(serialized)
+
+
+def to_model(net: Network, dtype=None) -> onnx.ModelProto:
+    """The network's inference graph as a checked ONNX model."""
+    dtype = net.dtype if dtype is None else check_float_dtype(dtype)
+    builder = _Graph(dtype)
+    a = INPUT
+    for index, layer in enumerate(net.layers, start=1):
+        weight = builder.constant(f"W{index}", layer.weight.astype(dtype))
+        bias = builder.constant(f"b{index}", layer.bias.astype(dtype))
+        a = builder.node("Gemm", [a, weight, bias], f"z{index}")
+        if index < len(net.layers):
+            a = _hidden_activation(builder, net.activation, a, f"a{index}")
+    outputs = _output(builder, net.output, a, net.classes)
+    n_features = net.layers[0].weight.shape[0]
+    graph = helper.make_graph(
+        builder.nodes, "scratchnet", [builder.value(INPUT, ["batch", n_features])], outputs,
+        initializer=builder.initializers,
+    )  # fmt: skip
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="scratchnet"
+    )
+    model.ir_version = IR_VERSION
+    metadata = {"output": net.output, "activation": net.activation}
+    if net.classes is not None:
+        metadata["classes"] = json.dumps(net.classes.tolist())
+    helper.set_model_props(model, metadata)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+class _Graph:
+    """Nodes and constants of a graph being built, with unique names."""
+
+    def __init__(self, dtype: np.dtype):
+        self.dtype, self.element_type = dtype, ELEMENT_TYPES[dtype]
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+
+    def constant(self, name: str, value: np.ndarray) -> str:
+        self.initializers.append(numpy_helper.from_array(value, name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes) -> str:
+        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
+        return output
+
+    def value(self, name: str, shape: list, element_type: int | None = None):
+        return helper.make_tensor_value_info(name, element_type or self.element_type, shape)
+
+
+def _hidden_activation(builder: _Graph, name: str, z: str, output: str) -> str:
+    if name == "leaky_relu":
+        return builder.node("LeakyRelu", [z], output, alpha=get_activation(name).alpha)
+    return builder.node(HIDDEN[name], [z], output)
+
+
+def _output(builder: _Graph, output: str, z: str, classes) -> list:
+    """The graph's outputs for the output layer called ``output``."""
+    if output == "identity":
+        builder.node("Identity", [z], "predictions")
+        return [builder.value("predictions", ["batch", "outputs"])]
+    if output == "sigmoid":
+        p = builder.node("Sigmoid", [z], "p")
+        one = builder.constant("one", np.ones((1, 1), builder.dtype))
+        q = builder.node("Sub", [one, p], "q")
+        builder.node("Concat", [q, p], "probabilities", axis=1)
+    else:
+        builder.node("Softmax", [z], "probabilities", axis=1)
+    index = builder.node("ArgMax", ["probabilities"], "index", axis=1, keepdims=0)
+    labels = builder.constant("classes", np.asarray(classes, dtype=np.int64))
+    builder.node("Gather", [labels, index], "label", axis=0)
+    return [
+        builder.value("probabilities", ["batch", len(classes)]),
+        builder.value("label", ["batch"], TensorProto.INT64),
+    ]

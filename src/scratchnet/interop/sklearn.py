@@ -1,0 +1,365 @@
+"""scikit-learn estimators over scratchnet's networks: ``ScratchNetClassifier`` and
+``ScratchNetRegressor`` (``pip install 'scratchnet[sklearn]'``).
+
+They follow the estimator contract (``get_params``/``set_params``, ``clone``, fitted
+attributes ending in ``_``, ``check_estimator``), so they work in a ``Pipeline``,
+``GridSearchCV`` and ``cross_val_score``. They are thin: they validate input the
+scikit-learn way, encode class labels as indices 0..k-1 (so any labels work: strings,
+any integers), and hand the training to ``NeuralNet`` / ``NeuralNetRegressor``, whose
+fitted network they keep as ``net_`` (``est.net_.save(...)``, ``est.net_.to_onnx(...)``).
+
+Where they have the same knob, the defaults are MLPClassifier's (100 ReLU units, Glorot
+uniform weights, Adam with lr 0.001, batches of 200 rows, 200 epochs), so switching is
+a drop-in change; unlike MLP*, training runs every epoch asked for unless ``patience``
+stops it. Beyond MLP*: a validation-loss curve, best-weight restore with ``patience``,
+dropout, learning-rate schedules, and sample weights in every mode.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+
+import numpy as np
+
+from . import missing_extra
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+except ImportError as error:
+    raise missing_extra("scratchnet's scikit-learn estimators", "sklearn", error) from None
+
+from ..errors import InvalidTypeError
+from ..network import Network, NeuralNet, NeuralNetRegressor
+from ..nn.losses import output_units
+from ..validation import check_float_dtype
+
+FLOAT_TYPES = (np.float64, np.float32)  # X of another type becomes the first
+
+
+class _ScratchNetEstimator(BaseEstimator):
+    """What both estimators share: the hyperparameters, the call into the network and
+    the fitted attributes it leaves.
+
+    Parameters (stored as given; checked when fitting):
+        hidden_layer_sizes: the sizes of the hidden layers (an int: one layer).
+        activation: ``"relu"``, ``"leaky_relu"``, ``"tanh"`` or ``"sigmoid"``.
+        init: weight initialiser, ``"glorot"`` (uniform, MLPClassifier's), ``"he"`` or
+            ``"lecun"``.
+        optimizer: ``"adam"``, ``"sgd"``, ``"momentum"``, ``"nesterov"``, or a
+            configured ``sn.Adam``, ``sn.Momentum``, ``sn.GradientDescent``.
+        learning_rate: the step size (before the schedule).
+        schedule: ``"constant"``, ``"step"``, ``"cosine"`` or a configured schedule.
+        batch_size: rows per mini-batch; with at least as many as the training rows
+            (or None), every epoch is one full-batch step.
+        epochs: passes over the training data.
+        weight_decay: L2 penalty lambda on the weights (gradient lambda W).
+        dropout: inverted-dropout rate of the hidden units while training.
+        validation_fraction: hold out this share of the rows (stratified by class
+            for the classifier) and measure it after every epoch (None: no
+            validation).
+        patience: stop when the validation loss has not improved for this many
+            epochs, and keep the best epoch's weights (needs validation_fraction).
+        dtype: ``"float64"`` or ``"float32"``, the type of the weights and of the
+            computation (None: X's own, float64 for other input, as scikit-learn's
+            MLPs do).
+        random_state: seeds the weights, shuffles, dropout and validation split (an
+            int, a NumPy Generator or RandomState, or None).
+        verbose: show progress on stderr.
+        warm_start: ``fit`` starts from the current weights of a fitted estimator.
+
+    Fitted attributes:
+        net_: the trained ``NeuralNet`` or ``NeuralNetRegressor``.
+        n_features_in_, feature_names_in_ (with a DataFrame's column names).
+        n_outputs_: output units (the classifier's: 1 for two classes).
+        loss_curve_: the training loss after each epoch of the network's current run
+            (a run is one fit, and the partial_fit calls that follow it): in
+            mini-batch training the mean over the epoch's batches as trained, in
+            full-batch training the loss of the weights after the epoch.
+        validation_loss_curve_, validation_scores_: the validation set's loss and
+            score (classifier: accuracy; regressor: R^2) after each epoch; None
+            without validation_fraction.
+        best_epoch_: the epoch whose weights were kept (None without patience).
+        n_iter_: the epochs the current run has trained.
+        coefs_, intercepts_: read-only views of each layer's weight (fan_in, fan_out)
+            and bias (fan_out,).
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        init="glorot",
+        optimizer="adam",
+        learning_rate=1e-3,
+        schedule="constant",
+        batch_size=200,
+        epochs=200,
+        weight_decay=0.0,
+        dropout=0.0,
+        validation_fraction=None,
+        patience=None,
+        dtype=None,
+        random_state=None,
+        verbose=False,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.init = init
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    network_class: type[Network]
+
+    # -- training ---------------------------------------------------------------------
+
+    def _fit(self, X, targets, sample_weight, n_outputs: int, classes=None):
+        warm = self.warm_start and hasattr(self, "net_")
+        net = self._warm_network(n_outputs) if warm else self._network(n_outputs)
+        net.fit(
+            X, targets, classes=classes, sample_weight=sample_weight, epochs=self.epochs,
+            batch_size=self.batch_size, optimizer=self.optimizer,
+            learning_rate=self.learning_rate, schedule=self.schedule,
+            weight_decay=self.weight_decay, validation_fraction=self.validation_fraction,
+            patience=self.patience, log_every=1, warm_start=warm, verbose=self.verbose,
+        )  # fmt: skip
+        return self._adopt(net, n_outputs, targets, sample_weight)
+
+    def _partial_fit(self, X, targets, sample_weight, n_outputs: int, classes=None):
+        net = self.net_ if hasattr(self, "net_") else self._network(n_outputs)
+        net.partial_fit(
+            X, targets, classes=classes, sample_weight=sample_weight,
+            learning_rate=self.learning_rate, batch_size=self.batch_size,
+            optimizer=self.optimizer, weight_decay=self.weight_decay, verbose=self.verbose,
+        )  # fmt: skip
+        return self._adopt(net, n_outputs, targets, sample_weight)
+
+    def _network(self, n_outputs: int) -> Network:
+        hidden = self.hidden_layer_sizes
+        if isinstance(hidden, numbers.Integral):
+            hidden = [hidden]
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):
+            raise InvalidTypeError(
+                f"hidden_layer_sizes must be an int or a sequence of ints, got {hidden!r}"
+            )
+        return self.network_class(
+            [*hidden, n_outputs],
+            activation=self.activation, init=self.init,
+            dropout=self.dropout, random_state=self.random_state,
+        )  # fmt: skip
+
+    def _warm_network(self, n_outputs: int) -> Network:
+        """A network of the hyperparameters asked for now, starting from the fitted
+        network's weights (its layer sizes must be the same)."""
+        network = self._network(n_outputs)
+        if network.layer_sizes != self.net_.layer_sizes:
+            raise ValueError(
+                f"warm_start needs the fitted network's layer sizes, "
+                f"{list(self.net_.layer_sizes)}; got {list(network.layer_sizes)} (set "
+                "warm_start=False to start afresh)"
+            )
+        network.parameters, network.classes = self.net_.parameters, self.net_.classes
+        return network
+
+    def _adopt(self, net: Network, n_outputs: int, targets, sample_weight):
+        """Keep the trained network and describe it in the fitted attributes (the
+        targets it was given are needed to score its validation rows)."""
+        self.net_ = net
+        self.n_outputs_ = n_outputs
+        records = [record for record in net.history.records if record["epoch"] >= 1]
+        self.loss_curve_ = [record["loss"] for record in records]
+        validated = records and records[-1]["val_loss"] is not None
+        self.validation_loss_curve_ = [r["val_loss"] for r in records] if validated else None
+        self.validation_scores_ = (
+            self._validation_scores(records, targets, sample_weight) if validated else None
+        )
+        self.best_epoch_ = net.history.best_epoch
+        self.n_iter_ = records[-1]["epoch"] if records else 0
+        self.coefs_ = [_read_only(layer.weight) for layer in net.layers]
+        self.intercepts_ = [_read_only(layer.bias) for layer in net.layers]
+        return self
+
+    def _validation_scores(self, records: list[dict], targets, sample_weight) -> list[float]:
+        raise NotImplementedError
+
+    # -- input -------------------------------------------------------------------------
+
+    def _validated(self, X, y, reset: bool = True, **options):
+        """X and y checked and converted the scikit-learn way, X in the dtype asked for
+        (by default float32 stays float32 and anything else becomes float64)."""
+        dtype = FLOAT_TYPES if self.dtype is None else check_float_dtype(self.dtype)
+        return validate_data(self, X, y, reset=reset, dtype=dtype, **options)
+
+    def _features(self, X):
+        """X to predict from, checked against what the estimator was fitted on."""
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=self.net_.dtype)
+
+
+class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
+    """A fully connected classifier trained by scratchnet (``NeuralNet``): one sigmoid
+    output for two classes, a softmax for more. The hyperparameters and fitted
+    attributes are described on ``_ScratchNetEstimator``; ``classes_`` holds the class
+    labels in the order of ``predict_proba``'s columns, ``validation_scores_`` the
+    validation accuracy after each epoch.
+
+    ``partial_fit`` runs one more epoch of the current run (the classes on the first
+    call), continuing the optimizer's state; its learning rate is constant.
+    """
+
+    network_class = NeuralNet
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on X (n_samples, n_features) and labels y; return self."""
+        X, y = self._validated(X, y)
+        y = _labels(y)
+        if not (self.warm_start and hasattr(self, "classes_")):
+            self.classes_ = np.unique(y)
+        indices = self._indices(y)
+        n_outputs = output_units(len(self.classes_))
+        return self._fit(X, indices, sample_weight, n_outputs, np.arange(len(self.classes_)))
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One more epoch on X, y; ``classes`` (every label that will ever be seen) is
+        needed on the first call. Return self."""
+        first = not hasattr(self, "net_")
+        X, y = self._validated(X, y, reset=first)
+        y = _labels(y)
+        if first:
+            if classes is None:
+                raise ValueError("classes must be given on the first call to partial_fit")
+            self.classes_ = np.unique(_labels(np.asarray(classes)))
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes {np.unique(classes).tolist()} differ from those of the first call "
+                f"to partial_fit, {self.classes_.tolist()}"
+            )
+        indices = self._indices(y)
+        n_outputs = output_units(len(self.classes_))
+        encoded = np.arange(len(self.classes_)) if first else None
+        return self._partial_fit(X, indices, sample_weight, n_outputs, encoded)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes), columns in the order of classes_."""
+        X = self._features(X)
+        return self.net_.predict_proba(X)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Their logarithms, computed from the logits (finite where a probability
+        rounds to 0)."""
+        X = self._features(X)
+        return self.net_.predict_log_proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class label of each row."""
+        X = self._features(X)
+        return self.classes_[self.net_.predict(X)]
+
+    def _indices(self, y: np.ndarray) -> np.ndarray:
+        """The position of each label in classes_ (ValueError for unknown labels)."""
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at "
+                "least two classes"
+            )
+        positions = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
+        unknown = self.classes_[positions] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"y holds labels not among the classes {self.classes_.tolist()}: "
+                f"{np.unique(y[unknown]).tolist()}"
+            )
+        return positions
+
+    def _validation_scores(self, records: list[dict], targets, sample_weight) -> list[float]:
+        return [record["val_accuracy"] for record in records]
+
+
+class ScratchNetRegressor(RegressorMixin, _ScratchNetEstimator):
+    """A fully connected regressor trained by scratchnet (``NeuralNetRegressor``): an
+    identity output per target, half the mean squared error. One target (y of shape
+    (n,)) gives predictions of shape (n,), several (n, k) give (n, k).
+    ``validation_scores_`` holds the validation set's R^2 after each epoch (for several
+    targets the variance-weighted R^2, 1 - total squared error / total variance).
+    """
+
+    network_class = NeuralNetRegressor
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on X (n_samples, n_features) and targets y (n_samples,) or
+        (n_samples, n_targets); return self."""
+        X, y = self._validated(X, y, multi_output=True, y_numeric=True)
+        y = _targets(y)
+        return self._fit(X, y, sample_weight, 1 if y.ndim == 1 else y.shape[1])
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One more epoch on X, y; return self."""
+        first = not hasattr(self, "net_")
+        X, y = self._validated(X, y, reset=first, multi_output=True, y_numeric=True)
+        y = _targets(y)
+        return self._partial_fit(X, y, sample_weight, 1 if y.ndim == 1 else y.shape[1])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y of shape (n_samples, k): k output units
+        return tags
+
+    def predict(self, X) -> np.ndarray:
+        """The predicted targets: (n_samples,) for one target, else (n_samples, k)."""
+        X = self._features(X)
+        return self.net_.predict(X)
+
+    def _validation_scores(self, records: list[dict], y, sample_weight) -> list[float]:
+        """R^2 = 1 - SS_res / SS_tot from each validation loss: the loss is
+        sum_i w_i sum_j (z_ij - t_ij)^2 / (2 k sum_i w_i), so SS_res = 2 k W loss, with
+        W = sum_i w_i the weight of the held-out rows (their number, unweighted)."""
+        rows = self.net_.held_out
+        targets = y[rows].reshape(len(rows), -1).astype(np.float64)
+        weights = np.ones(len(rows)) if sample_weight is None else np.asarray(sample_weight)[rows]
+        mean = np.average(targets, axis=0, weights=weights)
+        total = float(np.sum(weights[:, None] * (targets - mean) ** 2))
+        scale = 2 * targets.shape[1] * np.sum(weights)
+        return [_r_squared(scale * record["val_loss"], total) for record in records]
+
+
+def _r_squared(residual: float, total: float) -> float:
+    """1 - residual / total; for targets without variance, 1 if exact, else 0."""
+    if total > 0:
+        return 1 - residual / total
+    return 1.0 if residual == 0 else 0.0
+
+
+def _labels(y) -> np.ndarray:
+    """Classification targets as a 1-D array (a column vector warns, as scikit-learn
+    does); continuous values are refused."""
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    return y
+
+
+def _targets(y) -> np.ndarray:
+    """Regression targets: a single column (n, 1) warns and becomes (n,)."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        return column_or_1d(y, warn=True)
+    return y
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view

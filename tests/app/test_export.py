@@ -1,0 +1,85 @@
+"""``scratchnet export``: a saved model as an ONNX file that onnxruntime runs, and its
+user errors as one line with exit status 2."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import onnxruntime
+import pytest
+
+import scratchnet as sn
+
+from .cli_helpers import assert_one_line_error, invoke
+
+
+def saved(tmp_path, blobs, kind="classifier"):
+    X, y = blobs
+    if kind == "classifier":
+        net = sn.NeuralNet([6, 1], activation="relu", random_state=0).fit(X, y, n_iterations=5)
+    else:
+        net = sn.NeuralNetRegressor([6, 1], random_state=0).fit(X, X[:, 0], n_iterations=5)
+    net.save(tmp_path / "model.npz")
+    return net, tmp_path / "model.npz"
+
+
+def outputs_of(path, X):
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"X": X})
+
+
+def test_export_writes_an_onnx_file_that_computes_the_models_probabilities(blobs, tmp_path):
+    net, model = saved(tmp_path, blobs)
+    outcome = invoke("export", "--model", model, "--out", tmp_path / "model.onnx")
+    assert outcome.code == 0, outcome
+    assert outcome.out == (
+        f"wrote {tmp_path / 'model.onnx'}: ONNX opset 17, input X (batch, 6) float64, "
+        "outputs probabilities and label\n"
+    )
+    probabilities, labels = outputs_of(tmp_path / "model.onnx", blobs[0])
+    np.testing.assert_allclose(probabilities, net.predict_proba(blobs[0]), rtol=1e-12)
+    np.testing.assert_array_equal(labels, net.predict(blobs[0]))
+
+
+def test_export_of_a_regressor_in_float32(blobs, tmp_path):
+    net, model = saved(tmp_path, blobs, "regressor")
+    out = tmp_path / "regressor.onnx"
+    outcome = invoke("export", "--model", model, "--out", out, "--dtype", "float32")
+    assert outcome.code == 0, outcome
+    assert "float32, outputs predictions" in outcome.out
+    (predictions,) = outputs_of(out, blobs[0].astype(np.float32))
+    np.testing.assert_allclose(predictions[:, 0], net.predict(blobs[0]), rtol=1e-5, atol=1e-5)
+
+
+def test_export_writes_model_onnx_by_default(blobs, tmp_path, monkeypatch):
+    _, model = saved(tmp_path, blobs)
+    monkeypatch.chdir(tmp_path)
+    assert invoke("export", "--model", model).code == 0
+    assert (tmp_path / "model.onnx").is_file()
+
+
+def test_a_missing_model_is_one_line_error(tmp_path):
+    outcome = invoke("export", "--model", tmp_path / "none.npz", "--out", tmp_path / "m.onnx")
+    assert_one_line_error(outcome, "none.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_the_model_option_argparse_says_so(tmp_path):
+    assert_one_line_error(invoke("export"), "--model")
+
+
+def test_without_onnx_the_error_names_the_extra(blobs, tmp_path, monkeypatch):
+    _, model = saved(tmp_path, blobs)
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    monkeypatch.delitem(sys.modules, "scratchnet.interop.onnx", raising=False)
+    outcome = invoke("export", "--model", model, "--out", tmp_path / "model.onnx")
+    assert_one_line_error(outcome, "pip install 'scratchnet[onnx]'")
+    assert not (tmp_path / "model.onnx").exists()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int8"])
+def test_a_dtype_other_than_float32_or_float64_is_refused(blobs, tmp_path, dtype):
+    _, model = saved(tmp_path, blobs)
+    outcome = invoke("export", "--model", model, "--dtype", dtype)
+    assert_one_line_error(outcome, "--dtype", dtype)

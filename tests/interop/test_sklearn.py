@@ -1,0 +1,334 @@
+"""The scikit-learn estimators: every check of check_estimator, and the tools users put
+them in (Pipeline, cross_val_score, GridSearchCV with processes, clone, pandas), on
+scikit-learn's bundled digits and synthetic data. Expected values come from
+scikit-learn itself (its scaler, splitters and metrics) and from the core network."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import scratchnet as sn
+from scratchnet.interop.sklearn import ScratchNetClassifier, ScratchNetRegressor
+
+SMALL = {
+    "hidden_layer_sizes": (16,), "epochs": 15, "batch_size": 64, "learning_rate": 0.01,
+    "random_state": 0,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """scikit-learn's 8x8 digits: 1797 images of 64 features, ten classes."""
+    return load_digits(return_X_y=True)
+
+
+@parametrize_with_checks([ScratchNetClassifier(), ScratchNetRegressor()])
+def test_the_scikit_learn_estimator_contract(estimator, check, monkeypatch):
+    """Every check passes, none marked as an expected failure. SCIPY_ARRAY_API=1 lets
+    check_array_api_input run (it skips otherwise): NumPy input with array-API dispatch
+    switched on must give the same results."""
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    check(estimator)
+
+
+def test_in_a_pipeline_it_sees_the_scaled_features(digits):
+    X, y = digits
+    pipeline = make_pipeline(StandardScaler(), ScratchNetClassifier(**SMALL)).fit(
+        X[:1500], y[:1500]
+    )
+    scaler = StandardScaler().fit(X[:1500])
+    alone = ScratchNetClassifier(**SMALL).fit(scaler.transform(X[:1500]), y[:1500])
+    np.testing.assert_array_equal(
+        pipeline.predict_proba(X[1500:]), alone.predict_proba(scaler.transform(X[1500:]))
+    )
+    assert pipeline.score(X[1500:], y[1500:]) > 0.9
+
+
+def test_cross_val_score_gives_the_scores_of_each_fold_fitted_alone(digits):
+    X, y = digits
+    model = make_pipeline(StandardScaler(), ScratchNetClassifier(**SMALL))
+    scores = cross_val_score(model, X, y, cv=StratifiedKFold(3))
+    expected = [
+        accuracy_score(y[test], clone(model).fit(X[train], y[train]).predict(X[test]))
+        for train, test in StratifiedKFold(3).split(X, y)
+    ]
+    np.testing.assert_array_equal(scores, expected)
+    assert scores.mean() > 0.9
+
+
+def test_a_grid_search_in_two_processes_finds_what_one_process_finds(digits):
+    X, y = digits
+    grid = {"hidden_layer_sizes": [(8,), (24,)], "learning_rate": [1e-3, 1e-2]}
+    searches = [
+        GridSearchCV(ScratchNetClassifier(**{**SMALL, "epochs": 8}), grid, cv=3, n_jobs=jobs)
+        for jobs in (1, 2)
+    ]
+    for search in searches:
+        search.fit(X[:900], y[:900])
+    alone, parallel = (search.cv_results_ for search in searches)
+    np.testing.assert_array_equal(parallel["mean_test_score"], alone["mean_test_score"])
+    assert searches[1].best_params_ == searches[0].best_params_
+    assert searches[1].best_score_ > 0.85
+
+
+def test_clone_copies_the_hyperparameters_and_none_of_the_fit(digits):
+    X, y = digits
+    fitted = ScratchNetClassifier(**SMALL, optimizer=sn.Adam(beta1=0.8)).fit(X[:300], y[:300])
+    twin = clone(fitted)
+    assert twin.get_params() == fitted.get_params()
+    assert not hasattr(twin, "net_") and not hasattr(twin, "classes_")
+
+
+def test_dataframes_give_feature_names_and_string_labels_come_back(digits):
+    X, y = digits
+    names = [f"pixel_{i}" for i in range(64)]
+    frame = pd.DataFrame(X[:600], columns=names)
+    labels = pd.Series(np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                                 "eight", "nine"])[y[:600]])  # fmt: skip
+    model = ScratchNetClassifier(**SMALL).fit(frame, labels)
+    assert model.feature_names_in_.tolist() == names
+    assert sorted(model.classes_.tolist()) == model.classes_.tolist() == sorted(set(labels))
+    predicted = model.predict(frame)
+    assert set(predicted) <= set(labels) and np.mean(predicted == labels) > 0.9
+    with pytest.raises(ValueError, match="feature names should match"):
+        model.predict(frame[names[::-1]])
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([-7, 2**40]), np.array([2**64 - 1, 3], dtype=np.uint64), np.array([True, False])],
+    ids=["negative-and-large", "uint64", "bool"],
+)
+def test_any_integer_labels_are_predicted_as_given(blobs, labels):
+    X, y = blobs
+    model = ScratchNetClassifier(**SMALL).set_params(epochs=60).fit(X, labels[y])
+    assert model.classes_.dtype == labels.dtype
+    np.testing.assert_array_equal(model.classes_, np.unique(labels))
+    assert model.predict(X).dtype == labels.dtype
+    assert model.score(X, labels[y]) > 0.9
+
+
+def test_probabilities_follow_the_classes_and_their_logarithms_are_finite(three_blobs):
+    X, y = three_blobs
+    model = ScratchNetClassifier(**SMALL).fit(X, y)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[proba.argmax(axis=1)])
+    log_proba = model.predict_log_proba(X)
+    assert np.all(np.isfinite(log_proba))
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("given", "dtype", "trained"),
+    [(np.float32, None, np.float32), (np.int64, None, np.float64),
+     (np.float64, None, np.float64), (np.float64, "float32", np.float32)],
+)  # fmt: skip
+def test_the_network_computes_in_xs_float_type_unless_told(blobs, given, dtype, trained):
+    X, y = blobs
+    X = (X * 10).astype(given)
+    model = ScratchNetClassifier(**SMALL, dtype=dtype).fit(X, y)
+    assert model.net_.dtype == trained and model.predict_proba(X).dtype == trained
+
+
+def test_fitted_attributes_describe_the_training(three_blobs):
+    X, y = three_blobs
+    model = ScratchNetClassifier(
+        hidden_layer_sizes=(12, 6), epochs=40, batch_size=32, learning_rate=0.01,
+        validation_fraction=0.2, patience=5, random_state=1,
+    ).fit(X, y)  # fmt: skip
+    assert model.n_features_in_ == 5 and model.n_outputs_ == 3
+    assert len(model.loss_curve_) == len(model.validation_loss_curve_) == model.n_iter_
+    assert model.loss_curve_ == model.net_.history.column("loss")
+    held_out = model.net_.held_out
+    best = model.best_epoch_
+    assert model.validation_scores_[best - 1] == accuracy_score(
+        y[held_out], model.predict(X[held_out])
+    )
+    assert [w.shape for w in model.coefs_] == [(5, 12), (12, 6), (6, 3)]
+    assert [b.shape for b in model.intercepts_] == [(12,), (6,), (3,)]
+    for mine, layer in zip(model.coefs_, model.net_.layers, strict=True):
+        np.testing.assert_array_equal(mine, layer.weight)
+    with pytest.raises(ValueError, match="read-only"):
+        model.coefs_[0][0, 0] = 1.0
+
+
+def test_without_validation_its_curves_are_none(blobs):
+    model = ScratchNetClassifier(**SMALL).fit(*blobs)
+    assert model.validation_loss_curve_ is None and model.validation_scores_ is None
+    assert model.best_epoch_ is None and model.n_iter_ == SMALL["epochs"]
+
+
+def test_full_batch_training_curves_hold_the_loss_after_each_epoch(blobs):
+    X, y = blobs
+    options = {"hidden_layer_sizes": (4,), "batch_size": None, "optimizer": "sgd"}
+    model = ScratchNetClassifier(**options, epochs=6, learning_rate=0.1).fit(X, y)
+    records = model.net_.history.records
+    assert [r["epoch"] for r in records] == list(range(7))  # the initial weights, then 6
+    assert model.loss_curve_ == [r["loss"] for r in records[1:]]
+
+
+def test_sample_weights_of_integers_fit_like_repeated_rows(three_blobs):
+    X, y = three_blobs
+    counts = np.random.default_rng(2).integers(0, 3, size=len(X))
+    options = {**SMALL, "batch_size": 1000}  # one full batch: the same objective
+    weighted = ScratchNetClassifier(**options).fit(X, y, sample_weight=counts)
+    repeated = ScratchNetClassifier(**options).fit(np.repeat(X, counts, 0), np.repeat(y, counts))
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-9, atol=1e-12
+    )
+
+
+def test_epochs_of_partial_fit_are_the_epochs_of_one_fit(three_blobs):
+    X, y = three_blobs
+    whole = ScratchNetClassifier(**SMALL).set_params(epochs=3).fit(X, y)
+    stepwise = ScratchNetClassifier(**SMALL)
+    for _ in range(3):
+        stepwise.partial_fit(X, y, classes=[3, 5, 8])
+    np.testing.assert_array_equal(stepwise.predict_proba(X), whole.predict_proba(X))
+    assert stepwise.n_iter_ == 3 and stepwise.loss_curve_ == whole.loss_curve_
+
+
+def test_partial_fit_needs_the_classes_first_and_keeps_them(three_blobs):
+    X, y = three_blobs
+    with pytest.raises(ValueError, match="classes must be given on the first call"):
+        ScratchNetClassifier().partial_fit(X, y)
+    model = ScratchNetClassifier(**SMALL).partial_fit(X[y != 8], y[y != 8], classes=[3, 5, 8])
+    assert model.classes_.tolist() == [3, 5, 8]
+    with pytest.raises(ValueError, match=r"classes \[3, 5\] differ"):
+        model.partial_fit(X, y, classes=[3, 5])
+    with pytest.raises(ValueError, match=r"labels not among the classes \[3, 5, 8\]: \[9\]"):
+        model.partial_fit(X, np.where(y == 3, 9, y))
+
+
+def test_a_warm_start_goes_on_from_the_fitted_weights(blobs):
+    """Full-batch gradient descent has no state: 4 epochs, then 3 more, are 7."""
+    X, y = blobs
+    options = {"hidden_layer_sizes": (4,), "batch_size": None, "optimizer": "sgd",
+               "learning_rate": 0.1, "random_state": 0}  # fmt: skip
+    whole = ScratchNetClassifier(**options, epochs=7).fit(X, y)
+    warm = ScratchNetClassifier(**options, epochs=4, warm_start=True).fit(X, y)
+    warm.set_params(epochs=3).fit(X, y)
+    np.testing.assert_array_equal(warm.predict_proba(X), whole.predict_proba(X))
+    with pytest.raises(ValueError, match=r"warm_start needs the fitted network's layer sizes"):
+        warm.set_params(hidden_layer_sizes=(5,)).fit(X, y)
+
+
+def test_a_warm_start_trains_with_the_hyperparameters_set_now(blobs):
+    """The weights carry over; dropout, seed and the rest are those of the new call."""
+    X, y = blobs
+    model = ScratchNetClassifier(**SMALL, warm_start=True).fit(X, y)
+    start = [w.copy() for w in model.coefs_]
+    model.set_params(dropout=0.5, epochs=1).fit(X, y)
+    assert model.net_.dropout == 0.5
+    assert not np.array_equal(model.coefs_[0], start[0])
+    np.testing.assert_allclose(model.coefs_[0], start[0], atol=0.1)  # one epoch from there
+
+
+def test_a_regressor_fits_one_or_several_targets(waves):
+    X, Y = waves
+    options = {"hidden_layer_sizes": (32,), "activation": "tanh", "epochs": 150, "batch_size": 16,
+               "learning_rate": 0.01, "random_state": 0}  # fmt: skip
+    one = ScratchNetRegressor(**options).fit(X[:120], Y[:120, 0])
+    assert one.predict(X[120:]).shape == (30,)
+    assert one.score(X[120:], Y[120:, 0]) == pytest.approx(
+        r2_score(Y[120:, 0], one.predict(X[120:])), rel=1e-12
+    )
+    assert one.score(X[120:], Y[120:, 0]) > 0.9
+    several = ScratchNetRegressor(**options).fit(X[:120], Y[:120])
+    assert several.predict(X[120:]).shape == (30, 3) and several.n_outputs_ == 3
+    assert several.score(X[120:], Y[120:]) > 0.9
+
+
+@pytest.mark.parametrize("columns", [1, 3])
+def test_the_regressors_validation_scores_are_r2_of_the_held_out_rows(waves, columns):
+    """One target: r2_score; several: its variance-weighted average. Weighted rows give
+    the weighted R^2."""
+    X, Y = waves
+    y = Y[:, 0] if columns == 1 else Y
+    weights = np.random.default_rng(5).uniform(0.5, 2.0, size=len(X))
+    model = ScratchNetRegressor(hidden_layer_sizes=(16,), epochs=20, batch_size=16,
+                                learning_rate=0.01, validation_fraction=0.25, patience=100,
+                                random_state=0).fit(X, y, sample_weight=weights)  # fmt: skip
+    rows = model.net_.held_out
+    expected = r2_score(y[rows], model.predict(X[rows]), sample_weight=weights[rows],
+                        multioutput="variance_weighted")  # fmt: skip
+    assert model.validation_scores_[model.best_epoch_ - 1] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_regressor_is_contract_compatible_with_pandas(waves):
+    X, Y = waves
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = ScratchNetRegressor(**SMALL).fit(frame, pd.Series(Y[:, 0]))
+    assert model.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    assert model.predict(frame).shape == (150,)
+
+
+def test_a_fitted_estimator_pickles_with_its_network(three_blobs):
+    X, y = three_blobs
+    model = ScratchNetClassifier(**SMALL).fit(X, y)
+    copy = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+    copy.partial_fit(X, y)
+    model.partial_fit(X, y)
+    np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+
+
+# -- bad input: checked when fitting, with the core's messages --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"activation": "swish"}, sn.InvalidArgumentError, "unknown activation 'swish'"),
+        ({"dtype": "int8"}, sn.InvalidTypeError, "dtype must be float32 or float64"),
+        ({"learning_rate": -1}, sn.InvalidArgumentError, "learning_rate must be a positive"),
+        ({"patience": 3}, sn.InvalidArgumentError, "patience needs validation data"),
+        ({"hidden_layer_sizes": (0,)}, sn.InvalidArgumentError, "layer size.*got 0"),
+        ({"hidden_layer_sizes": None}, sn.InvalidTypeError, "an int or a sequence of ints"),
+        ({"hidden_layer_sizes": "64"}, sn.InvalidTypeError, "an int or a sequence of ints"),
+        ({"hidden_layer_sizes": 0}, sn.InvalidArgumentError, "layer size.*got 0"),
+    ],
+)
+def test_bad_hyperparameters_are_refused_by_fit_not_by_the_constructor(
+    blobs, options, error, message
+):
+    model = ScratchNetClassifier(**options)
+    with pytest.raises(error, match=message):
+        model.fit(*blobs)
+
+
+def test_one_class_is_refused(blobs):
+    with pytest.raises(ValueError, match=r"y holds one class only \('a'\)"):
+        ScratchNetClassifier().fit(blobs[0], np.full(120, "a"))
+
+
+def test_without_scikit_learn_the_module_names_the_extra_to_install(monkeypatch):
+    """One line, naming what to install (simulated: scikit-learn made unimportable)."""
+    monkeypatch.setitem(sys.modules, "sklearn.base", None)
+    monkeypatch.delitem(sys.modules, "scratchnet.interop.sklearn")
+    with pytest.raises(sn.MissingExtraError, match=r"pip install 'scratchnet\[sklearn\]'$"):
+        import scratchnet.interop.sklearn  # noqa: F401
+
+
+def test_importing_scratchnet_imports_no_optional_library():
+    code = (
+        "import sys, scratchnet, scratchnet.network; "
+        "print(sorted(m for m in ('sklearn', 'onnx', 'onnxruntime', 'torch', 'dask', "
+        "'pandas') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
