@@ -29,8 +29,16 @@ from .nn.activations import get_activation
 from .nn.initializers import get_initializer
 from .nn.losses import ClassifierOutput, OutputLayer, output_layer
 from .nn.optimizers import Optimizer, get_optimizer
+from .nn.parallel import Team
 from .nn.parameters import Dense, Parameters
-from .nn.propagation import ROWS_PER_CHUNK, Model, Workspace, active_inputs, forward
+from .nn.propagation import (
+    ROWS_PER_CHUNK,
+    Columns,
+    Model,
+    Propagation,
+    active_inputs,
+    nonzero_columns,
+)
 from .nn.schedules import Schedule, get_schedule
 from .serialization import StoredModel, read_model, write_model
 from .training.batching import Dataset, normalised_weights, split_rows
@@ -40,6 +48,7 @@ from .training.history import History
 from .training.loop import TrainingConfig, train
 from .training.memory import check_fits, training_bytes
 from .training.state import TrainingState
+from .training.threads import one_blas_thread
 from .validation import (
     RandomStateLike,
     check_classes,
@@ -64,6 +73,7 @@ from .validation import (
 FULL_BATCH_ITERATIONS = 1000
 MINI_BATCH_EPOCHS = 20
 FULL_BATCH_LOG_EVERY = 100
+COMPACT_SHARE = 0.95  # compact the training rows when it skips at least 5% more columns
 
 
 class Progress(NamedTuple):
@@ -216,9 +226,9 @@ class Network:
         )
         rng = check_random_state(self.random_state)
         seed = fingerprint_random_state(rng) if checkpoint is not None else None
-        data = self._dataset(X, labels, classes, weights, config.augment)
+        data = self._dataset(X, labels, classes, weights, config)
         data, validation = self._validation_split(
-            data, validation_data, validation_fraction, classes, weights, rng
+            data, X.shape[1], validation_data, validation_fraction, classes, weights, rng
         )
         check_fits(
             self.training_memory(X.shape[1], X.dtype, config.optimizer, patience, checkpoint)
@@ -323,14 +333,23 @@ class Network:
         X = check_features(X, n_features=start.widths[0], finite=False)
         return X.astype(start.flat.dtype, copy=False)
 
-    def _dataset(self, X, labels, classes, weights, augment=None) -> Dataset:
+    def _dataset(self, X, labels, classes, weights, config=None) -> Dataset:
+        """The training rows: X's own columns (the range holding any non-zero value,
+        or all of them under augmentation, which moves ink anywhere), or for full-batch
+        training a compacted copy of just its non-zero columns when that skips more."""
         targets = self._encode(labels, classes, X.dtype)
         data_weights = None if weights is None else normalised_weights(weights, None, X.dtype)
-        # distortions move ink anywhere: with them every input column is active
-        active = slice(0, X.shape[1]) if augment else active_inputs(X)
+        if config is not None and config.augment:
+            return Dataset(X, targets, slice(0, X.shape[1]), weights=data_weights)
+        active = active_inputs(X)
+        if config is not None and config.batch_size is None:
+            nonzero = nonzero_columns(X)
+            if len(nonzero) <= COMPACT_SHARE * (active.stop - active.start):
+                compact = np.take(X, nonzero, axis=1)  # (n, non-zero columns)
+                return Dataset(compact, targets, nonzero, weights=data_weights)
         return Dataset(X, targets, active, weights=data_weights)
 
-    def _validation_split(self, data, validation_data, fraction, classes, weights, rng):
+    def _validation_split(self, data, n_features, validation_data, fraction, classes, weights, rng):
         """The training rows and the validation set: the caller's own, or a held-out
         ``fraction`` of the training rows (as row indices: nothing is copied),
         stratified by class for a classifier. Sample weights are normalised over each
@@ -339,7 +358,7 @@ class Network:
             raise InvalidArgumentError("give validation_data or validation_fraction, not both")
         if validation_data is not None:
             X_val, y_val = _unpack_pair(validation_data)
-            X_val = check_features(X_val, "validation X", n_features=data.x.shape[1])
+            X_val = check_features(X_val, "validation X", n_features=n_features)
             X_val = X_val.astype(data.x.dtype, copy=False)
             targets = self._encode(self._labels(y_val, len(X_val), "validation y"), classes,
                                    X_val.dtype)  # fmt: skip
@@ -453,15 +472,19 @@ class Network:
         X = check_features(X, n_features=parameters.widths[0], finite=False)
         X = X.astype(parameters.flat.dtype, copy=False)
         rows = min(len(X), ROWS_PER_CHUNK)
-        workspace = Workspace(parameters.widths, rows, X.dtype)
-        activation = get_activation(self.activation)
+        model = Model(parameters, get_activation(self.activation), self._output())
+        team = Team()
+        propagation = Propagation(model, Columns(slice(0, X.shape[1])), rows, team)
         logits = np.empty((len(X), parameters.widths[-1]), X.dtype)
-        every_column = slice(0, X.shape[1])
-        for start in range(0, len(X), rows):
-            chunk = X[start : start + rows]
-            check_finite(chunk, X, "X")  # while the chunk is in cache for the products
-            z = forward(parameters.layers, activation, chunk, every_column, workspace)
-            logits[start : start + len(chunk)] = z
+        with one_blas_thread():
+            try:
+                for start in range(0, len(X), rows):
+                    chunk = X[start : start + rows]
+                    check_finite(chunk, X, "X")  # while the chunk is in cache
+                    out = logits[start : start + len(chunk)]
+                    propagation.logits(chunk, parameters.layers[0].weight, out)
+            finally:
+                team.close()
         return logits
 
     def _fitted(self) -> Parameters:

@@ -12,16 +12,18 @@ import pytest
 
 from scratchnet.nn.activations import ACTIVATIONS, get_activation
 from scratchnet.nn.losses import output_layer
+from scratchnet.nn.parallel import PARTS, Team, parts_of
 from scratchnet.nn.parameters import Parameters
 from scratchnet.nn.propagation import (
+    Columns,
     Model,
+    Propagation,
     Workspace,
     active_inputs,
+    add_parts,
     add_weight_decay_,
-    backward,
     forward,
-    gradient,
-    measure,
+    nonzero_columns,
 )
 
 SHAPES = [(4, 3, 1), (6, 5, 4, 1), (5, 4, 3), (3, 7, 6, 4)]
@@ -44,20 +46,27 @@ def make_problem(widths, seed=0, m=9, zero_columns=(0, -1), regression=False):
 
 def objective(params, activation, output, x, t, masks=None, decay=0.0, weights=None):
     workspace = Workspace(params.widths, len(x), x.dtype, dropout=masks is not None)
-    inputs = slice(0, x.shape[1])
-    z = forward(params.layers, activation, x, inputs, workspace, masks)
+    z = forward(params.layers, params.layers[0].weight, activation, x, workspace, masks)
     loss = output.loss_sum(z, t) if weights is None else output.row_losses(z, t) @ weights
     return loss / len(x) + decay / 2 * np.sum(params.weights**2)
 
 
-def analytic_gradient(params, activation, output, x, t, masks=None, decay=0.0, weights=None):
-    workspace = Workspace(params.widths, len(x), x.dtype, dropout=masks is not None)
-    inputs = active_inputs(x)
+def analytic_gradient(
+    params, activation, output, x, t, masks=None, decay=0.0, weights=None, team=None,
+    columns=None,
+):  # fmt: skip
+    """The gradient as training computes it: the active columns only, the chunk cut into
+    its parts (run by ``team``, one thread unless given), the parts added."""
+    columns = columns or Columns(active_inputs(x))
+    model = Model(params, activation, output)
+    propagation = Propagation(model, columns, len(x), team or Team(1),
+                              dropout=masks is not None, training=True)  # fmt: skip
     grads = params.zeros_like()
     grads.flat[:] = np.nan  # every entry must be written
-    model = Model(params, activation, output)
-    gradient(model, grads, x[:, inputs], t, inputs, workspace, 1.0 / len(x), masks,
-             weights=weights)  # fmt: skip
+    compact = x[:, columns.selection]
+    propagation.gradient(compact, t, columns.weight(params.layers[0].weight), 1.0 / len(x),
+                         masks, weights=weights)  # fmt: skip
+    add_parts(propagation.finish(), grads.flat)
     if decay:
         add_weight_decay_(grads, params, decay)
     return grads.flat.copy()
@@ -138,15 +147,14 @@ def test_weighted_loss_and_count_are_sums_over_the_weights_of_the_rows():
     params, x, output, t = make_problem((4, 5, 3), seed=5, m=6)
     weights = np.array([1.0, 0.0, 2.0, 0.5, 1.0, 3.0])
     workspace = Workspace(params.widths, len(x), x.dtype)
-    model, every_column = Model(params, get_activation("relu"), output), slice(0, 4)
-    z = forward(params.layers, model.activation, x, every_column, workspace).copy()
-    loss, correct = measure(model, x, t, every_column, workspace, weights)
+    model, weight = Model(params, get_activation("relu"), output), params.layers[0].weight
+    z = forward(params.layers, weight, model.activation, x, workspace).copy()
+    propagation = Propagation(model, Columns(slice(0, 4)), len(x), Team(1), training=True)
+    loss, correct = propagation.measure(x, t, weight, weights)
     assert loss == pytest.approx(output.row_losses(z, t) @ weights, rel=1e-13)
     assert correct == weights[z.argmax(axis=1) == t].sum()
-    trained_loss, trained_correct = gradient(
-        model, params.zeros_like(), x, t, every_column, workspace, 1.0, weights=weights
-    )
-    assert (trained_loss, trained_correct) == pytest.approx((loss, correct), rel=1e-13)
+    trained = propagation.gradient(x, t, weight, 1.0, weights=weights)
+    assert trained == pytest.approx((loss, correct), rel=1e-13)
 
 
 def test_skipped_input_columns_get_exactly_zero_weight_gradient():
@@ -157,20 +165,54 @@ def test_skipped_input_columns_get_exactly_zero_weight_gradient():
     assert np.all(weight_grad[[0, 1, 5]] == 0) and np.all(weight_grad[2:5] != 0)
 
 
+def test_a_compacted_copy_of_scattered_zero_columns_gives_the_same_gradient():
+    """Columns 1 and 4 are zero inside the range 0..6: a compacted copy skips them too."""
+    params, x, output, t = make_problem((7, 5, 3), m=80, zero_columns=(1, 4))
+    activation = get_activation("tanh")
+    nonzero = nonzero_columns(x)
+    assert nonzero.tolist() == [0, 2, 3, 5, 6]
+    compacted = analytic_gradient(params, activation, output, x, t, columns=Columns(nonzero))
+    ranged = analytic_gradient(params, activation, output, x, t)
+    np.testing.assert_allclose(compacted, ranged, rtol=1e-13, atol=1e-16)
+    weight_grad = compacted[: 7 * 5].reshape(7, 5)
+    assert np.all(weight_grad[[1, 4]] == 0)
+
+
+def test_chunks_are_cut_into_fixed_parts_by_their_size_alone():
+    assert parts_of(63) == [slice(0, 63)]  # too few rows to be worth cutting
+    assert len(parts_of(64)) == PARTS == 2
+    assert parts_of(1024) == [slice(0, 512), slice(512, 1024)]
+    assert parts_of(129) == [slice(0, 64), slice(64, 129)]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_the_parts_of_a_chunk_add_up_to_its_gradient(name):
+    """A chunk of 100 rows in two parts: finite differences of the whole, and the same
+    bits whether one thread or two runs the parts."""
+    params, x, output, t = make_problem((6, 5, 3), seed=7, m=100)
+    activation = get_activation(name)
+    one = analytic_gradient(params, activation, output, x, t, team=Team(1))
+    two = analytic_gradient(params, activation, output, x, t, team=Team(2))
+    np.testing.assert_array_equal(one, two)
+    numeric = numeric_gradient(params, activation, output, x, t)
+    assert relative_error(one, numeric) < 1e-6
+
+
 def test_accumulating_chunks_equals_one_pass_over_the_batch():
-    params, x, output, t = make_problem((5, 4, 3), m=10)
+    params, x, output, t = make_problem((5, 4, 3), m=150)
     activation = get_activation("relu")
-    inputs = slice(0, 5)
-    whole = analytic_gradient(params, activation, output, x, t)
+    columns = Columns(slice(0, 5))
+    whole = analytic_gradient(params, activation, output, x, t, columns=columns)
+    model = Model(params, activation, output)
+    propagation = Propagation(model, columns, 70, Team(2), training=True)
+    for index, rows in enumerate([slice(0, 70), slice(70, 140), slice(140, 150)]):
+        propagation.gradient(x[rows], t[rows], params.layers[0].weight, 1.0 / len(x),
+                             accumulate=index > 0)  # fmt: skip
     grads = params.zeros_like()
-    workspace = Workspace(params.widths, 4, x.dtype)
-    for index, rows in enumerate([slice(0, 4), slice(4, 8), slice(8, 10)]):
-        z = forward(params.layers, activation, x[rows], inputs, workspace)
-        output.loss_and_delta_(z, t[rows], 1.0 / len(x))
-        backward(params.layers, grads, activation, x[rows], inputs, workspace, z,
-                 accumulate=index > 0)  # fmt: skip
+    add_parts(propagation.finish(), grads.flat)
     np.testing.assert_allclose(grads.flat, whole, rtol=1e-13, atol=1e-15)
 
 
 def test_active_inputs_of_all_zero_data_is_empty():
     assert active_inputs(np.zeros((3, 4))) == slice(0, 0)
+    assert nonzero_columns(np.zeros((3, 4))).tolist() == []

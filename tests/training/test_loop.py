@@ -306,9 +306,12 @@ class PoisonLastStep(sn.GradientDescent):
     def __init__(self, last_step: int):
         object.__setattr__(self, "last_step", last_step)
 
-    def update_(self, params, grads, state, lr):
-        super().update_(params, grads, state, lr)
+    def advance(self, state, lr):
         state["steps"] = state.get("steps", 0) + 1
+        return lr
+
+    def update_span_(self, params, grads, state, lr, span):
+        super().update_span_(params, grads, state, lr, span)
         if state["steps"] == self.last_step:
             params[3] = np.nan
 

@@ -18,15 +18,29 @@ from ..errors import InvalidArgumentError
 
 
 class Optimizer:
-    """Interface: ``state = init(params)``, then ``update_(params, grads, state, lr)``."""
+    """Interface: ``state = init(params)``, then for each step
+    ``update_(params, grads, state, lr)``.
+
+    A step is two halves: ``advance(state, lr)`` moves the counters once and returns the
+    step's coefficients, then ``update_span_`` applies the element-wise update to any
+    span of the flat arrays; spans are independent, so they may run side by side.
+    """
 
     name: str
 
     def init(self, params: np.ndarray) -> dict:
         return {}
 
-    def update_(self, params: np.ndarray, grads: np.ndarray, state: dict, lr: float) -> None:
+    def advance(self, state: dict, lr: float):
+        """Count the step; the coefficients its element-wise update uses."""
+        return lr
+
+    def update_span_(self, params, grads, state: dict, coefficients, span: slice) -> None:
+        """Update params[span] from grads[span] (and the state's arrays there)."""
         raise NotImplementedError
+
+    def update_(self, params: np.ndarray, grads: np.ndarray, state: dict, lr: float) -> None:
+        self.update_span_(params, grads, state, self.advance(state, lr), slice(None))
 
 
 @dataclass(frozen=True)
@@ -35,9 +49,10 @@ class GradientDescent(Optimizer):
 
     name = "gd"
 
-    def update_(self, params, grads, state, lr):
-        grads *= lr
-        params -= grads
+    def update_span_(self, params, grads, state, lr, span):
+        g = grads[span]
+        g *= lr
+        params[span] -= g
 
 
 @dataclass(frozen=True)
@@ -61,16 +76,16 @@ class Momentum(Optimizer):
     def init(self, params):
         return {"velocity": np.zeros_like(params)}
 
-    def update_(self, params, grads, state, lr):
-        velocity = state["velocity"]
+    def update_span_(self, params, grads, state, lr, span):
+        velocity, g = state["velocity"][span], grads[span]
         velocity *= self.momentum
-        velocity += grads
+        velocity += g
         if self.nesterov:
-            grads += self.momentum * velocity
-            grads *= lr
+            g += self.momentum * velocity
+            g *= lr
         else:
-            np.multiply(velocity, lr, out=grads)
-        params -= grads
+            np.multiply(velocity, lr, out=g)
+        params[span] -= g
 
 
 @dataclass(frozen=True)
@@ -101,23 +116,27 @@ class Adam(Optimizer):
     def init(self, params):
         return {"step": 0, "M": np.zeros_like(params), "V": np.zeros_like(params)}
 
-    def update_(self, params, grads, state, lr):
+    def advance(self, state, lr):
+        """The step t and, as Python floats (NumPy float64 scalars would turn float32
+        arrays into float64 and back), c and the step size."""
         state["step"] += 1
         t = state["step"]
-        M, V = state["M"], state["V"]
-        M *= self.beta1
-        M += grads
-        grads *= grads  # g^2, in place: g is not needed any more
-        V *= self.beta2
-        V += grads
-        # Python floats (not NumPy float64) keep float32 arrays in float32
         c = math.sqrt((1 - self.beta2) / (1 - self.beta2**t))
-        step = lr * (1 - self.beta1) / ((1 - self.beta1**t) * c)
-        scratch = np.sqrt(V, out=grads)  # the gradient's buffer serves as scratch
+        return c, lr * (1 - self.beta1) / ((1 - self.beta1**t) * c)
+
+    def update_span_(self, params, grads, state, coefficients, span):
+        c, step = coefficients
+        M, V, g = state["M"][span], state["V"][span], grads[span]
+        M *= self.beta1
+        M += g
+        g *= g  # g^2, in place: g is not needed any more
+        V *= self.beta2
+        V += g
+        scratch = np.sqrt(V, out=g)  # the gradient's buffer serves as scratch
         scratch += self.eps / c
         np.divide(M, scratch, out=scratch)
         scratch *= step
-        params -= scratch
+        params[span] -= scratch
 
 
 OPTIMIZERS = {

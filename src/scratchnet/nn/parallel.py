@@ -1,87 +1,138 @@
-"""Work split into fixed blocks and run on a small pool of threads.
+"""Work cut into a fixed number of parts and run side by side on a small team of threads.
 
-Matrix products are cut into blocks of output rows, each computed by one call to a
-single-threaded BLAS; whole-array updates (the optimizer's) into blocks of the flat
-parameter array. NumPy releases the GIL in both, so the blocks run side by side. Two
-promises follow from cutting by shape alone, never by the number of threads:
+A chunk of rows is cut into PARTS row ranges by its size alone (``parts_of``); each part
+goes through the network on its own buffers, with BLAS kept to one thread, and the parts'
+results are added in a fixed order. NumPy releases the GIL in its products and in its
+loops over large arrays, so the parts run in parallel. Two promises follow from cutting
+by shape alone, never by the number of threads:
 
-- the same bits, however many threads run the blocks (one, two, or what a busy machine
-  leaves): a product's every block is the same single-threaded call either way;
-- no stall on a busy machine: a thread the system pauses holds up only its own block
-  while the others take the rest, where a team of BLAS threads would wait for its
-  slowest member at every barrier.
+- the same bits however many threads run the parts (one, two, or what a busy machine
+  leaves): every part is the same single-threaded computation either way;
+- no stall on a busy machine: a thread the system pauses delays only its own part, where
+  a team of BLAS threads waits for its slowest member at every barrier of every product.
 
-The caller keeps BLAS itself to one thread while a pool is in use (the training loop
-does, with threadpoolctl).
+The caller keeps BLAS itself to one thread while a team is in use (the training loop and
+prediction do, with threadpoolctl).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 import numpy as np
 
-PRODUCT_ROWS = 64  # output rows per block of a product
-MIN_BLOCK_FLOPS = 4_000_000  # a product smaller than two such blocks runs as one call
-UPDATE_ITEMS = 1 << 16  # elements per block of a whole-array update
+PARTS = 2  # the parts a chunk is cut into: fixed, so the bits never depend on threads
+MIN_PART_ROWS = 32  # a chunk with fewer rows per part is not cut
 
 
-class Pool:
-    """``threads`` workers (1: everything runs in the calling thread, block by block,
-    with the very same results)."""
+def parts_of(rows: int) -> list[slice]:
+    """The fixed row ranges a chunk of ``rows`` rows is cut into."""
+    n = PARTS if rows >= PARTS * MIN_PART_ROWS else 1
+    bounds = [rows * k // n for k in range(n + 1)]
+    return [slice(start, stop) for start, stop in pairwise(bounds)]
+
+
+def halves(n: int) -> list[slice]:
+    """A flat range of n elements cut into PARTS pieces (for whole-array updates)."""
+    bounds = [n * k // PARTS for k in range(PARTS + 1)]
+    return [slice(start, stop) for start, stop in pairwise(bounds)]
+
+
+def default_threads() -> int:
+    """$SCRATCHNET_THREADS if set, else the cores this process may use, at most PARTS."""
+    configured = os.environ.get("SCRATCHNET_THREADS")
+    if configured and configured.isdigit() and int(configured) >= 1:
+        return int(configured)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(PARTS, cores))
+
+
+class Team:
+    """``threads`` threads: the caller and ``threads - 1`` workers that wait for tasks.
+
+    ``run(tasks)`` runs the first task in the calling thread and each other in a worker
+    (or, with fewer workers, the rest in the calling thread after it), and returns their
+    results in order. Workers are daemon threads, started when first needed; ``close``
+    stops them.
+    """
 
     def __init__(self, threads: int | None = None):
-        self.threads = max(1, threads if threads is not None else os.cpu_count() or 1)
-        self.executor = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        self.threads = default_threads() if threads is None else max(1, threads)
+        self.workers: list[_Worker] = []  # started when first needed
+
+    def run(self, tasks: Sequence[Callable[[], object]]) -> list:
+        wanted = min(len(tasks), self.threads) - 1
+        while len(self.workers) < wanted:
+            self.workers.append(_Worker())
+        handed = list(zip(self.workers, tasks[1:], strict=False))
+        errors = np.geterr()  # NumPy's error handling is per thread: workers take the caller's
+        for worker, task in handed:
+            worker.start(_with_errors(task, errors))
+        results = [task() for task in [tasks[0], *tasks[1 + len(handed) :]]]
+        done = [worker.result() for worker, _ in handed]
+        return [results[0], *done, *results[1:]]
+
+    def map(self, function: Callable[..., object], arguments: Sequence[tuple]) -> list:
+        """[function(*args) for args in arguments], the calls run side by side."""
+        return self.run([_call(function, args) for args in arguments])
 
     def close(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown()
-
-    def run(self, work: Callable[[int, int], None], n: int, block: int) -> None:
-        """work(start, stop) for consecutive blocks of ``block`` items covering range(n)."""
-        spans = [(start, min(start + block, n)) for start in range(0, n, block)]
-        if self.executor is None or len(spans) == 1:
-            for start, stop in spans:
-                work(start, stop)
-            return
-        for future in [self.executor.submit(work, *span) for span in spans]:
-            future.result()
-
-    def matmul(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-        """out = a @ b, cut into blocks of PRODUCT_ROWS rows of a and out."""
-        block = _rows_per_block(*a.shape, b.shape[1])
-
-        def rows(start: int, stop: int) -> None:
-            np.matmul(a[start:stop], b, out=out[start:stop])
-
-        self.run(rows, a.shape[0], block)
-
-    def matmul_transposed(
-        self, a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
-    ) -> None:
-        """out = a.T @ b (or out += a.T @ b), cut into blocks of PRODUCT_ROWS columns of
-        a, which are rows of out: each block sums over all rows of a and b."""
-        block = _rows_per_block(a.shape[1], a.shape[0], b.shape[1])
-
-        def rows(start: int, stop: int) -> None:
-            part = a[:, start:stop].T
-            if accumulate:
-                out[start:stop] += part @ b
-            else:
-                np.matmul(part, b, out=out[start:stop])
-
-        self.run(rows, a.shape[1], block)
-
-    def update(self, work: Callable[[slice], None], n: int) -> None:
-        """work(span) over blocks of UPDATE_ITEMS elements of a flat array of n."""
-        self.run(lambda start, stop: work(slice(start, stop)), n, UPDATE_ITEMS)
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
 
 
-def _rows_per_block(rows: int, inner: int, columns: int) -> int:
-    """PRODUCT_ROWS, or all rows when the product is too small to be worth cutting."""
-    if 2 * rows * inner * columns < 2 * MIN_BLOCK_FLOPS:
-        return max(rows, 1)
-    return PRODUCT_ROWS
+def _call(function: Callable[..., object], args: tuple) -> Callable[[], object]:
+    return lambda: function(*args)
+
+
+def _with_errors(task: Callable[[], object], errors: dict) -> Callable[[], object]:
+    def run():
+        with np.errstate(**errors):
+            return task()
+
+    return run
+
+
+class _Worker:
+    """A thread that runs one task at a time and hands back its result (or error)."""
+
+    def __init__(self):
+        self.task: Callable[[], object] | None = None
+        self.outcome: tuple[bool, object] = (True, None)
+        self.ready = threading.Semaphore(0)
+        self.finished = threading.Semaphore(0)
+        self.thread = threading.Thread(target=self._serve, daemon=True, name="scratchnet-part")
+        self.thread.start()
+
+    def start(self, task: Callable[[], object]) -> None:
+        self.task = task
+        self.ready.release()
+
+    def result(self):
+        self.finished.acquire()
+        ok, value = self.outcome
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        self.start(None)
+        self.thread.join()
+
+    def _serve(self) -> None:
+        while True:
+            self.ready.acquire()
+            if self.task is None:
+                return
+            try:
+                self.outcome = (True, self.task())
+            except BaseException as error:  # handed to the caller, raised there
+                self.outcome = (False, error)
+            self.finished.release()

@@ -8,14 +8,17 @@ Backpropagation starts from ``delta_L = dJ/dz_L`` (the loss writes it over the l
     delta_{l-1} = (delta_l @ W_l.T) * f'(z_{l-1})
 
 Input columns that are zero in every row add nothing to ``x @ W_1`` and give the
-matching rows of ``dJ/dW_1`` exactly zero, so callers pass ``x`` restricted to a column
-range ``active_inputs`` outside which the data is all zero, and the products skip the rest.
+matching rows of ``dJ/dW_1`` exactly zero, so the products use only the active columns
+(``Columns``): a range of them (the rows are views) or any set (the rows are a compacted
+copy), with the matching rows of W_1 as the first layer's weight.
 
-``gradient`` is the one place that orders a training step's work on a chunk of rows:
-forward, count the correct predictions, turn the logits into dJ/dz_L, backward. With
-row weights w (sample weights, normalised by the caller) the chunk's loss and count are
-sums of w_i L_i and of the w_i of the rows predicted right, and row i's dJ/dz_L is
-scaled by w_i; without them the unweighted code runs as it always has.
+``Propagation.gradient`` is the one place that orders a training step's work on a chunk
+of rows: forward, count the correct predictions, turn the logits into dJ/dz_L, backward.
+A chunk is cut into fixed parts of rows (``parallel.parts_of``), each with its own
+buffers and gradient, run side by side by a ``Team``; ``write_gradient`` adds the parts'
+gradients in their fixed order. With row weights w (sample weights, normalised by the
+caller) the chunk's loss and count are sums of w_i L_i and of the w_i of the rows
+predicted right, and row i's dJ/dz_L is scaled by w_i.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .losses import (
     weighted_loss_and_delta_,
     weighted_loss_sum,
 )
+from .parallel import Team, parts_of
 from .parameters import Dense, Parameters
 
 ROWS_PER_CHUNK = 1024  # rows per pass: buffers stay small and cache-resident
@@ -48,15 +52,41 @@ class Model:
     dropout: float = 0.0
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The input columns the products use: ``selection`` a range (``x`` holds those
+    columns as a view of the data) or an array of column indices (``x`` is a compacted
+    copy of them)."""
+
+    selection: slice | np.ndarray
+
+    @property
+    def count(self) -> int:
+        if isinstance(self.selection, slice):
+            return self.selection.stop - self.selection.start
+        return len(self.selection)
+
+    def weight(self, weight: np.ndarray, buffer: np.ndarray | None = None) -> np.ndarray:
+        """W_1's rows for these columns: a view for a range, else gathered into buffer."""
+        if isinstance(self.selection, slice):
+            return weight[self.selection]
+        return np.take(weight, self.selection, axis=0, out=buffer)
+
+
 def active_inputs(x: np.ndarray) -> slice:
     """The narrowest column range outside which every row of ``x`` is zero."""
-    any_nonzero = np.zeros(x.shape[1], dtype=bool)
-    for start in range(0, len(x), ROWS_PER_CHUNK):  # small temporaries, not one of x's size
-        any_nonzero |= x[start : start + ROWS_PER_CHUNK].any(axis=0)
-    nonzero = np.flatnonzero(any_nonzero)
+    nonzero = nonzero_columns(x)
     if nonzero.size == 0:
         return slice(0, 0)
     return slice(int(nonzero[0]), int(nonzero[-1]) + 1)
+
+
+def nonzero_columns(x: np.ndarray) -> np.ndarray:
+    """The indices of the columns where some row of ``x`` is not zero."""
+    any_nonzero = np.zeros(x.shape[1], dtype=bool)
+    for start in range(0, len(x), ROWS_PER_CHUNK):  # small temporaries, not one of x's size
+        any_nonzero |= x[start : start + ROWS_PER_CHUNK].any(axis=0)
+    return np.flatnonzero(any_nonzero)
 
 
 class Workspace:
@@ -80,71 +110,148 @@ class Workspace:
         return self.deltas[which % 2][: m * width].reshape(m, width)
 
 
-def gradient(
-    model: Model,
-    grads: Parameters,
-    x: np.ndarray,
-    t: np.ndarray,
-    active: slice,
-    workspace: Workspace,
-    scale: float,
-    masks: Sequence[np.ndarray] | None = None,
-    accumulate: bool = False,
-    weights: np.ndarray | None = None,
-) -> tuple[float, float]:
-    """Write (or add) ``scale * dJ/dparams`` of the chunk ``x`` (m, columns ``active``)
-    with targets ``t`` (and row ``weights`` (m,), if any) into ``grads``; return the
-    chunk's summed loss and its number of correct predictions (both weighted, with
-    weights), measured on the forward pass that the gradient uses.
+class Propagation:
+    """Forward and backward passes of ``model`` over chunks of at most ``rows`` rows using
+    the input ``columns``, each chunk cut into fixed parts run by ``team``.
 
-    The order is fixed here because the buffers are shared: the count must read the
-    logits before the loss overwrites them with dJ/dz_L = scale * (p - t).
+    Every part has its own workspace and, when ``training``, its own gradient, shaped
+    like the parameters (the rows of W_1 for inactive inputs stay zero). For compacted
+    columns the part's W_1 gradient gathers in a compact buffer first and is scattered
+    into its rows by ``finish``.
     """
-    layers = model.parameters.layers
-    z = forward(layers, model.activation, x, active, workspace, masks)
-    if weights is None:
-        correct = model.output.n_correct(z, t)
-        loss_sum = model.output.loss_and_delta_(z, t, scale)
-    else:
-        loss_sum, correct = weighted_loss_and_delta_(model.output, z, t, weights, scale)
-    backward(layers, grads, model.activation, x, active, workspace, z, masks, accumulate)
-    return loss_sum, correct
+
+    def __init__(
+        self,
+        model: Model,
+        columns: Columns,
+        rows: int,
+        team: Team,
+        dropout: bool = False,
+        training: bool = False,
+    ):
+        params = model.parameters
+        widths = (columns.count, *params.widths[1:])
+        dtype = params.flat.dtype
+        self.model, self.team, self.columns = model, team, columns
+        count = len(parts_of(rows))
+        self.workspaces = [Workspace(widths, rows, dtype, dropout) for _ in range(count)]
+        self.grads = [params.zeros_like() for _ in range(count)] if training else []
+        compact = training and not isinstance(columns.selection, slice)
+        self.compact = [np.zeros(widths[:2], dtype) for _ in range(count)] if compact else []
+        self.parts_in_batch = count
+
+    # -- training -----------------------------------------------------------------------------
+
+    def gradient(
+        self,
+        x: np.ndarray,
+        t: np.ndarray,
+        first_weight: np.ndarray,
+        scale: float,
+        masks: Sequence[np.ndarray] | None = None,
+        accumulate: bool = False,
+        weights: np.ndarray | None = None,
+    ) -> tuple[float, float]:
+        """Write (or add) ``scale * dJ/dparams`` of the chunk ``x`` (m, active columns)
+        with targets ``t`` (and row ``weights``, if any) into the parts' gradients;
+        return the chunk's summed loss and number of correct predictions (weighted, with
+        weights), measured on the forward pass that the gradient uses."""
+
+        def part(k: int, rows: slice):
+            return self._gradient_of_part(
+                k, x[rows], t[rows], first_weight, scale,
+                None if masks is None else [mask[rows] for mask in masks], accumulate,
+                None if weights is None else weights[rows],
+            )  # fmt: skip
+
+        parts = parts_of(len(x))
+        if not accumulate:  # a batch's first chunk is its largest: it uses the most parts
+            self.parts_in_batch = len(parts)
+        return _sums(self.team.map(part, list(enumerate(parts))))
+
+    def finish(self) -> list[np.ndarray]:
+        """After a batch's chunks: the flat gradients of the parts it used, each shaped
+        like the parameters; their sum, in this order, is the batch's gradient."""
+        parts = self.grads[: self.parts_in_batch]
+        for part, compact in zip(parts, self.compact, strict=False):
+            part.layers[0].weight[self.columns.selection] = compact
+        return [part.flat for part in parts]
+
+    def _first_gradient(self, k: int) -> np.ndarray:
+        """Where part k's backward pass writes dJ/dW_1 of the active inputs."""
+        if self.compact:
+            return self.compact[k]
+        return self.grads[k].layers[0].weight[self.columns.selection]
+
+    def _gradient_of_part(self, k, x, t, first_weight, scale, masks, accumulate, weights):
+        """Forward, count, dJ/dz_L, backward: the order is fixed here because the buffers
+        are shared: the count must read the logits before the loss overwrites them."""
+        workspace, layers = self.workspaces[k], self.model.parameters.layers
+        z = forward(layers, first_weight, self.model.activation, x, workspace, masks)
+        output = self.model.output
+        if weights is None:
+            correct = output.n_correct(z, t)
+            loss_sum = output.loss_and_delta_(z, t, scale)
+        else:
+            loss_sum, correct = weighted_loss_and_delta_(output, z, t, weights, scale)
+        backward(layers, self.grads[k], self._first_gradient(k), self.model.activation, x,
+                 workspace, z, masks, accumulate)  # fmt: skip
+        return loss_sum, correct
+
+    # -- measuring and predicting -----------------------------------------------------------
+
+    def measure(
+        self,
+        x: np.ndarray,
+        t: np.ndarray,
+        first_weight: np.ndarray,
+        weights: np.ndarray | None = None,
+    ) -> tuple[float, float]:
+        """The chunk's summed loss and number of correct predictions (no dropout), both
+        weighted by the row ``weights`` if given."""
+        output = self.model.output
+
+        def part(k: int, rows: slice):
+            z = forward(self.model.parameters.layers, first_weight, self.model.activation,
+                        x[rows], self.workspaces[k])  # fmt: skip
+            if weights is None:
+                return output.loss_sum(z, t[rows]), output.n_correct(z, t[rows])
+            w = weights[rows]
+            return weighted_loss_sum(output, z, t[rows], w), weighted_correct(output, z, t[rows], w)
+
+        return _sums(self.team.map(part, list(enumerate(parts_of(len(x))))))
+
+    def logits(self, x: np.ndarray, first_weight: np.ndarray, out: np.ndarray) -> None:
+        """Write z_L of every row of the chunk ``x`` into ``out`` (m, n_outputs)."""
+
+        def part(k: int, rows: slice) -> None:
+            out[rows] = forward(self.model.parameters.layers, first_weight,
+                                self.model.activation, x[rows], self.workspaces[k])  # fmt: skip
+
+        self.team.map(part, list(enumerate(parts_of(len(x)))))
 
 
-def measure(
-    model: Model,
-    x: np.ndarray,
-    t: np.ndarray,
-    active: slice,
-    workspace: Workspace,
-    weights: np.ndarray | None = None,
-) -> tuple[float, float]:
-    """The chunk's summed loss and number of correct predictions (no dropout), both
-    weighted by the row ``weights`` if given."""
-    z = forward(model.parameters.layers, model.activation, x, active, workspace)
-    if weights is None:
-        return model.output.loss_sum(z, t), model.output.n_correct(z, t)
-    return (
-        weighted_loss_sum(model.output, z, t, weights),
-        weighted_correct(model.output, z, t, weights),
-    )
-
-
-def add_weight_decay_(grads: Parameters, parameters: Parameters, rate: float) -> None:
+def add_weight_decay_(
+    grads: Parameters, parameters: Parameters, rate: float, span: slice = slice(None)
+) -> None:
     """Add the gradient of the L2 penalty (rate / 2) sum W^2, i.e. rate W, to the weights'
-    gradients (biases are not penalised)."""
-    grads.weights += rate * parameters.weights
+    gradients (biases are not penalised), within ``span`` of the flat arrays."""
+    start, stop, _ = span.indices(parameters.count)
+    stop = min(stop, parameters.weights.size)  # the weights come first, then the biases
+    if start < stop:
+        grads.flat[start:stop] += rate * parameters.flat[start:stop]
 
 
 def forward(
     layers: Sequence[Dense],
+    first_weight: np.ndarray,
     activation: Activation,
     x: np.ndarray,
-    active: slice,
     workspace: Workspace,
     masks: Sequence[np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Run ``x`` (m, columns ``active`` of the input) through the network; return z_L.
+    """Run ``x`` (m, active columns) through the network, ``first_weight`` being W_1's
+    rows for those columns; return z_L.
 
     With ``masks`` (one per hidden layer, 0 or 1/(1 - rate)), each hidden output is
     multiplied by its mask before it feeds the next layer (inverted dropout).
@@ -154,12 +261,12 @@ def forward(
     last = len(layers) - 1
     for i, layer in enumerate(layers):
         z = workspace.outputs[i][:m]
-        np.matmul(a, layer.weight[active] if i == 0 else layer.weight, out=z)  # (m, width_i)
+        np.matmul(a, first_weight if i == 0 else layer.weight, out=z)  # (m, width_i)
         z += layer.bias
         if i < last:
             activation.forward_(z)
             if masks is not None:
-                z = np.multiply(z, masks[i][:m], out=workspace.dropped[i][:m])
+                z = np.multiply(z, masks[i], out=workspace.dropped[i][:m])
         a = z
     return a
 
@@ -167,15 +274,17 @@ def forward(
 def backward(
     layers: Sequence[Dense],
     grads: Parameters,
+    first_gradient: np.ndarray,
     activation: Activation,
     x: np.ndarray,
-    active: slice,
     workspace: Workspace,
     delta: np.ndarray,
     masks: Sequence[np.ndarray] | None = None,
     accumulate: bool = False,
 ) -> None:
-    """Write (or, with ``accumulate``, add) dJ/dW and dJ/db for every layer into ``grads``.
+    """Write (or, with ``accumulate``, add) dJ/dW and dJ/db for every layer into ``grads``,
+    except dJ/dW_1 of the active inputs (one row per column of ``x``), which goes into
+    ``first_gradient``.
 
     ``delta`` is dJ/dz_L for the batch of the last ``forward`` call. The hidden buffers of
     the workspace are consumed: each a_l is overwritten while computing f'(z_l).
@@ -183,18 +292,15 @@ def backward(
     m = len(x)
     for i in range(len(layers) - 1, -1, -1):
         a_prev = x if i == 0 else _layer_input(workspace, masks, i - 1, m)
-        weight_grad = grads.layers[i].weight
-        if i == 0:
-            _zero_outside(weight_grad, active, accumulate)
-            weight_grad = weight_grad[active]
-        _product_into(a_prev.T, delta, weight_grad, accumulate)  # (width_{i-1}, width_i)
+        weight_gradient = first_gradient if i == 0 else grads.layers[i].weight
+        _product_into(a_prev.T, delta, weight_gradient, accumulate)  # (w_{i-1}, w_i)
         _row_sum_into(delta, grads.layers[i].bias, accumulate)
         if i == 0:
             break
         previous = workspace.delta(i, m, layers[i].weight.shape[0])
         np.matmul(delta, layers[i].weight.T, out=previous)  # dJ/da_{i-1}, (m, width_{i-1})
         if masks is not None:
-            previous *= masks[i - 1][:m]
+            previous *= masks[i - 1]
         activation.backward_(previous, workspace.outputs[i - 1][:m])
         delta = previous
 
@@ -202,13 +308,6 @@ def backward(
 def _layer_input(workspace: Workspace, masks, i: int, m: int) -> np.ndarray:
     """What hidden layer i fed forward: a_i, or a_i * mask_i under dropout."""
     return workspace.outputs[i][:m] if masks is None else workspace.dropped[i][:m]
-
-
-def _zero_outside(weight_grad: np.ndarray, active: slice, accumulate: bool) -> None:
-    """Rows of dJ/dW_1 for inputs that are zero in every sample are exactly zero."""
-    if not accumulate:
-        weight_grad[: active.start] = 0
-        weight_grad[active.stop :] = 0
 
 
 def _product_into(left: np.ndarray, right: np.ndarray, out: np.ndarray, accumulate: bool) -> None:
@@ -223,3 +322,22 @@ def _row_sum_into(delta: np.ndarray, out: np.ndarray, accumulate: bool) -> None:
         out += np.add.reduce(delta, axis=0)
     else:
         np.add.reduce(delta, axis=0, out=out)  # np.sum's Python wrapper costs more here
+
+
+def add_parts(parts: Sequence[np.ndarray], out: np.ndarray) -> None:
+    """out = parts[0] + parts[1] + ..., added in this order."""
+    if len(parts) == 1:
+        out[...] = parts[0]
+        return
+    np.add(parts[0], parts[1], out=out)
+    for part in parts[2:]:
+        out += part
+
+
+def _sums(results: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The parts' (loss, count) pairs added in their fixed order."""
+    loss, correct = results[0]
+    for part_loss, part_correct in results[1:]:
+        loss += part_loss
+        correct += part_correct
+    return loss, correct

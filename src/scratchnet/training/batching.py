@@ -24,17 +24,23 @@ from ..errors import InvalidArgumentError
 class Dataset:
     """Rows of a feature matrix with encoded targets.
 
-    ``rows`` selects rows of ``x`` (None: all, in order); ``active`` is the column range
-    of the active inputs, outside which these rows are all zero; ``weights`` (None:
-    unweighted) holds a sample weight per row of ``x``, with mean 1 over ``rows``
-    (see ``normalised_weights``).
+    ``rows`` selects rows of ``x`` (None: all, in order). ``active`` names the input
+    columns the rows use (outside them they are all zero): a range of the columns of
+    ``x``, which are the inputs; or the indices of the inputs that ``x``, a compacted
+    copy, holds as its columns. ``weights`` (None: unweighted) holds a sample weight per
+    row of ``x``, with mean 1 over ``rows`` (see ``normalised_weights``).
     """
 
     x: np.ndarray
     targets: np.ndarray
-    active: slice
+    active: slice | np.ndarray
     rows: np.ndarray | None = None
     weights: np.ndarray | None = None
+
+    @property
+    def columns_of_x(self) -> slice:
+        """The columns of ``x`` that hold the active inputs."""
+        return self.active if isinstance(self.active, slice) else slice(None)
 
     def __len__(self) -> int:
         return len(self.x) if self.rows is None else len(self.rows)
@@ -97,7 +103,7 @@ class Feeder:
             for start in range(batch.start, batch.stop, step):
                 stop = min(start + step, batch.stop)
                 weights = None if data.weights is None else data.weights[start:stop]
-                x = self._distorted(data.x[start:stop, data.active])
+                x = self._distorted(data.x[start:stop, data.columns_of_x])
                 yield x, data.targets[start:stop], weights
             return
         for start in range(0, len(batch), step):
@@ -113,7 +119,7 @@ class Feeder:
         x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
         t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
         weights = None if self.data.weights is None else self.data.weights[rows]
-        return x[:, self.data.active], t, weights
+        return x[:, self.data.columns_of_x], t, weights
 
     def _distorted(self, x: np.ndarray) -> np.ndarray:
         if self.distort is None:

@@ -32,19 +32,21 @@ import numpy as np
 from ..errors import TrainingDivergedError
 from ..nn.dropout import Dropout
 from ..nn.optimizers import Optimizer
+from ..nn.parallel import Team, halves
 from ..nn.propagation import (
     ROWS_PER_CHUNK,
+    Columns,
     Model,
-    Workspace,
+    Propagation,
+    add_parts,
     add_weight_decay_,
-    gradient,
-    measure,
 )
 from ..nn.schedules import Schedule
 from .batching import Dataset, Feeder
 from .callbacks import Callback
 from .history import RECORD_KEYS
 from .state import TrainingState
+from .threads import one_blas_thread
 
 EXPLOSION = 1e3  # a cost this many times the first step's means the run diverged
 
@@ -89,18 +91,21 @@ def train(
     Overflow is not warned about: an infinity that reaches the cost stops training with
     TrainingDivergedError, and one squashed by a sigmoid or tanh is its exact limit.
     """
-    loop = _Loop(model, data, validation, config, state, callbacks)
-    with np.errstate(over="ignore", invalid="ignore"):
+    team = Team()
+    loop = _Loop(model, data, validation, config, state, callbacks, team)
+    with np.errstate(over="ignore", invalid="ignore"), one_blas_thread():
         try:
             return loop.run(checkpoint)
         except KeyboardInterrupt:
             if checkpoint is not None:
                 checkpoint.interrupted()
             raise
+        finally:
+            team.close()
 
 
 class _Loop:
-    def __init__(self, model, data, validation, config, state, callbacks):
+    def __init__(self, model, data, validation, config, state, callbacks, team):
         assert model.parameters is state.parameters
         self.model, self.data, self.validation = model, data, validation
         self.config, self.state, self.callbacks = config, state, list(callbacks)
@@ -109,15 +114,19 @@ class _Loop:
         rows = min(batch, len(data), ROWS_PER_CHUNK)
         params = model.parameters
         dtype = params.flat.dtype
-        self.workspace = Workspace(params.widths, rows, dtype, model.dropout > 0)
+        self.team = team
+        self.columns = Columns(data.active)
+        self.propagation = Propagation(
+            model, self.columns, rows, team, model.dropout > 0, training=True
+        )
+        self.parts: list[np.ndarray] = []  # the last batch's gradient, in parts
         self.dropout = (
             Dropout(model.dropout, params.widths[1:-1], rows, dtype) if model.dropout else None
         )
         self.feeder = Feeder(data, rows, self._distorter(config.augment))
         self.grads = params.zeros_like()
         self.steps_per_epoch = math.ceil(len(data) / batch)
-        self.eval_workspace = Workspace(params.widths, ROWS_PER_CHUNK, dtype)
-        self.eval_feeders: dict[int, Feeder] = {}
+        self.measurers: dict[int, Measurer] = {}
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -210,22 +219,32 @@ class _Loop:
         """Write ``scale * sum of dL/dparams`` over the batch into ``self.grads``; return
         the batch's summed loss and number of correct predictions."""
         loss_sum, correct = 0.0, 0
+        first_weight = self.columns.weight(self.model.parameters.layers[0].weight)
         for index, (x, t, weights) in enumerate(self.feeder.chunks(batch)):
             masks = self.dropout.draw(self.state.rng, len(x)) if self.dropout else None
-            chunk_loss, chunk_correct = gradient(
-                self.model, self.grads, x, t, self.data.active, self.workspace, scale,
-                masks, accumulate=index > 0, weights=weights,
-            )  # fmt: skip
+            chunk_loss, chunk_correct = self.propagation.gradient(
+                x, t, first_weight, scale, masks, accumulate=index > 0, weights=weights
+            )
             loss_sum += chunk_loss
             correct += chunk_correct
+        self.parts = self.propagation.finish()
         return loss_sum, correct
 
     def _update(self, lr: float) -> None:
-        params = self.state.parameters
-        if self.config.weight_decay:
-            add_weight_decay_(self.grads, params, self.config.weight_decay)
-        self.config.optimizer.update_(params.flat, self.grads.flat, self.state.optimizer_state, lr)
-        self.state.steps_done += 1
+        """One optimizer step with the batch's gradient, the sum of its parts; the flat
+        arrays are cut into halves updated side by side."""
+        optimizer, state = self.config.optimizer, self.state
+        coefficients = optimizer.advance(state.optimizer_state, lr)
+
+        def update(span: slice) -> None:
+            add_parts([part[span] for part in self.parts], self.grads.flat[span])
+            if self.config.weight_decay:
+                add_weight_decay_(self.grads, state.parameters, self.config.weight_decay, span)
+            optimizer.update_span_(state.parameters.flat, self.grads.flat,
+                                   state.optimizer_state, coefficients, span)  # fmt: skip
+
+        self.team.map(update, [(span,) for span in halves(state.parameters.count)])
+        state.steps_done += 1
 
     def _check_cost(self, loss: float, epoch: int, lr: float | None) -> None:
         """Stop on a cost that is not finite or that exploded; ``lr`` None means the
@@ -282,8 +301,9 @@ class _Loop:
 
     def _measure(self, data: Dataset) -> tuple[float, float | None]:
         """Mean loss and accuracy of the current weights on ``data``, without dropout."""
-        feeder = self.eval_feeders.setdefault(id(data), Feeder(data, ROWS_PER_CHUNK))
-        return evaluate(self.model, feeder, self.eval_workspace)
+        if id(data) not in self.measurers:
+            self.measurers[id(data)] = Measurer(self.model, data, self.team)
+        return self.measurers[id(data)].measure()
 
     def _should_stop(self, record: dict) -> bool:
         """Early stopping on validation cost; keeps a copy of the best weights."""
@@ -303,16 +323,27 @@ class _Loop:
         return state.records_since_best >= patience
 
 
-def evaluate(model: Model, feeder: Feeder, workspace: Workspace) -> tuple[float, float | None]:
-    """Mean loss and accuracy of the model on the feeder's data (no dropout; weighted
-    means when the data has sample weights)."""
-    data = feeder.data
-    loss_sum, correct = 0.0, 0
-    for x, t, weights in feeder.chunks(data.all_rows()):
-        chunk_loss, chunk_correct = measure(model, x, t, data.active, workspace, weights)
-        loss_sum += chunk_loss
-        correct += chunk_correct
-    return loss_sum / len(data), accuracy_of(model, correct, len(data))
+class Measurer:
+    """Measures the model on one data set, chunk by chunk, with buffers of its own."""
+
+    def __init__(self, model: Model, data: Dataset, team: Team):
+        self.model, self.data = model, data
+        self.columns = Columns(data.active)
+        rows = min(len(data), ROWS_PER_CHUNK)
+        self.feeder = Feeder(data, rows)
+        self.propagation = Propagation(model, self.columns, rows, team)
+
+    def measure(self) -> tuple[float, float | None]:
+        """Mean loss and accuracy of the model's current weights on the data (no
+        dropout; weighted means when the data has sample weights)."""
+        first_weight = self.columns.weight(self.model.parameters.layers[0].weight)
+        loss_sum, correct = 0.0, 0
+        for x, t, weights in self.feeder.chunks(self.data.all_rows()):
+            chunk_loss, chunk_correct = self.propagation.measure(x, t, first_weight, weights)
+            loss_sum += chunk_loss
+            correct += chunk_correct
+        n = len(self.data)
+        return loss_sum / n, accuracy_of(self.model, correct, n)
 
 
 def accuracy_of(model: Model, correct: float, n: int) -> float | None:

@@ -1,0 +1,70 @@
+"""The team that runs a chunk's parts side by side: order, errors, NumPy's error state."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from scratchnet.nn.parallel import PARTS, Team, default_threads, halves
+
+
+def test_results_come_back_in_the_order_of_the_tasks_on_any_team():
+    for threads in (1, 2, 3):
+        team = Team(threads)
+        try:
+            assert team.map(lambda k: k * k, [(k,) for k in range(5)]) == [0, 1, 4, 9, 16]
+        finally:
+            team.close()
+
+
+def test_tasks_run_on_as_many_threads_as_the_team_has():
+    team = Team(2)
+    try:
+        names = team.map(lambda: threading.current_thread().name, [(), ()])
+    finally:
+        team.close()
+    assert names[0] == threading.current_thread().name
+    assert names[1] == "scratchnet-part"
+
+
+def test_an_error_in_a_worker_is_raised_in_the_caller_and_the_team_goes_on():
+    team = Team(2)
+
+    def fail_second(k):
+        if k == 1:
+            raise ValueError("part 1 failed")
+        return k
+
+    try:
+        with pytest.raises(ValueError, match="part 1 failed"):
+            team.map(fail_second, [(0,), (1,)])
+        assert team.map(lambda k: k, [(0,), (1,)]) == [0, 1]
+    finally:
+        team.close()
+
+
+def test_workers_follow_the_callers_numpy_error_state():
+    team = Team(2)
+    try:
+        with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+            team.map(lambda: np.float32(3e38) * np.float32(10), [(), ()])
+        with np.errstate(over="ignore"):
+            results = team.map(lambda: np.float32(3e38) * np.float32(10), [(), ()])
+        assert all(np.isinf(r) for r in results)
+    finally:
+        team.close()
+
+
+def test_halves_cover_a_flat_range_once():
+    spans = halves(11)
+    assert len(spans) == PARTS and spans[0].start == 0 and spans[-1].stop == 11
+    assert sum(s.stop - s.start for s in spans) == 11
+
+
+def test_the_number_of_threads_can_be_set_and_defaults_to_at_most_the_parts(monkeypatch):
+    monkeypatch.setenv("SCRATCHNET_THREADS", "1")
+    assert default_threads() == 1
+    monkeypatch.delenv("SCRATCHNET_THREADS")
+    assert 1 <= default_threads() <= PARTS

@@ -1,0 +1,83 @@
+"""Same seed, same bits, however many threads run: scratchnet cuts its work into parts by
+shape alone and keeps BLAS to one thread, so neither its own threads nor the BLAS thread
+setting can change a result."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import scratchnet as sn
+
+RUNS = {
+    "mini-batch, dropout, adam": (
+        {"hidden": [256, 3], "activation": "relu", "dropout": 0.3},
+        {"epochs": 2, "batch_size": 256, "optimizer": "adam", "learning_rate": 0.01},
+    ),
+    "full batch, compacted columns": (
+        {"hidden": [128, 3], "activation": "sigmoid"},
+        {"n_iterations": 3, "learning_rate": 0.5},
+    ),
+}
+
+
+def data():
+    """1500 rows of 400 features (large enough that OpenBLAS would split its products
+    over threads) with two columns zero everywhere (compacted in full batch), three
+    classes."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1500, 400))
+    X[:, [3, 211]] = 0.0
+    return X, rng.integers(0, 3, 1500)
+
+
+def train(name: str) -> np.ndarray:
+    network, fit = RUNS[name]
+    X, y = data()
+    hidden = network["hidden"]
+    options = {key: value for key, value in network.items() if key != "hidden"}
+    return sn.NeuralNet(hidden, random_state=1, **options).fit(X, y, **fit).parameters.flat
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_one_or_two_threads_give_the_same_bits(name, monkeypatch):
+    monkeypatch.setenv("SCRATCHNET_THREADS", "1")
+    one = train(name)
+    monkeypatch.setenv("SCRATCHNET_THREADS", "2")
+    two = train(name)
+    np.testing.assert_array_equal(one, two)
+
+
+SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from test_determinism import RUNS, train
+print(json.dumps({name: train(name).tolist() for name in RUNS}))
+"""
+
+
+def test_the_blas_thread_setting_of_the_process_changes_nothing(tmp_path):
+    """In fresh processes with OpenBLAS told to use 1 and 2 threads."""
+    results = []
+    for threads in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT, os.path.dirname(__file__)],
+            env=env, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        results.append(json.loads(done.stdout))
+    assert results[0] == results[1]
+
+
+def test_predictions_do_not_depend_on_threads(monkeypatch):
+    X, y = data()
+    net = sn.NeuralNet([128, 3], activation="relu", random_state=0).fit(X, y, n_iterations=1)
+    monkeypatch.setenv("SCRATCHNET_THREADS", "1")
+    one = net.predict_proba(np.tile(X, (5, 1)))
+    monkeypatch.setenv("SCRATCHNET_THREADS", "2")
+    np.testing.assert_array_equal(net.predict_proba(np.tile(X, (5, 1))), one)
