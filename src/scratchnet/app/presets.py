@@ -134,33 +134,33 @@ ALL_DIGITS = Recipe(
 
 ALL_DIGITS_FAST = Recipe(
     name="all-digits-fast",
-    description="all ten digits to 98.0% test accuracy in seconds: 784-256-10 ReLU, Adam "
-    "lr 0.002, batches of 128, cosine schedule, 8 epochs, float32",
+    description="all ten digits to 98.0% test accuracy in seconds: 784-512-10 ReLU, Adam "
+    "lr 0.003, batches of 256, cosine schedule, 5 epochs, float32",
     digits=tuple(range(10)),
-    hidden=(256,),
+    hidden=(512,),
     activation="relu",
     init="he",
     optimizer="adam",
-    learning_rate=2e-3,
-    batch_size=128,
-    epochs=8,
+    learning_rate=3e-3,
+    batch_size=256,
+    epochs=5,
     schedule="cosine",
     dtype="float32",
 )
 
 BEST = Recipe(
     name="best",
-    description="all ten digits past 99.3% with a plain MLP: 784-1024-1024-10 ReLU, "
-    "dropout 0.2, elastic and affine distortions of every batch, Adam, batches of 128, "
-    "cosine schedule, 50 epochs, 1/12 of the training set held out for validation, float32",
+    description="all ten digits past 99.3% with a plain MLP: 784-800-800-10 ReLU, dropout "
+    "0.2, elastic and affine distortions of every batch, Adam, batches of 128, cosine "
+    "schedule, 100 epochs, 1/12 of the training set held out for validation, float32",
     digits=tuple(range(10)),
-    hidden=(1024, 1024),
+    hidden=(800, 800),
     activation="relu",
     init="he",
     optimizer="adam",
     learning_rate=1e-3,
     batch_size=128,
-    epochs=50,
+    epochs=100,
     schedule="cosine",
     dropout=0.2,
     validation_fraction=1 / 12,
