@@ -127,6 +127,11 @@ def test_summary_lists_layers_and_parameter_count():
         net.summary()
 
 
+def test_scoring_a_network_not_fitted_yet_says_so(blobs):
+    with pytest.raises(NotFittedError, match="not fitted"):
+        NeuralNet([5, 1]).score(*blobs)
+
+
 def test_classes_fix_the_label_order(blobs):
     X, y = blobs
     labels = np.where(y == 1, 2, 1)

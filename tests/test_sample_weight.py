@@ -103,3 +103,13 @@ def test_held_out_rows_that_weigh_nothing_are_refused(blobs):
         InvalidArgumentError, match="sample_weight of these rows is zero for all 30 rows"
     ):
         net((5, 1)).fit(X, y, sample_weight=weights, validation_fraction=0.25)
+
+
+def test_batches_that_weigh_nothing_cost_nothing_and_are_no_yardstick_for_divergence(blobs):
+    """Most batches here hold only rows of weight 0 (their cost is exactly 0): a later
+    batch's positive cost is not an explosion relative to them."""
+    X, y = blobs
+    weights = np.r_[np.ones(2), np.zeros(118)]
+    fitted = net((5, 1)).fit(X, y, sample_weight=weights, epochs=3, batch_size=10)
+    assert len(fitted.history.records) == 3
+    assert all(np.isfinite(record["loss"]) for record in fitted.history.records)

@@ -14,15 +14,35 @@ from typing import BinaryIO
 def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only if the block completes.
 
-    The temporary file sits beside ``path`` (same file system, so the rename is atomic)
-    and is created with ordinary permissions (the umask applies).
+    The temporary file sits beside ``path`` (same file system, so the rename is atomic),
+    is named ``.<name>.scratchnet-<8 hex>.tmp`` (so a later run can recognise and remove
+    the leftover of a killed one) and is created with ordinary permissions (the umask
+    applies). Its bytes reach the disk before the rename, and the rename before return,
+    so a power cut leaves either the old file or the whole new one.
     """
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary = path.with_name(f".{path.name}.scratchnet-{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as file:
             yield file
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (where the platform allows it)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -623,6 +623,7 @@ class NeuralNet(Network):
     def score(self, X: np.ndarray, y: np.ndarray) -> float:
         """Accuracy: the fraction of rows whose predicted label equals y. Labels the
         model does not know are refused (they could never be predicted right)."""
+        self._fitted()
         labels = check_labels(y, len(check_features(X, finite=False)))
         known = np.isin(labels, self.classes)
         if not np.all(known):

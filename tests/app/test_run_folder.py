@@ -96,6 +96,12 @@ def test_resume_refuses_options_that_would_change_the_run(tmp_path):
     assert_one_line_error(outcome, "--resume continues a run", "--learning-rate", "--force")
 
 
+@pytest.mark.parametrize("option", [("--seed", "0"), ("--dropout", "0"), ("--weight-decay", "0")])
+def test_resume_refuses_an_option_even_when_its_value_is_zero(tmp_path, option):
+    outcome = invoke("train", "--resume", tmp_path, *option)
+    assert_one_line_error(outcome, "--resume continues a run", option[0])
+
+
 def test_resume_of_a_folder_without_a_checkpoint_says_so(tmp_path):
     outcome = invoke("train", "--resume", tmp_path)
     assert_one_line_error(outcome, f"{tmp_path} has no checkpoint.npz to resume from")
@@ -163,15 +169,41 @@ def test_staging_happens_inside_the_output_folder(mnist_dir, tmp_path, monkeypat
     assert any(name.startswith(".staging-") for name in seen["out"])
 
 
+HOLD_LOCK = """
+import fcntl, os, socket, sys, time
+descriptor = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(descriptor, fcntl.LOCK_EX)
+os.write(descriptor, f"{os.getpid()} {socket.gethostname()}\\n".encode())
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
 def test_a_second_run_into_a_folder_in_use_is_refused(mnist_dir, tmp_path):
+    """Another process holds the folder's lock (as a running scratchnet does)."""
+    out = tmp_path / "run"
+    out.mkdir()
+    command = [sys.executable, "-c", HOLD_LOCK, str(out / run_folder.LOCK)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as live:
+        assert live.stdout.readline() == "held\n"
+        outcome = train(mnist_dir, out, *FULL_BATCH)
+        live.kill()
+    assert_one_line_error(outcome, f"{out} is in use by a run of process {live.pid}")
+    assert names(out) == [run_folder.LOCK]  # the other run's lock stays
+
+
+def test_a_lock_file_nobody_holds_is_taken_over_even_if_its_process_lives(mnist_dir, tmp_path):
+    """Only a held lock counts: a live process id in a lock file (a reused pid, a copy of
+    the folder) does not keep a folder from a new run."""
     out = tmp_path / "run"
     out.mkdir()
     with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as live:
         (out / run_folder.LOCK).write_text(f"{live.pid} {socket.gethostname()}\n")
         outcome = train(mnist_dir, out, *FULL_BATCH)
         live.kill()
-    assert_one_line_error(outcome, f"{out} is in use by a run of process {live.pid}")
-    assert names(out) == [run_folder.LOCK]  # the other run's lock stays
+    assert outcome.code == 0, outcome
+    assert f"took over the lock of a run that is gone (process {live.pid})" in outcome.err
+    assert names(out) == TUTORIAL_RUN_FILES
 
 
 def dead_pid() -> int:
@@ -184,17 +216,18 @@ def test_leftovers_of_a_killed_run_are_removed_and_reported(mnist_dir, tmp_path)
     out = tmp_path / "run"
     (out / ".staging-123-0a1b2c3d").mkdir(parents=True)
     (out / ".staging-123-0a1b2c3d" / "model.npz").write_bytes(b"half")
-    (out / ".metrics.json.0a1b2c3d.tmp").write_bytes(b"half")
+    (out / ".metrics.json.scratchnet-0a1b2c3d.tmp").write_bytes(b"half")
     (out / run_folder.LOCK).write_text(f"{dead_pid()} {socket.gethostname()}\n")
     (out / "checkpoint.npz").write_bytes(b"not ours to judge")
     outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
     assert outcome.code == 0, outcome
     assert "took over the lock of a run that is gone" in outcome.err
     assert (
-        "removed what an interrupted run left behind: .metrics.json.0a1b2c3d.tmp, "
+        "removed what an interrupted run left behind: .metrics.json.scratchnet-0a1b2c3d.tmp, "
         ".staging-123-0a1b2c3d"
     ) in outcome.err
-    assert names(out) == TUTORIAL_RUN_FILES
+    assert names(out) == sorted([*TUTORIAL_RUN_FILES, "checkpoint.npz"])  # not this run's
+    assert (out / "checkpoint.npz").read_bytes() == b"not ours to judge"
 
 
 def test_a_folder_holding_files_is_refused_unless_forced(mnist_dir, tmp_path):

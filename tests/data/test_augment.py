@@ -53,6 +53,19 @@ def test_the_elastic_field_is_alpha_times_smoothed_uniform_noise():
     np.testing.assert_allclose(field, expected, atol=1e-12)
 
 
+def test_the_elastic_noise_comes_from_a_legacy_random_state_too(digits):
+    """The tutorial's stream is a RandomState, which has no float32 draws."""
+    augment = Augment("elastic", alpha=7.0, sigma=2.5)
+    field = augment._elastic_field(3, np.random.RandomState(4), np.float32)
+    noise = np.random.RandomState(4).random_sample((3, 2, *SHAPE)) * 2 - 1
+    expected = 7.0 * ndimage.gaussian_filter(noise, (0, 0, 2.5, 2.5), mode="constant")
+    assert field.dtype == np.float32
+    np.testing.assert_allclose(field, expected, atol=1e-5)
+    net = sn.NeuralNet([8, 1], activation="relu", random_state=np.random.RandomState(0))
+    net.fit(digits, np.arange(8) % 2, epochs=2, batch_size=4, augment=augment)
+    assert net.history.records[-1]["epoch"] == 2
+
+
 def test_the_affine_map_is_rotation_times_shear_over_zoom_plus_a_shift():
     augment = Augment("affine", shift=3, rotation=20, scale=0.2, shear=15)
     sources = augment.sources(4, np.random.default_rng(5), np.float64)  # (4, 2, 784)

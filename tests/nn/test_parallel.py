@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -40,6 +41,28 @@ def test_an_error_in_a_worker_is_raised_in_the_caller_and_the_team_goes_on():
     try:
         with pytest.raises(ValueError, match="part 1 failed"):
             team.map(fail_second, [(0,), (1,)])
+        assert team.map(lambda k: k, [(0,), (1,)]) == [0, 1]
+    finally:
+        team.close()
+
+
+def test_an_error_in_the_callers_task_waits_for_the_workers_and_the_team_goes_on():
+    """The caller runs part 0 itself; when it fails, the worker's part still finishes
+    before the error surfaces, and its result does not leak into the next call."""
+    team = Team(2)
+    finished = []
+
+    def fail_first(k):
+        if k == 0:
+            raise ValueError("part 0 failed")
+        time.sleep(0.2)
+        finished.append(k)
+        return "stale"
+
+    try:
+        with pytest.raises(ValueError, match="part 0 failed"):
+            team.map(fail_first, [(0,), (1,)])
+        assert finished == [1]
         assert team.map(lambda k: k, [(0,), (1,)]) == [0, 1]
     finally:
         team.close()

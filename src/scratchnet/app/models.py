@@ -123,9 +123,9 @@ def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], objec
             write_outputs(run.staging, result)
             run.publish()
         except BaseException:
-            run.abandon(keep_checkpoint=False)
+            run.abandon(remove_checkpoint=False)
             raise
-        run.release()
+        run.release(remove_checkpoint=False)
     return folder / MODEL_FILE
 
 

@@ -1,13 +1,13 @@
 """The output folder of a run, kept so that nothing in it is ever lost.
 
-- A run takes the folder with a lock file (``.scratchnet.lock``, holding its pid and
-  host); a second run into a folder whose lock belongs to a live process is refused, a
-  lock left by a dead one is taken over and reported.
+- A run takes the folder with a lock (``.scratchnet.lock``, held with flock, naming its
+  process); a second run into a folder a live run holds is refused; the lock of a run
+  that was killed is free again, taken over and reported.
 - A run writes its files into a staging folder inside the output folder (same file
   system, same permissions), then moves each into place with an atomic rename; a failure
   before that leaves the folder as it was.
-- A run removes only what it created: its staging folder, its lock, its checkpoint, and
-  the output folder itself if it created it and it is empty. Leftovers of a killed run
+- A run removes only what it created: its staging folder, its lock, its checkpoint (one
+  it wrote or resumed), and the output folder itself if it created it and it is empty. Leftovers of a killed run
   (staging folders, temporary files of an atomic write) are removed by the next run into
   the folder, which says so.
 - A folder that already holds files is refused unless ``force`` (its files are then
@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import secrets
@@ -32,7 +33,7 @@ LOCK = ".scratchnet.lock"
 STAGING_PREFIX = ".staging-"
 CHECKPOINT = "checkpoint.npz"
 # the temporary files atomic_write leaves behind when its process is killed
-ATOMIC_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+ATOMIC_TEMPORARY = re.compile(r"^\..+\.scratchnet-[0-9a-f]{8}\.tmp$")
 
 
 class RunFolderError(InvalidArgumentError):
@@ -43,8 +44,9 @@ class RunFolder:
     """A claimed output folder; ``publish`` moves staged files in, ``release`` lets go
     after success, ``abandon`` after a failure. Use ``claim``."""
 
-    def __init__(self, path: Path, created: list[Path], notes: list[str]):
+    def __init__(self, path: Path, created: list[Path], notes: list[str], lock: FolderLock):
         self.path = path
+        self.lock = lock
         self.created = created  # folders this run made, deepest last
         self.notes = notes  # what the claim found and did (stale locks, leftovers)
         self.staging = path / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
@@ -57,18 +59,16 @@ class RunFolder:
         """Take ``out`` (default: a new timestamped folder under ./runs) for a run that
         will write about ``need_bytes``."""
         out, created = _make_folder(out)
-        locked = False
+        lock = FolderLock(out)
         try:
-            notes = _lock(out)
-            locked = True
+            notes = lock.acquire()
             notes += _clean_leftovers(out)
             if not (force or resume):
                 _refuse_results(out)
             _check_space(out, need_bytes)
-            return cls(out, created, notes)
+            return cls(out, created, notes, lock)
         except BaseException:
-            if locked:
-                (out / LOCK).unlink(missing_ok=True)
+            lock.release()
             _remove_empty(created)
             raise
 
@@ -81,19 +81,21 @@ class RunFolder:
         for file in sorted(self.staging.iterdir()):
             os.replace(file, self.path / file.name)
 
-    def release(self) -> None:
-        """After success: remove the staging folder, the checkpoint and the lock."""
+    def release(self, remove_checkpoint: bool) -> None:
+        """After success: remove the staging folder, the lock, and the checkpoint when
+        it is this run's (written or resumed by it)."""
         shutil.rmtree(self.staging, ignore_errors=True)
-        self.checkpoint.unlink(missing_ok=True)
-        (self.path / LOCK).unlink(missing_ok=True)
-
-    def abandon(self, keep_checkpoint: bool) -> None:
-        """After a failure: remove what this run made (keeping its checkpoint when asked,
-        so the run can be resumed) and nothing else."""
-        shutil.rmtree(self.staging, ignore_errors=True)
-        if not keep_checkpoint:
+        if remove_checkpoint:
             self.checkpoint.unlink(missing_ok=True)
-        (self.path / LOCK).unlink(missing_ok=True)
+        self.lock.release()
+
+    def abandon(self, remove_checkpoint: bool) -> None:
+        """After a failure: remove what this run made (its checkpoint only when asked:
+        a checkpoint lets the run be resumed) and nothing else."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if remove_checkpoint:
+            self.checkpoint.unlink(missing_ok=True)
+        self.lock.release()
         _remove_empty(self.created)
 
 
@@ -118,52 +120,57 @@ def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
     return out, missing
 
 
-def _lock(out: Path) -> list[str]:
-    """Create the lock file; a lock of a live process refuses, a stale one is taken."""
-    notes = []
-    for _ in range(2):
-        try:
-            descriptor = os.open(out / LOCK, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            owner = _read_lock(out / LOCK)
-            if owner is None or _alive(*owner):
-                pid = "another process" if owner is None else f"process {owner[0]} on {owner[1]}"
+class FolderLock:
+    """The exclusive claim of a run on its folder: ``.scratchnet.lock``, held with flock
+    for as long as the run lives and saying which process holds it. The kernel drops a
+    flock when its process ends, however it ends, so the lock of a killed run is free
+    again at once (no guessing from process ids), and two runs can never both hold it."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.path = folder, folder / LOCK
+        self.descriptor: int | None = None
+
+    def acquire(self) -> list[str]:
+        """Take the lock (notes: whether a gone run had left it behind) or refuse."""
+        for _ in range(3):
+            try:
+                descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except PermissionError:
+                raise RunFolderError(f"cannot write into {self.folder}: permission denied") from None
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = os.read(descriptor, 200).decode(errors="replace").split()
+                os.close(descriptor)
+                who = f"process {owner[0]} on {owner[1]}" if len(owner) == 2 else "another run"
                 raise RunFolderError(
-                    f"{out} is in use by a run of {pid} (lock {out / LOCK}); wait for it, or "
-                    "choose another --out"
+                    f"{self.folder} is in use by a run of {who} (lock {self.path}); wait "
+                    "for it, or choose another --out"
                 ) from None
-            stale = out / f"{LOCK}.stale-{secrets.token_hex(4)}"
-            os.replace(out / LOCK, stale)  # only one claimant wins this rename
-            stale.unlink(missing_ok=True)
-            notes.append(f"took over the lock of a run that is gone (process {owner[0]})")
-            continue
-        except PermissionError:
-            raise RunFolderError(f"cannot write into {out}: permission denied") from None
-        with os.fdopen(descriptor, "w") as file:
-            file.write(f"{os.getpid()} {socket.gethostname()}\n")
-        return notes
-    raise RunFolderError(f"{out} is in use by another run (its lock keeps changing)")
+            if not self._still_the_file(descriptor):  # its holder removed it meanwhile
+                os.close(descriptor)
+                continue
+            previous = os.read(descriptor, 200).decode(errors="replace").split()
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+            self.descriptor = descriptor
+            if previous:
+                return [f"took over the lock of a run that is gone (process {previous[0]})"]
+            return []
+        raise RunFolderError(f"{self.folder} is in use by another run (its lock keeps changing)")
 
+    def release(self) -> None:
+        """Remove the lock file, then let go of the lock."""
+        if self.descriptor is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self.descriptor)
+            self.descriptor = None
 
-def _read_lock(path: Path) -> tuple[int, str] | None:
-    try:
-        pid, host = path.read_text().split()
-        return int(pid), host
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int, host: str) -> bool:
-    """Whether the lock's owner runs (a lock from another host counts as alive)."""
-    if host != socket.gethostname():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    def _still_the_file(self, descriptor: int) -> bool:
+        try:
+            return os.fstat(descriptor).st_ino == os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return False
 
 
 def _clean_leftovers(out: Path) -> list[str]:

@@ -103,8 +103,7 @@ class Augment:
     def _elastic_field(self, m: int, rng, dtype) -> np.ndarray:
         """alpha * (G U G^T) per image and direction, U ~ U(-1, 1) (m, 2, rows, cols)."""
         rows, cols = self.shape
-        noise = rng.random((m, 2, rows, cols), dtype=np.float32 if dtype == np.float32 else None)
-        noise = noise.astype(dtype, copy=False)
+        noise = _uniform(rng, (m, 2, rows, cols), dtype)
         noise *= 2
         noise -= 1
         smooth_r = gaussian_matrix(rows, self.sigma, dtype)  # (rows, rows)
@@ -112,6 +111,16 @@ class Augment:
         field = smooth_r @ noise @ smooth_c.T
         field *= self.alpha
         return field
+
+
+def _uniform(rng, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """U[0, 1) samples in ``dtype``: a Generator draws float32 directly, the legacy
+    RandomState (the tutorial's) float64 only."""
+    if not isinstance(rng, np.random.Generator):
+        return rng.random_sample(shape).astype(dtype, copy=False)
+    if np.dtype(dtype) == np.float32:
+        return rng.random(shape, dtype=np.float32)
+    return rng.random(shape)
 
 
 @functools.cache

@@ -74,8 +74,11 @@ class Team:
         errors = np.geterr()  # NumPy's error handling is per thread: workers take the caller's
         for worker, task in handed:
             worker.start(_with_errors(task, errors))
-        results = [task() for task in [tasks[0], *tasks[1 + len(handed) :]]]
-        done = [worker.result() for worker, _ in handed]
+        try:
+            results = [task() for task in [tasks[0], *tasks[1 + len(handed) :]]]
+        finally:  # every worker hands its outcome back, even when the caller's task fails
+            outcomes = [worker.outcome_when_done() for worker, _ in handed]
+        done = [_unwrap(outcome) for outcome in outcomes]
         return [results[0], *done, *results[1:]]
 
     def map(self, function: Callable[..., object], arguments: Sequence[tuple]) -> list:
@@ -86,6 +89,13 @@ class Team:
         for worker in self.workers:
             worker.stop()
         self.workers = []
+
+
+def _unwrap(outcome: tuple[bool, object]):
+    ok, value = outcome
+    if not ok:
+        raise value
+    return value
 
 
 def _call(function: Callable[..., object], args: tuple) -> Callable[[], object]:
@@ -115,12 +125,10 @@ class _Worker:
         self.task = task
         self.ready.release()
 
-    def result(self):
+    def outcome_when_done(self) -> tuple[bool, object]:
+        """(True, result) or (False, the error it raised), once the task is done."""
         self.finished.acquire()
-        ok, value = self.outcome
-        if not ok:
-            raise value
-        return value
+        return self.outcome
 
     def stop(self) -> None:
         self.start(None)

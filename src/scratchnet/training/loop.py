@@ -250,8 +250,8 @@ class _Loop:
         """Stop on a cost that is not finite or that exploded; ``lr`` None means the
         cost of the final weights, after the last update."""
         state = self.state
-        if state.first_loss is None and math.isfinite(loss):
-            state.first_loss = loss
+        if state.first_loss is None and math.isfinite(loss) and loss > 0:
+            state.first_loss = loss  # (a batch of zero-weight rows costs 0: no yardstick)
         exploded = state.first_loss is not None and loss > EXPLOSION * state.first_loss
         if math.isfinite(loss) and not exploded:
             return

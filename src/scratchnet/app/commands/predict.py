@@ -17,6 +17,7 @@ import numpy as np
 
 from ...data.images import EXTENSIONS, FORMAT_NAMES, load_image, write_mnist_png
 from ...errors import ImageFileError
+from ..console import percent
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..readings import Reading, read_digits
 
@@ -130,7 +131,10 @@ def print_reading(
         print(json.dumps(record))
         return
     (label, probability), (second, second_probability) = reading.prediction, reading.runner_up
-    print(f"{file}: {label} ({probability:.1%}), runner-up {second} ({second_probability:.1%})")
+    print(
+        f"{file}: {label} ({percent(probability, 1)}), runner-up {second} "
+        f"({percent(second_probability, 1)})"
+    )
     if args.show:
         print(text_picture(x))
 

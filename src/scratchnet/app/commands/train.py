@@ -200,8 +200,8 @@ def run(args: argparse.Namespace) -> int:
             write_outputs(folder.staging, result)
             folder.publish()
     except KeyboardInterrupt:
-        folder.abandon(keep_checkpoint=True)
-        if folder.checkpoint.exists():
+        folder.abandon(remove_checkpoint=False)
+        if checkpoint.written_epochs is not None:
             print(
                 f"scratchnet: checkpoint saved after {checkpoint.written_epochs} epochs; "
                 f"continue with: scratchnet train --resume {folder.path}",
@@ -209,20 +209,28 @@ def run(args: argparse.Namespace) -> int:
             )
         raise
     except BaseException as error:
-        folder.abandon(keep_checkpoint=not isinstance(error, TrainingDivergedError))
+        # a diverged run's checkpoint would only diverge again; any other failure keeps
+        # it for --resume; a checkpoint this run neither wrote nor resumed is not its own
+        diverged = isinstance(error, TrainingDivergedError)
+        folder.abandon(remove_checkpoint=diverged and _owns(checkpoint))
         raise
     try:  # the run's files are published: nothing below can lose them
         _print_scores(result)
         with sigterm_interrupts():
             failure = _write_report(folder.path, args.data_dir)
     finally:
-        folder.release()
+        folder.release(remove_checkpoint=_owns(checkpoint))
     see = "" if failure else f"; see {folder.path / 'report.html'}"
     print(f"fit time: {result.fit_seconds:.1f} s; wrote {folder.path}/{see}")
     if failure:
         print(failure, file=sys.stderr)
         return EXIT_REPORT_FAILED
     return 0
+
+
+def _owns(checkpoint: Checkpoint) -> bool:
+    """Whether the checkpoint file is this run's: written by it, or the one it resumed."""
+    return checkpoint.written_epochs is not None
 
 
 def _write_report(out: Path, data_dir: Path | None) -> str | None:
@@ -252,7 +260,7 @@ def _resumed(args: argparse.Namespace) -> Recipe:
     changes = [
         option_name(name)
         for name in (*Recipe.option_names(), "preset", "out")
-        if getattr(args, name, None) not in (None, False)
+        if getattr(args, name, None) is not None and getattr(args, name) is not False
     ]
     if args.force:
         changes.append("--force")
