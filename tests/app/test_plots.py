@@ -49,8 +49,9 @@ def record(epoch, loss, accuracy, val=None, train=None):
     }  # fmt: skip
 
 
-def metrics(records, axis="iteration", monitored="test", best=None):
+def metrics(records, axis="iteration", monitored="test", best=None, **config):
     return {
+        "config": {"dropout": 0.0, "augment": "none", **config},
         "history": {"records": records, "best_epoch": best, "stopped_early": False},
         "cost_axis": axis,
         "monitored_set": monitored,
@@ -67,14 +68,14 @@ def tutorial_metrics(with_test=True):
     return metrics(records)
 
 
-def mini_batch_metrics(measured: bool, best=None):
+def mini_batch_metrics(measured: bool, best=None, **config):
     """Three epochs; the training metrics are batch means unless ``measured``."""
     records = [
         record(e, 0.5 / e, 0.9 + e / 100, (0.4 / e, 0.92 + e / 100),
                train=(0.45 / e, 0.91 + e / 100) if measured else None)
         for e in (1, 2, 3)
     ]  # fmt: skip
-    return metrics(records, "epoch", "validation", best)
+    return metrics(records, "epoch", "validation", best, **config)
 
 
 def lines_of(axes) -> dict[str, tuple[list, list]]:
@@ -127,10 +128,23 @@ def test_cost_curves_are_the_recorded_costs():
     assert shown["test"][1] == [r["val_loss"] for r in records]
 
 
-def test_mini_batch_training_curve_says_what_it_averages():
-    shown = lines_of(cost_figure(mini_batch_metrics(measured=False), TITLE).axes[0])
-    label = "training batches (running mean, dropout on)"
+@pytest.mark.parametrize(
+    ("config", "label"),
+    [
+        ({}, "training batches (running mean)"),
+        ({"dropout": 0.3}, "training batches (running mean, dropout on)"),
+        (
+            {"dropout": 0.2, "augment": "elastic"},
+            "training batches (running mean, dropout on, images distorted)",
+        ),
+    ],
+)
+def test_mini_batch_training_curve_says_what_it_averages(config, label):
+    shown = lines_of(cost_figure(mini_batch_metrics(measured=False, **config), TITLE).axes[0])
     assert shown[label] == ([1, 2, 3], pytest.approx([0.5, 0.25, 0.5 / 3]))
+
+
+def test_a_measured_training_curve_is_plain_training():
     measured = lines_of(cost_figure(mini_batch_metrics(measured=True), TITLE).axes[0])
     assert measured["training"] == ([1, 2, 3], pytest.approx([0.45, 0.225, 0.15]))
 

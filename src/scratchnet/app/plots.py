@@ -57,14 +57,22 @@ def curves(metrics: dict, key: str) -> list[tuple[str, list[float], list[float]]
     if measured:
         training = ("training", [record[f"train_{key}"] for record in records])
     else:
-        training = (
-            "training batches (running mean, dropout on)",
-            [record[key] for record in records],
-        )
+        training = (_batches_label(metrics["config"]), [record[key] for record in records])
     lines = [(training[0], x, training[1])]
     if records and records[0][f"val_{key}"] is not None:
         lines.append((metrics["monitored_set"], x, [record[f"val_{key}"] for record in records]))
     return lines
+
+
+def _batches_label(config: dict) -> str:
+    """What the batches' curve is: a running mean, over dropped-out units and distorted
+    images when the run used them."""
+    conditions = ["running mean"]
+    if config["dropout"]:
+        conditions.append("dropout on")
+    if config["augment"] != "none":
+        conditions.append("images distorted")
+    return f"training batches ({', '.join(conditions)})"
 
 
 def cost_figure(metrics: dict, title: str) -> Figure:
