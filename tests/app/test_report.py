@@ -191,6 +191,22 @@ def test_the_report_has_every_section_and_the_tutorial_figures_only_for_the_tuto
     assert "sigmoid" in tutorial.text("tutorial") and "cross-entropy" in tutorial.text("tutorial")
 
 
+def test_the_tutorial_figures_need_the_tutorials_kind_of_network_and_blank_pixels_are_told_true(
+    mnist_dir, tmp_path, tutorial_run
+):
+    """The tutorial preset with ReLU units and distorted images: no sigmoid to explain,
+    and the distortions put ink into pixels that no stored image inks."""
+    out = tmp_path / "relu"
+    outcome = invoke("train", "--quiet", "--iterations", 2, "--activation", "relu",
+                     "--augment", "affine", "--data-dir", mnist_dir, "--out", out)  # fmt: skip
+    assert outcome.code == 0, outcome
+    page = Page((out / "report.html").read_text())
+    assert "tutorial" not in page.sections
+    assert not (out / "sigmoid.png").exists()
+    assert "The distortions moved ink into some pixels" in page.text("units")
+    assert "never receive a gradient" in Page(tutorial_run[2]).text("units")
+
+
 def test_the_report_references_nothing_outside_itself(any_run):
     html = any_run[2]
     assert DATA_URI.search(html)

@@ -1,8 +1,8 @@
 """The run report: report.html in a run folder, one self-contained page that shows what
 the run learned: the run itself, its learning curves, the test set's confusion matrix and
 per-class scores, the digits it gets most confidently wrong and least confidently right,
-the first hidden layer's weights, calibration, and for the tutorial preset the
-tutorial's own figures.
+the first hidden layer's weights, calibration, and for a network of the tutorial's kind
+(sigmoid units, two digits) the tutorial's own figures.
 
 Built from the folder's model.npz and metrics.json and the official test images only,
 so ``scratchnet report`` rebuilds exactly what ``scratchnet train`` wrote. Figures are
@@ -52,7 +52,7 @@ from .plots import (
     reliability_figure,
     sigmoid_figure,
 )
-from .presets import TUTORIAL, applied_settings, command_line
+from .presets import applied_settings, command_line
 
 REPORT_FILE = "report.html"
 GALLERY_SIZE = 32  # digits shown in each gallery
@@ -123,13 +123,19 @@ def _figures(run: SavedRun, test: TestSet, result: Evaluation) -> dict[str, Call
             f"Calibration on the test set, {title}",
         ),
     }
-    if run.recipe.name == TUTORIAL.name:
+    if _is_the_tutorials_kind(run.net):
         figures |= {"sigmoid.png": sigmoid_figure, "cross_entropy.png": cross_entropy_figure}
     augment = run.recipe.augmentation()
     if augment is not None:
         examples = preprocess(test.images[first_of_each(test.labels, EXAMPLES)], run.net.dtype)
         figures[AUGMENTATION_FILE] = lambda: distortions_figure(examples, augment)
     return figures
+
+
+def _is_the_tutorials_kind(net) -> bool:
+    """Sigmoid hidden units and one sigmoid output for two digits, as the tutorial's
+    network has: what its figures of the sigmoid and the binary cross-entropy explain."""
+    return net.activation == "sigmoid" and len(net.classes) == 2
 
 
 def _plot(figures: dict[str, bytes], name: str, alt: str) -> str:
@@ -364,6 +370,14 @@ def _gallery(test: TestSet, result: Evaluation, rows: np.ndarray, wrong: bool) -
     return f'<ul class="gallery">{"".join(cards)}</ul>'
 
 
+BLANK_PIXELS = """Pixels that are blank in every training image, around the border, never
+receive a gradient: their weights keep their random starting values (unless weight decay
+shrinks them), the noise at the edges of each image."""
+BLANK_PIXELS_DISTORTED = """The distortions moved ink into some pixels that are blank in every
+stored training image, so weights there are learned too; pixels no distorted image ever
+reached keep their random starting values (unless weight decay shrinks them)."""
+
+
 def _units_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
     weight = run.net.layers[0].weight
     order, norms = unit_order(weight)
@@ -373,15 +387,14 @@ def _units_section(run: SavedRun, test: TestSet, result: Evaluation, figures) ->
                f"{norms[shown[0]]:.3g}; the other {len(rest)} units, not drawn, have norms from "
                f"{norms[rest].min():.3g} to {norms[rest].max():.3g} (median "
                f"{np.median(norms[rest]):.3g}).")  # fmt: skip
+    blank_pixels = BLANK_PIXELS_DISTORTED if run.recipe.augment != "none" else BLANK_PIXELS
     return f"""<section id="units"><h2>What the first hidden layer learned</h2>
 <p>Each image is one unit of the first hidden layer: its {weight.shape[0]} incoming weights
 laid out as the 28x28 pixels they multiply. Red: ink there raises the unit's
 pre-activation; blue: lowers it; white: no effect. One colour scale for all units,
 centred on zero. Units are ordered by the L2 norm of their incoming weights, largest
 first; unit j is column j of the first layer's weight matrix, counted from 0. {summary}
-Pixels that are blank in every training image, around the border, never receive a
-gradient: their weights keep their random starting values (unless weight decay shrinks
-them), the noise at the edges of each image.</p>
+{blank_pixels}</p>
 {_plot(figures, "hidden_units.png", "incoming weights of the first hidden layer's units")}
 </section>"""
 
