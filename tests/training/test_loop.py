@@ -228,6 +228,18 @@ def test_schedules_set_the_rate_of_each_epoch(blobs):
                                                       0.4 * (1 - np.sqrt(0.5)) / 2])  # fmt: skip
 
 
+def test_a_full_batch_record_carries_the_rate_of_the_update_that_made_its_weights(blobs):
+    """Record i holds the weights after i updates; update i (counted from 1) ran at
+    0.4 * 0.5 ** ((i - 1) // 2) with the rate halved every quarter of 8 iterations."""
+    X, y = blobs
+    net = NeuralNet([4, 1], random_state=0).fit(
+        X, y, n_iterations=8, learning_rate=0.4, schedule="step", log_every=1
+    )
+    assert net.history.column("epoch") == list(range(9))
+    expected = [0.4] + [0.4 * 0.5 ** ((i - 1) // 2) for i in range(1, 9)]
+    assert net.history.column("lr") == pytest.approx(expected)
+
+
 def test_callbacks_see_every_step_and_epoch(blobs):
     events = []
 

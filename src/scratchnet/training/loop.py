@@ -162,7 +162,7 @@ class _Loop:
         self._check_cost(loss, epoch, lr)
         record = None
         if (epoch - 1) % self.config.log_every == 0 and not self._recorded(epoch - 1):
-            record = self._record(epoch - 1, lr, loss, accuracy)
+            record = self._record(epoch - 1, self._rate_that_made(epoch - 1), loss, accuracy)
             if self._should_stop(record):
                 return record, True
         self._update(lr)
@@ -196,8 +196,14 @@ class _Loop:
         epochs = self.config.epochs
         loss, accuracy = self._measure(self.data)
         self._check_cost(loss, epochs, None)
-        lr = self.config.schedule(self.config.learning_rate, epochs - 1, epochs)
-        self._should_stop(self._record(epochs, lr, loss, accuracy, measured=True))
+        self._should_stop(self._record(epochs, self._rate_that_made(epochs), loss, accuracy,
+                                       measured=True))  # fmt: skip
+
+    def _rate_that_made(self, updates: int) -> float:
+        """The learning rate of the update that produced the weights after ``updates``
+        full-batch updates (the first update's for the initial weights)."""
+        epoch_index = max(updates - 1, 0)
+        return self.config.schedule(self.config.learning_rate, epoch_index, self.config.epochs)
 
     def _distorter(self, augment):
         """A fresh distortion of each training chunk, drawn from the run's generator."""
