@@ -3,6 +3,7 @@ printed with the numbers of the history."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from scratchnet import NeuralNet
@@ -75,3 +76,18 @@ def test_early_stopping_is_announced_with_the_best_epoch(blobs, capsys):
         f"stopped early after epoch {history.records[-1]['epoch']}: the validation cost last "
         f"improved at epoch {history.best_epoch}, whose weights are kept"
     )
+
+
+def test_a_resumed_run_that_stops_on_a_printed_record_prints_it_once(blobs, capsys):
+    """A resumed run's history starts with the records of the run before it; when it
+    stops right after printing its last record (early stopping), that record is not
+    printed again as 'the final weights'."""
+    X, y = blobs
+    history = NeuralNet([4, 1], random_state=0).fit(X, y, n_iterations=5, log_every=1).history
+    resumed = dataclasses.replace(history, records=history.records[:5])  # up to iteration 4
+    progress = ProgressBar(bar=False)
+    progress.on_train_begin(5, 1)
+    progress.on_epoch_end(5, resumed.records[-1])
+    progress.on_train_end(resumed)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"iteration 4: {describe(resumed.records[-1], 'validation')}"]

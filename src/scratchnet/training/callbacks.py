@@ -85,13 +85,13 @@ class ProgressBar(Callback):
         self.validation_label = validation_label
         self.bar_wanted = bar
         self.bar = None
-        self.printed = 0  # records already printed
+        self.last_printed = None  # the epoch of the last record printed
 
     def on_train_begin(self, epochs, steps_per_epoch):
         self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
         self.full_batch = steps_per_epoch == 1
         self.show_bar = sys.stderr.isatty() if self.bar_wanted is None else self.bar_wanted
-        self.printed = 0
+        self.last_printed = None
         self._reset_running_cost()
 
     def on_step_end(self, epoch, step, loss):
@@ -127,8 +127,10 @@ class ProgressBar(Callback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        if self.full_batch and len(history.records) > self.printed:
-            self._print_iteration(history.records[-1])  # the final weights
+        final = history.records[-1] if history.records else None
+        if self.full_batch and final is not None and final["epoch"] != self.last_printed:
+            self._print_iteration(final)  # the final weights (a resumed run's history
+            # holds the records of the run before it, already printed then)
         if history.stopped_early:
             unit = "iteration" if self.full_batch else "epoch"
             tqdm.write(early_stop_summary(history, unit), file=sys.stderr)
@@ -144,7 +146,7 @@ class ProgressBar(Callback):
             tqdm.write(line)
         else:
             print(line, flush=True)
-        self.printed += 1
+        self.last_printed = record["epoch"]
 
     def _reset_running_cost(self):
         self.loss_sum, self.steps, self.last_refresh = 0.0, 0, 0.0
