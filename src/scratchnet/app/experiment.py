@@ -28,7 +28,7 @@ from ..network import NeuralNet
 from ..nn.losses import output_units
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
-from ..training.memory import check_fits
+from ..training.memory import check_fits, parameter_count
 from .presets import PRESETS, Recipe
 
 N_FEATURES = math.prod(IMAGE_SHAPE)
@@ -88,7 +88,7 @@ def output_bytes(net: NeuralNet, recipe: Recipe) -> int:
     """About how much the run writes: the model, its checkpoint (up to three copies of
     the parameters in flight), metrics, figures and the report (which embeds them again;
     about 1.3 MB with its figures)."""
-    parameters = net.training_memory(N_FEATURES, recipe.dtype) // 2  # parameters and grads
+    parameters = parameter_count((N_FEATURES, *net.layer_sizes)) * np.dtype(recipe.dtype).itemsize
     return 5 * parameters + 20 * PLOT_BYTES
 
 

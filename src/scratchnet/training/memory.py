@@ -1,14 +1,19 @@
 """How much memory training a network needs, checked before anything is allocated.
 
-The estimate counts what the loop allocates besides the data itself:
+The estimate counts what the loop allocates besides the data itself (and, in full-batch
+training, the compacted copy of its non-zero columns, made with the data). With a chunk
+of rows cut into S = PARTS parts, each computed with buffers of its own:
 
-    parameters and their gradient              2 P
+    parameters and the summed gradient         2 P
+    each part's gradient                       S P
+    each part's W_1 gradient, compacted        S n_in h_1 (at most)
     optimizer state (momentum: 1 P, Adam: 2 P)   k P
     best weights (early stopping)              1 P
     checkpoint snapshot between writes         (1 + k) P
-    activations of one chunk of rows           rows x (sum of widths) x (2 with dropout
-                                               masks, else 1), twice (training and
-                                               evaluation), and two delta buffers
+    activations of one chunk of rows, per part rows x (sum of widths) x (2 with dropout),
+                                               twice (training and evaluation), and two
+                                               delta buffers; dropout masks once
+    the chunk's gathered inputs and targets    rows x (n_in + n_out)
 
 all times the dtype's item size, where P is the parameter count.
 """
@@ -23,6 +28,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgumentError
 from ..nn.optimizers import Adam, Momentum, Optimizer
+from ..nn.parallel import PARTS
 from ..nn.propagation import ROWS_PER_CHUNK
 
 MEMINFO = Path("/proc/meminfo")
@@ -43,10 +49,13 @@ def training_bytes(
 ) -> int:
     """Bytes the training loop allocates for a network of ``widths`` (see above)."""
     state = 2 if isinstance(optimizer, Adam) else 1 if isinstance(optimizer, Momentum) else 0
-    copies = 2 + state + early_stopping + (1 + state if checkpoint else 0)
+    copies = 2 + PARTS + state + early_stopping + (1 + state if checkpoint else 0)
+    compact_gradients = PARTS * widths[0] * widths[1]
     hidden = list(widths[1:-1]) or [0]
-    chunk = ROWS_PER_CHUNK * (2 * sum(widths[1:]) + dropout * 2 * sum(hidden) + 2 * max(hidden))
-    return (copies * parameter_count(widths) + chunk) * itemsize
+    per_part = 2 * sum(widths[1:]) + dropout * sum(hidden) + 2 * max(hidden)
+    gathered = widths[0] + widths[-1]
+    chunk = ROWS_PER_CHUNK * (PARTS * per_part + dropout * sum(hidden) + gathered)
+    return (copies * parameter_count(widths) + compact_gradients + chunk) * itemsize
 
 
 def available_bytes() -> int | None:

@@ -1,0 +1,33 @@
+"""The memory estimate that fit checks before training, against what training allocates
+as Python's tracemalloc counts it (NumPy reports its buffers to it)."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import scratchnet as sn
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "optimizer", "dropout"),
+    [(None, "gd", 0.0), (None, "gd", 0.3), (4096, "adam", 0.0), (4096, "adam", 0.3)],
+)
+def test_the_estimate_covers_what_training_allocates_and_not_much_more(
+    batch_size, optimizer, dropout
+):
+    """Chunks of 1024 rows are filled here (batches of 4096, or all 5000 rows), so the
+    estimate, made for full chunks, is tight: within 1.5x of the traced peak."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((5000, 784), dtype=np.float32), rng.integers(0, 10, 5000)
+    net = sn.NeuralNet([256, 128, 10], activation="relu", dropout=dropout, random_state=0)
+    estimate = net.training_memory(784, np.float32, optimizer)
+    tracemalloc.start()
+    try:
+        net.fit(X, y, epochs=1, batch_size=batch_size, optimizer=optimizer)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= estimate <= 1.5 * peak
