@@ -78,7 +78,8 @@ def load_test_set(digits: tuple[int, ...], data_dir: str | os.PathLike | None) -
 
 
 def evaluate(net: NeuralNet, test: TestSet) -> Evaluation:
-    """Predict every test image once and derive every score from those answers."""
+    """Predict every test image (labels from the logits, and the probabilities) and
+    derive every score from those answers."""
     x = preprocess(test.images, net.dtype)
     digits = np.asarray(net.classes)
     predicted = net.predict(x)
