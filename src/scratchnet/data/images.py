@@ -119,8 +119,9 @@ def read_image(
                 with _decoding(name):  # JPEG decodes at 1/2, 1/4 or 1/8 of its size
                     image.draft(image.mode, _reduced_size(image.size))
             _check_size(image, name, max_pixels)  # the pixels about to be decoded
-            with _decoding(name):
-                return _decode(image)
+            with _decoding(name):  # only Pillow's work: an error of ours stays a bug
+                image = _decode(image)
+            return _pixels(image)
 
 
 def image_to_mnist(image: np.ndarray) -> np.ndarray:
@@ -315,16 +316,19 @@ def _check_size(image: Image.Image, name: str, max_pixels: int) -> None:
         raise ImageFileError(f"{name}: the image has no pixels ({width} x {height})")
 
 
-def _decode(image: Image.Image) -> np.ndarray:
-    """The first frame upright, in a mode image_to_mnist takes, reduced."""
+def _decode(image: Image.Image) -> Image.Image:
+    """The first frame decoded, upright, in a mode image_to_mnist takes, reduced."""
     image.load()
     with _pillow_warnings():
         image.getexif()  # parsed once here, quietly; exif_transpose reuses it
     ImageOps.exif_transpose(image, in_place=True)
     image = _canonical_mode(image)
     factor = math.ceil(max(image.size) / WORKING_SIDE)
-    if factor > 1:
-        image = image.reduce(factor)
+    return image.reduce(factor) if factor > 1 else image
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    """A decoded image's pixels as an array image_to_mnist takes."""
     pixels = np.asarray(image)
     if pixels.dtype == np.int32:  # 16-bit grey, decoded as Pillow's 32-bit "I"
         return np.clip(pixels, 0, 65535).astype(np.uint16)
