@@ -279,6 +279,14 @@ def test_augmented_run_shows_its_distortions_and_records_them(mnist_dir, tmp_pat
     assert f"data:image/png;base64,{embedded}" in report
 
 
+def test_bad_distortion_settings_are_refused_before_any_data_is_read(mnist_dir, tmp_path):
+    outcome = invoke("train", "--preset", "best", "--elastic-sigma", "0", "--data-dir",
+                     mnist_dir, "--out", tmp_path / "run")  # fmt: skip
+    assert_one_line_error(outcome, "augmentation sigma must be a positive finite number, got 0")
+    assert outcome.out == ""  # no data shapes, no network: nothing was loaded or built
+    assert not (tmp_path / "run").exists()
+
+
 def test_epochs_without_batch_size_are_full_batch_iterations(mnist_dir, tmp_path):
     """As in NeuralNet.fit: a full-batch epoch is one iteration."""
     train_quietly(mnist_dir, tmp_path / "run", "--epochs", "2")

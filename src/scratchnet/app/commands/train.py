@@ -294,6 +294,7 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
         spell=option_name,
     )
     check_early_stopping(recipe.patience, recipe.validation_fraction is not None, option_name)
+    recipe.augmentation()  # its settings checked now, not after the data is loaded
     if recipe.batch_size is None and args.epochs is not None:
         recipe = recipe.updated(iterations=args.epochs)  # a full-batch epoch is one step
     return recipe
