@@ -7,9 +7,9 @@
   system, same permissions), then moves each into place with an atomic rename; a failure
   before that leaves the folder as it was.
 - A run removes only what it created: its staging folder, its lock, its checkpoint (one
-  it wrote or resumed), and the output folder itself if it created it and it is empty. Leftovers of a killed run
-  (staging folders, temporary files of an atomic write) are removed by the next run into
-  the folder, which says so.
+  it wrote or resumed), and the output folder itself if it created it and it is empty.
+  Leftovers of a killed run (staging folders, temporary files of an atomic write) are
+  removed by the next run into the folder, which says so.
 - A folder that already holds files is refused unless ``force`` (its files are then
   replaced one by one as the new ones are published; nothing else is touched) or it is
   the folder of the run being resumed.
@@ -136,7 +136,9 @@ class FolderLock:
             try:
                 descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except PermissionError:
-                raise RunFolderError(f"cannot write into {self.folder}: permission denied") from None
+                raise RunFolderError(
+                    f"cannot write into {self.folder}: permission denied"
+                ) from None
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
