@@ -16,6 +16,7 @@ from matplotlib.ticker import PercentFormatter
 
 from scratchnet.app.plots import (
     accuracy_figure,
+    augmentation_figure,
     cost_figure,
     cross_entropy_figure,
     hidden_units_figure,
@@ -26,6 +27,7 @@ from scratchnet.app.plots import (
     reliability_figure,
     sigmoid_figure,
 )
+from scratchnet.data.augment import Augment
 from scratchnet.metrics import reliability
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -306,7 +308,8 @@ def test_drawing_never_imports_pyplot(tmp_path):
         import numpy as np
         from scratchnet.app.html import digit_png
         from scratchnet.app.plots import hidden_units_figure, reliability_figure, save
-        from scratchnet.metrics import reliability
+        from scratchnet.data.augment import Augment
+from scratchnet.metrics import reliability
         weight = np.random.default_rng(0).normal(size=(784, 3))
         save(hidden_units_figure(weight, np.arange(3), "units"), folder / "units.png")
         bins = reliability([0.2, 0.9], [0, 1])
@@ -321,3 +324,24 @@ def test_drawing_never_imports_pyplot(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert len(list(tmp_path.glob("*.png"))) == 6
     assert completed.stdout == "False\n"
+
+
+# -- augmentation ------------------------------------------------------------------------------
+
+
+def test_the_augmentation_figure_shows_each_image_then_fresh_distortions_of_it():
+    rng = np.random.default_rng(3)
+    images = rng.random((2, 784)).astype(np.float32)
+    augment = Augment("affine")
+    figure = augmentation_figure(images, augment, np.random.default_rng(8), 3, "Test digits")
+    grid = np.array(figure.axes).reshape(2, 4)
+    expected_draws = np.random.default_rng(8)  # the same draws, image after image
+    for image, row in zip(images, grid, strict=True):
+        distorted = np.empty((3, 784), np.float32)
+        augment.distort(np.repeat(image[None], 3, axis=0), expected_draws, distorted)
+        for axes, pixels in zip(row, [image, *distorted], strict=True):
+            np.testing.assert_array_equal(axes.get_images()[0].get_array(), pixels.reshape(28, 28))
+    assert [axes.get_title() for axes in grid[0]] == [
+        "original", "distortion 1", "distortion 2", "distortion 3"
+    ]  # fmt: skip
+    assert figure.get_suptitle() == "Test digits and affine distortions of them"

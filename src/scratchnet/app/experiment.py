@@ -168,7 +168,8 @@ def distortions_figure(examples: np.ndarray, augment):
     from .plots import augmentation_figure
 
     rng = np.random.default_rng(FIGURE_SEED)
-    return augmentation_figure(examples, augment, rng, DISTORTIONS)
+    subject = "Test digits (never trained on)"
+    return augmentation_figure(examples, augment, rng, DISTORTIONS, subject)
 
 
 def first_of_each(labels: np.ndarray, count: int) -> np.ndarray:

@@ -152,9 +152,12 @@ def _logged_ticks(axes, x: list[int]) -> None:
 # -- augmentation -------------------------------------------------------------------------------
 
 
-def augmentation_figure(images: np.ndarray, augment, rng, distortions: int) -> Figure:
+def augmentation_figure(
+    images: np.ndarray, augment, rng, distortions: int, subject: str = "Images"
+) -> Figure:
     """Each image (a row: the original, then ``distortions`` fresh distortions of it),
-    as the network sees them: light digits on a dark ground, pixel values 0 to 1."""
+    as the network sees them: light digits on a dark ground, pixel values 0 to 1.
+    ``subject`` names the images in the title."""
     rows, columns = len(images), 1 + distortions
     figure = Figure(figsize=(1.1 * columns, 1.15 * rows + 0.5), layout="constrained")
     grid = figure.subplots(rows, columns, squeeze=False)
@@ -168,7 +171,7 @@ def augmentation_figure(images: np.ndarray, augment, rng, distortions: int) -> F
             axes.set_yticks([])
             if row == 0:
                 axes.set_title("original" if column == 0 else f"distortion {column}", fontsize=7)
-    figure.suptitle(f"Training images and {augment.kind} distortions of them", fontsize=9)
+    figure.suptitle(f"{subject} and {augment.kind} distortions of them", fontsize=9)
     return figure
 
 
