@@ -113,3 +113,13 @@ def test_batches_that_weigh_nothing_cost_nothing_and_are_no_yardstick_for_diverg
     fitted = net((5, 1)).fit(X, y, sample_weight=weights, epochs=3, batch_size=10)
     assert len(fitted.history.records) == 3
     assert all(np.isfinite(record["loss"]) for record in fitted.history.records)
+
+
+def test_each_batch_is_judged_by_its_own_weighted_mean_cost(blobs):
+    """One row per batch, most rows weighing a millionth of the others: a batch's cost
+    is its weighted mean, so a light first row is no tiny yardstick that makes the cost
+    of a heavy row look like an explosion."""
+    X, y = blobs
+    weights = np.r_[np.ones(2), np.full(118, 1e-6)]
+    fitted = net((5, 1)).fit(X, y, sample_weight=weights, epochs=2, batch_size=1)
+    assert [record["epoch"] for record in fitted.history.records] == [1, 2]

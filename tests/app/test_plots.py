@@ -307,14 +307,17 @@ def test_drawing_never_imports_pyplot(tmp_path):
         # the report's own figures and digit images
         import numpy as np
         from scratchnet.app.html import digit_png
-        from scratchnet.app.plots import hidden_units_figure, reliability_figure, save
+        from scratchnet.app.plots import (augmentation_figure, hidden_units_figure,
+                                          reliability_figure, save)
         from scratchnet.data.augment import Augment
-from scratchnet.metrics import reliability
+        from scratchnet.metrics import reliability
         weight = np.random.default_rng(0).normal(size=(784, 3))
         save(hidden_units_figure(weight, np.arange(3), "units"), folder / "units.png")
         bins = reliability([0.2, 0.9], [0, 1])
         save(reliability_figure(bins, "p", "frequency", "a run"), folder / "reliability.png")
         digit_png(np.zeros((28, 28), np.uint8))
+        images, rng = np.zeros((1, 784)), np.random.default_rng(0)
+        save(augmentation_figure(images, Augment("affine"), rng, 2), folder / "augment.png")
         print("matplotlib.pyplot" in sys.modules)
         """
     )
@@ -322,7 +325,7 @@ from scratchnet.metrics import reliability
         [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert completed.returncode == 0, completed.stderr
-    assert len(list(tmp_path.glob("*.png"))) == 6
+    assert len(list(tmp_path.glob("*.png"))) == 7
     assert completed.stdout == "False\n"
 
 

@@ -157,7 +157,7 @@ class _Loop:
     def _full_batch_epoch(self, epoch: int, lr: float) -> tuple[dict | None, bool]:
         """Measure the weights after epoch - 1 updates with the forward pass of this
         step's gradient, log them if due, then update (unless patience ran out)."""
-        loss_sum, correct = self._gradient(self.data.all_rows(), 1.0 / len(self.data))
+        loss_sum, correct, _ = self._gradient(self.data.all_rows(), 1.0 / len(self.data))
         loss, accuracy = loss_sum / len(self.data), accuracy_of(self.model, correct, len(self.data))
         self._check_cost(loss, epoch, lr)
         record = None
@@ -176,8 +176,9 @@ class _Loop:
         loss_sum = correct = 0
         for batch in self._batches():
             size = batch.stop - batch.start if isinstance(batch, slice) else len(batch)
-            batch_loss, batch_correct = self._gradient(batch, 1.0 / size)
-            self._check_cost(batch_loss / size, epoch, lr)
+            batch_loss, batch_correct, batch_weight = self._gradient(batch, 1.0 / size)
+            if batch_weight > 0:  # its own weighted mean cost; a batch that weighs nothing has none
+                self._check_cost(batch_loss / batch_weight, epoch, lr)
             self._update(lr)
             loss_sum += batch_loss
             correct += batch_correct
@@ -221,10 +222,11 @@ class _Loop:
         for start in range(0, n, size):
             yield order[start : start + size]
 
-    def _gradient(self, batch, scale: float) -> tuple[float, int]:
+    def _gradient(self, batch, scale: float) -> tuple[float, float, float]:
         """Write ``scale * sum of dL/dparams`` over the batch into ``self.grads``; return
-        the batch's summed loss and number of correct predictions."""
-        loss_sum, correct = 0.0, 0
+        the batch's summed loss, its correct predictions and its rows' summed weight (all
+        weighted, when the rows are)."""
+        loss_sum, correct, weight_sum = 0.0, 0, 0.0
         first_weight = self.columns.weight(self.model.parameters.layers[0].weight)
         for index, (x, t, weights) in enumerate(self.feeder.chunks(batch)):
             masks = self.dropout.draw(self.state.rng, len(x)) if self.dropout else None
@@ -233,8 +235,9 @@ class _Loop:
             )
             loss_sum += chunk_loss
             correct += chunk_correct
+            weight_sum += len(x) if weights is None else float(np.add.reduce(weights))
         self.parts = self.propagation.finish()
-        return loss_sum, correct
+        return loss_sum, correct, weight_sum
 
     def _update(self, lr: float) -> None:
         """One optimizer step with the batch's gradient, the sum of its parts; the flat
@@ -257,7 +260,7 @@ class _Loop:
         cost of the final weights, after the last update."""
         state = self.state
         if state.first_loss is None and math.isfinite(loss) and loss > 0:
-            state.first_loss = loss  # (a batch of zero-weight rows costs 0: no yardstick)
+            state.first_loss = loss  # (a cost of exactly 0 is no yardstick)
         exploded = state.first_loss is not None and loss > EXPLOSION * state.first_loss
         if math.isfinite(loss) and not exploded:
             return
