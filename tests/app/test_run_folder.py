@@ -218,7 +218,6 @@ def test_leftovers_of_a_killed_run_are_removed_and_reported(mnist_dir, tmp_path)
     (out / ".staging-123-0a1b2c3d" / "model.npz").write_bytes(b"half")
     (out / ".metrics.json.scratchnet-0a1b2c3d.tmp").write_bytes(b"half")
     (out / run_folder.LOCK).write_text(f"{dead_pid()} {socket.gethostname()}\n")
-    (out / "checkpoint.npz").write_bytes(b"not ours to judge")
     outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
     assert outcome.code == 0, outcome
     assert "took over the lock of a run that is gone" in outcome.err
@@ -226,8 +225,20 @@ def test_leftovers_of_a_killed_run_are_removed_and_reported(mnist_dir, tmp_path)
         "removed what an interrupted run left behind: .metrics.json.scratchnet-0a1b2c3d.tmp, "
         ".staging-123-0a1b2c3d"
     ) in outcome.err
-    assert names(out) == sorted([*TUTORIAL_RUN_FILES, "checkpoint.npz"])  # not this run's
-    assert (out / "checkpoint.npz").read_bytes() == b"not ours to judge"
+    assert names(out) == TUTORIAL_RUN_FILES
+
+
+def test_force_does_not_replace_an_interrupted_run_that_can_go_on(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.npz").write_bytes(b"another run's")
+    (out / "metrics.json").write_bytes(b"its results")
+    outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
+    assert_one_line_error(
+        outcome, "holds checkpoint.npz of an interrupted run", f"--resume {out}", "delete"
+    )
+    assert names(out) == ["checkpoint.npz", "metrics.json"]
+    assert (out / "checkpoint.npz").read_bytes() == b"another run's"
 
 
 def test_a_folder_holding_files_is_refused_unless_forced(mnist_dir, tmp_path):

@@ -12,7 +12,8 @@
   removed by the next run into the folder, which says so.
 - A folder that already holds files is refused unless ``force`` (its files are then
   replaced one by one as the new ones are published; nothing else is touched) or it is
-  the folder of the run being resumed.
+  the folder of the run being resumed. Even with ``force``, the checkpoint of an
+  interrupted run is not replaced: that run can still be resumed.
 - Write permission and free space are checked when the folder is taken, before training.
 """
 
@@ -63,7 +64,9 @@ class RunFolder:
         try:
             notes = lock.acquire()
             notes += _clean_leftovers(out)
-            if not (force or resume):
+            if force and not resume:
+                _refuse_a_run_that_can_go_on(out)
+            elif not (force or resume):
                 _refuse_results(out)
             _check_space(out, need_bytes)
             return cls(out, created, notes, lock)
@@ -199,6 +202,16 @@ def _refuse_results(out: Path) -> None:
         raise RunFolderError(
             f"--out {out} already holds files ({shown}); choose an empty or new folder, "
             "or add --force to replace the run files in it"
+        )
+
+
+def _refuse_a_run_that_can_go_on(out: Path) -> None:
+    """--force replaces finished results, not an interrupted run's checkpoint (another
+    run's: a later --resume would go on with it over this run's results)."""
+    if (out / CHECKPOINT).exists():
+        raise RunFolderError(
+            f"--out {out} holds {CHECKPOINT} of an interrupted run; continue it with "
+            f"scratchnet train --resume {out}, or delete that file to start a new run there"
         )
 
 
