@@ -373,9 +373,9 @@ def _gallery(test: TestSet, result: Evaluation, rows: np.ndarray, wrong: bool) -
 BLANK_PIXELS = """Pixels that are blank in every training image, around the border, never
 receive a gradient: their weights keep their random starting values (unless weight decay
 shrinks them), the noise at the edges of each image."""
-BLANK_PIXELS_DISTORTED = """The distortions moved ink into some pixels that are blank in every
-stored training image, so weights there are learned too; pixels no distorted image ever
-reached keep their random starting values (unless weight decay shrinks them)."""
+BLANK_PIXELS_DISTORTED = """Distortions can move ink into pixels that are blank in every stored
+training image, so weights there can be learned too; pixels no distorted image reached keep
+their random starting values (unless weight decay shrinks them)."""
 
 
 def _units_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:

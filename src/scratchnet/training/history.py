@@ -23,8 +23,8 @@ class History:
     - ``loss``, ``accuracy``: the training batches as they were trained on. In
       full-batch training that is the forward pass of all training rows with these
       weights, before the next update (the tutorial's "cost at iteration i"); in
-      mini-batch training the mean over the epoch's batches as they were drawn, with
-      dropout on, while the weights moved.
+      mini-batch training the mean over the epoch's batches as they were drawn (with
+      dropout and distortions, if any) while the weights moved.
     - ``train_loss``, ``train_accuracy``: all training rows measured with these weights
       and without dropout; None when not measured (full-batch training without dropout
       measures them for free; otherwise ``fit(..., measure_training=True)`` does).
