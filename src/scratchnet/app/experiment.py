@@ -26,9 +26,10 @@ from ..data.tutorial import shuffle_like_tutorial, tutorial_random_state
 from ..errors import DataFileError, ScratchnetError
 from ..network import NeuralNet
 from ..nn.losses import output_units
+from ..nn.optimizers import get_optimizer
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
-from ..training.memory import check_fits, parameter_count
+from ..training.memory import check_fits, optimizer_state_copies, parameter_count
 from .presets import PRESETS, Recipe
 
 N_FEATURES = math.prod(IMAGE_SHAPE)
@@ -85,11 +86,14 @@ def build_network(recipe: Recipe) -> NeuralNet:
 
 
 def output_bytes(net: NeuralNet, recipe: Recipe) -> int:
-    """About how much the run writes: the model, its checkpoint (up to three copies of
-    the parameters in flight), metrics, figures and the report (which embeds them again;
-    about 1.3 MB with its figures)."""
+    """About how much the run writes, uncompressed: the model (P, the parameters' bytes);
+    its checkpoint (the parameters, the optimizer's state and the best weights), twice
+    while a new one replaces the old; metrics, figures and the report (which embeds them
+    again; about 1.3 MB with its figures)."""
     parameters = parameter_count((N_FEATURES, *net.layer_sizes)) * np.dtype(recipe.dtype).itemsize
-    return 5 * parameters + 20 * PLOT_BYTES
+    state = optimizer_state_copies(get_optimizer(recipe.optimizer))
+    checkpoint = (1 + state + (recipe.patience is not None)) * parameters
+    return parameters + 2 * checkpoint + 20 * PLOT_BYTES
 
 
 def run_recipe(

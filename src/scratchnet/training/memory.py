@@ -6,13 +6,16 @@ of rows cut into S = PARTS parts, each computed with buffers of its own:
 
     parameters and the summed gradient         2 P
     each part's gradient                       S P
-    each part's W_1 gradient, compacted        S n_in h_1 (at most)
+    each part's W_1 gradient, compacted        S n_in h_1 (counted always; allocated
+                                               only for compacted full-batch columns)
     optimizer state (momentum: 1 P, Adam: 2 P)   k P
     best weights (early stopping)              1 P
     checkpoint snapshot between writes         (1 + k) P
-    activations of one chunk of rows, per part rows x (sum of widths) x (2 with dropout),
-                                               twice (training and evaluation), and two
-                                               delta buffers; dropout masks once
+    activations of one chunk, per part         rows x (2 x sum of widths (training and
+                                               evaluation) + sum of hidden widths with
+                                               dropout (dropped outputs) + 2 x the widest
+                                               hidden layer (deltas))
+    dropout masks of one chunk                 rows x sum of hidden widths
     the chunk's gathered inputs and targets    rows x (n_in + n_out)
 
 all times the dtype's item size, where P is the parameter count.
@@ -48,7 +51,7 @@ def training_bytes(
     checkpoint: bool = False,
 ) -> int:
     """Bytes the training loop allocates for a network of ``widths`` (see above)."""
-    state = 2 if isinstance(optimizer, Adam) else 1 if isinstance(optimizer, Momentum) else 0
+    state = optimizer_state_copies(optimizer)
     copies = 2 + PARTS + state + early_stopping + (1 + state if checkpoint else 0)
     compact_gradients = PARTS * widths[0] * widths[1]
     hidden = list(widths[1:-1]) or [0]
@@ -56,6 +59,11 @@ def training_bytes(
     gathered = widths[0] + widths[-1]
     chunk = ROWS_PER_CHUNK * (PARTS * per_part + dropout * sum(hidden) + gathered)
     return (copies * parameter_count(widths) + compact_gradients + chunk) * itemsize
+
+
+def optimizer_state_copies(optimizer: Optimizer) -> int:
+    """Arrays of the parameters' size the optimizer keeps: Adam 2, momentum 1, else 0."""
+    return 2 if isinstance(optimizer, Adam) else 1 if isinstance(optimizer, Momentum) else 0
 
 
 def available_bytes() -> int | None:
