@@ -167,8 +167,9 @@ def digit_as_strokes(digit: np.ndarray, level: int = 128) -> list[list[tuple[flo
 
 
 def shown(page) -> dict:
-    """What the page shows: the digit, every bar's probability, the input preview's 784
-    grey levels, and each hidden layer's caption and how many cells are lit."""
+    """What the page shows: the digit, every bar's probability and the text beside it,
+    the confidence line, the input preview's 784 grey levels, and each hidden layer's
+    caption and how many cells are lit."""
     return page.evaluate(
         """() => {
         const bars = [...document.querySelectorAll('.bar')];
@@ -188,6 +189,9 @@ def shown(page) -> dict:
             digit: document.getElementById('digit').textContent,
             probabilities: Object.fromEntries(bars.map((bar) => [bar.dataset.class,
                 bar.dataset.probability === undefined ? null : Number(bar.dataset.probability)])),
+            values: Object.fromEntries(bars.map((bar) => [bar.dataset.class,
+                bar.querySelector('.value').textContent])),
+            confidence: document.getElementById('confidence').textContent,
             best: bars.filter((bar) => bar.classList.contains('best'))
                 .map((bar) => bar.dataset.class),
             input: Array.from({ length: 784 }, (_, i) => input[4 * i]),

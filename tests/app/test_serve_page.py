@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 import scratchnet as sn
+from scratchnet.app.console import percent
 
 from .. import reference
 from ..pictures import render_like_a_user
@@ -89,10 +90,18 @@ def expected_from_pad(page, model_path) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def assert_shows_a_reading(seen: dict, probabilities: np.ndarray) -> None:
+    """The page's numbers are the network's, and each percentage is written by the
+    console's rule (one decimal; never 100.0% or 0.0% for what is not certain)."""
     given = np.array([seen["probabilities"][str(digit)] for digit in range(10)])
     assert given.sum() == pytest.approx(1, abs=1e-6)
     np.testing.assert_allclose(given, probabilities, atol=1e-6)
     assert seen["digit"] == str(int(np.argmax(given))) and seen["best"] == [seen["digit"]]
+    for digit, p in enumerate(given):
+        assert seen["values"][str(digit)] == percent(p, 1)
+    best, runner_up = np.argsort(-given, kind="stable")[:2]
+    assert seen["confidence"] == (
+        f"{percent(given[best], 1)} sure; next best {runner_up} ({percent(given[runner_up], 1)})"
+    )
 
 
 def test_a_vertical_stroke_reads_as_one(page, digits_model):
@@ -106,6 +115,11 @@ def test_a_vertical_stroke_reads_as_one(page, digits_model):
     active = int(np.sum(hidden > 0))
     assert layer["caption"].startswith(f"hidden layer 1: 64 units, {active} active")
     assert layer["cells"] >= 64 and layer["lit"] == active
+
+
+def test_percentages_never_claim_certainty(page):
+    shown_texts = page.evaluate("() => [0.99996, 0.00004, 0.5, 1, 0, 0.12345].map(percent)")
+    assert shown_texts == [">99.9%", "<0.1%", "50.0%", "100.0%", "0.0%", "12.3%"]
 
 
 @pytest.mark.parametrize("pointer", ["pen", "touch"])

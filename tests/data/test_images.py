@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import scratchnet as sn
+from scratchnet.data import images as image_reader
 from scratchnet.data.images import MAX_PIXELS, image_to_mnist, load_image, write_mnist_png
 from scratchnet.errors import DataFileError, ImageFileError, InvalidArgumentError, InvalidTypeError
 
@@ -396,3 +397,16 @@ def test_write_mnist_png_writes_the_28x28_input_as_grey_levels(tmp_path):
 def test_the_public_api_exports_the_image_functions():
     assert sn.load_image is load_image and sn.image_to_mnist is image_to_mnist
     assert issubclass(sn.ImageFileError, sn.DataFileError)
+
+
+def test_an_error_in_scratchnets_own_array_code_is_a_bug_not_a_damaged_file(monkeypatch):
+    """Only Pillow's decoding is read as a damaged file; past it an error keeps its type
+    and traceback."""
+
+    def broken(image):
+        raise ValueError("a bug of ours")
+
+    monkeypatch.setattr(image_reader, "_pixels", broken)
+    with pytest.raises(ValueError, match="a bug of ours") as raised:
+        load_image(encode(block_picture(60, 100, (10, 30, 10, 40)), "PNG"))
+    assert not isinstance(raised.value, ImageFileError)
