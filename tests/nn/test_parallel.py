@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 
 import numpy as np
 import pytest
 
-from scratchnet.nn.parallel import PARTS, Team, default_threads, halves
+from scratchnet.nn.parallel import MIN_SPLIT_ELEMENTS, PARTS, Team, default_threads, halves
 
 
 def test_results_come_back_in_the_order_of_the_tasks_on_any_team():
@@ -80,10 +81,12 @@ def test_workers_follow_the_callers_numpy_error_state():
         team.close()
 
 
-def test_halves_cover_a_flat_range_once():
-    spans = halves(11)
-    assert len(spans) == PARTS and spans[0].start == 0 and spans[-1].stop == 11
-    assert sum(s.stop - s.start for s in spans) == 11
+def test_halves_cover_a_flat_range_once_and_leave_a_small_one_whole():
+    n = MIN_SPLIT_ELEMENTS + 11
+    spans = halves(n)
+    assert len(spans) == PARTS and spans[0].start == 0 and spans[-1].stop == n
+    assert all(a.stop == b.start for a, b in pairwise(spans))
+    assert halves(MIN_SPLIT_ELEMENTS - 1) == [slice(0, MIN_SPLIT_ELEMENTS - 1)]
 
 
 def test_the_number_of_threads_can_be_set_and_defaults_to_at_most_the_parts(monkeypatch):

@@ -26,6 +26,8 @@ import numpy as np
 
 PARTS = 2  # the parts a chunk is cut into: fixed, so the bits never depend on threads
 MIN_PART_ROWS = 32  # a chunk with fewer rows per part is not cut
+MIN_SPLIT_ELEMENTS = 1 << 17  # a smaller flat range is updated by one thread: handing
+# half of it to a second costs more than it saves (one-two-fast: 0.64 s split, 0.44 s not)
 
 
 def parts_of(rows: int) -> list[slice]:
@@ -36,7 +38,10 @@ def parts_of(rows: int) -> list[slice]:
 
 
 def halves(n: int) -> list[slice]:
-    """A flat range of n elements cut into PARTS pieces (for whole-array updates)."""
+    """A flat range of n elements cut into PARTS pieces (for whole-array updates), or
+    left whole when it is too small for a second thread to pay."""
+    if n < MIN_SPLIT_ELEMENTS:
+        return [slice(0, n)]
     bounds = [n * k // PARTS for k in range(PARTS + 1)]
     return [slice(start, stop) for start, stop in pairwise(bounds)]
 
