@@ -84,7 +84,7 @@ def torch():
     try:
         import torch
     except ImportError:
-        reason = "PyTorch is not installed (pip install torch==2.13.0, its CPU build)"
+        reason = "PyTorch is not installed (its CPU build: see the README's Set up)"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; CI must run the PyTorch comparisons")
         pytest.skip(reason)

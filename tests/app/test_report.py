@@ -31,6 +31,7 @@ from scratchnet.data.idx import read_idx
 
 from .. import reference
 from .cli_helpers import RUN_FILES, assert_one_line_error, invoke, read_metrics
+from .page_driver import CHROMIUM, CHROMIUM_ARGS  # Debian's Chromium; never `playwright install`
 
 TUTORIAL_FIGURES = ["accuracy.png", "cost.png", "cross_entropy.png", "hidden_units.png",
                     "reliability.png", "sigmoid.png"]  # fmt: skip
@@ -498,9 +499,6 @@ def test_report_without_the_data_is_one_line_error(tutorial_run, tmp_path, monke
 
 # -- in a browser --------------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it (never `playwright install`)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]  # fmt: skip
 VIEWPORTS = {
     "laptop": {"viewport": {"width": 1366, "height": 768}},
     "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
@@ -532,7 +530,7 @@ def test_the_report_renders_in_chromium_with_no_errors_and_no_network(
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, **device
+            tmp_path / "profile", executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, **device
         )
         try:
             browser.route("**/*", only_the_report)
