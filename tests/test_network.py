@@ -306,3 +306,30 @@ def test_a_diverging_run_names_the_iteration_and_suggests_a_smaller_rate(blobs):
         NeuralNet([8, 1], activation="relu", random_state=0).fit(
             X * 1e3, y, learning_rate=1e300, n_iterations=20
         )
+
+
+def test_full_batch_rows_stored_by_column_groups_are_measured_as_numpy_measures_them():
+    """Image-like rows (most columns rarely non-zero) are copied by column groups for
+    full-batch training; with a validation fraction the kept rows are gathered from that
+    copy. The final record's costs are those of the final weights, computed plainly."""
+    from scratchnet.nn.column_groups import plan_groups
+
+    rng = np.random.default_rng(8)
+    use = np.geomspace(1.0, 0.005, 60)
+    X = rng.uniform(0.1, 1.0, (400, 60)) * (rng.random((400, 60)) < use)
+    y = rng.integers(0, 3, 400)
+    assert len(plan_groups(X).bounds) > 2  # a later group holding only some rows
+    net = NeuralNet([9, 3], activation="tanh", random_state=0)
+    net.fit(X, y, n_iterations=3, learning_rate=0.5, validation_fraction=0.25)
+    held_out = net.held_out
+    kept = np.setdiff1d(np.arange(400), held_out)
+    final = net.history.records[-1]
+
+    def cost(rows):
+        return -np.mean(
+            np.log(reference.probabilities(net, X[rows])[np.arange(len(rows)), y[rows]])
+        )
+
+    assert final["epoch"] == 3
+    assert final["train_loss"] == pytest.approx(cost(kept), rel=1e-12)
+    assert final["val_loss"] == pytest.approx(cost(held_out), rel=1e-12)

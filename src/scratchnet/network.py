@@ -26,6 +26,7 @@ from .errors import (
     ScratchnetError,
 )
 from .nn.activations import get_activation
+from .nn.column_groups import grouped, plan_groups
 from .nn.initializers import get_initializer
 from .nn.losses import ClassifierOutput, OutputLayer, output_layer
 from .nn.optimizers import Optimizer, get_optimizer
@@ -37,7 +38,6 @@ from .nn.propagation import (
     Model,
     Propagation,
     active_inputs,
-    nonzero_columns,
 )
 from .nn.schedules import Schedule, get_schedule
 from .serialization import StoredModel, read_model, write_model
@@ -73,7 +73,7 @@ from .validation import (
 FULL_BATCH_ITERATIONS = 1000
 MINI_BATCH_EPOCHS = 20
 FULL_BATCH_LOG_EVERY = 100
-COMPACT_SHARE = 0.95  # compact the training rows when it skips at least 5% more columns
+COMPACT_SHARE = 0.95  # copy the training rows by column groups when that saves 5% of the work
 
 
 class Progress(NamedTuple):
@@ -231,7 +231,9 @@ class Network:
             data, X.shape[1], validation_data, validation_fraction, classes, weights, rng
         )
         check_fits(
-            self.training_memory(X.shape[1], X.dtype, config.optimizer, patience, checkpoint)
+            self.training_memory(
+                X.shape[1], X.dtype, config.optimizer, patience, checkpoint, config.batch_size
+            )
         )
         if start is None:
             parameters = self._initial_parameters(X.shape[1], X.dtype, rng)
@@ -288,7 +290,8 @@ class Network:
             patience=None, log_every=1, measure_training=False,
         )  # fmt: skip
         data = self._dataset(X, labels, classes, weights)
-        check_fits(self.training_memory(X.shape[1], X.dtype, config.optimizer))
+        check_fits(self.training_memory(X.shape[1], X.dtype, config.optimizer,
+                                        batch_size=config.batch_size))  # fmt: skip
         state = self._continued_state(config.optimizer, X.shape[1], X.dtype)
         config = dataclasses.replace(config, epochs=state.epochs_done + 1)
         state = self._train(state, data, None, config, callbacks, verbose, None)
@@ -303,10 +306,12 @@ class Network:
         optimizer: str | Optimizer = "gd",
         patience: int | None = None,
         checkpoint: Checkpoint | None = None,
+        batch_size: int | None = None,
     ) -> int:
         """Bytes that training this network on ``n_features`` inputs allocates besides
-        the data (parameters, gradients, optimizer state, buffers); ``fit`` refuses to
-        start when the machine does not have them."""
+        the data (parameters, gradients, optimizer state, buffers), in batches of
+        ``batch_size`` rows (None: full-batch training); ``fit`` refuses to start when
+        the machine does not have them."""
         return training_bytes(
             (n_features, *self.layer_sizes),
             check_float_dtype(dtype).itemsize,
@@ -314,6 +319,7 @@ class Network:
             dropout=self.dropout > 0,
             early_stopping=patience is not None,
             checkpoint=checkpoint is not None,
+            full_batch=batch_size is None,
         )
 
     def _inputs(self, X, y, classes, sample_weight, start: Parameters | None) -> tuple:
@@ -336,17 +342,17 @@ class Network:
     def _dataset(self, X, labels, classes, weights, config=None) -> Dataset:
         """The training rows: X's own columns (the range holding any non-zero value,
         or all of them under augmentation, which moves ink anywhere), or for full-batch
-        training a compacted copy of just its non-zero columns when that skips more."""
+        training a copy of just its non-zero columns, stored by column groups, when
+        that makes the products at least 5% smaller (see nn/column_groups.py)."""
         targets = self._encode(labels, classes, X.dtype)
         data_weights = None if weights is None else normalised_weights(weights, None, X.dtype)
         if config is not None and config.augment:
             return Dataset(X, targets, slice(0, X.shape[1]), weights=data_weights)
         active = active_inputs(X)
         if config is not None and config.batch_size is None:
-            nonzero = nonzero_columns(X)
-            if len(nonzero) <= COMPACT_SHARE * (active.stop - active.start):
-                compact = np.take(X, nonzero, axis=1)  # (n, non-zero columns)
-                return Dataset(compact, targets, nonzero, weights=data_weights)
+            plan = plan_groups(X)
+            if plan.work <= COMPACT_SHARE * len(X) * (active.stop - active.start):
+                return Dataset(grouped(X, plan), targets, plan.order, weights=data_weights)
         return Dataset(X, targets, active, weights=data_weights)
 
     def _validation_split(self, data, n_features, validation_data, fraction, classes, weights, rng):

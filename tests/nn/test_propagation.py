@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from scratchnet.nn.activations import ACTIVATIONS, get_activation
+from scratchnet.nn.column_groups import grouped, plan_groups
 from scratchnet.nn.losses import output_layer
 from scratchnet.nn.parallel import PARTS, Team, parts_of
 from scratchnet.nn.parameters import Parameters
@@ -53,17 +54,18 @@ def objective(params, activation, output, x, t, masks=None, decay=0.0, weights=N
 
 def analytic_gradient(
     params, activation, output, x, t, masks=None, decay=0.0, weights=None, team=None,
-    columns=None,
+    columns=None, inputs=None,
 ):  # fmt: skip
-    """The gradient as training computes it: the active columns only, the chunk cut into
-    its parts (run by ``team``, one thread unless given), the parts added."""
+    """The gradient as training computes it: the active columns only (``inputs``, the
+    rows as stored for ``columns``, else a copy of those columns of x), the chunk cut
+    into its parts (run by ``team``, one thread unless given), the parts added."""
     columns = columns or Columns(active_inputs(x))
     model = Model(params, activation, output)
     propagation = Propagation(model, columns, len(x), team or Team(1),
                               dropout=masks is not None, training=True)  # fmt: skip
     grads = params.zeros_like()
     grads.flat[:] = np.nan  # every entry must be written
-    compact = x[:, columns.selection]
+    compact = x[:, columns.selection] if inputs is None else inputs
     propagation.gradient(compact, t, columns.weight(params.layers[0].weight), 1.0 / len(x),
                          masks, weights=weights)  # fmt: skip
     add_parts(propagation.finish(), grads.flat)
@@ -176,6 +178,22 @@ def test_a_compacted_copy_of_scattered_zero_columns_gives_the_same_gradient():
     np.testing.assert_allclose(compacted, ranged, rtol=1e-13, atol=1e-16)
     weight_grad = compacted[: 7 * 5].reshape(7, 5)
     assert np.all(weight_grad[[1, 4]] == 0)
+
+
+def test_rows_stored_by_column_groups_give_the_same_gradient():
+    """Rare columns (rows 3 and 10 use columns 16 to 31; 32 is blank) go to a later
+    group holding just those rows; the chunk's second part (rows 40 to 79) has none."""
+    params, x, output, t = make_problem((33, 5, 3), m=80, zero_columns=())
+    x[:, 16:] = 0.0
+    x[[3, 10], 16:32] = 1.5
+    plan = plan_groups(x)
+    assert plan.bounds == (0, 16, 32)
+    activation = get_activation("sigmoid")
+    stored = analytic_gradient(params, activation, output, x, t, columns=Columns(plan.order),
+                               inputs=grouped(x, plan))  # fmt: skip
+    ranged = analytic_gradient(params, activation, output, x, t)
+    np.testing.assert_allclose(stored, ranged, rtol=1e-13, atol=1e-16)
+    assert np.all(stored[: 33 * 5].reshape(33, 5)[32] == 0)
 
 
 def test_chunks_are_cut_into_fixed_parts_by_their_size_alone():

@@ -78,7 +78,12 @@ def build_network(recipe: Recipe) -> NeuralNet:
     )
     check_fits(
         net.training_memory(
-            N_FEATURES, recipe.dtype, recipe.optimizer, recipe.patience, checkpoint=True
+            N_FEATURES,
+            recipe.dtype,
+            recipe.optimizer,
+            recipe.patience,
+            checkpoint=True,
+            batch_size=recipe.batch_size,
         ),
         f"training {net.summary(N_FEATURES).splitlines()[-1].removeprefix('total ')}",
     )

@@ -37,6 +37,12 @@ def parts_of(rows: int) -> list[slice]:
     return [slice(start, stop) for start, stop in pairwise(bounds)]
 
 
+def largest_part(rows: int) -> int:
+    """The most rows one part of a chunk of at most ``rows`` rows can hold."""
+    uncut = min(rows, PARTS * MIN_PART_ROWS - 1)
+    return max(uncut, max(part.stop - part.start for part in parts_of(rows)))
+
+
 def halves(n: int) -> list[slice]:
     """A flat range of n elements cut into PARTS pieces (for whole-array updates), or
     left whole when it is too small for a second thread to pay."""

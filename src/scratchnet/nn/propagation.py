@@ -9,8 +9,9 @@ Backpropagation starts from ``delta_L = dJ/dz_L`` (the loss writes it over the l
 
 Input columns that are zero in every row add nothing to ``x @ W_1`` and give the
 matching rows of ``dJ/dW_1`` exactly zero, so the products use only the active columns
-(``Columns``): a range of them (the rows are views) or any set (the rows are a compacted
-copy), with the matching rows of W_1 as the first layer's weight.
+(``Columns``): a range of them (the rows are views) or any set (the rows are a copy of
+those columns, stored by ``column_groups``), with the matching rows of W_1 as the first
+layer's weight.
 
 ``Propagation.gradient`` is the one place that orders a training step's work on a chunk
 of rows: forward, count the correct predictions, turn the logits into dJ/dz_L, backward.
@@ -29,13 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import Activation
+from .column_groups import GroupedColumns
 from .losses import (
     OutputLayer,
     weighted_correct,
     weighted_loss_and_delta_,
     weighted_loss_sum,
 )
-from .parallel import Team, parts_of
+from .parallel import Team, largest_part, parts_of
 from .parameters import Dense, Parameters
 
 ROWS_PER_CHUNK = 1024  # rows per pass: buffers stay small and cache-resident
@@ -55,8 +57,8 @@ class Model:
 @dataclass(frozen=True)
 class Columns:
     """The input columns the products use: ``selection`` a range (``x`` holds those
-    columns as a view of the data) or an array of column indices (``x`` is a compacted
-    copy of them)."""
+    columns as a view of the data) or an array of column indices (``x`` is a copy of
+    them in that order, a ``GroupedColumns``)."""
 
     selection: slice | np.ndarray
 
@@ -93,7 +95,8 @@ class Workspace:
     """Buffers for batches of at most ``rows`` samples through layers of ``widths``.
 
     ``outputs[l]`` holds z_l, then a_l in place; ``dropped[l]`` holds a_l * mask_l when
-    dropout is on; ``deltas`` are two buffers the backward pass alternates between.
+    dropout is on; ``deltas`` are two buffers the backward pass alternates between (one,
+    with one hidden layer), each allocated when the first backward pass needs it.
     """
 
     def __init__(self, widths: Sequence[int], rows: int, dtype: np.dtype, dropout: bool = False):
@@ -101,12 +104,12 @@ class Workspace:
         self.rows = rows
         self.outputs = [np.empty((rows, width), dtype) for width in widths[1:]]
         self.dropped = [np.empty((rows, width), dtype) for width in self.hidden] if dropout else []
-        self.deltas: list[np.ndarray] = []  # allocated by the first backward pass
+        self.deltas: list[np.ndarray | None] = [None, None]
 
     def delta(self, which: int, m: int, width: int) -> np.ndarray:
-        if not self.deltas:
+        if self.deltas[which % 2] is None:
             size, dtype = self.rows * max(self.hidden), self.outputs[0].dtype
-            self.deltas = [np.empty(size, dtype), np.empty(size, dtype)]
+            self.deltas[which % 2] = np.empty(size, dtype)
         return self.deltas[which % 2][: m * width].reshape(m, width)
 
 
@@ -134,7 +137,8 @@ class Propagation:
         dtype = params.flat.dtype
         self.model, self.team, self.columns = model, team, columns
         count = len(parts_of(rows))
-        self.workspaces = [Workspace(widths, rows, dtype, dropout) for _ in range(count)]
+        part_rows = largest_part(rows)
+        self.workspaces = [Workspace(widths, part_rows, dtype, dropout) for _ in range(count)]
         self.grads = [params.zeros_like() for _ in range(count)] if training else []
         compact = training and not isinstance(columns.selection, slice)
         self.compact = [np.zeros(widths[:2], dtype) for _ in range(count)] if compact else []
@@ -261,7 +265,10 @@ def forward(
     last = len(layers) - 1
     for i, layer in enumerate(layers):
         z = workspace.outputs[i][:m]
-        np.matmul(a, first_weight if i == 0 else layer.weight, out=z)  # (m, width_i)
+        if isinstance(a, GroupedColumns):
+            a.matmul_into(first_weight, out=z)
+        else:
+            np.matmul(a, first_weight if i == 0 else layer.weight, out=z)  # (m, width_i)
         z += layer.bias
         if i < last:
             activation.forward_(z)
@@ -293,7 +300,10 @@ def backward(
     for i in range(len(layers) - 1, -1, -1):
         a_prev = x if i == 0 else _layer_input(workspace, masks, i - 1, m)
         weight_gradient = first_gradient if i == 0 else grads.layers[i].weight
-        _product_into(a_prev.T, delta, weight_gradient, accumulate)  # (w_{i-1}, w_i)
+        if isinstance(a_prev, GroupedColumns):
+            a_prev.transposed_matmul_into(delta, weight_gradient, accumulate)
+        else:
+            _product_into(a_prev.T, delta, weight_gradient, accumulate)  # (w_{i-1}, w_i)
         _row_sum_into(delta, grads.layers[i].bias, accumulate)
         if i == 0:
             break

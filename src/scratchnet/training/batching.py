@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from ..nn.column_groups import GroupedColumns
 
 
 @dataclass(frozen=True)
@@ -26,21 +27,30 @@ class Dataset:
 
     ``rows`` selects rows of ``x`` (None: all, in order). ``active`` names the input
     columns the rows use (outside them they are all zero): a range of the columns of
-    ``x``, which are the inputs; or the indices of the inputs that ``x``, a compacted
-    copy, holds as its columns. ``weights`` (None: unweighted) holds a sample weight per
-    row of ``x``, with mean 1 over ``rows`` (see ``normalised_weights``).
+    ``x``, which are the inputs; or the indices of the inputs that ``x``, a copy of
+    just those columns stored by column groups, holds in that order. ``weights`` (None:
+    unweighted) holds a sample weight per row of ``x``, with mean 1 over ``rows`` (see
+    ``normalised_weights``).
     """
 
-    x: np.ndarray
+    x: np.ndarray | GroupedColumns
     targets: np.ndarray
     active: slice | np.ndarray
     rows: np.ndarray | None = None
     weights: np.ndarray | None = None
 
-    @property
-    def columns_of_x(self) -> slice:
-        """The columns of ``x`` that hold the active inputs."""
-        return self.active if isinstance(self.active, slice) else slice(None)
+    def row_range(self, start: int, stop: int):
+        """Rows start:stop of ``x`` in the active columns (a view)."""
+        if isinstance(self.active, slice):
+            return self.x[start:stop, self.active]
+        return self.x[start:stop]
+
+    def take_rows(self, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The ``rows`` of ``x`` in the active columns, written into ``out`` (its rows,
+        with one column per column of ``x``)."""
+        if isinstance(self.active, slice):
+            return np.take(self.x, rows, axis=0, out=out)[:, self.active]
+        return self.x.take(rows, out)
 
     def __len__(self) -> int:
         return len(self.x) if self.rows is None else len(self.rows)
@@ -103,7 +113,7 @@ class Feeder:
             for start in range(batch.start, batch.stop, step):
                 stop = min(start + step, batch.stop)
                 weights = None if data.weights is None else data.weights[start:stop]
-                x = self._distorted(data.x[start:stop, data.columns_of_x])
+                x = self._distorted(data.row_range(start, stop))
                 yield x, data.targets[start:stop], weights
             return
         for start in range(0, len(batch), step):
@@ -116,10 +126,10 @@ class Feeder:
             self.x_buffer = np.empty((self.rows, x.shape[1]), x.dtype)
             self.t_buffer = np.empty((self.rows, *t.shape[1:]), t.dtype)
         m = len(rows)
-        x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
+        x = self.data.take_rows(rows, self.x_buffer[:m])
         t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
         weights = None if self.data.weights is None else self.data.weights[rows]
-        return x[:, self.data.columns_of_x], t, weights
+        return x, t, weights
 
     def _distorted(self, x: np.ndarray) -> np.ndarray:
         if self.distort is None:

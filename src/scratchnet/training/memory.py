@@ -1,24 +1,29 @@
 """How much memory training a network needs, checked before anything is allocated.
 
-The estimate counts what the loop allocates besides the data itself (and, in full-batch
-training, the compacted copy of its non-zero columns, made with the data). With a chunk
+The estimate counts what the loop allocates besides the data and the arrays of the
+data's length made with it (the encoded targets, an epoch's order of the rows, and in
+full-batch training the copy of its non-zero columns). With a chunk
 of rows cut into S = PARTS parts, each computed with buffers of its own:
 
     parameters and the summed gradient         2 P
     each part's gradient                       S P
-    each part's W_1 gradient, compacted        S n_in h_1 (counted always; allocated
-                                               only for compacted full-batch columns)
+    each part's W_1 gradient, compacted        S n_in h_1 (full batch: for compacted
+                                               columns)
+    a chunk's product for the largest W, made  S max_l |W_l|
+    before it is added to the earlier chunks'
     optimizer state (momentum: 1 P, Adam: 2 P)   k P
     best weights (early stopping)              1 P
     checkpoint snapshot between writes         (1 + k) P
-    activations of one chunk, per part         rows x (2 x sum of widths (training and
-                                               evaluation) + sum of hidden widths with
-                                               dropout (dropped outputs) + 2 x the widest
+    activations of a part of a chunk, per part part rows x (2 x sum of widths (training
+                                               and evaluation) + sum of hidden widths with
+                                               dropout (dropped outputs) + D x the widest
                                                hidden layer (deltas))
     dropout masks of one chunk                 rows x sum of hidden widths
-    the chunk's gathered inputs and targets    rows x (n_in + n_out)
+    the chunk's gathered inputs and targets    rows x (n_in + n_out) (mini-batches:
+                                               their rows are gathered)
 
-all times the dtype's item size, where P is the parameter count.
+all times the dtype's item size, where P is the parameter count, rows a chunk's and
+part rows its largest part's, and D = 2 delta buffers (1 with one hidden layer).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgumentError
 from ..nn.optimizers import Adam, Momentum, Optimizer
-from ..nn.parallel import PARTS
+from ..nn.parallel import PARTS, largest_part
 from ..nn.propagation import ROWS_PER_CHUNK
 
 MEMINFO = Path("/proc/meminfo")
@@ -49,16 +54,21 @@ def training_bytes(
     dropout: bool = False,
     early_stopping: bool = False,
     checkpoint: bool = False,
+    full_batch: bool = False,
 ) -> int:
     """Bytes the training loop allocates for a network of ``widths`` (see above)."""
     state = optimizer_state_copies(optimizer)
     copies = 2 + PARTS + state + early_stopping + (1 + state if checkpoint else 0)
-    compact_gradients = PARTS * widths[0] * widths[1]
+    compact_gradients = full_batch * PARTS * widths[0] * widths[1]
+    added_products = PARTS * max(fan_in * fan_out for fan_in, fan_out in pairwise(widths))
     hidden = list(widths[1:-1]) or [0]
-    per_part = 2 * sum(widths[1:]) + dropout * sum(hidden) + 2 * max(hidden)
-    gathered = widths[0] + widths[-1]
-    chunk = ROWS_PER_CHUNK * (PARTS * per_part + dropout * sum(hidden) + gathered)
-    return (copies * parameter_count(widths) + compact_gradients + chunk) * itemsize
+    deltas = min(len(hidden), 2)
+    per_part = 2 * sum(widths[1:]) + dropout * sum(hidden) + deltas * max(hidden)
+    gathered = (not full_batch) * (widths[0] + widths[-1])
+    parts = PARTS * largest_part(ROWS_PER_CHUNK) * per_part
+    chunk = parts + ROWS_PER_CHUNK * (dropout * sum(hidden) + gathered)
+    buffers = compact_gradients + added_products + chunk
+    return (copies * parameter_count(widths) + buffers) * itemsize
 
 
 def optimizer_state_copies(optimizer: Optimizer) -> int:
