@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnet.nn.column_groups import BLOCK, ROW_PRICE, grouped, plan_groups
+from scratchnet.nn.column_groups import BLOCK, MAX_BLOCKS, ROW_PRICE, grouped, plan_groups
 
 
 def sparse_images(m=300, n=80, seed=0):
@@ -105,3 +105,19 @@ def test_rows_are_sliced_in_steps_of_one(stored):
     _, data = stored
     with pytest.raises(IndexError):
         data[::2]
+
+
+def test_wide_data_is_cut_at_no_more_than_max_blocks_places():
+    """5000 columns: boundaries fall every ceil(5000 / MAX_BLOCKS) sorted columns, so the
+    plan weighs MAX_BLOCKS candidates however wide the data."""
+    x = sparse_images(m=200, n=5000, seed=4)
+    plan = plan_groups(x)
+    block = -(-len(plan.order) // MAX_BLOCKS)
+    assert block > BLOCK
+    inner = plan.bounds[1:-1]
+    assert inner and all(bound % block == 0 for bound in inner)
+    assert plan.work < len(x) * len(plan.order)  # cheaper than one group, or it would be one
+    dense, weight = x[:, plan.order], np.random.default_rng(2).normal(size=(len(plan.order), 3))
+    out = np.empty((200, 3))
+    grouped(x, plan).matmul_into(weight, out)
+    np.testing.assert_allclose(out, dense @ weight, rtol=1e-12, atol=1e-13)

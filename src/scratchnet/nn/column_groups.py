@@ -23,12 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BLOCK = 16  # group boundaries fall every BLOCK columns of the sorted order
+BLOCK = 16  # group boundaries fall every BLOCK columns of the sorted order (or wider
+MAX_BLOCKS = 64  # blocks, for more than BLOCK x MAX_BLOCKS columns: the plan stays quick)
 MAX_GROUPS = 4
 ROW_PRICE = 32  # gathering and scattering a row of a later group costs about as much as
 # multiplying this many more of its columns (measured on the tutorial's step)
 PLAN_ROWS = 4096  # the plan counts the rows using each group in this many rows, spread out
-ROWS_AT_ONCE = 1024  # rows scanned per pass: temporaries stay small
+VALUES_AT_ONCE = 1 << 20  # values scanned per pass: temporaries stay small
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,9 @@ def plan_groups(x: np.ndarray) -> Plan:
     if len(order) == 0:
         return Plan(order, (0, 0), 0.0)
     sample = x[:: max(1, len(x) // PLAN_ROWS)]
-    users = _users_of_spans(_blocks_touched(sample, order)) * (len(x) / len(sample))
-    ends = [*range(0, len(order), BLOCK), len(order)]  # where block k starts; the end
+    block = max(BLOCK, -(-len(order) // MAX_BLOCKS))
+    users = _users_of_spans(_blocks_touched(sample, order, block)) * (len(x) / len(sample))
+    ends = [*range(0, len(order), block), len(order)]  # where block k starts; the end
     n_blocks = len(ends) - 1
 
     def later(i: int, j: int) -> float:
@@ -86,22 +88,26 @@ def _by_use(x: np.ndarray) -> np.ndarray:
     """The columns of ``x`` with a non-zero value, sorted by how many rows have one
     there, most first (ties in column order)."""
     counts = np.zeros(x.shape[1], dtype=np.int64)
-    for start in range(0, len(x), ROWS_AT_ONCE):
-        counts += np.count_nonzero(x[start : start + ROWS_AT_ONCE], axis=0)
+    for rows in _passes(x):
+        counts += np.count_nonzero(x[rows], axis=0)
     order = np.argsort(-counts, kind="stable")
     return order[: np.count_nonzero(counts)]
 
 
-def _blocks_touched(x: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """(blocks of BLOCK columns of ``order``, rows of ``x``): whether the row has a
+def _passes(x: np.ndarray) -> list[slice]:
+    """Consecutive row ranges of ``x`` holding about VALUES_AT_ONCE values each."""
+    step = max(1, VALUES_AT_ONCE // max(x.shape[1], 1))
+    return [slice(start, start + step) for start in range(0, len(x), step)]
+
+
+def _blocks_touched(x: np.ndarray, order: np.ndarray, block: int) -> np.ndarray:
+    """(blocks of ``block`` columns of ``order``, rows of ``x``): whether the row has a
     non-zero value in the block."""
-    n_blocks = -(-len(order) // BLOCK)
+    n_blocks = -(-len(order) // block)
     touched = np.zeros((n_blocks, len(x)), dtype=bool)
-    for start in range(0, len(x), ROWS_AT_ONCE):
-        nonzero = _nonzero_in(x[start : start + ROWS_AT_ONCE], order, n_blocks * BLOCK)
-        touched[:, start : start + len(nonzero)] = (
-            nonzero.reshape(len(nonzero), n_blocks, BLOCK).any(axis=2).T
-        )
+    for rows in _passes(x):
+        nonzero = _nonzero_in(x[rows], order, n_blocks * block)
+        touched[:, rows] = nonzero.reshape(len(nonzero), n_blocks, block).any(axis=2).T
     return touched
 
 
@@ -213,8 +219,8 @@ def grouped(x: np.ndarray, plan: Plan) -> GroupedColumns:
 def _rows_using(x: np.ndarray, order: np.ndarray, spans: list[tuple[int, int]]) -> list:
     """For each span of ``order``, the rows of ``x`` with a non-zero value there."""
     found: list[list[np.ndarray]] = [[] for _ in spans]
-    for start in range(0, len(x), ROWS_AT_ONCE):
-        nonzero = _nonzero_in(x[start : start + ROWS_AT_ONCE], order, len(order))
+    for rows in _passes(x):
+        nonzero = _nonzero_in(x[rows], order, len(order))
         for users, (low, high) in zip(found, spans, strict=True):
-            users.append(start + np.flatnonzero(nonzero[:, low:high].any(axis=1)))
+            users.append(rows.start + np.flatnonzero(nonzero[:, low:high].any(axis=1)))
     return [np.concatenate(users) if users else np.zeros(0, np.intp) for users in found]
