@@ -7,6 +7,7 @@ import pytest
 
 from scratchnet import NeuralNet, TrainingDivergedError
 from scratchnet.errors import InvalidArgumentError, InvalidTypeError, NotFittedError
+from scratchnet.nn.column_groups import grouped
 
 from . import reference
 
@@ -308,28 +309,36 @@ def test_a_diverging_run_names_the_iteration_and_suggests_a_smaller_rate(blobs):
         )
 
 
-def test_full_batch_rows_stored_by_column_groups_are_measured_as_numpy_measures_them():
-    """Image-like rows (most columns rarely non-zero) are copied by column groups for
-    full-batch training; with a validation fraction the kept rows are gathered from that
-    copy. The final record's costs are those of the final weights, computed plainly."""
-    from scratchnet.nn.column_groups import plan_groups
+@pytest.mark.parametrize("fraction", [None, 0.25], ids=["every row", "validation fraction"])
+def test_full_batch_rows_stored_by_column_groups_train_as_numpy_computes(monkeypatch, fraction):
+    """Image-like rows (most columns rarely non-zero), 2500 of them (chunks past the
+    first add to the gradient): full-batch training on every row multiplies a copy
+    stored by column groups; with a validation fraction the kept rows are read from X.
+    Either way the final record holds the final weights' costs, computed plainly."""
+    import scratchnet.network
 
+    copies = []
+    monkeypatch.setattr(scratchnet.network, "grouped",
+                        lambda *args: copies.append(args) or grouped(*args))  # fmt: skip
     rng = np.random.default_rng(8)
-    use = np.geomspace(1.0, 0.005, 60)
-    X = rng.uniform(0.1, 1.0, (400, 60)) * (rng.random((400, 60)) < use)
-    y = rng.integers(0, 3, 400)
-    assert len(plan_groups(X).bounds) > 2  # a later group holding only some rows
+    use = np.geomspace(1.0, 0.002, 60)
+    X = rng.uniform(0.1, 1.0, (2500, 60)) * (rng.random((2500, 60)) < use)
+    X[:, [4, 33]] = 0.0
+    y = rng.integers(0, 3, 2500)
     net = NeuralNet([9, 3], activation="tanh", random_state=0)
-    net.fit(X, y, n_iterations=3, learning_rate=0.5, validation_fraction=0.25)
-    held_out = net.held_out
-    kept = np.setdiff1d(np.arange(400), held_out)
+    net.fit(X, y, n_iterations=3, learning_rate=0.5, validation_fraction=fraction)
+    assert len(copies) == (fraction is None)
+    if copies:
+        assert len(copies[0][1].bounds) > 2  # a later group holding only some rows
+    held_out = np.array([], dtype=int) if fraction is None else net.held_out
+    kept = np.setdiff1d(np.arange(2500), held_out)
     final = net.history.records[-1]
 
     def cost(rows):
-        return -np.mean(
-            np.log(reference.probabilities(net, X[rows])[np.arange(len(rows)), y[rows]])
-        )
+        p = reference.probabilities(net, X[rows])
+        return -np.mean(np.log(p[np.arange(len(rows)), y[rows]]))
 
     assert final["epoch"] == 3
     assert final["train_loss"] == pytest.approx(cost(kept), rel=1e-12)
-    assert final["val_loss"] == pytest.approx(cost(held_out), rel=1e-12)
+    if fraction is not None:
+        assert final["val_loss"] == pytest.approx(cost(held_out), rel=1e-12)

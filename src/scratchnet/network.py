@@ -226,14 +226,14 @@ class Network:
         )
         rng = check_random_state(self.random_state)
         seed = fingerprint_random_state(rng) if checkpoint is not None else None
-        data = self._dataset(X, labels, classes, weights, config)
-        data, validation = self._validation_split(
-            data, X.shape[1], validation_data, validation_fraction, classes, weights, rng
-        )
         check_fits(
             self.training_memory(
                 X.shape[1], X.dtype, config.optimizer, patience, checkpoint, config.batch_size
             )
+        )
+        data = self._dataset(X, labels, classes, weights, config, validation_fraction is None)
+        data, validation = self._validation_split(
+            data, X.shape[1], validation_data, validation_fraction, classes, weights, rng
         )
         if start is None:
             parameters = self._initial_parameters(X.shape[1], X.dtype, rng)
@@ -339,17 +339,19 @@ class Network:
         X = check_features(X, n_features=start.widths[0], finite=False)
         return X.astype(start.flat.dtype, copy=False)
 
-    def _dataset(self, X, labels, classes, weights, config=None) -> Dataset:
+    def _dataset(self, X, labels, classes, weights, config=None, every_row=False) -> Dataset:
         """The training rows: X's own columns (the range holding any non-zero value,
-        or all of them under augmentation, which moves ink anywhere), or for full-batch
-        training a copy of just its non-zero columns, stored by column groups, when
-        that makes the products at least 5% smaller (see nn/column_groups.py)."""
+        or all of them under augmentation, which moves ink anywhere), or, for full-batch
+        training on ``every_row`` of X (none held out, which would have to be gathered
+        from the copy at every step), a copy of just its non-zero columns stored by
+        column groups, when that makes the products at least 5% smaller (see
+        nn/column_groups.py)."""
         targets = self._encode(labels, classes, X.dtype)
         data_weights = None if weights is None else normalised_weights(weights, None, X.dtype)
         if config is not None and config.augment:
             return Dataset(X, targets, slice(0, X.shape[1]), weights=data_weights)
         active = active_inputs(X)
-        if config is not None and config.batch_size is None:
+        if every_row and config.batch_size is None:
             plan = plan_groups(X)
             if plan.work <= COMPACT_SHARE * len(X) * (active.stop - active.start):
                 return Dataset(grouped(X, plan), targets, plan.order, weights=data_weights)

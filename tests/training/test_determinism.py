@@ -13,13 +13,15 @@ import numpy as np
 import pytest
 
 import scratchnet as sn
+from scratchnet.network import COMPACT_SHARE
+from scratchnet.nn.column_groups import plan_groups
 
 RUNS = {
     "mini-batch, dropout, adam": (
         {"hidden": [256, 3], "activation": "relu", "dropout": 0.3},
         {"epochs": 2, "batch_size": 256, "optimizer": "adam", "learning_rate": 0.01},
     ),
-    "full batch, compacted columns": (
+    "full batch, column groups": (
         {"hidden": [128, 3], "activation": "sigmoid"},
         {"n_iterations": 3, "learning_rate": 0.5},
     ),
@@ -28,12 +30,19 @@ RUNS = {
 
 def data():
     """1500 rows of 400 features (large enough that OpenBLAS would split its products
-    over threads) with two columns zero everywhere (compacted in full batch), three
-    classes."""
+    over threads): two columns zero everywhere and the last 200 non-zero in 1% of the
+    rows (full batch stores them by column groups), three classes."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(1500, 400))
+    X[:, 200:] *= rng.random((1500, 200)) < 0.01
     X[:, [3, 211]] = 0.0
     return X, rng.integers(0, 3, 1500)
+
+
+def test_the_full_batch_run_stores_its_rows_by_column_groups():
+    X, _ = data()
+    plan = plan_groups(X)
+    assert len(plan.bounds) > 2 and plan.work <= COMPACT_SHARE * len(X) * 400
 
 
 def train(name: str) -> np.ndarray:

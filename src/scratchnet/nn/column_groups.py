@@ -134,7 +134,7 @@ def _users_of_spans(touched: np.ndarray) -> np.ndarray:
 class GroupedColumns:
     """Rows ``start:stop`` of data stored by column groups (see the module's text); the
     columns are the plan's order. ``grouped(x, plan)`` makes the whole; slicing rows
-    gives views."""
+    (in steps of 1) gives views. Training reads it in row ranges only: full batches."""
 
     def __init__(self, groups: list[Group], n_rows: int, start: int = 0, stop: int | None = None):
         self.groups, self.n_rows = groups, n_rows
@@ -150,12 +150,16 @@ class GroupedColumns:
 
     @property
     def nbytes(self) -> int:
-        return sum(group.values.nbytes for group in self.groups)
+        """The values' bytes and their groups' row indices'."""
+        rows = sum(group.rows.nbytes for group in self.groups if group.rows is not None)
+        return rows + sum(group.values.nbytes for group in self.groups)
 
     def __len__(self) -> int:
         return self.stop - self.start
 
     def __getitem__(self, rows: slice) -> GroupedColumns:
+        if not isinstance(rows, slice):
+            raise TypeError(f"grouped rows are sliced, not indexed by {type(rows).__name__}")
         start, stop, step = rows.indices(len(self))
         if step != 1:
             raise IndexError("grouped rows are sliced in steps of 1")
@@ -182,20 +186,6 @@ class GroupedColumns:
             else:
                 np.matmul(values.T, right, out=rows)
 
-    def take(self, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Write the (dense) rows ``rows``, counted from ``start``, into ``out``."""
-        rows = np.asarray(rows) + self.start
-        for group in self.groups:
-            columns = out[:, group.start : group.stop]
-            if group.rows is None:
-                np.take(group.values, rows, axis=0, out=columns)
-                continue
-            where = np.minimum(np.searchsorted(group.rows, rows), len(group.rows) - 1)
-            present = group.rows[where] == rows if len(group.rows) else np.zeros(len(rows), bool)
-            columns[...] = 0
-            columns[present] = group.values[where[present]]
-        return out
-
     def _pieces(self):
         """(group, local rows or None for all, their values) for rows start:stop."""
         for group in self.groups:
@@ -209,7 +199,7 @@ class GroupedColumns:
 def grouped(x: np.ndarray, plan: Plan) -> GroupedColumns:
     """The columns ``plan.order`` of ``x`` stored by the plan's groups."""
     spans = list(zip(plan.bounds[:-1], plan.bounds[1:], strict=True))
-    rows = _rows_using(x, plan.order, spans[1:])
+    rows = _rows_using(x, plan.order, spans[1:]) if len(spans) > 1 else []
     groups = [Group(0, spans[0][1], None, np.take(x, plan.order[: spans[0][1]], axis=1))]
     for (start, stop), users in zip(spans[1:], rows, strict=True):
         groups.append(Group(start, stop, users, x[np.ix_(users, plan.order[start:stop])]))

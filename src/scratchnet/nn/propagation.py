@@ -148,7 +148,7 @@ class Propagation:
 
     def gradient(
         self,
-        x: np.ndarray,
+        x: np.ndarray | GroupedColumns,
         t: np.ndarray,
         first_weight: np.ndarray,
         scale: float,
@@ -206,7 +206,7 @@ class Propagation:
 
     def measure(
         self,
-        x: np.ndarray,
+        x: np.ndarray | GroupedColumns,
         t: np.ndarray,
         first_weight: np.ndarray,
         weights: np.ndarray | None = None,
@@ -250,7 +250,7 @@ def forward(
     layers: Sequence[Dense],
     first_weight: np.ndarray,
     activation: Activation,
-    x: np.ndarray,
+    x: np.ndarray | GroupedColumns,
     workspace: Workspace,
     masks: Sequence[np.ndarray] | None = None,
 ) -> np.ndarray:
@@ -283,7 +283,7 @@ def backward(
     grads: Parameters,
     first_gradient: np.ndarray,
     activation: Activation,
-    x: np.ndarray,
+    x: np.ndarray | GroupedColumns,
     workspace: Workspace,
     delta: np.ndarray,
     masks: Sequence[np.ndarray] | None = None,

@@ -28,7 +28,8 @@ class Dataset:
     ``rows`` selects rows of ``x`` (None: all, in order). ``active`` names the input
     columns the rows use (outside them they are all zero): a range of the columns of
     ``x``, which are the inputs; or the indices of the inputs that ``x``, a copy of
-    just those columns stored by column groups, holds in that order. ``weights`` (None:
+    just those columns stored by column groups, holds in that order (then ``rows`` is
+    None: the copy is made for full batches of every row). ``weights`` (None:
     unweighted) holds a sample weight per row of ``x``, with mean 1 over ``rows`` (see
     ``normalised_weights``).
     """
@@ -44,13 +45,6 @@ class Dataset:
         if isinstance(self.active, slice):
             return self.x[start:stop, self.active]
         return self.x[start:stop]
-
-    def take_rows(self, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """The ``rows`` of ``x`` in the active columns, written into ``out`` (its rows,
-        with one column per column of ``x``)."""
-        if isinstance(self.active, slice):
-            return np.take(self.x, rows, axis=0, out=out)[:, self.active]
-        return self.x.take(rows, out)
 
     def __len__(self) -> int:
         return len(self.x) if self.rows is None else len(self.rows)
@@ -89,7 +83,7 @@ def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np
     return np.setdiff1d(np.arange(len(labels)), held_out), held_out
 
 
-Chunk = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+Chunk = tuple[np.ndarray | GroupedColumns, np.ndarray, np.ndarray | None]
 
 
 class Feeder:
@@ -125,11 +119,11 @@ class Feeder:
             x, t = self.data.x, self.data.targets
             self.x_buffer = np.empty((self.rows, x.shape[1]), x.dtype)
             self.t_buffer = np.empty((self.rows, *t.shape[1:]), t.dtype)
-        m = len(rows)
-        x = self.data.take_rows(rows, self.x_buffer[:m])
+        m = len(rows)  # (gathered rows come from an array: a grouped copy is read whole)
+        x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
         t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
         weights = None if self.data.weights is None else self.data.weights[rows]
-        return x, t, weights
+        return x[:, self.data.active], t, weights
 
     def _distorted(self, x: np.ndarray) -> np.ndarray:
         if self.distort is None:

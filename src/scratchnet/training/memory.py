@@ -2,28 +2,30 @@
 
 The estimate counts what the loop allocates besides the data and the arrays of the
 data's length made with it (the encoded targets, an epoch's order of the rows, and in
-full-batch training the copy of its non-zero columns). With a chunk
-of rows cut into S = PARTS parts, each computed with buffers of its own:
+full-batch training the copy of its non-zero columns). With a chunk of rows cut into
+S = PARTS parts, each computed with buffers of its own:
 
-    parameters and the summed gradient         2 P
-    each part's gradient                       S P
-    each part's W_1 gradient, compacted        S n_in h_1 (full batch: for compacted
-                                               columns)
-    a chunk's product for the largest W, made  S max_l |W_l|
-    before it is added to the earlier chunks'
-    optimizer state (momentum: 1 P, Adam: 2 P)   k P
-    best weights (early stopping)              1 P
-    checkpoint snapshot between writes         (1 + k) P
-    activations of a part of a chunk, per part part rows x (2 x sum of widths (training
-                                               and evaluation) + sum of hidden widths with
-                                               dropout (dropped outputs) + D x the widest
-                                               hidden layer (deltas))
-    dropout masks of one chunk                 rows x sum of hidden widths
-    the chunk's gathered inputs and targets    rows x (n_in + n_out) (mini-batches:
-                                               their rows are gathered)
+    parameters and the summed gradient          2 P
+    each part's gradient                        S P
+    each part's W_1 gradient, compacted         S n_in h_1 (full batch only)
+    W_1's rows of the active inputs, gathered   n_in h_1 (full batch only)
+    each part's rows of a later column group,   S x 2 x part rows x h_1 (full batch only)
+      gathered and multiplied
+    a chunk's product for the largest W, made   S max_l |W_l|
+      before it is added to earlier chunks'
+    optimizer state (momentum: 1 P, Adam: 2 P)  k P
+    best weights (early stopping)               1 P
+    checkpoint snapshot between writes          (1 + k) P
+    each part's activations                     part rows x (2 x sum of widths (training
+                                                and evaluation) + sum of hidden widths
+                                                with dropout (dropped outputs) + D x the
+                                                widest hidden layer (deltas))
+    dropout masks of one chunk                  rows x sum of hidden widths
+    a mini-batch chunk's gathered inputs and    rows x (n_in + n_out)
+      targets (full batches are read in place)
 
-all times the dtype's item size, where P is the parameter count, rows a chunk's and
-part rows its largest part's, and D = 2 delta buffers (1 with one hidden layer).
+all times the dtype's item size, where P is the parameter count, rows a chunk's, part
+rows its largest part's, and D = 2 delta buffers (1 with one hidden layer).
 """
 
 from __future__ import annotations
@@ -59,15 +61,18 @@ def training_bytes(
     """Bytes the training loop allocates for a network of ``widths`` (see above)."""
     state = optimizer_state_copies(optimizer)
     copies = 2 + PARTS + state + early_stopping + (1 + state if checkpoint else 0)
+    part_rows = largest_part(ROWS_PER_CHUNK)
     compact_gradients = full_batch * PARTS * widths[0] * widths[1]
+    gathered_first_weights = full_batch * widths[0] * widths[1]
+    later_groups = full_batch * PARTS * 2 * part_rows * widths[1]
     added_products = PARTS * max(fan_in * fan_out for fan_in, fan_out in pairwise(widths))
     hidden = list(widths[1:-1]) or [0]
     deltas = min(len(hidden), 2)
     per_part = 2 * sum(widths[1:]) + dropout * sum(hidden) + deltas * max(hidden)
     gathered = (not full_batch) * (widths[0] + widths[-1])
-    parts = PARTS * largest_part(ROWS_PER_CHUNK) * per_part
+    parts = PARTS * part_rows * per_part
     chunk = parts + ROWS_PER_CHUNK * (dropout * sum(hidden) + gathered)
-    buffers = compact_gradients + added_products + chunk
+    buffers = compact_gradients + gathered_first_weights + later_groups + added_products + chunk
     return (copies * parameter_count(widths) + buffers) * itemsize
 
 
