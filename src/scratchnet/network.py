@@ -26,7 +26,7 @@ from .errors import (
     ScratchnetError,
 )
 from .nn.activations import get_activation
-from .nn.column_groups import grouped, plan_groups
+from .nn.column_groups import Plan, grouped, plan_groups
 from .nn.initializers import get_initializer
 from .nn.losses import ClassifierOutput, OutputLayer, output_layer
 from .nn.optimizers import Optimizer, get_optimizer
@@ -226,12 +226,13 @@ class Network:
         )
         rng = check_random_state(self.random_state)
         seed = fingerprint_random_state(rng) if checkpoint is not None else None
-        check_fits(
-            self.training_memory(
-                X.shape[1], X.dtype, config.optimizer, patience, checkpoint, config.batch_size
-            )
-        )
-        data = self._dataset(X, labels, classes, weights, config, validation_fraction is None)
+        plan = self._column_groups(X, config, every_row=validation_fraction is None)
+        needed = self.training_memory(
+            X.shape[1], X.dtype, config.optimizer, patience, checkpoint, config.batch_size,
+            column_groups=plan is not None,
+        )  # fmt: skip
+        check_fits(needed)
+        data = self._dataset(X, labels, classes, weights, config, plan)
         data, validation = self._validation_split(
             data, X.shape[1], validation_data, validation_fraction, classes, weights, rng
         )
@@ -307,11 +308,13 @@ class Network:
         patience: int | None = None,
         checkpoint: Checkpoint | None = None,
         batch_size: int | None = None,
+        column_groups: bool = True,
     ) -> int:
         """Bytes that training this network on ``n_features`` inputs allocates besides
         the data (parameters, gradients, optimizer state, buffers), in batches of
-        ``batch_size`` rows (None: full-batch training); ``fit`` refuses to start when
-        the machine does not have them."""
+        ``batch_size`` rows (None: full-batch training), counting for full batches the
+        buffers of rows stored by ``column_groups`` (fit stores image-like rows so);
+        ``fit`` refuses to start when the machine does not have them."""
         return training_bytes(
             (n_features, *self.layer_sizes),
             check_float_dtype(dtype).itemsize,
@@ -320,6 +323,7 @@ class Network:
             early_stopping=patience is not None,
             checkpoint=checkpoint is not None,
             full_batch=batch_size is None,
+            column_groups=batch_size is None and column_groups,
         )
 
     def _inputs(self, X, y, classes, sample_weight, start: Parameters | None) -> tuple:
@@ -339,23 +343,28 @@ class Network:
         X = check_features(X, n_features=start.widths[0], finite=False)
         return X.astype(start.flat.dtype, copy=False)
 
-    def _dataset(self, X, labels, classes, weights, config=None, every_row=False) -> Dataset:
+    def _column_groups(self, X, config, every_row: bool) -> Plan | None:
+        """For full-batch training on ``every_row`` of X (none held out, which would
+        have to be gathered from the copy at every step), the plan of a copy of its
+        non-zero columns by column groups, when that makes the products at least 5%
+        smaller than X's active column range (see nn/column_groups.py); else None."""
+        if not every_row or config.batch_size is not None or config.augment:
+            return None
+        plan = plan_groups(X)
+        active = active_inputs(X)
+        return plan if plan.work <= COMPACT_SHARE * len(X) * (active.stop - active.start) else None
+
+    def _dataset(self, X, labels, classes, weights, config=None, plan=None) -> Dataset:
         """The training rows: X's own columns (the range holding any non-zero value,
-        or all of them under augmentation, which moves ink anywhere), or, for full-batch
-        training on ``every_row`` of X (none held out, which would have to be gathered
-        from the copy at every step), a copy of just its non-zero columns stored by
-        column groups, when that makes the products at least 5% smaller (see
-        nn/column_groups.py)."""
+        or all of them under augmentation, which moves ink anywhere), or a copy of them
+        stored by the column groups of ``plan``."""
         targets = self._encode(labels, classes, X.dtype)
         data_weights = None if weights is None else normalised_weights(weights, None, X.dtype)
         if config is not None and config.augment:
             return Dataset(X, targets, slice(0, X.shape[1]), weights=data_weights)
-        active = active_inputs(X)
-        if every_row and config.batch_size is None:
-            plan = plan_groups(X)
-            if plan.work <= COMPACT_SHARE * len(X) * (active.stop - active.start):
-                return Dataset(grouped(X, plan), targets, plan.order, weights=data_weights)
-        return Dataset(X, targets, active, weights=data_weights)
+        if plan is not None:
+            return Dataset(grouped(X, plan), targets, plan.order, weights=data_weights)
+        return Dataset(X, targets, active_inputs(X), weights=data_weights)
 
     def _validation_split(self, data, n_features, validation_data, fraction, classes, weights, rng):
         """The training rows and the validation set: the caller's own, or a held-out

@@ -33,7 +33,7 @@ def test_a_block_of_columns_one_row_uses_becomes_a_group_of_that_row():
     data = grouped(x, plan)
     assert data.groups[0].rows is None and data.groups[1].rows.tolist() == [7]
     np.testing.assert_array_equal(data.groups[1].values, x[[7]][:, plan.order[16:]])
-    assert data.nbytes == (100 * 16 + 16) * 8
+    assert data.nbytes == (100 * 16 + 16) * 8 + 8  # values, and the later group's one row index
 
 
 def test_columns_every_row_uses_stay_one_group():

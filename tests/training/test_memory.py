@@ -25,7 +25,9 @@ def test_the_estimate_covers_what_training_allocates_and_not_much_more(
     rng = np.random.default_rng(0)
     X, y = rng.random((5000, 784), dtype=np.float32), rng.integers(0, 10, 5000)
     net = sn.NeuralNet([256, 128, 10], activation="relu", dropout=dropout, random_state=0)
-    estimate = net.training_memory(784, np.float32, optimizer, batch_size=batch_size)
+    estimate = net.training_memory(
+        784, np.float32, optimizer, batch_size=batch_size, column_groups=False
+    )
     tracemalloc.start()
     try:
         net.fit(X, y, epochs=1, batch_size=batch_size, optimizer=optimizer)

@@ -2,15 +2,16 @@
 
 The estimate counts what the loop allocates besides the data and the arrays of the
 data's length made with it (the encoded targets, an epoch's order of the rows, and in
-full-batch training the copy of its non-zero columns). With a chunk of rows cut into
-S = PARTS parts, each computed with buffers of its own:
+full-batch training a copy of its non-zero columns by column groups). With a chunk of
+rows cut into S = PARTS parts, each computed with buffers of its own (*: only for rows
+stored by column groups, in full batches):
 
     parameters and the summed gradient          2 P
     each part's gradient                        S P
-    each part's W_1 gradient, compacted         S n_in h_1 (full batch only)
-    W_1's rows of the active inputs, gathered   n_in h_1 (full batch only)
-    each part's rows of a later column group,   S x 2 x part rows x h_1 (full batch only)
-      gathered and multiplied
+    each part's W_1 gradient, compacted *       S n_in h_1
+    W_1's rows of the active inputs, gathered * n_in h_1
+    each part's rows of a later column group,   S x 2 x part rows x h_1
+      gathered and multiplied *
     a chunk's product for the largest W, made   S max_l |W_l|
       before it is added to earlier chunks'
     optimizer state (momentum: 1 P, Adam: 2 P)  k P
@@ -57,14 +58,15 @@ def training_bytes(
     early_stopping: bool = False,
     checkpoint: bool = False,
     full_batch: bool = False,
+    column_groups: bool = False,
 ) -> int:
     """Bytes the training loop allocates for a network of ``widths`` (see above)."""
     state = optimizer_state_copies(optimizer)
     copies = 2 + PARTS + state + early_stopping + (1 + state if checkpoint else 0)
     part_rows = largest_part(ROWS_PER_CHUNK)
-    compact_gradients = full_batch * PARTS * widths[0] * widths[1]
-    gathered_first_weights = full_batch * widths[0] * widths[1]
-    later_groups = full_batch * PARTS * 2 * part_rows * widths[1]
+    compact_gradients = column_groups * PARTS * widths[0] * widths[1]
+    gathered_first_weights = column_groups * widths[0] * widths[1]
+    later_groups = column_groups * PARTS * 2 * part_rows * widths[1]
     added_products = PARTS * max(fan_in * fan_out for fan_in, fan_out in pairwise(widths))
     hidden = list(widths[1:-1]) or [0]
     deltas = min(len(hidden), 2)
