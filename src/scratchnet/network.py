@@ -291,8 +291,11 @@ class Network:
             patience=None, log_every=1, measure_training=False,
         )  # fmt: skip
         data = self._dataset(X, labels, classes, weights)
-        check_fits(self.training_memory(X.shape[1], X.dtype, config.optimizer,
-                                        batch_size=config.batch_size))  # fmt: skip
+        needed = self.training_memory(
+            X.shape[1], X.dtype, config.optimizer, batch_size=config.batch_size,
+            column_groups=False,  # partial_fit reads X itself
+        )  # fmt: skip
+        check_fits(needed)
         state = self._continued_state(config.optimizer, X.shape[1], X.dtype)
         config = dataclasses.replace(config, epochs=state.epochs_done + 1)
         state = self._train(state, data, None, config, callbacks, verbose, None)
