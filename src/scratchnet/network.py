@@ -354,8 +354,10 @@ class Network:
         if not every_row or config.batch_size is not None or config.augment:
             return None
         plan = plan_groups(X)
-        active = active_inputs(X)
-        return plan if plan.work <= COMPACT_SHARE * len(X) * (active.stop - active.start) else None
+        if not len(plan.order):
+            return plan  # no non-zero column: nothing to multiply either way
+        active_width = int(plan.order.max() - plan.order.min()) + 1  # X's active range
+        return plan if plan.work <= COMPACT_SHARE * len(X) * active_width else None
 
     def _dataset(self, X, labels, classes, weights, config=None, plan=None) -> Dataset:
         """The training rows: X's own columns (the range holding any non-zero value,

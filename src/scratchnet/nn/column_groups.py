@@ -136,9 +136,9 @@ class GroupedColumns:
     columns are the plan's order. ``grouped(x, plan)`` makes the whole; slicing rows
     (in steps of 1) gives views. Training reads it in row ranges only: full batches."""
 
-    def __init__(self, groups: list[Group], n_rows: int, start: int = 0, stop: int | None = None):
-        self.groups, self.n_rows = groups, n_rows
-        self.start, self.stop = start, n_rows if stop is None else stop
+    def __init__(self, groups: list[Group], start: int = 0, stop: int | None = None):
+        self.groups = groups  # the first holds every row
+        self.start, self.stop = start, len(groups[0].values) if stop is None else stop
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -164,7 +164,7 @@ class GroupedColumns:
         if step != 1:
             raise IndexError("grouped rows are sliced in steps of 1")
         stop = max(start, stop)
-        return GroupedColumns(self.groups, self.n_rows, self.start + start, self.start + stop)
+        return GroupedColumns(self.groups, self.start + start, self.start + stop)
 
     def matmul_into(self, weight: np.ndarray, out: np.ndarray) -> None:
         """out = these rows @ weight, for ``weight`` (columns, k) in the grouped order."""
@@ -203,7 +203,7 @@ def grouped(x: np.ndarray, plan: Plan) -> GroupedColumns:
     groups = [Group(0, spans[0][1], None, np.take(x, plan.order[: spans[0][1]], axis=1))]
     for (start, stop), users in zip(spans[1:], rows, strict=True):
         groups.append(Group(start, stop, users, x[np.ix_(users, plan.order[start:stop])]))
-    return GroupedColumns(groups, len(x))
+    return GroupedColumns(groups)
 
 
 def _rows_using(x: np.ndarray, order: np.ndarray, spans: list[tuple[int, int]]) -> list:
