@@ -1,13 +1,14 @@
 """Mini-batch training speed: seconds per epoch over all 60,000 training images, batch
-128, Adam, ReLU, float32, in scratchnet, PyTorch and scikit-learn, and the floor of the
-essential matrix products of one epoch done bare in NumPy."""
+128, Adam, ReLU, float32, in scratchnet, PyTorch and scikit-learn, and the floors: the
+essential matrix products of one epoch done bare in NumPy, on BLAS's threads or in
+scratchnet's fixed parts, with or without the Adam updates."""
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
-from itertools import pairwise
+from collections.abc import Callable
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -78,40 +79,133 @@ def _sklearn(X, y, X_test, y_test, hidden, epochs, threads):
     return [(time.perf_counter() - start) / epochs] * epochs  # no per-epoch clock inside
 
 
-def _floor(X, y, X_test, y_test, hidden, epochs, threads):
-    """Per epoch: for every batch, each layer's forward product, its weight-gradient
-    product and (above the first layer) the product that carries the gradient down."""
-    widths = [X.shape[1], *hidden, 10]
-    rng = np.random.default_rng(0)
-    weights = [rng.standard_normal((a, b)).astype(X.dtype) for a, b in pairwise(widths)]
-    outs = [np.empty((BATCH, b), X.dtype) for b in widths[1:]]
-    deltas = [rng.standard_normal((BATCH, b)).astype(X.dtype) for b in widths[1:]]
-    grads = [np.empty_like(w) for w in weights]
-    downs = [np.empty((BATCH, a), X.dtype) for a in widths[:-1]]
-    batch = np.ascontiguousarray(X[:BATCH])
-    steps = math.ceil(len(X) / BATCH)
+def _floor(X, y, X_test, y_test, hidden, epochs, threads, parts=False, update=False):
+    """Per epoch, the essential work of ``bare_epoch``: the products on BLAS's own threads
+    over whole batches, or (``parts``) in scratchnet's fixed row parts side by side on one
+    BLAS thread each, and with ``update`` the Adam update after every batch."""
+    from scratchnet.nn.parallel import Team
+    from scratchnet.training.threads import one_blas_thread
 
-    def epoch():
-        for _ in range(steps):
-            inputs = batch
-            for weight, out in zip(weights, outs, strict=True):
-                np.matmul(inputs, weight, out=out)
-                inputs = out
-            for index in range(len(weights) - 1, -1, -1):
-                below = batch if index == 0 else outs[index - 1]
-                np.matmul(below.T, deltas[index], out=grads[index])
-                if index:
-                    np.matmul(deltas[index], weights[index].T, out=downs[index])
-
+    team = Team(threads)
+    epoch = bare_epoch(X, hidden, BATCH, team, parts=parts, update=update)
     times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        epoch()
-        times.append(time.perf_counter() - start)
+    with one_blas_thread() if parts else nullcontext():
+        for _ in range(epochs):
+            start = time.perf_counter()
+            epoch()
+            times.append(time.perf_counter() - start)
+    team.close()
     return times
 
 
-RUNNERS = {"scratchnet": _scratchnet, "torch": _torch, "sklearn": _sklearn, "floor": _floor}
+def bare_epoch(
+    X, hidden, batch_size: int, team, parts=False, products=True, update=False
+) -> Callable[[], None]:
+    """A function that does one epoch's essential work over the rows of ``X`` in batches
+    of ``batch_size`` (the last one smaller), bare in NumPy on random weights: for every
+    batch, each layer's forward product, its weight-gradient product and (above the first
+    layer) the product that carries the gradient down.
+
+    With ``parts`` each batch is cut into scratchnet's fixed row parts (``parts_of``), run
+    side by side by ``team``, each with its own buffers and gradient. With ``update`` each
+    batch ends with what training then does: the parts' gradients added (with parts) and
+    scratchnet's Adam update, over flat halves side by side. Without ``products`` only the
+    updates run."""
+    from scratchnet.nn.parallel import largest_part, parts_of
+    from scratchnet.nn.parameters import Parameters
+
+    widths = [X.shape[1], *hidden, 10]
+    rng = np.random.default_rng(0)
+    params = Parameters(widths, X.dtype)
+    params.flat[:] = rng.standard_normal(params.count) * 0.05
+    cut = parts_of if parts else (lambda rows: [slice(0, rows)])
+    rows = largest_part(batch_size) if parts else batch_size
+    buffers = [_Products(widths, rows, X.dtype, rng) for _ in cut(batch_size)]
+    grads = [params.zeros_like() for _ in buffers]
+    adam = _adam_step(params.flat, team) if update else None
+    batch = np.ascontiguousarray(X[:batch_size])
+    full, rest = divmod(len(X), batch_size)
+    sizes = [batch_size] * full + ([rest] if rest else [])
+
+    def part(k: int, span: slice) -> None:
+        buffers[k].run(batch[span], params, grads[k])
+
+    def epoch() -> None:
+        for m in sizes:
+            spans = cut(m)
+            if products and parts:
+                team.map(part, list(enumerate(spans)))
+            elif products:
+                part(0, spans[0])
+            if adam:
+                adam([grad.flat for grad in grads[: len(spans)]])
+
+    return epoch
+
+
+class _Products:
+    """Buffers for the products of batches of at most ``rows`` rows; random deltas."""
+
+    def __init__(self, widths, rows: int, dtype, rng):
+        self.outs = [np.empty((rows, b), dtype) for b in widths[1:]]
+        self.deltas = [rng.standard_normal((rows, b)).astype(dtype) for b in widths[1:]]
+        self.downs = [np.empty((rows, a), dtype) for a in widths[:-1]]
+
+    def run(self, x: np.ndarray, params, grads) -> None:
+        """Forward through ``params``, then write each dJ/dW_l into ``grads``."""
+        m, inputs = len(x), x
+        for layer, out in zip(params.layers, self.outs, strict=True):
+            np.matmul(inputs, layer.weight, out=out[:m])
+            inputs = out[:m]
+        for index in range(len(params.layers) - 1, -1, -1):
+            below = x if index == 0 else self.outs[index - 1][:m]
+            delta = self.deltas[index][:m]
+            np.matmul(below.T, delta, out=grads.layers[index].weight)
+            if index:
+                np.matmul(delta, params.layers[index].weight.T, out=self.downs[index][:m])
+
+
+def _adam_step(flat: np.ndarray, team) -> Callable[[list[np.ndarray]], None]:
+    """A function that does one step of scratchnet's Adam on ``flat`` from the sum of
+    the given flat gradients, over flat halves side by side, as training does."""
+    from scratchnet.nn.optimizers import Adam
+    from scratchnet.nn.parallel import halves
+    from scratchnet.nn.propagation import add_parts
+
+    optimizer, spans = Adam(), halves(flat.size)
+    state = optimizer.init(flat)
+    total = np.zeros_like(flat)
+
+    def step(gradients: list[np.ndarray]) -> None:
+        coefficients = optimizer.advance(state, LEARNING_RATE)
+        summed = gradients[0] if len(gradients) == 1 else total  # one is used as it is
+
+        def update_span(span: slice) -> None:
+            if len(gradients) > 1:
+                add_parts([gradient[span] for gradient in gradients], total[span])
+            optimizer.update_span_(flat, summed, state, coefficients, span)
+
+        team.map(update_span, [(span,) for span in spans])
+
+    return step
+
+
+def _parts_floor(X, y, X_test, y_test, hidden, epochs, threads):
+    return _floor(X, y, X_test, y_test, hidden, epochs, threads, parts=True)
+
+
+def _parts_update_floor(X, y, X_test, y_test, hidden, epochs, threads):
+    return _floor(X, y, X_test, y_test, hidden, epochs, threads, parts=True, update=True)
+
+
+RUNNERS = {
+    "scratchnet": _scratchnet,
+    "torch": _torch,
+    "sklearn": _sklearn,
+    "floor": _floor,
+    "parts_floor": _parts_floor,
+    "parts_update_floor": _parts_update_floor,
+}
 
 SCALING_SAMPLES = (1_000, 3_000, 10_000, 30_000, 60_000)
 SCALING_WIDTHS = (64, 128, 256, 512, 1024, 2048)

@@ -7,11 +7,15 @@ from __future__ import annotations
 import time
 import warnings
 
+import numpy as np
+
 from scratchnet.app.experiment import run_recipe
 from scratchnet.app.presets import PRESETS
+from scratchnet.nn.propagation import nonzero_columns
 
 from . import torch_mlp
 from .common import mnist_data, peak_rss_mb
+from .minibatch import bare_epoch
 
 PRESET = "all-digits-fast"
 GOAL = 0.98
@@ -32,9 +36,18 @@ SKLEARN_SETTINGS = {
 
 
 def time_to_98(impl: str, setting: str, threads: int) -> dict:
-    """Fit seconds and test accuracy of one implementation with one setting."""
-    run = {"scratchnet": _scratchnet, "torch": _torch, "sklearn": _sklearn}[impl]
+    """Fit seconds and test accuracy of one implementation with one setting ("products"
+    and "updates": the seconds of that setting's bare products, or its updates)."""
+    run = {"scratchnet": _scratchnet, "torch": _torch, "sklearn": _sklearn,
+           "products": _products, "updates": _updates}[impl]  # fmt: skip
     return {**run(setting, threads), "peak_rss_mb": peak_rss_mb()}
+
+
+def torch_setting(setting: str) -> tuple[tuple[int, ...], int, float, int]:
+    """(hidden, batch size, learning rate, epochs) of one of PyTorch's settings."""
+    recipe = PRESETS[PRESET]
+    preset = (recipe.hidden, recipe.batch_size, recipe.learning_rate, recipe.epochs)
+    return TORCH_SETTINGS[setting] or preset
 
 
 def _scratchnet(setting, threads) -> dict:
@@ -44,13 +57,7 @@ def _scratchnet(setting, threads) -> dict:
 
 def _torch(setting, threads) -> dict:
     recipe = PRESETS[PRESET]
-    chosen = TORCH_SETTINGS[setting] or (
-        recipe.hidden,
-        recipe.batch_size,
-        recipe.learning_rate,
-        recipe.epochs,
-    )
-    hidden, batch, lr, epochs = chosen
+    hidden, batch, lr, epochs = torch_setting(setting)
     X, y, X_test, y_test = mnist_data(tuple(range(10)), "float32")
     result = torch_mlp.train(
         X, y, X_test, y_test, hidden=hidden, activation="relu", init="he",
@@ -77,3 +84,36 @@ def _sklearn(setting, threads) -> dict:
         model.fit(X, y)
     return {"fit_seconds": time.perf_counter() - start,
             "test_accuracy": float(model.score(X_test, y_test))}  # fmt: skip
+
+
+def _products(setting, threads) -> dict:
+    """The whole training of one of PyTorch's settings reduced to its essential matrix
+    products, bare in NumPy on BLAS's threads, over only the input columns that are not
+    zero in every training image."""
+    return _bare(setting, threads, products=True)
+
+
+def _updates(setting, threads) -> dict:
+    """The same training's Adam updates alone: scratchnet's, one after every batch, over
+    flat halves side by side, with BLAS on one thread as in training (BLAS threads still
+    spinning after a product would slow them)."""
+    from scratchnet.training.threads import one_blas_thread
+
+    with one_blas_thread():
+        return _bare(setting, threads, products=False)
+
+
+def _bare(setting, threads, products: bool) -> dict:
+    from scratchnet.nn.parallel import Team
+
+    hidden, batch, _, epochs = torch_setting(setting)
+    X = mnist_data(tuple(range(10)), "float32")[0]
+    active = np.ascontiguousarray(X[:, nonzero_columns(X)])
+    team = Team(threads)
+    epoch = bare_epoch(active, hidden, batch, team, products=products, update=not products)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        epoch()
+    seconds = time.perf_counter() - start
+    team.close()
+    return {"fit_seconds": seconds, "columns": active.shape[1]}

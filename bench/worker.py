@@ -27,6 +27,7 @@ JOBS = {
     "sampling_seconds": "augmentation",
     "time_to_98": "time_to_98",
     "cv_score": "estimators",
+    "blas_bits": "limits",
 }
 
 
