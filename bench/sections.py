@@ -99,7 +99,8 @@ def interleaved(
     for impl, values in runs.items():
         if impl not in failed:
             results[impl] |= {key: statistics.median(values), "runs": values}
-    ratios = {impl: statistics.median(v) for impl, v in per_round.items() if impl not in failed}
+    ratios = {impl: statistics.median(v) for impl, v in per_round.items()
+              if impl not in failed and v}  # fmt: skip
     return results, ratios
 
 
@@ -613,13 +614,15 @@ def _epoch_limits(suite) -> list[str]:
         budget = (limit * r["torch"][key] - r["parts_update_floor"][key]) / STEPS_PER_EPOCH
         spent = (r["scratchnet"][key] - r["parts_update_floor"][key]) / STEPS_PER_EPOCH
         left = (f"would leave {budget * 1e3:.2f} ms per step" if budget > 0 else
-                f"already take {-budget * 1e3:.2f} ms per step more, leaving nothing")  # fmt: skip
+                f"already takes {-budget * 1e3:.2f} ms per step more, leaving nothing")  # fmt: skip
         lines += [
             "",
-            f"At {limit}x PyTorch's epoch, {limit * r['torch'][key] * 1e3:.0f} ms, the fixed "
-            f"parts' products and update {left} for everything else: gathering the batch, "
-            "the activations, the loss and its gradient, the bias gradients and the loop "
-            f"itself. scratchnet spends {spent * 1e3:.2f} ms per step on them.",
+            f"At {limit}x PyTorch's median epoch, {limit * r['torch'][key] * 1e3:.0f} ms, the "
+            f"median of the fixed parts' products and update {left} for everything else: "
+            "gathering the batch, the activations, the loss and its gradient, the bias "
+            f"gradients and the loop itself, on which scratchnet spends {spent * 1e3:.2f} ms "
+            "per step. By the median of the rounds' ratios, the products and update take "
+            f"{times(1 / ratios['parts_update_floor'])} of PyTorch's epoch.",
         ]
     return [*lines, "", *_two_blas_threads(suite)]
 
@@ -677,7 +680,7 @@ def _time_to_98_limits(suite) -> list[str]:
             per_round["products", setting].append(products / theirs)
             per_round["updates", setting].append(updates / theirs)
             per_round["both", setting].append((products + updates) / theirs)
-    columns = next((r["columns"] for r in last.values() if "columns" in r), "the active")
+    columns = next((r["columns"] for r in last.values() if "columns" in r), "active")
     lines = [
         "### Time to 98.0%",
         "",
@@ -687,8 +690,10 @@ def _time_to_98_limits(suite) -> list[str]:
         "matrix products in NumPy on two BLAS threads, over only the "
         f"{columns} input columns that are not zero in every training image; *Adam "
         "updates*: scratchnet's Adam update after every batch (every setting uses Adam), "
-        "alone, as training runs it. The two must follow each other at every step, so "
-        "their sum is the least work a step needs. PyTorch's settings as in the "
+        "alone: its element-wise work over flat halves side by side, as in training, from "
+        "one gradient (training first adds its parts') that stays zero. The two follow each "
+        "other at every step, so with NumPy's products and scratchnet's Adam a step takes at "
+        "least their sum. PyTorch's settings as in the "
         f"time-to-98% section; PyTorch and the bare work take turns over {ROUNDS} rounds; "
         "times are of the last round, ratios medians over rounds.",
         "",
@@ -699,8 +704,8 @@ def _time_to_98_limits(suite) -> list[str]:
     reaching = []
     for setting in TORCH_SETTINGS:
         runs = [last[impl, setting] for impl in ("torch", *BARE_WORK)]
-        if not per_round["both", setting]:
-            error = next(run["error"] for run in runs if "error" in run)
+        if not per_round["both", setting] or any("error" in run for run in runs):
+            error = next((run["error"] for run in runs if "error" in run), "no round completed")
             lines.append(f"| {setting} | error: {error} | | | | |")
             continue
         products, both = (statistics.median(per_round[part, setting])
