@@ -524,6 +524,16 @@ def idle_and_busy(suite, impls: tuple[str, ...]) -> tuple[dict, dict]:
     return results, ratios
 
 
+def idle_and_busy_row(label: str, result: dict | None, slowdown: float | None) -> str:
+    """A table row of ``idle_and_busy``'s result for one implementation: idle, busy and
+    slowdown, or its error."""
+    result = result or {"error": "missing"}
+    if "error" in result:
+        return f"| {label} | error: {result['error']} | | |"
+    return (f"| {label} | {result['idle'] * 1e3:.1f} ms | {result['busy'] * 1e3:.1f} ms "
+            f"| {times(slowdown)} |")  # fmt: skip
+
+
 def busy_machine(suite) -> list[str]:
     """The 784-256-10 Adam epoch idle and beside a process spinning on one core."""
     results, ratios = idle_and_busy(suite, ("scratchnet", "torch"))
@@ -539,12 +549,7 @@ def busy_machine(suite) -> list[str]:
         "|---|---|---|---|",
     ]
     for impl, label in (("scratchnet", "scratchnet"), ("torch", "PyTorch")):
-        r = results.get(impl, {"error": "missing"})
-        if "error" in r:
-            lines.append(f"| {label} | error: {r['error']} | | |")
-            continue
-        lines.append(f"| {label} | {r['idle'] * 1e3:.1f} ms | {r['busy'] * 1e3:.1f} ms "
-                     f"| {times(ratios[impl])} |")  # fmt: skip
+        lines.append(idle_and_busy_row(label, results.get(impl), ratios.get(impl)))
     ours, theirs = ratios.get("scratchnet"), ratios.get("torch")
     suite.summary.append([
         "784-256-10 epoch beside a busy core, slowdown over idle", times(ours), times(theirs),
@@ -643,12 +648,7 @@ def _two_blas_threads(suite) -> list[str]:
     ]
     for impl in ("floor", "parts_floor"):
         label = EPOCH_WORK[impl].removeprefix("the products alone, ")
-        result = results.get(impl, {"error": "missing"})
-        if "error" in result:
-            lines.append(f"| {label} | error: {result['error']} | | |")
-            continue
-        lines.append(f"| {label} | {result['idle'] * 1e3:.1f} ms | {result['busy'] * 1e3:.1f} ms "
-                     f"| {times(slowdowns[impl])} |")  # fmt: skip
+        lines.append(idle_and_busy_row(label, results.get(impl), slowdowns.get(impl)))
     if "error" in bits:
         return [*lines, "", f"Bits on one and two BLAS threads: error: {bits['error']}"]
     same = {True: "the same bits", False: "different bits"}
