@@ -13,7 +13,7 @@ import pytest
 from scratchnet.nn.activations import ACTIVATIONS, get_activation
 from scratchnet.nn.column_groups import grouped, plan_groups
 from scratchnet.nn.losses import output_layer
-from scratchnet.nn.parallel import PARTS, Team, parts_of
+from scratchnet.nn.parallel import MIN_PART_ROWS, PARTS, Team, fewest_part_rows, parts_of
 from scratchnet.nn.parameters import Parameters
 from scratchnet.nn.propagation import (
     Columns,
@@ -24,6 +24,7 @@ from scratchnet.nn.propagation import (
     add_parts,
     add_weight_decay_,
     forward,
+    multiply_adds_per_row,
     nonzero_columns,
 )
 
@@ -61,8 +62,8 @@ def analytic_gradient(
     into its parts (run by ``team``, one thread unless given), the parts added."""
     columns = columns or Columns(active_inputs(x))
     model = Model(params, activation, output)
-    propagation = Propagation(model, columns, len(x), team or Team(1),
-                              dropout=masks is not None, training=True)  # fmt: skip
+    propagation = Propagation(model, columns, len(x), team or Team(1), dropout=masks is not None,
+                              training=True, min_part_work=0)  # fmt: skip
     grads = params.zeros_like()
     grads.flat[:] = np.nan  # every entry must be written
     compact = x[:, columns.selection] if inputs is None else inputs
@@ -201,6 +202,32 @@ def test_chunks_are_cut_into_fixed_parts_by_their_size_alone():
     assert len(parts_of(64)) == PARTS == 2
     assert parts_of(1024) == [slice(0, 512), slice(512, 1024)]
     assert parts_of(129) == [slice(0, 64), slice(64, 129)]
+    assert parts_of(1024, min_rows=513) == [slice(0, 1024)]
+    assert parts_of(1024, min_rows=512) == [slice(0, 512), slice(512, 1024)]
+
+
+def test_multiply_adds_per_row_counted_by_hand():
+    # 4-3-2: forward 4*3 + 3*2 = 18; weight gradients 18 more; the delta carried below
+    # the second layer 3*2 = 6 (none below the first): 42 in training
+    assert multiply_adds_per_row((4, 3, 2), training=False) == 18
+    assert multiply_adds_per_row((4, 3, 2), training=True) == 42
+    assert fewest_part_rows(1000, min_work=1 << 24) == 16778  # ceil(16777216 / 1000)
+    assert fewest_part_rows(10**9) == MIN_PART_ROWS
+
+
+def test_only_chunks_with_enough_work_are_cut():
+    """A small network's chunk stays whole (a second thread costs more than it saves);
+    784-256-10's batch of 128 is cut in two."""
+
+    def parts(widths, rows):
+        model = Model(Parameters(widths, np.dtype(np.float32)), get_activation("relu"),
+                      output_layer(widths[-1]))  # fmt: skip
+        propagation = Propagation(model, Columns(slice(0, widths[0])), 1024, Team(2),
+                                  training=True)  # fmt: skip
+        return len(propagation.parts_of(rows))
+
+    assert parts((64, 100, 10), 1024) == 1
+    assert parts((784, 256, 10), 128) == PARTS
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -222,7 +249,7 @@ def test_accumulating_chunks_equals_one_pass_over_the_batch():
     columns = Columns(slice(0, 5))
     whole = analytic_gradient(params, activation, output, x, t, columns=columns)
     model = Model(params, activation, output)
-    propagation = Propagation(model, columns, 70, Team(2), training=True)
+    propagation = Propagation(model, columns, 70, Team(2), training=True, min_part_work=0)
     for index, rows in enumerate([slice(0, 70), slice(70, 140), slice(140, 150)]):
         propagation.gradient(x[rows], t[rows], params.layers[0].weight, 1.0 / len(x),
                              accumulate=index > 0)  # fmt: skip

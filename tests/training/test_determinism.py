@@ -15,6 +15,7 @@ import pytest
 import scratchnet as sn
 from scratchnet.network import COMPACT_SHARE
 from scratchnet.nn.column_groups import plan_groups
+from scratchnet.nn.parallel import PARTS, Team
 
 RUNS = {
     "mini-batch, dropout, adam": (
@@ -53,13 +54,28 @@ def train(name: str) -> np.ndarray:
     return sn.NeuralNet(hidden, random_state=1, **options).fit(X, y, **fit).parameters.flat
 
 
+def count_parts(monkeypatch) -> list[int]:
+    """The number of tasks of every run of a Team from now on (a chunk too small to
+    pay for a second thread is one part, and then threads could change nothing)."""
+    counts, run = [], Team.run
+
+    def counted(team, tasks):
+        counts.append(len(tasks))
+        return run(team, tasks)
+
+    monkeypatch.setattr(Team, "run", counted)
+    return counts
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_one_or_two_threads_give_the_same_bits(name, monkeypatch):
     monkeypatch.setenv("SCRATCHNET_THREADS", "1")
     one = train(name)
     monkeypatch.setenv("SCRATCHNET_THREADS", "2")
+    parts = count_parts(monkeypatch)
     two = train(name)
     np.testing.assert_array_equal(one, two)
+    assert max(parts) == PARTS
 
 
 SCRIPT = """
@@ -89,4 +105,6 @@ def test_predictions_do_not_depend_on_threads(monkeypatch):
     monkeypatch.setenv("SCRATCHNET_THREADS", "1")
     one = net.predict_proba(np.tile(X, (5, 1)))
     monkeypatch.setenv("SCRATCHNET_THREADS", "2")
+    parts = count_parts(monkeypatch)
     np.testing.assert_array_equal(net.predict_proba(np.tile(X, (5, 1))), one)
+    assert max(parts) == PARTS

@@ -16,8 +16,9 @@ layer's weight.
 ``Propagation.gradient`` is the one place that orders a training step's work on a chunk
 of rows: forward, count the correct predictions, turn the logits into dJ/dz_L, backward.
 A chunk is cut into fixed parts of rows (``parallel.parts_of``), each with its own
-buffers and gradient, run side by side by a ``Team``; ``write_gradient`` adds the parts'
-gradients in their fixed order. With row weights w (sample weights, normalised by the
+buffers and gradient, run side by side by a ``Team``, when each part has enough
+multiply-adds to pay for a second thread (``multiply_adds_per_row``); ``add_parts`` adds
+the parts' gradients in their fixed order. With row weights w (sample weights, normalised by the
 caller) the chunk's loss and count are sums of w_i L_i and of the w_i of the rows
 predicted right, and row i's dJ/dz_L is scaled by w_i.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -37,7 +39,7 @@ from .losses import (
     weighted_loss_and_delta_,
     weighted_loss_sum,
 )
-from .parallel import Team, largest_part, parts_of
+from .parallel import MIN_PART_WORK, Team, fewest_part_rows, largest_part, parts_of
 from .parameters import Dense, Parameters
 
 ROWS_PER_CHUNK = 1024  # rows per pass: buffers stay small and cache-resident
@@ -83,6 +85,14 @@ def active_inputs(x: np.ndarray) -> slice:
     return slice(int(nonzero[0]), int(nonzero[-1]) + 1)
 
 
+def multiply_adds_per_row(widths: Sequence[int], training: bool) -> int:
+    """The multiply-adds of one row's pass through layers of ``widths`` (inputs first):
+    sum_l w_{l-1} w_l forward; training adds the weight gradients (as many again) and the
+    deltas carried below every layer but the first."""
+    products = [fan_in * fan_out for fan_in, fan_out in pairwise(widths)]
+    return 3 * sum(products) - products[0] if training else sum(products)
+
+
 def nonzero_columns(x: np.ndarray) -> np.ndarray:
     """The indices of the columns where some row of ``x`` is not zero."""
     any_nonzero = np.zeros(x.shape[1], dtype=bool)
@@ -115,7 +125,8 @@ class Workspace:
 
 class Propagation:
     """Forward and backward passes of ``model`` over chunks of at most ``rows`` rows using
-    the input ``columns``, each chunk cut into fixed parts run by ``team``.
+    the input ``columns``, each chunk cut into fixed parts run by ``team``, of at least
+    ``min_part_work`` multiply-adds each (a chunk too small for two is one part).
 
     Every part has its own workspace and, when ``training``, its own gradient, shaped
     like the parameters (the rows of W_1 for inactive inputs stay zero). For compacted
@@ -131,18 +142,25 @@ class Propagation:
         team: Team,
         dropout: bool = False,
         training: bool = False,
+        min_part_work: int = MIN_PART_WORK,
     ):
         params = model.parameters
         widths = (columns.count, *params.widths[1:])
         dtype = params.flat.dtype
         self.model, self.team, self.columns = model, team, columns
-        count = len(parts_of(rows))
-        part_rows = largest_part(rows)
+        self.min_part_rows = fewest_part_rows(multiply_adds_per_row(widths, training),
+                                              min_part_work)  # fmt: skip
+        count = len(self.parts_of(rows))
+        part_rows = largest_part(rows, self.min_part_rows)
         self.workspaces = [Workspace(widths, part_rows, dtype, dropout) for _ in range(count)]
         self.grads = [params.zeros_like() for _ in range(count)] if training else []
         compact = training and not isinstance(columns.selection, slice)
         self.compact = [np.zeros(widths[:2], dtype) for _ in range(count)] if compact else []
         self.parts_in_batch = count
+
+    def parts_of(self, rows: int) -> list[slice]:
+        """The fixed row ranges a chunk of ``rows`` rows is cut into."""
+        return parts_of(rows, self.min_part_rows)
 
     # -- training -----------------------------------------------------------------------------
 
@@ -168,7 +186,7 @@ class Propagation:
                 None if weights is None else weights[rows],
             )  # fmt: skip
 
-        parts = parts_of(len(x))
+        parts = self.parts_of(len(x))
         if not accumulate:  # a batch's first chunk is its largest: it uses the most parts
             self.parts_in_batch = len(parts)
         return _sums(self.team.map(part, list(enumerate(parts))))
@@ -223,7 +241,7 @@ class Propagation:
             w = weights[rows]
             return weighted_loss_sum(output, z, t[rows], w), weighted_correct(output, z, t[rows], w)
 
-        return _sums(self.team.map(part, list(enumerate(parts_of(len(x))))))
+        return _sums(self.team.map(part, list(enumerate(self.parts_of(len(x))))))
 
     def logits(self, x: np.ndarray, first_weight: np.ndarray, out: np.ndarray) -> None:
         """Write z_L of every row of the chunk ``x`` into ``out`` (m, n_outputs)."""
@@ -232,7 +250,7 @@ class Propagation:
             out[rows] = forward(self.model.parameters.layers, first_weight,
                                 self.model.activation, x[rows], self.workspaces[k])  # fmt: skip
 
-        self.team.map(part, list(enumerate(parts_of(len(x)))))
+        self.team.map(part, list(enumerate(self.parts_of(len(x)))))
 
 
 def add_weight_decay_(
