@@ -158,8 +158,9 @@ def test_the_feeder_gathers_rows_into_one_reused_buffer_and_never_copies_the_dat
     seen, buffers = [], []
     for features, targets, weights in feeder.chunks(np.array([9, 0, 4, 7, 2])):
         assert weights is None  # an unweighted dataset
-        seen.append((features.tolist(), targets.tolist()))
-        buffers.append(features)
+        whole = features[: len(features)]
+        seen.append((whole.tolist(), targets[: len(targets)].tolist()))
+        buffers.append(whole)
     assert seen == [
         (x[[9, 0, 4], 1:3].tolist(), [9, 0, 4]),
         (x[[7, 2], 1:3].tolist(), [7, 2]),
@@ -169,6 +170,19 @@ def test_the_feeder_gathers_rows_into_one_reused_buffer_and_never_copies_the_dat
     views = list(feeder.chunks(slice(0, 10)))
     assert all(np.shares_memory(view, x) for view, _, _ in views)  # contiguous rows: views
     assert views[0][0].tolist() == x[:3, 1:3].tolist()
+
+
+def test_each_part_of_a_chunk_gathers_only_its_own_rows():
+    """Parts ask for their ranges in their own threads: a range fills only its slots."""
+    x = np.arange(40.0).reshape(10, 4)
+    features, targets, _ = next(Feeder(Dataset(x, np.arange(10), slice(0, 4)), rows=5)
+                                .chunks(np.array([8, 1, 5, 3, 6])))  # fmt: skip
+    buffer = features.buffer
+    buffer[:] = -1.0
+    assert features[2:5].tolist() == x[[5, 3, 6]].tolist()
+    assert np.all(buffer[:2] == -1.0)  # rows 8 and 1 not gathered yet
+    assert features[0:2].tolist() == x[[8, 1]].tolist()
+    assert targets[1:3].tolist() == [1, 5]
 
 
 def test_weight_decay_shrinks_the_weights(blobs):

@@ -83,16 +83,37 @@ def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np
     return np.setdiff1d(np.arange(len(labels)), held_out), held_out
 
 
-Chunk = tuple[np.ndarray | GroupedColumns, np.ndarray, np.ndarray | None]
+class Gathered:
+    """Rows ``rows`` of ``source`` (in ``columns``, for a matrix), gathered into
+    ``buffer`` only when a range of them is asked for: ``chunk[a:b]`` copies rows
+    ``rows[a:b]`` into ``buffer[a:b]`` and returns that part. Each part of a chunk asks
+    for its own range in its own thread, so the parts gather side by side, and the
+    first starts before any row is copied."""
+
+    def __init__(self, source: np.ndarray, rows: np.ndarray, buffer: np.ndarray,
+                 columns: slice | np.ndarray = slice(None)):  # fmt: skip
+        self.source, self.rows, self.columns = source, rows, columns
+        self.buffer = buffer[: len(rows)]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, span: slice) -> np.ndarray:
+        out = np.take(self.source, self.rows[span], axis=0, out=self.buffer[span])
+        return out if out.ndim == 1 else out[:, self.columns]
+
+
+Chunk = tuple[np.ndarray | GroupedColumns | Gathered, np.ndarray | Gathered, np.ndarray | None]
 
 
 class Feeder:
     """Cuts a batch into chunks of at most ``rows`` rows and hands them out as
-    (features, targets, weights or None) views, gathering permuted rows into reused
-    buffers.
+    (features, targets, weights or None): views of contiguous rows, or permuted rows
+    to be gathered into reused buffers as the parts ask for them (``Gathered``).
 
     With ``distort`` (a function writing a distorted copy of a chunk into its second
-    argument), each chunk is handed out distorted instead; the data is never modified.
+    argument), each chunk is gathered whole and handed out distorted instead; the data
+    is never modified.
     """
 
     def __init__(self, data: Dataset, rows: int, distort=None):
@@ -115,21 +136,21 @@ class Feeder:
             yield self._distorted(x), t, weights
 
     def _gather(self, rows: np.ndarray) -> Chunk:
+        data = self.data  # (gathered rows come from an array: a grouped copy is read whole)
         if self.x_buffer is None:
-            x, t = self.data.x, self.data.targets
-            self.x_buffer = np.empty((self.rows, x.shape[1]), x.dtype)
-            self.t_buffer = np.empty((self.rows, *t.shape[1:]), t.dtype)
-        m = len(rows)  # (gathered rows come from an array: a grouped copy is read whole)
-        x = np.take(self.data.x, rows, axis=0, out=self.x_buffer[:m])
-        t = np.take(self.data.targets, rows, axis=0, out=self.t_buffer[:m])
-        weights = None if self.data.weights is None else self.data.weights[rows]
-        return x[:, self.data.active], t, weights
+            self.x_buffer = np.empty((self.rows, data.x.shape[1]), data.x.dtype)
+            self.t_buffer = np.empty((self.rows, *data.targets.shape[1:]), data.targets.dtype)
+        x = Gathered(data.x, rows, self.x_buffer, data.active)
+        t = Gathered(data.targets, rows, self.t_buffer)
+        weights = None if data.weights is None else data.weights[rows]
+        return x, t, weights
 
-    def _distorted(self, x: np.ndarray) -> np.ndarray:
+    def _distorted(self, x: np.ndarray | Gathered) -> np.ndarray | Gathered:
         if self.distort is None:
             return x
+        whole = x[: len(x)]  # distortions are drawn for the whole chunk, in order
         if self.distorted is None:
-            self.distorted = np.empty((self.rows, x.shape[1]), x.dtype)
-        out = self.distorted[: len(x)]
-        self.distort(x, out)
+            self.distorted = np.empty((self.rows, whole.shape[1]), whole.dtype)
+        out = self.distorted[: len(whole)]
+        self.distort(whole, out)
         return out
