@@ -106,21 +106,23 @@ def bare_epoch(
     batch, each layer's forward product, its weight-gradient product and (above the first
     layer) the product that carries the gradient down.
 
-    With ``parts`` each batch is cut into scratchnet's fixed row parts (``parts_of``), run
-    side by side by ``team``, each with its own buffers and gradient. With ``update`` each
+    With ``parts`` each batch is cut into row parts as scratchnet cuts it (``parts_of``,
+    with this network's fewest rows per part), run side by side by ``team``, each with
+    its own buffers and gradient. With ``update`` each
     batch ends with what training then does: the parts' gradients added (with parts) and
     scratchnet's Adam update, over flat halves side by side. Without ``products`` only the
     updates run."""
-    from scratchnet.nn.parallel import largest_part, parts_of
+    from scratchnet.nn.parallel import fewest_part_rows, parts_of
     from scratchnet.nn.parameters import Parameters
+    from scratchnet.nn.propagation import multiply_adds_per_row
 
     widths = [X.shape[1], *hidden, 10]
     rng = np.random.default_rng(0)
     params = Parameters(widths, X.dtype)
     params.flat[:] = rng.standard_normal(params.count) * 0.05
-    cut = parts_of if parts else (lambda rows: [slice(0, rows)])
-    rows = largest_part(batch_size) if parts else batch_size
-    buffers = [_Products(widths, rows, X.dtype, rng) for _ in cut(batch_size)]
+    fewest = fewest_part_rows(multiply_adds_per_row(widths, training=True))
+    cut = (lambda rows: parts_of(rows, fewest)) if parts else (lambda rows: [slice(0, rows)])
+    buffers = [_Products(widths, batch_size, X.dtype, rng) for _ in cut(batch_size)]
     grads = [params.zeros_like() for _ in buffers]
     adam = _adam_step(params.flat, team) if update else None
     batch = np.ascontiguousarray(X[:batch_size])

@@ -9,7 +9,14 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from scratchnet.nn.parallel import MIN_SPLIT_ELEMENTS, PARTS, Team, default_threads, halves
+from scratchnet.nn.parallel import (
+    MIN_SPLIT_ELEMENTS,
+    PARTS,
+    Team,
+    _Worker,
+    default_threads,
+    halves,
+)
 
 
 def test_results_come_back_in_the_order_of_the_tasks_on_any_team():
@@ -94,3 +101,17 @@ def test_the_number_of_threads_can_be_set_and_defaults_to_at_most_the_parts(monk
     assert default_threads() == 1
     monkeypatch.delenv("SCRATCHNET_THREADS")
     assert 1 <= default_threads() <= PARTS
+
+
+def test_a_worker_stops_with_a_task_handed_over_but_not_yet_taken():
+    """A Ctrl-C can cut the caller's wait after a task was handed over and before the
+    worker took it; closing the team must still stop the worker, not raise."""
+    worker = _Worker()
+    busy = threading.Event()
+    worker.start(busy.wait)  # taken at once: the worker blocks in it
+    while not worker.ready.locked():
+        time.sleep(0.001)
+    worker.start(lambda: "never run")  # handed over; the worker is still busy
+    threading.Timer(0.05, busy.set).start()
+    worker.stop()
+    assert not worker.thread.is_alive()

@@ -13,7 +13,14 @@ import pytest
 from scratchnet.nn.activations import ACTIVATIONS, get_activation
 from scratchnet.nn.column_groups import grouped, plan_groups
 from scratchnet.nn.losses import output_layer
-from scratchnet.nn.parallel import MIN_PART_ROWS, PARTS, Team, fewest_part_rows, parts_of
+from scratchnet.nn.parallel import (
+    MIN_PART_ROWS,
+    MIN_PART_WORK,
+    PARTS,
+    Team,
+    fewest_part_rows,
+    parts_of,
+)
 from scratchnet.nn.parameters import Parameters
 from scratchnet.nn.propagation import (
     Columns,
@@ -197,7 +204,7 @@ def test_rows_stored_by_column_groups_give_the_same_gradient():
     assert np.all(stored[: 33 * 5].reshape(33, 5)[32] == 0)
 
 
-def test_chunks_are_cut_into_fixed_parts_by_their_size_alone():
+def test_chunks_are_cut_into_fixed_parts_by_their_size_and_fewest_rows():
     assert parts_of(63) == [slice(0, 63)]  # too few rows to be worth cutting
     assert len(parts_of(64)) == PARTS == 2
     assert parts_of(1024) == [slice(0, 512), slice(512, 1024)]
@@ -223,7 +230,7 @@ def test_only_chunks_with_enough_work_are_cut():
         model = Model(Parameters(widths, np.dtype(np.float32)), get_activation("relu"),
                       output_layer(widths[-1]))  # fmt: skip
         propagation = Propagation(model, Columns(slice(0, widths[0])), 1024, Team(2),
-                                  training=True)  # fmt: skip
+                                  training=True, min_part_work=MIN_PART_WORK)  # fmt: skip
         return len(propagation.parts_of(rows))
 
     assert parts((64, 100, 10), 1024) == 1

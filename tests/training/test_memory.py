@@ -13,18 +13,28 @@ from scratchnet.nn.column_groups import grouped
 
 
 @pytest.mark.parametrize(
-    ("batch_size", "optimizer", "dropout"),
-    [(None, "gd", 0.0), (None, "gd", 0.3), (4096, "adam", 0.0), (4096, "adam", 0.3)],
+    ("hidden", "batch_size", "optimizer", "dropout"),
+    [
+        ([256, 128], None, "gd", 0.0),
+        ([256, 128], None, "gd", 0.3),
+        ([256, 128], 4096, "adam", 0.0),
+        ([256, 128], 4096, "adam", 0.3),
+        ([32], 4096, "adam", 0.0),
+        ([32], 4096, "adam", 0.3),
+    ],
 )
 def test_the_estimate_covers_what_training_allocates_and_not_much_more(
-    batch_size, optimizer, dropout
+    hidden, batch_size, optimizer, dropout
 ):
     """Chunks of 1024 rows are filled here (batches of 4096, or all 5000 rows), so the
     estimate, made for full chunks, is tight: within 1.5x of the traced peak, less the
-    arrays of the data's size it leaves to the data."""
+    arrays of the data's size it leaves to the data. 784-32-10 cuts a chunk only when
+    each part gets at least 329 rows (2^24 multiply-adds), so one part may have to hold
+    up to 657 rows (a chunk of fewer than 658 stays whole): the parts therefore work in
+    the rows of one chunk's buffers, never more than a chunk's."""
     rng = np.random.default_rng(0)
     X, y = rng.random((5000, 784), dtype=np.float32), rng.integers(0, 10, 5000)
-    net = sn.NeuralNet([256, 128, 10], activation="relu", dropout=dropout, random_state=0)
+    net = sn.NeuralNet([*hidden, 10], activation="relu", dropout=dropout, random_state=0)
     estimate = net.training_memory(
         784, np.float32, optimizer, batch_size=batch_size, column_groups=False
     )

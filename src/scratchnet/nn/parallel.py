@@ -1,10 +1,12 @@
 """Work cut into a fixed number of parts and run side by side on a small team of threads.
 
-A chunk of rows is cut into PARTS row ranges by its size alone (``parts_of``); each part
-goes through the network on its own buffers, with BLAS kept to one thread, and the parts'
-results are added in a fixed order. NumPy releases the GIL in its products and in its
-loops over large arrays, so the parts run in parallel. Two promises follow from cutting
-by shape alone, never by the number of threads:
+A chunk of rows is cut into PARTS row ranges (``parts_of``), or left whole when its parts
+would have too few rows or too little work for a second thread to pay; each part goes
+through the network in its own rows of the buffers, with BLAS kept to one thread, and
+the parts' results are added in a fixed order. NumPy releases the GIL in its products
+and in its loops over large arrays, so the parts run in parallel. Two promises follow
+from cutting by shape alone (the chunk's and the network's), never by the number of
+threads:
 
 - the same bits however many threads run the parts (one, two, or what a busy machine
   leaves): every part is the same single-threaded computation either way;
@@ -17,6 +19,7 @@ prediction do, with threadpoolctl).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -40,15 +43,11 @@ def parts_of(rows: int, min_rows: int = MIN_PART_ROWS) -> list[slice]:
     return [slice(start, stop) for start, stop in pairwise(bounds)]
 
 
-def largest_part(rows: int, min_rows: int = MIN_PART_ROWS) -> int:
-    """The most rows one part of a chunk of at most ``rows`` rows can hold."""
-    uncut = min(rows, PARTS * min_rows - 1)
-    return max(uncut, max(part.stop - part.start for part in parts_of(rows, min_rows)))
-
-
-def fewest_part_rows(work_per_row: int, min_work: int = MIN_PART_WORK) -> int:
-    """The fewest rows worth a part: MIN_PART_ROWS, and enough rows of ``work_per_row``
-    multiply-adds each to make ``min_work``."""
+def fewest_part_rows(work_per_row: int, min_work: int | None = None) -> int:
+    """The fewest rows worth a part, max(MIN_PART_ROWS, ceil(min_work / work_per_row)):
+    enough rows of ``work_per_row`` multiply-adds each to make ``min_work`` (None:
+    MIN_PART_WORK)."""
+    min_work = MIN_PART_WORK if min_work is None else min_work
     return max(MIN_PART_ROWS, -(-min_work // max(work_per_row, 1)))
 
 
@@ -154,7 +153,11 @@ class _Worker:
         return self.outcome
 
     def stop(self) -> None:
-        self.start(None)
+        self.task = None
+        # RuntimeError: a task was handed over (a Ctrl-C cut the wait for it) but not yet
+        # taken, so ready is already released: the worker takes None instead, and stops
+        with contextlib.suppress(RuntimeError):
+            self.ready.release()
         self.thread.join()
 
     def _serve(self) -> None:

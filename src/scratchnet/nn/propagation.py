@@ -15,12 +15,12 @@ layer's weight.
 
 ``Propagation.gradient`` is the one place that orders a training step's work on a chunk
 of rows: forward, count the correct predictions, turn the logits into dJ/dz_L, backward.
-A chunk is cut into fixed parts of rows (``parallel.parts_of``), each with its own
-buffers and gradient, run side by side by a ``Team``, when each part has enough
-multiply-adds to pay for a second thread (``multiply_adds_per_row``); ``add_parts`` adds
-the parts' gradients in their fixed order. With row weights w (sample weights, normalised by the
-caller) the chunk's loss and count are sums of w_i L_i and of the w_i of the rows
-predicted right, and row i's dJ/dz_L is scaled by w_i.
+A chunk is cut into fixed parts of rows (``parallel.parts_of``) when each part has enough
+multiply-adds to pay for a second thread (``multiply_adds_per_row``); the parts work in
+their own rows of the buffers, each with its own gradient, run side by side by a
+``Team``, and ``add_parts`` adds their gradients in a fixed order. With row weights w
+(sample weights, normalised by the caller) the chunk's loss and count are sums of
+w_i L_i and of the w_i of the rows predicted right, and row i's dJ/dz_L is scaled by w_i.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from .losses import (
     weighted_loss_and_delta_,
     weighted_loss_sum,
 )
-from .parallel import MIN_PART_WORK, Team, fewest_part_rows, largest_part, parts_of
+from .parallel import Team, fewest_part_rows, parts_of
 from .parameters import Dense, Parameters
 
 ROWS_PER_CHUNK = 1024  # rows per pass: buffers stay small and cache-resident
@@ -105,31 +105,50 @@ class Workspace:
     """Buffers for batches of at most ``rows`` samples through layers of ``widths``.
 
     ``outputs[l]`` holds z_l, then a_l in place; ``dropped[l]`` holds a_l * mask_l when
-    dropout is on; ``deltas`` are two buffers the backward pass alternates between (one,
-    with one hidden layer), each allocated when the first backward pass needs it.
+    dropout is on; with ``deltas``, two flat buffers the backward pass alternates between
+    (one, with one hidden layer). ``rows_of(span)`` is the workspace of rows ``span``
+    alone, a view: the parts of a chunk work in disjoint rows of one workspace, so it
+    holds a chunk's rows however the chunk is cut.
     """
 
-    def __init__(self, widths: Sequence[int], rows: int, dtype: np.dtype, dropout: bool = False):
-        self.hidden = list(widths[1:-1])
-        self.rows = rows
+    def __init__(
+        self,
+        widths: Sequence[int],
+        rows: int,
+        dtype: np.dtype,
+        dropout: bool = False,
+        deltas: bool = False,
+    ):
+        hidden = list(widths[1:-1])
+        self.widest = max(hidden, default=0)
         self.outputs = [np.empty((rows, width), dtype) for width in widths[1:]]
-        self.dropped = [np.empty((rows, width), dtype) for width in self.hidden] if dropout else []
-        self.deltas: list[np.ndarray | None] = [None, None]
+        self.dropped = [np.empty((rows, width), dtype) for width in hidden] if dropout else []
+        count = min(len(hidden), 2) if deltas else 0
+        self.deltas = [np.empty(rows * self.widest, dtype) for _ in range(count)]
+
+    def rows_of(self, span: slice) -> Workspace:
+        part = object.__new__(Workspace)
+        part.widest = self.widest
+        part.outputs = [output[span] for output in self.outputs]
+        part.dropped = [dropped[span] for dropped in self.dropped]
+        flat = slice(span.start * self.widest, span.stop * self.widest)
+        part.deltas = [delta[flat] for delta in self.deltas]
+        return part
 
     def delta(self, which: int, m: int, width: int) -> np.ndarray:
-        if self.deltas[which % 2] is None:
-            size, dtype = self.rows * max(self.hidden), self.outputs[0].dtype
-            self.deltas[which % 2] = np.empty(size, dtype)
-        return self.deltas[which % 2][: m * width].reshape(m, width)
+        """Delta buffer ``which`` (alternating) for m rows of ``width``, contiguous."""
+        return self.deltas[which % len(self.deltas)][: m * width].reshape(m, width)
 
 
 class Propagation:
     """Forward and backward passes of ``model`` over chunks of at most ``rows`` rows using
     the input ``columns``, each chunk cut into fixed parts run by ``team``, of at least
-    ``min_part_work`` multiply-adds each (a chunk too small for two is one part).
+    ``min_part_work`` multiply-adds each (None: ``parallel.MIN_PART_WORK``; a chunk too
+    small for two is one part).
 
-    Every part has its own workspace and, when ``training``, its own gradient, shaped
-    like the parameters (the rows of W_1 for inactive inputs stay zero). For compacted
+    Every part works in its own rows of the chunk's workspace and, when ``training``,
+    has its own gradient, shaped like the parameters (the rows of W_1 for inactive
+    inputs stay zero). For compacted
     columns the part's W_1 gradient gathers in a compact buffer first and is scattered
     into its rows by ``finish``.
     """
@@ -142,7 +161,7 @@ class Propagation:
         team: Team,
         dropout: bool = False,
         training: bool = False,
-        min_part_work: int = MIN_PART_WORK,
+        min_part_work: int | None = None,
     ):
         params = model.parameters
         widths = (columns.count, *params.widths[1:])
@@ -151,8 +170,8 @@ class Propagation:
         self.min_part_rows = fewest_part_rows(multiply_adds_per_row(widths, training),
                                               min_part_work)  # fmt: skip
         count = len(self.parts_of(rows))
-        part_rows = largest_part(rows, self.min_part_rows)
-        self.workspaces = [Workspace(widths, part_rows, dtype, dropout) for _ in range(count)]
+        self.workspace = Workspace(widths, rows, dtype, dropout, deltas=training)
+        self.part_workspaces: dict[tuple[int, int], Workspace] = {}
         self.grads = [params.zeros_like() for _ in range(count)] if training else []
         compact = training and not isinstance(columns.selection, slice)
         self.compact = [np.zeros(widths[:2], dtype) for _ in range(count)] if compact else []
@@ -161,6 +180,13 @@ class Propagation:
     def parts_of(self, rows: int) -> list[slice]:
         """The fixed row ranges a chunk of ``rows`` rows is cut into."""
         return parts_of(rows, self.min_part_rows)
+
+    def _workspace(self, rows: slice) -> Workspace:
+        """The workspace of a part: its rows of the chunk's workspace."""
+        key = (rows.start, rows.stop)
+        if key not in self.part_workspaces:
+            self.part_workspaces[key] = self.workspace.rows_of(rows)
+        return self.part_workspaces[key]
 
     # -- training -----------------------------------------------------------------------------
 
@@ -181,7 +207,7 @@ class Propagation:
 
         def part(k: int, rows: slice):
             return self._gradient_of_part(
-                k, x[rows], t[rows], first_weight, scale,
+                k, self._workspace(rows), x[rows], t[rows], first_weight, scale,
                 None if masks is None else [mask[rows] for mask in masks], accumulate,
                 None if weights is None else weights[rows],
             )  # fmt: skip
@@ -205,10 +231,12 @@ class Propagation:
             return self.compact[k]
         return self.grads[k].layers[0].weight[self.columns.selection]
 
-    def _gradient_of_part(self, k, x, t, first_weight, scale, masks, accumulate, weights):
+    def _gradient_of_part(
+        self, k, workspace, x, t, first_weight, scale, masks, accumulate, weights
+    ):  # fmt: skip
         """Forward, count, dJ/dz_L, backward: the order is fixed here because the buffers
         are shared: the count must read the logits before the loss overwrites them."""
-        workspace, layers = self.workspaces[k], self.model.parameters.layers
+        layers = self.model.parameters.layers
         z = forward(layers, first_weight, self.model.activation, x, workspace, masks)
         output = self.model.output
         if weights is None:
@@ -233,24 +261,25 @@ class Propagation:
         weighted by the row ``weights`` if given."""
         output = self.model.output
 
-        def part(k: int, rows: slice):
+        def part(rows: slice):
             z = forward(self.model.parameters.layers, first_weight, self.model.activation,
-                        x[rows], self.workspaces[k])  # fmt: skip
+                        x[rows], self._workspace(rows))  # fmt: skip
+            targets = t[rows]
             if weights is None:
-                return output.loss_sum(z, t[rows]), output.n_correct(z, t[rows])
+                return output.loss_sum(z, targets), output.n_correct(z, targets)
             w = weights[rows]
-            return weighted_loss_sum(output, z, t[rows], w), weighted_correct(output, z, t[rows], w)
+            return weighted_loss_sum(output, z, targets, w), weighted_correct(output, z, targets, w)
 
-        return _sums(self.team.map(part, list(enumerate(self.parts_of(len(x))))))
+        return _sums(self.team.map(part, [(rows,) for rows in self.parts_of(len(x))]))
 
     def logits(self, x: np.ndarray, first_weight: np.ndarray, out: np.ndarray) -> None:
         """Write z_L of every row of the chunk ``x`` into ``out`` (m, n_outputs)."""
 
-        def part(k: int, rows: slice) -> None:
+        def part(rows: slice) -> None:
             out[rows] = forward(self.model.parameters.layers, first_weight,
-                                self.model.activation, x[rows], self.workspaces[k])  # fmt: skip
+                                self.model.activation, x[rows], self._workspace(rows))  # fmt: skip
 
-        self.team.map(part, list(enumerate(self.parts_of(len(x)))))
+        self.team.map(part, [(rows,) for rows in self.parts_of(len(x))])
 
 
 def add_weight_decay_(

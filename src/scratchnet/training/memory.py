@@ -3,21 +3,21 @@
 The estimate counts what the loop allocates besides the data and the arrays of the
 data's length made with it (the encoded targets, an epoch's order of the rows, and in
 full-batch training a copy of its non-zero columns by column groups). With a chunk of
-rows cut into S = PARTS parts, each computed with buffers of its own (*: only for rows
-stored by column groups, in full batches):
+rows cut into at most S = PARTS parts, each with a gradient of its own and its own rows
+of the chunk's buffers (*: only for rows stored by column groups, in full batches):
 
     parameters and the summed gradient          2 P
     each part's gradient                        S P
     each part's W_1 gradient, compacted *       S n_in h_1
     W_1's rows of the active inputs, gathered * n_in h_1
-    each part's rows of a later column group,   S x 2 x part rows x h_1
-      gathered and multiplied *
+    the rows of a later column group, gathered  2 x rows x h_1
+      and multiplied, all parts together *
     a chunk's product for the largest W, made   S max_l |W_l|
       before it is added to earlier chunks'
     optimizer state (momentum: 1 P, Adam: 2 P)  k P
     best weights (early stopping)               1 P
     checkpoint snapshot between writes          (1 + k) P
-    each part's activations                     part rows x (2 x sum of widths (training
+    a chunk's activations                       rows x (2 x sum of widths (training
                                                 and evaluation) + sum of hidden widths
                                                 with dropout (dropped outputs) + D x the
                                                 widest hidden layer (deltas))
@@ -25,8 +25,8 @@ stored by column groups, in full batches):
     a mini-batch chunk's gathered inputs and    rows x (n_in + n_out)
       targets (full batches are read in place)
 
-all times the dtype's item size, where P is the parameter count, rows a chunk's, part
-rows its largest part's, and D = 2 delta buffers (1 with one hidden layer).
+all times the dtype's item size, where P is the parameter count, rows a chunk's, and
+D = 2 delta buffers (1 with one hidden layer).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgumentError
 from ..nn.optimizers import Adam, Momentum, Optimizer
-from ..nn.parallel import PARTS, largest_part
+from ..nn.parallel import PARTS
 from ..nn.propagation import ROWS_PER_CHUNK
 
 MEMINFO = Path("/proc/meminfo")
@@ -63,17 +63,15 @@ def training_bytes(
     """Bytes the training loop allocates for a network of ``widths`` (see above)."""
     state = optimizer_state_copies(optimizer)
     copies = 2 + PARTS + state + early_stopping + (1 + state if checkpoint else 0)
-    part_rows = largest_part(ROWS_PER_CHUNK)
     compact_gradients = column_groups * PARTS * widths[0] * widths[1]
     gathered_first_weights = column_groups * widths[0] * widths[1]
-    later_groups = column_groups * PARTS * 2 * part_rows * widths[1]
+    later_groups = column_groups * 2 * ROWS_PER_CHUNK * widths[1]
     added_products = PARTS * max(fan_in * fan_out for fan_in, fan_out in pairwise(widths))
     hidden = list(widths[1:-1]) or [0]
     deltas = min(len(hidden), 2)
-    per_part = 2 * sum(widths[1:]) + dropout * sum(hidden) + deltas * max(hidden)
+    activations = 2 * sum(widths[1:]) + dropout * sum(hidden) + deltas * max(hidden)
     gathered = (not full_batch) * (widths[0] + widths[-1])
-    parts = PARTS * part_rows * per_part
-    chunk = parts + ROWS_PER_CHUNK * (dropout * sum(hidden) + gathered)
+    chunk = ROWS_PER_CHUNK * (activations + dropout * sum(hidden) + gathered)
     buffers = compact_gradients + gathered_first_weights + later_groups + added_products + chunk
     return (copies * parameter_count(widths) + buffers) * itemsize
 
