@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from scratchnet.data.mnist import ENV_DATA_DIR, MNIST_FILES, cache_dir
+from scratchnet.nn import parallel
 
 USER_CACHE = cache_dir()  # read before any test isolates the cache
 
@@ -132,3 +133,11 @@ def waves():
         ]
     )
     return X, Y + rng.normal(scale=0.05, size=Y.shape)
+
+
+@pytest.fixture
+def small_chunks_cut(monkeypatch):
+    """Cut every chunk of at least 2 x MIN_PART_ROWS rows in two, however little work its
+    parts do: the small networks of a test then take the two-part path that large
+    networks take (``nn/parallel.py``)."""
+    monkeypatch.setattr(parallel, "MIN_PART_WORK", 0)

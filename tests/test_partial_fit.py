@@ -13,6 +13,8 @@ import pytest
 import scratchnet as sn
 from scratchnet.errors import InvalidArgumentError, TrainingDivergedError
 
+pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
+
 MINI_BATCH = {"batch_size": 16, "optimizer": "adam", "learning_rate": 0.01}
 
 

@@ -13,6 +13,8 @@ from scratchnet.errors import InvalidArgumentError, InvalidTypeError, NotFittedE
 
 from . import reference
 
+pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
+
 MINI_BATCH = {"epochs": 60, "batch_size": 16, "optimizer": "adam", "learning_rate": 0.01}
 
 

@@ -13,6 +13,8 @@ from scratchnet.errors import InvalidArgumentError, InvalidTypeError
 
 from . import reference
 
+pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
+
 FULL_BATCH = {"n_iterations": 40, "learning_rate": 0.5}
 
 

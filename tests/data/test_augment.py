@@ -12,6 +12,8 @@ import scratchnet as sn
 from scratchnet.data.augment import Augment, bilinear, gaussian_matrix
 from scratchnet.errors import InvalidArgumentError, InvalidTypeError
 
+pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
+
 SHAPE = (28, 28)
 
 

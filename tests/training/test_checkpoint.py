@@ -10,6 +10,8 @@ import scratchnet as sn
 from scratchnet.errors import DataFileError, InvalidArgumentError
 from scratchnet.training.checkpoint import Checkpoint
 
+pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
+
 
 class StopAt(sn.Callback):
     """Raise KeyboardInterrupt (as Ctrl-C would) at a given epoch end or step."""

@@ -15,7 +15,8 @@ import pytest
 import scratchnet as sn
 from scratchnet.network import COMPACT_SHARE
 from scratchnet.nn.column_groups import plan_groups
-from scratchnet.nn.parallel import PARTS, Team
+from scratchnet.nn.parallel import PARTS
+from scratchnet.nn.propagation import Propagation
 
 RUNS = {
     "mini-batch, dropout, adam": (
@@ -55,15 +56,16 @@ def train(name: str) -> np.ndarray:
 
 
 def count_parts(monkeypatch) -> list[int]:
-    """The number of tasks of every run of a Team from now on (a chunk too small to
-    pay for a second thread is one part, and then threads could change nothing)."""
-    counts, run = [], Team.run
+    """The number of parts of every chunk cut from now on (a chunk too small to pay for
+    a second thread is one part, and then threads could change nothing)."""
+    counts, parts_of = [], Propagation.parts_of
 
-    def counted(team, tasks):
-        counts.append(len(tasks))
-        return run(team, tasks)
+    def counted(propagation, rows):
+        parts = parts_of(propagation, rows)
+        counts.append(len(parts))
+        return parts
 
-    monkeypatch.setattr(Team, "run", counted)
+    monkeypatch.setattr(Propagation, "parts_of", counted)
     return counts
 
 

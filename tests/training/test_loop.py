@@ -15,6 +15,8 @@ from scratchnet.training.history import History
 
 from .. import reference
 
+pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
+
 
 def mean_cross_entropy(net, X, y):
     """-mean log p(y | x), computed from the model's probabilities."""
