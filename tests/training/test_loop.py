@@ -185,6 +185,8 @@ def test_each_part_of_a_chunk_gathers_only_its_own_rows():
     assert np.all(buffer[:2] == -1.0)  # rows 8 and 1 not gathered yet
     assert features[0:2].tolist() == x[[8, 1]].tolist()
     assert targets[1:3].tolist() == [1, 5]
+    with pytest.raises(TypeError, match="ranges of rows"):
+        features[0]  # one row would skip the column selection
 
 
 def test_weight_decay_shrinks_the_weights(blobs):

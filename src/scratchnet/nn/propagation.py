@@ -148,9 +148,8 @@ class Propagation:
 
     Every part works in its own rows of the chunk's workspace and, when ``training``,
     has its own gradient, shaped like the parameters (the rows of W_1 for inactive
-    inputs stay zero). For compacted
-    columns the part's W_1 gradient gathers in a compact buffer first and is scattered
-    into its rows by ``finish``.
+    inputs stay zero). For compacted columns the part's W_1 gradient gathers in a
+    compact buffer first and is scattered into its rows by ``finish``.
     """
 
     def __init__(
