@@ -132,10 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "## Summary",
         "",
-        "Times are medians of repeated runs, except the recipes, time to 98.0%, the tutorial "
-        "runs and augmentation's share, which run once each. *floor*: the essential matrix "
-        "products of the same work done bare in NumPy. Ratios below 1 mean scratchnet is "
-        "faster.",
+        "Times are medians of repeated runs, except the recipes, the float32 tutorial run and "
+        "augmentation's share, which run once each. *floor*: the essential matrix products "
+        "of the same work done bare in NumPy. Ratios below 1 mean scratchnet is faster.",
         "",
         *summary_table(suite.summary),
         "",

@@ -200,11 +200,17 @@ def tutorial_run(suite) -> list[str]:
     runs = {("scratchnet", "float32"): 1000, ("scratchnet", "float64"): long}
     if suite.full:
         runs["tutorial", "float64"] = 1000
-    results = {run: suite.job("full_run", impl=run[0], dtype=run[1], iterations=iterations)
-               for run, iterations in runs.items()}  # fmt: skip
+    results = {("scratchnet", "float32"): suite.job("full_run", impl="scratchnet",
+                                                    dtype="float32", iterations=1000)}  # fmt: skip
+    doubles, ratio_to_tutorial = _float64_runs(suite, long)
+    results |= doubles
     baseline = suite.job("baseline_rss")
     lines = [
         "## The tutorial's run end to end",
+        "",
+        f"The float64 runs of scratchnet and of the tutorial's code take turns over {ROUNDS} "
+        "rounds of fresh processes (with --full; without it scratchnet's runs once): times "
+        "are medians, peak RSS the highest of the rounds. The float32 run runs once.",
         "",
         "| implementation | dtype | iterations | fit time | cost @ 0 | cost @ 900 "
         "| train correct | test correct | peak RSS |",
@@ -244,9 +250,9 @@ def tutorial_run(suite) -> list[str]:
         tutorial = results["tutorial", "float64"]
         against = (
             ""
-            if "error" in tutorial
+            if "error" in tutorial or ratio_to_tutorial is None
             else f" (the tutorial's code: {tutorial['seconds']:.1f} s, "
-            f"{double['seconds'] / tutorial['seconds']:.2f}x; one run each)"
+            f"{ratio_to_tutorial:.2f}x; medians of {ROUNDS} interleaved runs each)"
         )
         suite.summary.append([
             "tutorial run in float64, 1000 iterations", f"{double['seconds']:.1f} s{against}",
@@ -268,6 +274,32 @@ def tutorial_run(suite) -> list[str]:
             "files, preprocessing, training and scoring.",
         ]
     return lines
+
+
+def _float64_runs(suite, iterations: int) -> tuple[dict, float | None]:
+    """The float64 run of scratchnet and (with --full) the tutorial's code, taking turns
+    over ROUNDS rounds: each one's result with its median time and its highest peak RSS,
+    and the median over rounds of scratchnet's time over the tutorial's (None without)."""
+    impls = ("scratchnet", "tutorial") if suite.full else ("scratchnet",)
+    runs: dict[str, list[dict]] = {impl: [] for impl in impls}
+    for _ in range(ROUNDS if suite.full else 1):
+        for impl in impls:
+            runs[impl].append(suite.job("full_run", impl=impl, dtype="float64",
+                                        iterations=iterations))  # fmt: skip
+    results = {(impl, "float64"): _median_of_runs(done) for impl, done in runs.items()}
+    paired = [a["seconds"] / b["seconds"] for a, b in zip(*runs.values(), strict=True)
+              if "error" not in a and "error" not in b] if suite.full else []  # fmt: skip
+    return results, statistics.median(paired) if paired else None
+
+
+def _median_of_runs(runs: list[dict]) -> dict:
+    """The last run with the median time of all and the highest peak RSS of all (or the
+    first error)."""
+    errors = [run for run in runs if "error" in run]
+    if errors:
+        return errors[0]
+    return runs[-1] | {"seconds": statistics.median(run["seconds"] for run in runs),
+                       "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}  # fmt: skip
 
 
 # -- mini-batch training ----------------------------------------------------------------------
@@ -769,42 +801,78 @@ def augmentation(suite) -> list[str]:
 def time_to_98(suite) -> list[str]:
     from .time_to_98 import GOAL, PRESET, SKLEARN_SETTINGS, TORCH_SETTINGS
 
-    runs = {("scratchnet", "preset"): suite.job("time_to_98", impl="scratchnet", setting="")}
-    for setting in TORCH_SETTINGS:
-        runs["torch", setting] = suite.job("time_to_98", impl="torch", setting=setting)
-    for setting in SKLEARN_SETTINGS:
-        runs["sklearn", setting] = suite.job("time_to_98", impl="sklearn", setting=setting)
+    entries = [("scratchnet", "preset"), *(("torch", s) for s in TORCH_SETTINGS),
+               *(("sklearn", s) for s in SKLEARN_SETTINGS)]  # fmt: skip
+    rounds = _rounds_of_time_to_98(suite, entries)
     lines = [
         "## Time to 98.0% test accuracy, all ten digits",
         "",
         f"`scratchnet train --preset {PRESET}` ({PRESETS[PRESET].description}), as the command "
         "runs it. PyTorch and scikit-learn each try a few reasonable settings (PyTorch the "
-        "preset's own among them, with its dropout); the fastest that reaches 98.0% counts.",
+        "preset's own among them, with its dropout). Every run takes its turn in each of "
+        f"{ROUNDS} rounds of fresh processes; a setting reaches 98.0% when it does in every "
+        "round (*test accuracy*: its lowest), and its time is the median over rounds. In each "
+        "round an implementation's fastest run of the settings that reach 98.0% counts; "
+        "*scratchnet / PyTorch* is the median over rounds of the ratio of the two.",
         "",
         "| implementation | setting | test accuracy | fit time | reaches 98.0% |",
         "|---|---|---|---|---|",
     ]
-    best: dict[str, dict] = {}
-    for (impl, setting), result in runs.items():
-        if "error" in result:
-            lines.append(f"| {impl} | {setting} | error: {result['error']} | | |")
+    reaching = set()
+    for impl, setting in entries:
+        runs = rounds[impl, setting]
+        if any("error" in run for run in runs):
+            error = next(run["error"] for run in runs if "error" in run)
+            lines.append(f"| {impl} | {setting} | error: {error} | | |")
             continue
-        reached = result["test_accuracy"] >= GOAL
-        lines.append(
-            f"| {impl} | {setting} | {result['test_accuracy']:.2%} "
-            f"| {result['fit_seconds']:.2f} s | {'yes' if reached else 'no'} |"
-        )
-        if reached and result["fit_seconds"] < best.get(impl, {}).get("fit_seconds", math.inf):
-            best[impl] = result
-    none = {"error": "no setting reached 98.0%"}
-    ours, theirs, sk = (best.get(i, none) for i in ("scratchnet", "torch", "sklearn"))
-    speed = ratio(ours, theirs, "fit_seconds")
+        lowest = min(run["test_accuracy"] for run in runs)
+        median = statistics.median(run["fit_seconds"] for run in runs)
+        if lowest >= GOAL:
+            reaching.add((impl, setting))
+        lines.append(f"| {impl} | {setting} | {lowest:.2%} | {median:.2f} s "
+                     f"| {'yes' if lowest >= GOAL else 'no'} |")  # fmt: skip
+    fastest = {}
+    for impl in ("scratchnet", "torch", "sklearn"):
+        mine = [entry for entry in entries if entry in reaching and entry[0] == impl]
+        fastest[impl] = _fastest_by_round(rounds, mine)
+    ours, theirs = fastest["scratchnet"], fastest["torch"]
+    per_round = [a["fit_seconds"] / b["fit_seconds"]
+                 for a, b in zip(ours, theirs, strict=True)] if ours and theirs else []  # fmt: skip
+    speed = statistics.median(per_round) if per_round else None
+    shown = {impl: _median_run(runs) for impl, runs in fastest.items()}
     suite.summary.append([
-        "time to 98.0%, all ten digits", accuracy_in(ours), accuracy_in(theirs),
-        accuracy_in(sk), times(speed), "", "≥ 98.0%; goal: ≤ 0.5x PyTorch's time",
-        verdict(at_most(speed, 0.5)),
+        "time to 98.0%, all ten digits", accuracy_in(shown["scratchnet"]),
+        accuracy_in(shown["torch"]), accuracy_in(shown["sklearn"]), times(speed), "",
+        "≥ 98.0%; goal: ≤ 0.5x PyTorch's time", verdict(at_most(speed, 0.5)),
     ])  # fmt: skip
     return lines
+
+
+def _rounds_of_time_to_98(suite, entries: list[tuple[str, str]]) -> dict:
+    """Each (implementation, setting) run once per round, in turn: their results by round."""
+    rounds: dict[tuple[str, str], list[dict]] = {entry: [] for entry in entries}
+    for _ in range(ROUNDS):
+        for impl, setting in entries:
+            spec = "" if impl == "scratchnet" else setting
+            rounds[impl, setting].append(suite.job("time_to_98", impl=impl, setting=spec))
+    return rounds
+
+
+def _fastest_by_round(rounds: dict, entries: list[tuple[str, str]]) -> list[dict]:
+    """In each round, the fastest run of ``entries`` (settings that reach the goal in
+    every round); no rounds when there are none."""
+    if not entries:
+        return []
+    return [min((rounds[entry][k] for entry in entries), key=lambda run: run["fit_seconds"])
+            for k in range(ROUNDS)]  # fmt: skip
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median time among ``runs`` (the lower middle one), or an error when
+    there are none."""
+    if not runs:
+        return {"error": "no setting reached 98.0%"}
+    return sorted(runs, key=lambda run: run["fit_seconds"])[(len(runs) - 1) // 2]
 
 
 BEST_SEEDS = (0, 1, 2)
