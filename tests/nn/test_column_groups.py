@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnet.nn.column_groups import BLOCK, MAX_BLOCKS, ROW_PRICE, grouped, plan_groups
+from scratchnet.nn.column_groups import (
+    BLOCK,
+    MAX_BLOCKS,
+    PLAN_BYTES,
+    ROW_PRICE,
+    grouped,
+    plan_groups,
+)
 
 
 def sparse_images(m=300, n=80, seed=0):
@@ -112,3 +119,26 @@ def test_wide_data_is_cut_at_no_more_than_max_blocks_places():
     out = np.empty((200, 3))
     grouped(x, plan).matmul_into(weight, out)
     np.testing.assert_allclose(out, dense @ weight, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize(("m", "n"), [(5000, 784), (1500, 3000), (40000, 100)])
+def test_planning_and_storing_hold_no_more_temporaries_than_the_memory_estimate_counts(m, n):
+    """The memory estimate counts PLAN_BYTES for planning, then storing, the groups of
+    a full batch, whatever the data's size: tracemalloc's peak in each, less what it
+    keeps (the plan's order, the grouped copy), stays within it."""
+    import tracemalloc
+
+    x = sparse_images(m, n, seed=3).astype(np.float32)
+    tracemalloc.start()
+    try:
+        plan = plan_groups(x)
+        planning = tracemalloc.get_traced_memory()[1] - plan.order.nbytes
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        kept = grouped(x, plan)
+        storing = tracemalloc.get_traced_memory()[1] - before - kept.nbytes
+    finally:
+        tracemalloc.stop()
+    assert len(kept.groups) > 1
+    assert 0 < planning <= PLAN_BYTES
+    assert 0 < storing <= PLAN_BYTES

@@ -21,6 +21,7 @@ from scratchnet.nn.column_groups import grouped
         ([256, 128], 4096, "adam", 0.3),
         ([32], 4096, "adam", 0.0),
         ([32], 4096, "adam", 0.3),
+        ([32], None, "gd", 0.0),
     ],
 )
 def test_the_estimate_covers_what_training_allocates_and_not_much_more(
@@ -31,7 +32,8 @@ def test_the_estimate_covers_what_training_allocates_and_not_much_more(
     arrays of the data's size it leaves to the data. 784-32-10 cuts a chunk only when
     each part gets at least 329 rows (2^24 multiply-adds), so one part may have to hold
     up to 657 rows (a chunk of fewer than 658 stays whole): the parts therefore work in
-    the rows of one chunk's buffers, never more than a chunk's."""
+    the rows of one chunk's buffers, never more than a chunk's. A full batch first plans
+    its column groups, whose temporaries outweigh 784-32-10's buffers."""
     rng = np.random.default_rng(0)
     X, y = rng.random((5000, 784), dtype=np.float32), rng.integers(0, 10, 5000)
     net = sn.NeuralNet([*hidden, 10], activation="relu", dropout=dropout, random_state=0)

@@ -26,7 +26,9 @@ of the chunk's buffers (*: only for rows stored by column groups, in full batche
       targets (full batches are read in place)
 
 all times the dtype's item size, where P is the parameter count, rows a chunk's, and
-D = 2 delta buffers (1 with one hidden layer).
+D = 2 delta buffers (1 with one hidden layer). Full-batch training first plans its
+column groups (``column_groups.PLAN_BYTES`` of temporaries, freed before the loop
+allocates): the estimate is the larger of the two.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ..errors import InvalidArgumentError
+from ..nn.column_groups import PLAN_BYTES
 from ..nn.optimizers import Adam, Momentum, Optimizer
 from ..nn.parallel import PARTS
 from ..nn.propagation import ROWS_PER_CHUNK
@@ -60,7 +63,8 @@ def training_bytes(
     full_batch: bool = False,
     column_groups: bool = False,
 ) -> int:
-    """Bytes the training loop allocates for a network of ``widths`` (see above)."""
+    """Bytes training allocates for a network of ``widths`` (see above): the loop's, or
+    in full batches the column groups' planning, if that needs more."""
     state = optimizer_state_copies(optimizer)
     copies = 2 + PARTS + state + early_stopping + (1 + state if checkpoint else 0)
     compact_gradients = column_groups * PARTS * widths[0] * widths[1]
@@ -73,7 +77,8 @@ def training_bytes(
     gathered = (not full_batch) * (widths[0] + widths[-1])
     chunk = ROWS_PER_CHUNK * (activations + dropout * sum(hidden) + gathered)
     buffers = compact_gradients + gathered_first_weights + later_groups + added_products + chunk
-    return (copies * parameter_count(widths) + buffers) * itemsize
+    loop = (copies * parameter_count(widths) + buffers) * itemsize
+    return max(loop, PLAN_BYTES) if full_batch else loop
 
 
 def optimizer_state_copies(optimizer: Optimizer) -> int:
