@@ -83,7 +83,7 @@ def test_same_seed_gives_identical_training(three_blobs):
     assert runs[0].history.records == runs[1].history.records
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 2**32 - 1])
 def test_the_seed_draws_the_initial_weights(blobs, seed):
     """A step of 1e-300 leaves the weights where they started: LeCun normal draws of
     (fan_out, fan_in) per layer from numpy's Generator seeded with the seed."""
@@ -283,6 +283,8 @@ def test_bad_training_options_are_rejected(blobs, options, message):
         ({"activation": "swish"}, InvalidArgumentError, "unknown activation 'swish'"),
         ({"init": "zeros"}, InvalidArgumentError, "unknown init 'zeros'"),
         ({"random_state": "seed"}, InvalidTypeError, "random_state must be an int"),
+        ({"random_state": -1}, InvalidArgumentError, r"random_state must be an integer from 0"),
+        ({"random_state": 2**32}, InvalidArgumentError, r"to 2\*\*32 - 1 = 4294967295, got 4"),
     ],
 )
 def test_bad_constructor_options_are_rejected(options, error, message):

@@ -46,6 +46,14 @@ def test_data_order_replays_the_tutorials_legacy_shuffles(mnist_dir, tutorial_da
     assert np.array_equal(tutorial_data.y_test, (test_labels[test_rows] == 2).astype(int))
 
 
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5])
+def test_a_seed_the_legacy_stream_cannot_take_is_refused_by_name(tutorial_data, seed):
+    with pytest.raises(sn.InvalidArgumentError, match="seed must be an integer from 0 to 2"):
+        sn.shuffle_like_tutorial(tutorial_data, seed=seed)
+    with pytest.raises(sn.InvalidArgumentError, match="seed must be an integer from 0 to 2"):
+        sn.tutorial_random_state(seed)
+
+
 def tutorial_costs() -> dict[int, float]:
     stored = json.loads(Path(__file__).with_name("tutorial_costs.json").read_text())
     assert stored["digits"] == [1, 2]

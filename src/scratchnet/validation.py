@@ -178,12 +178,28 @@ def check_fraction(value, name: str) -> float:
     return float(value)
 
 
+MAX_SEED = 2**32 - 1  # the largest seed NumPy's legacy RandomState (the tutorial's) takes
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """An integer seed in [0, MAX_SEED]: every recipe accepts it, the tutorial's legacy
+    stream included, so a seed means the same thing whatever it seeds."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or not 0 <= value <= MAX_SEED):  # fmt: skip
+        raise InvalidArgumentError(
+            f"{name} must be an integer from 0 to 2**32 - 1 = {MAX_SEED}, got {value!r}"
+        )
+    return int(value)
+
+
 def check_random_state(seed: RandomStateLike) -> np.random.Generator | np.random.RandomState:
     """None: fresh entropy; int: a new seeded Generator; a generator: itself."""
     if isinstance(seed, (np.random.Generator, np.random.RandomState)):
         return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return np.random.default_rng(check_seed(seed, "random_state"))
+    if seed is None:
+        return np.random.default_rng()
     raise InvalidTypeError(
         f"random_state must be an int, a numpy Generator or RandomState, got {seed!r}"
     )

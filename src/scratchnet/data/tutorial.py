@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from ..validation import check_seed
 from .mnist import MNIST
 
 
@@ -25,7 +26,7 @@ def shuffle_like_tutorial(data: MNIST, seed: int = 42) -> MNIST:
             raise InvalidArgumentError(
                 "shuffle_like_tutorial needs relabelled data (class indices)"
             )
-    stream = np.random.RandomState(seed)
+    stream = np.random.RandomState(check_seed(seed))
     train_order = _grouped_indices(data.y_train)
     stream.shuffle(train_order)
     test_order = _grouped_indices(data.y_test)
@@ -43,7 +44,7 @@ def shuffle_like_tutorial(data: MNIST, seed: int = 42) -> MNIST:
 
 def tutorial_random_state(seed: int = 42) -> np.random.RandomState:
     """The stream the tutorial draws its initial weights from."""
-    return np.random.RandomState(seed)
+    return np.random.RandomState(check_seed(seed))
 
 
 def _grouped_indices(labels: np.ndarray) -> np.ndarray:
