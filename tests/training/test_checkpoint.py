@@ -3,10 +3,14 @@ bit-for-bit the model, and the history, of the same run never stopped."""
 
 from __future__ import annotations
 
+import json
+import time
+
 import numpy as np
 import pytest
 
 import scratchnet as sn
+from scratchnet.archive import write_archive
 from scratchnet.errors import DataFileError, InvalidArgumentError
 from scratchnet.training.checkpoint import Checkpoint
 
@@ -176,3 +180,55 @@ def test_a_damaged_checkpoint_is_a_data_file_error(damage, blobs, tmp_path):
 def test_checkpoint_interval_must_be_a_positive_integer(every, tmp_path):
     with pytest.raises(InvalidArgumentError, match="checkpoint every must be an integer >= 1"):
         Checkpoint(tmp_path / "c.npz", every=every)
+
+
+def interrupted_checkpoint(blobs, path):
+    """A checkpoint of a full-batch run stopped at epoch 4."""
+    X, y = blobs
+    with pytest.raises(KeyboardInterrupt):
+        sn.NeuralNet([4, 1], random_state=0).fit(
+            X, y, n_iterations=10, checkpoint=Checkpoint(path), callbacks=[StopAt(epoch=4)]
+        )
+
+
+def rewritten_meta(path, change) -> None:
+    """The checkpoint at ``path`` with its metadata changed (its arrays as they were)."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files if name != "meta"}
+        meta = json.loads(str(archive["meta"]))
+    change(meta)
+    write_archive(path, meta, arrays)
+
+
+def test_a_checkpoint_keeps_the_training_seconds_that_reached_it_across_resumptions(
+    blobs, tmp_path
+):
+    """Resumed from a state reached in 100 s (as stored), a fit starts its count there:
+    its checkpoint's seconds are 100 plus its own, bounded by the wall-clock time."""
+    X, y = blobs
+    path = tmp_path / "checkpoint.npz"
+    interrupted_checkpoint(blobs, path)
+    rewritten_meta(path, lambda meta: meta.update(seconds=100.0))
+    checkpoint = Checkpoint(path, resume=True)
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        sn.NeuralNet([4, 1], random_state=0).fit(
+            X, y, n_iterations=10, checkpoint=checkpoint, callbacks=[StopAt(epoch=7)]
+        )
+    wall = time.perf_counter() - started
+    assert checkpoint.earlier_seconds == 100.0
+    with np.load(path, allow_pickle=False) as archive:
+        seconds = json.loads(str(archive["meta"]))["seconds"]
+    assert 100.0 < seconds < 100.0 + wall
+
+
+@pytest.mark.parametrize("seconds", [-1.0, "soon", True])
+def test_a_checkpoint_with_impossible_seconds_is_a_data_file_error(seconds, blobs, tmp_path):
+    X, y = blobs
+    path = tmp_path / "checkpoint.npz"
+    interrupted_checkpoint(blobs, path)
+    rewritten_meta(path, lambda meta: meta.update(seconds=seconds))
+    with pytest.raises(DataFileError, match="seconds must be a duration"):
+        sn.NeuralNet([4, 1], random_state=0).fit(
+            X, y, n_iterations=10, checkpoint=Checkpoint(path, resume=True)
+        )

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,9 @@ class Checkpoint(Checkpointer):
     interrupted; with ``resume`` a fit whose checkpoint file exists starts from it.
 
     ``extra`` is JSON-ready metadata stored alongside (the command line keeps its recipe
-    there). ``NeuralNet.fit(..., checkpoint=Checkpoint(...))`` uses it.
+    there). ``NeuralNet.fit(..., checkpoint=Checkpoint(...))`` uses it. Each state is
+    stored with the seconds spent training to reach it, over every run that led there;
+    ``earlier_seconds`` are those of the state a resumed fit starts from (0 otherwise).
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False, extra=None):
@@ -46,13 +49,17 @@ class Checkpoint(Checkpointer):
         self.extra = extra or {}
         self.fingerprint: dict = {}
         self.latest: TrainingState | None = None  # the newest consistent state
+        self.latest_seconds = 0.0  # the training seconds that reached it
         self.written_epochs: int | None = None
+        self.earlier_seconds = 0.0
+        self.started = time.perf_counter()
 
     # -- used by NeuralNet.fit ---------------------------------------------------------------
 
     def start(self, fresh: TrainingState, fingerprint: dict) -> TrainingState:
         """The state to train from: ``fresh``, or the one in the file when resuming."""
         self.fingerprint = fingerprint
+        self.started = time.perf_counter()
         if not (self.resume and self.path.exists()):
             return fresh
         restored = read_checkpoint(self.path, fresh)
@@ -68,23 +75,28 @@ class Checkpoint(Checkpointer):
                 "options, or start a new run"
             )
         self.written_epochs = restored.state.epochs_done
+        self.earlier_seconds = restored.seconds
         return restored.state
 
     # -- called by the loop --------------------------------------------------------------------
 
     def epoch_end(self, state: TrainingState) -> None:
         if state.epochs_done % self.every == 0:
-            self._write(state)
+            self._write(state, self.seconds())
             self.latest = None
         else:
-            self.latest = state.snapshot()
+            self.latest, self.latest_seconds = state.snapshot(), self.seconds()
 
     def interrupted(self) -> None:
         if self.latest is not None:
-            self._write(self.latest)
+            self._write(self.latest, self.latest_seconds)
 
-    def _write(self, state: TrainingState) -> None:
-        write_checkpoint(self.path, state, self.fingerprint, self.extra)
+    def seconds(self) -> float:
+        """Training seconds so far: the earlier runs' and this fit's."""
+        return self.earlier_seconds + time.perf_counter() - self.started
+
+    def _write(self, state: TrainingState, seconds: float) -> None:
+        write_checkpoint(self.path, state, self.fingerprint, self.extra, seconds)
         self.written_epochs = state.epochs_done
 
 
@@ -114,8 +126,11 @@ def fingerprint_data(*arrays: np.ndarray) -> str:
 # -- the file --------------------------------------------------------------------------------
 
 
-def write_checkpoint(path: Path, state: TrainingState, fingerprint: dict, extra: dict) -> None:
-    """Write ``state`` (with the run's ``fingerprint`` and ``extra``) to ``path``."""
+def write_checkpoint(
+    path: Path, state: TrainingState, fingerprint: dict, extra: dict, seconds: float = 0.0
+) -> None:
+    """Write ``state`` (with the run's ``fingerprint`` and ``extra``, and the training
+    ``seconds`` that reached it) to ``path``."""
     rng_meta, rng_arrays = _rng_state(state.rng)
     optimizer_arrays = {k: v for k, v in state.optimizer_state.items() if _is_array(v)}
     scalars = {k: v for k, v in state.optimizer_state.items() if not _is_array(v)}
@@ -132,6 +147,7 @@ def write_checkpoint(path: Path, state: TrainingState, fingerprint: dict, extra:
         "dtype": state.parameters.flat.dtype.name,
         "epochs_done": state.epochs_done,
         "steps_done": state.steps_done,
+        "seconds": seconds,
         "history": state.history.to_dict(),
         "best_loss": state.best_loss if math.isfinite(state.best_loss) else None,
         "records_since_best": state.records_since_best,
@@ -144,10 +160,12 @@ def write_checkpoint(path: Path, state: TrainingState, fingerprint: dict, extra:
 
 
 class Restored:
-    """A state read from a checkpoint, with the fingerprint and extra stored beside it."""
+    """A state read from a checkpoint, with the fingerprint, extra and training seconds
+    stored beside it."""
 
-    def __init__(self, state: TrainingState, fingerprint: dict, extra: dict):
+    def __init__(self, state: TrainingState, fingerprint: dict, extra: dict, seconds: float):
         self.state, self.fingerprint, self.extra = state, fingerprint, extra
+        self.seconds = seconds
 
 
 def read_checkpoint_extra(path: str | os.PathLike) -> dict:
@@ -199,7 +217,8 @@ def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
             records_since_best=_count(archive, meta, "records_since_best"),
             first_loss=meta.get("first_loss"),
         )
-    return Restored(state, meta.get("fingerprint") or {}, meta.get("extra") or {})
+    return Restored(state, meta.get("fingerprint") or {}, meta.get("extra") or {},
+                    _seconds(archive, meta))  # fmt: skip
 
 
 def _meta(archive: ArchiveReader) -> dict:
@@ -216,6 +235,14 @@ def _count(archive: ArchiveReader, meta: dict, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise archive.fail(f"{key} must be a count, got {str(value)[:20]}")
     return value
+
+
+def _seconds(archive: ArchiveReader, meta: dict) -> float:
+    """The stored training seconds (0 in a checkpoint written before they were kept)."""
+    value = meta.get("seconds", 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise archive.fail(f"seconds must be a duration, got {str(value)[:20]}")
+    return float(value)
 
 
 def _checked_scalars(archive: ArchiveReader, scalars) -> dict:
