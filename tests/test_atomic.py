@@ -55,6 +55,23 @@ def test_atomic_write_into_a_missing_folder_names_it(tmp_path):
     assert names_in(tmp_path) == []
 
 
+def test_atomic_write_over_a_folder_names_the_users_path_not_the_temporary(tmp_path):
+    (tmp_path / "out.bin").mkdir()
+    with pytest.raises(IsADirectoryError) as raised, atomic_write(tmp_path / "out.bin") as file:
+        file.write(b"new")
+    assert raised.value.strerror == f"cannot write {tmp_path / 'out.bin'} (it is a folder)"
+    assert names_in(tmp_path) == ["out.bin"]
+
+
+def test_atomic_write_on_a_full_disk_says_which_file(tmp_path):
+    """An error the system raises inside the block (errno set) is named too."""
+    with pytest.raises(OSError) as raised, atomic_write(tmp_path / "out.bin"):
+        raise OSError(28, "No space left on device")
+    assert raised.value.errno == 28
+    assert raised.value.strerror == f"cannot write {tmp_path / 'out.bin'} (no space left on device)"
+    assert names_in(tmp_path) == []
+
+
 def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path):
     previous = os.umask(0o022)
     try:

@@ -28,10 +28,27 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        if error.errno is None:  # not the system's: raised by the caller's block
+            raise
+        raise OSError(error.errno, f"cannot write {path} ({_reason(error, path)})") from error
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     _sync_folder(path.parent)
+
+
+def _reason(error: OSError, path: Path) -> str:
+    """Why ``path`` could not be written, in the user's terms (never the temporary's
+    name). OSError(errno, ...) above is the same subclass (FileNotFoundError, ...)."""
+    if isinstance(error, IsADirectoryError):
+        return "it is a folder"
+    if isinstance(error, FileNotFoundError):
+        return f"its folder {path.parent} does not exist"
+    if isinstance(error, NotADirectoryError):
+        return f"a part of {path.parent} is a file, not a folder"
+    return (error.strerror or str(error)).lower()
 
 
 def _sync_folder(folder: Path) -> None:

@@ -494,6 +494,14 @@ BAD_TRAIN_OPTIONS = [
         ["--iterations", "with --batch-size", "--epochs"],
     ),
     (["--epochs", "5"], ["give --iterations or --epochs, not both"]),
+    (["--shift", "2"], ["--shift only works with --augment affine or elastic", "is none"]),
+    (
+        ["--augment", "affine", "--elastic-alpha", "30", "--elastic-sigma", "4"],
+        ["--elastic-alpha, --elastic-sigma only work with --augment elastic", "is affine"],
+    ),
+    (["--seed", "-1"], ["--seed", "0 to 2**32 - 1", "got -1"]),
+    (["--seed", "4294967296"], ["--seed", "0 to 2**32 - 1", "got 4294967296"]),
+    (["--seed", "1.5"], ["--seed", "an integer", "'1.5'"]),
 ]
 
 
@@ -517,6 +525,29 @@ def test_bad_train_option_is_one_line_error(options, fragments, tmp_path, empty_
 )
 def test_missing_required_argument_is_one_line_error(argv):
     assert_one_line_error(invoke(*argv), "required" if not argv else "give the model file")
+
+
+@pytest.mark.parametrize(
+    ("out", "fragments"),
+    [("taken", ["--out {tmp}/taken is a file, not a folder"]),
+     ("taken/figures", ["cannot create the folder {tmp}/taken/figures for --out",
+                        "(a part of its path is a file, not a folder)"])],
+    ids=["a file", "under a file"],
+)  # fmt: skip
+def test_figures_into_a_file_is_one_line_error(tmp_path, out, fragments):
+    (tmp_path / "taken").write_text("mine")
+    outcome = invoke("figures", "--out", tmp_path / out)
+    assert_one_line_error(outcome, *(fragment.format(tmp=tmp_path) for fragment in fragments))
+    assert (tmp_path / "taken").read_text() == "mine"
+
+
+def test_evaluate_of_a_model_that_does_not_read_digit_images_says_so(tmp_path):
+    rng = np.random.default_rng(0)
+    NeuralNet([4, 10], random_state=0).fit(
+        rng.random((50, 64)), np.arange(50) % 10, n_iterations=1
+    ).save(tmp_path / "digits.npz")
+    outcome = invoke("evaluate", tmp_path / "digits.npz")
+    assert_one_line_error(outcome, "digits.npz reads 64 inputs, not the 28x28 = 784 pixels")
 
 
 def train_with_data_dir(data_dir: Path, out: Path) -> Outcome:
@@ -669,7 +700,9 @@ def write_archive_without_metadata(path: Path) -> None:
 def write_model_of_non_digit_classes(path: Path) -> None:
     rng = np.random.default_rng(0)
     labels = rng.choice([10, 20], size=40)
-    NeuralNet([1], random_state=0).fit(rng.normal(size=(40, 3)), labels, n_iterations=1).save(path)
+    NeuralNet([1], random_state=0).fit(rng.normal(size=(40, 784)), labels, n_iterations=1).save(
+        path
+    )
 
 
 @pytest.mark.parametrize(
@@ -700,24 +733,28 @@ def test_evaluate_on_a_bad_model_file_is_one_line_error(
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "said"),
     [
-        sn_errors.InvalidArgumentError("bad value"),
-        sn_errors.InvalidTypeError("bad type"),
-        sn_errors.DataFileError("bad file"),
-        sn_errors.TrainingDivergedError("diverged"),
-        sn_errors.NotFittedError("not fitted"),
-        PermissionError(13, "Permission denied"),
+        (sn_errors.InvalidArgumentError("bad value"), "bad value"),
+        (sn_errors.InvalidTypeError("bad type"), "bad type"),
+        (sn_errors.DataFileError("bad file"), "bad file"),
+        (sn_errors.TrainingDivergedError("diverged"), "diverged"),
+        (sn_errors.NotFittedError("not fitted"), "not fitted"),
+        (PermissionError(13, "Permission denied"), "Permission denied"),
+        (PermissionError(13, "Permission denied", "run/x.png"), "run/x.png: Permission denied"),
     ],
-    ids=lambda error: type(error).__name__,
-)
-def test_user_errors_become_one_line_and_status_2(error, monkeypatch):
+    ids=["InvalidArgumentError", "InvalidTypeError", "DataFileError", "TrainingDivergedError",
+         "NotFittedError", "PermissionError", "PermissionError with its file"],
+)  # fmt: skip
+def test_user_errors_become_one_line_and_status_2(error, said, monkeypatch):
+    """The system's errors are said without their "[Errno 13]"."""
+
     def fail(args):
         raise error
 
     monkeypatch.setattr("scratchnet.app.commands.figures.run", fail)
     outcome = invoke("figures")
-    assert outcome.code == EXIT_USAGE and outcome.err == f"scratchnet: error: {error}\n"
+    assert (outcome.code, outcome.err) == (EXIT_USAGE, f"scratchnet: error: {said}\n")
 
 
 @pytest.mark.parametrize("error", [ValueError("shapes (3,4) and (5,6) not aligned"), KeyError(3)])

@@ -65,6 +65,25 @@ def test_a_missing_model_is_one_line_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("out", "fragment"),
+    [
+        ("folder", "(it is a folder)"),
+        ("nowhere/m.onnx", "(its folder {tmp}/nowhere does not exist)"),
+    ],
+    ids=["a folder", "a missing folder"],
+)
+def test_an_out_that_cannot_be_written_is_named_in_one_line(blobs, tmp_path, out, fragment):
+    """The message names the user's path, never the temporary file beside it."""
+    _, model = saved(tmp_path, blobs)
+    (tmp_path / "folder").mkdir()
+    outcome = invoke("export", "--model", model, "--out", tmp_path / out)
+    line = assert_one_line_error(outcome, f"cannot write {tmp_path / out} ",
+                                 fragment.format(tmp=tmp_path))  # fmt: skip
+    assert ".tmp" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "model.npz"]
+
+
 def test_without_the_model_option_argparse_says_so(tmp_path):
     assert_one_line_error(invoke("export"), "--model")
 

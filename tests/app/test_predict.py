@@ -202,9 +202,19 @@ def write_model_of_three_features(path):
         (["--json", "--show"], ["--show", "not allowed with argument --json"]),
         (["--model", "{tmp}/missing.npz"], ["missing.npz", "no such model file"]),
         (["--model", "{tmp}/three.npz"], ["three.npz reads 3 inputs, not the 28x28 = 784"]),
-        (["--preview", "{tmp}/file.txt"], ["file.txt", "File exists"]),
+        (["--preview", "{tmp}/file.txt"], ["--preview", "file.txt is a file, not a folder"]),
+        (
+            ["--preview", "{tmp}/file.txt/inside"],
+            ["cannot create the folder", "for --preview (a part of its path is a file"],
+        ),
     ],
-    ids=["json and show", "missing model", "model of 3 features", "preview is a file"],
+    ids=[
+        "json and show",
+        "missing model",
+        "model of 3 features",
+        "preview is a file",
+        "preview under a file",
+    ],
 )
 def test_bad_options_are_one_line_errors(argv, fragments, digits_model, tmp_path):
     write_model_of_three_features(tmp_path / "three.npz")

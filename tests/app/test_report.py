@@ -435,7 +435,9 @@ def test_ctrl_c_while_the_report_is_built_keeps_the_finished_run(mnist_dir, tmp_
     monkeypatch.setattr(report_module, "png", interrupt)
     out = tmp_path / "run"
     outcome = invoke("train", "--quiet", "--iterations", 1, "--data-dir", mnist_dir, "--out", out)
-    assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
+    assert (outcome.code, outcome.err) == (130, (
+        f"scratchnet: interrupted; the run's files are complete in {out}/ but its report is "
+        f"not; build it with: scratchnet report {out}\n"))  # fmt: skip
     # no lock, no checkpoint: the run had finished
     assert sorted(p.name for p in out.iterdir()) == RUN_FILES
 
@@ -471,7 +473,18 @@ REPORT_ERRORS = {
         lambda out, other: shutil.copyfile(other / "model.npz", out / "model.npz"),
         ["classifies [7, 0, 3, 9]", "digits [1, 2]", "not from the same run"],
     ),
+    "another model of the same digits": (
+        lambda out, other: retrained_in(out),
+        ["model.npz is not the model metrics.json describes", "SHA-256", "not from the same run"],
+    ),
 }  # fmt: skip
+
+
+def retrained_in(out: Path) -> None:
+    """model.npz replaced by another model of digits 1 and 2 (the run's, trained on)."""
+    net = NeuralNet.load(out / "model.npz")
+    net.layers[0].weight[0, 0] += 1.0
+    net.save(out / "model.npz")
 
 
 @pytest.mark.parametrize(("damage", "fragments"), REPORT_ERRORS.values(), ids=REPORT_ERRORS)

@@ -4,6 +4,7 @@ and the checks made before training: each case of issue 8 as a test."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -63,18 +64,25 @@ def model_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.parametrize(
-    ("options", "stop"), [(FULL_BATCH, 7), (MINI_BATCH, 2)], ids=["full batch", "mini-batch"]
+    ("options", "stop", "kept"),
+    [(FULL_BATCH, 7, "6 iterations"), (MINI_BATCH, 2, "1 epoch")],
+    ids=["full batch", "mini-batch"],
 )
 def test_an_interrupted_run_resumes_to_the_uninterrupted_model(
-    options, stop, mnist_dir, tmp_path, monkeypatch
+    options, stop, kept, mnist_dir, tmp_path, monkeypatch
 ):
+    """Checkpoints every 3 epochs; Ctrl-C at the end of epoch ``stop`` (before its own
+    checkpoint) keeps the newest finished state: ``kept``."""
     assert train(mnist_dir, tmp_path / "whole", *options).code == 0
     with monkeypatch.context() as patch:
         interrupt_at_epoch(patch, stop)
         outcome = train(mnist_dir, tmp_path / "run", *options, "--checkpoint-every", "3",
                         quiet=False)  # fmt: skip
     assert outcome.code == 130
-    assert f"continue with: scratchnet train --resume {tmp_path / 'run'}" in outcome.err
+    assert outcome.err.splitlines()[-1] == (  # one line, after the progress display's
+        f"scratchnet: interrupted; checkpoint.npz kept after {kept}; "
+        f"continue with: scratchnet train --resume {tmp_path / 'run'}"
+    )
     assert names(tmp_path / "run") == ["checkpoint.npz"]  # no lock, staging or results
     resumed = invoke("train", "--resume", tmp_path / "run", "--quiet", "--data-dir", mnist_dir)
     assert resumed.code == 0, resumed
@@ -120,8 +128,9 @@ def test_sigterm_stops_a_run_like_ctrl_c(mnist_dir, tmp_path):
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143, err
-    assert err.splitlines()[-1] == "scratchnet: terminated"
-    assert "--resume" in err and "Traceback" not in err
+    said = r"scratchnet: terminated; checkpoint\.npz kept after \d+ iterations?; continue with: "
+    assert re.fullmatch(said + re.escape(f"scratchnet train --resume {out}"), err.splitlines()[-1])
+    assert "Traceback" not in err
     assert names(out) == ["checkpoint.npz"]
 
 
@@ -309,3 +318,146 @@ def test_metrics_json_is_strict_json(mnist_dir, tmp_path):
         raise AssertionError(f"metrics.json holds {constant}, which JSON does not allow")
 
     json.loads(text, parse_constant=refuse)
+
+
+# -- publishing: all files or none -------------------------------------------------------------
+
+
+def test_a_folder_named_like_a_run_file_is_refused_before_training(tmp_path, monkeypatch):
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the data was loaded")
+
+    monkeypatch.setattr("scratchnet.app.experiment.load_mnist", must_not_load)
+    out = tmp_path / "run"
+    (out / "model.npz").mkdir(parents=True)
+    outcome = invoke("train", "--quiet", "--out", out, "--force")
+    assert_one_line_error(outcome, f"cannot write the run's files into {out}",
+                          "a folder there has the name of model.npz", "move them away")  # fmt: skip
+    assert names(out) == ["model.npz"]
+
+
+def claimed_with_staged(out: Path, staged: dict[str, bytes]) -> run_folder.RunFolder:
+    folder = run_folder.RunFolder.claim(out, force=True)
+    for name, content in staged.items():
+        (folder.staging / name).write_bytes(content)
+    return folder
+
+
+@pytest.mark.parametrize("failure", [OSError(5, "Input/output error"), KeyboardInterrupt()])
+def test_a_publication_cut_short_puts_back_every_file_it_replaced(tmp_path, monkeypatch, failure):
+    """accuracy.png and cost.png are in place when metrics.json fails: the old
+    accuracy.png comes back, the new cost.png (it replaced nothing) goes."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "accuracy.png").write_bytes(b"old accuracy")
+    (out / "notes.txt").write_bytes(b"mine")
+    folder = claimed_with_staged(out, {"accuracy.png": b"new accuracy", "cost.png": b"new cost",
+                                       "metrics.json": b"new metrics"})  # fmt: skip
+    replace = run_folder.os.replace
+
+    def failing(source, target):
+        if Path(target).name == "metrics.json":
+            raise failure
+        replace(source, target)
+
+    monkeypatch.setattr(run_folder.os, "replace", failing)
+    expected = run_folder.RunFolderError if isinstance(failure, OSError) else KeyboardInterrupt
+    with pytest.raises(expected) as raised:
+        folder.publish()
+    if isinstance(failure, OSError):
+        assert str(raised.value) == (f"cannot write the run's files into {out} "
+                                     "(input/output error); nothing was replaced")  # fmt: skip
+    monkeypatch.undo()
+    folder.abandon(remove_checkpoint=False)
+    assert names(out) == ["accuracy.png", "notes.txt"]
+    assert (out / "accuracy.png").read_bytes() == b"old accuracy"
+
+
+def test_a_publication_keeps_no_replaced_file_once_it_succeeds(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "cost.png").write_bytes(b"old cost")
+    folder = claimed_with_staged(out, {"cost.png": b"new cost", "model.npz": b"new model"})
+    folder.publish()
+    folder.release(remove_checkpoint=False)
+    assert names(out) == ["cost.png", "model.npz"]
+    assert (out / "cost.png").read_bytes() == b"new cost"
+
+
+def test_a_killed_runs_folder_points_to_resume_and_keeps_its_leftovers_when_refused(tmp_path):
+    """A new run without --force is told what --force would also refuse: go on with
+    --resume (or delete the checkpoint); nothing is removed, so nothing goes unreported."""
+    out = tmp_path / "run"
+    (out / ".staging-123-0a1b2c3d").mkdir(parents=True)
+    (out / "checkpoint.npz").write_bytes(b"a killed run's")
+    outcome = invoke("train", "--quiet", "--out", out)
+    line = assert_one_line_error(outcome, "holds checkpoint.npz of an interrupted run",
+                                 f"scratchnet train --resume {out}")  # fmt: skip
+    assert "--force" not in line
+    assert names(out) == [".staging-123-0a1b2c3d", "checkpoint.npz"]
+
+
+def test_a_folder_that_cannot_be_written_is_named_in_one_line(tmp_path, monkeypatch):
+    """A read-only file system (which no chmod can simulate for root) refuses the lock."""
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(30, "Read-only file system", str(path))
+
+    monkeypatch.setattr(run_folder.os, "open", read_only)
+    out = tmp_path / "run"
+    out.mkdir()
+    outcome = invoke("train", "--quiet", "--out", out)
+    assert_one_line_error(outcome, f"cannot write into {out}: read-only file system")
+
+
+def test_a_full_disk_while_training_names_the_file_and_keeps_the_checkpoint(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """The second checkpoint cannot be written: the first stays, and the message says
+    how to go on from it."""
+    from scratchnet.atomic import atomic_write
+    from scratchnet.training import checkpoint as checkpoints
+
+    written = []
+    write = checkpoints.write_archive
+
+    def fills_the_disk(path, *args):
+        if written:
+            with atomic_write(path):
+                raise OSError(28, "No space left on device")
+        written.append(path)
+        write(path, *args)
+
+    monkeypatch.setattr(checkpoints, "write_archive", fills_the_disk)
+    out = tmp_path / "run"
+    outcome = train(mnist_dir, out, *MINI_BATCH)
+    assert_one_line_error(
+        outcome, f"cannot write {out / 'checkpoint.npz'} (no space left on device)",
+        f"checkpoint.npz kept after 1 epoch; continue with: scratchnet train --resume {out}",
+    )  # fmt: skip
+    assert names(out) == ["checkpoint.npz"]
+    monkeypatch.undo()
+    resumed = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
+    assert resumed.code == 0, resumed
+
+
+def test_a_resumed_runs_fit_time_counts_the_training_before_it_stopped(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """The checkpoint stores the seconds that reached it: the resumed run's fit time is
+    those plus its own, which the wall-clock time of resuming bounds."""
+    from scratchnet.archive import open_archive
+
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, 2)
+        assert train(mnist_dir, out, *MINI_BATCH, quiet=False).code == 130
+    with open_archive(out / "checkpoint.npz", "checkpoint") as archive:
+        before = archive.meta()["seconds"]
+    started = time.perf_counter()
+    resumed = invoke("train", "--resume", out, "--data-dir", mnist_dir)
+    wall = time.perf_counter() - started
+    assert resumed.code == 0, resumed
+    fit_seconds = read_metrics(out)["fit_seconds"]
+    assert 0 < before < fit_seconds < before + wall
+    assert f"fit time: {fit_seconds:.1f} s ({before:.1f} s of it before resuming)" in resumed.out

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from ..data.mnist import ENV_DATA_DIR, MissingDataError
-from ..errors import ScratchnetError
+from ..errors import InvalidArgumentError, ScratchnetError
 
 DATA_DIR_HELP = (
     f"folder holding the MNIST files (default: ${ENV_DATA_DIR}, then the cache, "
@@ -34,6 +35,24 @@ def checked(check: Callable, name: str, parse: Callable = int) -> Callable[[str]
     return parse_and_check
 
 
+def make_folder(path: Path, option: str) -> None:
+    """Create the folder ``path`` given as ``option`` (and any missing parents), or say
+    in one line why it cannot be."""
+    if path.exists() and not path.is_dir():
+        raise InvalidArgumentError(f"{option} {path} is a file, not a folder; choose a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        why = (
+            "a part of its path is a file, not a folder"
+            if isinstance(error, NotADirectoryError)
+            else (error.strerror or str(error)).lower()
+        )
+        raise InvalidArgumentError(
+            f"cannot create the folder {path} for {option} ({why})"
+        ) from None
+
+
 def option_name(parameter: str) -> str | None:
     """How the command line spells a parameter of ``NeuralNet.fit`` (None: it has no
     such option)."""
@@ -50,11 +69,30 @@ def words(values: Iterable) -> str:
 
 
 def error_message(error: BaseException) -> str:
-    """What the command line says about a user error, in its own words."""
+    """What the command line says about a user error (or an interruption), in its own
+    words, with what the command added to it (``add_note``)."""
+    note = getattr(error, NOTE, None)
+    message = _described(error)
+    return f"{message}; {note}" if message and note else message or note or ""
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """Say ``note`` after ``error``'s own message (what is kept, how to go on)."""
+    setattr(error, NOTE, note)
+
+
+NOTE = "scratchnet_note"  # the attribute add_note sets
+
+
+def _described(error: BaseException) -> str:
     if isinstance(error, MissingDataError):
         return (
             f"MNIST files not found: {', '.join(error.missing)} ({error.reason}); looked in "
             f"{', '.join(map(str, error.searched))}; give their folder with --data-dir DIR "
             f"or set ${ENV_DATA_DIR}"
         )
+    if isinstance(error, OSError) and error.strerror:  # the system's, without "[Errno n]"
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    if isinstance(error, KeyboardInterrupt):
+        return ""  # says nothing: the command line names the interruption
     return str(error)

@@ -50,5 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt as interruption:
         what = "terminated" if isinstance(interruption, Terminated) else "interrupted"
-        print(f"scratchnet: {what}", file=sys.stderr)
+        note = error_message(interruption)
+        print(f"scratchnet: {what}" + (f"; {note}" if note else ""), file=sys.stderr)
         return exit_status(interruption)

@@ -18,6 +18,7 @@ from ..errors import InvalidArgumentError
 from ..metrics import ClassScores, Reliability, calibration, class_scores, confusion_matrix
 from ..network import NeuralNet
 from ..validation import N_DIGITS, check_digits, encode_labels
+from .readings import check_reads_images
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ class Evaluation:
 
 def model_digits(net: NeuralNet, path: str | os.PathLike) -> tuple[int, ...]:
     """The digits a loaded model classifies (its classes), refused if they are not
-    MNIST digits."""
+    MNIST digits or it does not read 28x28 images."""
+    check_reads_images(net, str(path))
     try:
         return check_digits([int(label) for label in net.classes])
     except InvalidArgumentError as error:

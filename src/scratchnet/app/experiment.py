@@ -8,6 +8,7 @@ monitored for the curves, as the tutorial does, and never used to decide anythin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -36,6 +37,7 @@ N_FEATURES = math.prod(IMAGE_SHAPE)
 MODEL_FILE, METRICS_FILE = "model.npz", "metrics.json"
 PLOT_BYTES = 200_000  # a generous size for one figure
 AUGMENTATION_FILE = "augmentation.png"
+OUTPUT_FILES = (MODEL_FILE, METRICS_FILE, "cost.png", "accuracy.png", AUGMENTATION_FILE)
 EXAMPLES = 6  # digits shown distorted in augmentation.png
 DISTORTIONS = 5  # distortions of each
 FIGURE_SEED = 0  # the figure's distortions are drawn apart from the run's generator
@@ -60,10 +62,11 @@ class RunResult:
     train_shape: tuple[int, int]  # all training rows loaded
     test_shape: tuple[int, int]
     scores: dict[str, Score]  # "train" (rows trained on), "validation" (held out), "test"
-    fit_seconds: float
+    fit_seconds: float  # training only, over every run that led to the model
     monitored_set: str  # "test" (watched for the curves only) or "validation"
     data_files: tuple[str, ...]
     examples: np.ndarray  # (k, 784): the first test image of up to six digits
+    earlier_seconds: float = 0.0  # of fit_seconds, those before this run resumed
 
 
 def build_network(recipe: Recipe) -> NeuralNet:
@@ -134,7 +137,8 @@ def run_recipe(
         callbacks=[ProgressBar(monitored)] if progress else [],
         checkpoint=checkpoint,
     )
-    fit_seconds = time.perf_counter() - start
+    earlier = 0.0 if checkpoint is None else checkpoint.earlier_seconds  # (resumed runs)
+    fit_seconds = earlier + time.perf_counter() - start
     return RunResult(
         net=net,
         recipe=recipe,
@@ -145,6 +149,7 @@ def run_recipe(
         monitored_set=monitored,
         data_files=files,
         examples=x_test[first_of_each(y_test, EXAMPLES)],
+        earlier_seconds=earlier,
     )
 
 
@@ -212,7 +217,7 @@ def write_outputs(folder: Path, result: RunResult) -> None:
     from .plots import plot_accuracy, plot_cost, save
 
     result.net.save(folder / MODEL_FILE)
-    metrics = run_metrics(result)
+    metrics = run_metrics(result, file_sha256(folder / MODEL_FILE))
     with atomic_write(folder / METRICS_FILE) as file:
         file.write(json.dumps(metrics, indent=2, allow_nan=False).encode())
     title = run_title(result.recipe)
@@ -234,9 +239,10 @@ def run_title(recipe: Recipe) -> str:
     return f"{recipe.name} preset, {which}"
 
 
-def run_metrics(result: RunResult) -> dict:
-    """Everything metrics.json records (see the README's table). JSON has no NaN or
-    Infinity: a number that is not finite is written as null."""
+def run_metrics(result: RunResult, model_sha256: str) -> dict:
+    """Everything metrics.json records (see the README's table), ``model_sha256`` being
+    the SHA-256 of the model file it describes. JSON has no NaN or Infinity: a number
+    that is not finite is written as null."""
     history = result.net.history.to_dict()
     x_label = "iteration" if result.recipe.batch_size is None else "epoch"
     records = history["records"]
@@ -255,8 +261,18 @@ def run_metrics(result: RunResult) -> dict:
         },
         "counts": {name: [s.correct, s.total] for name, s in result.scores.items()},
         "fit_seconds": result.fit_seconds,
+        "model_sha256": model_sha256,
         "versions": {"scratchnet": __version__, "numpy": np.__version__},
     }
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # -- reading a run folder back -----------------------------------------------------------------
@@ -290,6 +306,12 @@ def read_run(folder: Path) -> SavedRun:
         raise DataFileError(
             f"{folder}: {MODEL_FILE} classifies {net.classes.tolist()} but {METRICS_FILE} "
             f"describes a run on digits {list(recipe.digits)}; they are not from the same run"
+        )
+    recorded = metrics.get("model_sha256")  # (absent from runs of older versions)
+    if recorded is not None and recorded != file_sha256(folder / MODEL_FILE):
+        raise DataFileError(
+            f"{folder}: {MODEL_FILE} is not the model {METRICS_FILE} describes (its SHA-256 "
+            "differs: it was replaced or changed after the run); they are not from the same run"
         )
     return SavedRun(folder, net, metrics, recipe)
 

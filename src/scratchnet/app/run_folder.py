@@ -4,12 +4,14 @@
   process); a second run into a folder a live run holds is refused; the lock of a run
   that was killed is free again, taken over and reported.
 - A run writes its files into a staging folder inside the output folder (same file
-  system, same permissions), then moves each into place with an atomic rename; a failure
-  before that leaves the folder as it was.
+  system, same permissions), then moves each into place with an atomic rename: all of
+  them or none. Publishing first checks that no folder stands where a file goes, and
+  keeps each file it replaces until the last is in; a failure (or Ctrl-C) midway puts
+  them back. A failure before publishing leaves the folder as it was.
 - A run removes only what it created: its staging folder, its lock, its checkpoint (one
   it wrote or resumed), and the output folder itself if it created it and it is empty.
   Leftovers of a killed run (staging folders, temporary files of an atomic write) are
-  removed by the next run into the folder, which says so.
+  removed by the next run that goes ahead in the folder, which says so.
 - A folder that already holds files is refused unless ``force`` (its files are then
   replaced one by one as the new ones are published; nothing else is touched) or it is
   the folder of the run being resumed. Even with ``force``, the checkpoint of an
@@ -19,6 +21,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -32,6 +35,7 @@ from ..errors import InvalidArgumentError
 
 LOCK = ".scratchnet.lock"
 STAGING_PREFIX = ".staging-"
+REPLACED = ".replaced"  # inside the staging folder: the files publishing replaces, kept
 CHECKPOINT = "checkpoint.npz"
 # the temporary files atomic_write leaves behind when its process is killed
 ATOMIC_TEMPORARY = re.compile(r"^\..+\.scratchnet-[0-9a-f]{8}\.tmp$")
@@ -55,20 +59,27 @@ class RunFolder:
 
     @classmethod
     def claim(
-        cls, out: Path | None, force: bool = False, resume: bool = False, need_bytes: int = 0
+        cls,
+        out: Path | None,
+        force: bool = False,
+        resume: bool = False,
+        need_bytes: int = 0,
+        files: tuple[str, ...] = (),
     ) -> RunFolder:
         """Take ``out`` (default: a new timestamped folder under ./runs) for a run that
-        will write about ``need_bytes``."""
+        will write about ``need_bytes`` into the ``files`` it names."""
         out, created = _make_folder(out)
         lock = FolderLock(out)
         try:
             notes = lock.acquire()
-            notes += _clean_leftovers(out)
-            if force and not resume:
+            leftovers = _leftovers(out)
+            if not resume:
                 _refuse_a_run_that_can_go_on(out)
-            elif not (force or resume):
-                _refuse_results(out)
+            if not (force or resume):
+                _refuse_results(out, leftovers)
+            _refuse_folders_named(out, files, "move them away or choose another --out")
             _check_space(out, need_bytes)
+            notes += _remove_leftovers(leftovers)
             return cls(out, created, notes, lock)
         except BaseException:
             lock.release()
@@ -80,9 +91,37 @@ class RunFolder:
         return self.path / CHECKPOINT
 
     def publish(self) -> None:
-        """Move every staged file into the folder, each with an atomic rename."""
-        for file in sorted(self.staging.iterdir()):
-            os.replace(file, self.path / file.name)
+        """Move every staged file into the folder, each with an atomic rename, all or
+        none (see the module's text)."""
+        names = sorted(entry.name for entry in self.staging.iterdir())
+        _refuse_folders_named(self.path, names, "nothing was replaced")
+        replaced = self.staging / REPLACED
+        replaced.mkdir()
+        published: list[str] = []
+        try:
+            for name in names:
+                target = self.path / name
+                if target.exists():
+                    _keep(target, replaced / name)
+                os.replace(self.staging / name, target)
+                published.append(name)
+        except BaseException as error:
+            self._put_back(published, replaced)
+            if isinstance(error, OSError):
+                raise RunFolderError(
+                    f"cannot write the run's files into {self.path} "
+                    f"({(error.strerror or str(error)).lower()}); nothing was replaced"
+                ) from error
+            raise
+
+    def _put_back(self, published: list[str], replaced: Path) -> None:
+        """Undo a publication cut short: the files it replaced back, its own removed."""
+        for name in reversed(published):
+            with contextlib.suppress(OSError):
+                if (replaced / name).exists():
+                    os.replace(replaced / name, self.path / name)
+                else:
+                    (self.path / name).unlink()
 
     def release(self, remove_checkpoint: bool) -> None:
         """After success: remove the staging folder, the lock, and the checkpoint when
@@ -138,9 +177,9 @@ class FolderLock:
         for _ in range(3):
             try:
                 descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except PermissionError:
+            except OSError as error:  # no permission, a read-only file system, ...
                 raise RunFolderError(
-                    f"cannot write into {self.folder}: permission denied"
+                    f"cannot write into {self.folder}: {(error.strerror or str(error)).lower()}"
                 ) from None
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -178,25 +217,52 @@ class FolderLock:
             return False
 
 
-def _clean_leftovers(out: Path) -> list[str]:
-    """Remove the staging folders and temporary files of runs that were killed (the
-    lock is ours, so no live run owns them)."""
-    removed = []
-    for entry in out.iterdir():
-        if entry.is_dir() and entry.name.startswith(STAGING_PREFIX):
+def _keep(target: Path, kept: Path) -> None:
+    """Keep the file ``target`` as ``kept`` (a second name for it, or else a copy)."""
+    try:
+        os.link(target, kept)
+    except OSError:
+        shutil.copy2(target, kept)
+
+
+def _refuse_folders_named(out: Path, names, what_to_do: str) -> None:
+    """A folder where the run writes a file of the same name would stop it midway."""
+    in_the_way = [name for name in names if (out / name).is_dir()]
+    if in_the_way:
+        raise RunFolderError(
+            f"cannot write the run's files into {out}: a folder there has the name of "
+            f"{', '.join(in_the_way)}; {what_to_do}"
+        )
+
+
+def _leftovers(out: Path) -> list[Path]:
+    """The staging folders and temporary files of runs that were killed (the lock is
+    ours, so no live run owns them)."""
+    return sorted(
+        entry for entry in out.iterdir()
+        if (entry.is_dir() and entry.name.startswith(STAGING_PREFIX))
+        or (entry.is_file() and ATOMIC_TEMPORARY.match(entry.name))
+    )  # fmt: skip
+
+
+def _remove_leftovers(leftovers: list[Path]) -> list[str]:
+    """Remove them; the note that says so."""
+    for entry in leftovers:
+        if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry.name)
-        elif entry.is_file() and ATOMIC_TEMPORARY.match(entry.name):
+        else:
             entry.unlink(missing_ok=True)
-            removed.append(entry.name)
-    if not removed:
+    if not leftovers:
         return []
-    return [f"removed what an interrupted run left behind: {', '.join(sorted(removed))}"]
+    names = ", ".join(entry.name for entry in leftovers)
+    return [f"removed what an interrupted run left behind: {names}"]
 
 
-def _refuse_results(out: Path) -> None:
-    """A folder holding anything but this run's lock is someone's work."""
-    present = sorted(entry.name for entry in out.iterdir() if entry.name != LOCK)
+def _refuse_results(out: Path, leftovers: list[Path]) -> None:
+    """A folder holding anything but this run's lock (and a killed run's leftovers,
+    which the run removes) is someone's work."""
+    ignored = {LOCK, *(entry.name for entry in leftovers)}
+    present = sorted(entry.name for entry in out.iterdir() if entry.name not in ignored)
     if present:
         shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
         raise RunFolderError(
@@ -206,8 +272,9 @@ def _refuse_results(out: Path) -> None:
 
 
 def _refuse_a_run_that_can_go_on(out: Path) -> None:
-    """--force replaces finished results, not an interrupted run's checkpoint (another
-    run's: a later --resume would go on with it over this run's results)."""
+    """A new run, even with --force, does not take the folder of an interrupted run
+    that can go on (its checkpoint: a later --resume would go on with it over this run's
+    results)."""
     if (out / CHECKPOINT).exists():
         raise RunFolderError(
             f"--out {out} holds {CHECKPOINT} of an interrupted run; continue it with "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..arguments import make_folder
+
 
 def add_parser(commands) -> None:
     figures = commands.add_parser(
@@ -22,7 +24,7 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..plots import plot_cross_entropy, plot_sigmoid
 
-    args.out.mkdir(parents=True, exist_ok=True)
+    make_folder(args.out, "--out")
     plot_sigmoid(args.out / "sigmoid.png")
     plot_cross_entropy(args.out / "cross_entropy.png")
     print(f"wrote {args.out / 'sigmoid.png'} and {args.out / 'cross_entropy.png'}")

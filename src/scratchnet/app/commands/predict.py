@@ -17,6 +17,7 @@ import numpy as np
 
 from ...data.images import EXTENSIONS, FORMAT_NAMES, load_image, write_mnist_png
 from ...errors import ImageFileError
+from ..arguments import make_folder
 from ..console import percent
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..readings import Reading, read_digits
@@ -108,7 +109,7 @@ def preview_paths(files: list[Path], folder: Path | None, inputs: list[Path]) ->
     meet, and never the path of an input."""
     if folder is None:
         return []
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder, "--preview")
     taken = {path.resolve() for path in inputs}
     paths = []
     for file in files:

@@ -22,15 +22,33 @@ from ...validation import (
     check_non_negative_float,
     check_positive_float,
     check_positive_int,
+    check_seed,
     check_training_length,
 )
-from ..arguments import DATA_DIR_HELP, checked, error_message, option_name, words
+from ..arguments import (
+    DATA_DIR_HELP,
+    add_note,
+    checked,
+    error_message,
+    option_name,
+    words,
+)
 from ..console import share
-from ..experiment import RunResult, build_network, output_bytes, run_recipe, write_outputs
+from ..experiment import (
+    OUTPUT_FILES,
+    RunResult,
+    build_network,
+    output_bytes,
+    run_recipe,
+    write_outputs,
+)
 from ..interrupts import sigterm_interrupts
 from ..presets import PRESETS, TUTORIAL, Recipe
+from ..run_folder import CHECKPOINT as CHECKPOINT_FILE
 from ..run_folder import RunFolder
 
+AFFINE_OPTIONS = ("shift", "rotation", "scale", "shear")  # what each augmentation uses
+ELASTIC_OPTIONS = ("elastic_alpha", "elastic_sigma")
 FULL_BATCH_CHECKPOINT_EVERY = 100  # iterations between checkpoints of a full-batch run
 # The run's files are complete but its report is not: a user error's status, since a
 # promised file is missing, with a message that says no retraining is needed.
@@ -123,7 +141,8 @@ def add_parser(commands) -> None:
         help="stop when the validation cost has not improved for this many epochs and keep "
         "the best weights; needs --validation-fraction (default: none)",
     )
-    add("--seed", type=int, help=f"random seed (default: {d.seed})")
+    add("--seed", type=checked(check_seed, "seed"),
+        help=f"random seed, 0 to 2**32 - 1 (default: {d.seed})")  # fmt: skip
     add(
         "--dtype",
         choices=("float32", "float64"),
@@ -185,7 +204,8 @@ def run(args: argparse.Namespace) -> int:
     recipe, out = (_resumed(args), args.resume) if args.resume else (recipe_from(args), args.out)
     say = (lambda *_: None) if args.quiet else print
     net = build_network(recipe)  # refuses a network that cannot fit in memory
-    folder = RunFolder.claim(out, args.force, args.resume is not None, output_bytes(net, recipe))
+    folder = RunFolder.claim(out, args.force, args.resume is not None,
+                             output_bytes(net, recipe), OUTPUT_FILES)  # fmt: skip
     for note in folder.notes:
         print(f"scratchnet: {note}", file=sys.stderr)
     checkpoint = Checkpoint(
@@ -199,33 +219,45 @@ def run(args: argparse.Namespace) -> int:
             result = run_recipe(recipe, net, args.data_dir, say, not args.quiet, checkpoint)
             write_outputs(folder.staging, result)
             folder.publish()
-    except KeyboardInterrupt:
-        folder.abandon(remove_checkpoint=False)
-        if checkpoint.written_epochs is not None:
-            print(
-                f"scratchnet: checkpoint saved after {checkpoint.written_epochs} epochs; "
-                f"continue with: scratchnet train --resume {folder.path}",
-                file=sys.stderr,
-            )
-        raise
     except BaseException as error:
         # a diverged run's checkpoint would only diverge again; any other failure keeps
         # it for --resume; a checkpoint this run neither wrote nor resumed is not its own
         diverged = isinstance(error, TrainingDivergedError)
         folder.abandon(remove_checkpoint=diverged and _owns(checkpoint))
+        if not diverged and _owns(checkpoint):
+            add_note(error, _how_to_go_on(checkpoint, recipe, folder.path))
         raise
     try:  # the run's files are published: nothing below can lose them
         _print_scores(result)
         with sigterm_interrupts():
             failure = _write_report(folder.path, args.data_dir)
+    except KeyboardInterrupt as interruption:
+        add_note(interruption, f"the run's files are complete in {folder.path}/ but its report "
+                 f"is not; build it with: scratchnet report {folder.path}")  # fmt: skip
+        raise
     finally:
         folder.release(remove_checkpoint=_owns(checkpoint))
     see = "" if failure else f"; see {folder.path / 'report.html'}"
-    print(f"fit time: {result.fit_seconds:.1f} s; wrote {folder.path}/{see}")
+    print(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}")
     if failure:
         print(failure, file=sys.stderr)
         return EXIT_REPORT_FAILED
     return 0
+
+
+def _how_to_go_on(checkpoint: Checkpoint, recipe: Recipe, out: Path) -> str:
+    """What a stopped run keeps: its checkpoint, and the command that continues it."""
+    done = checkpoint.written_epochs
+    unit = ("iteration" if recipe.batch_size is None else "epoch") + ("s" if done != 1 else "")
+    go_on = f"continue with: scratchnet train --resume {out}"
+    return f"{CHECKPOINT_FILE} kept after {done} {unit}; {go_on}"
+
+
+def _fit_time(result: RunResult) -> str:
+    """'4.4 s', or for a resumed run '4.4 s (1.1 s of it before resuming)'."""
+    earlier = result.earlier_seconds
+    before = f" ({earlier:.1f} s of it before resuming)" if earlier else ""
+    return f"{result.fit_seconds:.1f} s{before}"
 
 
 def _owns(checkpoint: Checkpoint) -> bool:
@@ -294,10 +326,25 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
         spell=option_name,
     )
     check_early_stopping(recipe.patience, recipe.validation_fraction is not None, option_name)
+    _check_distortions_used(args, recipe.augment)
     recipe.augmentation()  # its settings checked now, not after the data is loaded
     if recipe.batch_size is None and args.epochs is not None:
         recipe = recipe.updated(iterations=args.epochs)  # a full-batch epoch is one step
     return recipe
+
+
+def _check_distortions_used(args: argparse.Namespace, augment: str) -> None:
+    """A strength option the run's augmentation would not use is refused, not ignored."""
+    used = {"none": (), "affine": AFFINE_OPTIONS, "elastic": AFFINE_OPTIONS + ELASTIC_OPTIONS}
+    unused = [name for name in AFFINE_OPTIONS + ELASTIC_OPTIONS
+              if getattr(args, name, None) is not None and name not in used[augment]]  # fmt: skip
+    if unused:
+        options = ", ".join("--" + name.replace("_", "-") for name in unused)
+        needs = "elastic" if augment == "affine" else "affine or elastic"
+        raise InvalidArgumentError(
+            f"{options} only {'works' if len(unused) == 1 else 'work'} with --augment {needs}"
+            f" (the run's augmentation is {augment})"
+        )
 
 
 def _parse_digits(words: list[str]) -> tuple[int, ...]:
