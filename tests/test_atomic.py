@@ -63,6 +63,21 @@ def test_atomic_write_over_a_folder_names_the_users_path_not_the_temporary(tmp_p
     assert names_in(tmp_path) == ["out.bin"]
 
 
+def test_atomic_write_on_a_read_only_file_system_says_so_of_the_users_path(tmp_path, monkeypatch):
+    """There even removing the temporary file that was never made fails (EROFS, not
+    ENOENT): that must not replace the error that says what happened."""
+    import scratchnet.atomic
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(scratchnet.atomic, "open", read_only, raising=False)
+    monkeypatch.setattr(Path, "unlink", read_only)
+    with pytest.raises(OSError) as raised, atomic_write(tmp_path / "out.bin"):
+        pass
+    assert raised.value.strerror == f"cannot write {tmp_path / 'out.bin'} (read-only file system)"
+
+
 def test_atomic_write_on_a_full_disk_says_which_file(tmp_path):
     """An error the system raises inside the block (errno set) is named too."""
     with pytest.raises(OSError) as raised, atomic_write(tmp_path / "out.bin"):

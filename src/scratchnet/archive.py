@@ -160,6 +160,8 @@ def open_archive(path: str | os.PathLike, what: str) -> Iterator[ArchiveReader]:
         file = path.open("rb")
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path}: a folder, not a {what} file") from None
     except OSError as error:
         raise DataFileError(f"{path}: cannot be read ({error.strerror or error})") from None
     with file:

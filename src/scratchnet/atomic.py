@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -29,14 +30,22 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         if error.errno is None:  # not the system's: raised by the caller's block
             raise
         raise OSError(error.errno, f"cannot write {path} ({_reason(error, path)})") from error
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         raise
     _sync_folder(path.parent)
+
+
+def _remove(temporary: Path) -> None:
+    """Remove the temporary file, if there is one and the folder lets us (a read-only
+    file system refuses even to remove what is not there; a leftover is removed by the
+    next run into the folder)."""
+    with contextlib.suppress(OSError):
+        temporary.unlink(missing_ok=True)
 
 
 def _reason(error: OSError, path: Path) -> str:

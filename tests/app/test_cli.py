@@ -717,6 +717,7 @@ def write_model_of_non_digit_classes(path: Path) -> None:
         pytest.param(
             "model.npz", write_model_of_non_digit_classes, ["not MNIST digits"], id="classes"
         ),
+        pytest.param("run", Path.mkdir, ["a folder, not a model file"], id="a folder"),
     ],
 )
 def test_evaluate_on_a_bad_model_file_is_one_line_error(

@@ -456,6 +456,8 @@ def copy_of(run: Path, tmp_path: Path) -> Path:
 
 REPORT_ERRORS = {
     "no folder": (lambda out, other: shutil.rmtree(out), ["not a run folder", "no such folder"]),
+    "a file": (lambda out, other: shutil.rmtree(out) or out.write_text("x"),
+               ["not a run folder: a file"]),
     "no metrics": (lambda out, other: (out / "metrics.json").unlink(),
                    ["metrics.json: no such file"]),
     "not json": (lambda out, other: (out / "metrics.json").write_text("{"),

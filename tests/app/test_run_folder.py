@@ -17,6 +17,7 @@ import pytest
 
 from scratchnet import NeuralNet
 from scratchnet.app import run_folder
+from scratchnet.app.experiment import RUN_FILES
 from scratchnet.training.callbacks import ProgressBar
 
 from .cli_helpers import (
@@ -337,7 +338,7 @@ def test_a_folder_named_like_a_run_file_is_refused_before_training(tmp_path, mon
 
 
 def claimed_with_staged(out: Path, staged: dict[str, bytes]) -> run_folder.RunFolder:
-    folder = run_folder.RunFolder.claim(out, force=True)
+    folder = run_folder.RunFolder.claim(out, force=True, files=RUN_FILES)
     for name, content in staged.items():
         (folder.staging / name).write_bytes(content)
     return folder
@@ -345,11 +346,13 @@ def claimed_with_staged(out: Path, staged: dict[str, bytes]) -> run_folder.RunFo
 
 @pytest.mark.parametrize("failure", [OSError(5, "Input/output error"), KeyboardInterrupt()])
 def test_a_publication_cut_short_puts_back_every_file_it_replaced(tmp_path, monkeypatch, failure):
-    """accuracy.png and cost.png are in place when metrics.json fails: the old
-    accuracy.png comes back, the new cost.png (it replaced nothing) goes."""
+    """The earlier run's report (the new run writes none yet) is moved out, accuracy.png
+    and cost.png are in place when metrics.json fails: the old accuracy.png and report
+    come back, the new cost.png (it replaced nothing) goes."""
     out = tmp_path / "run"
     out.mkdir()
     (out / "accuracy.png").write_bytes(b"old accuracy")
+    (out / "report.html").write_bytes(b"old report")
     (out / "notes.txt").write_bytes(b"mine")
     folder = claimed_with_staged(out, {"accuracy.png": b"new accuracy", "cost.png": b"new cost",
                                        "metrics.json": b"new metrics"})  # fmt: skip
@@ -369,19 +372,64 @@ def test_a_publication_cut_short_puts_back_every_file_it_replaced(tmp_path, monk
                                      "(input/output error); nothing was replaced")  # fmt: skip
     monkeypatch.undo()
     folder.abandon(remove_checkpoint=False)
-    assert names(out) == ["accuracy.png", "notes.txt"]
+    assert names(out) == ["accuracy.png", "notes.txt", "report.html"]
     assert (out / "accuracy.png").read_bytes() == b"old accuracy"
+    assert (out / "report.html").read_bytes() == b"old report"
 
 
-def test_a_publication_keeps_no_replaced_file_once_it_succeeds(tmp_path):
+def test_a_forced_publication_leaves_nothing_of_the_earlier_run(tmp_path):
+    """Its files are replaced, or removed where the new run writes none (its
+    augmentation figure, its report before the new one is built); a file no run writes
+    stays."""
     out = tmp_path / "run"
     out.mkdir()
-    (out / "cost.png").write_bytes(b"old cost")
+    for name in ("cost.png", "augmentation.png", "report.html", "reliability.png", "notes.txt"):
+        (out / name).write_bytes(b"earlier")
     folder = claimed_with_staged(out, {"cost.png": b"new cost", "model.npz": b"new model"})
     folder.publish()
     folder.release(remove_checkpoint=False)
-    assert names(out) == ["cost.png", "model.npz"]
+    assert names(out) == ["cost.png", "model.npz", "notes.txt"]
     assert (out / "cost.png").read_bytes() == b"new cost"
+
+
+def test_a_resumed_run_needs_no_space_for_the_checkpoint_it_already_has(tmp_path, monkeypatch):
+    """Its checkpoint is replaced, not added: 1500 bytes needed, 1000 of them held by the
+    checkpoint, 600 free: a resumed run goes ahead, a new one would not."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.npz").write_bytes(bytes(1000))
+    usage = type(run_folder.shutil.disk_usage(tmp_path))
+    monkeypatch.setattr(run_folder.shutil, "disk_usage", lambda path: usage(10**9, 10**9, 600))
+    folder = run_folder.RunFolder.claim(out, resume=True, need_bytes=1500)
+    folder.abandon(remove_checkpoint=False)
+    (out / "checkpoint.npz").unlink()
+    with pytest.raises(run_folder.RunFolderError, match=r"0\.0 MiB free, the run needs about"):
+        run_folder.RunFolder.claim(out, need_bytes=1500)
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda out: None, "--resume {out}: no such folder"),
+        (lambda out: out.write_text("x"), "--resume {out}: a file, not a run folder"),
+        (lambda out: (out / "checkpoint.npz").mkdir(parents=True),
+         "{out}/checkpoint.npz is a folder, not a checkpoint"),
+    ],
+    ids=["missing", "a file", "checkpoint is a folder"],
+)  # fmt: skip
+def test_resume_of_what_is_not_a_run_folder_says_what_it_is(tmp_path, make, said):
+    out = tmp_path / "run"
+    make(out)
+    assert_one_line_error(invoke("train", "--resume", out), said.format(out=out))
+
+
+def test_a_checkpoint_named_folder_is_refused_as_one_in_the_way(tmp_path):
+    """Not taken for an interrupted run (which --resume would refuse): a folder where
+    the run writes its checkpoint."""
+    out = tmp_path / "run"
+    (out / "checkpoint.npz").mkdir(parents=True)
+    outcome = invoke("train", "--quiet", "--out", out, "--force")
+    assert_one_line_error(outcome, "a folder there has the name of checkpoint.npz")
 
 
 def test_a_killed_runs_folder_points_to_resume_and_keeps_its_leftovers_when_refused(tmp_path):
@@ -439,6 +487,25 @@ def test_a_full_disk_while_training_names_the_file_and_keeps_the_checkpoint(
     monkeypatch.undo()
     resumed = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
     assert resumed.code == 0, resumed
+
+
+def test_a_full_disk_while_writing_the_outputs_names_the_run_folder(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """Not the staging folder the files were being written into."""
+
+    def fills_the_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("scratchnet.app.plots.plot_accuracy", fills_the_disk)
+    out = tmp_path / "run"
+    outcome = train(mnist_dir, out, *MINI_BATCH)
+    line = assert_one_line_error(
+        outcome, f"cannot write the run's files into {out} (no space left on device)",
+        f"checkpoint.npz kept after 4 epochs; continue with: scratchnet train --resume {out}",
+    )  # fmt: skip
+    assert ".staging" not in line
+    assert names(out) == ["checkpoint.npz"]
 
 
 def test_a_resumed_runs_fit_time_counts_the_training_before_it_stopped(

@@ -38,6 +38,10 @@ MODEL_FILE, METRICS_FILE = "model.npz", "metrics.json"
 PLOT_BYTES = 200_000  # a generous size for one figure
 AUGMENTATION_FILE = "augmentation.png"
 OUTPUT_FILES = (MODEL_FILE, METRICS_FILE, "cost.png", "accuracy.png", AUGMENTATION_FILE)
+REPORT_FILE = "report.html"
+# what a run's folder holds of it: its outputs, then its report and the report's own figures
+RUN_FILES = (*OUTPUT_FILES, REPORT_FILE, "hidden_units.png", "reliability.png", "sigmoid.png",
+             "cross_entropy.png")  # fmt: skip
 EXAMPLES = 6  # digits shown distorted in augmentation.png
 DISTORTIONS = 5  # distortions of each
 FIGURE_SEED = 0  # the figure's distortions are drawn apart from the run's generator
@@ -291,7 +295,8 @@ class SavedRun:
 def read_run(folder: Path) -> SavedRun:
     """The model and metrics of the run in ``folder``, checked to belong together."""
     if not folder.is_dir():
-        raise DataFileError(f"{folder} is not a run folder: no such folder")
+        what = "a file" if folder.exists() else "no such folder"
+        raise DataFileError(f"{folder} is not a run folder: {what}")
     metrics = _read_metrics(folder / METRICS_FILE)
     net = NeuralNet.load(folder / MODEL_FILE)
     try:

@@ -35,6 +35,7 @@ from .experiment import (
     DISTORTIONS,
     EXAMPLES,
     MODEL_FILE,
+    REPORT_FILE,
     SavedRun,
     distortions_figure,
     first_of_each,
@@ -54,7 +55,6 @@ from .plots import (
 )
 from .presets import applied_settings, command_line
 
-REPORT_FILE = "report.html"
 GALLERY_SIZE = 32  # digits shown in each gallery
 MAX_UNITS = 64  # hidden units drawn; the rest are summarised
 

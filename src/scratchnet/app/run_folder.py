@@ -12,11 +12,15 @@
   it wrote or resumed), and the output folder itself if it created it and it is empty.
   Leftovers of a killed run (staging folders, temporary files of an atomic write) are
   removed by the next run that goes ahead in the folder, which says so.
-- A folder that already holds files is refused unless ``force`` (its files are then
-  replaced one by one as the new ones are published; nothing else is touched) or it is
-  the folder of the run being resumed. Even with ``force``, the checkpoint of an
-  interrupted run is not replaced: that run can still be resumed.
-- Write permission and free space are checked when the folder is taken, before training.
+- A folder that already holds files is refused unless ``force`` or it is the folder of
+  the run being resumed. With ``force``, publishing replaces the earlier run's files:
+  those the new run writes, and it removes those it does not (the ``files`` a run may
+  write), so the folder never mixes two runs; nothing else is touched. Even with
+  ``force``, the checkpoint of an interrupted run is not replaced: that run can still be
+  resumed.
+- Write permission, free space (a resumed run's checkpoint already holds its share) and
+  folders standing where the run's files go are checked when the folder is taken, before
+  training.
 """
 
 from __future__ import annotations
@@ -49,8 +53,11 @@ class RunFolder:
     """A claimed output folder; ``publish`` moves staged files in, ``release`` lets go
     after success, ``abandon`` after a failure. Use ``claim``."""
 
-    def __init__(self, path: Path, created: list[Path], notes: list[str], lock: FolderLock):
+    def __init__(
+        self, path: Path, created: list[Path], notes: list[str], lock: FolderLock, files=()
+    ):
         self.path = path
+        self.files = tuple(files)  # every file a run may write: an earlier run's are replaced
         self.lock = lock
         self.created = created  # folders this run made, deepest last
         self.notes = notes  # what the claim found and did (stale locks, leftovers)
@@ -77,10 +84,13 @@ class RunFolder:
                 _refuse_a_run_that_can_go_on(out)
             if not (force or resume):
                 _refuse_results(out, leftovers)
-            _refuse_folders_named(out, files, "move them away or choose another --out")
-            _check_space(out, need_bytes)
+            _refuse_folders_named(
+                out, (*files, CHECKPOINT), "move them away or choose another --out"
+            )
+            held = _file_bytes(out / CHECKPOINT) if resume else 0  # replaced, not added
+            _check_space(out, need_bytes - held)
             notes += _remove_leftovers(leftovers)
-            return cls(out, created, notes, lock)
+            return cls(out, created, notes, lock, files)
         except BaseException:
             lock.release()
             _remove_empty(created)
@@ -90,15 +100,34 @@ class RunFolder:
     def checkpoint(self) -> Path:
         return self.path / CHECKPOINT
 
+    @contextlib.contextmanager
+    def staged(self):
+        """The staging folder to write the run's files into; a system error while
+        writing them names the run's folder (not the staging folder)."""
+        try:
+            yield self.staging
+        except OSError as error:
+            if error.errno is None:
+                raise
+            raise RunFolderError(
+                f"cannot write the run's files into {self.path} "
+                f"({os.strerror(error.errno).lower()})"
+            ) from error
+
     def publish(self) -> None:
-        """Move every staged file into the folder, each with an atomic rename, all or
-        none (see the module's text)."""
+        """Move every staged file into the folder, each with an atomic rename, and an
+        earlier run's files it does not replace out of it: all or none (see the module's
+        text)."""
         names = sorted(entry.name for entry in self.staging.iterdir())
         _refuse_folders_named(self.path, names, "nothing was replaced")
+        stale = [name for name in self.files if name not in names and (self.path / name).is_file()]
         replaced = self.staging / REPLACED
         replaced.mkdir()
-        published: list[str] = []
+        published: list[str] = []  # the names whose file this publication changed
         try:
+            for name in stale:
+                os.replace(self.path / name, replaced / name)
+                published.append(name)
             for name in names:
                 target = self.path / name
                 if target.exists():
@@ -115,7 +144,8 @@ class RunFolder:
             raise
 
     def _put_back(self, published: list[str], replaced: Path) -> None:
-        """Undo a publication cut short: the files it replaced back, its own removed."""
+        """Undo a publication cut short: the files it replaced or moved out back, its
+        own removed."""
         for name in reversed(published):
             with contextlib.suppress(OSError):
                 if (replaced / name).exists():
@@ -275,11 +305,15 @@ def _refuse_a_run_that_can_go_on(out: Path) -> None:
     """A new run, even with --force, does not take the folder of an interrupted run
     that can go on (its checkpoint: a later --resume would go on with it over this run's
     results)."""
-    if (out / CHECKPOINT).exists():
+    if (out / CHECKPOINT).is_file():
         raise RunFolderError(
             f"--out {out} holds {CHECKPOINT} of an interrupted run; continue it with "
             f"scratchnet train --resume {out}, or delete that file to start a new run there"
         )
+
+
+def _file_bytes(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
 
 
 def _check_space(out: Path, need_bytes: int) -> None:

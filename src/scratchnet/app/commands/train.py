@@ -35,7 +35,7 @@ from ..arguments import (
 )
 from ..console import share
 from ..experiment import (
-    OUTPUT_FILES,
+    RUN_FILES,
     RunResult,
     build_network,
     output_bytes,
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda *_: None) if args.quiet else print
     net = build_network(recipe)  # refuses a network that cannot fit in memory
     folder = RunFolder.claim(out, args.force, args.resume is not None,
-                             output_bytes(net, recipe), OUTPUT_FILES)  # fmt: skip
+                             output_bytes(net, recipe), RUN_FILES)  # fmt: skip
     for note in folder.notes:
         print(f"scratchnet: {note}", file=sys.stderr)
     checkpoint = Checkpoint(
@@ -217,7 +217,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with sigterm_interrupts():
             result = run_recipe(recipe, net, args.data_dir, say, not args.quiet, checkpoint)
-            write_outputs(folder.staging, result)
+            with folder.staged() as staging:
+                write_outputs(staging, result)
             folder.publish()
     except BaseException as error:
         # a diverged run's checkpoint would only diverge again; any other failure keeps
@@ -300,7 +301,12 @@ def _resumed(args: argparse.Namespace) -> Recipe:
         raise InvalidArgumentError(
             f"--resume continues a run with its own settings; drop {', '.join(changes)}"
         )
-    checkpoint = args.resume / "checkpoint.npz"
+    if not args.resume.is_dir():
+        what = "a file, not a run folder" if args.resume.exists() else "no such folder"
+        raise InvalidArgumentError(f"--resume {args.resume}: {what}")
+    checkpoint = args.resume / CHECKPOINT_FILE
+    if checkpoint.is_dir():
+        raise InvalidArgumentError(f"{checkpoint} is a folder, not a checkpoint")
     if not checkpoint.is_file():
         raise InvalidArgumentError(
             f"{args.resume} has no checkpoint.npz to resume from (the run finished, or "
