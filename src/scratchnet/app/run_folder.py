@@ -6,10 +6,11 @@
 - A run writes its files into a staging folder inside the output folder (same file
   system, same permissions), then moves each into place with an atomic rename: all of
   them or none. Publishing first checks that no folder stands where a file goes, and
-  keeps each file it replaces until the last is in; a failure (or Ctrl-C) midway puts
-  them back. A failure before publishing leaves the folder as it was.
+  keeps each file it replaces or moves out until the last is in; a failure (or Ctrl-C)
+  midway puts them back. A failure before publishing leaves the folder as it was.
 - A run removes only what it created: its staging folder, its lock, its checkpoint (one
-  it wrote or resumed), and the output folder itself if it created it and it is empty.
+  it wrote or resumed), and the output folder itself if it created it and it is empty
+  (and, with ``force``, the earlier run's files, below).
   Leftovers of a killed run (staging folders, temporary files of an atomic write) are
   removed by the next run that goes ahead in the folder, which says so.
 - A folder that already holds files is refused unless ``force`` or it is the folder of
