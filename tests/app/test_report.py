@@ -23,6 +23,7 @@ from matplotlib.image import imread
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from scratchnet import NeuralNet
+from scratchnet.app import experiment
 from scratchnet.app import report as report_module
 from scratchnet.app.cli import build_parser
 from scratchnet.app.commands.train import recipe_from
@@ -178,6 +179,8 @@ def test_train_writes_the_report_and_its_figures_as_png_files_beside_it(tutorial
         assert base64.b64encode((out / name).read_bytes()).decode() in html, name
     assert f"see {out / 'report.html'}" in outcome.out.splitlines()[-1]
     assert outcome.err == ""
+    # a later --force run knows each of them as a run's file, to replace or move out
+    assert set(names) <= set(experiment.RUN_FILES)
 
 
 def test_the_report_has_every_section_and_the_tutorial_figures_only_for_the_tutorial(
