@@ -57,6 +57,11 @@ def _reason(error: OSError, path: Path) -> str:
         return f"its folder {path.parent} does not exist"
     if isinstance(error, NotADirectoryError):
         return f"a part of {path.parent} is a file, not a folder"
+    return system_reason(error)
+
+
+def system_reason(error: OSError) -> str:
+    """The system's reason for ``error`` as a phrase: 'read-only file system'."""
     return (error.strerror or str(error)).lower()
 
 

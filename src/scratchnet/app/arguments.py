@@ -7,6 +7,7 @@ import argparse
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..atomic import system_reason
 from ..data.mnist import ENV_DATA_DIR, MissingDataError
 from ..errors import InvalidArgumentError, ScratchnetError
 
@@ -46,7 +47,7 @@ def make_folder(path: Path, option: str) -> None:
         why = (
             "a part of its path is a file, not a folder"
             if isinstance(error, NotADirectoryError)
-            else (error.strerror or str(error)).lower()
+            else system_reason(error)
         )
         raise InvalidArgumentError(
             f"cannot create the folder {path} for {option} ({why})"

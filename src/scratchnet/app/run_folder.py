@@ -36,6 +36,7 @@ import socket
 from datetime import datetime
 from pathlib import Path
 
+from ..atomic import system_reason
 from ..errors import InvalidArgumentError
 
 LOCK = ".scratchnet.lock"
@@ -140,7 +141,7 @@ class RunFolder:
             if isinstance(error, OSError):
                 raise RunFolderError(
                     f"cannot write the run's files into {self.path} "
-                    f"({(error.strerror or str(error)).lower()}); nothing was replaced"
+                    f"({system_reason(error)}); nothing was replaced"
                 ) from error
             raise
 
@@ -210,7 +211,7 @@ class FolderLock:
                 descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as error:  # no permission, a read-only file system, ...
                 raise RunFolderError(
-                    f"cannot write into {self.folder}: {(error.strerror or str(error)).lower()}"
+                    f"cannot write into {self.folder}: {system_reason(error)}"
                 ) from None
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
