@@ -25,11 +25,13 @@ TORCH_SETTINGS = {
     "256 units, batch 128, lr 2e-3, 6 epochs": ((256,), 128, 2e-3, 6),
     "512 units, batch 128, lr 1e-3, 6 epochs": ((512,), 128, 1e-3, 6),
     "256 units, batch 256, lr 3e-3, 8 epochs": ((256,), 256, 3e-3, 8),
+    "512 units, batch 256, lr 3e-3, 5 epochs": ((512,), 256, 3e-3, 5),
 }
 # scikit-learn's MLPClassifier: (hidden, batch size, learning rate, epochs), Adam; it has no
 # cosine schedule
 SKLEARN_SETTINGS = {
-    "the preset's: 512 units, batch 256, lr 3e-3, 5 epochs": ((512,), 256, 3e-3, 5),
+    "the preset's: 256 units, batch 256, lr 6e-3, 4 epochs": ((256,), 256, 6e-3, 4),
+    "512 units, batch 256, lr 3e-3, 5 epochs": ((512,), 256, 3e-3, 5),
     "256 units, batch 128, lr 2e-3, 6 epochs": ((256,), 128, 2e-3, 6),
     "512 units, batch 200, lr 1e-3, 8 epochs": ((512,), 200, 1e-3, 8),
 }

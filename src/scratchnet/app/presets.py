@@ -134,16 +134,16 @@ ALL_DIGITS = Recipe(
 
 ALL_DIGITS_FAST = Recipe(
     name="all-digits-fast",
-    description="all ten digits to 98.0% test accuracy in seconds: 784-512-10 ReLU, Adam "
-    "lr 0.003, batches of 256, cosine schedule, 5 epochs, float32",
+    description="all ten digits to 98.0% test accuracy in seconds: 784-256-10 ReLU, Adam "
+    "lr 0.006, batches of 256, cosine schedule, 4 epochs, float32",
     digits=tuple(range(10)),
-    hidden=(512,),
+    hidden=(256,),
     activation="relu",
     init="he",
     optimizer="adam",
-    learning_rate=3e-3,
+    learning_rate=6e-3,
     batch_size=256,
-    epochs=5,
+    epochs=4,
     schedule="cosine",
     dtype="float32",
 )
