@@ -1,7 +1,5 @@
-"""``python -m scratchnet`` runs the command line."""
+"""``python -m scratchnet`` runs the command line, as the installed command does."""
 
-import sys
+from .app.cli import entry_point
 
-from .app.cli import main
-
-sys.exit(main())
+entry_point()

@@ -306,6 +306,46 @@ def test_python_dash_m_scratchnet_trains_end_to_end(mnist_dir, tmp_path):
     assert sorted(path.name for path in out.iterdir()) == TUTORIAL_RUN_FILES
 
 
+# The interpreter's shutdown, reached as the command reaches it (RUN_COMMAND): the command
+# has printed its last line, then a Ctrl-C arrives while atexit handlers run.
+LATE_INTERRUPT = """
+import atexit, os, runpy, signal, time
+from scratchnet.app import cli
+
+def interrupt_during_shutdown():
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.5)  # a handled SIGINT raises KeyboardInterrupt in here
+
+def finished_command(argv=None):
+    print("test accuracy: 99.00%")
+    return 0
+
+cli.main = finished_command
+atexit.register(interrupt_during_shutdown)
+RUN_COMMAND
+"""
+
+
+@pytest.mark.parametrize(
+    "run_command",
+    ["cli.entry_point()", "runpy.run_module('scratchnet', run_name='__main__')"],
+    ids=["installed-command", "python-dash-m"],
+)
+def test_a_ctrl_c_after_the_last_line_changes_neither_the_status_nor_the_output(
+    tmp_path, run_command
+):
+    script = LATE_INTERRUPT.replace("RUN_COMMAND", run_command)
+    outcome = run_process(sys.executable, "-c", script, cwd=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (0, "test accuracy: 99.00%\n", "")
+
+
+def test_the_installed_command_is_the_entry_point():
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="scratchnet")
+    assert script.value == "scratchnet.app.cli:entry_point"
+
+
 # -- help, version, figures ---------------------------------------------------------------
 
 
