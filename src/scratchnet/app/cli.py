@@ -64,8 +64,9 @@ def entry_point() -> None:
 
     Once ``main`` has returned, the command's outcome is printed and its files are
     complete, but the interpreter still has to shut down. A Ctrl-C pressed then would
-    end the process by SIGINT, with an exit status that claims an interruption and no
-    line saying why. From that moment SIGINT is ignored.
+    raise KeyboardInterrupt wherever the shutdown is: a traceback after the command's
+    output, or an end by SIGINT with no line saying why. From that moment SIGINT is
+    ignored.
     """
     status = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
