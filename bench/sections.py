@@ -808,8 +808,8 @@ def time_to_98(suite) -> list[str]:
         "## Time to 98.0% test accuracy, all ten digits",
         "",
         f"`scratchnet train --preset {PRESET}` ({PRESETS[PRESET].description}), as the command "
-        "runs it. PyTorch and scikit-learn each try a few reasonable settings (PyTorch the "
-        "preset's own among them, with its dropout). Every run takes its turn in each of "
+        "runs it. PyTorch and scikit-learn each try a few reasonable settings, the preset's "
+        "own among them (PyTorch's with its dropout). Every run takes its turn in each of "
         f"{ROUNDS} rounds of fresh processes; a setting reaches 98.0% when it does in every "
         "round (*test accuracy*: its lowest), and its time is the median over rounds. In each "
         "round an implementation's fastest run of the settings that reach 98.0% counts; "
