@@ -6,7 +6,10 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from tqdm import tqdm
+
 from scratchnet import NeuralNet
+from scratchnet.training import callbacks
 from scratchnet.training.callbacks import ProgressBar, describe
 
 
@@ -46,6 +49,25 @@ def test_on_a_terminal_a_bar_counts_the_iterations(blobs, capsys):
         "iteration 0",
         "iteration 3",
     ]
+
+
+class NarrowTerminalBar(tqdm):
+    """A bar on a terminal 40 columns wide: tqdm cuts each of its lines to that width."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, ncols=40, **kwargs)
+
+
+def test_on_a_narrow_terminal_each_epoch_still_shows_its_whole_record(
+    blobs, capsys, monkeypatch
+):
+    monkeypatch.setattr(callbacks, "tqdm", NarrowTerminalBar)
+    net, printed = train_with_progress(blobs, True, capsys, epochs=3, batch_size=40)
+    shown = [line.rpartition("\r")[2] for line in printed.err.split("\n")]  # what stays
+    records = {record["epoch"]: record for record in net.history.records}
+    for epoch in (1, 2, 3):
+        line = f"epoch {epoch}/3: {describe(records[epoch], 'test')}"
+        assert len(line) > 40 and line in shown, printed.err
 
 
 def test_mini_batch_records_label_the_batch_means_apart_from_measurements(blobs):

@@ -76,9 +76,10 @@ class ProgressBar(Callback):
 
     Full-batch training: one bar over the iterations, and each logged record printed on
     its own line (``iteration i: ...``, the weights after i updates). Mini-batch
-    training: one bar per epoch over its batches with the running cost, ending with the
-    epoch's record. When stderr is not a terminal (output piped to a file) there are no
-    bars: one line per epoch, or per logged iteration, instead.
+    training: one bar per epoch over its batches with the running cost, replaced at the
+    epoch's end by the line of its record, whole whatever the terminal's width. When
+    stderr is not a terminal (output piped to a file) there are no bars: the same line
+    per epoch, or one per logged iteration.
     """
 
     def __init__(self, validation_label: str = "validation", bar: bool | None = None):
@@ -116,12 +117,10 @@ class ProgressBar(Callback):
         line = f"epoch {epoch}/{self.epochs}" + (
             f": {describe(record, self.validation_label)}" if record is not None else ""
         )
-        if self.bar is not None:
-            self.bar.set_postfix_str(line.partition(": ")[2])
-            self.bar.close()
+        if self.bar is not None:  # erased on closing: a bar's end is cut to the terminal's
+            self.bar.close()  # width, so the record gets a line of its own, as without bars
             self.bar = None
-        elif not self.show_bar:
-            print(line, file=sys.stderr, flush=True)
+        print(line, file=sys.stderr, flush=True)
 
     def on_train_end(self, history):
         if self.bar is not None:
@@ -138,7 +137,8 @@ class ProgressBar(Callback):
     def _new_bar(self, epoch: int):
         if self.full_batch:
             return tqdm(total=self.epochs, initial=epoch - 1, unit="iteration", desc="training")
-        return tqdm(total=self.steps_per_epoch, unit="batch", desc=f"epoch {epoch}/{self.epochs}")
+        return tqdm(total=self.steps_per_epoch, unit="batch", desc=f"epoch {epoch}/{self.epochs}",
+                    leave=False)  # fmt: skip
 
     def _print_iteration(self, record: dict) -> None:
         line = f"iteration {record['epoch']}: {describe(record, self.validation_label)}"
