@@ -58,9 +58,7 @@ class NarrowTerminalBar(tqdm):
         super().__init__(*args, ncols=40, **kwargs)
 
 
-def test_on_a_narrow_terminal_each_epoch_still_shows_its_whole_record(
-    blobs, capsys, monkeypatch
-):
+def test_on_a_narrow_terminal_each_epoch_still_shows_its_whole_record(blobs, capsys, monkeypatch):
     monkeypatch.setattr(callbacks, "tqdm", NarrowTerminalBar)
     net, printed = train_with_progress(blobs, True, capsys, epochs=3, batch_size=40)
     shown = [line.rpartition("\r")[2] for line in printed.err.split("\n")]  # what stays
