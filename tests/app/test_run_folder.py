@@ -458,6 +458,44 @@ def test_a_folder_that_cannot_be_written_is_named_in_one_line(tmp_path, monkeypa
     assert_one_line_error(outcome, f"cannot write into {out}: read-only file system")
 
 
+@pytest.mark.parametrize(
+    ("moment", "kept"),
+    [("just after the first checkpoint's rename", "1 epoch"),
+     ("while the second checkpoint is written", "1 epoch")],
+)  # fmt: skip
+def test_a_ctrl_c_around_a_checkpoint_write_says_which_checkpoint_is_kept(
+    moment, kept, mnist_dir, tmp_path, monkeypatch
+):
+    """The checkpoint in the folder is the run's own once it is renamed into place,
+    whatever moment the Ctrl-C comes: the message says so and --resume goes on."""
+    from scratchnet.atomic import atomic_write
+    from scratchnet.training import checkpoint as checkpoints
+
+    write, written = checkpoints.write_archive, []
+
+    def interrupted_write(path, *args):
+        if moment.startswith("just after"):
+            write(path, *args)
+            raise KeyboardInterrupt
+        if written:
+            with atomic_write(path):
+                raise KeyboardInterrupt
+        written.append(path)
+        write(path, *args)
+
+    monkeypatch.setattr(checkpoints, "write_archive", interrupted_write)
+    out = tmp_path / "run"
+    outcome = train(mnist_dir, out, *MINI_BATCH)
+    assert (outcome.code, outcome.err) == (130, (
+        f"scratchnet: interrupted; checkpoint.npz kept after {kept}; "
+        f"continue with: scratchnet train --resume {out}\n"
+    ))  # fmt: skip
+    assert names(out) == ["checkpoint.npz"]
+    monkeypatch.undo()
+    resumed = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
+    assert resumed.code == 0, resumed
+
+
 def test_a_full_disk_while_training_names_the_file_and_keeps_the_checkpoint(
     mnist_dir, tmp_path, monkeypatch
 ):

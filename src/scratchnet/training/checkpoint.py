@@ -96,8 +96,23 @@ class Checkpoint(Checkpointer):
         return self.earlier_seconds + time.perf_counter() - self.started
 
     def _write(self, state: TrainingState, seconds: float) -> None:
-        write_checkpoint(self.path, state, self.fingerprint, self.extra, seconds)
-        self.written_epochs = state.epochs_done
+        """Write ``state``'s checkpoint and count it as written once the file is in
+        place, even when a Ctrl-C comes between the rename and the end of the write."""
+        before = _file_identity(self.path)
+        try:
+            write_checkpoint(self.path, state, self.fingerprint, self.extra, seconds)
+        finally:
+            if _file_identity(self.path) != before:  # renamed into place: a new inode
+                self.written_epochs = state.epochs_done
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``, or None if there is none."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def fingerprint_random_state(rng) -> str:
