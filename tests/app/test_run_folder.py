@@ -66,14 +66,14 @@ def model_arrays(path: Path) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize(
     ("options", "stop", "kept"),
-    [(FULL_BATCH, 7, "6 iterations"), (MINI_BATCH, 2, "1 epoch")],
+    [(FULL_BATCH, 7, "7 iterations"), (MINI_BATCH, 2, "2 epochs")],
     ids=["full batch", "mini-batch"],
 )
 def test_an_interrupted_run_resumes_to_the_uninterrupted_model(
     options, stop, kept, mnist_dir, tmp_path, monkeypatch
 ):
-    """Checkpoints every 3 epochs; Ctrl-C at the end of epoch ``stop`` (before its own
-    checkpoint) keeps the newest finished state: ``kept``."""
+    """Checkpoints every 3 epochs; a Ctrl-C as epoch ``stop`` is shown (not a
+    checkpoint's epoch) keeps the epoch shown: ``kept``."""
     assert train(mnist_dir, tmp_path / "whole", *options).code == 0
     with monkeypatch.context() as patch:
         interrupt_at_epoch(patch, stop)

@@ -140,10 +140,10 @@ class _Loop:
             lr = config.schedule(config.learning_rate, epoch - 1, config.epochs)
             run_epoch = self._full_batch_epoch if self.full_batch else self._mini_batch_epoch
             record, stopped = run_epoch(epoch, lr)
+            if checkpoint is not None and not stopped:  # first: what a callback shows of
+                checkpoint.epoch_end(state)  # the epoch (its line) is then kept
             for callback in self.callbacks:
                 callback.on_epoch_end(epoch, record)
-            if checkpoint is not None and not stopped:
-                checkpoint.epoch_end(state)
         if self.full_batch and not stopped:
             self._final_record()
         self._check_final_weights()
