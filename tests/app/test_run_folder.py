@@ -458,32 +458,38 @@ def test_a_folder_that_cannot_be_written_is_named_in_one_line(tmp_path, monkeypa
     assert_one_line_error(outcome, f"cannot write into {out}: read-only file system")
 
 
-@pytest.mark.parametrize(
-    ("moment", "kept"),
-    [("just after the first checkpoint's rename", "1 epoch"),
-     ("while the second checkpoint is written", "1 epoch")],
-)  # fmt: skip
-def test_a_ctrl_c_around_a_checkpoint_write_says_which_checkpoint_is_kept(
-    moment, kept, mnist_dir, tmp_path, monkeypatch
-):
-    """The checkpoint in the folder is the run's own once it is renamed into place,
-    whatever moment the Ctrl-C comes: the message says so and --resume goes on."""
+def fail_checkpoint_write(monkeypatch, failure: BaseException, after_rename=False) -> None:
+    """Checkpoint writes that raise ``failure``: the first once its file is in place
+    (``after_rename``), else the second while it is written (the first stays)."""
     from scratchnet.atomic import atomic_write
     from scratchnet.training import checkpoint as checkpoints
 
     write, written = checkpoints.write_archive, []
 
-    def interrupted_write(path, *args):
-        if moment.startswith("just after"):
+    def failing_write(path, *args):
+        if after_rename:
             write(path, *args)
-            raise KeyboardInterrupt
+            raise failure
         if written:
             with atomic_write(path):
-                raise KeyboardInterrupt
+                raise failure
         written.append(path)
         write(path, *args)
 
-    monkeypatch.setattr(checkpoints, "write_archive", interrupted_write)
+    monkeypatch.setattr(checkpoints, "write_archive", failing_write)
+
+
+@pytest.mark.parametrize(
+    ("after_rename", "kept"),
+    [(True, "1 epoch"), (False, "1 epoch")],
+    ids=["just after the first checkpoint's rename", "while the second checkpoint is written"],
+)
+def test_a_ctrl_c_around_a_checkpoint_write_says_which_checkpoint_is_kept(
+    after_rename, kept, mnist_dir, tmp_path, monkeypatch
+):
+    """The checkpoint in the folder is the run's own once it is renamed into place,
+    whatever moment the Ctrl-C comes: the message says so and --resume goes on."""
+    fail_checkpoint_write(monkeypatch, KeyboardInterrupt(), after_rename)
     out = tmp_path / "run"
     outcome = train(mnist_dir, out, *MINI_BATCH)
     assert (outcome.code, outcome.err) == (130, (
@@ -501,20 +507,7 @@ def test_a_full_disk_while_training_names_the_file_and_keeps_the_checkpoint(
 ):
     """The second checkpoint cannot be written: the first stays, and the message says
     how to go on from it."""
-    from scratchnet.atomic import atomic_write
-    from scratchnet.training import checkpoint as checkpoints
-
-    written = []
-    write = checkpoints.write_archive
-
-    def fills_the_disk(path, *args):
-        if written:
-            with atomic_write(path):
-                raise OSError(28, "No space left on device")
-        written.append(path)
-        write(path, *args)
-
-    monkeypatch.setattr(checkpoints, "write_archive", fills_the_disk)
+    fail_checkpoint_write(monkeypatch, OSError(28, "No space left on device"))
     out = tmp_path / "run"
     outcome = train(mnist_dir, out, *MINI_BATCH)
     assert_one_line_error(
