@@ -12,6 +12,8 @@ module reaches into another's private names.
 from __future__ import annotations
 
 import ast
+import importlib
+import subprocess
 import sys
 from pathlib import Path
 
@@ -193,3 +195,56 @@ def test_the_network_reaches_the_extras_only_inside_a_method():
     eager = "from .interop.onnx import export\n"
     assert wrong_imports(network, lazy) == []
     assert wrong_imports(network, eager) == ["line 1: scratchnet.interop.onnx"]
+
+
+# -- the package's public names, imported on first use -----------------------------------
+
+
+def type_checking_imports() -> dict[str, str]:
+    """name -> module (relative to the package) of the imports that ``__init__.py`` gives
+    editors and type checkers under ``if TYPE_CHECKING:``."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    (block,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+    ]
+    return {
+        alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_type_checkers_see_every_public_name():
+    assert sorted(type_checking_imports()) == sorted(set(scratchnet.__all__) - {"__version__"})
+
+
+@pytest.mark.parametrize("name", sorted(type_checking_imports()))
+def test_every_public_name_is_the_object_type_checkers_see(name):
+    module = importlib.import_module(f"scratchnet.{type_checking_imports()[name]}")
+    assert getattr(scratchnet, name) is getattr(module, name)
+    assert name in dir(scratchnet)
+
+
+def fresh_interpreter_prints(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="has no attribute 'NeuralNetwork'"):
+        scratchnet.NeuralNetwork  # noqa: B018
+
+
+def test_a_subpackage_not_yet_imported_is_imported_when_used():
+    code = "import scratchnet; print(scratchnet.interop.__name__)"
+    assert fresh_interpreter_prints(code) == "scratchnet.interop\n"
+
+
+@pytest.mark.parametrize("module", ["scratchnet", "scratchnet.app.entry"])
+def test_importing_the_package_or_the_command_does_not_import_numpy(module):
+    heavy = "('numpy', 'scratchnet.network')"
+    code = f"import sys, {module}; print([m for m in {heavy} if m in sys.modules])"
+    assert fresh_interpreter_prints(code) == "[]\n"

@@ -1,75 +1,115 @@
-"""scratchnet: a fully connected neural network written from scratch in NumPy."""
+"""scratchnet: a fully connected neural network written from scratch in NumPy.
 
-from importlib.metadata import PackageNotFoundError, version
+The public names below are imported when first used (PEP 562), so ``import scratchnet``
+and the ``scratchnet`` command start without NumPy: the command imports the rest inside
+``app.entry.entry_point``, where a Ctrl-C pressed while it starts is a one-line interruption
+rather than a traceback from the middle of an import.
+"""
 
-from .data.augment import Augment
-from .data.idx import read_idx
-from .data.images import image_to_mnist, load_image
-from .data.mnist import MNIST, load_mnist
-from .data.preprocessing import preprocess
-from .data.tutorial import shuffle_like_tutorial, tutorial_random_state
-from .errors import (
-    DataFileError,
-    ImageFileError,
-    InvalidArgumentError,
-    InvalidTypeError,
-    MissingExtraError,
-    NotFittedError,
-    ScratchnetError,
-    TrainingDivergedError,
-)
-from .metrics import ClassScores, Reliability, calibration, class_scores, confusion_matrix
-from .network import NeuralNet, NeuralNetRegressor
-from .nn.activations import sigmoid, sigmoid_derivative
-from .nn.losses import binary_cross_entropy
-from .nn.optimizers import Adam, GradientDescent, Momentum
-from .nn.schedules import Constant, Cosine, StepDecay
-from .training.callbacks import Callback, ProgressBar
-from .training.checkpoint import Checkpoint
-from .training.history import History
+from __future__ import annotations
 
-try:
-    __version__ = version("scratchnet")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+import importlib
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "MNIST",
-    "Adam",
-    "Augment",
-    "Callback",
-    "Checkpoint",
-    "ClassScores",
-    "Constant",
-    "Cosine",
-    "DataFileError",
-    "GradientDescent",
-    "History",
-    "ImageFileError",
-    "InvalidArgumentError",
-    "InvalidTypeError",
-    "MissingExtraError",
-    "Momentum",
-    "NeuralNet",
-    "NeuralNetRegressor",
-    "NotFittedError",
-    "ProgressBar",
-    "Reliability",
-    "ScratchnetError",
-    "StepDecay",
-    "TrainingDivergedError",
-    "__version__",
-    "binary_cross_entropy",
-    "calibration",
-    "class_scores",
-    "confusion_matrix",
-    "image_to_mnist",
-    "load_image",
-    "load_mnist",
-    "preprocess",
-    "read_idx",
-    "shuffle_like_tutorial",
-    "sigmoid",
-    "sigmoid_derivative",
-    "tutorial_random_state",
-]
+# public name -> the module that defines it, relative to this package
+_PUBLIC = {
+    "Augment": "data.augment",
+    "read_idx": "data.idx",
+    "image_to_mnist": "data.images",
+    "load_image": "data.images",
+    "MNIST": "data.mnist",
+    "load_mnist": "data.mnist",
+    "preprocess": "data.preprocessing",
+    "shuffle_like_tutorial": "data.tutorial",
+    "tutorial_random_state": "data.tutorial",
+    "DataFileError": "errors",
+    "ImageFileError": "errors",
+    "InvalidArgumentError": "errors",
+    "InvalidTypeError": "errors",
+    "MissingExtraError": "errors",
+    "NotFittedError": "errors",
+    "ScratchnetError": "errors",
+    "TrainingDivergedError": "errors",
+    "ClassScores": "metrics",
+    "Reliability": "metrics",
+    "calibration": "metrics",
+    "class_scores": "metrics",
+    "confusion_matrix": "metrics",
+    "NeuralNet": "network",
+    "NeuralNetRegressor": "network",
+    "sigmoid": "nn.activations",
+    "sigmoid_derivative": "nn.activations",
+    "binary_cross_entropy": "nn.losses",
+    "Adam": "nn.optimizers",
+    "GradientDescent": "nn.optimizers",
+    "Momentum": "nn.optimizers",
+    "Constant": "nn.schedules",
+    "Cosine": "nn.schedules",
+    "StepDecay": "nn.schedules",
+    "Callback": "training.callbacks",
+    "ProgressBar": "training.callbacks",
+    "Checkpoint": "training.checkpoint",
+    "History": "training.history",
+}
+
+__all__ = sorted([*_PUBLIC, "__version__"])
+
+if TYPE_CHECKING:  # what editors and type checkers see; _PUBLIC must list the same names
+    from .data.augment import Augment
+    from .data.idx import read_idx
+    from .data.images import image_to_mnist, load_image
+    from .data.mnist import MNIST, load_mnist
+    from .data.preprocessing import preprocess
+    from .data.tutorial import shuffle_like_tutorial, tutorial_random_state
+    from .errors import (
+        DataFileError,
+        ImageFileError,
+        InvalidArgumentError,
+        InvalidTypeError,
+        MissingExtraError,
+        NotFittedError,
+        ScratchnetError,
+        TrainingDivergedError,
+    )
+    from .metrics import ClassScores, Reliability, calibration, class_scores, confusion_matrix
+    from .network import NeuralNet, NeuralNetRegressor
+    from .nn.activations import sigmoid, sigmoid_derivative
+    from .nn.losses import binary_cross_entropy
+    from .nn.optimizers import Adam, GradientDescent, Momentum
+    from .nn.schedules import Constant, Cosine, StepDecay
+    from .training.callbacks import Callback, ProgressBar
+    from .training.checkpoint import Checkpoint
+    from .training.history import History
+
+    __version__: str
+
+
+def __getattr__(name: str):
+    """A public name, imported from its module on first use and kept here; or a
+    subpackage or module of scratchnet, imported (``scratchnet.nn`` without importing it)."""
+    if name == "__version__":
+        value = _installed_version()
+    elif name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    else:
+        try:
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":  # the module exists but its import failed
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("scratchnet")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"

@@ -1,5 +1,5 @@
 """``python -m scratchnet`` runs the command line, as the installed command does."""
 
-from .app.cli import entry_point
+from .app.entry import entry_point
 
 entry_point()

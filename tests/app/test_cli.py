@@ -310,7 +310,7 @@ def test_python_dash_m_scratchnet_trains_end_to_end(mnist_dir, tmp_path):
 # has printed its last line, then a Ctrl-C arrives while atexit handlers run.
 LATE_INTERRUPT = """
 import atexit, os, runpy, signal, time
-from scratchnet.app import cli
+from scratchnet.app import cli, entry
 
 def interrupt_during_shutdown():
     os.kill(os.getpid(), signal.SIGINT)
@@ -328,7 +328,7 @@ RUN_COMMAND
 
 @pytest.mark.parametrize(
     "run_command",
-    ["cli.entry_point()", "runpy.run_module('scratchnet', run_name='__main__')"],
+    ["entry.entry_point()", "runpy.run_module('scratchnet', run_name='__main__')"],
     ids=["installed-command", "python-dash-m"],
 )
 def test_a_ctrl_c_after_the_last_line_changes_neither_the_status_nor_the_output(
@@ -343,7 +343,39 @@ def test_the_installed_command_is_the_entry_point():
     from importlib.metadata import entry_points
 
     (script,) = entry_points(group="console_scripts", name="scratchnet")
-    assert script.value == "scratchnet.app.cli:entry_point"
+    assert script.value == "scratchnet.app.entry:entry_point"
+
+
+# The command while it imports its modules: a Ctrl-C arrives as NumPy's import begins,
+# before any of the command's code runs. RUN_COMMAND is what the installed script (or
+# python -m) runs, its imports included.
+EARLY_INTERRUPT = """
+import builtins, os, signal
+real_import = builtins.__import__
+
+def import_interrupted_at_numpy(name, *args, **kwargs):
+    if name == "numpy":
+        builtins.__import__ = real_import
+        os.kill(os.getpid(), signal.SIGINT)
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = import_interrupted_at_numpy
+RUN_COMMAND
+"""
+
+
+@pytest.mark.parametrize(
+    "run_command",
+    [
+        "from scratchnet.app.entry import entry_point; entry_point()",
+        "import runpy; runpy.run_module('scratchnet', run_name='__main__')",
+    ],
+    ids=["installed-command", "python-dash-m"],
+)
+def test_a_ctrl_c_while_the_command_starts_is_one_line(tmp_path, run_command):
+    script = EARLY_INTERRUPT.replace("RUN_COMMAND", run_command)
+    outcome = run_process(sys.executable, "-c", script, cwd=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (130, "", "scratchnet: interrupted\n")
 
 
 # -- help, version, figures ---------------------------------------------------------------

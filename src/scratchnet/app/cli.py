@@ -4,16 +4,13 @@ place where errors become what a user sees.
 A user error (any ScratchnetError: a bad option, missing or damaged data, a diverging
 run; or an OSError: a path that cannot be read or written) ends with one line on stderr,
 ``scratchnet: error: ...``, and exit status 2. Anything else is a bug and keeps its
-traceback. Each command lives in its own module under ``commands/``.
-
-``entry_point`` is the installed command (and ``python -m scratchnet``): ``main``, then
-the exit with its status, deaf to a Ctrl-C that comes after the command's last line.
+traceback. Each command lives in its own module under ``commands/``; the installed
+command runs ``main`` through ``entry.entry_point``.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 from .. import __version__
@@ -57,17 +54,3 @@ def main(argv: list[str] | None = None) -> int:
         note = error_message(interruption)
         print(f"scratchnet: {what}" + (f"; {note}" if note else ""), file=sys.stderr)
         return exit_status(interruption)
-
-
-def entry_point() -> None:
-    """Run the command and exit with its status.
-
-    Once ``main`` has returned, the command's outcome is printed and its files are
-    complete, but the interpreter still has to shut down. A Ctrl-C pressed then would
-    raise KeyboardInterrupt wherever the shutdown is: a traceback after the command's
-    output, or an end by SIGINT with no line saying why. From that moment SIGINT is
-    ignored.
-    """
-    status = main()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.exit(status)
