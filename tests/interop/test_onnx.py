@@ -144,3 +144,14 @@ def test_without_onnx_export_names_the_extra_to_install(blobs, monkeypatch, tmp_
     with pytest.raises(sn.MissingExtraError, match=r"^ONNX export needs.*'scratchnet\[onnx\]'$"):
         net.to_onnx(tmp_path / "model.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_estimators_network_exports_the_estimators_labels(three_blobs, tmp_path):
+    from scratchnet.interop.sklearn import ScratchNetClassifier
+
+    X, y = three_blobs  # labels 3, 5, 8
+    model = ScratchNetClassifier(hidden_layer_sizes=(8,), epochs=30, random_state=0).fit(X, y)
+    model.net_.to_onnx(tmp_path / "model.onnx")
+    outputs = run(tmp_path / "model.onnx", X)  # a float64 network exports in float64
+    np.testing.assert_allclose(outputs["probabilities"], model.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(outputs["label"], model.predict(X))

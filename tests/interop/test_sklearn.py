@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -119,6 +120,25 @@ def test_any_integer_labels_are_predicted_as_given(blobs, labels):
     np.testing.assert_array_equal(model.classes_, np.unique(labels))
     assert model.predict(X).dtype == labels.dtype
     assert model.score(X, labels[y]) > 0.9
+
+
+def test_the_network_inside_predicts_integer_labels_and_keeps_them_in_its_file(
+    three_blobs, tmp_path
+):
+    X, y = three_blobs  # labels 3, 5, 8
+    model = ScratchNetClassifier(**SMALL).fit(X, y)
+    assert model.net_.classes.tolist() == [3, 5, 8]
+    np.testing.assert_array_equal(model.net_.predict(X), model.predict(X))
+    model.net_.save(tmp_path / "model.npz")
+    np.testing.assert_array_equal(sn.NeuralNet.load(tmp_path / "model.npz").predict(X),
+                                  model.predict(X))  # fmt: skip
+
+
+def test_other_labels_reach_the_network_as_their_positions(blobs):
+    X, y = blobs
+    model = ScratchNetClassifier(**SMALL).fit(X, np.array(["no", "yes"])[y])
+    assert model.net_.classes.tolist() == [0, 1]
+    np.testing.assert_array_equal(model.classes_[model.net_.predict(X)], model.predict(X))
 
 
 def test_probabilities_follow_the_classes_and_their_logarithms_are_finite(three_blobs):
@@ -309,6 +329,46 @@ def test_bad_hyperparameters_are_refused_by_fit_not_by_the_constructor(
     model = ScratchNetClassifier(**options)
     with pytest.raises(error, match=message):
         model.fit(*blobs)
+
+
+def test_a_fit_that_fails_leaves_a_fitted_estimator_as_it_was(three_blobs):
+    X, y = three_blobs
+    model = ScratchNetClassifier(**SMALL).fit(X, y)
+    before = {name: getattr(model, name) for name in ("classes_", "n_features_in_", "net_")}
+    predicted = model.predict(X)
+    with pytest.raises(sn.InvalidArgumentError, match="epochs"):  # checked after the labels
+        model.set_params(epochs=0).fit(X[:, :4], np.array(list("xyz"))[y % 3])
+    assert {name: getattr(model, name) for name in before} == before
+    np.testing.assert_array_equal(model.predict(X), predicted)
+
+
+def test_a_first_fit_that_fails_leaves_the_estimator_unfitted(blobs):
+    model = ScratchNetClassifier(epochs=0)
+    with pytest.raises(sn.InvalidArgumentError, match="epochs"):
+        model.fit(*blobs)
+    assert not hasattr(model, "classes_")
+    with pytest.raises(NotFittedError):
+        model.predict(blobs[0])
+
+
+def test_a_warm_start_after_a_failed_call_fits_the_labels_given_now(blobs, three_blobs):
+    model = ScratchNetClassifier(**SMALL, warm_start=True)
+    with pytest.raises(sn.InvalidArgumentError, match="learning_rate"):
+        model.set_params(learning_rate=-1).fit(*blobs)
+    X, y = three_blobs
+    model.set_params(learning_rate=0.01).fit(X, y)
+    assert model.classes_.tolist() == [3, 5, 8]
+    assert model.score(X, y) > 0.9
+
+
+def test_a_partial_fit_that_fails_leaves_the_regressor_unfitted(waves):
+    X, y = waves
+    model = ScratchNetRegressor(learning_rate=-1)
+    with pytest.raises(sn.InvalidArgumentError, match="learning_rate"):
+        model.partial_fit(X, y)
+    assert not hasattr(model, "n_features_in_")
+    with pytest.raises(NotFittedError):
+        model.predict(X)
 
 
 def test_one_class_is_refused(blobs):

@@ -4,9 +4,12 @@
 They follow the estimator contract (``get_params``/``set_params``, ``clone``, fitted
 attributes ending in ``_``, ``check_estimator``), so they work in a ``Pipeline``,
 ``GridSearchCV`` and ``cross_val_score``. They are thin: they validate input the
-scikit-learn way, encode class labels as indices 0..k-1 (so any labels work: strings,
-any integers), and hand the training to ``NeuralNet`` / ``NeuralNetRegressor``, whose
+scikit-learn way and hand the training to ``NeuralNet`` / ``NeuralNetRegressor``, whose
 fitted network they keep as ``net_`` (``est.net_.save(...)``, ``est.net_.to_onnx(...)``).
+Integer class labels are the network's own, so its model file and ONNX export predict
+them; other labels (strings, say) reach the network as their positions 0..k-1 in
+``classes_``, which map its predictions back. A call to ``fit`` or ``partial_fit`` that
+fails leaves the estimator as it was.
 
 Where they have the same knob, the defaults are MLPClassifier's (100 ReLU units, Glorot
 uniform weights, Adam with lr 0.001, batches of 200 rows, 200 epochs), so switching is
@@ -17,8 +20,9 @@ dropout, learning-rate schedules, and sample weights in every mode.
 
 from __future__ import annotations
 
+import functools
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -37,6 +41,24 @@ from ..nn.losses import output_units
 from ..validation import check_float_dtype
 
 FLOAT_TYPES = (np.float64, np.float32)  # X of another type becomes the first
+
+
+def _all_or_nothing(method: Callable) -> Callable:
+    """A training call that fails (a bad option, bad data, Ctrl-C) leaves the estimator's
+    attributes as they were: a fitted estimator keeps predicting what it predicted, an
+    unfitted one stays unfitted. (The network itself is left unchanged by a failed fit.)"""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return call
 
 
 class _ScratchNetEstimator(BaseEstimator):
@@ -224,16 +246,18 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
 
     network_class = NeuralNet
 
+    @_all_or_nothing
     def fit(self, X, y, sample_weight=None):
         """Train on X (n_samples, n_features) and labels y; return self."""
         X, y = self._validated(X, y)
         y = _labels(y)
         if not (self.warm_start and hasattr(self, "classes_")):
             self.classes_ = np.unique(y)
-        indices = self._indices(y)
+        labels = self._network_labels()
         n_outputs = output_units(len(self.classes_))
-        return self._fit(X, indices, sample_weight, n_outputs, np.arange(len(self.classes_)))
+        return self._fit(X, labels[self._indices(y)], sample_weight, n_outputs, labels)
 
+    @_all_or_nothing
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One more epoch on X, y; ``classes`` (every label that will ever be seen) is
         needed on the first call. Return self."""
@@ -249,10 +273,10 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
                 f"classes {np.unique(classes).tolist()} differ from those of the first call "
                 f"to partial_fit, {self.classes_.tolist()}"
             )
-        indices = self._indices(y)
+        labels = self._network_labels()
         n_outputs = output_units(len(self.classes_))
-        encoded = np.arange(len(self.classes_)) if first else None
-        return self._partial_fit(X, indices, sample_weight, n_outputs, encoded)
+        classes = labels if first else None
+        return self._partial_fit(X, labels[self._indices(y)], sample_weight, n_outputs, classes)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n_samples, n_classes), columns in the order of classes_."""
@@ -268,7 +292,15 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
     def predict(self, X) -> np.ndarray:
         """The most probable class label of each row."""
         X = self._features(X)
-        return self.classes_[self.net_.predict(X)]
+        return self.classes_[np.searchsorted(self.net_.classes, self.net_.predict(X))]
+
+    def _network_labels(self) -> np.ndarray:
+        """The labels the network trains on, in the order of classes_: classes_ itself
+        when it holds integers (int64 can hold), else the positions 0..k-1."""
+        classes = self.classes_
+        if classes.dtype.kind in "iu" and np.array_equal(classes.astype(np.int64), classes):
+            return classes.astype(np.int64)
+        return np.arange(len(classes))
 
     def _indices(self, y: np.ndarray) -> np.ndarray:
         """The position of each label in classes_ (ValueError for unknown labels)."""
@@ -300,6 +332,7 @@ class ScratchNetRegressor(RegressorMixin, _ScratchNetEstimator):
 
     network_class = NeuralNetRegressor
 
+    @_all_or_nothing
     def fit(self, X, y, sample_weight=None):
         """Train on X (n_samples, n_features) and targets y (n_samples,) or
         (n_samples, n_targets); return self."""
@@ -307,6 +340,7 @@ class ScratchNetRegressor(RegressorMixin, _ScratchNetEstimator):
         y = _targets(y)
         return self._fit(X, y, sample_weight, 1 if y.ndim == 1 else y.shape[1])
 
+    @_all_or_nothing
     def partial_fit(self, X, y, sample_weight=None):
         """One more epoch on X, y; return self."""
         first = not hasattr(self, "net_")
