@@ -19,14 +19,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from matplotlib.image import imread
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from scratchnet import NeuralNet
+from scratchnet import DataFileError, NeuralNet
 from scratchnet.app import experiment
 from scratchnet.app import report as report_module
 from scratchnet.app.cli import build_parser
 from scratchnet.app.commands.train import recipe_from
+from scratchnet.app.plots import accuracy_figure, cost_figure, png
 from scratchnet.app.presets import Recipe
 from scratchnet.data.idx import read_idx
 
@@ -451,6 +454,10 @@ def write_metrics(folder: Path, change) -> None:
     (folder / "metrics.json").write_text(json.dumps(metrics))
 
 
+def set_in(key: str, value):
+    return lambda metrics: metrics.update({key: value})
+
+
 def copy_of(run: Path, tmp_path: Path) -> Path:
     out = tmp_path / "copy"
     shutil.copytree(run, out)
@@ -473,6 +480,24 @@ REPORT_ERRORS = {
         lambda out, other: write_metrics(out, lambda m: m["config"].update(name="fancy")),
         ["unknown preset 'fancy'"],
     ),
+    "history not an object": (lambda out, other: write_metrics(out, set_in("history", "x")),
+                              ["metrics.json: history is damaged"]),
+    "history without records": (lambda out, other: write_metrics(out, set_in("history", {})),
+                                ["metrics.json: history is damaged"]),
+    "a record without its loss": (
+        lambda out, other: write_metrics(out, lambda m: m["history"]["records"][0].pop("loss")),
+        ["metrics.json: history is damaged", "records of epoch, step"],
+    ),
+    "counts without train": (
+        lambda out, other: write_metrics(out, set_in("counts", {"test": [1, 2]})),
+        ["metrics.json: counts is damaged"],
+    ),
+    "more right than counted": (
+        lambda out, other: write_metrics(out, lambda m: m["counts"].update(test=[3, 2])),
+        ["metrics.json: counts is damaged", "[correct, total]"],
+    ),
+    "fit time in words": (lambda out, other: write_metrics(out, set_in("fit_seconds", "fast")),
+                          ["metrics.json: fit_seconds is damaged"]),
     "no model": (lambda out, other: (out / "model.npz").unlink(), ["model.npz"]),
     "another run's model": (
         lambda out, other: shutil.copyfile(other / "model.npz", out / "model.npz"),
@@ -503,6 +528,51 @@ def test_report_of_a_damaged_run_folder_is_one_line_error(
     assert_one_line_error(outcome, str(out), *fragments)
     assert not (out / "report.html").exists()
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def json_paths(value, path=()) -> list[tuple]:
+    """The key path of every value in a parsed JSON tree, the tree's own excepted."""
+    if isinstance(value, dict):
+        children = value.items()
+    elif isinstance(value, list):
+        children = enumerate(value)
+    else:
+        return []
+    return [
+        step for key, child in children for step in [(*path, key), *json_paths(child, (*path, key))]
+    ]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 2**40) | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=6,
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_run_whose_metrics_have_any_value_damaged_is_refused_or_drawn(
+    data, four_digit_run, tmp_path_factory
+):
+    """Any one value of metrics.json replaced by any JSON value: reading the run either
+    refuses it (DataFileError) or gives metrics that the figures draw."""
+    out = copy_of(four_digit_run[0], tmp_path_factory.mktemp("damaged"))
+    metrics = read_metrics(out)
+    *parents, key = data.draw(st.sampled_from(json_paths(metrics)))
+    holder = metrics
+    for step in parents:
+        holder = holder[step]
+    holder[key] = data.draw(JSON_VALUES)
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    try:
+        run = experiment.read_run(out)
+    except DataFileError:
+        return
+    for figure in (cost_figure(run.metrics, "cost"), accuracy_figure(run.metrics, "accuracy")):
+        png(figure)
 
 
 def test_report_without_the_data_is_one_line_error(tutorial_run, tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ from ..nn.optimizers import get_optimizer
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
 from ..training.memory import check_fits, optimizer_state_copies, parameter_count
+from .metrics_file import read_metrics
 from .presets import PRESETS, Recipe
 
 N_FEATURES = math.prod(IMAGE_SHAPE)
@@ -297,7 +298,7 @@ def read_run(folder: Path) -> SavedRun:
     if not folder.is_dir():
         what = "a file" if folder.exists() else "no such folder"
         raise DataFileError(f"{folder} is not a run folder: {what}")
-    metrics = _read_metrics(folder / METRICS_FILE)
+    metrics = read_metrics(folder / METRICS_FILE)
     net = NeuralNet.load(folder / MODEL_FILE)
     try:
         recipe = Recipe.from_dict(metrics["config"])
@@ -319,21 +320,3 @@ def read_run(folder: Path) -> SavedRun:
             "differs: it was replaced or changed after the run); they are not from the same run"
         )
     return SavedRun(folder, net, metrics, recipe)
-
-
-def _read_metrics(path: Path) -> dict:
-    """metrics.json as ``run_metrics`` wrote it (its top-level keys checked)."""
-    try:
-        metrics = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such file; is this a run folder?") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DataFileError(f"{path}: not a JSON file ({error})") from None
-    expected = ("config", "data_files", "train_shape", "test_shape", "cost_axis",
-                "monitored_set", "history", "counts", "fit_seconds", "versions")  # fmt: skip
-    missing = [key for key in expected if not isinstance(metrics, dict) or key not in metrics]
-    if missing:
-        raise DataFileError(
-            f"{path}: not the metrics of a scratchnet run (missing {', '.join(missing)})"
-        )
-    return metrics

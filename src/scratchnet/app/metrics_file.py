@@ -1,0 +1,106 @@
+"""Reading a run's metrics.json back, as hostile input: every value the report and the
+page read is checked to be what ``experiment.run_metrics`` writes, so a damaged file is
+one DataFileError naming the value, never a crash deep inside a figure."""
+
+from __future__ import annotations
+
+import json
+import numbers
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import DataFileError
+from ..training.history import RECORD_KEYS
+
+COUNTED_SETS = ("train", "validation", "test")
+
+
+def read_metrics(path: Path) -> dict:
+    """metrics.json as ``run_metrics`` wrote it (its values checked)."""
+    try:
+        metrics = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file; is this a run folder?") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataFileError(f"{path}: not a JSON file ({error})") from None
+    missing = [key for key in CHECKS if not isinstance(metrics, dict) or key not in metrics]
+    if missing:
+        raise DataFileError(
+            f"{path}: not the metrics of a scratchnet run (missing {', '.join(missing)})"
+        )
+    for key, (is_valid, expected) in CHECKS.items():
+        if not is_valid(metrics[key]):
+            raise DataFileError(f"{path}: {key} is damaged (expected {expected})")
+    return metrics
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_shape(value) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(map(_is_count, value))
+
+
+def _is_record(record) -> bool:
+    return (
+        isinstance(record, dict)
+        and all(key in record for key in RECORD_KEYS)
+        and _is_count(record["epoch"])
+        and _is_count(record["step"])
+        and all(record[key] is None or _is_number(record[key]) for key in RECORD_KEYS)
+    )
+
+
+def _is_history(value) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("records"), list)
+        and len(value["records"]) > 0
+        and all(map(_is_record, value["records"]))
+        and "best_epoch" in value
+        and (value["best_epoch"] is None or _is_count(value["best_epoch"]))
+        and isinstance(value.get("stopped_early"), bool)
+    )
+
+
+def _is_counts(value) -> bool:
+    """{set: [correct, total]} for train and test (and validation, if held out)."""
+    return (
+        isinstance(value, dict)
+        and {"train", "test"} <= value.keys() <= set(COUNTED_SETS)
+        and all(map(_is_correct_of_total, value.values()))
+    )
+
+
+def _is_correct_of_total(pair) -> bool:
+    return (
+        isinstance(pair, list)
+        and len(pair) == 2
+        and all(map(_is_count, pair))
+        and (pair[0] <= pair[1])
+    )
+
+
+CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "config": (lambda value: isinstance(value, dict), "an object"),
+    "data_files": (
+        lambda value: isinstance(value, list) and all(isinstance(name, str) for name in value),
+        "a list of file names",
+    ),
+    "train_shape": (_is_shape, "[images, pixels]"),
+    "test_shape": (_is_shape, "[images, pixels]"),
+    "cost_axis": (lambda value: value in ("iteration", "epoch"), '"iteration" or "epoch"'),
+    "monitored_set": (lambda value: value in ("test", "validation"), '"test" or "validation"'),
+    "history": (_is_history, f"records of {', '.join(RECORD_KEYS)}; best_epoch, stopped_early"),
+    "counts": (_is_counts, "[correct, total] of the train and test sets"),
+    "fit_seconds": (lambda value: _is_number(value) and value >= 0, "seconds"),
+    "versions": (
+        lambda value: isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+        "names and versions",
+    ),
+}
