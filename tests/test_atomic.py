@@ -63,6 +63,17 @@ def test_atomic_write_over_a_folder_names_the_users_path_not_the_temporary(tmp_p
     assert names_in(tmp_path) == ["out.bin"]
 
 
+@pytest.mark.parametrize("given", [".", "", "..", "/"])
+def test_atomic_write_to_a_path_without_a_file_name_says_it_is_a_folder(
+    given, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(IsADirectoryError) as raised, atomic_write(given) as file:
+        file.write(b"new")
+    assert raised.value.strerror == f"cannot write {Path(given)} (it is a folder)"
+    assert names_in(tmp_path) == []
+
+
 def test_atomic_write_on_a_read_only_file_system_says_so_of_the_users_path(tmp_path, monkeypatch):
     """There even removing the temporary file that was never made fails (EROFS, not
     ENOENT): that must not replace the error that says what happened."""

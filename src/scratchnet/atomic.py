@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     so a power cut leaves either the old file or the whole new one.
     """
     path = Path(path)
+    if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {path} (it is a folder)")
     temporary = path.with_name(f".{path.name}.scratchnet-{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as file:

@@ -84,6 +84,15 @@ def test_an_out_that_cannot_be_written_is_named_in_one_line(blobs, tmp_path, out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "model.npz"]
 
 
+@pytest.mark.parametrize("out", [".", "..", "/"])
+def test_an_out_that_names_no_file_is_a_folder_in_one_line(blobs, tmp_path, monkeypatch, out):
+    _, model = saved(tmp_path, blobs)
+    monkeypatch.chdir(tmp_path)
+    outcome = invoke("export", "--model", model, "--out", out)
+    assert_one_line_error(outcome, f"cannot write {out} (it is a folder)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
 def test_without_the_model_option_argparse_says_so(tmp_path):
     assert_one_line_error(invoke("export"), "--model")
 
