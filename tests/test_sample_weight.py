@@ -42,6 +42,28 @@ def test_unit_weights_change_nothing(three_blobs):
     assert weighted.history.records == plain.history.records
 
 
+RANDOM_WEIGHTS = np.random.default_rng(4).uniform(0.5, 2, size=150)
+
+
+@pytest.mark.parametrize(
+    ("given", "same_as"),
+    [(RANDOM_WEIGHTS * 1e307, RANDOM_WEIGHTS), (np.full(150, 1e-310), np.ones(150))],
+    ids=["sum overflows", "subnormal"],  # (subnormal weights keep too few bits to vary)
+)
+@pytest.mark.parametrize("options", [FULL_BATCH, {"epochs": 3, "batch_size": 32}],
+                         ids=["full batch", "mini-batch"])  # fmt: skip
+def test_only_the_weights_ratios_matter_even_at_the_ends_of_float64(
+    three_blobs, given, same_as, options
+):
+    X, y = three_blobs
+    ordinary = net().fit(X, y, sample_weight=same_as, **options)
+    extreme = net().fit(X, y, sample_weight=given, **options)
+    np.testing.assert_allclose(extreme.parameters.flat, ordinary.parameters.flat, rtol=1e-12)
+    assert extreme.history.records[-1]["loss"] == pytest.approx(
+        ordinary.history.records[-1]["loss"], rel=1e-12
+    )
+
+
 def test_records_are_weighted_means_of_the_reference_networks_loss_and_accuracy(blobs):
     X, y = blobs
     weights = np.random.default_rng(1).uniform(0, 3, size=len(X))
