@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnet import NeuralNet, TrainingDivergedError
+from scratchnet import Callback, NeuralNet, TrainingDivergedError
 from scratchnet.errors import InvalidArgumentError, InvalidTypeError, NotFittedError
 from scratchnet.nn.column_groups import grouped
 
@@ -275,6 +275,33 @@ def test_bad_layer_sizes_are_rejected(sizes, error, message):
 def test_bad_training_options_are_rejected(blobs, options, message):
     with pytest.raises(InvalidArgumentError, match=message):
         NeuralNet([2, 1]).fit(*blobs, **options)
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "message"),
+    [
+        (Callback(), "callbacks must be a list of sn.Callback objects, got <"),
+        (3, "callbacks must be a list of sn.Callback objects, got 3"),
+        (
+            [object()],
+            r"callbacks must be sn.Callback objects \(subclass sn.Callback\), got <object",
+        ),
+    ],
+    ids=["one callback", "a number", "not a callback"],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_bad_callbacks_are_refused_before_training(blobs, callbacks, message, method):
+    net = NeuralNet([2, 1], random_state=0)
+    with pytest.raises(InvalidTypeError, match=message):
+        getattr(net, method)(*blobs, callbacks=callbacks)
+    assert net.parameters is None
+
+
+def test_no_callbacks_may_be_given_as_none(blobs):
+    net = NeuralNet([2, 1], random_state=0)
+    plain = NeuralNet([2, 1], random_state=0).fit(*blobs, n_iterations=3)
+    np.testing.assert_array_equal(net.fit(*blobs, n_iterations=3, callbacks=None).parameters.flat,
+                                  plain.parameters.flat)  # fmt: skip
 
 
 @pytest.mark.parametrize(

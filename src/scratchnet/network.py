@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -213,6 +213,7 @@ class Network:
             TrainingDivergedError: the cost became non-finite; the network keeps the
                 weights it had before the call.
         """
+        callbacks = _check_callbacks(callbacks)
         start = self.parameters if warm_start else None
         X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, start)
         config = _training_config(
@@ -284,6 +285,7 @@ class Network:
             TrainingDivergedError: the cost became non-finite; the network keeps the
                 weights and state it had before the call.
         """
+        callbacks = _check_callbacks(callbacks)
         X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, self.parameters)
         config = _training_config(
             learning_rate=learning_rate, n_iterations=None, epochs=1, batch_size=batch_size,
@@ -776,6 +778,23 @@ def _training_config(
         measure_training=bool(measure_training),
         augment=augment,
     )
+
+
+def _check_callbacks(callbacks) -> list[Callback]:
+    """The callbacks as a list (None: none), each an sn.Callback."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
+        raise InvalidTypeError(
+            f"callbacks must be a list of sn.Callback objects, got {callbacks!r}"
+        )
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise InvalidTypeError(
+                f"callbacks must be sn.Callback objects (subclass sn.Callback), got {callback!r}"
+            )
+    return callbacks
 
 
 def _check_augment(augment, n_features: int) -> Augment | None:

@@ -173,11 +173,19 @@ def test_augmented_training_is_reproducible_and_resumable(digits, tmp_path):
         ({"shift": -1}, "augmentation shift must be a non-negative finite number"),
         ({"scale": 1.0}, r"augmentation scale must be in \[0, 1\)"),
         ({"sigma": 0}, "augmentation sigma must be a positive finite number"),
+        ({"shape": (5,)}, r"augmentation shape must be \(rows, columns\), got \(5,\)"),
+        ({"shape": "ab"}, r"augmentation shape must be \(rows, columns\), got 'ab'"),
+        ({"shape": (-1, -5)}, "augmentation rows and columns must be an integer >= 1, got -1"),
+        ({"shape": (2.5, 2)}, "augmentation rows and columns must be an integer >= 1, got 2.5"),
     ],
 )
 def test_bad_distortion_settings_are_refused(options, message):
     with pytest.raises(InvalidArgumentError, match=message):
         Augment(**options)
+
+
+def test_a_shape_given_as_a_list_is_kept_as_a_tuple():
+    assert Augment(shape=[14, 56]).shape == (14, 56)
 
 
 def test_augmenting_rows_that_are_not_images_of_the_shape_is_refused(blobs):

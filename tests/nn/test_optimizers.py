@@ -96,10 +96,16 @@ def test_optimizer_names():
     ("make", "message"),
     [
         (lambda: get_optimizer("rmsprop"), "unknown optimizer 'rmsprop'; choose from gd, sgd"),
-        (lambda: Momentum(momentum=1.0), r"momentum must be in \[0, 1\), got 1.0"),
-        (lambda: Adam(beta1=-0.1), r"beta1 must be in \[0, 1\)"),
-        (lambda: Adam(beta2=1.0), r"beta2 must be in \[0, 1\)"),
-        (lambda: Adam(eps=0.0), "eps must be positive"),
+        (lambda: Momentum(momentum=1.0), r"momentum must be a number in \[0, 1\), got 1.0"),
+        (lambda: Momentum("0.9"), r"momentum must be a number in \[0, 1\), got '0.9'"),
+        (lambda: Momentum(nesterov="yes"), "nesterov must be True or False, got 'yes'"),
+        (lambda: Adam(beta1=-0.1), r"beta1 must be a number in \[0, 1\)"),
+        (lambda: Adam(beta1="a"), r"beta1 must be a number in \[0, 1\), got 'a'"),
+        (lambda: Adam(beta2=1.0), r"beta2 must be a number in \[0, 1\)"),
+        (lambda: Adam(beta2=float("nan")), r"beta2 must be a number in \[0, 1\), got nan"),
+        (lambda: Adam(eps=0.0), r"eps must be a number in \(0, inf\)"),
+        (lambda: Adam(eps=float("inf")), r"eps must be a number in \(0, inf\), got inf"),
+        (lambda: Adam(eps=True), r"eps must be a number in \(0, inf\), got True"),
     ],
 )
 def test_bad_optimizer_settings_are_rejected(make, message):

@@ -41,9 +41,13 @@ def test_cosine_goes_from_the_base_rate_to_the_floor():
     ("make", "message"),
     [
         (lambda: get_schedule("linear"), "unknown schedule 'linear'; choose from constant"),
-        (lambda: StepDecay(factor=0.0), r"factor must be in \(0, 1\]"),
-        (lambda: StepDecay(every=0), "interval must be >= 1"),
-        (lambda: Cosine(min_fraction=1.5), r"min_fraction must be in \[0, 1\]"),
+        (lambda: StepDecay(factor=0.0), r"factor must be a number in \(0, 1\]"),
+        (lambda: StepDecay(factor="half"), r"factor must be a number in \(0, 1\], got 'half'"),
+        (lambda: StepDecay(every=0), "interval must be an integer >= 1, got 0"),
+        (lambda: StepDecay(every=2.5), "interval must be an integer >= 1, got 2.5"),
+        (lambda: StepDecay(every="2"), "interval must be an integer >= 1, got '2'"),
+        (lambda: Cosine(min_fraction=1.5), r"min_fraction must be a number in \[0, 1\]"),
+        (lambda: Cosine(min_fraction=None), r"min_fraction must be a number in \[0, 1\]"),
     ],
 )
 def test_bad_schedule_settings_are_rejected(make, message):

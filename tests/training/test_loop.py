@@ -364,3 +364,10 @@ def test_history_writes_null_for_numbers_json_cannot_hold():
     history = History([{"epoch": 0, "loss": float("nan"), "val_loss": float("inf")}])
     assert history.to_dict()["records"] == [{"epoch": 0, "loss": None, "val_loss": None}]
     json.loads(json.dumps(history.to_dict(), allow_nan=False))
+
+
+def test_a_history_column_that_does_not_exist_names_the_ones_that_do(blobs):
+    history = sn.NeuralNet([3, 1], random_state=0).fit(*blobs, n_iterations=2, log_every=1).history
+    assert history.column("step") == [0, 1, 2]
+    with pytest.raises(sn.InvalidArgumentError, match="no 'cost'; its keys are epoch, step, lr"):
+        history.column("cost")

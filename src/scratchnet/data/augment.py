@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
-from ..validation import check_non_negative_float, check_positive_float
+from ..validation import check_non_negative_float, check_positive_float, check_positive_int
 
 KINDS = ("none", "affine", "elastic")
 TRUNCATE = 4.0  # the Gaussian kernel reaches 4 sigma, as scipy.ndimage's does
@@ -60,6 +60,14 @@ class Augment:
         if not (isinstance(self.scale, (int, float)) and 0 <= self.scale < 1):
             raise InvalidArgumentError(f"augmentation scale must be in [0, 1), got {self.scale!r}")
         check_positive_float(self.sigma, "augmentation sigma")
+        if not (isinstance(self.shape, (tuple, list)) and len(self.shape) == 2):
+            raise InvalidArgumentError(
+                f"augmentation shape must be (rows, columns), got {self.shape!r}"
+            )
+        shape = tuple(
+            check_positive_int(size, "augmentation rows and columns") for size in self.shape
+        )
+        object.__setattr__(self, "shape", shape)  # frozen: set once, as a tuple of ints
 
     @property
     def active(self) -> bool:

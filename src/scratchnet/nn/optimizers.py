@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from .settings import check_setting
 
 
 class Optimizer:
@@ -70,8 +71,9 @@ class Momentum(Optimizer):
         return "nesterov" if self.nesterov else "momentum"
 
     def __post_init__(self):
-        if not 0 <= self.momentum < 1:
-            raise InvalidArgumentError(f"momentum must be in [0, 1), got {self.momentum}")
+        check_setting(self.momentum, "momentum", lambda mu: 0 <= mu < 1, "[0, 1)")
+        if not isinstance(self.nesterov, bool):
+            raise InvalidArgumentError(f"nesterov must be True or False, got {self.nesterov!r}")
 
     def init(self, params):
         return {"velocity": np.zeros_like(params)}
@@ -108,10 +110,8 @@ class Adam(Optimizer):
 
     def __post_init__(self):
         for label, beta in (("beta1", self.beta1), ("beta2", self.beta2)):
-            if not 0 <= beta < 1:
-                raise InvalidArgumentError(f"{label} must be in [0, 1), got {beta}")
-        if not self.eps > 0:
-            raise InvalidArgumentError(f"eps must be positive, got {self.eps}")
+            check_setting(beta, label, lambda b: 0 <= b < 1, "[0, 1)")
+        check_setting(self.eps, "eps", lambda eps: 0 < eps < math.inf, "(0, inf)")
 
     def init(self, params):
         return {"step": 0, "M": np.zeros_like(params), "V": np.zeros_like(params)}

@@ -6,9 +6,11 @@ For full-batch gradient descent an epoch is one iteration.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from ..errors import InvalidArgumentError
+from .settings import check_setting
 
 
 class Schedule:
@@ -37,10 +39,14 @@ class StepDecay(Schedule):
     name = "step"
 
     def __post_init__(self):
-        if not 0 < self.factor <= 1:
-            raise InvalidArgumentError(f"step decay factor must be in (0, 1], got {self.factor}")
-        if self.every is not None and self.every < 1:
-            raise InvalidArgumentError(f"step decay interval must be >= 1, got {self.every}")
+        check_setting(self.factor, "step decay factor", lambda f: 0 < f <= 1, "(0, 1]")
+        every = self.every
+        if every is not None and (
+            isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1
+        ):
+            raise InvalidArgumentError(
+                f"step decay interval must be an integer >= 1, got {every!r}"
+            )
 
     def __call__(self, lr0, epoch, epochs):
         every = self.every or max(1, epochs // 4)
@@ -55,8 +61,7 @@ class Cosine(Schedule):
     name = "cosine"
 
     def __post_init__(self):
-        if not 0 <= self.min_fraction <= 1:
-            raise InvalidArgumentError(f"min_fraction must be in [0, 1], got {self.min_fraction}")
+        check_setting(self.min_fraction, "min_fraction", lambda f: 0 <= f <= 1, "[0, 1]")
 
     def __call__(self, lr0, epoch, epochs):
         lr_min = self.min_fraction * lr0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..errors import InvalidArgumentError
+
 RECORD_KEYS = (
     "epoch", "step", "lr", "loss", "accuracy",
     "train_loss", "train_accuracy", "val_loss", "val_accuracy",
@@ -44,6 +46,11 @@ class History:
     stopped_early: bool = False
 
     def column(self, key: str) -> list:
+        """The value of ``key`` (one of RECORD_KEYS) in every record, in order."""
+        if key not in RECORD_KEYS:
+            raise InvalidArgumentError(
+                f"a history record has no {key!r}; its keys are {', '.join(RECORD_KEYS)}"
+            )
         return [record[key] for record in self.records]
 
     def to_dict(self) -> dict:

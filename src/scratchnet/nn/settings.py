@@ -1,0 +1,15 @@
+"""Checks of the settings of nn's objects (optimizers, schedules), made when one is built."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+from ..errors import InvalidArgumentError
+
+
+def check_setting(value, name: str, accepted: Callable[[float], bool], interval: str) -> None:
+    """Refuse ``value`` unless it is a real number (a bool is not) that ``accepted``
+    takes; ``interval`` says which, as in "[0, 1)"."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not accepted(value):
+        raise InvalidArgumentError(f"{name} must be a number in {interval}, got {value!r}")
