@@ -35,7 +35,8 @@ HAND_DRAWN_SEVEN = [
     [(78.0, 72.0), (120.0, 68.0), (165.0, 66.0), (204.0, 68.0)],
     [(204.0, 68.0), (185.0, 110.0), (165.0, 152.0), (148.0, 194.0), (138.0, 232.0)],
 ]
-PAD_SCALE = 10  # the drawing pad is 280x280: ten pad pixels per MNIST pixel
+PAD_SIZE = 280  # the drawing pad is 280x280 pixels (shown smaller on a narrow screen)
+PAD_SCALE = PAD_SIZE // 28  # ten pad pixels per MNIST pixel
 TIMEOUT_MS = 30_000
 
 
@@ -87,17 +88,24 @@ def open_page(context, url: str):
 
 
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Draw each stroke (points in pad pixels, 0..280) with the mouse, then wait until
-    the page has the answer to the finished drawing."""
-    box = page.locator("#pad").bounding_box()
+    """Draw each stroke (points in pad pixels, 0..280, however large the pad is shown)
+    with the mouse, then wait until the page has the answer to the finished drawing."""
+    on_screen = _on_screen(page)
     for stroke in strokes:
-        (x, y), *rest = stroke
-        page.mouse.move(box["x"] + x, box["y"] + y)
+        first, *rest = map(on_screen, stroke)
+        page.mouse.move(*first)
         page.mouse.down()
-        for x, y in rest:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+        for point in rest:
+            page.mouse.move(*point, steps=3)
         page.mouse.up()
     settle(page)
+
+
+def _on_screen(page):
+    """Pad pixels (0..280) -> the page's coordinates of that point of the pad."""
+    box = page.locator("#pad").bounding_box()
+    scale = box["width"] / PAD_SIZE
+    return lambda point: (box["x"] + point[0] * scale, box["y"] + point[1] * scale)
 
 
 def draw_with(page, pointer: str, strokes: list[list[tuple[float, float]]]) -> None:
@@ -106,10 +114,10 @@ def draw_with(page, pointer: str, strokes: list[list[tuple[float, float]]]) -> N
     if pointer == "mouse":
         draw(page, strokes)
         return
-    box = page.locator("#pad").bounding_box()
+    on_screen = _on_screen(page)
     session = page.context.new_cdp_session(page)
     for stroke in strokes:
-        points = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in _densified(stroke)]
+        points = [dict(zip("xy", on_screen(point), strict=True)) for point in _densified(stroke)]
         if pointer == "pen":
             pen = {"pointerType": "pen", "button": "left", "clickCount": 1}
             session.send("Input.dispatchMouseEvent", {"type": "mousePressed", **points[0], **pen})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -110,8 +111,10 @@ def test_the_page_is_one_self_contained_file(server):
     assert "default-src 'none'" in headers["Content-Security-Policy"]
     assert "connect-src 'self'" in headers["Content-Security-Policy"]
     assert '<canvas id="pad"' in page and "<script>" in page and "<style>" in page
-    for reference_to_elsewhere in ("http://", "https://", "src=", "<link", "@import"):
+    for reference_to_elsewhere in ("http://", "https://", "src=", "@import"):
         assert reference_to_elsewhere not in page
+    # its one link: an empty icon inline, so the browser asks for no /favicon.ico
+    assert re.findall(r"<link[^>]*>", page) == ['<link rel="icon" href="data:,">']
 
 
 def test_model_describes_the_network(server, digits_model):

@@ -154,13 +154,74 @@ def test_an_uploaded_mnist_digit_reads_right(page, mnist_test, digits_model, ind
     np.testing.assert_allclose(np.array(seen["input"]) / 255, x, atol=0.51 / 255)
 
 
-def test_an_upload_that_is_no_image_shows_the_servers_error(page, tmp_path):
+def assert_shows_no_reading(seen: dict) -> None:
+    assert seen["digit"] == NO_DIGIT and seen["confidence"] == ""
+    assert set(seen["probabilities"].values()) == {None} and seen["best"] == []
+    assert seen["layers"] == [] and max(seen["input"]) == 0
+
+
+def test_an_upload_that_is_no_image_shows_the_servers_error_and_no_earlier_reading(page, tmp_path):
+    draw(page, VERTICAL_STROKE)
+    assert shown(page)["digit"] == "1"
     path = tmp_path / "notes.png"
     path.write_text("not an image")
     upload(page, path)
     seen = shown(page)
     assert seen["status"] == "the uploaded image: not a PNG, JPEG, BMP, GIF or WebP image"
-    assert seen["digit"] == NO_DIGIT
+    assert_shows_no_reading(seen)
+
+
+def test_a_server_that_is_gone_is_said_and_leaves_no_reading_standing(page):
+    draw(page, VERTICAL_STROKE)
+    assert shown(page)["digit"] == "1"
+    page.route("**/predict", lambda route: route.abort("connectionrefused"))
+    draw(page, [[(60.0, 60.0), (220.0, 60.0)]])
+    seen = shown(page)
+    assert seen["status"] == "Cannot reach the scratchnet server: is it still running?"
+    assert_shows_no_reading(seen)
+
+
+def test_the_upload_is_reached_and_opened_with_the_keyboard(page):
+    page.keyboard.press("Tab")  # Undo and Clear wait, disabled, for a drawing
+    assert page.evaluate("() => document.activeElement.id") == "file"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    assert not chooser.value.is_multiple()
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_a_narrow_phone_shows_every_card_whole_without_sideways_scrolling(
+    browser, url, width, tmp_path
+):
+    page = open_page(browser, url)
+    try:
+        page.set_viewport_size({"width": width, "height": 700})
+        draw(page, VERTICAL_STROKE)
+        assert shown(page)["digit"] == "1"  # the smaller pad still draws where the finger is
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth, ...[...document.querySelectorAll("
+            "'section, canvas, table')].map((shown) => shown.getBoundingClientRect().right)]"
+        )
+        assert widths[0] == width and max(widths[1:]) <= width - 8  # cards, and what is in them
+        page.screenshot(path=str(tmp_path / f"phone-{width}.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_a_model_of_some_digits_invites_only_those(browser, tmp_path):
+    pictures = np.random.default_rng(0).uniform(size=(20, 784))
+    ones_and_twos = sn.NeuralNet([8, 1], random_state=0).fit(
+        pictures, np.arange(20) % 2 + 1, n_iterations=1
+    )
+    ones_and_twos.save(tmp_path / "model.npz")
+    with served(tmp_path / "model.npz") as address:
+        page = open_page(browser, address)
+        try:
+            assert page.text_content("#invitation").startswith(
+                "Draw one of the digits 1, 2 (the only ones this network knows)"
+            )
+        finally:
+            page.close()
 
 
 def test_undo_and_clear(page, mnist_test):

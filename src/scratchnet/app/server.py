@@ -179,8 +179,7 @@ class DigitHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.wfile.write(body)
 
     def log_request(self, code="-", size="-") -> None:
         """Successful requests are not logged (the page sends several a second)."""
