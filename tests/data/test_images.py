@@ -84,6 +84,20 @@ def test_a_crop_that_touches_the_ink_on_every_side():
     np.testing.assert_allclose(image_to_mnist(255 - ring).reshape(28, 28), expected, atol=1e-6)
 
 
+def test_a_stroke_one_pixel_wide_is_ink():
+    """A 1-pixel pencil line (here 20 long: no scaling) is read, not taken for noise."""
+    picture = np.full((28, 28), 255, np.uint8)
+    picture[4:24, 14] = 0
+    np.testing.assert_allclose(image_to_mnist(picture), frame_with_block(5, 14, 20, 1), atol=1e-6)
+
+
+def test_specks_alone_in_the_margin_or_a_corner_change_nothing():
+    picture = block_picture(60, 60, (15, 20, 20, 10))
+    specked = picture.copy()
+    specked[0, 0] = specked[45, 55] = specked[2, 30] = 0  # each with no inked neighbour
+    np.testing.assert_array_equal(image_to_mnist(specked), image_to_mnist(picture))
+
+
 def test_light_ink_on_dark_ground_needs_no_inversion():
     light_on_dark = tall_block(ink=255)
     np.testing.assert_allclose(image_to_mnist(light_on_dark), expected_tall(), atol=1e-6)
