@@ -227,6 +227,33 @@ def test_reliability_diagram_shows_each_bin_against_the_diagonal_and_its_count()
     assert top.get_title() == f"a run\nexpected calibration error {ece:.4f}"
 
 
+def test_no_bin_of_the_reliability_diagram_hides_under_its_legend():
+    """A bin in every corner (the trial's hidden one was at 25%, 100%): the legend
+    covers none of the points, nor the title, nor the axis labels."""
+    probabilities = [0.02, 0.25, 0.25, 0.5, 0.75, 0.98, 0.98]
+    bins = reliability(probabilities, [0, 1, 1, 1, 0, 0, 1])
+    figure = reliability_figure(bins, "p", "frequency", "a run")
+    figure.canvas.draw()  # lays the figure out
+    top = figure.axes[0]
+    (legend,) = figure.legends
+    legend = legend.get_window_extent()
+    filled = bins.count > 0
+    points = top.transData.transform(
+        np.column_stack([bins.mean_probability[filled], bins.frequency[filled]])
+    )
+    assert len(points) == 5 and not any(legend.contains(x, y) for x, y in points)
+    labels = [top.title, top.yaxis.label, figure.axes[1].xaxis.label, figure.axes[1].yaxis.label]
+    assert not any(legend.overlaps(label.get_window_extent()) for label in labels)
+
+
+def test_the_cross_entropy_figure_names_what_y_stands_for():
+    axes = cross_entropy_figure(("digit 1", "digit 2")).axes[0]
+    assert axes.get_xlabel() == "predicted probability p that y = 1 (digit 2)"
+    labels = [line.get_label() for line in axes.get_lines()]
+    assert labels == [r"$y = 1$ (digit 2): $-\log p$", r"$y = 0$ (digit 1): $-\log(1 - p)$"]
+    assert cross_entropy_figure().axes[0].get_xlabel() == "predicted probability p that y = 1"
+
+
 # -- the files -------------------------------------------------------------------------------
 
 

@@ -196,15 +196,17 @@ def sigmoid_figure() -> Figure:
     return figure
 
 
-def cross_entropy_figure() -> Figure:
-    """Binary cross-entropy as a function of the predicted probability p, for y = 1 and 0."""
+def cross_entropy_figure(classes: tuple[str, str] | None = None) -> Figure:
+    """Binary cross-entropy as a function of the predicted probability p, for y = 1 and 0;
+    ``classes`` names what y = 0 and y = 1 stand for (("digit 1", "digit 2"), say)."""
     figure, axes = _figure()
     p = np.linspace(0.001, 0.999, 999)
     z = np.log(p) - np.log1p(-p)  # the logit whose sigmoid is p
-    axes.plot(p, binary_cross_entropy(z, 1.0), label=r"$y = 1$: $-\log p$")
-    axes.plot(p, binary_cross_entropy(z, 0.0), label=r"$y = 0$: $-\log(1 - p)$")
+    named = [f" ({name})" for name in classes] if classes else ["", ""]
+    axes.plot(p, binary_cross_entropy(z, 1.0), label=rf"$y = 1${named[1]}: $-\log p$")
+    axes.plot(p, binary_cross_entropy(z, 0.0), label=rf"$y = 0${named[0]}: $-\log(1 - p)$")
     axes.set(
-        xlabel="predicted probability p of class 1",
+        xlabel=f"predicted probability p that y = 1{named[1]}",
         ylabel="loss (nats)",
         title="Binary cross-entropy loss",
         xlim=(0, 1),
@@ -259,7 +261,7 @@ def reliability_figure(bins: Reliability, probability: str, outcome: str, title:
              label="test images, one point per non-empty bin")  # fmt: skip
     top.set(ylabel=f"{outcome} (%)", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
     top.set_title(f"{title}\nexpected calibration error {bins.ece:.4f}")
-    top.legend(loc="upper left")
+    _legend_below(figure, top)  # a point can be anywhere in the plot
     widths = np.diff(bins.edges)
     bottom.bar(bins.edges[:-1], bins.count, width=widths, align="edge", edgecolor="white")
     bottom.set_yscale("log")

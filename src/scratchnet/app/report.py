@@ -124,7 +124,9 @@ def _figures(run: SavedRun, test: TestSet, result: Evaluation) -> dict[str, Call
         ),
     }
     if _is_the_tutorials_kind(run.net):
-        figures |= {"sigmoid.png": sigmoid_figure, "cross_entropy.png": cross_entropy_figure}
+        classes = tuple(f"digit {digit}" for digit in run.recipe.digits)  # y = 0, y = 1
+        figures["sigmoid.png"] = sigmoid_figure
+        figures["cross_entropy.png"] = lambda: cross_entropy_figure(classes)
     augment = run.recipe.augmentation()
     if augment is not None:
         examples = preprocess(test.images[first_of_each(test.labels, EXAMPLES)], run.net.dtype)
