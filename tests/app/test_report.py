@@ -11,8 +11,9 @@ import base64
 import io
 import json
 import re
+import shlex
 import shutil
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
@@ -239,6 +240,16 @@ def test_report_rebuilds_the_same_files_from_the_run_folder(tutorial_run, mnist_
     assert rebuilt == tutorial_run[2].replace(str(tutorial_run[0]), str(out))
 
 
+def test_the_reports_command_to_rebuild_it_can_be_pasted(tutorial_run, mnist_dir, tmp_path):
+    out = tmp_path / "Anne's run"
+    shutil.copytree(tutorial_run[0], out)
+    assert invoke("report", out, "--data-dir", mnist_dir).code == 0
+    (command,) = re.findall(
+        r"Rebuild it with <code>(.*?)</code>", (out / "report.html").read_text()
+    )
+    assert shlex.split(unescape(command)) == ["scratchnet", "report", str(out)]
+
+
 def test_report_finds_the_data_the_run_recorded_without_being_told(tutorial_run, tmp_path,
                                                                    monkeypatch):  # fmt: skip
     monkeypatch.delenv("SCRATCHNET_DATA_DIR", raising=False)
@@ -439,11 +450,13 @@ def test_ctrl_c_while_the_report_is_built_keeps_the_finished_run(mnist_dir, tmp_
         raise KeyboardInterrupt
 
     monkeypatch.setattr(report_module, "png", interrupt)
-    out = tmp_path / "run"
+    out = tmp_path / "my run"
     outcome = invoke("train", "--quiet", "--iterations", 1, "--data-dir", mnist_dir, "--out", out)
-    assert (outcome.code, outcome.err) == (130, (
+    said, command = outcome.err.split("; build it with: ")
+    assert (outcome.code, said) == (130, (
         f"scratchnet: interrupted; the run's files are complete in {out}/ but its report is "
-        f"not; build it with: scratchnet report {out}\n"))  # fmt: skip
+        "not"))  # fmt: skip
+    assert shlex.split(command) == ["scratchnet", "report", str(out)]  # pasteable
     # no lock, no checkpoint: the run had finished
     assert sorted(p.name for p in out.iterdir()) == RUN_FILES
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -62,6 +63,18 @@ def model_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 # -- interruptions and resume -----------------------------------------------------------------
+
+
+def test_the_command_to_go_on_can_be_pasted_whatever_the_folder_is_called(
+    mnist_dir, tmp_path, monkeypatch
+):
+    out = tmp_path / "Anne's run $HOME"
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, 1)
+        outcome = train(mnist_dir, out, *FULL_BATCH, "--checkpoint-every", "1", quiet=False)
+    assert outcome.code == 130
+    command = outcome.err.splitlines()[-1].split("; continue with: ")[1]
+    assert shlex.split(command) == ["scratchnet", "train", "--resume", str(out)]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ command line's spelling of the library's parameters."""
 from __future__ import annotations
 
 import argparse
+import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -97,3 +98,9 @@ def _described(error: BaseException) -> str:
     if isinstance(error, KeyboardInterrupt):
         return ""  # says nothing: the command line names the interruption
     return str(error)
+
+
+def pasteable(path) -> str:
+    """``path`` as one word of a command the user can paste into a shell (quoted when it
+    holds spaces or other characters the shell would split or expand)."""
+    return shlex.quote(str(path))

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from .. import __version__
 from ..atomic import atomic_write
 from ..data.preprocessing import preprocess
+from .arguments import pasteable
 from .console import percent, share
 from .evaluation import (
     Evaluation,
@@ -441,4 +442,4 @@ def _footer(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
     files = ", ".join(f"<code>{text(Path(name).name)}</code>" for name in test.files)
     return (f"<footer>Built by scratchnet {text(__version__)} from <code>{MODEL_FILE}</code>, "
             f"<code>metrics.json</code> and {files}. Rebuild it with "
-            f"<code>scratchnet report {text(run.folder)}</code>.</footer>")  # fmt: skip
+            f"<code>scratchnet report {text(pasteable(run.folder))}</code>.</footer>")  # fmt: skip

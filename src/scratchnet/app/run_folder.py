@@ -38,6 +38,7 @@ from pathlib import Path
 
 from ..atomic import system_reason
 from ..errors import InvalidArgumentError
+from .arguments import pasteable
 
 LOCK = ".scratchnet.lock"
 STAGING_PREFIX = ".staging-"
@@ -310,7 +311,8 @@ def _refuse_a_run_that_can_go_on(out: Path) -> None:
     if (out / CHECKPOINT).is_file():
         raise RunFolderError(
             f"--out {out} holds {CHECKPOINT} of an interrupted run; continue it with "
-            f"scratchnet train --resume {out}, or delete that file to start a new run there"
+            f"scratchnet train --resume {pasteable(out)}, or delete that file to start a new "
+            "run there"
         )
 
 

@@ -18,8 +18,8 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    (zero for a clean drawing; 6 MAD is about 4 sigma of a photo's noise); the tenth of
    the contrast clears JPEG's ringing around strokes (on 2,000 JPEGs of rendered MNIST
    test digits it took a 784-64-10 model's accuracy from 94.3% to 96.5%, on as many PNGs
-   from 95.1% to 95.05%; 95.8% on the digits' arrays). An image whose peak stands out from its background by less
-   than ``MIN_CONTRAST``, or not above the noise, is blank;
+   from 95.1% to 95.05%; 95.8% on the digits' arrays). An image whose peak stands out
+   from its background by less than ``MIN_CONTRAST``, or not above the noise, is blank;
 4. crop to the smallest rectangle holding every pixel above the floor that has a
    neighbour above it too (stray pixels of noise do not widen it);
 5. scale the longer side to 20 pixels, keeping the aspect ratio, with an anti-aliasing

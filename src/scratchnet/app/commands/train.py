@@ -31,6 +31,7 @@ from ..arguments import (
     checked,
     error_message,
     option_name,
+    pasteable,
     words,
 )
 from ..console import share
@@ -234,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
             failure = _write_report(folder.path, args.data_dir)
     except KeyboardInterrupt as interruption:
         add_note(interruption, f"the run's files are complete in {folder.path}/ but its report "
-                 f"is not; build it with: scratchnet report {folder.path}")  # fmt: skip
+                 f"is not; build it with: scratchnet report {pasteable(folder.path)}")  # fmt: skip
         raise
     finally:
         folder.release(remove_checkpoint=_owns(checkpoint))
@@ -250,7 +251,7 @@ def _how_to_go_on(checkpoint: Checkpoint, recipe: Recipe, out: Path) -> str:
     """What a stopped run keeps: its checkpoint, and the command that continues it."""
     done = checkpoint.written_epochs
     unit = ("iteration" if recipe.batch_size is None else "epoch") + ("s" if done != 1 else "")
-    go_on = f"continue with: scratchnet train --resume {out}"
+    go_on = f"continue with: scratchnet train --resume {pasteable(out)}"
     return f"{CHECKPOINT_FILE} kept after {done} {unit}; {go_on}"
 
 
@@ -278,7 +279,8 @@ def _write_report(out: Path, data_dir: Path | None) -> str | None:
     except (ScratchnetError, OSError) as error:
         return (
             f"scratchnet: error: {REPORT_FILE} not written ({error_message(error)}); the "
-            f"run's other files are complete in {out}/; rebuild it with: scratchnet report {out}"
+            f"run's other files are complete in {out}/; rebuild it with: scratchnet report "
+            f"{pasteable(out)}"
         )
     return None
 
