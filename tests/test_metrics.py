@@ -177,6 +177,23 @@ def test_multi_class_calibration_bins_the_top_label_confidence(seed):
         (lambda: calibration(np.ones((2, 3)), [1, 2], [1, 2]), InvalidArgumentError, "column"),
         (lambda: calibration(np.ones((2, 2)), [1], [1, 2]), InvalidArgumentError, "2 rows"),
         (lambda: calibration(np.ones((1, 2)), [5], [1, 2]), InvalidArgumentError, r"\[5\]"),
+        (lambda: calibration([["a", "b"]], [1], [1, 2]), InvalidTypeError, "must be numbers"),
+        (
+            lambda: calibration([[0.3, 0.3]], [1], [1, 2]),
+            InvalidArgumentError,
+            r"sum to 1; 1 do not, the first at row 0: 0\.6",
+        ),
+        (
+            lambda: calibration([[0.5, 0.5], [1.5, 0.5]], [1, 1], [1, 2]),
+            InvalidArgumentError,
+            r"lie in \[0, 1\]; 1 do not, the first at row 1: 1\.5",
+        ),  # the unbinned column too
+        (lambda: reliability(["a"], [1]), InvalidTypeError, "must be numbers"),
+        (
+            lambda: confusion_matrix([1], [1], np.arange(100_000)),
+            InvalidArgumentError,
+            "100000 labels would hold 10,000,000,000 cells",
+        ),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else None,
 )

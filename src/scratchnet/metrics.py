@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, InvalidTypeError
 from .validation import check_classes, check_labels, check_positive_int, encode_labels
 
 N_BINS = 10
+MAX_CONFUSION_CELLS = 1 << 26  # 512 MiB of counts: 8,192 labels
+ROW_SUM_TOLERANCE = 1e-4  # a row of probabilities sums to 1 within this (float32: ~1e-7)
 
 
 def confusion_matrix(y_true, y_pred, labels) -> np.ndarray:
@@ -24,6 +26,11 @@ def confusion_matrix(y_true, y_pred, labels) -> np.ndarray:
     labels = check_classes(labels)
     y_true, y_pred = _label_pair(y_true, y_pred)
     k = len(labels)
+    if k * k > MAX_CONFUSION_CELLS:  # checked before the matrix is allocated
+        raise InvalidArgumentError(
+            f"a confusion matrix of {k} labels would hold {k * k:,} cells, more than the "
+            f"{MAX_CONFUSION_CELLS:,} it may; give only the labels that occur"
+        )
     cells = k * encode_labels(y_true, labels) + encode_labels(y_pred, labels)
     return np.bincount(cells, minlength=k * k).reshape(k, k)
 
@@ -125,7 +132,7 @@ def calibration(probabilities, y_true, classes, n_bins: int = N_BINS) -> Reliabi
       (the first column holding the maximum) is the true label.
     """
     classes = check_classes(classes)
-    probabilities = np.asarray(probabilities)
+    probabilities = _numbers(probabilities, "probabilities")
     if probabilities.ndim != 2 or probabilities.shape[1] != len(classes):
         raise InvalidArgumentError(
             f"probabilities must have one column per class ({len(classes)}), got shape "
@@ -137,6 +144,7 @@ def calibration(probabilities, y_true, classes, n_bins: int = N_BINS) -> Reliabi
             f"probabilities has {len(probabilities)} rows but y_true has {len(y_true)} labels"
         )
     indices = encode_labels(y_true, classes)
+    _check_rows_are_distributions(probabilities)
     if len(classes) == 2:
         return reliability(probabilities[:, 1], indices == 1, n_bins)
     top = probabilities.argmax(axis=1)
@@ -162,20 +170,45 @@ def _length(values) -> int:
     return shape[0] if shape else 0
 
 
+def _numbers(values, name: str) -> np.ndarray:
+    """``values`` as a float64 array, refused unless they are numbers."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "biuf":
+        raise InvalidTypeError(f"{name} must be numbers, got dtype {values.dtype}")
+    return values.astype(np.float64, copy=False)
+
+
 def _check_probability(probability) -> np.ndarray:
-    probability = np.asarray(probability, dtype=np.float64)
+    probability = _numbers(probability, "probability")
     if probability.ndim != 1 or len(probability) == 0:
         raise InvalidArgumentError(
-            f"probability must be a non-empty 1-D array, got shape {probability.shape}"
+            f"the probabilities must be a non-empty 1-D array, got shape {probability.shape}"
         )
-    outside = ~((probability >= 0) & (probability <= 1))  # NaN counts as outside
+    _check_in_unit_interval(probability)
+    return probability
+
+
+def _check_in_unit_interval(probabilities: np.ndarray) -> None:
+    outside = ~((probabilities >= 0) & (probabilities <= 1))  # NaN counts as outside
     if np.any(outside):
-        first = int(np.flatnonzero(outside)[0])
+        first = tuple(np.argwhere(outside)[0])
         raise InvalidArgumentError(
             f"probabilities must lie in [0, 1]; {np.count_nonzero(outside)} do not, the "
-            f"first at row {first}: {probability[first]}"
+            f"first at row {first[0]}: {probabilities[first]}"
         )
-    return probability
+
+
+def _check_rows_are_distributions(probabilities: np.ndarray) -> None:
+    """Each row: probabilities in [0, 1] that sum to 1 (every column is checked, also
+    those calibration does not bin)."""
+    _check_in_unit_interval(probabilities)
+    off = np.abs(probabilities.sum(axis=1) - 1) > ROW_SUM_TOLERANCE
+    if np.any(off):
+        first = int(np.flatnonzero(off)[0])
+        raise InvalidArgumentError(
+            f"each row of probabilities must sum to 1; {np.count_nonzero(off)} do not, the "
+            f"first at row {first}: {probabilities[first].sum()}"
+        )
 
 
 def _check_confusion(confusion, k: int) -> np.ndarray:
