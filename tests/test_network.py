@@ -229,6 +229,11 @@ def test_repr_shows_the_architecture_and_whether_it_is_fitted(blobs):
         (np.full(120, 0.5), InvalidTypeError, "integer class labels"),
         (np.zeros((120, 2)), InvalidArgumentError, "1-D"),
         (np.zeros(120, dtype=int), InvalidArgumentError, r"at least two classes.*\[0\]"),
+        (
+            np.arange(120, dtype=np.uint64) % 2 + 2**63,
+            InvalidArgumentError,
+            "labels above 9,223,372,036,854,775,807",
+        ),
     ],
 )
 def test_bad_labels_are_rejected(blobs, y, error, message):

@@ -384,8 +384,9 @@ class Network:
             X_val, y_val = _unpack_pair(validation_data)
             X_val = check_features(X_val, "validation X", n_features=n_features)
             X_val = X_val.astype(data.x.dtype, copy=False)
-            targets = self._encode(self._labels(y_val, len(X_val), "validation y"), classes,
-                                   X_val.dtype)  # fmt: skip
+            name = "validation y"
+            targets = self._encode(self._labels(y_val, len(X_val), name), classes, X_val.dtype,
+                                   name)  # fmt: skip
             return data, Dataset(X_val, targets, active_inputs(X_val))
         if fraction is None:
             return data, None
@@ -467,8 +468,8 @@ class Network:
         """The classes of the outputs (None for regression)."""
         raise NotImplementedError
 
-    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype) -> np.ndarray:
-        """The targets the output layer's loss compares with."""
+    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype, name: str = "y") -> np.ndarray:
+        """The targets the output layer's loss compares with (of the labels called ``name``)."""
         raise NotImplementedError
 
     def _strata(self, targets: np.ndarray) -> np.ndarray:
@@ -676,7 +677,7 @@ class NeuralNet(Network):
             )
         return self.classes
 
-    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype) -> np.ndarray:
+    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype, name: str = "y") -> np.ndarray:
         return self._output().encode(encode_labels(labels, classes), dtype)
 
     def _strata(self, targets: np.ndarray) -> np.ndarray:
@@ -725,9 +726,9 @@ class NeuralNetRegressor(Network):
             )
         return None
 
-    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype) -> np.ndarray:
+    def _encode(self, labels: np.ndarray, classes, dtype: np.dtype, name: str = "y") -> np.ndarray:
         targets = self._output().encode(labels, dtype)
-        check_finite(targets, targets, "y")  # in the network's dtype: 1e300 is inf in float32
+        check_finite(targets, targets, name)  # in the network's dtype: 1e300 is inf in float32
         return targets
 
     def _strata(self, targets: np.ndarray) -> np.ndarray:

@@ -80,7 +80,17 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
         y = y.astype(np.int64)
     if y.dtype.kind not in "iub":
         raise InvalidTypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    _check_fits_int64(y, name)
     return y.astype(np.int64, copy=False)
+
+
+def _check_fits_int64(labels: np.ndarray, name: str) -> None:
+    """Unsigned labels above the largest int64 would wrap around when converted."""
+    if labels.dtype.kind == "u" and labels.size and labels.max() > np.iinfo(np.int64).max:
+        raise InvalidArgumentError(
+            f"{name} holds labels above {np.iinfo(np.int64).max:,}, the largest label scratchnet "
+            "takes; number the classes 0, 1, ..."
+        )
 
 
 def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
@@ -133,6 +143,7 @@ def check_classes(classes, y: np.ndarray | None = None) -> np.ndarray:
     classes = np.asarray(classes)
     if classes.ndim != 1 or classes.dtype.kind not in "iu":
         raise InvalidTypeError(f"classes must be a 1-D sequence of integers, got {classes!r}")
+    _check_fits_int64(classes, "classes")
     if len(np.unique(classes)) != len(classes):
         raise InvalidArgumentError(f"classes must be distinct, got {classes.tolist()}")
     if len(classes) < 2:
