@@ -106,3 +106,25 @@ def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path):
     finally:
         os.umask(previous)
     assert (tmp_path / "file").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path):
+    (tmp_path / "file").write_bytes(b"old")
+    (tmp_path / "file").chmod(0o640)
+    with atomic_write(tmp_path / "file") as file:
+        file.write(b"new")
+    assert (tmp_path / "file").read_bytes() == b"new"
+    assert (tmp_path / "file").stat().st_mode & 0o777 == 0o640
+
+
+def test_through_a_symbolic_link_the_file_it_points_to_is_replaced(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "real.npz").write_bytes(b"old")
+    (tmp_path / "latest.npz").symlink_to(tmp_path / "models" / "real.npz")
+    with atomic_write(tmp_path / "latest.npz") as file:
+        file.write(b"new")
+    assert (tmp_path / "latest.npz").is_symlink()
+    assert (tmp_path / "models" / "real.npz").read_bytes() == b"new"
+    assert names_in(tmp_path / "models") == ["real.npz"] and names_in(tmp_path) == [
+        "latest.npz", "models"
+    ]  # fmt: skip

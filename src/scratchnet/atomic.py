@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,22 +17,26 @@ from typing import BinaryIO
 def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only if the block completes.
 
-    The temporary file sits beside ``path`` (same file system, so the rename is atomic),
-    is named ``.<name>.scratchnet-<8 hex>.tmp`` (so a later run can recognise and remove
-    the leftover of a killed one) and is created with ordinary permissions (the umask
-    applies). Its bytes reach the disk before the rename, and the rename before return,
-    so a power cut leaves either the old file or the whole new one.
+    The temporary file sits beside the file it replaces (same file system, so the rename
+    is atomic), is named ``.<name>.scratchnet-<8 hex>.tmp`` (so a later run can recognise
+    and remove the leftover of a killed one) and is created with ordinary permissions
+    (the umask applies), or those of the file it replaces. A symbolic link stays: the
+    file it points to is the one replaced. Its bytes reach the disk before the rename,
+    and the rename before return, so a power cut leaves either the old file or the whole
+    new one.
     """
     path = Path(path)
     if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path} (it is a folder)")
-    temporary = path.with_name(f".{path.name}.scratchnet-{secrets.token_hex(4)}.tmp")
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    temporary = target.with_name(f".{target.name}.scratchnet-{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as file:
+            _keep_permissions_of(target, file)
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as error:
         _remove(temporary)
         if error.errno is None:  # not the system's: raised by the caller's block
@@ -40,7 +45,16 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     except BaseException:
         _remove(temporary)
         raise
-    _sync_folder(path.parent)
+    _sync_folder(target.parent)
+
+
+def _keep_permissions_of(replaced: Path, file: BinaryIO) -> None:
+    """Give the new file the permission bits of the file it replaces, if there is one."""
+    try:
+        mode = stat.S_IMODE(os.stat(replaced).st_mode)
+    except FileNotFoundError:
+        return
+    os.fchmod(file.fileno(), mode)
 
 
 def _remove(temporary: Path) -> None:
