@@ -511,6 +511,10 @@ REPORT_ERRORS = {
     ),
     "fit time in words": (lambda out, other: write_metrics(out, set_in("fit_seconds", "fast")),
                           ["metrics.json: fit_seconds is damaged"]),
+    "an interrupted run": (
+        lambda out, other: only_a_checkpoint_in(out),
+        ["holds the checkpoint of an interrupted run", "scratchnet train --resume"],
+    ),
     "no model": (lambda out, other: (out / "model.npz").unlink(), ["model.npz"]),
     "another run's model": (
         lambda out, other: shutil.copyfile(other / "model.npz", out / "model.npz"),
@@ -521,6 +525,13 @@ REPORT_ERRORS = {
         ["model.npz is not the model metrics.json describes", "SHA-256", "not from the same run"],
     ),
 }  # fmt: skip
+
+
+def only_a_checkpoint_in(out: Path) -> None:
+    """The folder as an interrupted run leaves it: its checkpoint alone."""
+    for path in out.iterdir():
+        path.unlink()
+    (out / "checkpoint.npz").write_bytes(b"a checkpoint")
 
 
 def retrained_in(out: Path) -> None:

@@ -249,7 +249,7 @@ def test_the_model_summary_and_a_screenshot(page, digits_model, tmp_path):
     assert facts.splitlines() == [
         "50,890 parameters",
         "digits 0 1 2 3 4 5 6 7 8 9",
-        "test accuracy unknown (no metrics.json of its run beside the model)",
+        "test accuracy unknown (no metrics.json beside the model describes its run)",
         str(digits_model),
     ]
     draw(page, VERTICAL_STROKE)

@@ -31,8 +31,10 @@ from ..nn.optimizers import get_optimizer
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
 from ..training.memory import check_fits, optimizer_state_copies, parameter_count
+from .arguments import pasteable
 from .metrics_file import read_metrics
 from .presets import PRESETS, Recipe
+from .run_folder import CHECKPOINT
 
 N_FEATURES = math.prod(IMAGE_SHAPE)
 MODEL_FILE, METRICS_FILE = "model.npz", "metrics.json"
@@ -298,6 +300,11 @@ def read_run(folder: Path) -> SavedRun:
     if not folder.is_dir():
         what = "a file" if folder.exists() else "no such folder"
         raise DataFileError(f"{folder} is not a run folder: {what}")
+    if not (folder / METRICS_FILE).exists() and (folder / CHECKPOINT).is_file():
+        raise DataFileError(
+            f"{folder} holds the checkpoint of an interrupted run and no results yet; "
+            f"continue it with: scratchnet train --resume {pasteable(folder)}"
+        )
     metrics = read_metrics(folder / METRICS_FILE)
     net = NeuralNet.load(folder / MODEL_FILE)
     try:
