@@ -840,3 +840,14 @@ def test_a_bug_keeps_its_traceback(error, monkeypatch):
     monkeypatch.setattr("scratchnet.app.commands.figures.run", fail)
     with pytest.raises(type(error)):
         main(["figures"])
+
+
+def test_notes_added_to_an_error_are_all_said_in_order():
+    from scratchnet.app.arguments import add_note, error_message
+
+    interruption = KeyboardInterrupt()
+    add_note(interruption, "the earlier run's report is kept in X")
+    add_note(interruption, "checkpoint.npz kept after 2 epochs")
+    assert error_message(interruption) == (
+        "the earlier run's report is kept in X; checkpoint.npz kept after 2 epochs"
+    )

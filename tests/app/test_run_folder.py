@@ -18,6 +18,7 @@ import pytest
 
 from scratchnet import NeuralNet
 from scratchnet.app import run_folder
+from scratchnet.app.arguments import error_message
 from scratchnet.app.experiment import RUN_FILES
 from scratchnet.training.callbacks import ProgressBar
 
@@ -388,6 +389,48 @@ def test_a_publication_cut_short_puts_back_every_file_it_replaced(tmp_path, monk
     assert names(out) == ["accuracy.png", "notes.txt", "report.html"]
     assert (out / "accuracy.png").read_bytes() == b"old accuracy"
     assert (out / "report.html").read_bytes() == b"old report"
+
+
+@pytest.mark.parametrize("failure", [OSError(5, "Input/output error"), KeyboardInterrupt()])
+def test_an_earlier_file_that_cannot_be_put_back_is_kept_said_and_never_removed(
+    tmp_path, monkeypatch, failure
+):
+    """metrics.json fails, and so does putting the old accuracy.png back: its kept copy
+    stays in the staging folder, which neither this run nor the next removes."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "accuracy.png").write_bytes(b"old accuracy")
+    folder = claimed_with_staged(out, {"accuracy.png": b"new accuracy",
+                                       "metrics.json": b"new metrics"})  # fmt: skip
+    replace = run_folder.os.replace
+
+    def failing(source, target):
+        if Path(target).name == "metrics.json" or Path(source).parent.name == ".replaced":
+            raise failure if Path(target).name == "metrics.json" else OSError(30, "Read-only")
+        replace(source, target)
+
+    monkeypatch.setattr(run_folder.os, "replace", failing)
+    with pytest.raises((run_folder.RunFolderError, KeyboardInterrupt)) as raised:
+        folder.publish()
+    kept = folder.staging / ".replaced"
+    said = f"the earlier run's accuracy.png could not be put back and is kept in {kept}"
+    if isinstance(failure, OSError):
+        assert str(raised.value) == (f"cannot write the run's files into {out} "
+                                     f"(input/output error); {said}")  # fmt: skip
+    else:
+        assert error_message(raised.value) == said
+    monkeypatch.undo()
+    folder.abandon(remove_checkpoint=False)
+    assert (kept / "accuracy.png").read_bytes() == b"old accuracy"
+    later = run_folder.RunFolder.claim(out, force=True, files=RUN_FILES)  # the next run
+    assert (kept / "accuracy.png").read_bytes() == b"old accuracy"
+    assert later.notes == [
+        f"left {kept}: files of an earlier run that a failed publication could not put back "
+        "(move them back, then remove the folder)"
+    ]
+    later.abandon(remove_checkpoint=False)
+    with pytest.raises(run_folder.RunFolderError, match=r"already holds files \(.staging-"):
+        run_folder.RunFolder.claim(out, files=RUN_FILES)  # it is someone's work
 
 
 def test_a_forced_publication_leaves_nothing_of_the_earlier_run(tmp_path):

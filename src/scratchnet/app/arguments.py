@@ -79,8 +79,10 @@ def error_message(error: BaseException) -> str:
 
 
 def add_note(error: BaseException, note: str) -> None:
-    """Say ``note`` after ``error``'s own message (what is kept, how to go on)."""
-    setattr(error, NOTE, note)
+    """Say ``note`` after ``error``'s own message (what is kept, how to go on), and after
+    any note added before."""
+    earlier = getattr(error, NOTE, None)
+    setattr(error, NOTE, f"{earlier}; {note}" if earlier else note)
 
 
 NOTE = "scratchnet_note"  # the attribute add_note sets

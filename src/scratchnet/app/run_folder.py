@@ -7,12 +7,15 @@
   system, same permissions), then moves each into place with an atomic rename: all of
   them or none. Publishing first checks that no folder stands where a file goes, and
   keeps each file it replaces or moves out until the last is in; a failure (or Ctrl-C)
-  midway puts them back. A failure before publishing leaves the folder as it was.
+  midway puts them back. A failure before publishing leaves the folder as it was. Should
+  putting one back fail too, its kept copy stays where it is, in the staging folder's
+  ``.replaced``: the error says so, and neither this run nor a later one removes it.
 - A run removes only what it created: its staging folder, its lock, its checkpoint (one
   it wrote or resumed), and the output folder itself if it created it and it is empty
   (and, with ``force``, the earlier run's files, below).
   Leftovers of a killed run (staging folders, temporary files of an atomic write) are
-  removed by the next run that goes ahead in the folder, which says so.
+  removed by the next run that goes ahead in the folder, which says so; a staging folder
+  whose ``.replaced`` holds an earlier run's files is no leftover: it is left, and said.
 - A folder that already holds files is refused unless ``force`` or it is the folder of
   the run being resumed. With ``force``, publishing replaces the earlier run's files:
   those the new run writes, and it removes those it does not (the ``files`` a run may
@@ -38,7 +41,7 @@ from pathlib import Path
 
 from ..atomic import system_reason
 from ..errors import InvalidArgumentError
-from .arguments import pasteable
+from .arguments import add_note, pasteable
 
 LOCK = ".scratchnet.lock"
 STAGING_PREFIX = ".staging-"
@@ -66,6 +69,7 @@ class RunFolder:
         self.notes = notes  # what the claim found and did (stale locks, leftovers)
         self.staging = path / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         self.staging.mkdir()
+        self.stranded: list[str] = []  # earlier files a failed publication left in .replaced
 
     @classmethod
     def claim(
@@ -92,7 +96,7 @@ class RunFolder:
             )
             held = _file_bytes(out / CHECKPOINT) if resume else 0  # replaced, not added
             _check_space(out, need_bytes - held)
-            notes += _remove_leftovers(leftovers)
+            notes += _remove_leftovers(leftovers) + _notes_on_kept_files(out)
             return cls(out, created, notes, lock, files)
         except BaseException:
             lock.release()
@@ -138,23 +142,40 @@ class RunFolder:
                 os.replace(self.staging / name, target)
                 published.append(name)
         except BaseException as error:
-            self._put_back(published, replaced)
+            self.stranded = self._put_back(published, replaced)
+            outcome = self._outcome_of_a_failed_publication()
             if isinstance(error, OSError):
                 raise RunFolderError(
                     f"cannot write the run's files into {self.path} "
-                    f"({system_reason(error)}); nothing was replaced"
+                    f"({system_reason(error)}); {outcome}"
                 ) from error
+            if self.stranded:
+                add_note(error, outcome)
             raise
 
-    def _put_back(self, published: list[str], replaced: Path) -> None:
+    def _put_back(self, published: list[str], replaced: Path) -> list[str]:
         """Undo a publication cut short: the files it replaced or moved out back, its
-        own removed."""
+        own removed. The names of the earlier files that could not be put back (their
+        copies stay in ``replaced``)."""
+        stranded = []
         for name in reversed(published):
-            with contextlib.suppress(OSError):
+            try:
                 if (replaced / name).exists():
                     os.replace(replaced / name, self.path / name)
                 else:
                     (self.path / name).unlink()
+            except OSError:
+                if (replaced / name).exists():
+                    stranded.append(name)
+        return sorted(stranded)
+
+    def _outcome_of_a_failed_publication(self) -> str:
+        if not self.stranded:
+            return "nothing was replaced"
+        return (
+            f"the earlier run's {', '.join(self.stranded)} could not be put back and "
+            f"{'is' if len(self.stranded) == 1 else 'are'} kept in {self.staging / REPLACED}"
+        )
 
     def release(self, remove_checkpoint: bool) -> None:
         """After success: remove the staging folder, the lock, and the checkpoint when
@@ -166,8 +187,10 @@ class RunFolder:
 
     def abandon(self, remove_checkpoint: bool) -> None:
         """After a failure: remove what this run made (its checkpoint only when asked:
-        a checkpoint lets the run be resumed) and nothing else."""
-        shutil.rmtree(self.staging, ignore_errors=True)
+        a checkpoint lets the run be resumed) and nothing else; a staging folder holding
+        earlier files that could not be put back stays."""
+        if not self.stranded:
+            shutil.rmtree(self.staging, ignore_errors=True)
         if remove_checkpoint:
             self.checkpoint.unlink(missing_ok=True)
         self.lock.release()
@@ -270,12 +293,28 @@ def _refuse_folders_named(out: Path, names, what_to_do: str) -> None:
 
 def _leftovers(out: Path) -> list[Path]:
     """The staging folders and temporary files of runs that were killed (the lock is
-    ours, so no live run owns them)."""
+    ours, so no live run owns them); not a staging folder that keeps earlier files."""
     return sorted(
         entry for entry in out.iterdir()
-        if (entry.is_dir() and entry.name.startswith(STAGING_PREFIX))
+        if (entry.is_dir() and entry.name.startswith(STAGING_PREFIX) and not _keeps_files(entry))
         or (entry.is_file() and ATOMIC_TEMPORARY.match(entry.name))
     )  # fmt: skip
+
+
+def _notes_on_kept_files(out: Path) -> list[str]:
+    return [
+        f"left {entry / REPLACED}: files of an earlier run that a failed publication could "
+        "not put back (move them back, then remove the folder)"
+        for entry in sorted(out.iterdir())
+        if entry.is_dir() and entry.name.startswith(STAGING_PREFIX) and _keeps_files(entry)
+    ]
+
+
+def _keeps_files(staging: Path) -> bool:
+    """Whether a failed publication left earlier files in the staging folder's .replaced."""
+    with contextlib.suppress(OSError):
+        return any((staging / REPLACED).iterdir())
+    return False
 
 
 def _remove_leftovers(leftovers: list[Path]) -> list[str]:
