@@ -91,6 +91,14 @@ def test_a_stroke_one_pixel_wide_is_ink():
     np.testing.assert_allclose(image_to_mnist(picture), frame_with_block(5, 14, 20, 1), atol=1e-6)
 
 
+def specks(*where: tuple[int, int]) -> np.ndarray:
+    """A white 100x100 picture with a black pixel at each of ``where``."""
+    picture = np.full((100, 100), 255, np.uint8)
+    for row, column in where:
+        picture[row, column] = 0
+    return picture
+
+
 def test_specks_alone_in_the_margin_or_a_corner_change_nothing():
     picture = block_picture(60, 60, (15, 20, 20, 10))
     specked = picture.copy()
@@ -227,6 +235,7 @@ def test_a_photo_of_a_digit_on_unevenly_lit_paper(mnist_dir):
         pytest.param(
             np.pad(np.full((5, 5), 240, np.uint8), 20, constant_values=255), "blank", id="too faint"
         ),
+        pytest.param(specks((40, 40), (40, 42)), "blank", id="two specks, not neighbours"),
         pytest.param(np.zeros((50, 50, 4), np.uint8), "fully transparent", id="transparent"),
         pytest.param(np.zeros((0, 5), np.uint8), "empty", id="no rows"),
         pytest.param(np.zeros((5, 5, 5), np.uint8), "2, 3 or 4 channels", id="5 channels"),

@@ -163,8 +163,8 @@ def ink_levels(grey: np.ndarray) -> np.ndarray:
     """Light ink on a zero ground, peak 1, cropped: steps 2 to 4 of the module docstring."""
     v = 1 - grey if np.median(grey) > 0.5 else grey
     background = float(np.median(v))
-    matched = matched_by_a_neighbour(v, background)
-    peak = float(matched.max())
+    paired = reached_with_a_neighbour(v, background)
+    peak = float(paired.max())
     contrast = peak - background
     noise = NOISE_MADS * float(np.median(np.abs(v - background)))
     floor = background + max(noise, FLOOR_SHARE * contrast)
@@ -174,19 +174,24 @@ def ink_levels(grey: np.ndarray) -> np.ndarray:
             f"{max(contrast, 0):.3f}; at least {MIN_CONTRAST} of the full range, above "
             "the noise, is needed)"
         )
-    rows, columns = _extent((v > floor) & (matched > floor))
+    rows, columns = _extent(paired > floor)
     ink = v[rows, columns]
     return np.where(ink > floor, np.minimum((ink - background) / contrast, 1), 0.0)
 
 
-def matched_by_a_neighbour(v: np.ndarray, background: float) -> np.ndarray:
-    """Each pixel replaced by the second largest value of its 3x3 neighbourhood, the
-    picture framed by its ``background``: a bright pixel with no neighbour as bright (a
-    speck of noise, even in a corner) falls to its neighbours' level, while every pixel of
-    a stroke one pixel wide has a neighbour on the stroke and keeps the stroke's level."""
+def reached_with_a_neighbour(v: np.ndarray, background: float) -> np.ndarray:
+    """The level each pixel reaches together with one of its 8 neighbours,
+    max over neighbours q of min(v_p, v_q), the picture framed by its ``background``: a
+    bright pixel with no neighbour as bright (a speck of noise, even in a corner) falls
+    to its neighbours' level, while every pixel of a stroke one pixel wide has a
+    neighbour on the stroke and keeps the stroke's level.
+
+    That is min(v_p, the second largest value of p's 3x3 neighbourhood): if v_p is the
+    largest there, the second largest is its brightest neighbour; if not, some neighbour
+    reaches v_p."""
     framed = np.pad(v, 1, constant_values=background).astype(np.float32)
     second = Image.fromarray(framed, mode="F").filter(ImageFilter.RankFilter(3, 7))
-    return np.asarray(second, dtype=np.float64)[1:-1, 1:-1]
+    return np.minimum(v, np.asarray(second, dtype=np.float64)[1:-1, 1:-1])
 
 
 def _extent(mask: np.ndarray) -> tuple[slice, slice]:
