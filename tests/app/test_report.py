@@ -507,7 +507,11 @@ REPORT_ERRORS = {
     ),
     "more right than counted": (
         lambda out, other: write_metrics(out, lambda m: m["counts"].update(test=[3, 2])),
-        ["metrics.json: counts is damaged", "[correct, total]"],
+        ["metrics.json: counts is damaged", "[correct, total > 0]"],
+    ),
+    "a set of no images": (
+        lambda out, other: write_metrics(out, lambda m: m["counts"].update(train=[0, 0])),
+        ["metrics.json: counts is damaged", "total > 0"],
     ),
     "fit time in words": (lambda out, other: write_metrics(out, set_in("fit_seconds", "fast")),
                           ["metrics.json: fit_seconds is damaged"]),
@@ -576,13 +580,23 @@ JSON_VALUES = st.recursive(
 )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def four_digit_evaluation(four_digit_run, mnist_dir):
+    """The four-digit run's test set, its evaluation and its figures, made once."""
+    run = experiment.read_run(four_digit_run[0])
+    test = report_module.load_test_set(run.recipe.digits, mnist_dir)
+    result = report_module.evaluate(run.net, test)
+    return test, result, report_module.draw_figures(run, test, result)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_a_run_whose_metrics_have_any_value_damaged_is_refused_or_drawn(
-    data, four_digit_run, tmp_path_factory
+def test_a_run_whose_metrics_have_any_value_damaged_is_refused_or_reported(
+    data, four_digit_run, four_digit_evaluation, tmp_path_factory
 ):
     """Any one value of metrics.json replaced by any JSON value: reading the run either
-    refuses it (DataFileError) or gives metrics that the figures draw."""
+    refuses it (DataFileError) or gives metrics from which every section of the report
+    and the figures that show them are built."""
     out = copy_of(four_digit_run[0], tmp_path_factory.mktemp("damaged"))
     metrics = read_metrics(out)
     *parents, key = data.draw(st.sampled_from(json_paths(metrics)))
@@ -595,8 +609,10 @@ def test_a_run_whose_metrics_have_any_value_damaged_is_refused_or_drawn(
         run = experiment.read_run(out)
     except DataFileError:
         return
-    for figure in (cost_figure(run.metrics, "cost"), accuracy_figure(run.metrics, "accuracy")):
-        png(figure)
+    test, result, figures = four_digit_evaluation
+    drawn = {"cost.png": png(cost_figure(run.metrics, "cost")),
+             "accuracy.png": png(accuracy_figure(run.metrics, "accuracy"))}  # fmt: skip
+    assert "<section" in report_module.report_body(run, test, result, figures | drawn)
 
 
 def test_report_without_the_data_is_one_line_error(tutorial_run, tmp_path, monkeypatch):

@@ -78,11 +78,13 @@ def _is_counts(value) -> bool:
 
 
 def _is_correct_of_total(pair) -> bool:
+    """[correct, total] of a set that holds images: 0 <= correct <= total, total > 0."""
     return (
         isinstance(pair, list)
         and len(pair) == 2
         and all(map(_is_count, pair))
-        and (pair[0] <= pair[1])
+        and pair[0] <= pair[1]
+        and pair[1] > 0
     )
 
 
@@ -97,7 +99,7 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "cost_axis": (lambda value: value in ("iteration", "epoch"), '"iteration" or "epoch"'),
     "monitored_set": (lambda value: value in ("test", "validation"), '"test" or "validation"'),
     "history": (_is_history, f"records of {', '.join(RECORD_KEYS)}; best_epoch, stopped_early"),
-    "counts": (_is_counts, "[correct, total] of the train and test sets"),
+    "counts": (_is_counts, "[correct, total > 0] of the train and test sets"),
     "fit_seconds": (lambda value: _is_number(value) and value >= 0, "seconds"),
     "versions": (
         lambda value: isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),

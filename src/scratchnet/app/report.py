@@ -69,18 +69,29 @@ def write_report(folder: Path, data_dir: str | os.PathLike | None = None) -> lis
     digits = model_digits(run.net, folder / MODEL_FILE)
     test = load_test_set(digits, data_dir if data_dir is not None else recorded_data_dir(run))
     result = evaluate(run.net, test)
-    figures = {name: png(draw()) for name, draw in _figures(run, test, result).items()}
-    body = "\n".join(
+    figures = draw_figures(run, test, result)
+    html = page(
+        f"scratchnet report: {run_title(run.recipe)}", report_body(run, test, result, figures)
+    )
+    for name, data in figures.items():  # only now, when everything is drawn
+        _write(folder / name, data)
+    _write(folder / REPORT_FILE, html.encode())
+    return [folder / REPORT_FILE, *(folder / name for name in figures)]
+
+
+def draw_figures(run: SavedRun, test: TestSet, result: Evaluation) -> dict[str, bytes]:
+    """Each figure's file name and its PNG bytes."""
+    return {name: png(draw()) for name, draw in _figures(run, test, result).items()}
+
+
+def report_body(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
+    """The report's sections, in order, as HTML (``figures``: ``draw_figures``'s)."""
+    return "\n".join(
         section(run, test, result, figures)
         for section in (_header, _run_section, _curves_section, _test_section,
                         _mistakes_section, _unsure_section, _units_section,
                         _calibration_section, _tutorial_section, _footer)
     )  # fmt: skip
-    html = page(f"scratchnet report: {run_title(run.recipe)}", body)
-    for name, data in figures.items():  # only now, when everything is drawn
-        _write(folder / name, data)
-    _write(folder / REPORT_FILE, html.encode())
-    return [folder / REPORT_FILE, *(folder / name for name in figures)]
 
 
 def _write(path: Path, data: bytes) -> None:
