@@ -87,9 +87,10 @@ def open_page(context, url: str):
     return page
 
 
-def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+def draw(page, strokes: list[list[tuple[float, float]]], wait: bool = True) -> None:
     """Draw each stroke (points in pad pixels, 0..280, however large the pad is shown)
-    with the mouse, then wait until the page has the answer to the finished drawing."""
+    with the mouse, then (``wait``) wait until the page has the answer to the finished
+    drawing."""
     on_screen = _on_screen(page)
     for stroke in strokes:
         first, *rest = map(on_screen, stroke)
@@ -98,7 +99,8 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
         for point in rest:
             page.mouse.move(*point, steps=3)
         page.mouse.up()
-    settle(page)
+    if wait:
+        settle(page)
 
 
 def _on_screen(page):

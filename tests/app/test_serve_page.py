@@ -30,6 +30,7 @@ from .page_driver import (
     open_page,
     pad_png,
     served,
+    settle,
     shown,
     upload,
 )
@@ -179,6 +180,33 @@ def test_a_server_that_is_gone_is_said_and_leaves_no_reading_standing(page):
     seen = shown(page)
     assert seen["status"] == "Cannot reach the scratchnet server: is it still running?"
     assert_shows_no_reading(seen)
+
+
+def test_an_answer_for_a_drawing_no_longer_on_the_pad_is_not_shown(page):
+    """A stroke is drawn while the server holds its question, then undone and the pad
+    cleared: when the held answer comes, the empty pad shows none."""
+    draw(page, VERTICAL_STROKE)
+    held, asked_later = [], []
+
+    def hold_the_first(route):
+        if held:  # later questions go through, counted
+            asked_later.append(route.request.url)
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/predict", hold_the_first)
+    draw(page, [[(60.0, 60.0), (220.0, 60.0)]], wait=False)
+    while not held:
+        page.wait_for_timeout(10)
+    page.click("#undo")
+    page.click("#clear")
+    held[0].continue_()
+    settle(page)
+    seen = shown(page)
+    assert seen["status"] == "Waiting for a digit."
+    assert_shows_no_reading(seen)
+    assert asked_later == []  # the empty pad was not sent
 
 
 def test_the_upload_is_reached_and_opened_with_the_keyboard(page):
