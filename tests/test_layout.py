@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -233,9 +234,12 @@ def fresh_interpreter_prints(code: str) -> str:
                           check=True).stdout  # fmt: skip
 
 
-def test_an_unknown_name_is_an_attribute_error():
-    with pytest.raises(AttributeError, match="has no attribute 'NeuralNetwork'"):
-        scratchnet.NeuralNetwork  # noqa: B018
+@pytest.mark.parametrize("name", ["NeuralNetwork", "__main__", "app.cli", ".nn"])
+def test_a_name_that_is_not_public_nor_a_submodule_is_an_attribute_error(name):
+    """__main__ too: importing it would run the command line (and exit)."""
+    assert not hasattr(scratchnet, name)
+    with pytest.raises(AttributeError, match=f"has no attribute '{re.escape(name)}'"):
+        getattr(scratchnet, name)
 
 
 def test_a_subpackage_not_yet_imported_is_imported_when_used():

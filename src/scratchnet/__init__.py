@@ -85,21 +85,25 @@ if TYPE_CHECKING:  # what editors and type checkers see; _PUBLIC must list the s
 
 
 def __getattr__(name: str):
-    """A public name, imported from its module on first use and kept here; or a
-    subpackage or module of scratchnet, imported (``scratchnet.nn`` without importing it)."""
+    """A public name, imported from its module on first use and kept here; or one of
+    scratchnet's subpackages or modules, imported (``scratchnet.nn`` without importing
+    it first), never ``__main__``, which would run the command line."""
     if name == "__version__":
         value = _installed_version()
     elif name in _PUBLIC:
         value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    elif name in _submodules():
+        value = importlib.import_module(f".{name}", __name__)
     else:
-        try:
-            value = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as error:
-            if error.name != f"{__name__}.{name}":  # the module exists but its import failed
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def _submodules() -> set[str]:
+    import pkgutil
+
+    return {module.name for module in pkgutil.iter_modules(__path__)} - {"__main__"}
 
 
 def __dir__() -> list[str]:
