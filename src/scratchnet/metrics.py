@@ -31,7 +31,7 @@ def confusion_matrix(y_true, y_pred, labels) -> np.ndarray:
             f"a confusion matrix of {k} labels would hold {k * k:,} cells, more than the "
             f"{MAX_CONFUSION_CELLS:,} it may; give only the labels that occur"
         )
-    cells = k * encode_labels(y_true, labels) + encode_labels(y_pred, labels)
+    cells = k * encode_labels(y_true, labels, "y_true") + encode_labels(y_pred, labels, "y_pred")
     return np.bincount(cells, minlength=k * k).reshape(k, k)
 
 
@@ -143,7 +143,7 @@ def calibration(probabilities, y_true, classes, n_bins: int = N_BINS) -> Reliabi
         raise InvalidArgumentError(
             f"probabilities has {len(probabilities)} rows but y_true has {len(y_true)} labels"
         )
-    indices = encode_labels(y_true, classes)
+    indices = encode_labels(y_true, classes, "y_true")
     _check_rows_are_distributions(probabilities)
     if len(classes) == 2:
         return reliability(probabilities[:, 1], indices == 1, n_bins)
@@ -182,7 +182,7 @@ def _check_probability(probability) -> np.ndarray:
     probability = _numbers(probability, "probability")
     if probability.ndim != 1 or len(probability) == 0:
         raise InvalidArgumentError(
-            f"the probabilities must be a non-empty 1-D array, got shape {probability.shape}"
+            f"probability must be a non-empty 1-D array, got shape {probability.shape}"
         )
     _check_in_unit_interval(probability)
     return probability

@@ -678,7 +678,7 @@ class NeuralNet(Network):
         return self.classes
 
     def _encode(self, labels: np.ndarray, classes, dtype: np.dtype, name: str = "y") -> np.ndarray:
-        return self._output().encode(encode_labels(labels, classes), dtype)
+        return self._output().encode(encode_labels(labels, classes, name), dtype)
 
     def _strata(self, targets: np.ndarray) -> np.ndarray:
         return targets if targets.ndim == 1 else targets[:, 0]

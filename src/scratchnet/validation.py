@@ -77,6 +77,8 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
     if len(y) != n_samples:
         raise InvalidArgumentError(f"X has {n_samples} rows but {name} has {len(y)} labels")
     if y.dtype.kind in "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+        if y.size and not (y.min() >= -(2.0**63) and y.max() < 2.0**63):
+            raise _beyond_int64(name)
         y = y.astype(np.int64)
     if y.dtype.kind not in "iub":
         raise InvalidTypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
@@ -87,10 +89,14 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
 def _check_fits_int64(labels: np.ndarray, name: str) -> None:
     """Unsigned labels above the largest int64 would wrap around when converted."""
     if labels.dtype.kind == "u" and labels.size and labels.max() > np.iinfo(np.int64).max:
-        raise InvalidArgumentError(
-            f"{name} holds labels above {np.iinfo(np.int64).max:,}, the largest label scratchnet "
-            "takes; number the classes 0, 1, ..."
-        )
+        raise _beyond_int64(name)
+
+
+def _beyond_int64(name: str) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"{name} holds labels outside the int64 range (largest {np.iinfo(np.int64).max:,}), "
+        "the labels scratchnet takes; number the classes 0, 1, ..."
+    )
 
 
 def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
@@ -151,8 +157,8 @@ def check_classes(classes, y: np.ndarray | None = None) -> np.ndarray:
     return classes.astype(np.int64)
 
 
-def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Class indices: the position of each label in ``classes``."""
+def encode_labels(y: np.ndarray, classes: np.ndarray, name: str = "y") -> np.ndarray:
+    """Class indices: the position of each label (of ``y``, called ``name``) in ``classes``."""
     order = np.argsort(classes)
     positions = np.searchsorted(classes, y, sorter=order)
     positions = np.minimum(positions, len(classes) - 1)
@@ -160,7 +166,8 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     unknown = classes[indices] != y
     if np.any(unknown):
         raise InvalidArgumentError(
-            f"labels {np.unique(y[unknown]).tolist()} are not among the classes {classes.tolist()}"
+            f"{name} holds labels {np.unique(y[unknown]).tolist()} that are not among the "
+            f"classes {classes.tolist()}"
         )
     return indices
 
