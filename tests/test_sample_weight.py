@@ -5,11 +5,14 @@ means, checked against the reference network."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 import scratchnet as sn
 from scratchnet.errors import InvalidArgumentError, InvalidTypeError
+from scratchnet.training.batching import normalised_weights
 
 from . import reference
 
@@ -147,3 +150,16 @@ def test_each_batch_is_judged_by_its_own_weighted_mean_cost(blobs):
     weights = np.r_[np.ones(2), np.full(118, 1e-6)]
     fitted = net((5, 1)).fit(X, y, sample_weight=weights, epochs=2, batch_size=1)
     assert [record["epoch"] for record in fitted.history.records] == [1, 2]
+
+
+def test_a_sets_weights_are_normalised_over_its_rows_alone_the_others_weigh_nothing():
+    """Held-out rows 1e600 times lighter than the rest: dividing the others by the set's
+    largest weight would overflow; they are not the set's, so they weigh 0."""
+    weights = np.array([1e300, 3e300, 1e-300, 3e-300])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow would warn
+        held_out = normalised_weights(weights, np.array([2, 3]), np.float64)
+        kept = normalised_weights(weights, np.array([0, 1]), np.float32)
+    np.testing.assert_allclose(held_out, [0, 0, 0.5, 1.5], rtol=1e-15)  # w / mean w, by hand
+    np.testing.assert_allclose(kept, [0.5, 1.5, 0, 0], rtol=1e-7)
+    assert kept.dtype == np.float32

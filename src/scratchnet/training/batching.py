@@ -56,21 +56,25 @@ class Dataset:
 def normalised_weights(
     weights: np.ndarray, rows: np.ndarray | None, dtype: np.dtype, name: str = "sample_weight"
 ) -> np.ndarray:
-    """``weights`` (one per row of the data, non-negative, finite) divided by their mean
-    over ``rows`` (None: all), in ``dtype``; refused when those rows weigh nothing.
+    """``weights`` (one per row of the data, non-negative, finite) of ``rows`` (None:
+    all) divided by their mean over those rows, in ``dtype``; the other rows, not the
+    set's, weigh 0. Refused when the rows weigh nothing.
 
     The mean is taken of the weights divided by the largest of them, w / max w, so that
     neither their sum (of weights near the float64 limit) nor n / sum (of weights near
     its smallest numbers) can overflow: w / mean w = (w / max w) n / sum (w / max w)."""
-    chosen = weights if rows is None else weights[rows]
-    largest = float(np.max(chosen, initial=0.0))
+    chosen = slice(None) if rows is None else rows
+    scaled = weights[chosen].astype(np.float64)
+    largest = float(np.max(scaled, initial=0.0))
     if not largest > 0:
         raise InvalidArgumentError(
-            f"{name} is zero for all {len(chosen)} rows used here; give some of them a "
+            f"{name} is zero for all {len(scaled)} rows used here; give some of them a "
             "positive weight"
         )
-    total = float(np.sum(chosen / largest, dtype=np.float64))
-    return ((weights / largest) * (len(chosen) / total)).astype(dtype, copy=False)
+    scaled /= largest
+    normalised = np.zeros(len(weights), dtype)
+    normalised[chosen] = scaled * (len(scaled) / float(np.sum(scaled)))
+    return normalised
 
 
 def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
