@@ -128,3 +128,20 @@ def test_through_a_symbolic_link_the_file_it_points_to_is_replaced(tmp_path):
     assert names_in(tmp_path / "models") == ["real.npz"] and names_in(tmp_path) == [
         "latest.npz", "models"
     ]  # fmt: skip
+
+
+def test_a_link_to_a_missing_folder_names_that_folder(tmp_path):
+    (tmp_path / "latest.npz").symlink_to(tmp_path / "gone" / "model.npz")
+    with pytest.raises(FileNotFoundError) as raised, atomic_write(tmp_path / "latest.npz"):
+        pass
+    assert raised.value.strerror == (
+        f"cannot write {tmp_path / 'latest.npz'} (its folder {tmp_path / 'gone'} does not exist)"
+    )
+
+
+def test_a_replaced_files_special_bits_are_not_copied(tmp_path):
+    (tmp_path / "tool").write_bytes(b"old")
+    (tmp_path / "tool").chmod(0o4755)  # set-user-ID
+    with atomic_write(tmp_path / "tool") as file:
+        file.write(b"new")
+    assert (tmp_path / "tool").stat().st_mode & 0o7777 == 0o755

@@ -6,7 +6,6 @@ import contextlib
 import errno
 import os
 import secrets
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +17,12 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only if the block completes.
 
     The temporary file sits beside the file it replaces (same file system, so the rename
-    is atomic), is named ``.<name>.scratchnet-<8 hex>.tmp`` (so a later run can recognise
-    and remove the leftover of a killed one) and is created with ordinary permissions
-    (the umask applies), or those of the file it replaces. A symbolic link stays: the
-    file it points to is the one replaced. Its bytes reach the disk before the rename,
-    and the rename before return, so a power cut leaves either the old file or the whole
-    new one.
+    is atomic), is named ``.<name>.scratchnet-<8 hex>.tmp`` (so a later run into a run
+    folder can recognise and remove the leftover of a killed one) and is created with
+    ordinary permissions (the umask applies), or those of the file it replaces. A
+    symbolic link stays: the file it points to is the one replaced. Its bytes reach the
+    disk before the rename, and the rename before return, so a power cut leaves either
+    the old file or the whole new one.
     """
     path = Path(path)
     if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
@@ -41,7 +40,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         _remove(temporary)
         if error.errno is None:  # not the system's: raised by the caller's block
             raise
-        raise OSError(error.errno, f"cannot write {path} ({_reason(error, path)})") from error
+        raise OSError(error.errno, f"cannot write {path} ({_reason(error, target)})") from error
     except BaseException:
         _remove(temporary)
         raise
@@ -49,9 +48,10 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
 
 
 def _keep_permissions_of(replaced: Path, file: BinaryIO) -> None:
-    """Give the new file the permission bits of the file it replaces, if there is one."""
+    """Give the new file the read, write and execute bits of the file it replaces, if
+    there is one (not its set-user-ID and other special bits)."""
     try:
-        mode = stat.S_IMODE(os.stat(replaced).st_mode)
+        mode = os.stat(replaced).st_mode & 0o777
     except FileNotFoundError:
         return
     os.fchmod(file.fileno(), mode)
