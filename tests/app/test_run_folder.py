@@ -433,6 +433,76 @@ def test_an_earlier_file_that_cannot_be_put_back_is_kept_said_and_never_removed(
         run_folder.RunFolder.claim(out, files=RUN_FILES)  # it is someone's work
 
 
+def test_a_ctrl_c_right_after_a_move_still_puts_the_earlier_file_back(tmp_path, monkeypatch):
+    """The Ctrl-C lands as the rename of the new accuracy.png over the old one returns."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "accuracy.png").write_bytes(b"old accuracy")
+    folder = claimed_with_staged(out, {"accuracy.png": b"new accuracy"})
+    replace = run_folder.os.replace
+
+    def interrupted_once_done(source, target):
+        replace(source, target)
+        if Path(target) == out / "accuracy.png":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_folder.os, "replace", interrupted_once_done)
+    with pytest.raises(KeyboardInterrupt):
+        folder.publish()
+    monkeypatch.undo()
+    folder.abandon(remove_checkpoint=False)
+    assert names(out) == ["accuracy.png"]
+    assert (out / "accuracy.png").read_bytes() == b"old accuracy"
+
+
+def test_an_earlier_file_whose_move_never_happened_is_left_in_place(tmp_path, monkeypatch):
+    """The Ctrl-C lands before the earlier run's report (which this run replaces with
+    none yet) is moved out: it stays where it is."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "report.html").write_bytes(b"old report")
+    folder = claimed_with_staged(out, {"metrics.json": b"new metrics"})
+
+    def interrupted_first(source, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_folder.os, "replace", interrupted_first)
+    with pytest.raises(KeyboardInterrupt):
+        folder.publish()
+    monkeypatch.undo()
+    folder.abandon(remove_checkpoint=False)
+    assert names(out) == ["report.html"]
+    assert (out / "report.html").read_bytes() == b"old report"
+
+
+def test_a_new_file_that_cannot_be_taken_out_again_is_said(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    out.mkdir()
+    folder = claimed_with_staged(out, {"cost.png": b"new cost", "metrics.json": b"new"})
+    replace, unlink = run_folder.os.replace, Path.unlink
+
+    def failing(source, target):
+        if Path(target).name == "metrics.json":
+            raise OSError(5, "Input/output error")
+        replace(source, target)
+
+    def refusing(path, missing_ok=False):
+        if path.name == "cost.png":
+            raise OSError(30, "Read-only file system")
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(run_folder.os, "replace", failing)
+    monkeypatch.setattr(Path, "unlink", refusing)
+    with pytest.raises(run_folder.RunFolderError) as raised:
+        folder.publish()
+    monkeypatch.undo()
+    assert str(raised.value) == (
+        f"cannot write the run's files into {out} (input/output error); this run's cost.png "
+        "could not be taken out again"
+    )
+    folder.abandon(remove_checkpoint=False)
+
+
 def test_a_forced_publication_leaves_nothing_of_the_earlier_run(tmp_path):
     """Its files are replaced, or removed where the new run writes none (its
     augmentation figure, its report before the new one is built); a file no run writes

@@ -47,6 +47,7 @@ LOCK = ".scratchnet.lock"
 STAGING_PREFIX = ".staging-"
 REPLACED = ".replaced"  # inside the staging folder: the files publishing replaces, kept
 CHECKPOINT = "checkpoint.npz"
+NOTHING_REPLACED = "nothing was replaced"  # what a publication undone in full says
 # the temporary files atomic_write leaves behind when its process is killed
 ATOMIC_TEMPORARY = re.compile(r"^\..+\.scratchnet-[0-9a-f]{8}\.tmp$")
 
@@ -126,56 +127,57 @@ class RunFolder:
         earlier run's files it does not replace out of it: all or none (see the module's
         text)."""
         names = sorted(entry.name for entry in self.staging.iterdir())
-        _refuse_folders_named(self.path, names, "nothing was replaced")
+        _refuse_folders_named(self.path, names, NOTHING_REPLACED)
         stale = [name for name in self.files if name not in names and (self.path / name).is_file()]
         replaced = self.staging / REPLACED
         replaced.mkdir()
-        published: list[str] = []  # the names whose file this publication changed
-        try:
+        touched: list[str] = []  # each name listed before its file is moved: a Ctrl-C
+        try:  # between the move and the listing cannot hide the move
             for name in stale:
+                touched.append(name)
                 os.replace(self.path / name, replaced / name)
-                published.append(name)
             for name in names:
+                touched.append(name)
                 target = self.path / name
                 if target.exists():
                     _keep(target, replaced / name)
                 os.replace(self.staging / name, target)
-                published.append(name)
         except BaseException as error:
-            self.stranded = self._put_back(published, replaced)
-            outcome = self._outcome_of_a_failed_publication()
+            outcome = self._put_back(touched, set(names), replaced)
             if isinstance(error, OSError):
                 raise RunFolderError(
                     f"cannot write the run's files into {self.path} "
                     f"({system_reason(error)}); {outcome}"
                 ) from error
-            if self.stranded:
+            if outcome != NOTHING_REPLACED:
                 add_note(error, outcome)
             raise
 
-    def _put_back(self, published: list[str], replaced: Path) -> list[str]:
+    def _put_back(self, touched: list[str], new: set[str], replaced: Path) -> str:
         """Undo a publication cut short: the files it replaced or moved out back, its
-        own removed. The names of the earlier files that could not be put back (their
-        copies stay in ``replaced``)."""
-        stranded = []
-        for name in reversed(published):
+        own new files removed. What it could not undo is said (in the words returned)
+        and, for the earlier files, kept in ``replaced`` (``self.stranded``)."""
+        unremoved = []
+        for name in reversed(touched):
+            kept, moved_in = replaced / name, name in new and not (self.staging / name).exists()
+            if not (moved_in or kept.exists()):
+                continue  # this name's file was never moved
             try:
-                if (replaced / name).exists():
-                    os.replace(replaced / name, self.path / name)
+                if kept.exists():
+                    os.replace(kept, self.path / name)
                 else:
-                    (self.path / name).unlink()
+                    (self.path / name).unlink(missing_ok=True)
             except OSError:
-                if (replaced / name).exists():
-                    stranded.append(name)
-        return sorted(stranded)
-
-    def _outcome_of_a_failed_publication(self) -> str:
-        if not self.stranded:
-            return "nothing was replaced"
-        return (
-            f"the earlier run's {', '.join(self.stranded)} could not be put back and "
-            f"{'is' if len(self.stranded) == 1 else 'are'} kept in {self.staging / REPLACED}"
-        )
+                (self.stranded if kept.exists() else unremoved).append(name)
+        said = []
+        if self.stranded:
+            kept_names = ", ".join(sorted(self.stranded))
+            verb = "is" if len(self.stranded) == 1 else "are"
+            said.append(f"the earlier run's {kept_names} could not be put back and {verb} kept "
+                        f"in {replaced}")  # fmt: skip
+        if unremoved:
+            said.append(f"this run's {', '.join(sorted(unremoved))} could not be taken out again")
+        return "; ".join(said) or NOTHING_REPLACED
 
     def release(self, remove_checkpoint: bool) -> None:
         """After success: remove the staging folder, the lock, and the checkpoint when
