@@ -128,17 +128,16 @@ def test_the_network_inside_predicts_integer_labels_and_keeps_them_in_its_file(
     X, y = three_blobs  # labels 3, 5, 8
     model = ScratchNetClassifier(**SMALL).fit(X, y)
     assert model.net_.classes.tolist() == [3, 5, 8]
-    np.testing.assert_array_equal(model.net_.predict(X), model.predict(X))
+    assert accuracy_score(y, model.net_.predict(X)) > 0.9  # the labels themselves
     model.net_.save(tmp_path / "model.npz")
-    np.testing.assert_array_equal(sn.NeuralNet.load(tmp_path / "model.npz").predict(X),
-                                  model.predict(X))  # fmt: skip
+    assert accuracy_score(y, sn.NeuralNet.load(tmp_path / "model.npz").predict(X)) > 0.9
 
 
 def test_other_labels_reach_the_network_as_their_positions(blobs):
     X, y = blobs
     model = ScratchNetClassifier(**SMALL).fit(X, np.array(["no", "yes"])[y])
     assert model.net_.classes.tolist() == [0, 1]
-    np.testing.assert_array_equal(model.classes_[model.net_.predict(X)], model.predict(X))
+    assert accuracy_score(y, model.net_.predict(X)) > 0.9  # "no" is 0, "yes" 1
 
 
 def test_probabilities_follow_the_classes_and_their_logarithms_are_finite(three_blobs):
@@ -338,7 +337,7 @@ def test_a_fit_that_fails_leaves_a_fitted_estimator_as_it_was(three_blobs):
     predicted = model.predict(X)
     with pytest.raises(sn.InvalidArgumentError, match="epochs"):  # checked after the labels
         model.set_params(epochs=0).fit(X[:, :4], np.array(list("xyz"))[y % 3])
-    assert {name: getattr(model, name) for name in before} == before
+    assert all(getattr(model, name) is kept for name, kept in before.items())
     np.testing.assert_array_equal(model.predict(X), predicted)
 
 
@@ -392,3 +391,18 @@ def test_importing_scratchnet_imports_no_optional_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
+
+
+def test_an_estimator_whose_network_holds_positions_goes_on_with_them(three_blobs):
+    """As estimators pickled by earlier versions have it: labels 3, 5, 8 in classes_,
+    positions 0, 1, 2 in net_. A warm fit and partial_fit go on with the positions."""
+    X, y = three_blobs
+    model = ScratchNetClassifier(**SMALL, warm_start=True).fit(X, y)
+    positions = sn.NeuralNet([16, 3], activation="relu", init="glorot", random_state=0)
+    positions.fit(X, np.searchsorted([3, 5, 8], y), epochs=15, batch_size=64,
+                  optimizer="adam", learning_rate=0.01)  # fmt: skip
+    model.net_ = positions
+    model.fit(X, y)
+    model.partial_fit(X, y)
+    assert model.net_.classes.tolist() == [0, 1, 2]
+    assert model.score(X, y) > 0.9

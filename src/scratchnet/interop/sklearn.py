@@ -251,9 +251,10 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
         """Train on X (n_samples, n_features) and labels y; return self."""
         X, y = self._validated(X, y)
         y = _labels(y)
-        if not (self.warm_start and hasattr(self, "classes_")):
+        warm = self.warm_start and hasattr(self, "net_")
+        if not warm:
             self.classes_ = np.unique(y)
-        labels = self._network_labels()
+        labels = self.net_.classes if warm else self._network_labels()
         n_outputs = output_units(len(self.classes_))
         return self._fit(X, labels[self._indices(y)], sample_weight, n_outputs, labels)
 
@@ -273,7 +274,7 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
                 f"classes {np.unique(classes).tolist()} differ from those of the first call "
                 f"to partial_fit, {self.classes_.tolist()}"
             )
-        labels = self._network_labels()
+        labels = self._network_labels() if first else self.net_.classes
         n_outputs = output_units(len(self.classes_))
         classes = labels if first else None
         return self._partial_fit(X, labels[self._indices(y)], sample_weight, n_outputs, classes)
@@ -295,8 +296,9 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
         return self.classes_[np.searchsorted(self.net_.classes, self.net_.predict(X))]
 
     def _network_labels(self) -> np.ndarray:
-        """The labels the network trains on, in the order of classes_: classes_ itself
-        when it holds integers (int64 can hold), else the positions 0..k-1."""
+        """The labels a new network trains on, in the order of classes_: classes_ itself
+        when it holds integers (int64 can hold), else the positions 0..k-1. (A fitted
+        network goes on with its own, ``net_.classes``, in the same order.)"""
         classes = self.classes_
         if classes.dtype.kind in "iu" and np.array_equal(classes.astype(np.int64), classes):
             return classes.astype(np.int64)

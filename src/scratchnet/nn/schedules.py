@@ -6,11 +6,10 @@ For full-batch gradient descent an epoch is one iteration.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from ..errors import InvalidArgumentError
-from .settings import check_setting
+from .settings import check_count, check_setting
 
 
 class Schedule:
@@ -40,13 +39,8 @@ class StepDecay(Schedule):
 
     def __post_init__(self):
         check_setting(self.factor, "step decay factor", lambda f: 0 < f <= 1, "(0, 1]")
-        every = self.every
-        if every is not None and (
-            isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1
-        ):
-            raise InvalidArgumentError(
-                f"step decay interval must be an integer >= 1, got {every!r}"
-            )
+        if self.every is not None:
+            check_count(self.every, "step decay interval")
 
     def __call__(self, lr0, epoch, epochs):
         every = self.every or max(1, epochs // 4)

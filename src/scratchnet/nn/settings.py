@@ -13,3 +13,9 @@ def check_setting(value, name: str, accepted: Callable[[float], bool], interval:
     takes; ``interval`` says which, as in "[0, 1)"."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not accepted(value):
         raise InvalidArgumentError(f"{name} must be a number in {interval}, got {value!r}")
+
+
+def check_count(value, name: str) -> None:
+    """Refuse ``value`` unless it is an integer >= 1 (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidArgumentError(f"{name} must be an integer >= 1, got {value!r}")
