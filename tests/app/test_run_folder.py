@@ -433,46 +433,41 @@ def test_an_earlier_file_that_cannot_be_put_back_is_kept_said_and_never_removed(
         run_folder.RunFolder.claim(out, files=RUN_FILES)  # it is someone's work
 
 
-def test_a_ctrl_c_right_after_a_move_still_puts_the_earlier_file_back(tmp_path, monkeypatch):
-    """The Ctrl-C lands as the rename of the new accuracy.png over the old one returns."""
-    out = tmp_path / "run"
+def interrupted_publication(out: Path, earlier: str, staged: str, replace) -> None:
+    """A run folder holding the ``earlier`` run's file, publishing the ``staged`` one,
+    with ``replace`` for os.replace (it raises KeyboardInterrupt), then abandoned: the
+    earlier file must be there as it was, and nothing else."""
     out.mkdir()
-    (out / "accuracy.png").write_bytes(b"old accuracy")
-    folder = claimed_with_staged(out, {"accuracy.png": b"new accuracy"})
+    (out / earlier).write_bytes(b"earlier")
+    folder = claimed_with_staged(out, {staged: b"new"})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(run_folder.os, "replace", replace)
+        with pytest.raises(KeyboardInterrupt):
+            folder.publish()
+    folder.abandon(remove_checkpoint=False)
+    assert names(out) == [earlier]
+    assert (out / earlier).read_bytes() == b"earlier"
+
+
+def test_a_ctrl_c_right_after_a_move_still_puts_the_earlier_file_back(tmp_path):
+    """The Ctrl-C lands as the rename of the new accuracy.png over the old one returns."""
     replace = run_folder.os.replace
 
     def interrupted_once_done(source, target):
         replace(source, target)
-        if Path(target) == out / "accuracy.png":
-            raise KeyboardInterrupt
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(run_folder.os, "replace", interrupted_once_done)
-    with pytest.raises(KeyboardInterrupt):
-        folder.publish()
-    monkeypatch.undo()
-    folder.abandon(remove_checkpoint=False)
-    assert names(out) == ["accuracy.png"]
-    assert (out / "accuracy.png").read_bytes() == b"old accuracy"
+    interrupted_publication(tmp_path / "run", "accuracy.png", "accuracy.png", interrupted_once_done)
 
 
-def test_an_earlier_file_whose_move_never_happened_is_left_in_place(tmp_path, monkeypatch):
+def test_an_earlier_file_whose_move_never_happened_is_left_in_place(tmp_path):
     """The Ctrl-C lands before the earlier run's report (which this run replaces with
     none yet) is moved out: it stays where it is."""
-    out = tmp_path / "run"
-    out.mkdir()
-    (out / "report.html").write_bytes(b"old report")
-    folder = claimed_with_staged(out, {"metrics.json": b"new metrics"})
 
     def interrupted_first(source, target):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run_folder.os, "replace", interrupted_first)
-    with pytest.raises(KeyboardInterrupt):
-        folder.publish()
-    monkeypatch.undo()
-    folder.abandon(remove_checkpoint=False)
-    assert names(out) == ["report.html"]
-    assert (out / "report.html").read_bytes() == b"old report"
+    interrupted_publication(tmp_path / "run", "report.html", "metrics.json", interrupted_first)
 
 
 def test_a_new_file_that_cannot_be_taken_out_again_is_said(tmp_path, monkeypatch):
