@@ -56,6 +56,9 @@ FULL_BATCH_CHECKPOINT_EVERY = 100  # iterations between checkpoints of a full-ba
 EXIT_REPORT_FAILED = 2
 
 
+ELASTIC = "--augment elastic"
+
+
 def add_parser(commands) -> None:
     d = TUTORIAL
     train = commands.add_parser(
@@ -164,17 +167,17 @@ def add_parser(commands) -> None:
         f"shear) or elastic (those, then Simard's elastic field) (default: {d.augment})",
     )
     strengths = (
-        ("--shift", "PIXELS", "largest shift in each direction", d.shift),
-        ("--rotation", "DEGREES", "largest rotation either way", d.rotation),
-        ("--scale", "FRACTION", "zoom in [1 - FRACTION, 1 + FRACTION]", d.scale),
-        ("--shear", "DEGREES", "largest shear either way", d.shear),
-        ("--elastic-alpha", "PIXELS", "scale of the elastic field", d.elastic_alpha),
-        ("--elastic-sigma", "PIXELS", "smoothing of the elastic field", d.elastic_sigma),
+        ("--shift", "PIXELS", "largest shift in each direction", d.shift, "--augment"),
+        ("--rotation", "DEGREES", "largest rotation either way", d.rotation, "--augment"),
+        ("--scale", "FRACTION", "zoom in [1 - FRACTION, 1 + FRACTION]", d.scale, "--augment"),
+        ("--shear", "DEGREES", "largest shear either way", d.shear, "--augment"),
+        ("--elastic-alpha", "PIXELS", "scale of the elastic field", d.elastic_alpha, ELASTIC),
+        ("--elastic-sigma", "PIXELS", "smoothing of the elastic field", d.elastic_sigma, ELASTIC),
     )
-    for option, metavar, meaning, default in strengths:
+    for option, metavar, meaning, default, needs in strengths:
         name = option.removeprefix("--").replace("-", " ")
         add(option, metavar=metavar, type=checked(check_non_negative_float, name, float),
-            help=f"with --augment: {meaning} (default: {default})")  # fmt: skip
+            help=f"with {needs}: {meaning} (default: {default})")  # fmt: skip
     add("--data-dir", type=Path, help=DATA_DIR_HELP)
     add("--out", type=Path, help="output folder (default: a new timestamped folder under ./runs)")
     add(
