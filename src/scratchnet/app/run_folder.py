@@ -159,9 +159,10 @@ class RunFolder:
         and, for the earlier files, kept in ``replaced`` (``self.stranded``)."""
         unremoved = []
         for name in reversed(touched):
-            kept, moved_in = replaced / name, name in new and not (self.staging / name).exists()
-            if not (moved_in or kept.exists()):
-                continue  # this name's file was never moved
+            kept = replaced / name  # an earlier file, moved out or kept as a second name
+            never_moved = (self.staging / name).exists() if name in new else not kept.exists()
+            if never_moved:  # the folder's file of that name is as it was
+                continue
             try:
                 if kept.exists():
                     os.replace(kept, self.path / name)
