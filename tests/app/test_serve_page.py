@@ -210,9 +210,11 @@ def test_an_answer_for_a_drawing_no_longer_on_the_pad_is_not_shown(page):
 
 
 def test_the_upload_is_reached_and_opened_with_the_keyboard(page):
-    page.keyboard.press("Tab")  # Undo and Clear wait, disabled, for a drawing
-    assert page.evaluate("() => document.activeElement.id") == "file"
+    # waiting for the chooser from the start: Playwright must be watching for it before
+    # the key that opens it is pressed
     with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Tab")  # Undo and Clear wait, disabled, for a drawing
+        assert page.evaluate("() => document.activeElement.id") == "file"
         page.keyboard.press("Enter")
     assert not chooser.value.is_multiple()
 
