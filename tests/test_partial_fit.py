@@ -5,6 +5,7 @@ network survives pickling with its training state."""
 
 from __future__ import annotations
 
+import inspect
 import pickle
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 import scratchnet as sn
 from scratchnet.errors import InvalidArgumentError, TrainingDivergedError
+from scratchnet.network import FIT_DEFAULTS
 
 pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
 
@@ -41,6 +43,32 @@ def test_partial_fit_after_fit_continues_that_run(three_blobs):
     continued = net().fit(X, y, epochs=2, **MINI_BATCH).partial_fit(X, y, **MINI_BATCH)
     np.testing.assert_array_equal(continued.parameters.flat, whole.parameters.flat)
     assert [r["epoch"] for r in continued.history.records] == [1, 2, 3]
+
+
+def test_partial_fit_without_options_goes_on_with_those_of_the_run(three_blobs, blobs):
+    """After a mini-batch Adam fit, and after a partial_fit given a learning rate."""
+    X, y = three_blobs
+    whole = net().fit(X, y, epochs=3, weight_decay=1e-3, **MINI_BATCH)
+    continued = net().fit(X, y, epochs=2, weight_decay=1e-3, **MINI_BATCH).partial_fit(X, y)
+    np.testing.assert_array_equal(continued.parameters.flat, whole.parameters.flat)
+    X, y = blobs
+    whole = net((5, 1)).fit(X, y, n_iterations=2, learning_rate=0.3)
+    stepwise = net((5, 1)).partial_fit(X, y, learning_rate=0.3).partial_fit(X, y)
+    np.testing.assert_array_equal(stepwise.parameters.flat, whole.parameters.flat)
+
+
+def test_a_first_partial_fit_without_options_takes_fits_defaults(blobs):
+    X, y = blobs
+    first = net((5, 1)).partial_fit(X, y).parameters.flat
+    np.testing.assert_array_equal(first, net((5, 1)).fit(X, y, n_iterations=1).parameters.flat)
+    fit = inspect.signature(sn.NeuralNet.fit).parameters
+    assert fit["optimizer"].default == "gd"
+    assert (
+        fit["learning_rate"].default,
+        fit["batch_size"].default,
+        sn.GradientDescent(),
+        fit["weight_decay"].default,
+    ) == FIT_DEFAULTS
 
 
 def test_full_batch_steps_record_each_set_of_weights_once(blobs):

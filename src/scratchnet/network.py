@@ -83,6 +83,18 @@ class Progress(NamedTuple):
     optimizer: Optimizer
 
 
+class StepOptions(NamedTuple):
+    """How the run a network is in takes its steps; ``partial_fit`` goes on with them."""
+
+    learning_rate: float  # before any schedule
+    batch_size: int | None  # None: full batch
+    optimizer: Optimizer
+    weight_decay: float
+
+
+FIT_DEFAULTS = StepOptions(0.1, None, get_optimizer("gd"), 0.0)  # a network not trained yet
+
+
 class Network:
     """A fully connected network trained by backpropagation: what ``NeuralNet`` and
     ``NeuralNetRegressor`` share.
@@ -116,6 +128,7 @@ class Network:
         self.history: History | None = None
         self.held_out: np.ndarray | None = None
         self._progress: Progress | None = None
+        self._steps: StepOptions | None = None  # those of the last fit or partial_fit
 
     # -- training -------------------------------------------------------------------
 
@@ -247,7 +260,7 @@ class Network:
                                          validation_fraction, weights, start)  # fmt: skip
             state = checkpoint.start(state, identity)
         state = self._train(state, data, validation, config, callbacks, verbose, checkpoint)
-        self._keep(state, config.optimizer, classes)
+        self._keep(state, config, classes)
         self.held_out = validation.rows if validation_fraction is not None else None
         return self
 
@@ -258,10 +271,10 @@ class Network:
         *,
         classes: Sequence[int] | None = None,
         sample_weight: np.ndarray | None = None,
-        learning_rate: float = 0.1,
+        learning_rate: float | None = None,
         batch_size: int | None = None,
-        optimizer: str | Optimizer = "gd",
-        weight_decay: float = 0.0,
+        optimizer: str | Optimizer | None = None,
+        weight_decay: float | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
     ) -> Network:
@@ -276,6 +289,12 @@ class Network:
         the network's dtype once it has one. The learning rate is constant (there is
         no end of the run for a schedule to aim at).
 
+        ``learning_rate``, ``batch_size``, ``optimizer`` and ``weight_decay`` left out
+        (None) are those of the last ``fit`` or ``partial_fit`` (its learning rate before
+        any schedule), or ``fit``'s defaults for a network that has not trained (a loaded
+        one too): gradient descent at 0.1 on the full batch. A full batch after
+        mini-batches: ``batch_size=len(X)``.
+
         ``classes`` (``NeuralNet``): the labels of the outputs, on the first call
         (default: the sorted labels of y); later calls must give the same or none. The
         other options are ``fit``'s.
@@ -287,9 +306,13 @@ class Network:
         """
         callbacks = _check_callbacks(callbacks)
         X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, self.parameters)
+        run = self._steps or FIT_DEFAULTS
         config = _training_config(
-            learning_rate=learning_rate, n_iterations=None, epochs=1, batch_size=batch_size,
-            optimizer=optimizer, schedule="constant", weight_decay=weight_decay,
+            learning_rate=run.learning_rate if learning_rate is None else learning_rate,
+            n_iterations=None, epochs=1,
+            batch_size=run.batch_size if batch_size is None else batch_size,
+            optimizer=run.optimizer if optimizer is None else optimizer, schedule="constant",
+            weight_decay=run.weight_decay if weight_decay is None else weight_decay,
             patience=None, log_every=1, measure_training=False,
         )  # fmt: skip
         data = self._dataset(X, labels, classes, weights)
@@ -301,7 +324,7 @@ class Network:
         state = self._continued_state(config.optimizer, X.shape[1], X.dtype)
         config = dataclasses.replace(config, epochs=state.epochs_done + 1)
         state = self._train(state, data, None, config, callbacks, verbose, None)
-        self._keep(state, config.optimizer, classes)
+        self._keep(state, config, classes)
         self.held_out = None
         return self
 
@@ -415,16 +438,18 @@ class Network:
         callbacks = [*callbacks, ProgressBar()] if verbose else list(callbacks)
         return train(model, data, validation, config, state, callbacks, checkpoint)
 
-    def _keep(self, state: TrainingState, optimizer: Optimizer, classes) -> None:
-        """Adopt a finished run's state; its copy of the best weights is not needed
-        any more (they are the parameters now). A run whose weights early stopping took
-        back to an earlier epoch cannot go on where it stopped: partial_fit then starts
-        a new run from these weights."""
+    def _keep(self, state: TrainingState, config: TrainingConfig, classes) -> None:
+        """Adopt a finished run's state and step options; its copy of the best weights is
+        not needed any more (they are the parameters now). A run whose weights early
+        stopping took back to an earlier epoch cannot go on where it stopped:
+        partial_fit then starts a new run from these weights (with these options)."""
         history = state.history
         restored = state.best is not None and history.best_epoch != history.records[-1]["epoch"]
         state.best = None
         self.parameters, self.classes, self.history = state.parameters, classes, history
-        self._progress = None if restored else Progress(state, optimizer)
+        self._progress = None if restored else Progress(state, config.optimizer)
+        self._steps = StepOptions(config.learning_rate, config.batch_size, config.optimizer,
+                                  config.weight_decay)  # fmt: skip
 
     def _fingerprint(
         self, config, seed, X, labels, validation_data, validation_fraction, weights, start
