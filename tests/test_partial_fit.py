@@ -214,3 +214,15 @@ def test_a_pickled_network_predicts_and_continues_like_the_original(three_blobs)
     fitted.partial_fit(X, y, **MINI_BATCH)
     np.testing.assert_array_equal(copy.predict_proba(X), fitted.predict_proba(X))
     assert np.shares_memory(copy.layers[0].weight, copy.parameters.flat)
+
+
+def test_a_network_pickled_before_it_kept_its_step_options_goes_on(blobs):
+    """Unpickled without the attribute, as a network pickled by an earlier version."""
+    X, y = blobs
+    fitted = net((5, 1)).fit(X, y, n_iterations=2, learning_rate=0.3)
+    state = fitted.__dict__.copy()
+    del state["_steps"]
+    older = object.__new__(sn.NeuralNet)
+    older.__dict__.update(state)
+    older.partial_fit(X, y)  # fit's defaults: gradient descent at 0.1
+    assert older.history.records[-1]["lr"] == 0.1

@@ -106,6 +106,9 @@ class Network:
     initialisation, shuffling and dropout (an int gives the same run every time).
     """
 
+    _steps: StepOptions | None = None  # the last fit's or partial_fit's (on the class: a
+    # network pickled before networks kept them has none)
+
     def __init__(
         self,
         layer_sizes: Sequence[int],
@@ -128,7 +131,6 @@ class Network:
         self.history: History | None = None
         self.held_out: np.ndarray | None = None
         self._progress: Progress | None = None
-        self._steps: StepOptions | None = None  # those of the last fit or partial_fit
 
     # -- training -------------------------------------------------------------------
 
