@@ -842,6 +842,59 @@ def test_a_bug_keeps_its_traceback(error, monkeypatch):
         main(["figures"])
 
 
+# The first Ctrl-C stops the command; a second (or a SIGTERM) while the first is being
+# handled must not cut the cleaning up short.
+SECOND_SIGNAL = """
+import os, signal, time
+from scratchnet.app.interrupts import stop_at_the_first_signal
+
+stop_at_the_first_signal()
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)
+except KeyboardInterrupt:
+    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(0.2)  # either would be raised in here
+    print("cleaned up")
+"""
+
+
+def test_a_second_signal_does_not_cut_the_first_ones_cleaning_short(tmp_path):
+    outcome = run_process(sys.executable, "-c", SECOND_SIGNAL, cwd=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (0, "cleaned up\n", "")
+
+
+@pytest.mark.parametrize("command", ["figures", "export"])
+def test_sigterm_stops_any_command_in_one_line(command, tmp_path, blobs):
+    """A command that runs for a while (figures; export of a model) gets SIGTERM as its
+    work begins: it ends as a Ctrl-C would, with 'terminated' and status 143."""
+    NeuralNet([4, 1], random_state=0).fit(*blobs, n_iterations=1).save(tmp_path / "m.npz")
+    argv = {"figures": ["figures", "--out", "figures"],
+            "export": ["export", "--model", "m.npz", "--out", "m.onnx"]}[command]  # fmt: skip
+    script = TERMINATED_AS_WORK_BEGINS.replace("ARGV", repr(argv))
+    outcome = run_process(sys.executable, "-c", script, cwd=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (143, "", "scratchnet: terminated\n")
+
+
+# SIGTERM arrives as the command's first file is about to be written (atomic_write
+# names its temporary file with secrets.token_hex).
+TERMINATED_AS_WORK_BEGINS = """
+import os, secrets, signal, sys
+from scratchnet.app import entry
+
+real_token = secrets.token_hex
+
+def terminated_first(*args):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real_token(*args)
+
+secrets.token_hex = terminated_first
+sys.argv = ["scratchnet", *ARGV]
+entry.entry_point()
+"""
+
+
 def test_notes_added_to_an_error_are_all_said_in_order():
     from scratchnet.app.arguments import add_note, error_message
 

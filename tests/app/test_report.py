@@ -485,6 +485,10 @@ REPORT_ERRORS = {
                    ["metrics.json: no such file"]),
     "not json": (lambda out, other: (out / "metrics.json").write_text("{"),
                  ["metrics.json: not a JSON file"]),
+    "nested too deeply": (
+        lambda out, other: (out / "metrics.json").write_text("[" * 100_000 + "]" * 100_000),
+        ["metrics.json: not the metrics of a scratchnet run (nested too deeply)"],
+    ),
     "missing keys": (lambda out, other: (out / "metrics.json").write_text('{"config": {}}'),
                      ["not the metrics of a scratchnet run", "history"]),
     "bad config": (lambda out, other: write_metrics(out, lambda m: m["config"].pop("seed")),

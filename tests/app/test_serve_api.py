@@ -138,8 +138,9 @@ def test_the_test_accuracy_of_a_run_folder_is_shown(digits_model, tmp_path):
     metrics["config"]["hidden"] = [128]  # another network's run: its accuracy is not ours
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
     assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
-    (tmp_path / "metrics.json").write_text("[1, 2")
-    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
+    for damaged in ("[1, 2", "[" * 100_000 + "]" * 100_000):  # cut short; nested too deeply
+        (tmp_path / "metrics.json").write_text(damaged)
+        assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
 
 
 def test_an_image_is_read_as_predict_reads_it(server, digits, digits_model):

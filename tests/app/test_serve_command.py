@@ -20,7 +20,10 @@ from .cli_helpers import assert_one_line_error, invoke
 ADDRESS_LINE = "scratchnet: the draw-a-digit page is at http://127.0.0.1:{port}/ (Ctrl-C stops)"
 
 
-def test_serve_prints_its_address_answers_and_stops_on_ctrl_c(digits_model, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_serve_prints_its_address_answers_and_stops_on_ctrl_c_or_sigterm(
+    digits_model, tmp_path, stop
+):
     process = subprocess.Popen(
         [sys.executable, "-m", "scratchnet", "serve", "--model", str(digits_model), "--port", "0"],
         cwd=tmp_path,
@@ -34,7 +37,7 @@ def test_serve_prints_its_address_answers_and_stops_on_ctrl_c(digits_model, tmp_
         assert first == ADDRESS_LINE.format(port=port)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/model", timeout=30) as response:
             assert json.load(response)["path"] == str(digits_model)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=30)
     finally:
         process.kill()

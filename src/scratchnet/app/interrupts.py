@@ -1,11 +1,9 @@
-"""SIGTERM handled like Ctrl-C: both stop a run through KeyboardInterrupt, so that it
-writes its checkpoint and removes what it created before the process ends."""
+"""SIGTERM handled like Ctrl-C: both stop a command through KeyboardInterrupt, so that a
+run writes its checkpoint and removes what it created before the process ends."""
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
@@ -19,15 +17,17 @@ def exit_status(interruption: KeyboardInterrupt) -> int:
     return EXIT_TERMINATED if isinstance(interruption, Terminated) else EXIT_INTERRUPTED
 
 
-@contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """While inside, SIGTERM raises Terminated (a KeyboardInterrupt) in the main thread."""
+def stop_at_the_first_signal() -> None:
+    """For the command's process: the first Ctrl-C (SIGINT) or SIGTERM raises
+    KeyboardInterrupt (Terminated for SIGTERM) in the main thread, and every later one
+    is ignored, so that a second Ctrl-C cannot cut short the cleaning up the first one
+    started (removing what the run created, keeping its checkpoint, saying how to go on).
+    """
 
-    def terminate(signum, frame):
-        raise Terminated
+    def stop(signum, frame):
+        for stopping in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stopping, signal.SIG_IGN)
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    for stopping in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stopping, stop)

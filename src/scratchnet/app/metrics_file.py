@@ -23,6 +23,10 @@ def read_metrics(path: Path) -> dict:
         raise DataFileError(f"{path}: no such file; is this a run folder?") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DataFileError(f"{path}: not a JSON file ({error})") from None
+    except RecursionError:  # valid JSON, nested deeper than the decoder goes
+        raise DataFileError(
+            f"{path}: not the metrics of a scratchnet run (nested too deeply)"
+        ) from None
     missing = [key for key in CHECKS if not isinstance(metrics, dict) or key not in metrics]
     if missing:
         raise DataFileError(

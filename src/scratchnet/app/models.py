@@ -139,7 +139,7 @@ def recorded_test_accuracy(model_path: Path, net: NeuralNet) -> float | None:
         same = config["digits"] == net.classes.tolist() and config["hidden"] == list(
             net.layer_sizes[:-1]
         )
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, KeyError, TypeError):
         return None
     is_number = isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool)
     return float(accuracy) if same and is_number and 0 <= accuracy <= 1 else None

@@ -43,7 +43,6 @@ from ..experiment import (
     run_recipe,
     write_outputs,
 )
-from ..interrupts import sigterm_interrupts
 from ..presets import PRESETS, TUTORIAL, Recipe
 from ..run_folder import CHECKPOINT as CHECKPOINT_FILE
 from ..run_folder import RunFolder
@@ -219,11 +218,10 @@ def run(args: argparse.Namespace) -> int:
         extra={"recipe": recipe.to_dict()},
     )
     try:
-        with sigterm_interrupts():
-            result = run_recipe(recipe, net, args.data_dir, say, not args.quiet, checkpoint)
-            with folder.staged() as staging:
-                write_outputs(staging, result)
-            folder.publish()
+        result = run_recipe(recipe, net, args.data_dir, say, not args.quiet, checkpoint)
+        with folder.staged() as staging:
+            write_outputs(staging, result)
+        folder.publish()
     except BaseException as error:
         # a diverged run's checkpoint would only diverge again; any other failure keeps
         # it for --resume; a checkpoint this run neither wrote nor resumed is not its own
@@ -234,8 +232,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     try:  # the run's files are published: nothing below can lose them
         _print_scores(result)
-        with sigterm_interrupts():
-            failure = _write_report(folder.path, args.data_dir)
+        failure = _write_report(folder.path, args.data_dir)
     except KeyboardInterrupt as interruption:
         add_note(interruption, f"the run's files are complete in {folder.path}/ but its report "
                  f"is not; build it with: scratchnet report {pasteable(folder.path)}")  # fmt: skip
