@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shlex
 import shutil
 import sys
 import sysconfig
@@ -893,6 +894,15 @@ secrets.token_hex = terminated_first
 sys.argv = ["scratchnet", *ARGV]
 entry.entry_point()
 """
+
+
+@pytest.mark.parametrize("folder", ["-dash", "runs/a b", "it's"])
+def test_a_pasted_resume_command_gives_the_folder_back(folder):
+    from scratchnet.app.arguments import pasteable
+    from scratchnet.app.cli import build_parser
+
+    words = shlex.split(f"train --resume {pasteable(Path(folder))}")
+    assert build_parser().parse_args(words).resume.resolve() == Path(folder).resolve()
 
 
 def test_notes_added_to_an_error_are_all_said_in_order():

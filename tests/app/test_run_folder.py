@@ -498,6 +498,18 @@ def test_a_new_file_that_cannot_be_taken_out_again_is_said(tmp_path, monkeypatch
     folder.abandon(remove_checkpoint=False)
 
 
+def test_a_users_folder_named_like_a_staging_folder_is_not_a_leftover(tmp_path):
+    out = tmp_path / "run"
+    (out / ".staging-photos").mkdir(parents=True)
+    (out / ".staging-photos" / "img1.jpg").write_bytes(b"holiday")
+    with pytest.raises(run_folder.RunFolderError, match=r"already holds files \(.staging-photos\)"):
+        run_folder.RunFolder.claim(out, files=RUN_FILES)
+    forced = run_folder.RunFolder.claim(out, force=True, files=RUN_FILES)
+    forced.abandon(remove_checkpoint=False)
+    assert forced.notes == []
+    assert (out / ".staging-photos" / "img1.jpg").read_bytes() == b"holiday"
+
+
 def test_a_forced_publication_leaves_nothing_of_the_earlier_run(tmp_path):
     """Its files are replaced, or removed where the new run writes none (its
     augmentation figure, its report before the new one is built); a file no run writes

@@ -104,5 +104,7 @@ def _described(error: BaseException) -> str:
 
 def pasteable(path) -> str:
     """``path`` as one word of a command the user can paste into a shell (quoted when it
-    holds spaces or other characters the shell would split or expand)."""
-    return shlex.quote(str(path))
+    holds spaces or other characters the shell would split or expand; ./ before a
+    relative path that starts with -, which a command would take for an option)."""
+    text = str(path)
+    return shlex.quote(f"./{text}" if text.startswith("-") else text)

@@ -45,6 +45,7 @@ from .arguments import add_note, pasteable
 
 LOCK = ".scratchnet.lock"
 STAGING_PREFIX = ".staging-"
+STAGING = re.compile(r"^\.staging-\d+-[0-9a-f]{8}$")  # the names of the staging folders runs make
 REPLACED = ".replaced"  # inside the staging folder: the files publishing replaces, kept
 CHECKPOINT = "checkpoint.npz"
 NOTHING_REPLACED = "nothing was replaced"  # what a publication undone in full says
@@ -299,7 +300,7 @@ def _leftovers(out: Path) -> list[Path]:
     ours, so no live run owns them); not a staging folder that keeps earlier files."""
     return sorted(
         entry for entry in out.iterdir()
-        if (entry.is_dir() and entry.name.startswith(STAGING_PREFIX) and not _keeps_files(entry))
+        if (_is_staging(entry) and not _keeps_files(entry))
         or (entry.is_file() and ATOMIC_TEMPORARY.match(entry.name))
     )  # fmt: skip
 
@@ -309,8 +310,13 @@ def _notes_on_kept_files(out: Path) -> list[str]:
         f"left {entry / REPLACED}: files of an earlier run that a failed publication could "
         "not put back (move them back, then remove the folder)"
         for entry in sorted(out.iterdir())
-        if entry.is_dir() and entry.name.startswith(STAGING_PREFIX) and _keeps_files(entry)
+        if _is_staging(entry) and _keeps_files(entry)
     ]
+
+
+def _is_staging(entry: Path) -> bool:
+    """A staging folder a run made (not a user's folder whose name starts the same)."""
+    return entry.is_dir() and STAGING.match(entry.name) is not None
 
 
 def _keeps_files(staging: Path) -> bool:
