@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import tracemalloc
 import zipfile
@@ -155,6 +156,7 @@ def write_archive_without_meta(path: Path) -> None:
         pytest.param(write_random_bytes, "not a scratchnet model", id="random-bytes"),
         pytest.param(write_single_array, "not a scratchnet model", id="npy-array"),
         pytest.param(write_archive_without_meta, "no readable metadata", id="no-meta"),
+        pytest.param(os.mkfifo, r"cannot be read \(not a regular file\)", id="a FIFO"),
     ],
 )
 def test_loading_a_file_that_is_no_model_names_it(write, pattern, tmp_path):

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .atomic import atomic_write
+from .atomic import atomic_write, open_regular
 from .errors import DataFileError
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -157,7 +157,7 @@ def open_archive(path: str | os.PathLike, what: str) -> Iterator[ArchiveReader]:
     ('model', 'checkpoint')."""
     path = Path(path)
     try:
-        file = path.open("rb")
+        file = open_regular(path)
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such {what} file") from None
     except IsADirectoryError:

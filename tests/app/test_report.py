@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
 import shlex
 import shutil
@@ -485,6 +486,10 @@ REPORT_ERRORS = {
                    ["metrics.json: no such file"]),
     "not json": (lambda out, other: (out / "metrics.json").write_text("{"),
                  ["metrics.json: not a JSON file"]),
+    "metrics a FIFO": (
+        lambda out, other: ((out / "metrics.json").unlink(), os.mkfifo(out / "metrics.json")),
+        ["metrics.json: cannot be read (not a regular file)"],
+    ),
     "nested too deeply": (
         lambda out, other: (out / "metrics.json").write_text("[" * 100_000 + "]" * 100_000),
         ["metrics.json: not the metrics of a scratchnet run (nested too deeply)"],

@@ -8,7 +8,9 @@ whose digits are already what the preprocessing makes.
 from __future__ import annotations
 
 import io
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -394,13 +396,20 @@ def test_the_pixel_cap_is_checked_before_decoding_and_can_be_lowered():
         load_image(encode(tall_block(), "PNG"), max_pixels=5999)
 
 
+def fifo(path: Path) -> Path:
+    """A named pipe at ``path``: opening it to read waits for a writer, forever here."""
+    os.mkfifo(path)
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "fragment"),
     [
         (lambda folder: folder / "missing.png", "cannot read it .No such file"),
         (lambda folder: folder, "cannot read it .Is a directory"),
+        (lambda folder: fifo(folder / "pipe.png"), r"cannot read it \(not a regular file\)"),
     ],
-    ids=["missing", "a folder"],
+    ids=["missing", "a folder", "a FIFO (it would block)"],
 )
 def test_a_path_that_is_not_a_readable_file_is_named(make, fragment, tmp_path):
     path = make(tmp_path)

@@ -9,6 +9,7 @@ import numbers
 from collections.abc import Callable
 from pathlib import Path
 
+from ..atomic import open_regular
 from ..errors import DataFileError
 from ..training.history import RECORD_KEYS
 
@@ -18,9 +19,12 @@ COUNTED_SETS = ("train", "validation", "test")
 def read_metrics(path: Path) -> dict:
     """metrics.json as ``run_metrics`` wrote it (its values checked)."""
     try:
-        metrics = json.loads(path.read_text())
+        with open_regular(path) as file:
+            metrics = json.loads(file.read().decode())
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file; is this a run folder?") from None
+    except OSError as error:
+        raise DataFileError(f"{path}: cannot be read ({error.strerror or error})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DataFileError(f"{path}: not a JSON file ({error})") from None
     except RecursionError:  # valid JSON, nested deeper than the decoder goes

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from ..atomic import open_regular
 from ..data.mnist import cache_dir
 from ..network import NeuralNet
 from ..nn.losses import output_layer
@@ -134,7 +135,8 @@ def recorded_test_accuracy(model_path: Path, net: NeuralNet) -> float | None:
     network of this model's digits and layers (a model copied into another run's folder
     does not inherit that run's accuracy)."""
     try:
-        metrics = json.loads((model_path.parent / METRICS_FILE).read_text())
+        with open_regular(model_path.parent / METRICS_FILE) as file:
+            metrics = json.loads(file.read().decode())
         config, accuracy = metrics["config"], metrics["test_accuracy"]
         same = config["digits"] == net.classes.tolist() and config["hidden"] == list(
             net.layer_sizes[:-1]

@@ -50,13 +50,12 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, open_regular
 from ..errors import ImageFileError, InvalidArgumentError, InvalidTypeError
 
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
@@ -288,7 +287,7 @@ def _opened(source, name: str) -> BinaryIO:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return io.BytesIO(source)
     try:
-        return Path(source).open("rb")
+        return open_regular(source)
     except OSError as error:
         raise ImageFileError(f"{name}: cannot read it ({error.strerror})") from None
 
