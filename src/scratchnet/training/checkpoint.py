@@ -219,6 +219,10 @@ def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
             **{k: archive.read(f"optimizer_{k}", (params.count,), same_dtype)
                for k in optimizer_arrays},
         }  # fmt: skip
+        arrays = [params.flat, *([] if best is None else [best.flat]),
+                  *(optimizer_state[k] for k in optimizer_arrays)]  # fmt: skip
+        if not all(np.isfinite(array).all() for array in arrays):
+            raise archive.fail("it holds weights or optimizer state that are not finite")
         _restore_rng(archive, fresh.rng, meta.get("rng"))
         state = TrainingState(
             parameters=params,
