@@ -27,7 +27,7 @@ from matplotlib.image import imread
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from scratchnet import DataFileError, NeuralNet
-from scratchnet.app import experiment
+from scratchnet.app import experiment, run_folder
 from scratchnet.app import report as report_module
 from scratchnet.app.cli import build_parser
 from scratchnet.app.commands.train import recipe_from
@@ -622,6 +622,25 @@ def test_a_run_whose_metrics_have_any_value_damaged_is_refused_or_reported(
     drawn = {"cost.png": png(cost_figure(run.metrics, "cost")),
              "accuracy.png": png(accuracy_figure(run.metrics, "accuracy"))}  # fmt: skip
     assert "<section" in report_module.report_body(run, test, result, figures | drawn)
+
+
+def test_report_refuses_a_folder_a_run_holds_and_lets_go_of_it(tutorial_run, tmp_path, mnist_dir):
+    """A run publishing into the folder meanwhile would mix its files with an older
+    report; the report takes the folder's lock, and leaves no lock behind."""
+    out = copy_of(tutorial_run[0], tmp_path)
+    (out / "report.html").unlink()
+    held = run_folder.FolderLock(out)
+    held.acquire()
+    try:
+        outcome = invoke("report", out, "--data-dir", mnist_dir)
+    finally:
+        held.release()
+    assert_one_line_error(outcome, f"{out} is in use by a run of process {os.getpid()}")
+    assert not (out / "report.html").exists()
+    assert invoke("report", out, "--data-dir", mnist_dir).code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        p.name for p in tutorial_run[0].iterdir()
+    )
 
 
 def test_report_without_the_data_is_one_line_error(tutorial_run, tmp_path, monkeypatch):

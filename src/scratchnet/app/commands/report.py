@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ...data.mnist import ENV_DATA_DIR
+from ..run_folder import FolderLock
 
 
 def add_parser(commands) -> None:
@@ -33,6 +37,24 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..report import write_report  # matplotlib is imported only when a report is built
 
-    written = write_report(args.run_dir, args.data_dir)
+    with _holding(args.run_dir):
+        written = write_report(args.run_dir, args.data_dir)
     print(f"wrote {written[0]} and its figures: {', '.join(path.name for path in written[1:])}")
     return 0
+
+
+@contextmanager
+def _holding(folder: Path) -> Iterator[None]:
+    """The run folder's lock, held while its report is built, so that no run publishes
+    into it meanwhile (nor a report over a newer run); a folder that is not there is left
+    for the report to name."""
+    if not folder.is_dir():
+        yield
+        return
+    lock = FolderLock(folder)
+    for note in lock.acquire():
+        print(f"scratchnet: {note}", file=sys.stderr)
+    try:
+        yield
+    finally:
+        lock.release()
