@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import socket
+import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -16,7 +20,7 @@ import pytest
 from PIL import Image
 
 import scratchnet as sn
-from scratchnet.app import models
+from scratchnet.app import models, run_folder
 from scratchnet.app.models import STARTER, STARTER_FOLDER
 
 from .. import reference
@@ -266,3 +270,29 @@ def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_p
     assert metrics["test_accuracy"] == pytest.approx(reference.accuracy(net, X_test, data.y_test))
     assert metrics["test_accuracy"] > 0.9
     assert metrics["config"] == json.loads(json.dumps(short.to_dict()))
+
+
+def test_a_second_command_waits_for_the_starter_the_first_is_training(digits_model):
+    """The first command holds the starter's folder while it trains; the second says whom
+    it waits for, then uses the model the first one published."""
+    folder = sn.data.mnist.cache_dir() / STARTER_FOLDER
+    folder.mkdir(parents=True)
+    training = run_folder.FolderLock(folder)
+    training.acquire()
+    said, chosen = [], []
+    waiting = threading.Thread(
+        target=lambda: chosen.append(models.starter_model(None, said.append))
+    )
+    waiting.start()
+    deadline = time.monotonic() + 30
+    while not said and time.monotonic() < deadline:
+        time.sleep(0.01)
+    shutil.copyfile(digits_model, folder / "model.npz")  # what the first one publishes
+    training.release()
+    waiting.join(30)
+    assert chosen == [folder / "model.npz"]
+    host = socket.gethostname()
+    assert said == [
+        f"waiting for process {os.getpid()} on {host}, which is training the starter model"
+    ]
+    assert sorted(path.name for path in folder.iterdir()) == ["model.npz"]  # no lock, no staging

@@ -113,12 +113,18 @@ def newest_run_model(runs: Path = RUNS) -> Path | None:
 
 
 def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], object] = print) -> Path:
-    """The cached starter model, trained (and written as a run folder) if it is missing."""
+    """The cached starter model, trained (and written as a run folder) if it is missing;
+    while another scratchnet trains it, it is waited for."""
     folder = cache_dir() / STARTER_FOLDER
     if not (folder / MODEL_FILE).is_file():
-        say(f"no model given and none under ./{RUNS}: training the starter model, a few seconds")
         net = build_network(STARTER)
-        run = RunFolder.claim(folder, force=True, need_bytes=output_bytes(net, STARTER))
+        run = RunFolder.claim(folder, force=True, need_bytes=output_bytes(net, STARTER),
+                              on_busy=lambda who: say(f"waiting for {who}, which is training "
+                                                      "the starter model"))  # fmt: skip
+        if (folder / MODEL_FILE).is_file():  # the run waited for has trained it
+            run.release(remove_checkpoint=False)
+            return folder / MODEL_FILE
+        say(f"no model given and none under ./{RUNS}: training the starter model, a few seconds")
         try:
             result = run_recipe(STARTER, net, data_dir, say=lambda _: None, progress=False)
             write_outputs(run.staging, result)

@@ -36,6 +36,7 @@ import re
 import secrets
 import shutil
 import socket
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -81,13 +82,15 @@ class RunFolder:
         resume: bool = False,
         need_bytes: int = 0,
         files: tuple[str, ...] = (),
+        on_busy: Callable[[str], object] | None = None,
     ) -> RunFolder:
         """Take ``out`` (default: a new timestamped folder under ./runs) for a run that
-        will write about ``need_bytes`` into the ``files`` it names."""
+        will write about ``need_bytes`` into the ``files`` it names; a folder another run
+        holds is refused, or with ``on_busy`` (told who holds it) waited for."""
         out, created = _make_folder(out)
         lock = FolderLock(out)
         try:
-            notes = lock.acquire()
+            notes = lock.acquire(on_busy)
             leftovers = _leftovers(out)
             if not resume:
                 _refuse_a_run_that_can_go_on(out)
@@ -232,8 +235,9 @@ class FolderLock:
         self.folder, self.path = folder, folder / LOCK
         self.descriptor: int | None = None
 
-    def acquire(self) -> list[str]:
-        """Take the lock (notes: whether a gone run had left it behind) or refuse."""
+    def acquire(self, on_busy: Callable[[str], object] | None = None) -> list[str]:
+        """Take the lock (notes: whether a gone run had left it behind), or refuse it
+        while another run holds it; with ``on_busy``, tell it who holds it, then wait."""
         for _ in range(3):
             try:
                 descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -245,12 +249,15 @@ class FolderLock:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 owner = os.read(descriptor, 200).decode(errors="replace").split()
-                os.close(descriptor)
                 who = f"process {owner[0]} on {owner[1]}" if len(owner) == 2 else "another run"
-                raise RunFolderError(
-                    f"{self.folder} is in use by a run of {who} (lock {self.path}); wait "
-                    "for it, or choose another --out"
-                ) from None
+                if on_busy is None:
+                    os.close(descriptor)
+                    raise RunFolderError(
+                        f"{self.folder} is in use by a run of {who} (lock {self.path}); wait "
+                        "for it, or choose another --out"
+                    ) from None
+                on_busy(who)
+                _wait_for_lock(descriptor)
             if not self._still_the_file(descriptor):  # its holder removed it meanwhile
                 os.close(descriptor)
                 continue
@@ -275,6 +282,15 @@ class FolderLock:
             return os.fstat(descriptor).st_ino == os.stat(self.path).st_ino
         except FileNotFoundError:
             return False
+
+
+def _wait_for_lock(descriptor: int) -> None:
+    """Block until the lock is ours (a Ctrl-C still stops the wait)."""
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def _keep(target: Path, kept: Path) -> None:
