@@ -136,6 +136,23 @@ def test_preview_writes_what_the_network_saw(digits_model, tmp_path):
     np.testing.assert_array_equal(seen, block)
 
 
+def test_a_preview_that_cannot_be_written_costs_no_reading(digits_model, tmp_path):
+    """A folder where one preview goes: that file's error is said, every file is read."""
+    for name in ("one.png", "two.png"):
+        (tmp_path / name).write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    (tmp_path / "previews" / "one-28x28.png").mkdir(parents=True)
+    outcome = invoke("predict", "--model", digits_model, "--preview", tmp_path / "previews",
+                     tmp_path / "one.png", tmp_path / "two.png")  # fmt: skip
+    assert outcome.code == 2
+    assert [line.split(":")[0] for line in outcome.out.splitlines()] == [
+        str(tmp_path / "one.png"),
+        str(tmp_path / "two.png"),
+    ]
+    blocked = tmp_path / "previews" / "one-28x28.png"
+    assert outcome.err == f"scratchnet: error: cannot write {blocked} (it is a folder)\n"
+    assert (tmp_path / "previews" / "two-28x28.png").is_file()
+
+
 def test_preview_never_overwrites_an_input(digits_model, tmp_path):
     """An input named like a preview gets a numbered preview instead."""
     taken = tmp_path / "digit-28x28.png"

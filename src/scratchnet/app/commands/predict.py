@@ -17,7 +17,7 @@ import numpy as np
 
 from ...data.images import EXTENSIONS, FORMAT_NAMES, load_image, write_mnist_png
 from ...errors import ImageFileError
-from ..arguments import make_folder
+from ..arguments import error_message, make_folder
 from ..console import percent
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..readings import Reading, read_digits
@@ -80,10 +80,21 @@ def run(args: argparse.Namespace) -> int:
         previews = preview_paths([file for file, _ in loaded], args.preview, files)
         for index, ((file, x), reading) in enumerate(zip(loaded, readings, strict=True)):
             preview = previews[index] if previews else None
-            if preview is not None:
-                write_mnist_png(preview, x)
+            if preview is not None and not _written(preview, x):
+                preview, failed = None, True
             print_reading(file, x, reading, args, preview)
     return EXIT_BAD_INPUT if failed else 0
+
+
+def _written(preview: Path, x: np.ndarray) -> bool:
+    """Write the preview; a path that cannot be written is said, and the reading still
+    given."""
+    try:
+        write_mnist_png(preview, x)
+    except OSError as error:
+        note(f"error: {error_message(error)}")
+        return False
+    return True
 
 
 def expand_folders(paths: list[Path]) -> tuple[list[Path], bool]:
