@@ -528,6 +528,10 @@ REPORT_ERRORS = {
         lambda out, other: only_a_checkpoint_in(out),
         ["holds the checkpoint of an interrupted run", "scratchnet train --resume"],
     ),
+    "other hidden layers": (
+        lambda out, other: write_metrics(out, lambda m: m["config"].update(hidden=[-5])),
+        ["model.npz has hidden layers [196] but metrics.json describes [-5]"],
+    ),
     "no model": (lambda out, other: (out / "model.npz").unlink(), ["model.npz"]),
     "another run's model": (
         lambda out, other: shutil.copyfile(other / "model.npz", out / "model.npz"),

@@ -320,6 +320,11 @@ def read_run(folder: Path) -> SavedRun:
             f"{folder}: {MODEL_FILE} classifies {net.classes.tolist()} but {METRICS_FILE} "
             f"describes a run on digits {list(recipe.digits)}; they are not from the same run"
         )
+    if list(net.layer_sizes[:-1]) != list(recipe.hidden):
+        raise DataFileError(
+            f"{folder}: {MODEL_FILE} has hidden layers {list(net.layer_sizes[:-1])} but "
+            f"{METRICS_FILE} describes {list(recipe.hidden)}; they are not from the same run"
+        )
     recorded = metrics.get("model_sha256")  # (absent from runs of older versions)
     if recorded is not None and recorded != file_sha256(folder / MODEL_FILE):
         raise DataFileError(
