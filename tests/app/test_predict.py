@@ -289,27 +289,30 @@ def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_p
     assert metrics["config"] == json.loads(json.dumps(short.to_dict()))
 
 
-def test_a_second_command_waits_for_the_starter_the_first_is_training(digits_model):
-    """The first command holds the starter's folder while it trains; the second says whom
-    it waits for, then uses the model the first one published."""
+def test_commands_wait_for_the_starter_the_first_is_training(digits_model):
+    """The first command holds the starter's folder while it trains; three more say whom
+    they wait for, then use the model it published (one after another: each finds the
+    lock file the one before removed, which costs no try)."""
     folder = sn.data.mnist.cache_dir() / STARTER_FOLDER
     folder.mkdir(parents=True)
     training = run_folder.FolderLock(folder)
     training.acquire()
     said, chosen = [], []
-    waiting = threading.Thread(
-        target=lambda: chosen.append(models.starter_model(None, said.append))
-    )
-    waiting.start()
+
+    def wait_for_the_starter():
+        chosen.append(models.starter_model(None, said.append))
+
+    waiting = [threading.Thread(target=wait_for_the_starter, daemon=True) for _ in range(3)]
+    for thread in waiting:
+        thread.start()
     deadline = time.monotonic() + 30
-    while not said and time.monotonic() < deadline:
+    while len(said) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     shutil.copyfile(digits_model, folder / "model.npz")  # what the first one publishes
     training.release()
-    waiting.join(30)
-    assert chosen == [folder / "model.npz"]
-    host = socket.gethostname()
-    assert said == [
-        f"waiting for process {os.getpid()} on {host}, which is training the starter model"
-    ]
+    for thread in waiting:
+        thread.join(30)
+    assert chosen == [folder / "model.npz"] * 3
+    who = f"scratchnet process {os.getpid()} on {socket.gethostname()}"
+    assert said == [f"waiting for {who}, which is training the starter model"] * 3
     assert sorted(path.name for path in folder.iterdir()) == ["model.npz"]  # no lock, no staging

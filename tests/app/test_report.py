@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 from html import escape, unescape
 from html.parser import HTMLParser
 from itertools import pairwise
@@ -639,7 +640,10 @@ def test_report_refuses_a_folder_a_run_holds_and_lets_go_of_it(tutorial_run, tmp
         outcome = invoke("report", out, "--data-dir", mnist_dir)
     finally:
         held.release()
-    assert_one_line_error(outcome, f"{out} is in use by a run of process {os.getpid()}")
+    line = assert_one_line_error(outcome)
+    assert line == (f"scratchnet: error: {out} is in use by scratchnet process {os.getpid()} on "
+                    f"{socket.gethostname()} (lock {out / '.scratchnet.lock'}); wait for it, then "
+                    "build the report again")  # fmt: skip
     assert not (out / "report.html").exists()
     assert invoke("report", out, "--data-dir", mnist_dir).code == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(

@@ -212,7 +212,7 @@ def test_a_second_run_into_a_folder_in_use_is_refused(mnist_dir, tmp_path):
         assert live.stdout.readline() == "held\n"
         outcome = train(mnist_dir, out, *FULL_BATCH)
         live.kill()
-    assert_one_line_error(outcome, f"{out} is in use by a run of process {live.pid}")
+    assert_one_line_error(outcome, f"{out} is in use by scratchnet process {live.pid}")
     assert names(out) == [run_folder.LOCK]  # the other run's lock stays
 
 
@@ -226,7 +226,7 @@ def test_a_lock_file_nobody_holds_is_taken_over_even_if_its_process_lives(mnist_
         outcome = train(mnist_dir, out, *FULL_BATCH)
         live.kill()
     assert outcome.code == 0, outcome
-    assert f"took over the lock of a run that is gone (process {live.pid})" in outcome.err
+    assert f"took over the lock of a scratchnet that is gone (process {live.pid})" in outcome.err
     assert names(out) == TUTORIAL_RUN_FILES
 
 
@@ -244,7 +244,7 @@ def test_leftovers_of_a_killed_run_are_removed_and_reported(mnist_dir, tmp_path)
     (out / run_folder.LOCK).write_text(f"{dead_pid()} {socket.gethostname()}\n")
     outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
     assert outcome.code == 0, outcome
-    assert "took over the lock of a run that is gone" in outcome.err
+    assert "took over the lock of a scratchnet that is gone" in outcome.err
     assert (
         "removed what an interrupted run left behind: .metrics.json.scratchnet-0a1b2c3d.tmp, "
         ".staging-123-0a1b2c3d"
@@ -468,6 +468,35 @@ def test_an_earlier_file_whose_move_never_happened_is_left_in_place(tmp_path):
         raise KeyboardInterrupt
 
     interrupted_publication(tmp_path / "run", "report.html", "metrics.json", interrupted_first)
+
+
+def test_a_ctrl_c_during_the_undo_loses_no_earlier_file(tmp_path, monkeypatch):
+    """cost.png fails (a full disk), then a Ctrl-C lands as the old accuracy.png is being
+    put back: that copy stays in the staging folder, which abandon() keeps."""
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("accuracy.png", "cost.png"):
+        (out / name).write_bytes(b"old " + name.encode())
+    folder = claimed_with_staged(out, {"accuracy.png": b"new", "cost.png": b"new"})
+    replace, calls = run_folder.os.replace, []
+
+    def full_then_interrupted(source, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        replace(source, target)
+
+    monkeypatch.setattr(run_folder.os, "replace", full_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        folder.publish()
+    monkeypatch.undo()
+    folder.abandon(remove_checkpoint=False)
+    kept = folder.staging / ".replaced"
+    assert sorted(path.name for path in kept.iterdir()) == ["accuracy.png"]
+    assert (kept / "accuracy.png").read_bytes() == b"old accuracy.png"
+    assert (out / "cost.png").read_bytes() == b"old cost.png"
 
 
 def test_a_new_file_that_cannot_be_taken_out_again_is_said(tmp_path, monkeypatch):

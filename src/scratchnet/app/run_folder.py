@@ -1,8 +1,9 @@
 """The output folder of a run, kept so that nothing in it is ever lost.
 
 - A run takes the folder with a lock (``.scratchnet.lock``, held with flock, naming its
-  process); a second run into a folder a live run holds is refused; the lock of a run
-  that was killed is free again, taken over and reported.
+  process), and so does ``scratchnet report`` while it builds; a second run into a
+  folder a live process holds is refused (the starter model's is waited for instead);
+  the lock of a process that was killed is free again, taken over and reported.
 - A run writes its files into a staging folder inside the output folder (same file
   system, same permissions), then moves each into place with an atomic rename: all of
   them or none. Publishing first checks that no folder stands where a file goes, and
@@ -72,7 +73,6 @@ class RunFolder:
         self.notes = notes  # what the claim found and did (stale locks, leftovers)
         self.staging = path / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         self.staging.mkdir()
-        self.stranded: list[str] = []  # earlier files a failed publication left in .replaced
 
     @classmethod
     def claim(
@@ -160,12 +160,13 @@ class RunFolder:
     def _put_back(self, touched: list[str], new: set[str], replaced: Path) -> str:
         """Undo a publication cut short: the files it replaced or moved out back, its
         own new files removed. What it could not undo is said (in the words returned)
-        and, for the earlier files, kept in ``replaced`` (``self.stranded``)."""
-        unremoved = []
+        and, for the earlier files, kept in ``replaced``."""
+        stranded, unremoved = [], []
         for name in reversed(touched):
             kept = replaced / name  # an earlier file, moved out or kept as a second name
             never_moved = (self.staging / name).exists() if name in new else not kept.exists()
-            if never_moved:  # the folder's file of that name is as it was
+            if never_moved:  # the folder's file of that name is as it was; a second name
+                kept.unlink(missing_ok=True)  # kept for it is no earlier file to keep
                 continue
             try:
                 if kept.exists():
@@ -173,11 +174,11 @@ class RunFolder:
                 else:
                     (self.path / name).unlink(missing_ok=True)
             except OSError:
-                (self.stranded if kept.exists() else unremoved).append(name)
+                (stranded if kept.exists() else unremoved).append(name)
         said = []
-        if self.stranded:
-            kept_names = ", ".join(sorted(self.stranded))
-            verb = "is" if len(self.stranded) == 1 else "are"
+        if stranded:
+            kept_names = ", ".join(sorted(stranded))
+            verb = "is" if len(stranded) == 1 else "are"
             said.append(f"the earlier run's {kept_names} could not be put back and {verb} kept "
                         f"in {replaced}")  # fmt: skip
         if unremoved:
@@ -196,7 +197,7 @@ class RunFolder:
         """After a failure: remove what this run made (its checkpoint only when asked:
         a checkpoint lets the run be resumed) and nothing else; a staging folder holding
         earlier files that could not be put back stays."""
-        if not self.stranded:
+        if not _keeps_files(self.staging):  # (an undo cut short keeps them too)
             shutil.rmtree(self.staging, ignore_errors=True)
         if remove_checkpoint:
             self.checkpoint.unlink(missing_ok=True)
@@ -235,40 +236,52 @@ class FolderLock:
         self.folder, self.path = folder, folder / LOCK
         self.descriptor: int | None = None
 
-    def acquire(self, on_busy: Callable[[str], object] | None = None) -> list[str]:
-        """Take the lock (notes: whether a gone run had left it behind), or refuse it
-        while another run holds it; with ``on_busy``, tell it who holds it, then wait."""
-        for _ in range(3):
+    def acquire(
+        self,
+        on_busy: Callable[[str], object] | None = None,
+        what_to_do: str = "wait for it, or choose another --out",
+    ) -> list[str]:
+        """Take the lock (notes: whether a process that is gone had left it behind), or
+        refuse it while another process holds it, saying ``what_to_do``; with
+        ``on_busy``, tell it who holds it (once), then wait (as long as it takes)."""
+        changes = 0  # lock files replaced under us without our waiting for them
+        told = False
+        while changes < 3:
             try:
                 descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as error:  # no permission, a read-only file system, ...
                 raise RunFolderError(
                     f"cannot write into {self.folder}: {system_reason(error)}"
                 ) from None
+            waited = False
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                owner = os.read(descriptor, 200).decode(errors="replace").split()
-                who = f"process {owner[0]} on {owner[1]}" if len(owner) == 2 else "another run"
+                who = _holder(descriptor)
                 if on_busy is None:
                     os.close(descriptor)
                     raise RunFolderError(
-                        f"{self.folder} is in use by a run of {who} (lock {self.path}); wait "
-                        "for it, or choose another --out"
+                        f"{self.folder} is in use by {who} (lock {self.path}); {what_to_do}"
                     ) from None
-                on_busy(who)
+                if not told:
+                    on_busy(who)
+                    told = True
                 _wait_for_lock(descriptor)
+                waited = True
             if not self._still_the_file(descriptor):  # its holder removed it meanwhile
                 os.close(descriptor)
+                changes += 0 if waited else 1
                 continue
-            previous = os.read(descriptor, 200).decode(errors="replace").split()
+            previous = os.pread(descriptor, 200, 0).decode(errors="replace").split()
             os.ftruncate(descriptor, 0)
             os.pwrite(descriptor, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
             self.descriptor = descriptor
             if previous:
-                return [f"took over the lock of a run that is gone (process {previous[0]})"]
+                return [f"took over the lock of a scratchnet that is gone (process {previous[0]})"]
             return []
-        raise RunFolderError(f"{self.folder} is in use by another run (its lock keeps changing)")
+        raise RunFolderError(
+            f"{self.folder} is in use by another scratchnet (its lock keeps changing)"
+        )
 
     def release(self) -> None:
         """Remove the lock file, then let go of the lock."""
@@ -282,6 +295,14 @@ class FolderLock:
             return os.fstat(descriptor).st_ino == os.stat(self.path).st_ino
         except FileNotFoundError:
             return False
+
+
+def _holder(descriptor: int) -> str:
+    """Who holds the lock, as its file says: 'scratchnet process N on HOST'."""
+    owner = os.pread(descriptor, 200, 0).decode(errors="replace").split()
+    return (
+        f"scratchnet process {owner[0]} on {owner[1]}" if len(owner) == 2 else "another scratchnet"
+    )
 
 
 def _wait_for_lock(descriptor: int) -> None:

@@ -52,7 +52,7 @@ def _holding(folder: Path) -> Iterator[None]:
         yield
         return
     lock = FolderLock(folder)
-    for note in lock.acquire():
+    for note in lock.acquire(what_to_do="wait for it, then build the report again"):
         print(f"scratchnet: {note}", file=sys.stderr)
     try:
         yield
