@@ -12,6 +12,8 @@ import json
 import re
 import shlex
 import shutil
+import signal
+import subprocess
 import sys
 import sysconfig
 from importlib.metadata import version
@@ -864,6 +866,26 @@ except KeyboardInterrupt:
 def test_a_second_signal_does_not_cut_the_first_ones_cleaning_short(tmp_path):
     outcome = run_process(sys.executable, "-c", SECOND_SIGNAL, cwd=tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (0, "cleaned up\n", "")
+
+
+IGNORED_FROM_THE_START = """
+import os, signal, time
+from scratchnet.app.interrupts import stop_at_the_first_signal
+
+stop_at_the_first_signal()
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(0.2)
+print("still here")
+"""
+
+
+def test_a_ctrl_c_the_process_was_started_ignoring_stays_ignored(tmp_path):
+    """As in a background job of a script (its shell starts it ignoring SIGINT)."""
+    completed = subprocess.run(
+        [sys.executable, "-c", IGNORED_FROM_THE_START], cwd=tmp_path, capture_output=True,
+        text=True, timeout=60, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    assert (completed.returncode, completed.stdout, completed.stderr) == (0, "still here\n", "")
 
 
 @pytest.mark.parametrize("command", ["figures", "export"])

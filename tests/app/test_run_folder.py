@@ -130,11 +130,17 @@ def test_resume_of_a_folder_without_a_checkpoint_says_so(tmp_path):
     assert_one_line_error(outcome, f"{tmp_path} has no checkpoint.npz to resume from")
 
 
-def test_sigterm_stops_a_run_like_ctrl_c(mnist_dir, tmp_path):
+IN_PROCESS = "import sys; from scratchnet.app.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.mark.parametrize(
+    "launch", [["-m", "scratchnet"], ["-c", IN_PROCESS]], ids=["the command", "cli.main called"]
+)
+def test_sigterm_stops_a_run_like_ctrl_c(mnist_dir, tmp_path, launch):
     """A real process: SIGTERM after the first checkpoint; exit 143, the checkpoint kept,
-    nothing else of the run left."""
+    nothing else of the run left. Also when a program of the user's calls cli.main."""
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "scratchnet", "train", "--data-dir", str(mnist_dir),
+    command = [sys.executable, *launch, "train", "--data-dir", str(mnist_dir),
                "--out", str(out), "--iterations", "2000", "--checkpoint-every", "1"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import ScratchnetError
 from .arguments import error_message
 from .commands import evaluate, export, figures, predict, report, serve, train
-from .interrupts import Terminated, exit_status
+from .interrupts import exit_status, stopped_by, stopping_at_the_first_signal
 
 EXIT_USAGE = 2
 COMMANDS = (train, evaluate, report, figures, predict, serve, export)
@@ -45,12 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with stopping_at_the_first_signal():
+            return args.handler(args)
     except (ScratchnetError, OSError) as error:
         print(f"scratchnet: error: {error_message(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as interruption:
-        what = "terminated" if isinstance(interruption, Terminated) else "interrupted"
         note = error_message(interruption)
-        print(f"scratchnet: {what}" + (f"; {note}" if note else ""), file=sys.stderr)
+        print(f"scratchnet: {stopped_by(interruption)}" + (f"; {note}" if note else ""),
+              file=sys.stderr)  # fmt: skip
         return exit_status(interruption)
