@@ -406,3 +406,12 @@ def test_an_estimator_whose_network_holds_positions_goes_on_with_them(three_blob
     model.partial_fit(X, y)
     assert model.net_.classes.tolist() == [0, 1, 2]
     assert model.score(X, y) > 0.9
+
+
+def test_a_partial_fit_with_batch_size_none_is_one_full_batch_step(blobs):
+    X, y = blobs
+    model = ScratchNetClassifier(**SMALL).set_params(batch_size=10, epochs=1).fit(X, y)
+    steps = model.net_.history.records[-1]["step"]
+    assert steps == len(X) // 10  # 120 rows in batches of 10
+    model.set_params(batch_size=None).partial_fit(X, y)
+    assert model.net_.history.records[-1]["step"] == steps + 1

@@ -164,9 +164,10 @@ class _ScratchNetEstimator(BaseEstimator):
 
     def _partial_fit(self, X, targets, sample_weight, n_outputs: int, classes=None):
         net = self.net_ if hasattr(self, "net_") else self._network(n_outputs)
+        full_batch = self.batch_size is None  # (None is 'the run's own' to partial_fit)
         net.partial_fit(
             X, targets, classes=classes, sample_weight=sample_weight,
-            learning_rate=self.learning_rate, batch_size=self.batch_size,
+            learning_rate=self.learning_rate, batch_size=len(X) if full_batch else self.batch_size,
             optimizer=self.optimizer, weight_decay=self.weight_decay, verbose=self.verbose,
         )  # fmt: skip
         return self._adopt(net, n_outputs, targets, sample_weight)
