@@ -13,6 +13,7 @@ that reason; in CI (the CI environment variable is set) they fail instead.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,18 @@ def small_chunks_cut(monkeypatch):
     parts do: the small networks of a test then take the two-part path that large
     networks take (``nn/parallel.py``)."""
     monkeypatch.setattr(parallel, "MIN_PART_WORK", 0)
+
+
+@pytest.fixture
+def fails_instead_of_hanging():
+    """A test that could block forever on a regression (opening a FIFO waits for a
+    writer) fails after 10 s instead, with TimeoutError."""
+
+    def give_up(signum, frame):
+        raise TimeoutError("blocked for 10 s")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

@@ -159,7 +159,9 @@ def write_archive_without_meta(path: Path) -> None:
         pytest.param(os.mkfifo, r"cannot be read \(not a regular file\)", id="a FIFO"),
     ],
 )
-def test_loading_a_file_that_is_no_model_names_it(write, pattern, tmp_path):
+def test_loading_a_file_that_is_no_model_names_it(
+    write, pattern, tmp_path, fails_instead_of_hanging
+):
     path = tmp_path / "model.npz"
     write(path)
     assert_load_fails(path, pattern)

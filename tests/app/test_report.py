@@ -561,7 +561,7 @@ def retrained_in(out: Path) -> None:
 
 @pytest.mark.parametrize(("damage", "fragments"), REPORT_ERRORS.values(), ids=REPORT_ERRORS)
 def test_report_of_a_damaged_run_folder_is_one_line_error(
-    damage, fragments, tutorial_run, four_digit_run, tmp_path, mnist_dir
+    damage, fragments, tutorial_run, four_digit_run, tmp_path, mnist_dir, fails_instead_of_hanging
 ):
     out = copy_of(tutorial_run[0], tmp_path)
     (out / "report.html").unlink()

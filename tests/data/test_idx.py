@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
 from pathlib import Path
 
@@ -258,3 +259,9 @@ def test_damaged_idx_files_read_as_an_array_or_a_data_file_error(
     path = folder / "damaged-idx"
     path.write_bytes(bytes(content))
     valid_or_data_file_error(path)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path, fails_instead_of_hanging):
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    with pytest.raises(DataFileError, match=r"cannot be read \(not a regular file\)"):
+        read_idx(tmp_path / "train-images-idx3-ubyte")

@@ -411,7 +411,9 @@ def fifo(path: Path) -> Path:
     ],
     ids=["missing", "a folder", "a FIFO (it would block)"],
 )
-def test_a_path_that_is_not_a_readable_file_is_named(make, fragment, tmp_path):
+def test_a_path_that_is_not_a_readable_file_is_named(
+    make, fragment, tmp_path, fails_instead_of_hanging
+):
     path = make(tmp_path)
     with pytest.raises(ImageFileError, match=f"^{re.escape(str(path))}: {fragment}"):
         load_image(path)

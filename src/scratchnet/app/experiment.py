@@ -8,7 +8,6 @@ monitored for the curves, as the tutorial does, and never used to decide anythin
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -21,6 +20,7 @@ import numpy as np
 
 from .. import __version__
 from ..atomic import atomic_write
+from ..data.idx import file_sha256
 from ..data.mnist import IMAGE_SHAPE, load_mnist
 from ..data.preprocessing import preprocess
 from ..data.tutorial import shuffle_like_tutorial, tutorial_random_state
@@ -271,15 +271,6 @@ def run_metrics(result: RunResult, model_sha256: str) -> dict:
         "model_sha256": model_sha256,
         "versions": {"scratchnet": __version__, "numpy": np.__version__},
     }
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, in hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # -- reading a run folder back -----------------------------------------------------------------

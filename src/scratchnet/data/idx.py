@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..atomic import open_regular
 from ..errors import DataFileError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -111,7 +112,7 @@ def _open(path: Path):
 def _open_raw(path: Path) -> BinaryIO:
     """The file opened for reading; DataFileError naming it if that fails."""
     try:
-        return path.open("rb")
+        return open_regular(path)
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
     except OSError as error:
