@@ -57,6 +57,13 @@ def test_partial_fit_without_options_goes_on_with_those_of_the_run(three_blobs, 
     np.testing.assert_array_equal(stepwise.parameters.flat, whole.parameters.flat)
 
 
+def test_after_a_scheduled_fit_partial_fit_takes_the_rate_before_the_schedule(blobs):
+    X, y = blobs
+    fitted = net((5, 1)).fit(X, y, epochs=4, schedule="cosine", **MINI_BATCH)
+    assert fitted.history.records[-1]["lr"] < 0.01  # the schedule lowered it
+    assert fitted.partial_fit(X, y).history.records[-1]["lr"] == 0.01
+
+
 def test_a_first_partial_fit_without_options_takes_fits_defaults(blobs):
     X, y = blobs
     first = net((5, 1)).partial_fit(X, y).parameters.flat

@@ -898,6 +898,8 @@ def test_sigterm_stops_any_command_in_one_line(command, tmp_path, blobs):
     script = TERMINATED_AS_WORK_BEGINS.replace("ARGV", repr(argv))
     outcome = run_process(sys.executable, "-c", script, cwd=tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (143, "", "scratchnet: terminated\n")
+    left = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*"))
+    assert left in (["m.npz"], ["figures", "m.npz"])  # no output, no temporary file
 
 
 # SIGTERM arrives as the command's first file is about to be written (atomic_write

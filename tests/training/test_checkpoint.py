@@ -153,22 +153,24 @@ def test_a_warm_started_weighted_run_resumes_to_the_uninterrupted_model(three_bl
         )
 
 
-def test_a_checkpoint_whose_weights_are_not_finite_is_refused_and_kept(blobs, tmp_path):
+@pytest.mark.parametrize("member", ["parameters", "optimizer_M", "optimizer_V"])
+def test_a_checkpoint_whose_weights_are_not_finite_is_refused_and_kept(member, blobs, tmp_path):
     """Resumed, such a checkpoint would diverge at once, and a run removes the checkpoint
     of a run that diverged: it is refused as damaged instead, and stays."""
     X, y = blobs
     path = tmp_path / "checkpoint.npz"
+    options = {"epochs": 6, "batch_size": 32, "optimizer": "adam"}
     with pytest.raises(KeyboardInterrupt):
         sn.NeuralNet([4, 1], random_state=0).fit(
-            X, y, n_iterations=10, checkpoint=Checkpoint(path), callbacks=[StopAt(epoch=4)]
+            X, y, checkpoint=Checkpoint(path), callbacks=[StopAt(epoch=3)], **options
         )
     with np.load(path) as stored:
         members = {name: stored[name] for name in stored.files}
-    members["parameters"][3] = np.nan
+    members[member][3] = np.inf
     np.savez(path, **members)
     with pytest.raises(DataFileError, match="weights or optimizer state that are not finite"):
         sn.NeuralNet([4, 1], random_state=0).fit(
-            X, y, n_iterations=10, checkpoint=Checkpoint(path, resume=True)
+            X, y, checkpoint=Checkpoint(path, resume=True), **options
         )
     assert path.is_file()
 

@@ -47,7 +47,8 @@ from .arguments import add_note, pasteable
 
 LOCK = ".scratchnet.lock"
 STAGING_PREFIX = ".staging-"
-STAGING = re.compile(r"^\.staging-\d+-[0-9a-f]{8}$")  # the names of the staging folders runs make
+STAGING_HEX = 4  # random bytes in a staging folder's name, after the process id
+STAGING = re.compile(rf"^{re.escape(STAGING_PREFIX)}\d+-[0-9a-f]{{{2 * STAGING_HEX}}}$")
 REPLACED = ".replaced"  # inside the staging folder: the files publishing replaces, kept
 CHECKPOINT = "checkpoint.npz"
 NOTHING_REPLACED = "nothing was replaced"  # what a publication undone in full says
@@ -71,7 +72,7 @@ class RunFolder:
         self.lock = lock
         self.created = created  # folders this run made, deepest last
         self.notes = notes  # what the claim found and did (stale locks, leftovers)
-        self.staging = path / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        self.staging = path / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(STAGING_HEX)}"
         self.staging.mkdir()
 
     @classmethod

@@ -80,15 +80,15 @@ def run(args: argparse.Namespace) -> int:
         previews = preview_paths([file for file, _ in loaded], args.preview, files)
         for index, ((file, x), reading) in enumerate(zip(loaded, readings, strict=True)):
             preview = previews[index] if previews else None
-            if preview is not None and not _written(preview, x):
+            if preview is not None and not _write_preview(preview, x):
                 preview, failed = None, True
             print_reading(file, x, reading, args, preview)
     return EXIT_BAD_INPUT if failed else 0
 
 
-def _written(preview: Path, x: np.ndarray) -> bool:
-    """Write the preview; a path that cannot be written is said, and the reading still
-    given."""
+def _write_preview(preview: Path, x: np.ndarray) -> bool:
+    """Write the preview, or say why it cannot be written (the reading is still given);
+    whether it was written."""
     try:
         write_mnist_png(preview, x)
     except OSError as error:
