@@ -316,3 +316,15 @@ def test_commands_wait_for_the_starter_the_first_is_training(digits_model):
     who = f"scratchnet process {os.getpid()} on {socket.gethostname()}"
     assert said == [f"waiting for {who}, which is training the starter model"] * 3
     assert sorted(path.name for path in folder.iterdir()) == ["model.npz"]  # no lock, no staging
+
+
+def test_a_file_name_with_a_line_break_keeps_its_error_on_one_line(digits_model, tmp_path):
+    odd = tmp_path / "two\nlines.png"
+    odd.write_text("not an image")
+    outcome = invoke("predict", "--model", digits_model, odd)
+    assert outcome.code == 2
+    assert outcome.err.splitlines() == [
+        f"scratchnet: error: {tmp_path}/two\\nlines.png: not a PNG, JPEG, BMP, GIF or WebP image"
+    ]
+    missing = invoke("evaluate", "--model", tmp_path / "gone\nmodel.npz")
+    assert_one_line_error(missing, "gone\\nmodel.npz: no such model file")

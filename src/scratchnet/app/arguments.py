@@ -72,10 +72,12 @@ def words(values: Iterable) -> str:
 
 def error_message(error: BaseException) -> str:
     """What the command line says about a user error (or an interruption), in its own
-    words, with what the command added to it (``add_note``)."""
+    words, with what the command added to it (``add_note``), on one line: a line break
+    in it (a file's name may hold one) is written as \\n."""
     note = getattr(error, NOTE, None)
     message = _described(error)
-    return f"{message}; {note}" if message and note else message or note or ""
+    said = f"{message}; {note}" if message and note else message or note or ""
+    return said.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def add_note(error: BaseException, note: str) -> None:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             loaded.append((file, load_image(file)))
         except ImageFileError as error:
-            note(f"error: {error}")
+            note(f"error: {error_message(error)}")
             failed = True
     if loaded:
         readings = read_digits(chosen.net, np.stack([x for _, x in loaded]))
