@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import ScratchnetError
 from .arguments import error_message
 from .commands import evaluate, export, figures, predict, report, serve, train
-from .interrupts import exit_status, stopped_by, stopping_at_the_first_signal
+from .interrupts import exit_status, stopped_by, stopping_on_signals, uninterrupted
 
 EXIT_USAGE = 2
 COMMANDS = (train, evaluate, report, figures, predict, serve, export)
@@ -44,14 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        with stopping_at_the_first_signal():
+    with stopping_on_signals():
+        try:
             return args.handler(args)
-    except (ScratchnetError, OSError) as error:
-        print(f"scratchnet: error: {error_message(error)}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt as interruption:
-        note = error_message(interruption)
-        print(f"scratchnet: {stopped_by(interruption)}" + (f"; {note}" if note else ""),
-              file=sys.stderr)  # fmt: skip
-        return exit_status(interruption)
+        except (ScratchnetError, OSError) as error:
+            with uninterrupted():
+                print(f"scratchnet: error: {error_message(error)}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt as interruption:
+            with uninterrupted():
+                note = error_message(interruption)
+                print(f"scratchnet: {stopped_by(interruption)}" + (f"; {note}" if note else ""),
+                      file=sys.stderr)  # fmt: skip
+            return exit_status(interruption)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import sys
 
-from .interrupts import exit_status, ignore_stop_signals, stop_at_the_first_signal, stopped_by
+from .interrupts import exit_status, ignore_stop_signals, stop_on_signals, stopped_by
 
 
 def entry_point() -> None:
     """Run the command and exit with its status.
 
-    - The first Ctrl-C or SIGTERM stops any command: ``main`` says how, with status 130
-      or 143 (``serve`` says "stopped", status 0: stopping is how a server ends); later
-      ones are ignored while it cleans up (``interrupts``).
+    - Ctrl-C or SIGTERM stops any command: ``main`` says how, with status 130 or 143
+      (``serve`` says "stopped", status 0: stopping is how a server ends); one that
+      comes while it cleans up is ignored (``interrupts``).
     - One that comes while the command's modules are still being imported (or its
       arguments parsed), before ``main`` handles interruptions itself, ends with the line
       ``scratchnet: interrupted`` (or ``terminated``), not with a traceback from the
@@ -29,14 +29,16 @@ def entry_point() -> None:
       line saying why. From that moment SIGINT and SIGTERM are ignored.
     """
     try:
-        stop_at_the_first_signal()
-        from .cli import main
+        try:
+            stop_on_signals()
+            from .cli import main
 
-        status = main()
-    except KeyboardInterrupt as interruption:
+            status = main()
+        finally:
+            ignore_stop_signals()
+    except KeyboardInterrupt as interruption:  # before main's own handling, or just after
         print(f"scratchnet: {stopped_by(interruption)}", file=sys.stderr)
         status = exit_status(interruption)
     except SystemExit as leaving:  # argparse's --help, --version and usage errors
         status = leaving.code
-    ignore_stop_signals()
     sys.exit(status)

@@ -1,19 +1,32 @@
 """Ctrl-C and SIGTERM: both stop a command through KeyboardInterrupt (Terminated for
 SIGTERM), so that a run writes its checkpoint and removes what it created before the
-process ends; the first one does, and every later one is ignored, so that a second
-Ctrl-C cannot cut short the cleaning up the first one started (removing what the run
-created, keeping its checkpoint, saying how to go on)."""
+process ends. A signal that arrives while such cleaning up runs (``uninterrupted``), or
+within STOP_GRACE seconds of the one that stopped the command (a key pressed twice, a
+burst of signals), is ignored, so that a second Ctrl-C cannot cut short what the first
+one started (removing what the run created, keeping its checkpoint, saying how to go
+on).
+
+The handlers stay Python functions while the command runs: one switched to SIG_IGN
+with a signal still pending makes CPython print "Signal 15 ignored due to race
+condition", and a KeyboardInterrupt that Python swallows (raised in a weakref callback)
+must leave a later Ctrl-C able to stop the command.
+"""
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_GRACE = 1.0  # seconds after a stop in which another stop signal is the same request
+_cleanups = 0  # cleanups running now, in the main thread: a stop signal waits for them
+_last_stop = -math.inf  # when a stop signal last raised (time.monotonic())
 
 
 class Terminated(KeyboardInterrupt):
@@ -29,38 +42,58 @@ def stopped_by(interruption: KeyboardInterrupt) -> str:
     return "terminated" if isinstance(interruption, Terminated) else "interrupted"
 
 
-def stop_at_the_first_signal() -> dict:
-    """Make the first Ctrl-C or SIGTERM raise in the main thread and later ones be
-    ignored (see the module's text). A signal the process was started ignoring (a
-    background job of a script) stays ignored. Returns the handlers replaced."""
+def _stop(signum, frame) -> None:
+    global _last_stop
+    now = time.monotonic()
+    if _cleanups or now - _last_stop < STOP_GRACE:
+        return  # the cleanup a first signal (or an error) started goes on
+    _last_stop = now
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
-    def stop(signum, frame):
-        ignore_stop_signals()
-        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
+def stop_on_signals() -> dict:
+    """Make Ctrl-C and SIGTERM raise in the main thread, except during a cleanup. A
+    signal the process was started ignoring (a background job of a script) stays
+    ignored. Returns the handlers replaced."""
     replaced = {}
     for stopping in STOP_SIGNALS:
         if signal.getsignal(stopping) is not signal.SIG_IGN:
-            replaced[stopping] = signal.signal(stopping, stop)
+            replaced[stopping] = signal.signal(stopping, _stop)
     return replaced
 
 
 def ignore_stop_signals() -> None:
+    """For the interpreter's shutdown, once the command has said its last line."""
     for stopping in STOP_SIGNALS:
         signal.signal(stopping, signal.SIG_IGN)
 
 
 @contextmanager
-def stopping_at_the_first_signal() -> Iterator[None]:
-    """``stop_at_the_first_signal`` while inside, the earlier handlers back after: for
+def stopping_on_signals() -> Iterator[None]:
+    """``stop_on_signals`` while inside, the earlier handlers back after: for
     ``cli.main`` called in a process of its caller's (in its main thread; a signal
     reaches no other)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    replaced = stop_at_the_first_signal()
+    replaced = stop_on_signals()
     try:
         yield
     finally:
         for stopping, handler in replaced.items():
             signal.signal(stopping, handler)
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """A cleanup that no Ctrl-C or SIGTERM cuts short: one that arrives meanwhile is
+    ignored (in the main thread; elsewhere nothing is raised anyway)."""
+    global _cleanups
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _cleanups += 1
+    try:
+        yield
+    finally:
+        _cleanups -= 1

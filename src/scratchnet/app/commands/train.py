@@ -43,6 +43,7 @@ from ..experiment import (
     run_recipe,
     write_outputs,
 )
+from ..interrupts import uninterrupted
 from ..presets import PRESETS, TUTORIAL, Recipe
 from ..run_folder import CHECKPOINT as CHECKPOINT_FILE
 from ..run_folder import RunFolder
@@ -225,17 +226,22 @@ def run(args: argparse.Namespace) -> int:
     except BaseException as error:
         # a diverged run's checkpoint would only diverge again; any other failure keeps
         # it for --resume; a checkpoint this run neither wrote nor resumed is not its own
-        diverged = isinstance(error, TrainingDivergedError)
-        folder.abandon(remove_checkpoint=diverged and _owns(checkpoint))
-        if not diverged and _owns(checkpoint):
-            add_note(error, _how_to_go_on(checkpoint, recipe, folder.path))
+        with uninterrupted():
+            diverged = isinstance(error, TrainingDivergedError)
+            folder.abandon(remove_checkpoint=diverged and _owns(checkpoint))
+            if not diverged and _owns(checkpoint):
+                add_note(error, _how_to_go_on(checkpoint, recipe, folder.path))
         raise
     try:  # the run's files are published: nothing below can lose them
         _print_scores(result)
         failure = _write_report(folder.path, args.data_dir)
     except KeyboardInterrupt as interruption:
-        add_note(interruption, f"the run's files are complete in {folder.path}/ but its report "
-                 f"is not; build it with: scratchnet report {pasteable(folder.path)}")  # fmt: skip
+        with uninterrupted():
+            add_note(
+                interruption,
+                f"the run's files are complete in {folder.path}/ but its "
+                f"report is not; build it with: scratchnet report {pasteable(folder.path)}",
+            )
         raise
     finally:
         folder.release(remove_checkpoint=_owns(checkpoint))
