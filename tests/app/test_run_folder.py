@@ -4,12 +4,14 @@ and the checks made before training: each case of issue 8 as a test."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -727,3 +729,25 @@ def test_a_resumed_runs_fit_time_counts_the_training_before_it_stopped(
     fit_seconds = read_metrics(out)["fit_seconds"]
     assert 0 < before < fit_seconds < before + wall
     assert f"fit time: {fit_seconds:.1f} s ({before:.1f} s of it before resuming)" in resumed.out
+
+
+def test_a_waiter_takes_the_folder_its_holder_made_and_removed_as_it_gave_up(tmp_path):
+    """As a command interrupted while training the starter model: it removes the folder
+    it created; the command waiting for it makes the folder again and goes on."""
+    folder = tmp_path / "starter"
+    folder.mkdir()
+    holder = run_folder.FolderLock(folder)
+    holder.acquire()
+    waiter, told, notes = run_folder.FolderLock(folder), [], []
+    waiting = threading.Thread(target=lambda: notes.append(waiter.acquire(told.append)),
+                               daemon=True)  # fmt: skip
+    waiting.start()
+    deadline = time.monotonic() + 30
+    while not told and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (folder / ".scratchnet.lock").unlink()  # as release() and _remove_empty() do, the
+    folder.rmdir()  # folder gone before the waiter wakes: then the flock goes
+    os.close(holder.descriptor)
+    waiting.join(30)
+    assert notes == [[]] and (folder / ".scratchnet.lock").is_file()
+    waiter.release()

@@ -44,6 +44,7 @@ from pathlib import Path
 from ..atomic import system_reason
 from ..errors import InvalidArgumentError
 from .arguments import add_note, pasteable
+from .interrupts import uninterrupted
 
 LOCK = ".scratchnet.lock"
 STAGING_PREFIX = ".staging-"
@@ -148,7 +149,8 @@ class RunFolder:
                     _keep(target, replaced / name)
                 os.replace(self.staging / name, target)
         except BaseException as error:
-            outcome = self._put_back(touched, set(names), replaced)
+            with uninterrupted():
+                outcome = self._put_back(touched, set(names), replaced)
             if isinstance(error, OSError):
                 raise RunFolderError(
                     f"cannot write the run's files into {self.path} "
@@ -189,21 +191,23 @@ class RunFolder:
     def release(self, remove_checkpoint: bool) -> None:
         """After success: remove the staging folder, the lock, and the checkpoint when
         it is this run's (written or resumed by it)."""
-        shutil.rmtree(self.staging, ignore_errors=True)
-        if remove_checkpoint:
-            self.checkpoint.unlink(missing_ok=True)
-        self.lock.release()
+        with uninterrupted():
+            shutil.rmtree(self.staging, ignore_errors=True)
+            if remove_checkpoint:
+                self.checkpoint.unlink(missing_ok=True)
+            self.lock.release()
 
     def abandon(self, remove_checkpoint: bool) -> None:
         """After a failure: remove what this run made (its checkpoint only when asked:
         a checkpoint lets the run be resumed) and nothing else; a staging folder holding
         earlier files that could not be put back stays."""
-        if not _keeps_files(self.staging):  # (an undo cut short keeps them too)
-            shutil.rmtree(self.staging, ignore_errors=True)
-        if remove_checkpoint:
-            self.checkpoint.unlink(missing_ok=True)
-        self.lock.release()
-        _remove_empty(self.created)
+        with uninterrupted():
+            if not _keeps_files(self.staging):  # (an undo cut short keeps them too)
+                shutil.rmtree(self.staging, ignore_errors=True)
+            if remove_checkpoint:
+                self.checkpoint.unlink(missing_ok=True)
+            self.lock.release()
+            _remove_empty(self.created)
 
 
 def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
@@ -251,6 +255,9 @@ class FolderLock:
             try:
                 descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as error:  # no permission, a read-only file system, ...
+                if told and isinstance(error, FileNotFoundError):  # the process waited for
+                    self.folder.mkdir(parents=True, exist_ok=True)  # made the folder, and
+                    continue  # removed it as it gave up
                 raise RunFolderError(
                     f"cannot write into {self.folder}: {system_reason(error)}"
                 ) from None
@@ -286,10 +293,11 @@ class FolderLock:
 
     def release(self) -> None:
         """Remove the lock file, then let go of the lock."""
-        if self.descriptor is not None:
-            self.path.unlink(missing_ok=True)
-            os.close(self.descriptor)
-            self.descriptor = None
+        with uninterrupted():
+            if self.descriptor is not None:
+                self.path.unlink(missing_ok=True)
+                os.close(self.descriptor)
+                self.descriptor = None
 
     def _still_the_file(self, descriptor: int) -> bool:
         try:
