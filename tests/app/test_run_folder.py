@@ -649,6 +649,13 @@ def fail_checkpoint_write(monkeypatch, failure: BaseException, after_rename=Fals
     monkeypatch.setattr(checkpoints, "write_archive", failing_write)
 
 
+def assert_only_the_checkpoint_kept_and_resumed(out: Path, mnist_dir) -> None:
+    """The stopped run's folder holds its checkpoint alone, and --resume goes on from it."""
+    assert names(out) == ["checkpoint.npz"]
+    resumed = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
+    assert resumed.code == 0, resumed
+
+
 @pytest.mark.parametrize(
     ("after_rename", "kept"),
     [(True, "1 epoch"), (False, "1 epoch")],
@@ -666,10 +673,8 @@ def test_a_ctrl_c_around_a_checkpoint_write_says_which_checkpoint_is_kept(
         f"scratchnet: interrupted; checkpoint.npz kept after {kept}; "
         f"continue with: scratchnet train --resume {out}\n"
     ))  # fmt: skip
-    assert names(out) == ["checkpoint.npz"]
     monkeypatch.undo()
-    resumed = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
-    assert resumed.code == 0, resumed
+    assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
 
 
 def test_a_full_disk_while_training_names_the_file_and_keeps_the_checkpoint(
@@ -684,10 +689,8 @@ def test_a_full_disk_while_training_names_the_file_and_keeps_the_checkpoint(
         outcome, f"cannot write {out / 'checkpoint.npz'} (no space left on device)",
         f"checkpoint.npz kept after 1 epoch; continue with: scratchnet train --resume {out}",
     )  # fmt: skip
-    assert names(out) == ["checkpoint.npz"]
     monkeypatch.undo()
-    resumed = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
-    assert resumed.code == 0, resumed
+    assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
 
 
 def test_a_full_disk_while_writing_the_outputs_names_the_run_folder(
