@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from scratchnet.atomic import atomic_write
+from scratchnet import NeuralNet
+from scratchnet.atomic import atomic_write, open_regular
+from scratchnet.data.idx import read_idx
+from scratchnet.data.images import load_image
+from scratchnet.errors import DataFileError, ImageFileError
 
 
 def names_in(folder: Path) -> list[str]:
@@ -61,6 +65,29 @@ def test_atomic_write_over_a_folder_names_the_users_path_not_the_temporary(tmp_p
         file.write(b"new")
     assert raised.value.strerror == f"cannot write {tmp_path / 'out.bin'} (it is a folder)"
     assert names_in(tmp_path) == ["out.bin"]
+
+
+def test_a_path_holding_a_nul_character_is_an_os_error_of_its_own(tmp_path):
+    """The system calls raise ValueError("embedded null byte"): not a file error."""
+    path = tmp_path / "a\0b"
+    with (
+        pytest.raises(OSError, match="a path cannot hold a NUL character") as raised,
+        atomic_write(path),
+    ):
+        pass
+    assert raised.value.strerror == f"cannot write {path} (a path cannot hold a NUL character)"
+    with pytest.raises(OSError, match="a path cannot hold a NUL character"):
+        open_regular(tmp_path / "a\0b")
+    assert names_in(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("read", "error"),
+    [(read_idx, DataFileError), (load_image, ImageFileError), (NeuralNet.load, DataFileError)],
+)
+def test_readers_name_a_path_holding_a_nul_character(read, error, tmp_path):
+    with pytest.raises(error, match=r"cannot .*read.*a path cannot hold a NUL character"):
+        read(f"{tmp_path}/a\0b")
 
 
 @pytest.mark.parametrize("given", [".", "", "..", "/"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 import scratchnet as sn
@@ -32,6 +34,11 @@ def test_divergence_is_still_a_floating_point_error():
 def test_library_checks_raise_the_family():
     with pytest.raises(sn.InvalidArgumentError, match="learning_rate"):
         sn.NeuralNet([2, 1]).fit([[0.0], [1.0]], [0, 1], learning_rate=-1)
+    with pytest.raises(sn.InvalidArgumentError, match="learning_rate"):  # not an OverflowError
+        sn.NeuralNet([2, 1]).fit([[0.0], [1.0]], [0, 1], learning_rate=10**400)
+    with pytest.raises(sn.InvalidArgumentError, match="validation_fraction"):
+        fraction = Fraction(1, 10**400)  # in (0, 1), but as a float 0.0
+        sn.NeuralNet([2, 1]).fit([[0.0], [1.0]], [0, 1], validation_fraction=fraction)
     with pytest.raises(sn.InvalidTypeError, match="dtype"):
         sn.preprocess([[[0]]], "int8")
     with pytest.raises(sn.InvalidArgumentError, match="beta1"):

@@ -174,6 +174,31 @@ def test_multi_class_calibration_bins_the_top_label_confidence(seed):
         (lambda: reliability([0.5], [1, 0]), InvalidArgumentError, "1 booleans"),
         (lambda: reliability([0.5], [2]), InvalidArgumentError, "booleans"),
         (lambda: reliability([0.5], [1], n_bins=0), InvalidArgumentError, "n_bins"),
+        (  # not a MemoryError
+            lambda: reliability([0.5], [1], n_bins=10**12),
+            InvalidArgumentError,
+            "n_bins must be at most 1,000,000, got 1,000,000,000,000",
+        ),
+        (  # not a shape (0,) of some "probability"
+            lambda: calibration(np.empty((0, 2)), [], [0, 1]),
+            InvalidArgumentError,
+            "^probabilities and y_true are empty: nothing to bin$",
+        ),
+        (  # not a type error
+            lambda: confusion_matrix([0], [0], []),
+            InvalidArgumentError,
+            r"^at least two classes are needed, got \[\]$",
+        ),
+        (  # 2**63 would be support -2**63 + 1 as int64
+            lambda: class_scores(np.array([[2**63, 1], [1, 1]], np.uint64), [0, 1]),
+            InvalidArgumentError,
+            "add up to more than 9,223,372,036,854,775,807",
+        ),
+        (
+            lambda: class_scores(np.array([[2**62, 2**62], [0, 1]], np.int64), [0, 1]),
+            InvalidArgumentError,
+            "add up to more than",
+        ),
         (lambda: calibration(np.ones((2, 3)), [1, 2], [1, 2]), InvalidArgumentError, "column"),
         (lambda: calibration(np.ones((2, 2)), [1], [1, 2]), InvalidArgumentError, "2 rows"),
         (lambda: calibration(np.ones((1, 2)), [5], [1, 2]), InvalidArgumentError, r"\[5\]"),

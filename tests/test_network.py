@@ -172,6 +172,13 @@ def test_non_finite_features_are_rejected_with_their_position(blobs, bad):
         fitted(blobs[0], y, n_iterations=1).predict(X)
 
 
+def test_large_finite_features_are_checked_without_an_overflow_warning(recwarn):
+    """Their sum overflows to infinity, which sends the check to look at each value."""
+    X = np.full((4, 2), 1e308)
+    NeuralNet([2, 1]).fit(X, [0, 1, 0, 1], n_iterations=1)
+    assert [str(warning.message) for warning in recwarn] == []
+
+
 def test_labels_of_the_wrong_length_are_rejected(blobs):
     X, y = blobs
     with pytest.raises(InvalidArgumentError, match="X has 120 rows but y has 119 labels"):

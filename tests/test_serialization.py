@@ -199,6 +199,10 @@ CORRUPTIONS = {
     "other format": (lambda a, m: m.update(format="keras-model"), "not a scratchnet model"),
     "wrong version": (lambda a, m: m.update(version=7), "version 7 is not supported"),
     "metadata not json": (lambda a, m: a.update(meta=np.array("{oops")), "no readable metadata"),
+    "an integer of 4,400 digits in the metadata": (  # json.loads: a plain ValueError
+        lambda a, m: a.update(meta=np.array('{"version": 1' + "0" * 4400 + "}")),
+        "no readable metadata",
+    ),
     "meta missing a key": (lambda a, m: m.pop("activation"), "activation"),
     "unknown activation": (lambda a, m: m.update(activation="swish"), "swish"),
     "missing bias": (lambda a, m: a.pop("bias_1"), "bias_1"),

@@ -99,7 +99,8 @@ class ArchiveReader:
         text = self.read(META, (), lambda dtype: dtype.kind == "U", MAX_META_BYTES)
         try:
             meta = json.loads(str(text))
-        except (json.JSONDecodeError, RecursionError, UnicodeError):
+        except (ValueError, RecursionError):  # ValueError: not JSON, or an integer over
+            # the 4,300 digits Python converts
             raise self.fail("no readable metadata (not a JSON document)") from None
         if not isinstance(meta, dict):
             raise self.fail("no readable metadata (not a JSON object)")

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+NUL_REASON = "a path cannot hold a NUL character"
+
 
 @contextmanager
 def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
@@ -27,6 +29,8 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     disk before the rename, and the rename before return, so a power cut leaves either
     the old file or the whole new one.
     """
+    if _holds_nul(path):
+        raise OSError(errno.EINVAL, f"cannot write {path} ({NUL_REASON})")
     path = Path(path)
     if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path} (it is a folder)")
@@ -48,6 +52,12 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         _remove(temporary)
         raise
     _sync_folder(target.parent)
+
+
+def _holds_nul(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a NUL character, which the system calls refuse with a
+    ValueError rather than an OSError."""
+    return "\0" in os.fsdecode(path)
 
 
 def _keep_permissions_of(replaced: Path, file: BinaryIO) -> None:
@@ -102,7 +112,9 @@ def _sync_folder(folder: Path) -> None:
 def open_regular(path: str | os.PathLike) -> BinaryIO:
     """``path`` opened for reading in binary, as ``open`` would (IsADirectoryError for
     a folder); OSError "not a regular file" for a FIFO, a device or a socket, found
-    without blocking on it."""
+    without blocking on it; OSError, not ValueError, for a path holding a NUL character."""
+    if _holds_nul(path):
+        raise OSError(errno.EINVAL, NUL_REASON, os.fspath(path))
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         mode = os.fstat(descriptor).st_mode

@@ -14,6 +14,8 @@ from .errors import InvalidArgumentError, InvalidTypeError
 from .validation import check_classes, check_labels, check_positive_int, encode_labels
 
 N_BINS = 10
+MAX_BINS = 1_000_000  # reliability bins: their counts and sums take 24 MB
+INT64_MAX = int(np.iinfo(np.int64).max)
 MAX_CONFUSION_CELLS = 1 << 26  # 512 MiB of counts: 8,192 labels
 ROW_SUM_TOLERANCE = 1e-4  # a row of probabilities sums to 1 within this (float32: ~1e-7)
 
@@ -102,6 +104,8 @@ def reliability(probability, outcome, n_bins: int = N_BINS) -> Reliability:
     """Bin the predicted ``probability`` (n,) of an event, in [0, 1], against whether it
     happened (``outcome``, n booleans) into ``n_bins`` equal-width bins."""
     n_bins = check_positive_int(n_bins, "n_bins")
+    if n_bins > MAX_BINS:
+        raise InvalidArgumentError(f"n_bins must be at most {MAX_BINS:,}, got {n_bins:,}")
     probability = _check_probability(probability)
     outcome = np.asarray(outcome)
     if outcome.shape != probability.shape or outcome.dtype.kind not in "biu":
@@ -143,6 +147,8 @@ def calibration(probabilities, y_true, classes, n_bins: int = N_BINS) -> Reliabi
         raise InvalidArgumentError(
             f"probabilities has {len(probabilities)} rows but y_true has {len(y_true)} labels"
         )
+    if len(y_true) == 0:
+        raise InvalidArgumentError("probabilities and y_true are empty: nothing to bin")
     indices = encode_labels(y_true, classes, "y_true")
     _check_rows_are_distributions(probabilities)
     if len(classes) == 2:
@@ -220,6 +226,11 @@ def _check_confusion(confusion, k: int) -> np.ndarray:
         )
     if np.any(confusion < 0):
         raise InvalidArgumentError("confusion holds negative counts")
+    total = float(np.add.reduce(confusion, axis=None, dtype=np.float64)) if confusion.size else 0
+    if total > INT64_MAX:  # compared exactly as Python numbers (NumPy would round the int)
+        raise InvalidArgumentError(  # as uint64 counts, or their sums, would wrap around
+            f"confusion's counts add up to more than {INT64_MAX:,}, the most it can count"
+        )
     return confusion.astype(np.int64)
 
 

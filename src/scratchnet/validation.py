@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidTypeError
 from .nn.losses import classes_of
+from .nn.settings import real_number
 
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -56,8 +57,9 @@ def check_finite(part: np.ndarray, whole: np.ndarray, name: str) -> None:
     """ValueError naming the first NaN or infinite entry of ``whole`` if ``part`` (all of
     it, or a chunk being used) holds one. One fast pass: a NaN or inf makes the sum
     non-finite; only then (or on a harmless overflow) are the entries examined."""
-    if np.isfinite(np.add.reduce(part, axis=None)):
-        return
+    with np.errstate(over="ignore"):  # large finite values may sum to infinity
+        if np.isfinite(np.add.reduce(part, axis=None)):
+            return
     bad = np.argwhere(~np.isfinite(whole))
     if bad.size:
         row, column = bad[0]
@@ -147,6 +149,8 @@ def check_classes(classes, y: np.ndarray | None = None) -> np.ndarray:
     if classes is None:
         classes = np.unique(y)
     classes = np.asarray(classes)
+    if classes.shape == (0,):
+        raise InvalidArgumentError("at least two classes are needed, got []")
     if classes.ndim != 1 or classes.dtype.kind not in "iu":
         raise InvalidTypeError(f"classes must be a 1-D sequence of integers, got {classes!r}")
     _check_fits_int64(classes, "classes")
@@ -179,21 +183,24 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
 
 
 def check_positive_float(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
+    number = real_number(value)
+    if number is None or not 0 < number < np.inf:
         raise InvalidArgumentError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+    return number
 
 
 def check_non_negative_float(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
+    number = real_number(value)
+    if number is None or not 0 <= number < np.inf:
         raise InvalidArgumentError(f"{name} must be a non-negative finite number, got {value!r}")
-    return float(value)
+    return number
 
 
 def check_fraction(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+    number = real_number(value)
+    if number is None or not 0 < number < 1:
         raise InvalidArgumentError(f"{name} must be a number in (0, 1), got {value!r}")
-    return float(value)
+    return number
 
 
 MAX_SEED = 2**32 - 1  # the largest seed NumPy's legacy RandomState (the tutorial's) takes
@@ -250,9 +257,10 @@ def check_float_dtype(dtype) -> np.dtype:
 
 def check_dropout(rate) -> float:
     """A dropout rate in [0, 1)."""
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+    number = real_number(rate)
+    if number is None or not 0 <= number < 1:
         raise InvalidArgumentError(f"dropout must be a number in [0, 1), got {rate!r}")
-    return float(rate)
+    return number
 
 
 def check_digits(digits: Sequence[int]) -> tuple[int, ...]:

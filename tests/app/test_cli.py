@@ -282,10 +282,20 @@ def test_augmented_run_shows_its_distortions_and_records_them(mnist_dir, tmp_pat
     assert f"data:image/png;base64,{embedded}" in report
 
 
-def test_bad_distortion_settings_are_refused_before_any_data_is_read(mnist_dir, tmp_path):
-    outcome = invoke("train", "--preset", "best", "--elastic-sigma", "0", "--data-dir",
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--elastic-sigma", "0", "augmentation sigma must be a positive finite number, got 0"),
+        ("--elastic-sigma", "1e9", "augmentation sigma must be at most 28 pixels"),  # 60 GiB
+        ("--rotation", "1e308", "augmentation rotation must be at most 180 degrees"),  # overflowed
+    ],
+)
+def test_bad_distortion_settings_are_refused_before_any_data_is_read(
+    mnist_dir, tmp_path, option, value, message
+):
+    outcome = invoke("train", "--preset", "best", option, value, "--data-dir",
                      mnist_dir, "--out", tmp_path / "run")  # fmt: skip
-    assert_one_line_error(outcome, "augmentation sigma must be a positive finite number, got 0")
+    assert_one_line_error(outcome, message)
     assert outcome.out == ""  # no data shapes, no network: nothing was loaded or built
     assert not (tmp_path / "run").exists()
 

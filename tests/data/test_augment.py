@@ -173,6 +173,14 @@ def test_augmented_training_is_reproducible_and_resumable(digits, tmp_path):
         ({"shift": -1}, "augmentation shift must be a non-negative finite number"),
         ({"scale": 1.0}, r"augmentation scale must be in \[0, 1\)"),
         ({"sigma": 0}, "augmentation sigma must be a positive finite number"),
+        ({"shift": 10**400}, "augmentation shift must be a non-negative finite number"),
+        # past their largest values: NumPy's uniform overflowed, the kernel asked for GiBs
+        ({"shift": 28.5}, "augmentation shift must be at most 28 pixels"),
+        ({"rotation": 1e308}, "augmentation rotation must be at most 180 degrees"),
+        ({"shear": 90}, "augmentation shear must be at most 89 degrees"),
+        ({"alpha": 1.5e6}, "augmentation alpha must be at most 1e[+]06 pixels"),
+        ({"sigma": 1e9}, "augmentation sigma must be at most 28 pixels"),
+        ({"sigma": 57, "shape": (14, 56)}, "augmentation sigma must be at most 56 pixels"),
         ({"shape": (5,)}, r"augmentation shape must be \(rows, columns\), got \(5,\)"),
         ({"shape": "ab"}, r"augmentation shape must be \(rows, columns\), got 'ab'"),
         ({"shape": (-1, -5)}, "augmentation rows and columns must be an integer >= 1, got -1"),
@@ -182,6 +190,32 @@ def test_augmented_training_is_reproducible_and_resumable(digits, tmp_path):
 def test_bad_distortion_settings_are_refused(options, message):
     with pytest.raises(InvalidArgumentError, match=message):
         Augment(**options)
+
+
+def test_the_largest_settings_distort_into_finite_pixels_of_the_images_range(digits):
+    augment = Augment("elastic", shift=28, rotation=180, shear=89, alpha=1e6, sigma=28)
+    out = np.empty_like(digits)
+    augment.distort(digits, np.random.default_rng(0), out)
+    assert np.all((out >= 0) & (out <= digits.max() + 1e-6))
+
+
+def test_numpy_scalars_are_settings_like_any_other_number():
+    augment = Augment(scale=np.float32(0.25), shift=np.int64(2), sigma=np.float64(3))
+    assert (augment.scale, augment.shift, augment.sigma) == (0.25, 2, 3.0)
+
+
+def test_bilinear_sampling_with_64_bit_indices_is_the_same(monkeypatch):
+    """Batches with more than 2**31 padded pixels index them in int64 (int32 would wrap
+    around); here the int64 path is taken for a small batch and checked against SciPy."""
+    monkeypatch.setattr("scratchnet.data.augment.INT32_INDICES", 0)
+    rng = np.random.default_rng(5)
+    images = rng.random((3, 6, 5))
+    rows, cols = rng.uniform(-2, 8, (2, 3, 6, 5))
+    out = np.empty_like(images)
+    bilinear(images, rows, cols, out)
+    batch = np.broadcast_to(np.arange(3)[:, None, None], rows.shape)
+    expected = ndimage.map_coordinates(images, [batch, rows, cols], order=1, mode="grid-constant")
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_a_shape_given_as_a_list_is_kept_as_a_tuple():

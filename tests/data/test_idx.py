@@ -215,6 +215,20 @@ def test_a_header_announcing_more_than_the_limit_is_refused_before_allocating(tm
         read_idx(path)
 
 
+@pytest.mark.parametrize(
+    ("shape", "fragment"),
+    [
+        ((0, 2**32 - 1, 2**32 - 1), "3 dimensions of sizes up to 4,294,967,295"),  # 0 bytes
+        ((1,) * 255, "255 dimensions of sizes up to 1"),  # 1 byte, over NumPy's 64 dimensions
+    ],
+)
+def test_a_shape_no_array_can_have_is_named_as_such(tmp_path, shape, fragment):
+    """Not "more than this machine can hold": it announces 0 or 1 bytes."""
+    path = write(tmp_path, "odd-idx", idx_header(UBYTE, shape) + bytes(1))
+    with pytest.raises(DataFileError, match=f"{fragment}, a shape no array can have$"):
+        read_idx(path)
+
+
 def test_the_limit_can_be_raised_and_the_length_is_still_checked(tmp_path, images):
     path = write(tmp_path, "images-idx3-ubyte", ubyte_idx(images), compress=True)
     with pytest.raises(DataFileError, match="more than the limit of 1,000 bytes"):

@@ -355,6 +355,9 @@ def test_only_the_files_of_the_splits_asked_for_are_needed(tmp_path, no_env, mni
         load_mnist((3, 8), data, download_missing=False)
     with pytest.raises(InvalidArgumentError, match="splits must be among"):
         load_mnist((3, 8), data, splits=("validation",))
+    alone = load_mnist((3, 8), data, download_missing=False, splits="test")  # one split
+    np.testing.assert_array_equal(alone.x_test, only_test.x_test)  # not the letters of "test"
+    assert alone.x_train.shape == (0, 28, 28)
 
 
 @pytest.fixture

@@ -106,6 +106,7 @@ def test_optimizer_names():
         (lambda: Adam(eps=0.0), r"eps must be a number in \(0, inf\)"),
         (lambda: Adam(eps=float("inf")), r"eps must be a number in \(0, inf\), got inf"),
         (lambda: Adam(eps=True), r"eps must be a number in \(0, inf\), got True"),
+        (lambda: Adam(eps=10**400), r"eps must be a number in \(0, inf\), got 1000"),  # no float
     ],
 )
 def test_bad_optimizer_settings_are_rejected(make, message):

@@ -24,10 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from ..nn.settings import real_number
 from ..validation import check_non_negative_float, check_positive_float, check_positive_int
 
 KINDS = ("none", "affine", "elastic")
 TRUNCATE = 4.0  # the Gaussian kernel reaches 4 sigma, as scipy.ndimage's does
+MAX_ALPHA = 1e6  # pixels: the elastic field's scale, far beyond any image's size
+INT32_INDICES = 2**31 - 1  # bilinear indexes up to this many padded pixels in int32 (half
+# the traffic of int64), more in int64
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,9 @@ class Augment:
     elastic field) or "none". Each affine parameter is drawn uniformly per image:
     ``shift`` pixels in each direction, ``rotation`` and ``shear`` degrees either way,
     a zoom in [1 - ``scale``, 1 + ``scale``]. ``alpha`` and ``sigma`` are the elastic
-    field's scale and smoothing, in pixels.
+    field's scale and smoothing, in pixels. Each has a largest value past which it
+    means nothing more: the image's larger side for ``shift`` and ``sigma``, 180
+    degrees for ``rotation``, 89 for ``shear`` and MAX_ALPHA for ``alpha``.
     """
 
     kind: str = "affine"
@@ -55,11 +61,6 @@ class Augment:
             raise InvalidArgumentError(
                 f"unknown augmentation {self.kind!r}; choose from {', '.join(KINDS)}"
             )
-        for name in ("shift", "rotation", "shear", "alpha"):
-            check_non_negative_float(getattr(self, name), f"augmentation {name}")
-        if not (isinstance(self.scale, (int, float)) and 0 <= self.scale < 1):
-            raise InvalidArgumentError(f"augmentation scale must be in [0, 1), got {self.scale!r}")
-        check_positive_float(self.sigma, "augmentation sigma")
         if not (isinstance(self.shape, (tuple, list)) and len(self.shape) == 2):
             raise InvalidArgumentError(
                 f"augmentation shape must be (rows, columns), got {self.shape!r}"
@@ -68,6 +69,23 @@ class Augment:
             check_positive_int(size, "augmentation rows and columns") for size in self.shape
         )
         object.__setattr__(self, "shape", shape)  # frozen: set once, as a tuple of ints
+        side = max(shape)
+        for name, largest, why in (
+            ("shift", side, "pixels, the image's larger side: a larger shift moves it out"),
+            ("rotation", 180, "degrees: either way, that reaches every angle"),
+            ("shear", 89, "degrees: at 90 the image is sheared flat"),
+            ("alpha", MAX_ALPHA, "pixels: a larger field moves every pixel out of the image"),
+            ("sigma", side, "pixels, the image's larger side: a wider field is flat across it"),
+        ):
+            check = check_positive_float if name == "sigma" else check_non_negative_float
+            if check(getattr(self, name), f"augmentation {name}") > largest:
+                raise InvalidArgumentError(
+                    f"augmentation {name} must be at most {largest:g} {why}; "
+                    f"got {getattr(self, name)!r}"
+                )
+        scale = real_number(self.scale)
+        if scale is None or not 0 <= scale < 1:
+            raise InvalidArgumentError(f"augmentation scale must be in [0, 1), got {self.scale!r}")
 
     @property
     def active(self) -> bool:
@@ -170,12 +188,13 @@ def bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.nda
     flat = padded.reshape(-1)
     r = np.clip(rows, -1, h, out=np.empty_like(rows)) + 1  # in [0, h + 1]: padded rows
     c = np.clip(cols, -1, w, out=np.empty_like(cols)) + 1
-    r0, c0 = r.astype(np.int32), c.astype(np.int32)  # floor, since r, c >= 0
+    integer = np.int32 if flat.size <= INT32_INDICES else np.int64
+    r0, c0 = r.astype(integer), c.astype(integer)  # floor, since r, c >= 0
     r -= r0  # the weights of the next row and column
     c -= c0
     index = r0 * width
     index += c0
-    index += (np.arange(m, dtype=np.int32) * ((h + 3) * width))[:, None, None]
+    index += (np.arange(m, dtype=integer) * ((h + 3) * width))[:, None, None]
     upper = flat[index]
     upper += (flat[index + 1] - upper) * c
     index += width

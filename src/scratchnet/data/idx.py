@@ -70,10 +70,15 @@ def _allocate(path: Path, shape: tuple[int, ...], dtype: np.dtype, size: int) ->
     """An uninitialised array (pages are only touched as data arrives)."""
     try:
         return np.empty(shape, dtype)
-    except (MemoryError, ValueError):
+    except MemoryError:
         raise DataFileError(
             f"{path}: truncated or corrupted: the header announces shape {shape} "
             f"({size} bytes), more than this machine can hold"
+        ) from None
+    except ValueError:  # over NumPy's 64 dimensions, or sizes whose product overflows
+        raise DataFileError(
+            f"{path}: corrupted: its header announces {len(shape)} dimensions of sizes up "
+            f"to {max(shape):,}, a shape no array can have"
         ) from None
 
 

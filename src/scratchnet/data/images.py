@@ -80,8 +80,7 @@ DECODING_ERRORS = (
     EOFError,
     struct.error,
 )
-TOO_LARGE = (Image.DecompressionBombError, Image.DecompressionBombWarning)
-_WARNINGS_LOCK = threading.Lock()  # warnings.catch_warnings changes process-wide state
+_PILLOW_LOCK = threading.Lock()  # _pillow_state changes process-wide state
 
 
 def load_image(
@@ -293,25 +292,28 @@ def _opened(source, name: str) -> BinaryIO:
 
 
 def _open_image(file, name: str) -> Image.Image:
-    """Parse the header only (no pixel is decoded yet)."""
-    try:
-        with _pillow_warnings(), _decoding(name):
-            return Image.open(file, formats=FORMATS)
-    except TOO_LARGE:  # beyond Pillow's own limit, which is above MAX_PIXELS
-        raise ImageFileError(
-            f"{name}: more than {Image.MAX_IMAGE_PIXELS:,} pixels, too many to decode safely"
-        ) from None
+    """Parse the header only (no pixel is decoded yet).
+
+    Pillow's own pixel limit, which it applies to the size in the header, is lifted
+    meanwhile: the reader checks the pixels it is about to decode against its own
+    ``max_pixels`` (``_check_size``), a large JPEG's at the reduced size it decodes.
+    """
+    with _pillow_state(), _decoding(name):
+        return Image.open(file, formats=FORMATS)
 
 
 @contextmanager
-def _pillow_warnings() -> Iterator[None]:
-    """Pillow warns of decompression bombs, here an error, and of damaged EXIF blocks,
-    here ignored (the tags it could read still count). The readers take turns, since
-    warnings.catch_warnings changes process-wide state."""
-    with _WARNINGS_LOCK, warnings.catch_warnings():
+def _pillow_state() -> Iterator[None]:
+    """No pixel limit of Pillow's (see ``_open_image``), and its warnings of damaged EXIF
+    blocks ignored (the tags it could read still count). Both are process-wide state,
+    so the readers take turns, and both are put back."""
+    with _PILLOW_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        yield
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
 
 
 def _check_size(image: Image.Image, name: str, max_pixels: int) -> None:
@@ -328,7 +330,7 @@ def _check_size(image: Image.Image, name: str, max_pixels: int) -> None:
 def _decode(image: Image.Image) -> Image.Image:
     """The first frame decoded, upright, in a mode image_to_mnist takes, reduced."""
     image.load()
-    with _pillow_warnings():
+    with _pillow_state():
         image.getexif()  # parsed once here, quietly; exif_transpose reuses it
     ImageOps.exif_transpose(image, in_place=True)
     image = _canonical_mode(image)

@@ -102,17 +102,19 @@ def load_mnist(
     *,
     relabel: bool = True,
     download_missing: bool = True,
-    splits: Sequence[str] = ("train", "test"),
+    splits: str | Sequence[str] = ("train", "test"),
 ) -> MNIST:
     """The official training and test sets restricted to ``digits``, in file order.
 
     With ``relabel`` (the default) labels become class indices: ``digits[i] -> i``, so
     the default ``(1, 2)`` maps 1 -> 0 and 2 -> 1; with ``relabel=False`` they are the
     digits themselves. Missing files are downloaded into the cache unless
-    ``download_missing`` is false. ``splits`` chooses what to read (``("test",)``
-    needs only the two test files); a split not read is empty.
+    ``download_missing`` is false. ``splits`` chooses what to read (``"test"`` or
+    ``("test",)`` needs only the two test files); a split not read is empty.
     """
     digits = check_digits(digits)
+    if isinstance(splits, str):
+        splits = (splits,)
     unknown = set(splits) - SPLITS.keys()
     if unknown or not splits:
         raise InvalidArgumentError(f"splits must be among 'train' and 'test', got {splits!r}")

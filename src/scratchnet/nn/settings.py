@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 
@@ -11,8 +12,20 @@ from ..errors import InvalidArgumentError
 def check_setting(value, name: str, accepted: Callable[[float], bool], interval: str) -> None:
     """Refuse ``value`` unless it is a real number (a bool is not) that ``accepted``
     takes; ``interval`` says which, as in "[0, 1)"."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not accepted(value):
+    number = real_number(value)
+    if number is None or not accepted(number):
         raise InvalidArgumentError(f"{name} must be a number in {interval}, got {value!r}")
+
+
+def real_number(value) -> float | None:
+    """A real number as a float (infinite when too large for one, as 10**400 is); None
+    for anything else, booleans included."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def check_count(value, name: str) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..archive import ArchiveReader, open_archive, write_archive
 from ..errors import InvalidArgumentError
+from ..nn.settings import real_number
 from .history import History
 from .loop import Checkpointer
 from .state import TrainingState
@@ -259,9 +260,10 @@ def _count(archive: ArchiveReader, meta: dict, key: str) -> int:
 def _seconds(archive: ArchiveReader, meta: dict) -> float:
     """The stored training seconds (0 in a checkpoint written before they were kept)."""
     value = meta.get("seconds", 0.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+    seconds = real_number(value) if isinstance(value, (int, float)) else None
+    if seconds is None or not 0 <= seconds < math.inf:
         raise archive.fail(f"seconds must be a duration, got {str(value)[:20]}")
-    return float(value)
+    return seconds
 
 
 def _checked_scalars(archive: ArchiveReader, scalars) -> dict:
