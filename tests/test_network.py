@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import scratchnet as sn
 from scratchnet import Callback, NeuralNet, TrainingDivergedError
 from scratchnet.errors import InvalidArgumentError, InvalidTypeError, NotFittedError
 from scratchnet.nn.column_groups import grouped
@@ -126,6 +127,45 @@ def test_summary_lists_layers_and_parameter_count():
     assert "784 -> 196" in text and "196 -> 1" in text and "154,057" in text
     with pytest.raises(NotFittedError, match="not fitted"):
         net.summary()
+    for bad in (-3, 0, "6", 2.5):  # -3 printed "-3 -> 196" and "total parameters: -3"...
+        with pytest.raises(InvalidArgumentError, match="n_features must be an integer >= 1"):
+            net.summary(bad)
+
+
+def test_layer_sizes_may_be_a_numpy_array():
+    assert NeuralNet(np.array([16, 1])).layer_sizes == (16, 1)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X, y: NeuralNet([4, 1]).fit(X, y, optimizer=["adam"]),
+        lambda X, y: NeuralNet([4, 1]).fit(X, y, schedule=["cosine"]),
+        lambda X, y: NeuralNet([4, 1], activation=["relu"]),
+        lambda X, y: NeuralNet([4, 1], init=["he"]),
+    ],
+    ids=["optimizer", "schedule", "activation", "init"],
+)
+def test_a_setting_named_by_a_list_is_unknown_not_unhashable(call, blobs):
+    with pytest.raises(InvalidArgumentError, match=r"unknown \w+ \['\w+'\]; choose from"):
+        call(*blobs)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda net: NeuralNet.load(None), "path must be a str or a path, got None"),
+        (lambda net: net.save(None), "path must be a str or a path, got None"),
+        (lambda net: net.to_onnx(None), "path must be a str or a path, got None"),
+        (lambda net: sn.read_idx(3), "path must be a str or a path, got 3"),
+        (lambda net: sn.load_image(None), "an image must be given by its path or its bytes"),
+    ],
+    ids=["load", "save", "to_onnx", "read_idx", "load_image"],
+)
+def test_a_path_that_is_not_one_is_a_type_error_naming_it(call, message, blobs):
+    net = fitted(*blobs, n_iterations=1)
+    with pytest.raises(InvalidTypeError, match=f"^{message}"):
+        call(net)
 
 
 def test_scoring_a_network_not_fitted_yet_says_so(blobs):

@@ -61,6 +61,7 @@ from .validation import (
     check_labels,
     check_non_negative_float,
     check_output_size,
+    check_path,
     check_positive_float,
     check_positive_int,
     check_random_state,
@@ -229,6 +230,11 @@ class Network:
                 weights it had before the call.
         """
         callbacks = _check_callbacks(callbacks)
+        if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
+            raise InvalidTypeError(
+                f"checkpoint must be a scratchnet.Checkpoint, got {checkpoint!r}; "
+                "write checkpoint=Checkpoint(path)"
+            )
         start = self.parameters if warm_start else None
         X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, start)
         config = _training_config(
@@ -573,9 +579,11 @@ class Network:
         )
 
     def summary(self, n_features: int | None = None) -> str:
-        """A table of layers, shapes, activations and parameter counts."""
+        """A table of layers, shapes, activations and parameter counts (of a network
+        fitted, or to be fitted, on ``n_features`` inputs)."""
         if n_features is None:
             n_features = self._fitted().widths[0]
+        n_features = check_positive_int(n_features, "n_features")
         widths = (n_features, *self.layer_sizes)
         output = self._output().name
         lines = [f"{'layer':<8}{'shape':>16}  {'activation':<11}{'parameters':>12}"]
@@ -597,11 +605,12 @@ class Network:
         ``pip install 'scratchnet[onnx]'``; see ``scratchnet.interop.onnx``."""
         from .interop.onnx import export  # the optional onnx package, only when asked
 
-        export(self, path, dtype)
+        export(self, check_path(path), dtype)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path`` (.npz, readable with allow_pickle=False): its
         weights, not its training state."""
+        check_path(path)
         parameters = self._fitted()
         meta = {
             "layer_sizes": list(self.layer_sizes),
@@ -618,7 +627,7 @@ class Network:
     def load(cls, path: str | os.PathLike) -> Network:
         """Read a model written by ``save``; DataFileError naming the file if it is not
         one, or not one of this class (``Network.load`` reads either kind)."""
-        stored = read_model(path)
+        stored = read_model(check_path(path))
         meta = stored.meta
         kind = NeuralNetRegressor if stored.output == "identity" else NeuralNet
         if not issubclass(kind, cls):
@@ -763,6 +772,8 @@ class NeuralNetRegressor(Network):
 
 
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1:
+        layer_sizes = layer_sizes.tolist()
     if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
         raise InvalidTypeError(f"layer_sizes must be a sequence of integers, got {layer_sizes!r}")
     if len(layer_sizes) == 0:

@@ -8,6 +8,7 @@ command line words the same rule with its own option names.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -174,6 +175,13 @@ def encode_labels(y: np.ndarray, classes: np.ndarray, name: str = "y") -> np.nda
             f"classes {classes.tolist()}"
         )
     return indices
+
+
+def check_path(value, name: str = "path"):
+    """``value`` if it can name a file (a str or an os.PathLike), else InvalidTypeError."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise InvalidTypeError(f"{name} must be a str or a path, got {value!r}")
+    return value
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:

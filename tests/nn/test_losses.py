@@ -48,6 +48,11 @@ def test_binary_cross_entropy_matches_the_probability_formula():
         np.testing.assert_allclose(binary_cross_entropy(z, t), expected, rtol=1e-12)
 
 
+def test_binary_cross_entropy_takes_lists_as_sigmoid_does():
+    np.testing.assert_allclose(binary_cross_entropy([0.0, 2.0], [0, 1]),
+                               [np.log(2), np.log1p(np.exp(-2.0))], rtol=1e-14)  # fmt: skip
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_binary_cross_entropy_is_finite_with_correct_limits_for_huge_logits(dtype):
     z = np.array([-1e4, 1e4], dtype=dtype)

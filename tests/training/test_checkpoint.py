@@ -11,7 +11,7 @@ import pytest
 
 import scratchnet as sn
 from scratchnet.archive import write_archive
-from scratchnet.errors import DataFileError, InvalidArgumentError
+from scratchnet.errors import DataFileError, InvalidArgumentError, InvalidTypeError
 from scratchnet.training.checkpoint import Checkpoint
 
 pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
@@ -50,6 +50,11 @@ RUNS = {
         {"epochs": 9, "batch_size": 32, "optimizer": "nesterov", "weight_decay": 1e-3},
     ),
 }  # fmt: skip
+for _bits in (np.random.MT19937, np.random.Philox, np.random.SFC64):  # their states hold arrays
+    RUNS[f"mini-batch, a {_bits.__name__} Generator"] = (
+        lambda bits=_bits: sn.NeuralNet([8, 3], random_state=np.random.Generator(bits(7))),
+        {"epochs": 6, "batch_size": 32, "optimizer": "adam"},
+    )
 
 
 def data_for(name, blobs, three_blobs):
@@ -254,3 +259,52 @@ def test_a_checkpoint_with_impossible_seconds_is_a_data_file_error(seconds, blob
         sn.NeuralNet([4, 1], random_state=0).fit(
             X, y, n_iterations=10, checkpoint=Checkpoint(path, resume=True)
         )
+
+
+def test_a_checkpoint_used_again_keeps_nothing_of_its_earlier_fit(three_blobs, tmp_path):
+    """Interrupted in its first epoch, with nothing of its own to keep, the second fit
+    wrote the first fit's last state as its own: resuming it gave the first model. The
+    file now still holds the first run's checkpoint, which the second run refuses."""
+    path = tmp_path / "run.npz"
+    checkpoint = Checkpoint(path, every=2)
+    make = lambda: sn.NeuralNet([4, 3], random_state=0)  # noqa: E731
+    options = {"epochs": 3, "batch_size": 16}
+    make().fit(*three_blobs, **options, checkpoint=checkpoint)
+    X, y = three_blobs[0][::-1].copy(), three_blobs[1][::-1].copy()  # another run's data
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(X, y, **options, checkpoint=checkpoint, callbacks=[StopAt(step=1)])
+    with pytest.raises(InvalidArgumentError, match="belongs to another run"):
+        make().fit(X, y, **options, checkpoint=Checkpoint(path, resume=True))
+
+
+def test_a_checkpoint_in_a_missing_folder_is_named_before_any_training(blobs, tmp_path):
+    steps = []
+    counting = type("Counting", (sn.Callback,), {"on_step_end": lambda s, *a: steps.append(a)})
+    with pytest.raises(FileNotFoundError, match=r"its folder .*nowhere does not exist"):
+        checkpoint = Checkpoint(tmp_path / "nowhere" / "run.npz")
+        sn.NeuralNet([4, 1]).fit(*blobs, epochs=4, batch_size=8, callbacks=[counting()],
+                                 checkpoint=checkpoint)  # fmt: skip
+    assert steps == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"note": float("nan")}, "Out of range float values"),
+        ({"when": np.datetime64("2026-11-26")}, "not JSON serializable"),
+        (["a list"], "a list, not a dict"),
+    ],
+)
+def test_checkpoint_extra_must_be_json_when_given(extra, message):
+    with pytest.raises(
+        InvalidArgumentError, match=f"checkpoint extra must be a dict of JSON.*{message}"
+    ):
+        Checkpoint("run.npz", extra=extra)
+
+
+def test_checkpoint_settings_take_numpy_integers_and_refuse_what_is_not_a_checkpoint(blobs):
+    assert Checkpoint("run.npz", every=np.int64(5)).every == 5
+    with pytest.raises(InvalidTypeError, match=r"checkpoint must be a scratchnet\.Checkpoint"):
+        sn.NeuralNet([4, 1]).fit(*blobs, n_iterations=1, checkpoint="run.npz")
+    with pytest.raises(InvalidTypeError, match="checkpoint path must be a str or a path"):
+        Checkpoint(None)

@@ -24,8 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
-from ..nn.settings import real_number
-from ..validation import check_non_negative_float, check_positive_float, check_positive_int
+from ..validation import (
+    check_non_negative_float,
+    check_positive_float,
+    check_positive_int,
+    real_number,
+)
 
 KINDS = ("none", "affine", "elastic")
 TRUNCATE = 4.0  # the Gaussian kernel reaches 4 sigma, as scipy.ndimage's does

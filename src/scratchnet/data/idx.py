@@ -20,6 +20,7 @@ import numpy as np
 
 from ..atomic import open_regular
 from ..errors import DataFileError
+from ..validation import check_path
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 20
@@ -45,7 +46,7 @@ def read_idx(path: str | Path, max_bytes: int = MAX_BYTES) -> np.ndarray:
     Raises DataFileError naming the file when it is truncated, corrupted, not IDX,
     too large, or when its length does not match the sizes in its header.
     """
-    path = Path(path)
+    path = Path(check_path(path))
     with _open(path) as stream, _translated_errors(path):
         dtype, shape = _read_header(path, stream)
         expected = math.prod(shape) * dtype.itemsize

@@ -276,9 +276,11 @@ def _grey_and_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _display_name(source, name: str | None) -> str:
-    if name is not None:
-        return name
-    return "image" if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "image" if name is None else name
+    if not isinstance(source, (str, os.PathLike)):
+        raise InvalidTypeError(f"an image must be given by its path or its bytes, not {source!r}")
+    return os.fspath(source) if name is None else name
 
 
 def _opened(source, name: str) -> BinaryIO:

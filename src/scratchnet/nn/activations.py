@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
+from .settings import named
 
 
 class Activation:
@@ -92,11 +92,7 @@ ACTIVATIONS = {cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU)}
 
 def get_activation(name: str) -> Activation:
     """The activation called ``name`` (one of ACTIVATIONS)."""
-    if name not in ACTIVATIONS:
-        raise InvalidArgumentError(
-            f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
-        )
-    return ACTIVATIONS[name]()
+    return named(name, ACTIVATIONS, "activation")()
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
+from .settings import named
 
 RandomSource = np.random.Generator | np.random.RandomState
 
@@ -38,6 +38,4 @@ INITIALIZERS = {"lecun": lecun, "he": he, "glorot": glorot}
 
 def get_initializer(name: str):
     """The initializer called ``name`` (one of INITIALIZERS)."""
-    if name not in INITIALIZERS:
-        raise InvalidArgumentError(f"unknown init {name!r}; choose from {', '.join(INITIALIZERS)}")
-    return INITIALIZERS[name]
+    return named(name, INITIALIZERS, "init")

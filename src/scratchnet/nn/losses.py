@@ -73,8 +73,10 @@ def softplus(z: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def binary_cross_entropy(z: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Element-wise -[t log sigma(z) + (1 - t) log(1 - sigma(z))] = softplus(z) - t z."""
+def binary_cross_entropy(z, t) -> np.ndarray:
+    """Element-wise -[t log sigma(z) + (1 - t) log(1 - sigma(z))] = softplus(z) - t z,
+    for logits z and targets t (arrays, or anything np.asarray takes)."""
+    z, t = np.asarray(z), np.asarray(t)
     return softplus(z) - t * z
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
-from .settings import check_setting
+from .settings import check_setting, named
 
 
 class Optimizer:
@@ -152,8 +152,4 @@ def get_optimizer(spec: str | Optimizer) -> Optimizer:
     """An Optimizer instance, or the one called ``spec`` with its default settings."""
     if isinstance(spec, Optimizer):
         return spec
-    if spec not in OPTIMIZERS:
-        raise InvalidArgumentError(
-            f"unknown optimizer {spec!r}; choose from {', '.join(OPTIMIZERS)}"
-        )
-    return OPTIMIZERS[spec]()
+    return named(spec, OPTIMIZERS, "optimizer")()

@@ -8,8 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import InvalidArgumentError
-from .settings import check_count, check_setting
+from .settings import check_count, check_setting, named
 
 
 class Schedule:
@@ -69,6 +68,4 @@ def get_schedule(spec: str | Schedule) -> Schedule:
     """A Schedule instance, or the one called ``spec`` with its default settings."""
     if isinstance(spec, Schedule):
         return spec
-    if spec not in SCHEDULES:
-        raise InvalidArgumentError(f"unknown schedule {spec!r}; choose from {', '.join(SCHEDULES)}")
-    return SCHEDULES[spec]()
+    return named(spec, SCHEDULES, "schedule")()

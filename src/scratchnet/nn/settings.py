@@ -17,6 +17,14 @@ def check_setting(value, name: str, accepted: Callable[[float], bool], interval:
         raise InvalidArgumentError(f"{name} must be a number in {interval}, got {value!r}")
 
 
+def named(name, choices: dict, what: str):
+    """``choices[name]``; InvalidArgumentError listing the choices for any other name,
+    one that is not a string (a list, say) included."""
+    if not isinstance(name, str) or name not in choices:
+        raise InvalidArgumentError(f"unknown {what} {name!r}; choose from {', '.join(choices)}")
+    return choices[name]
+
+
 def real_number(value) -> float | None:
     """A real number as a float (infinite when too large for one, as 10**400 is); None
     for anything else, booleans included."""

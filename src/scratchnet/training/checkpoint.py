@@ -11,9 +11,11 @@ agree; on an interruption the newest such state is written.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
+import numbers
 import os
 import time
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..archive import ArchiveReader, open_archive, write_archive
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..nn.settings import real_number
 from .history import History
 from .loop import Checkpointer
@@ -42,13 +44,19 @@ class Checkpoint(Checkpointer):
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False, extra=None):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
             raise InvalidArgumentError(f"checkpoint every must be an integer >= 1, got {every!r}")
+        if not isinstance(path, (str, os.PathLike)):
+            raise InvalidTypeError(f"checkpoint path must be a str or a path, got {path!r}")
         self.path = Path(path)
-        self.every = every
+        self.every = int(every)
         self.resume = resume
-        self.extra = extra or {}
-        self.fingerprint: dict = {}
+        self.extra = _json_ready(extra or {})
+        self._begin({})
+
+    def _begin(self, fingerprint: dict) -> None:
+        """Forget any earlier fit's states: each fit writes only its own."""
+        self.fingerprint = fingerprint
         self.latest: TrainingState | None = None  # the newest consistent state
         self.latest_seconds = 0.0  # the training seconds that reached it
         self.written_epochs: int | None = None
@@ -58,9 +66,14 @@ class Checkpoint(Checkpointer):
     # -- used by NeuralNet.fit ---------------------------------------------------------------
 
     def start(self, fresh: TrainingState, fingerprint: dict) -> TrainingState:
-        """The state to train from: ``fresh``, or the one in the file when resuming."""
-        self.fingerprint = fingerprint
-        self.started = time.perf_counter()
+        """The state to train from: ``fresh``, or the one in the file when resuming.
+        A folder that does not exist is named now, before any training."""
+        self._begin(fingerprint)
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(
+                errno.ENOENT, f"cannot write {self.path} (its folder {self.path.parent} "
+                "does not exist)"
+            )  # fmt: skip
         if not (self.resume and self.path.exists()):
             return fresh
         restored = read_checkpoint(self.path, fresh)
@@ -105,6 +118,19 @@ class Checkpoint(Checkpointer):
         finally:
             if _file_identity(self.path) != before:  # renamed into place: a new inode
                 self.written_epochs = state.epochs_done
+
+
+def _json_ready(extra) -> dict:
+    """``extra`` if it is a dict that strict JSON can hold (no NaN, no arrays)."""
+    try:
+        if not isinstance(extra, dict):
+            raise TypeError(f"a {type(extra).__name__}, not a dict")
+        json.dumps(extra, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentError(
+            f"checkpoint extra must be a dict of JSON values ({error})"
+        ) from None
+    return extra
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
@@ -288,24 +314,58 @@ def _is_array(value) -> bool:
 
 
 def _rng_state(rng) -> tuple[dict, dict[str, np.ndarray]]:
-    """A generator's state as JSON-ready metadata and arrays (MT19937's key)."""
+    """A generator's state as JSON-ready metadata, each of its arrays (MT19937's key,
+    Philox's counter, ...) left as None there and kept apart as ``rng_<name>``."""
+    return _split_arrays(_state_of(rng))
+
+
+def _state_of(rng) -> dict:
     if isinstance(rng, np.random.RandomState):
-        state = rng.get_state(legacy=False)
-        key = state["state"]["key"]
-        return {**state, "state": {**state["state"], "key": None}}, {"rng_key": key}
-    return rng.bit_generator.state, {}
+        return rng.get_state(legacy=False)
+    return rng.bit_generator.state
+
+
+def _split_arrays(value, path: tuple[str, ...] = ()) -> tuple[object, dict[str, np.ndarray]]:
+    """``value`` with its arrays replaced by None, and those arrays by member name."""
+    if isinstance(value, np.ndarray):
+        return None, {_rng_member(path): value}
+    if not isinstance(value, dict):
+        return value, {}
+    meta, arrays = {}, {}
+    for key, item in value.items():
+        meta[key], found = _split_arrays(item, (*path, key))
+        arrays |= found
+    return meta, arrays
+
+
+def _rng_member(path: tuple[str, ...]) -> str:
+    """The member holding the array at ``path`` in a generator's state: ("state", "key")
+    is ``rng_key``, ("buffer",) ``rng_buffer``."""
+    return "rng_" + "_".join(path[1:] if path[0] == "state" else path)
+
+
+def _with_arrays(archive: ArchiveReader, stored, current, path: tuple[str, ...] = ()):
+    """``stored`` with its arrays read back, each of the shape and dtype of the array at
+    the same place in ``current`` (the state of a generator of the same kind)."""
+    if isinstance(current, np.ndarray):
+        return archive.read(_rng_member(path), current.shape, lambda dtype: dtype == current.dtype)
+    if not (isinstance(current, dict) and isinstance(stored, dict)):
+        return stored
+    return stored | {key: _with_arrays(archive, stored.get(key), item, (*path, key))
+                     for key, item in current.items() if key in stored}  # fmt: skip
 
 
 def _restore_rng(archive: ArchiveReader, rng, stored) -> None:
     if not isinstance(stored, dict):
         raise archive.fail("the random generator's state is missing")
+    current = _state_of(rng)
     try:
+        if stored.get("bit_generator") != current["bit_generator"]:
+            raise ValueError(f"a {stored.get('bit_generator')} state")
+        state = _with_arrays(archive, stored, current)
         if isinstance(rng, np.random.RandomState):
-            key = archive.read("rng_key", (624,), lambda dtype: dtype == np.uint32)
-            rng.set_state({**stored, "state": {**stored["state"], "key": key}})
+            rng.set_state(state)
         else:
-            if stored.get("bit_generator") != rng.bit_generator.state["bit_generator"]:
-                raise ValueError(f"a {stored.get('bit_generator')} state")
-            rng.bit_generator.state = stored
+            rng.bit_generator.state = state
     except (KeyError, TypeError, ValueError) as error:
         raise archive.fail(f"the random generator's state cannot be restored ({error})") from None
