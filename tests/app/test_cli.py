@@ -24,7 +24,7 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from scratchnet import NeuralNet
+from scratchnet import NeuralNet, NeuralNetRegressor
 from scratchnet import errors as sn_errors
 from scratchnet.app.cli import main
 from scratchnet.app.presets import PRESETS
@@ -790,10 +790,22 @@ def write_model_of_non_digit_classes(path: Path) -> None:
     )
 
 
+def write_regression_model(path: Path) -> None:
+    rng = np.random.default_rng(0)
+    NeuralNetRegressor([1]).fit(rng.normal(size=(40, 784)), rng.normal(size=40),
+                                   n_iterations=1).save(path)  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("name", "write", "fragments"),
     [
         pytest.param("model.npz", lambda path: None, ["no such model file"], id="missing"),
+        pytest.param(  # was Python's advice: read it with NeuralNetRegressor.load
+            "model.npz",
+            write_regression_model,
+            ["a regression model (identity output), not a classifier of digits"],
+            id="regressor",
+        ),
         pytest.param("model.npz", write_random_bytes, ["not a scratchnet model"], id="bytes"),
         pytest.param("model.npy", write_single_array, ["not a scratchnet model"], id="npy"),
         pytest.param(

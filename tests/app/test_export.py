@@ -3,6 +3,7 @@ user errors as one line with exit status 2."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import numpy as np
@@ -111,3 +112,40 @@ def test_a_dtype_other_than_float32_or_float64_is_refused(blobs, tmp_path, dtype
     _, model = saved(tmp_path, blobs)
     outcome = invoke("export", "--model", model, "--dtype", dtype)
     assert_one_line_error(outcome, "--dtype", dtype)
+
+
+def test_an_out_that_is_the_model_itself_is_refused_and_the_model_kept(blobs, tmp_path):
+    """It used to be replaced by the ONNX file: the run's model was gone."""
+    _, model = saved(tmp_path, blobs)
+    (tmp_path / "link.npz").symlink_to(model)
+    before = model.read_bytes()
+    for out in (model, tmp_path / "link.npz", tmp_path / "." / "model.npz"):
+        outcome = invoke("export", "--model", model, "--out", out)
+        assert_one_line_error(outcome, f"--out {out} is the model file itself")
+    assert model.read_bytes() == before
+
+
+def test_a_model_too_large_for_an_onnx_file_is_refused_in_one_line(blobs, tmp_path, monkeypatch):
+    """An ONNX file is one protobuf message, at most 2 GiB: a model of 2**28 float64
+    weights failed in protobuf with a traceback. Here the limit is lowered instead."""
+    _, model = saved(tmp_path, blobs)  # 6 * 6 + 6 + 6 + 1 = 49 weights
+    monkeypatch.setattr("scratchnet.interop.onnx.MAX_WEIGHT_BYTES", 48 * 8)
+    outcome = invoke("export", "--model", model, "--out", tmp_path / "m.onnx")
+    assert_one_line_error(outcome, "the model's 49 weights take 392 bytes in float64, more than "
+                          "the 384 an ONNX file can hold (export it in float32)")  # fmt: skip
+    assert invoke("export", "--model", model, "--out", tmp_path / "m.onnx",
+                  "--dtype", "float32").code == 0  # fmt: skip
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["m.onnx", "model.npz"]
+
+
+def test_a_reader_that_leaves_ends_the_command_quietly_with_sigpipes_status(blobs, tmp_path):
+    """'scratchnet export ... | true' said 'error: Broken pipe' with status 2, though the
+    file was written: now nothing is said and the status is SIGPIPE's, as for other tools."""
+    net, model = saved(tmp_path, blobs)
+    command = [sys.executable, "-m", "scratchnet", "export", "--model", str(model), "--out",
+               str(tmp_path / "m.onnx")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader leaves before the command prints its line
+    assert (process.wait(timeout=120), process.stderr.read()) == (141, b"")
+    probabilities, _ = outputs_of(tmp_path / "m.onnx", blobs[0])
+    np.testing.assert_allclose(probabilities, net.predict_proba(blobs[0]), rtol=1e-12)

@@ -223,6 +223,7 @@ def write_model_of_three_features(path):
         (["--json", "--show"], ["--show", "not allowed with argument --json"]),
         (["--model", "{tmp}/missing.npz"], ["missing.npz", "no such model file"]),
         (["--model", "{tmp}/three.npz"], ["three.npz reads 3 inputs, not the 28x28 = 784"]),
+        (["--model", "{tmp}/regressor.npz"], ["regressor.npz: a regression model (identity"]),
         (["--preview", "{tmp}/file.txt"], ["--preview", "file.txt is a file, not a folder"]),
         (
             ["--preview", "{tmp}/file.txt/inside"],
@@ -233,12 +234,17 @@ def write_model_of_three_features(path):
         "json and show",
         "missing model",
         "model of 3 features",
+        "regression model",
         "preview is a file",
         "preview under a file",
     ],
 )
 def test_bad_options_are_one_line_errors(argv, fragments, digits_model, tmp_path):
     write_model_of_three_features(tmp_path / "three.npz")
+    rng = np.random.default_rng(0)
+    sn.NeuralNetRegressor([1]).fit(rng.random((20, 784)), rng.random(20), n_iterations=1).save(
+        tmp_path / "regressor.npz"
+    )
     (tmp_path / "file.txt").write_text("a file")
     picture = tmp_path / "digit.png"
     picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))

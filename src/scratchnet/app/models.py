@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ..atomic import open_regular
 from ..data.mnist import cache_dir
-from ..network import NeuralNet
+from ..errors import DataFileError
+from ..network import Network, NeuralNet
 from ..nn.losses import output_layer
 from .arguments import DATA_DIR_HELP
 from .experiment import (
@@ -101,9 +102,20 @@ def choose_model(
 
 
 def load_chosen(path: Path) -> ChosenModel:
-    net = NeuralNet.load(path)
+    net = load_classifier(path)
     check_reads_images(net, str(path))
     return ChosenModel(net, path, recorded_test_accuracy(path, net))
+
+
+def load_classifier(path: Path) -> NeuralNet:
+    """The classifier saved in ``path``; a regression model is refused in the command
+    line's terms, not Python's (NeuralNet.load's advice is to use NeuralNetRegressor)."""
+    net = Network.load(path)
+    if not isinstance(net, NeuralNet):
+        raise DataFileError(
+            f"{path}: a regression model (identity output), not a classifier of digits"
+        )
+    return net
 
 
 def newest_run_model(runs: Path = RUNS) -> Path | None:

@@ -31,6 +31,7 @@ except ImportError as error:
     raise missing_extra("ONNX export", "onnx", error) from None
 
 from ..atomic import atomic_write
+from ..errors import InvalidArgumentError
 from ..network import Network
 from ..nn.activations import get_activation
 from ..validation import check_float_dtype
@@ -39,6 +40,7 @@ OPSET = 17
 IR_VERSION = 8  # the IR version of opset 17: runtimes of that age read the file too
 INPUT = "X"
 ELEMENT_TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
+MAX_WEIGHT_BYTES = 2**31 - 2**20  # protobuf's 2 GiB, less 1 MiB for the rest of the graph
 HIDDEN = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "leaky_relu": "LeakyRelu"}
 
 
@@ -53,6 +55,7 @@ def export(net: Network, path: str | os.PathLike, dtype=None) -> None:
 def to_model(net: Network, dtype=None) -> onnx.ModelProto:
     """The network's inference graph as a checked ONNX model."""
     dtype = net.dtype if dtype is None else check_float_dtype(dtype)
+    _check_fits_onnx(net, dtype)
     builder = _Graph(dtype)
     a = INPUT
     for index, layer in enumerate(net.layers, start=1):
@@ -77,6 +80,19 @@ def to_model(net: Network, dtype=None) -> onnx.ModelProto:
     helper.set_model_props(model, metadata)
     onnx.checker.check_model(model, full_check=True)
     return model
+
+
+def _check_fits_onnx(net: Network, dtype: np.dtype) -> None:
+    """An ONNX file is one protobuf message, which cannot pass 2 GiB: the weights, with
+    room for the rest of the graph, must fit (checked before building any of it)."""
+    count = sum(layer.weight.size + layer.bias.size for layer in net.layers)
+    if count * dtype.itemsize <= MAX_WEIGHT_BYTES:
+        return
+    smaller = " (export it in float32)" if count * 4 <= MAX_WEIGHT_BYTES else ""
+    raise InvalidArgumentError(
+        f"the model's {count:,} weights take {count * dtype.itemsize:,} bytes in "
+        f"{dtype.name}, more than the {MAX_WEIGHT_BYTES:,} an ONNX file can hold{smaller}"
+    )
 
 
 class _Graph:

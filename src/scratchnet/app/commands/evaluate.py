@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InvalidArgumentError
-from ...network import NeuralNet
 from ..arguments import DATA_DIR_HELP, words
 from ..console import class_table, confusion_table, share
 from ..evaluation import Evaluation, calibration_subject, evaluate, load_test_set, model_digits
+from ..models import load_classifier
 
 
 def add_parser(commands) -> None:
@@ -46,7 +46,7 @@ def model_path(args: argparse.Namespace) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     path = model_path(args)
-    net = NeuralNet.load(path)
+    net = load_classifier(path)
     digits = model_digits(net, path)
     test = load_test_set(digits, args.data_dir)
     result = evaluate(net, test)

@@ -4,8 +4,10 @@ ONNX runtimes (needs the onnx extra: ``pip install 'scratchnet[onnx]'``)."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from ...errors import InvalidArgumentError
 from ...network import Network
 
 
@@ -36,6 +38,10 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if _same_file(args.out, args.model):
+        raise InvalidArgumentError(
+            f"--out {args.out} is the model file itself; give the ONNX file another name"
+        )
     net = Network.load(args.model)
     net.to_onnx(args.out, args.dtype)
     from ...interop.onnx import OPSET  # imported by to_onnx: the onnx extra is there
@@ -47,3 +53,11 @@ def run(args: argparse.Namespace) -> int:
         f"{dtype}, outputs {outputs}"
     )
     return 0
+
+
+def _same_file(out: Path, model: Path) -> bool:
+    """Whether writing ``out`` would replace ``model`` (a link or another name of it)."""
+    try:
+        return os.path.samefile(out, model)
+    except OSError:  # either is missing (or unreadable): the model's error comes on loading
+        return False
