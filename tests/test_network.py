@@ -132,6 +132,14 @@ def test_summary_lists_layers_and_parameter_count():
             net.summary(bad)
 
 
+def test_boolean_labels_may_name_their_classes(blobs):
+    X, y = blobs
+    net = NeuralNet([4, 1], random_state=0).fit(X, y.astype(bool), classes=[False, True],
+                                                n_iterations=3)  # fmt: skip
+    twin = NeuralNet([4, 1], random_state=0).fit(X, y, classes=[0, 1], n_iterations=3)
+    np.testing.assert_array_equal(net.parameters.flat, twin.parameters.flat)
+
+
 def test_layer_sizes_may_be_a_numpy_array():
     assert NeuralNet(np.array([16, 1])).layer_sizes == (16, 1)
 

@@ -1,7 +1,8 @@
 """Training that goes on: partial_fit (one more epoch of the same run) and fit with
-warm_start (a new run from the current weights). A run continued in steps ends exactly
-where the same run done in one call ends; a failed call changes nothing; a fitted
-network survives pickling with its training state."""
+warm_start (a new run from the current weights). A run continued in steps ends where
+the same run done in one call ends (exactly with mini-batches; full-batch fit multiplies
+a column-grouped copy of X, partial_fit X itself); a failed call changes nothing; a
+fitted network survives pickling with its training state."""
 
 from __future__ import annotations
 

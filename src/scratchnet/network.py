@@ -222,7 +222,8 @@ class Network:
             warm_start: start from the fitted network's current weights instead of new
                 ones (a fresh optimizer state and history; X is converted to the
                 network's dtype). On a network not fitted yet it does nothing.
-            verbose: show progress on stderr (bars on a terminal, lines otherwise).
+            verbose: show progress: bars on stderr when it is a terminal; the record
+                lines on stderr for mini-batches, on stdout for full-batch iterations.
 
         Raises:
             InvalidArgumentError, InvalidTypeError: a bad value or combination.

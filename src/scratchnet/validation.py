@@ -58,7 +58,8 @@ def check_finite(part: np.ndarray, whole: np.ndarray, name: str) -> None:
     """ValueError naming the first NaN or infinite entry of ``whole`` if ``part`` (all of
     it, or a chunk being used) holds one. One fast pass: a NaN or inf makes the sum
     non-finite; only then (or on a harmless overflow) are the entries examined."""
-    with np.errstate(over="ignore"):  # large finite values may sum to infinity
+    with np.errstate(over="ignore", invalid="ignore"):  # large finite values may sum to
+        # infinity, or to inf - inf = NaN
         if np.isfinite(np.add.reduce(part, axis=None)):
             return
     bad = np.argwhere(~np.isfinite(whole))
@@ -152,7 +153,7 @@ def check_classes(classes, y: np.ndarray | None = None) -> np.ndarray:
     classes = np.asarray(classes)
     if classes.shape == (0,):
         raise InvalidArgumentError("at least two classes are needed, got []")
-    if classes.ndim != 1 or classes.dtype.kind not in "iu":
+    if classes.ndim != 1 or classes.dtype.kind not in "iub":  # booleans, as labels are
         raise InvalidTypeError(f"classes must be a 1-D sequence of integers, got {classes!r}")
     _check_fits_int64(classes, "classes")
     if len(np.unique(classes)) != len(classes):

@@ -300,6 +300,18 @@ def test_bad_distortion_settings_are_refused_before_any_data_is_read(
     assert not (tmp_path / "run").exists()
 
 
+def test_a_batch_of_every_row_is_counted_in_iterations_everywhere(mnist_dir, tmp_path):
+    """Training was full-batch (one update per pass, a record before the first), and the
+    console said 'iteration', but metrics.json, the figures and the report said 'epoch'."""
+    options = ["--preset", "one-two-fast", "--batch-size", "20000", "--epochs", "2"]
+    train_quietly(mnist_dir, tmp_path / "run", *options)  # a batch over all 12,700 rows
+    metrics = read_metrics(tmp_path / "run")
+    assert metrics["cost_axis"] == "iteration"
+    assert [iteration for iteration, _ in metrics["costs"]] == [0, 1, 2]
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "The run ended after iteration 2 (2 updates)." in report
+
+
 def test_epochs_without_batch_size_are_full_batch_iterations(mnist_dir, tmp_path):
     """As in NeuralNet.fit: a full-batch epoch is one iteration."""
     train_quietly(mnist_dir, tmp_path / "run", "--epochs", "2")

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
-from matplotlib.ticker import PercentFormatter
 
 from scratchnet.app.plots import (
     accuracy_figure,
@@ -98,7 +97,30 @@ def test_accuracy_is_shown_in_percent_with_the_values_of_the_run():
     assert shown["training"] == (ITERATIONS, pytest.approx([100 * a for a in TRAIN_ACCURACY]))
     assert shown["test"] == (ITERATIONS, pytest.approx([100 * a for a in TEST_ACCURACY]))
     assert axes.get_ylabel() == "accuracy (%)"
-    assert isinstance(axes.yaxis.get_major_formatter(), PercentFormatter)
+    figure.canvas.draw()
+    assert all(label.get_text().endswith("%") for label in axes.get_yticklabels())
+
+
+@pytest.mark.parametrize(
+    "spread",
+    [(0.986, 0.9995), (0.47, 0.985), (0.999, 0.9994)],
+    ids=["within 1.4 points", "from 47%", "within 0.04 points"],
+)
+def test_every_accuracy_tick_label_reads_its_own_value(spread):
+    """With no decimals, ticks at 99.0, 99.2, ... 99.8 read 99% 99% 99% 100% 100%: a
+    curve at 99.95% showed above a '100%' that stood at 99.6%."""
+    values = np.linspace(*spread, 8)
+    records = [record(e, 0.1, a, (0.1, a - 0.001)) for e, a in enumerate(values, start=1)]
+    figure = accuracy_figure(metrics(records, "epoch", "validation"), TITLE)
+    figure.canvas.draw()
+    for axes in (figure.axes[0], *figure.axes[0].child_axes):
+        low, high = axes.get_ylim()
+        ticks = zip(axes.get_yticks(), axes.get_yticklabels(), strict=True)
+        shown = [(tick, label.get_text()) for tick, label in ticks if low <= tick <= high]
+        assert len(shown) >= 3
+        for tick, text in shown:
+            assert text.endswith("%") and float(text[:-1]) == pytest.approx(tick, abs=1e-9)
+        assert len({text for _, text in shown}) == len(shown)
 
 
 def test_the_end_of_the_run_is_magnified_so_train_and_test_can_be_told_apart():
@@ -144,6 +166,22 @@ def test_cost_curves_are_the_recorded_costs():
 def test_mini_batch_training_curve_says_what_it_averages(config, label):
     shown = lines_of(cost_figure(mini_batch_metrics(measured=False, **config), TITLE).axes[0])
     assert shown[label] == ([1, 2, 3], pytest.approx([0.5, 0.25, 0.5 / 3]))
+
+
+@pytest.mark.parametrize(
+    ("config", "label"),
+    [
+        ({"dropout": 0.2}, "training set (dropout on; the last point without)"),
+        ({"augment": "affine"}, "training set (images distorted; the last point without)"),
+    ],
+)
+def test_a_full_batch_curve_with_dropout_is_no_running_mean(config, label):
+    """Each point is one pass over every row (was: 'training batches (running mean...)');
+    the last, after the last update, is measured without dropout or distortion."""
+    records = [record(i, 0.5 / (1 + i), 0.9) for i in (0, 10, 20)]
+    records[-1] = record(20, 0.2, 0.95, train=(0.2, 0.95))
+    shown = lines_of(cost_figure(metrics(records, "iteration", **config), TITLE).axes[0])
+    assert shown[label] == ([0, 10, 20], pytest.approx([0.5, 0.5 / 11, 0.2]))
 
 
 def test_a_measured_training_curve_is_plain_training():

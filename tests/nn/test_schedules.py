@@ -26,6 +26,9 @@ def test_step_decay_defaults_to_four_steps_over_the_run():
     schedule = StepDecay()
     assert [schedule(1.0, e, 40) for e in (0, 10, 20, 30, 39)] == [1.0, 0.5, 0.25, 0.125, 0.125]
     assert schedule(1.0, 2, 3) == 0.25  # a run shorter than four epochs decays every epoch
+    # at each quarter of any run, three times in all (7 epochs were halved 6 times, to 1/64)
+    assert [schedule(1.0, e, 7) for e in range(7)] == [1, 1, 0.5, 0.5, 0.25, 0.25, 0.125]
+    assert [schedule(1.0, e, 10) for e in range(10)][-1] == 0.125
 
 
 def test_cosine_goes_from_the_base_rate_to_the_floor():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -291,9 +292,9 @@ def test_verbose_shows_a_progress_bar_per_epoch(blobs, capsys):
     assert "epoch 1/2" in err and "epoch 2/2" in err and "validation accuracy" in err
 
 
-def test_a_diverging_mini_batch_run_names_iteration_and_epoch(blobs):
+def test_a_diverging_mini_batch_run_names_step_and_epoch(blobs):
     X, y = blobs
-    with pytest.raises(TrainingDivergedError, match=r"iteration \d+ \(epoch \d+\)"):
+    with pytest.raises(TrainingDivergedError, match=r"step \d+ \(epoch \d+\)"):
         NeuralNet([8, 1], activation="relu", random_state=0).fit(
             X * 1e3, y, epochs=3, batch_size=30, learning_rate=1e300
         )
@@ -358,6 +359,35 @@ def test_an_exploding_cost_stops_training(blobs):
     X, y = blobs
     with pytest.raises(TrainingDivergedError, match=r"exploded to .*, over 1000 times its first"):
         NeuralNet([8, 1], random_state=0).fit(X, y, n_iterations=21, learning_rate=1e6)
+
+
+def test_a_diverged_cost_is_named_by_the_weights_it_measured(blobs):
+    """Iteration i is the weights after i updates (as the log lines count): the message
+    said 'iteration 2' for the cost of the weights after 1 update."""
+    X, y = blobs
+    with pytest.raises(TrainingDivergedError) as raised:
+        NeuralNet([8, 1], random_state=0).fit(X, y, n_iterations=21, learning_rate=1e6)
+    iteration, updates = re.search(r"at iteration (\d+), on the weights after (\d+) update",
+                                   str(raised.value)).groups()  # fmt: skip
+    assert iteration == updates != "0"
+    with pytest.raises(TrainingDivergedError) as raised:
+        NeuralNet([8, 1], random_state=0).fit(X, y, epochs=5, batch_size=8, learning_rate=1e6)
+    step, updates = re.search(r"at step (\d+) \(epoch \d+\), on the weights after (\d+) update",
+                              str(raised.value)).groups()  # fmt: skip
+    assert int(step) == int(updates) + 1
+
+
+def test_a_cost_that_overflows_before_any_update_blames_the_inputs(blobs, recwarn):
+    """No update was made, so no learning rate can be the cause (it said 'try a smaller
+    learning rate'); the features' sum overflowing is no warning either."""
+    X, y = blobs
+    with pytest.raises(TrainingDivergedError) as raised:
+        huge = (X / np.abs(X).max() * 3e38).astype(np.float32)  # finite, float32's largest
+        NeuralNet([3, 1], activation="relu", random_state=0).fit(huge, y, n_iterations=2)
+    message = str(raised.value)
+    assert "on the initial weights, before any update" in message
+    assert "scale the features" in message and "learning rate" not in message
+    assert [str(warning.message) for warning in recwarn] == []
 
 
 def test_history_writes_null_for_numbers_json_cannot_hold():

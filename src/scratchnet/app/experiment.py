@@ -75,6 +75,13 @@ class RunResult:
     examples: np.ndarray  # (k, 784): the first test image of up to six digits
     earlier_seconds: float = 0.0  # of fit_seconds, those before this run resumed
 
+    @property
+    def unit(self) -> str:
+        """What the run counted: "iteration" for full-batch training (no batch size, or
+        one that covers every row trained on), else "epoch"."""
+        batch = self.recipe.batch_size
+        return "iteration" if batch is None or batch >= self.scores["train"].total else "epoch"
+
 
 def build_network(recipe: Recipe) -> NeuralNet:
     """The recipe's network, its memory checked before anything is allocated."""
@@ -251,7 +258,6 @@ def run_metrics(result: RunResult, model_sha256: str) -> dict:
     the SHA-256 of the model file it describes. JSON has no NaN or Infinity: a number
     that is not finite is written as null."""
     history = result.net.history.to_dict()
-    x_label = "iteration" if result.recipe.batch_size is None else "epoch"
     records = history["records"]
     return {
         "config": result.recipe.to_dict(),
@@ -259,7 +265,7 @@ def run_metrics(result: RunResult, model_sha256: str) -> dict:
         "train_shape": list(result.train_shape),
         "test_shape": list(result.test_shape),
         "costs": [[record["epoch"], record["loss"]] for record in records],
-        "cost_axis": x_label,
+        "cost_axis": result.unit,
         "monitored_set": result.monitored_set,
         "history": history,
         **{

@@ -13,7 +13,13 @@ import os
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, MaxNLocator, MultipleLocator, PercentFormatter
+from matplotlib.ticker import (
+    FixedLocator,
+    Formatter,
+    MaxNLocator,
+    MultipleLocator,
+    PercentFormatter,
+)
 
 from ..atomic import atomic_write
 from ..metrics import Reliability
@@ -23,6 +29,7 @@ from ..nn.losses import binary_cross_entropy
 DPI = 110
 MAX_LABELLED_TICKS = 12  # up to this many logged points, each gets its own tick
 ZOOM_SHARE = 0.5  # the accuracy inset shows the last half of the run
+MAX_DECIMALS = 6  # of a percentage on an axis
 IMAGE_SIDE = 28  # MNIST images are 28x28 pixels
 UNIT_COLUMNS = 8  # hidden units per row of their mosaic
 UNIT_GAP, UNIT_CAPTION = 3, 9  # pixels between the units' images, and under each for its name
@@ -57,22 +64,27 @@ def curves(metrics: dict, key: str) -> list[tuple[str, list[float], list[float]]
     if measured:
         training = ("training", [record[f"train_{key}"] for record in records])
     else:
-        training = (_batches_label(metrics["config"]), [record[key] for record in records])
+        training = (_unmeasured_label(metrics), [record[key] for record in records])
     lines = [(training[0], x, training[1])]
     if records and records[0][f"val_{key}"] is not None:
         lines.append((metrics["monitored_set"], x, [record[f"val_{key}"] for record in records]))
     return lines
 
 
-def _batches_label(config: dict) -> str:
-    """What the batches' curve is: a running mean, over dropped-out units and distorted
-    images when the run used them."""
-    conditions = ["running mean"]
+def _unmeasured_label(metrics: dict) -> str:
+    """What a training curve that is not a measurement shows: with mini-batches, a
+    running mean of the batches; in full-batch training, each pass over every row with
+    dropped-out units or distorted images (the last point, after the last update, is
+    measured without them)."""
+    config = metrics["config"]
+    conditions = []
     if config["dropout"]:
         conditions.append("dropout on")
     if config["augment"] != "none":
         conditions.append("images distorted")
-    return f"training batches ({', '.join(conditions)})"
+    if metrics["cost_axis"] == "iteration":
+        return f"training set ({', '.join(conditions)}; the last point without)"
+    return f"training batches ({', '.join(['running mean', *conditions])})"
 
 
 def cost_figure(metrics: dict, title: str) -> Figure:
@@ -97,12 +109,30 @@ def accuracy_figure(metrics: dict, title: str) -> Figure:
         axes.plot(x, y, marker="o", markersize=3, label=label)
     axes.set(xlabel=metrics["cost_axis"], ylabel="accuracy (%)")
     axes.set_title(f"Accuracy during training\n{title}")
-    axes.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    axes.yaxis.set_major_formatter(TickPercent())
     _mark_best_epoch(axes, metrics)
     _logged_ticks(axes, lines[0][1])
     _legend_below(figure, axes)
     _zoom_on_the_end(axes, lines, metrics["history"].get("best_epoch"))
     return figure
+
+
+class TickPercent(Formatter):
+    """Percent tick labels with the fewest decimals that write every tick exactly:
+    98.6%, 98.8%, 99%... (with none, ticks 99.0 to 99.8 all read 99% or 100%)."""
+
+    decimals = 0
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        locs = np.asarray(locs, dtype=float)
+        self.decimals = next(
+            (d for d in range(MAX_DECIMALS) if np.allclose(np.round(locs, d), locs, atol=1e-9)),
+            MAX_DECIMALS,
+        )
+
+    def __call__(self, x, pos=None) -> str:
+        return f"{x:.{self.decimals}f}%"
 
 
 def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
@@ -120,7 +150,7 @@ def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
     if best_epoch is not None and best_epoch >= x[start]:
         inset.axvline(best_epoch, color="grey", linestyle=":")
     inset.set_ylim(low - pad, high + pad)
-    inset.yaxis.set_major_formatter(PercentFormatter(decimals=2 if high - low < 1 else 1))
+    inset.yaxis.set_major_formatter(TickPercent())
     inset.xaxis.set_major_locator(MaxNLocator(4, integer=True))
     inset.tick_params(labelsize=7)
     inset.set_title(f"last {len(x) - start} records, magnified", fontsize=7)

@@ -109,8 +109,8 @@ def load_mnist(
     With ``relabel`` (the default) labels become class indices: ``digits[i] -> i``, so
     the default ``(1, 2)`` maps 1 -> 0 and 2 -> 1; with ``relabel=False`` they are the
     digits themselves (the labels a model needs for ``scratchnet evaluate``, ``predict``
-    and ``serve``, which read its classes as digits). Missing files are downloaded into the cache unless
-    ``download_missing`` is false. ``splits`` chooses what to read (``"test"`` or
+    and ``serve``, which read its classes as digits). Missing files are downloaded into
+    the cache unless ``download_missing`` is false. ``splits`` chooses what to read (``"test"`` or
     ``("test",)`` needs only the two test files); a split not read is empty.
     """
     digits = check_digits(digits)

@@ -30,7 +30,8 @@ class Constant(Schedule):
 
 @dataclass(frozen=True)
 class StepDecay(Schedule):
-    """lr(e) = lr0 * factor ** floor(e / every); ``every`` defaults to a quarter of E."""
+    """lr(e) = lr0 * factor ** floor(e / every); without ``every``,
+    lr0 * factor ** floor(4 e / E): a step at each quarter of the run, three in all."""
 
     factor: float = 0.5
     every: int | None = None
@@ -42,8 +43,8 @@ class StepDecay(Schedule):
             check_count(self.every, "step decay interval")
 
     def __call__(self, lr0, epoch, epochs):
-        every = self.every or max(1, epochs // 4)
-        return lr0 * self.factor ** (epoch // every)
+        steps = epoch // self.every if self.every else 4 * epoch // epochs
+        return lr0 * self.factor**steps
 
 
 @dataclass(frozen=True)

@@ -72,14 +72,15 @@ def early_stop_summary(history, unit: str = "epoch") -> str:
 
 
 class ProgressBar(Callback):
-    """Progress on stderr, records as lines.
+    """Progress bars on stderr, records as lines.
 
     Full-batch training: one bar over the iterations, and each logged record printed on
-    its own line (``iteration i: ...``, the weights after i updates). Mini-batch
-    training: one bar per epoch over its batches with the running cost, replaced at the
-    epoch's end by the line of its record, whole whatever the terminal's width. When
-    stderr is not a terminal (output piped to a file) there are no bars: the same line
-    per epoch, or one per logged iteration.
+    its own line of stdout (``iteration i: ...``, the weights after i updates), as the
+    tutorial prints its costs: ``> costs.txt`` keeps them. Mini-batch training: one bar
+    per epoch over its batches with the running cost, replaced at the epoch's end by the
+    line of its record (on stderr), whole whatever the terminal's width. When stderr is
+    not a terminal (output piped to a file) there are no bars: the same line per epoch,
+    or one per logged iteration.
     """
 
     def __init__(self, validation_label: str = "validation", bar: bool | None = None):

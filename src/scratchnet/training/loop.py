@@ -266,15 +266,26 @@ class _Loop:
             return
         what = f"became {loss}" if not math.isfinite(loss) else (
             f"exploded to {loss:.6g}, over {EXPLOSION:g} times its first value "
-            f"{state.first_loss:.6g}"
+            f"{state.first_loss:.6g},"
         )  # fmt: skip
-        where = (
-            f"after the last update (iteration {state.steps_done})"
-            if lr is None
-            else f"at iteration {state.steps_done + 1} (epoch {epoch}) with learning rate {lr:g}"
-        )
-        raise TrainingDivergedError(
-            f"training diverged: the cost {what} {where}; try a smaller learning rate"
+        raise TrainingDivergedError(f"training diverged: the cost {what} {self._when(epoch, lr)}")
+
+    def _when(self, epoch: int, lr: float | None) -> str:
+        """Which weights a cost that diverged belongs to, and what to try: before any
+        update, the learning rate is not the cause."""
+        done = self.state.steps_done
+        if lr is None:
+            return f"after the last update (iteration {done}); try a smaller learning rate"
+        if done == 0:
+            return (
+                "on the initial weights, before any update: the inputs are too large for "
+                "them; scale the features (to [0, 1], say)"
+            )
+        weights = f"iteration {done}" if self.full_batch else f"step {done + 1} (epoch {epoch})"
+        updates = f"{done} update" + ("s" if done > 1 else "")
+        return (
+            f"at {weights}, on the weights after {updates} with learning rate {lr:g}; "
+            "try a smaller learning rate"
         )
 
     def _check_final_weights(self) -> None:

@@ -142,8 +142,9 @@ def add_parser(commands) -> None:
     add(
         "--patience",
         type=checked(check_positive_int, "patience"),
-        help="stop when the validation cost has not improved for this many epochs and keep "
-        "the best weights; needs --validation-fraction (default: none)",
+        help="stop when the validation cost has not improved for this many of its records "
+        "(one per epoch with mini-batches, one per 100 iterations in full-batch runs) and "
+        "keep the best weights; needs --validation-fraction (default: none)",
     )
     add("--seed", type=checked(check_seed, "seed"),
         help=f"random seed, 0 to 2**32 - 1 (default: {d.seed})")  # fmt: skip
@@ -385,7 +386,7 @@ def _print_scores(result: RunResult) -> None:
             print(f"{labels[name] + ':':<{width}} {share(score.accuracy, score.total)}")
     history = result.net.history
     if history.best_epoch is not None:
-        unit = "iteration" if result.recipe.batch_size is None else "epoch"
+        unit = result.unit
         last = history.records[-1]["epoch"]
         how = f"stopped early after {unit} {last}" if history.stopped_early else "ran to the end"
         print(f"early stopping: kept the weights of {unit} {history.best_epoch}, the best "
