@@ -226,6 +226,7 @@ def test_the_report_references_nothing_outside_itself(any_run):
     for attribute, value in re.findall(r'\b(src|href)="([^"]*)"', outside):
         assert value == "DATA" if attribute == "src" else value.startswith("#"), value
     assert "default-src 'none'; img-src data:" in html  # the browser loads nothing else
+    assert "form-action 'none'; base-uri 'none'" in html  # which default-src does not cover
 
 
 def test_report_rebuilds_the_same_files_from_the_run_folder(tutorial_run, mnist_dir, tmp_path):
@@ -530,8 +531,40 @@ REPORT_ERRORS = {
         ["holds the checkpoint of an interrupted run", "scratchnet train --resume"],
     ),
     "other hidden layers": (
+        lambda out, other: write_metrics(out, lambda m: m["config"].update(hidden=[64])),
+        ["model.npz has hidden layers [196] but metrics.json describes [64]"],
+    ),
+    # a received run folder is hostile: its values reach the page (the seed was printed
+    # unescaped: a <meta> refresh sent the reader elsewhere on opening the report)
+    "a seed holding HTML": (
+        lambda out, other: write_metrics(out, lambda m: m["config"].update(
+            seed='<meta http-equiv="refresh" content="0;url=http://example.com">')),
+        ["its config is unreadable", "seed must be an integer"],
+    ),
+    "digits as booleans": (
+        lambda out, other: write_metrics(out, lambda m: m["config"].update(digits=[True, 2])),
+        ["its config is unreadable", "digits must be integers"],
+    ),
+    "a learning rate of NaN": (
+        lambda out, other: write_metrics(
+            out, lambda m: m["config"].update(learning_rate=float("nan"))),
+        ["its config is unreadable", "learning_rate must be a positive finite number"],
+    ),
+    "a hidden layer of -5": (
         lambda out, other: write_metrics(out, lambda m: m["config"].update(hidden=[-5])),
-        ["model.npz has hidden layers [196] but metrics.json describes [-5]"],
+        ["its config is unreadable", "a hidden layer's size must be an integer >= 1"],
+    ),
+    "an infinite fit time": (
+        lambda out, other: write_metrics(out, set_in("fit_seconds", float("inf"))),
+        ["metrics.json: fit_seconds is damaged"],
+    ),
+    "a fit time of 401 digits": (  # no float holds it
+        lambda out, other: write_metrics(out, set_in("fit_seconds", 10**400)),
+        ["metrics.json: fit_seconds is damaged"],
+    ),
+    "a number of 5,000 digits": (  # json.loads: a plain ValueError
+        lambda out, other: (out / "metrics.json").write_text('{"x": 1' + "0" * 5000 + "}"),
+        ["metrics.json: not a JSON file"],
     ),
     "no model": (lambda out, other: (out / "model.npz").unlink(), ["model.npz"]),
     "another run's model": (

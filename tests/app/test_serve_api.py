@@ -66,8 +66,18 @@ def predict(server, body: bytes, content_type: str = "image/png"):
     return request(server, "POST", "/predict", body, {"Content-Type": content_type})
 
 
+def host_of(server) -> str:
+    """What a browser sends as the Host of the server's page."""
+    return "{}:{}".format(*server.server_address[:2])
+
+
 def raw_exchange(server, data: bytes, shut_write: bool = False) -> bytes:
-    """Send bytes as they are on a socket; the whole answer until the server closes."""
+    """Send bytes on a socket, as they are but for a Host header after an HTTP/1.1
+    request line that has none (as a browser sends); the whole answer until the server
+    closes."""
+    line, end, rest = data.partition(b"\r\n")
+    if end and line.endswith(b" HTTP/1.1") and not re.search(rb"(?im)^host:", rest):
+        data = line + end + f"Host: {host_of(server)}\r\n".encode() + rest
     with socket.create_connection(server.server_address[:2], timeout=30) as connection:
         connection.sendall(data)
         if shut_write:
@@ -224,9 +234,9 @@ def test_a_bad_body_gets_a_4xx_and_a_json_error(server, body, content_type, stat
 
 def test_a_huge_body_is_refused_without_being_read(server):
     head = (
-        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-        b"Content-Length: 1000000000000\r\n\r\n"
-    )
+        f"POST /predict HTTP/1.1\r\nHost: {host_of(server)}\r\nContent-Type: image/png\r\n"
+        "Content-Length: 1000000000000\r\n\r\n"
+    ).encode()
     answer = raw_exchange(server, head + b"x" * 1000)
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {
@@ -334,3 +344,66 @@ def test_fifty_concurrent_requests_all_get_their_answer(server, digits, digits_m
         if status == 200:
             assert_reading(document, expected[which])
     assert request(server, "GET", "/model")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("rebound.example:{port}", 421),  # a page of another site, rebound to 127.0.0.1
+        ("127.0.0.1:9", 421),
+        ("", 421),
+        ("localhost:{port}", 200),
+        ("LOCALHOST:{port}", 200),
+        ("127.0.0.1:{port}", 200),
+    ],
+)
+def test_a_loopback_server_answers_only_requests_to_its_own_address(server, host, status):
+    """DNS rebinding: a web page whose name now points at 127.0.0.1 could read /model
+    (which tells the user's home folder) and use the API; its Host header gives it away."""
+    host = host.format(port=server.server_address[1])
+    answer = raw_exchange(server, f"GET /model HTTP/1.1\r\nHost: {host}\r\n"
+                          "Connection: close\r\n\r\n".encode())  # fmt: skip
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode())
+    if status == 421:
+        document = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+        assert document["error"].startswith(f"this server answers requests to {server.url} only")
+
+
+def test_a_content_length_of_5000_digits_is_a_bad_request_not_a_500(server):
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: {host_of(server)}\r\nContent-Type: image/png\r\n"
+        f"Content-Length: {'9' * 5000}\r\n\r\n"
+    ).encode()
+    answer = raw_exchange(server, head)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"bad Content-Length" in answer
+
+
+def test_control_characters_of_a_request_are_escaped_in_the_log(server, capsys):
+    """A path could set the terminal's title, erase lines or write a fake 'stopped'."""
+    raw_exchange(server, f"GET /\x1b]0;PWNED\x07\x1b[2K HTTP/1.1\r\nHost: {host_of(server)}\r\n"
+                 "Connection: close\r\n\r\n".encode())  # fmt: skip
+    logged = capsys.readouterr().err
+    assert "nothing at /\\x1b]0;PWNED\\x07\\x1b[2K" in logged and "\x1b" not in logged
+
+
+def test_connections_over_the_limit_are_closed_and_the_server_goes_on(digits_model, monkeypatch):
+    """Each connection holds a thread (and up to the body limit of memory): idle or slow
+    clients past MAX_CONNECTIONS are closed at once, and served again once some leave."""
+    monkeypatch.setattr("scratchnet.app.server.MAX_CONNECTIONS", 2)
+    server = DigitServer(("127.0.0.1", 0), DigitApi(load_chosen(digits_model)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        idle = [socket.create_connection(server.server_address[:2]) for _ in range(2)]
+        time.sleep(0.3)  # both taken by their threads
+        with socket.create_connection(server.server_address[:2], timeout=10) as third:
+            assert third.recv(100) == b""  # closed unanswered
+        for connection in idle:
+            connection.close()
+        deadline = time.monotonic() + 10
+        while (status := request(server, "GET", "/model")[0]) != 200:
+            assert time.monotonic() < deadline, status
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -5,15 +5,17 @@ one DataFileError naming the value, never a crash deep inside a figure."""
 from __future__ import annotations
 
 import json
-import numbers
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 from ..atomic import open_regular
 from ..errors import DataFileError
 from ..training.history import RECORD_KEYS
+from ..validation import real_number
 
 COUNTED_SETS = ("train", "validation", "test")
+LARGEST_COUNT = 2**63  # what a count, an epoch or a step can be below
 
 
 def read_metrics(path: Path) -> dict:
@@ -25,7 +27,7 @@ def read_metrics(path: Path) -> dict:
         raise DataFileError(f"{path}: no such file; is this a run folder?") from None
     except OSError as error:
         raise DataFileError(f"{path}: cannot be read ({error.strerror or error})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # not UTF-8, not JSON, or an integer over 4,300 digits
         raise DataFileError(f"{path}: not a JSON file ({error})") from None
     except RecursionError:  # valid JSON, nested deeper than the decoder goes
         raise DataFileError(
@@ -43,11 +45,19 @@ def read_metrics(path: Path) -> dict:
 
 
 def _is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < LARGEST_COUNT
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    """A real number a float holds (not an integer of 400 digits); NaN and infinity
+    stand for a diverged record's values."""
+    return real_number(value) is not None and (
+        not isinstance(value, int) or abs(value) < LARGEST_COUNT
+    )
+
+
+def _is_duration(value) -> bool:
+    return _is_number(value) and 0 <= value < math.inf
 
 
 def _is_shape(value) -> bool:
@@ -108,7 +118,7 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "monitored_set": (lambda value: value in ("test", "validation"), '"test" or "validation"'),
     "history": (_is_history, f"records of {', '.join(RECORD_KEYS)}; best_epoch, stopped_early"),
     "counts": (_is_counts, "[correct, total > 0] of the train and test sets"),
-    "fit_seconds": (lambda value: _is_number(value) and value >= 0, "seconds"),
+    "fit_seconds": (_is_duration, "a finite number of seconds"),
     "versions": (
         lambda value: isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
         "names and versions",

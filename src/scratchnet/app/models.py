@@ -159,7 +159,8 @@ def recorded_test_accuracy(model_path: Path, net: NeuralNet) -> float | None:
         same = config["digits"] == net.classes.tolist() and config["hidden"] == list(
             net.layer_sizes[:-1]
         )
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):  # ValueError: not
+        # UTF-8 or JSON, or an integer over the 4,300 digits Python reads
         return None
     is_number = isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool)
     return float(accuracy) if same and is_number and 0 <= accuracy <= 1 else None

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
-from ..data.augment import Augment
-from ..errors import InvalidArgumentError
+from ..data.augment import KINDS, Augment
+from ..errors import InvalidArgumentError, InvalidTypeError
+from ..nn.activations import ACTIVATIONS
+from ..nn.initializers import INITIALIZERS
+from ..nn.optimizers import OPTIMIZERS
+from ..nn.schedules import SCHEDULES
+from ..nn.settings import named
+from ..validation import (
+    check_digits,
+    check_dropout,
+    check_fraction,
+    check_non_negative_float,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+)
 
 
 @dataclass(frozen=True)
@@ -66,11 +80,51 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, stored: dict) -> Recipe:
-        """The recipe ``to_dict`` wrote (lists read back as tuples)."""
+        """The recipe ``to_dict`` wrote (lists read back as tuples), every value checked:
+        a file is hostile input (metrics.json's values reach the report's page)."""
         names = {field.name for field in fields(cls)}
         if not isinstance(stored, dict) or set(stored) != names:
             raise InvalidArgumentError("not a recipe written by this version of scratchnet")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
+        stored = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()}
+        return cls(**stored).checked()
+
+    def checked(self) -> Recipe:
+        """This recipe, if each value is one the command line could have given it;
+        else InvalidArgumentError or InvalidTypeError naming the first that is not."""
+        for name in ("name", "description"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidTypeError(f"{name} must be a string, got {getattr(self, name)!r}")
+        check_digits(self.digits)  # integers only: not True, not 1.0
+        if not (isinstance(self.hidden, tuple) and self.hidden):
+            raise InvalidTypeError(
+                f"hidden must list the hidden layers' sizes, got {self.hidden!r}"
+            )
+        for size in self.hidden:
+            check_positive_int(size, "a hidden layer's size")
+        for value, choices, what in (
+            (self.activation, ACTIVATIONS, "activation"), (self.init, INITIALIZERS, "init"),
+            (self.optimizer, OPTIMIZERS, "optimizer"), (self.schedule, SCHEDULES, "schedule"),
+            (self.augment, dict.fromkeys(KINDS), "augmentation"),
+            (self.dtype, dict.fromkeys(("float32", "float64")), "dtype"),
+        ):  # fmt: skip
+            named(value, choices, what)
+        check_positive_float(self.learning_rate, "learning_rate")
+        check_non_negative_float(self.weight_decay, "weight_decay")
+        check_dropout(self.dropout)
+        for name in ("iterations", "epochs"):
+            check_positive_int(getattr(self, name), name)
+        for name in ("batch_size", "patience"):  # None: full batch, no early stopping
+            if getattr(self, name) is not None:
+                check_positive_int(getattr(self, name), name)
+        if self.validation_fraction is not None:
+            check_fraction(self.validation_fraction, "validation_fraction")
+        for name in ("measure_training", "replay_tutorial"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidTypeError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        Augment("none", shift=self.shift, rotation=self.rotation, scale=self.scale,
+                shear=self.shear, alpha=self.elastic_alpha, sigma=self.elastic_sigma)  # fmt: skip
+        check_seed(self.seed)
+        return self
 
     @classmethod
     def option_names(cls) -> list[str]:

@@ -217,7 +217,7 @@ on each set, as the run measured it:</p>
 <pre>{text(run.net.summary())}</pre>
 <h3>Training</h3>
 <p>{_training_story(run)} Fit time (training only, without loading data or writing
-files): <b>{metrics["fit_seconds"]:.2f} s</b>. Random seed: <b>{recipe.seed}</b>. Trained
+files): <b>{metrics["fit_seconds"]:.2f} s</b>. Random seed: <b>{text(recipe.seed)}</b>. Trained
 with {text(versions)}; this report was built by scratchnet {text(__version__)}.</p>
 </section>"""
 

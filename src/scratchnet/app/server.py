@@ -16,17 +16,26 @@ Safe to leave running:
   client gets the answer, never kept); images are capped at ``api.MAX_IMAGE_PIXELS``
   before decoding, and at most ``api.CONCURRENT_PREDICTIONS`` are decoded at once;
 - every refusal is a 4xx with a JSON body ``{"error": "..."}``, protocol errors included;
-  a client gets ``timeout`` seconds for each request, then its connection is closed;
+  each read of a request waits at most REQUEST_TIMEOUT_SECONDS, then the connection is
+  closed, and at most MAX_CONNECTIONS are served at once (one more is closed at once):
+  slow or idle clients cannot take every thread, nor the memory of their bodies;
+- bound to a loopback address, it answers only requests whose Host header names that
+  address or localhost (421 otherwise): a web page whose name was rebound to 127.0.0.1
+  (DNS rebinding) cannot use it;
+- what the log says of a request has its control characters escaped (a path cannot
+  rewrite the terminal);
 - a bug in a handler answers 500 and logs its traceback; the server goes on;
 - ``serve_forever`` stops on Ctrl-C (KeyboardInterrupt) and ``server_close`` frees the port.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import socket
 import sys
+import threading
 import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,7 +61,19 @@ PAGE_HEADERS = {
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 }
 ROUTES = {"/": "GET", "/index.html": "GET", "/model": "GET", "/predict": "POST"}
-DIGITS_ONLY = re.compile(r"[0-9]+")
+LENGTH = re.compile(r"[0-9]{1,15}")  # a Content-Length: longer is no body the server reads
+MAX_CONNECTIONS = 32
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but the line break
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: ipaddress cannot tell
+        return False
 
 
 class DigitServer(ThreadingHTTPServer):
@@ -66,12 +87,37 @@ class DigitServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.api = api
         self.page = files("scratchnet.app").joinpath(*PAGE).read_bytes()
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, DigitHandler)
+        port = self.server_address[1]
+        names = {*LOCAL_NAMES, self._host_name()}
+        self.hosts = {f"{name}:{port}" for name in names} if is_loopback(address[0]) else None
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+        return f"http://{self._host_name()}:{self.server_address[1]}/"
+
+    def _host_name(self) -> str:
+        host = self.server_address[0]
+        return f"[{host}]" if ":" in host else host
+
+    def process_request(self, request, client_address) -> None:
+        """Serve the connection on a thread of its own, or close it at once when
+        MAX_CONNECTIONS are being served."""
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: it will not give its slot back
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up or stalls is no news; anything else is logged in full."""
@@ -100,7 +146,13 @@ class DigitHandler(BaseHTTPRequestHandler):
             self._answer(lambda: self.server.api.predict(self._content_type(), self._body()))
 
     def _route(self, method: str) -> str | None:
-        """The request's path if it has a route for ``method``; else answer 404 or 405."""
+        """The request's path if it has a route for ``method``; else answer 404 or 405
+        (or 421 to a Host this server does not answer to)."""
+        hosts, host = self.server.hosts, self.headers.get("Host", "")
+        if hosts is not None and host.lower() not in hosts:
+            message = f"this server answers requests to {self.server.url} only, not {host!r}"
+            self._refuse(HTTPStatus.MISDIRECTED_REQUEST, message)
+            return None
         path = urlsplit(self.path).path
         if ROUTES.get(path) == method:
             return path
@@ -134,8 +186,8 @@ class DigitHandler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding") or length is None:
             raise ApiError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length")
-        if not DIGITS_ONLY.fullmatch(length.strip()):
-            raise ApiError(HTTPStatus.BAD_REQUEST, f"bad Content-Length {length!r}")
+        if not LENGTH.fullmatch(length.strip()):
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"bad Content-Length {length[:20]!r}")
         if int(length) > MAX_BODY_BYTES:
             self._discard(int(length))
             raise ApiError(
@@ -185,4 +237,5 @@ class DigitHandler(BaseHTTPRequestHandler):
         """Successful requests are not logged (the page sends several a second)."""
 
     def log_message(self, format: str, *args) -> None:
-        sys.stderr.write(f"scratchnet serve: {self.address_string()} {format % args}\n")
+        said = CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", format % args)
+        sys.stderr.write(f"scratchnet serve: {self.address_string()} {said}\n")

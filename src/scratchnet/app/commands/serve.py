@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import webbrowser
 from pathlib import Path
 
 from ...errors import InvalidArgumentError
 from ..api import DigitApi
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
-from ..server import DigitServer
+from ..server import DigitServer, is_loopback
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -86,12 +85,3 @@ def port_number(text: str) -> int:
             f"port must be a number from 0 to {MAX_PORT}, got {text!r}"
         )
     return int(text)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: ipaddress cannot tell
-        return False
