@@ -192,12 +192,12 @@ def test_multi_class_calibration_bins_the_top_label_confidence(seed):
         (  # 2**63 would be support -2**63 + 1 as int64
             lambda: class_scores(np.array([[2**63, 1], [1, 1]], np.uint64), [0, 1]),
             InvalidArgumentError,
-            "add up to more than 9,223,372,036,854,775,807",
+            "a count over 2,305,843,009,213,693,951, the most 2 labels' scores add up",
         ),
-        (
-            lambda: class_scores(np.array([[2**62, 2**62], [0, 1]], np.int64), [0, 1]),
+        (  # 2 * correct and predicted + support overflowed: F1 1.333 where 0.8 is right
+            lambda: class_scores(np.array([[2**62, 2**61], [0, 1]], np.int64), [0, 1]),
             InvalidArgumentError,
-            "add up to more than",
+            "a count over",
         ),
         (lambda: calibration(np.ones((2, 3)), [1, 2], [1, 2]), InvalidArgumentError, "column"),
         (lambda: calibration(np.ones((2, 2)), [1], [1, 2]), InvalidArgumentError, "2 rows"),
@@ -225,3 +225,11 @@ def test_multi_class_calibration_bins_the_top_label_confidence(seed):
 def test_bad_input_is_refused_naming_the_problem(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_the_largest_counts_accepted_give_exact_scores():
+    """Every count up to int64's largest over twice the labels: sums and 2 x correct fit."""
+    largest = np.iinfo(np.int64).max // 4
+    scores = class_scores(np.full((2, 2), largest, np.uint64), [0, 1])
+    assert scores.support.tolist() == [2 * largest, 2 * largest]
+    assert scores.f1.tolist() == scores.precision.tolist() == [0.5, 0.5]

@@ -226,10 +226,10 @@ def _check_confusion(confusion, k: int) -> np.ndarray:
         )
     if np.any(confusion < 0):
         raise InvalidArgumentError("confusion holds negative counts")
-    total = float(np.add.reduce(confusion, axis=None, dtype=np.float64)) if confusion.size else 0
-    if total > INT64_MAX:  # compared exactly as Python numbers (NumPy would round the int)
-        raise InvalidArgumentError(  # as uint64 counts, or their sums, would wrap around
-            f"confusion's counts add up to more than {INT64_MAX:,}, the most it can count"
+    largest = INT64_MAX // (2 * k)  # so that 2 x a row's and a column's sums fit in int64
+    if confusion.size and confusion.max() > largest:  # (uint64 counts would wrap around)
+        raise InvalidArgumentError(
+            f"confusion holds a count over {largest:,}, the most {k} labels' scores add up"
         )
     return confusion.astype(np.int64)
 

@@ -103,14 +103,15 @@ def test_accuracy_is_shown_in_percent_with_the_values_of_the_run():
 
 @pytest.mark.parametrize(
     "spread",
-    [(0.986, 0.9995), (0.47, 0.985), (0.999, 0.9994)],
-    ids=["within 1.4 points", "from 47%", "within 0.04 points"],
+    [(0.986, 0.9995), (0.47, 0.985), (0.999, 0.9994), (0.999992, 1.0)],
+    ids=["within 1.4 points", "from 47%", "within 0.04 points", "within 0.0008 points"],
 )
 def test_every_accuracy_tick_label_reads_its_own_value(spread):
     """With no decimals, ticks at 99.0, 99.2, ... 99.8 read 99% 99% 99% 100% 100%: a
     curve at 99.95% showed above a '100%' that stood at 99.6%."""
     values = np.linspace(*spread, 8)
-    records = [record(e, 0.1, a, (0.1, a - 0.001)) for e, a in enumerate(values, start=1)]
+    below = (spread[1] - spread[0]) / 7  # the validation curve, a step under the training's
+    records = [record(e, 0.1, a, (0.1, a - below)) for e, a in enumerate(values, start=1)]
     figure = accuracy_figure(metrics(records, "epoch", "validation"), TITLE)
     figure.canvas.draw()
     for axes in (figure.axes[0], *figure.axes[0].child_axes):

@@ -82,8 +82,12 @@ def test_the_command_to_go_on_can_be_pasted_whatever_the_folder_is_called(
 
 @pytest.mark.parametrize(
     ("options", "stop", "kept"),
-    [(FULL_BATCH, 7, "7 iterations"), (MINI_BATCH, 2, "2 epochs")],
-    ids=["full batch", "mini-batch"],
+    [
+        (FULL_BATCH, 7, "7 iterations"),
+        (MINI_BATCH, 2, "2 epochs"),
+        ([*MINI_BATCH, "--batch-size", "20000", "--epochs", "9"], 7, "7 iterations"),
+    ],
+    ids=["full batch", "mini-batch", "a batch of every row"],  # (as its console counts)
 )
 def test_an_interrupted_run_resumes_to_the_uninterrupted_model(
     options, stop, kept, mnist_dir, tmp_path, monkeypatch

@@ -178,9 +178,12 @@ def test_augmented_training_is_reproducible_and_resumable(digits, tmp_path):
         ({"shift": 28.5}, "augmentation shift must be at most 28 pixels"),
         ({"rotation": 1e308}, "augmentation rotation must be at most 180 degrees"),
         ({"shear": 90}, "augmentation shear must be at most 89 degrees"),
-        ({"alpha": 1.5e6}, "augmentation alpha must be at most 1e[+]06 pixels"),
-        ({"sigma": 1e9}, "augmentation sigma must be at most 28 pixels"),
-        ({"sigma": 57, "shape": (14, 56)}, "augmentation sigma must be at most 56 pixels"),
+        ({"kind": "elastic", "alpha": 1.5e6}, "augmentation alpha must be at most 1e[+]06 pixels"),
+        ({"kind": "elastic", "sigma": 1e9}, "augmentation sigma must be at most 28 pixels"),
+        (
+            {"kind": "elastic", "sigma": 57, "shape": (14, 56)},
+            "augmentation sigma must be at most 56 pixels",
+        ),
         ({"shape": (5,)}, r"augmentation shape must be \(rows, columns\), got \(5,\)"),
         ({"shape": "ab"}, r"augmentation shape must be \(rows, columns\), got 'ab'"),
         ({"shape": (-1, -5)}, "augmentation rows and columns must be an integer >= 1, got -1"),
@@ -197,6 +200,16 @@ def test_the_largest_settings_distort_into_finite_pixels_of_the_images_range(dig
     out = np.empty_like(digits)
     augment.distort(digits, np.random.default_rng(0), out)
     assert np.all((out >= 0) & (out <= digits.max() + 1e-6))
+
+
+def test_a_bound_applies_to_the_settings_a_kind_uses():
+    """sigma's default (3) is over a 2-pixel side, but affine distortions never use it."""
+    assert Augment("affine", shape=(2, 2), shift=2).shape == (2, 2)
+    assert Augment("none", shape=(1, 2), shift=2).shape == (1, 2)
+    with pytest.raises(InvalidArgumentError, match="augmentation sigma must be at most 2"):
+        Augment("elastic", shape=(2, 2), shift=2)
+    with pytest.raises(InvalidArgumentError, match="augmentation shift must be at most 2"):
+        Augment("affine", shape=(2, 2), shift=3)
 
 
 def test_numpy_scalars_are_settings_like_any_other_number():

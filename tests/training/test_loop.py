@@ -377,6 +377,27 @@ def test_a_diverged_cost_is_named_by_the_weights_it_measured(blobs):
     assert int(step) == int(updates) + 1
 
 
+def test_a_diverged_cost_names_the_rate_of_the_update_that_made_its_weights(blobs):
+    """Not the next update's: here the first update's 1e6, where the second's is 1e-3."""
+    X, y = blobs
+    schedule = sn.StepDecay(factor=1e-9, every=1)
+    with pytest.raises(TrainingDivergedError, match=r"after 1 update, the last with learning "
+                       r"rate 1e\+06; try a smaller"):  # fmt: skip
+        NeuralNet([8, 1], random_state=0).fit(X * 100, y, learning_rate=1e6, schedule=schedule,
+                                             n_iterations=4)  # fmt: skip
+
+
+def test_full_batch_records_of_distorted_images_are_no_measurement_of_the_training_set():
+    """The pass over distorted images is what trained, not the training set measured."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 784)), np.arange(40) % 2
+    net = NeuralNet([4, 1], random_state=0).fit(X, y, n_iterations=3, log_every=1,
+                                                 augment="affine")  # fmt: skip
+    records = net.history.records
+    assert [record["train_loss"] is None for record in records] == [True, True, True, False]
+    assert records[-1]["train_loss"] == pytest.approx(net.history.records[-1]["loss"])
+
+
 def test_a_cost_that_overflows_before_any_update_blames_the_inputs(blobs, recwarn):
     """No update was made, so no learning rate can be the cause (it said 'try a smaller
     learning rate'); the features' sum overflowing is no warning either."""

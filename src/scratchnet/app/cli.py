@@ -12,33 +12,22 @@ traceback. A reader of its output that leaves (``| head``) ends it quietly with 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import signal
 import sys
 
 from .. import __version__
 from ..errors import ScratchnetError
 from .arguments import error_message
 from .commands import evaluate, export, figures, predict, report, serve, train
-from .interrupts import exit_status, stopped_by, stopping_on_signals, uninterrupted
+from .interrupts import (
+    EXIT_BROKEN_PIPE,
+    exit_status,
+    stopped_by,
+    stopping_on_signals,
+    uninterrupted,
+)
 
 EXIT_USAGE = 2
-EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 COMMANDS = (train, evaluate, report, figures, predict, serve, export)
-
-
-def output_lost() -> int:
-    """The reader of the output left (``scratchnet evaluate | head``): end quietly, with
-    the status of a command that SIGPIPE ended, as other tools do. What is still
-    buffered for that reader goes to /dev/null, so the interpreter has nothing to
-    complain about when it flushes at exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a stream without a descriptor
-            os.dup2(devnull, stream.fileno())
-    os.close(devnull)
-    return EXIT_BROKEN_PIPE
 
 
 class Parser(argparse.ArgumentParser):
@@ -65,10 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     with stopping_on_signals():
         try:
             status = args.handler(args)
-            sys.stdout.flush()  # a reader that left shows here, not as the interpreter exits
+            if sys.stdout is not None:  # (None when started with stdout closed)
+                sys.stdout.flush()  # a reader that left shows here, not at the exit
             return status
-        except BrokenPipeError:
-            return output_lost()
+        except BrokenPipeError:  # the reader of the output left (| head): end quietly,
+            return EXIT_BROKEN_PIPE  # as SIGPIPE ends other tools
         except (ScratchnetError, OSError) as error:
             with uninterrupted():
                 print(f"scratchnet: error: {error_message(error)}", file=sys.stderr)

@@ -7,9 +7,17 @@ starts in a few milliseconds; NumPy and the rest are imported inside ``entry_poi
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
-from .interrupts import exit_status, ignore_stop_signals, stop_on_signals, stopped_by
+from .interrupts import (
+    EXIT_BROKEN_PIPE,
+    exit_status,
+    ignore_stop_signals,
+    stop_on_signals,
+    stopped_by,
+)
 
 
 def entry_point() -> None:
@@ -41,4 +49,18 @@ def entry_point() -> None:
         status = exit_status(interruption)
     except SystemExit as leaving:  # argparse's --help, --version and usage errors
         status = leaving.code
+    if status == EXIT_BROKEN_PIPE:
+        drop_unread_output()
     sys.exit(status)
+
+
+def drop_unread_output() -> None:
+    """Point stdout and stderr at /dev/null once their reader has left: what is still
+    buffered for it is dropped, and the interpreter's last flush has nothing to
+    complain about. Only here, as the process ends: a program that calls ``cli.main``
+    keeps its own descriptors."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # none, or no fd
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # 141: the reader of the output left
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_GRACE = 1.0  # seconds after a stop in which another stop signal is the same request
 _cleanups = 0  # cleanups running now, in the main thread: a stop signal waits for them

@@ -127,7 +127,11 @@ class TickPercent(Formatter):
         super().set_locs(locs)
         locs = np.asarray(locs, dtype=float)
         self.decimals = next(
-            (d for d in range(MAX_DECIMALS) if np.allclose(np.round(locs, d), locs, atol=1e-9)),
+            (
+                d
+                for d in range(MAX_DECIMALS)
+                if np.allclose(np.round(locs, d), locs, rtol=0, atol=1e-9)
+            ),
             MAX_DECIMALS,
         )
 

@@ -121,7 +121,7 @@ class Recipe:
         for name in ("measure_training", "replay_tutorial"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidTypeError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        Augment("none", shift=self.shift, rotation=self.rotation, scale=self.scale,
+        Augment(self.augment, shift=self.shift, rotation=self.rotation, scale=self.scale,
                 shear=self.shear, alpha=self.elastic_alpha, sigma=self.elastic_sigma)  # fmt: skip
         check_seed(self.seed)
         return self

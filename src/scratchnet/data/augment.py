@@ -33,6 +33,7 @@ from ..validation import (
 
 KINDS = ("none", "affine", "elastic")
 TRUNCATE = 4.0  # the Gaussian kernel reaches 4 sigma, as scipy.ndimage's does
+ELASTIC = ("alpha", "sigma")  # the settings of the elastic field alone
 MAX_ALPHA = 1e6  # pixels: the elastic field's scale, far beyond any image's size
 INT32_INDICES = 2**31 - 1  # bilinear indexes up to this many padded pixels in int32 (half
 # the traffic of int64), more in int64
@@ -82,7 +83,8 @@ class Augment:
             ("sigma", side, "pixels, the image's larger side: a wider field is flat across it"),
         ):
             check = check_positive_float if name == "sigma" else check_non_negative_float
-            if check(getattr(self, name), f"augmentation {name}") > largest:
+            value = check(getattr(self, name), f"augmentation {name}")
+            if value > largest and self._uses(name):  # (sigma's default suits 28 x 28)
                 raise InvalidArgumentError(
                     f"augmentation {name} must be at most {largest:g} {why}; "
                     f"got {getattr(self, name)!r}"
@@ -94,6 +96,10 @@ class Augment:
     @property
     def active(self) -> bool:
         return self.kind != "none"
+
+    def _uses(self, name: str) -> bool:
+        """Whether distortions of this kind use the setting ``name``."""
+        return self.kind == "elastic" or (self.kind == "affine" and name not in ELASTIC)
 
     def distort(self, images: np.ndarray, rng: np.random.Generator, out: np.ndarray) -> None:
         """Write a fresh distortion of each row of ``images`` (m, rows * columns) into

@@ -80,7 +80,8 @@ DECODING_ERRORS = (
     EOFError,
     struct.error,
 )
-_PILLOW_LOCK = threading.Lock()  # _pillow_state changes process-wide state
+_PILLOW_LOCK = threading.Lock()  # Pillow's warnings filters and pixel limit are process-wide
+JPEG_START = b"\xff\xd8\xff"
 
 
 def load_image(
@@ -113,7 +114,7 @@ def read_image(
         if not file.read(1):
             raise ImageFileError(f"{name}: the file is empty (0 bytes), not an image")
         file.seek(0)
-        with _open_image(file, name) as image:
+        with _open_image(file, name, max_pixels) as image:
             if image.format == "JPEG":
                 with _decoding(name):  # JPEG decodes at 1/2, 1/4 or 1/8 of its size
                     image.draft(image.mode, _reduced_size(image.size))
@@ -293,29 +294,44 @@ def _opened(source, name: str) -> BinaryIO:
         raise ImageFileError(f"{name}: cannot read it ({error.strerror})") from None
 
 
-def _open_image(file, name: str) -> Image.Image:
-    """Parse the header only (no pixel is decoded yet).
+def _open_image(file, name: str, max_pixels: int) -> Image.Image:
+    """Parse the header: no pixel is decoded yet, but a GIF may fill its first frame.
 
-    Pillow's own pixel limit, which it applies to the size in the header, is lifted
-    meanwhile: the reader checks the pixels it is about to decode against its own
-    ``max_pixels`` (``_check_size``), a large JPEG's at the reduced size it decodes.
+    Pillow refuses a header of over twice its pixel limit (and warns, here quietly,
+    over it). The limit is ``max_pixels``, and none for a JPEG, which allocates nothing
+    yet and decodes at a reduced size: ``_check_size`` then judges the pixels about to
+    be decoded.
     """
-    with _pillow_state(), _decoding(name):
-        return Image.open(file, formats=FORMATS)
+    limit = None if file.read(3) == JPEG_START else max_pixels
+    file.seek(0)
+    try:
+        with _quiet_pillow(), _pixel_limit(limit), _decoding(name):
+            return Image.open(file, formats=FORMATS)
+    except Image.DecompressionBombError:
+        raise ImageFileError(
+            f"{name}: more than twice the {max_pixels:,} pixels this reader accepts"
+        ) from None
 
 
 @contextmanager
-def _pillow_state() -> Iterator[None]:
-    """No pixel limit of Pillow's (see ``_open_image``), and its warnings of damaged EXIF
-    blocks ignored (the tags it could read still count). Both are process-wide state,
-    so the readers take turns, and both are put back."""
+def _quiet_pillow() -> Iterator[None]:
+    """Pillow's warnings (of damaged EXIF blocks: the tags it could read still count;
+    of a header over its pixel limit, checked by the reader) ignored. They are
+    process-wide state, like its pixel limit: the readers take turns."""
     with _PILLOW_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-        try:
-            yield
-        finally:
-            Image.MAX_IMAGE_PIXELS = limit
+        yield
+
+
+@contextmanager
+def _pixel_limit(limit: int | None) -> Iterator[None]:
+    """Pillow's pixel limit set to ``limit`` (None: none) and put back (under the lock
+    of ``_quiet_pillow``)."""
+    earlier, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, limit
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = earlier
 
 
 def _check_size(image: Image.Image, name: str, max_pixels: int) -> None:
@@ -332,7 +348,7 @@ def _check_size(image: Image.Image, name: str, max_pixels: int) -> None:
 def _decode(image: Image.Image) -> Image.Image:
     """The first frame decoded, upright, in a mode image_to_mnist takes, reduced."""
     image.load()
-    with _pillow_state():
+    with _quiet_pillow():
         image.getexif()  # parsed once here, quietly; exif_transpose reuses it
     ImageOps.exif_transpose(image, in_place=True)
     image = _canonical_mode(image)

@@ -15,7 +15,6 @@ import errno
 import hashlib
 import json
 import math
-import numbers
 import os
 import time
 from pathlib import Path
@@ -23,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ..archive import ArchiveReader, open_archive, write_archive
-from ..errors import InvalidArgumentError, InvalidTypeError
+from ..errors import InvalidArgumentError
 from ..nn.settings import real_number
+from ..validation import check_path, check_positive_int
 from .history import History
 from .loop import Checkpointer
 from .state import TrainingState
@@ -44,12 +44,8 @@ class Checkpoint(Checkpointer):
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False, extra=None):
-        if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
-            raise InvalidArgumentError(f"checkpoint every must be an integer >= 1, got {every!r}")
-        if not isinstance(path, (str, os.PathLike)):
-            raise InvalidTypeError(f"checkpoint path must be a str or a path, got {path!r}")
-        self.path = Path(path)
-        self.every = int(every)
+        self.every = check_positive_int(every, "checkpoint every")
+        self.path = Path(check_path(path, "checkpoint path"))
         self.resume = resume
         self.extra = _json_ready(extra or {})
         self._begin({})
@@ -59,7 +55,8 @@ class Checkpoint(Checkpointer):
         self.fingerprint = fingerprint
         self.latest: TrainingState | None = None  # the newest consistent state
         self.latest_seconds = 0.0  # the training seconds that reached it
-        self.written_epochs: int | None = None
+        self.written_epochs: int | None = None  # of the state in the file, if any
+        self.written_steps: int | None = None
         self.earlier_seconds = 0.0
         self.started = time.perf_counter()
 
@@ -89,6 +86,7 @@ class Checkpoint(Checkpointer):
                 "options, or start a new run"
             )
         self.written_epochs = restored.state.epochs_done
+        self.written_steps = restored.state.steps_done
         self.earlier_seconds = restored.seconds
         return restored.state
 
@@ -117,7 +115,7 @@ class Checkpoint(Checkpointer):
             write_checkpoint(self.path, state, self.fingerprint, self.extra, seconds)
         finally:
             if _file_identity(self.path) != before:  # renamed into place: a new inode
-                self.written_epochs = state.epochs_done
+                self.written_epochs, self.written_steps = state.epochs_done, state.steps_done
 
 
 def _json_ready(extra) -> dict:

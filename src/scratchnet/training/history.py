@@ -27,9 +27,9 @@ class History:
       weights, before the next update (the tutorial's "cost at iteration i"); in
       mini-batch training the mean over the epoch's batches as they were drawn (with
       dropout and distortions, if any) while the weights moved.
-    - ``train_loss``, ``train_accuracy``: all training rows measured with these weights
-      and without dropout; None when not measured (full-batch training without dropout
-      measures them for free; otherwise ``fit(..., measure_training=True)`` does).
+    - ``train_loss``, ``train_accuracy``: all training rows measured with these weights,
+      without dropout or distortions; None when not measured (full-batch training without
+      either measures them for free; otherwise ``fit(..., measure_training=True)`` does).
     - ``val_loss``, ``val_accuracy``: the validation set with these weights; None
       without validation data.
 

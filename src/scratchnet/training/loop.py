@@ -127,6 +127,7 @@ class _Loop:
         self.grads = params.zeros_like()
         self.steps_per_epoch = math.ceil(len(data) / batch)
         self.measurers: dict[int, Measurer] = {}
+        self.last_rate: float | None = None  # of this fit's last update
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -159,7 +160,7 @@ class _Loop:
         step's gradient, log them if due, then update (unless patience ran out)."""
         loss_sum, correct, _ = self._gradient(self.data.all_rows(), 1.0 / len(self.data))
         loss, accuracy = loss_sum / len(self.data), accuracy_of(self.model, correct, len(self.data))
-        self._check_cost(loss, epoch, lr)
+        self._check_cost(loss, epoch)
         record = None
         if (epoch - 1) % self.config.log_every == 0 and not self._recorded(epoch - 1):
             record = self._record(epoch - 1, self._rate_that_made(epoch - 1), loss, accuracy)
@@ -178,7 +179,7 @@ class _Loop:
             size = batch.stop - batch.start if isinstance(batch, slice) else len(batch)
             batch_loss, batch_correct, batch_weight = self._gradient(batch, 1.0 / size)
             if batch_weight > 0:  # its own weighted mean cost; a batch that weighs nothing has none
-                self._check_cost(batch_loss / batch_weight, epoch, lr)
+                self._check_cost(batch_loss / batch_weight, epoch)
             self._update(lr)
             loss_sum += batch_loss
             correct += batch_correct
@@ -196,7 +197,7 @@ class _Loop:
         dropout, if there was any)."""
         epochs = self.config.epochs
         loss, accuracy = self._measure(self.data)
-        self._check_cost(loss, epochs, None)
+        self._check_cost(loss, epochs, final=True)
         self._should_stop(self._record(epochs, self._rate_that_made(epochs), loss, accuracy,
                                        measured=True))  # fmt: skip
 
@@ -254,10 +255,11 @@ class _Loop:
 
         self.team.map(update, [(span,) for span in halves(state.parameters.count)])
         state.steps_done += 1
+        self.last_rate = lr
 
-    def _check_cost(self, loss: float, epoch: int, lr: float | None) -> None:
-        """Stop on a cost that is not finite or that exploded; ``lr`` None means the
-        cost of the final weights, after the last update."""
+    def _check_cost(self, loss: float, epoch: int, final: bool = False) -> None:
+        """Stop on a cost that is not finite or that exploded; ``final``: the cost of
+        the final weights, after the last update."""
         state = self.state
         if state.first_loss is None and math.isfinite(loss) and loss > 0:
             state.first_loss = loss  # (a cost of exactly 0 is no yardstick)
@@ -268,13 +270,15 @@ class _Loop:
             f"exploded to {loss:.6g}, over {EXPLOSION:g} times its first value "
             f"{state.first_loss:.6g},"
         )  # fmt: skip
-        raise TrainingDivergedError(f"training diverged: the cost {what} {self._when(epoch, lr)}")
+        raise TrainingDivergedError(
+            f"training diverged: the cost {what} {self._when(epoch, final)}"
+        )
 
-    def _when(self, epoch: int, lr: float | None) -> str:
-        """Which weights a cost that diverged belongs to, and what to try: before any
-        update, the learning rate is not the cause."""
+    def _when(self, epoch: int, final: bool) -> str:
+        """Which weights a cost that diverged belongs to, the rate of the update that
+        made them, and what to try: before any update, the rate is not the cause."""
         done = self.state.steps_done
-        if lr is None:
+        if final:
             return f"after the last update (iteration {done}); try a smaller learning rate"
         if done == 0:
             return (
@@ -284,9 +288,18 @@ class _Loop:
         weights = f"iteration {done}" if self.full_batch else f"step {done + 1} (epoch {epoch})"
         updates = f"{done} update" + ("s" if done > 1 else "")
         return (
-            f"at {weights}, on the weights after {updates} with learning rate {lr:g}; "
-            "try a smaller learning rate"
+            f"at {weights}, on the weights after {updates}, the last with learning rate "
+            f"{self._last_rate():g}; try a smaller learning rate"
         )
+
+    def _last_rate(self) -> float:
+        """The learning rate of the last update: this fit's, or before its first (a run
+        resumed or continued), the schedule's rate of the last epoch done."""
+        if self.last_rate is not None:
+            return self.last_rate
+        config = self.config
+        return config.schedule(config.learning_rate, max(self.state.epochs_done - 1, 0),
+                               config.epochs)  # fmt: skip
 
     def _check_final_weights(self) -> None:
         if not np.all(np.isfinite(self.state.parameters.flat)):
@@ -307,10 +320,10 @@ class _Loop:
         self, epoch: int, lr: float, loss: float, accuracy: float, measured: bool = False
     ) -> dict:
         """Log the weights as they are now; ``measured``: loss and accuracy come from all
-        training rows without dropout."""
+        training rows without dropout or distortions."""
         record = dict.fromkeys(RECORD_KEYS)
         record.update(epoch=epoch, step=self.state.steps_done, lr=lr, loss=loss, accuracy=accuracy)
-        if measured or (self.full_batch and self.dropout is None):
+        if measured or (self.full_batch and self.dropout is None and self.config.augment is None):
             record["train_loss"], record["train_accuracy"] = loss, accuracy
         elif self.config.measure_training:
             record["train_loss"], record["train_accuracy"] = self._measure(self.data)

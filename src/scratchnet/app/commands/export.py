@@ -59,5 +59,5 @@ def _same_file(out: Path, model: Path) -> bool:
     """Whether writing ``out`` would replace ``model`` (a link or another name of it)."""
     try:
         return os.path.samefile(out, model)
-    except OSError:  # either is missing (or unreadable): the model's error comes on loading
-        return False
+    except (OSError, ValueError):  # either is missing, unreadable or holds a NUL: the
+        return False  # model's error comes on loading, the ONNX file's on writing

@@ -143,8 +143,8 @@ def add_parser(commands) -> None:
         "--patience",
         type=checked(check_positive_int, "patience"),
         help="stop when the validation cost has not improved for this many of its records "
-        "(one per epoch with mini-batches, one per 100 iterations in full-batch runs) and "
-        "keep the best weights; needs --validation-fraction (default: none)",
+        "(one per epoch with --batch-size, one per 100 iterations without) and keep the "
+        "best weights; needs --validation-fraction (default: none)",
     )
     add("--seed", type=checked(check_seed, "seed"),
         help=f"random seed, 0 to 2**32 - 1 (default: {d.seed})")  # fmt: skip
@@ -231,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
             diverged = isinstance(error, TrainingDivergedError)
             folder.abandon(remove_checkpoint=diverged and _owns(checkpoint))
             if not diverged and _owns(checkpoint):
-                add_note(error, _how_to_go_on(checkpoint, recipe, folder.path))
+                add_note(error, _how_to_go_on(checkpoint, folder.path))
         raise
     try:  # the run's files are published: nothing below can lose them
         _print_scores(result)
@@ -254,10 +254,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _how_to_go_on(checkpoint: Checkpoint, recipe: Recipe, out: Path) -> str:
+def _how_to_go_on(checkpoint: Checkpoint, out: Path) -> str:
     """What a stopped run keeps: its checkpoint, and the command that continues it."""
     done = checkpoint.written_epochs
-    unit = ("iteration" if recipe.batch_size is None else "epoch") + ("s" if done != 1 else "")
+    full_batch = checkpoint.written_steps == done  # one update a pass: what RunResult.unit says
+    unit = ("iteration" if full_batch else "epoch") + ("s" if done != 1 else "")
     go_on = f"continue with: scratchnet train --resume {pasteable(out)}"
     return f"{CHECKPOINT_FILE} kept after {done} {unit}; {go_on}"
 
