@@ -8,15 +8,18 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 import scratchnet as sn
 from scratchnet.network import COMPACT_SHARE
 from scratchnet.nn.column_groups import plan_groups
 from scratchnet.nn.parallel import PARTS
 from scratchnet.nn.propagation import Propagation
+from scratchnet.training.threads import one_blas_thread
 
 RUNS = {
     "mini-batch, dropout, adam": (
@@ -110,3 +113,32 @@ def test_predictions_do_not_depend_on_threads(monkeypatch):
     parts = count_parts(monkeypatch)
     np.testing.assert_array_equal(net.predict_proba(np.tile(X, (5, 1))), one)
     assert max(parts) == PARTS
+
+
+def test_training_in_another_thread_keeps_blas_to_one_thread_and_the_same_bits():
+    """threadpoolctl lets only the first thread that limited OpenBLAS change its (process-
+    wide) pool again: after a fit in the main thread, a fit in a worker thread (a server's,
+    joblib's threading backend) ran BLAS on two threads, with other bits."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((3000, 784)), rng.integers(0, 10, 3000)
+
+    def fit():
+        return sn.NeuralNet([128, 10], activation="relu", init="he", random_state=0).fit(
+            X, y, epochs=1, batch_size=128, optimizer="adam"
+        )
+
+    in_main = fit()
+    seen = {}
+
+    def in_a_worker():
+        with one_blas_thread():
+            seen["blas threads"] = {info["num_threads"] for info in threadpool_info()
+                                    if info["user_api"] == "blas"}  # fmt: skip
+        seen["net"], seen["p"] = fit(), in_main.predict_proba(X)
+
+    worker = threading.Thread(target=in_a_worker)
+    worker.start()
+    worker.join()
+    assert seen["blas threads"] == {1}
+    np.testing.assert_array_equal(seen["net"].parameters.flat, in_main.parameters.flat)
+    np.testing.assert_array_equal(seen["p"], in_main.predict_proba(X))

@@ -13,7 +13,7 @@ from threadpoolctl import ThreadpoolController
 
 _lock = threading.Lock()
 _holders = 0  # blocks inside one_blas_thread, in any thread
-_limiter = None
+_earlier: list[tuple[object, int]] = []  # each BLAS library and its threads before the first
 
 
 @cache
@@ -26,10 +26,13 @@ def one_blas_thread() -> Iterator[None]:
     """Within the block, every BLAS call of the process runs on one thread. Blocks may
     overlap, in one thread or several (a server predicting for concurrent requests):
     the first to enter sets the limit, the last to leave restores the previous one."""
-    global _holders, _limiter
+    global _holders
     with _lock:
         if _holders == 0:
-            _limiter = _controller().limit(limits=1, user_api="blas")
+            libraries = _controller().select(user_api="blas").lib_controllers
+            _earlier[:] = [(library, library.num_threads) for library in libraries]
+            for library, _ in _earlier:
+                _set_threads(library, 1)
         _holders += 1
     try:
         yield
@@ -37,4 +40,16 @@ def one_blas_thread() -> Iterator[None]:
         with _lock:
             _holders -= 1
             if _holders == 0:
-                _limiter.restore_original_limits()
+                for library, threads in _earlier:
+                    _set_threads(library, threads)
+
+
+def _set_threads(library, threads: int) -> None:
+    """Set a BLAS library's threads from whichever thread this runs in. threadpoolctl
+    lets only the first thread that ever limited OpenBLAS's pool (shared by the whole
+    process) change it again, and ignores the others: a fit run in any other thread
+    (a worker, a server's) would then run BLAS on every core, summing in another order.
+    The limit here is meant process-wide (the blocks count their holders across
+    threads), so it is set directly, where threadpoolctl has a direct way."""
+    set_directly = getattr(library, "_real_set_num_threads", library.set_num_threads)
+    set_directly(threads)
