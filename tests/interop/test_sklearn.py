@@ -221,6 +221,54 @@ def test_epochs_of_partial_fit_are_the_epochs_of_one_fit(three_blobs):
     assert stepwise.n_iter_ == 3 and stepwise.loss_curve_ == whole.loss_curve_
 
 
+def test_partial_fit_after_early_stopping_describes_the_weights_it_leaves(three_blobs):
+    """best_epoch_ said the fit's best epoch over the next epoch's weights, and the
+    validation curves were dropped; partial_fit holds out no rows."""
+    X, y = three_blobs
+    model = ScratchNetClassifier(**SMALL, validation_fraction=0.25, patience=50)
+    model.set_params(epochs=4).fit(X, y)
+    fitted = (model.n_iter_, list(model.loss_curve_), list(model.validation_loss_curve_),
+              list(model.validation_scores_))  # fmt: skip
+    model.partial_fit(X, y)
+    assert model.best_epoch_ is None and model.net_.history.best_epoch is None
+    assert (model.validation_loss_curve_, model.validation_scores_) == fitted[2:]
+    if model.n_iter_ == fitted[0] + 1:  # the run went on (its last epoch was its best)
+        assert model.loss_curve_[:-1] == fitted[1]
+    else:  # early stopping took the weights back: a new run from them
+        assert model.n_iter_ == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "error", "message"),
+    [
+        ({"epochs": None}, sn.InvalidArgumentError, "epochs must be an integer >= 1, got None"),
+        ({"warm_start": "yes"}, sn.InvalidTypeError, "warm_start must be True or False"),
+        ({"verbose": None}, sn.InvalidTypeError, "verbose must be True or False, got None"),
+    ],
+)
+def test_hyperparameters_of_the_wrong_kind_fail_at_fit(blobs, setting, error, message):
+    """epochs=None trained fit's own default (20 epochs), 'yes' counted as true."""
+    with pytest.raises(error, match=message):
+        ScratchNetClassifier(**{**SMALL, **setting}).fit(*blobs)
+
+
+def test_a_dtype_asked_for_when_training_goes_on_must_be_the_networks(blobs):
+    """It was ignored in silence: training went on in the fitted network's."""
+    model = ScratchNetClassifier(**SMALL, warm_start=True).fit(*blobs)
+    model.set_params(dtype="float32")
+    for go_on in (lambda: model.fit(*blobs), lambda: model.partial_fit(*blobs)):
+        with pytest.raises(ValueError, match="goes on with the fitted network's float64"):
+            go_on()
+    model.set_params(dtype="float64").partial_fit(*blobs)
+
+
+def test_one_number_as_sample_weight_weighs_every_row_alike(blobs):
+    """As scikit-learn takes it (it was refused as not of shape (n,))."""
+    weighted = ScratchNetClassifier(**SMALL).fit(*blobs, sample_weight=2.0)
+    plain = ScratchNetClassifier(**SMALL).fit(*blobs)
+    np.testing.assert_array_equal(weighted.predict_proba(blobs[0]), plain.predict_proba(blobs[0]))
+
+
 def test_partial_fit_needs_the_classes_first_and_keeps_them(three_blobs):
     X, y = three_blobs
     with pytest.raises(ValueError, match="classes must be given on the first call"):

@@ -38,7 +38,7 @@ except ImportError as error:
 from ..errors import InvalidTypeError
 from ..network import Network, NeuralNet, NeuralNetRegressor
 from ..nn.losses import output_units
-from ..validation import check_float_dtype
+from ..validation import check_float_dtype, check_positive_int
 
 FLOAT_TYPES = (np.float64, np.float32)  # X of another type becomes the first
 
@@ -97,13 +97,18 @@ class _ScratchNetEstimator(BaseEstimator):
         n_features_in_, feature_names_in_ (with a DataFrame's column names).
         n_outputs_: output units (the classifier's: 1 for two classes).
         loss_curve_: the training loss after each epoch of the network's current run
-            (a run is one fit, and the partial_fit calls that follow it): in
-            mini-batch training the mean over the epoch's batches as trained, in
-            full-batch training the loss of the weights after the epoch.
+            (a run is one fit, and the partial_fit calls that follow it; after a fit
+            whose early stopping took the weights back to an earlier epoch,
+            partial_fit starts a new run from them): in mini-batch training the mean
+            over the epoch's batches as trained, in full-batch training the loss of
+            the weights after the epoch. It is the data's loss: weight_decay's penalty
+            is not in it (MLPClassifier's loss_curve_ holds its L2 term).
         validation_loss_curve_, validation_scores_: the validation set's loss and
-            score (classifier: accuracy; regressor: R^2) after each epoch; None
-            without validation_fraction.
-        best_epoch_: the epoch whose weights were kept (None without patience).
+            score (classifier: accuracy; regressor: R^2) after each epoch of the fit;
+            None without validation_fraction. partial_fit holds out no rows: its
+            epochs leave them as they were.
+        best_epoch_: the epoch whose weights were kept (None without patience, and
+            after a partial_fit, which keeps its last epoch's weights).
         n_iter_: the epochs the current run has trained.
         coefs_, intercepts_: read-only views of each layer's weight (fan_in, fan_out)
             and bias (fan_out,).
@@ -151,7 +156,14 @@ class _ScratchNetEstimator(BaseEstimator):
     # -- training ---------------------------------------------------------------------
 
     def _fit(self, X, targets, sample_weight, n_outputs: int, classes=None):
+        check_positive_int(self.epochs, "epochs")  # (None would be fit's own default)
+        for name in ("warm_start", "verbose"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise InvalidTypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         warm = self.warm_start and hasattr(self, "net_")
+        if warm:
+            self._check_same_dtype("warm_start")
+        sample_weight = _per_row(sample_weight, len(X))
         net = self._warm_network(n_outputs) if warm else self._network(n_outputs)
         net.fit(
             X, targets, classes=classes, sample_weight=sample_weight, epochs=self.epochs,
@@ -163,6 +175,9 @@ class _ScratchNetEstimator(BaseEstimator):
         return self._adopt(net, n_outputs, targets, sample_weight)
 
     def _partial_fit(self, X, targets, sample_weight, n_outputs: int, classes=None):
+        if hasattr(self, "net_"):
+            self._check_same_dtype("partial_fit")
+        sample_weight = _per_row(sample_weight, len(X))
         net = self.net_ if hasattr(self, "net_") else self._network(n_outputs)
         full_batch = self.batch_size is None  # (None is 'the run's own' to partial_fit)
         net.partial_fit(
@@ -171,6 +186,15 @@ class _ScratchNetEstimator(BaseEstimator):
             optimizer=self.optimizer, weight_decay=self.weight_decay, verbose=self.verbose,
         )  # fmt: skip
         return self._adopt(net, n_outputs, targets, sample_weight)
+
+    def _check_same_dtype(self, going_on: str) -> None:
+        """A dtype asked for now must be the fitted network's, which training goes on in
+        (it was ignored in silence)."""
+        if self.dtype is not None and check_float_dtype(self.dtype) != self.net_.dtype:
+            raise ValueError(
+                f"{going_on} goes on with the fitted network's {self.net_.dtype.name}, not "
+                f"dtype={self.dtype!r}; set dtype=None, or fit afresh (warm_start=False)"
+            )
 
     def _network(self, n_outputs: int) -> Network:
         hidden = self.hidden_layer_sizes
@@ -206,11 +230,13 @@ class _ScratchNetEstimator(BaseEstimator):
         self.n_outputs_ = n_outputs
         records = [record for record in net.history.records if record["epoch"] >= 1]
         self.loss_curve_ = [record["loss"] for record in records]
-        validated = records and records[-1]["val_loss"] is not None
-        self.validation_loss_curve_ = [r["val_loss"] for r in records] if validated else None
-        self.validation_scores_ = (
-            self._validation_scores(records, targets, sample_weight) if validated else None
-        )
+        validated = [record for record in records if record["val_loss"] is not None]
+        if not validated:
+            self.validation_loss_curve_ = self.validation_scores_ = None
+        elif validated[-1] is records[-1]:  # this call measured the validation rows
+            self.validation_loss_curve_ = [record["val_loss"] for record in validated]
+            self.validation_scores_ = self._validation_scores(validated, targets, sample_weight)
+        # else partial_fit went on after a fit that validated: its curves stay the fit's
         self.best_epoch_ = net.history.best_epoch
         self.n_iter_ = records[-1]["epoch"] if records else 0
         self.coefs_ = [_read_only(layer.weight) for layer in net.layers]
@@ -379,6 +405,13 @@ def _r_squared(residual: float, total: float) -> float:
     if total > 0:
         return 1 - residual / total
     return 1.0 if residual == 0 else 0.0
+
+
+def _per_row(sample_weight, n_rows: int):
+    """One weight per row: a single number weighs every row alike, as in scikit-learn."""
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+        return np.full(n_rows, sample_weight, dtype=np.float64)
+    return sample_weight
 
 
 def _labels(y) -> np.ndarray:

@@ -149,6 +149,8 @@ class _Loop:
             self._final_record()
         self._check_final_weights()
         state.history.stopped_early = stopped
+        if config.patience is None:  # the weights kept are the last: a best epoch of an
+            state.history.best_epoch = None  # earlier run (partial_fit's) is not theirs
         if state.best is not None:
             np.copyto(state.parameters.flat, state.best.flat)
         for callback in self.callbacks:
