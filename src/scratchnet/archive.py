@@ -92,11 +92,11 @@ class ArchiveReader:
             )
             raise self.fail(f"not a valid archive of its kind ({detail})")
 
-    def meta(self) -> dict:
-        """The JSON metadata, read only if it is small."""
+    def meta(self, max_bytes: int = MAX_META_BYTES) -> dict:
+        """The JSON metadata, read only if it takes at most ``max_bytes``."""
         if META not in self.members:
             raise self.fail("no readable metadata")
-        text = self.read(META, (), lambda dtype: dtype.kind == "U", MAX_META_BYTES)
+        text = self.read(META, (), lambda dtype: dtype.kind == "U", max_bytes)
         try:
             meta = json.loads(str(text))
         except (ValueError, RecursionError):  # ValueError: not JSON, or an integer over

@@ -308,3 +308,21 @@ def test_checkpoint_settings_take_numpy_integers_and_refuse_what_is_not_a_checkp
         sn.NeuralNet([4, 1]).fit(*blobs, n_iterations=1, checkpoint="run.npz")
     with pytest.raises(InvalidTypeError, match="checkpoint path must be a str or a path"):
         Checkpoint(None)
+
+
+def test_a_long_run_resumes(three_blobs, tmp_path):
+    """The metadata holds the history: past about 70 epochs it outgrew the 64 KiB a
+    model's metadata may take, and the checkpoint was written but never read back (the
+    best preset trains 100 epochs)."""
+    X, y = three_blobs
+    make = lambda: sn.NeuralNet([4, 3], random_state=0)  # noqa: E731
+    options = {"epochs": 150, "batch_size": len(X) // 2, "validation_fraction": 0.2}
+    path = tmp_path / "checkpoint.npz"
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(X, y, **options, checkpoint=Checkpoint(path, every=150),
+                   callbacks=[StopAt(epoch=140)])  # fmt: skip
+    with np.load(path, allow_pickle=False) as archive:
+        assert archive["meta"].nbytes > 1 << 16
+    resumed = make().fit(X, y, **options, checkpoint=Checkpoint(path, resume=True))
+    whole = make().fit(X, y, **options)
+    np.testing.assert_array_equal(resumed.parameters.flat, whole.parameters.flat)

@@ -31,6 +31,9 @@ from .state import TrainingState
 
 FORMAT = "scratchnet-checkpoint"
 VERSION = 1
+MAX_META_BYTES = 1 << 28  # a checkpoint's metadata holds the run's history, about 1 KiB
+# a record as NumPy stores it (4 bytes a character): 256 MiB hold some 250,000 records
+# (a run of 100 epochs passed the 64 KiB that is plenty for a model's)
 
 
 class Checkpoint(Checkpointer):
@@ -266,7 +269,7 @@ def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
 
 
 def _meta(archive: ArchiveReader) -> dict:
-    meta = archive.meta()
+    meta = archive.meta(MAX_META_BYTES)
     if meta.get("format") != FORMAT:
         raise archive.fail("not a scratchnet checkpoint")
     if meta.get("version") != VERSION:
