@@ -6,7 +6,8 @@ import pytest
 
 from scratchnet.app.cli import build_parser
 from scratchnet.app.commands.train import recipe_from
-from scratchnet.app.presets import PRESETS, applied_settings, command_line
+from scratchnet.app.presets import PRESETS, Recipe, applied_settings, command_line
+from scratchnet.errors import ScratchnetError
 
 OPTIONS = [
     [],
@@ -46,3 +47,36 @@ def test_applied_settings_leave_out_the_training_length_a_run_does_not_use():
     assert applied_settings(full_batch)["iterations"] == 1000
     assert "iterations" not in applied_settings(mini_batch)
     assert applied_settings(mini_batch)["epochs"] == 20
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_reads_back_from_what_it_writes(name):
+    assert Recipe.from_dict(PRESETS[name].to_dict()) == PRESETS[name]
+
+
+@pytest.mark.parametrize(
+    "older",
+    [
+        {"seed": 2**40},  # before seeds were held to 2**32 - 1
+        {"elastic_sigma": 0.0, "scale": 1.0},  # strengths given without --augment, unused
+    ],
+)
+def test_recipes_older_versions_wrote_still_read_back(older):
+    """A report of an older run folder was refused after the recipe's values were
+    checked as the command line checks them now."""
+    stored = {**PRESETS["one-two-fast"].to_dict(), **older}
+    assert Recipe.from_dict(stored).to_dict() == stored
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"seed": "<b>1</b>"}, "seed must be a whole number"),
+        ({"augment": "elastic", "elastic_sigma": 0.0}, "augmentation sigma must be a positive"),
+        ({"shift": "far"}, "shift must be a number"),
+        ({"hidden": [-5]}, "a hidden layer's size must be an integer >= 1"),
+    ],
+)
+def test_a_recipe_read_back_has_every_value_checked(change, message):
+    with pytest.raises(ScratchnetError, match=message):
+        Recipe.from_dict({**PRESETS["one-two-fast"].to_dict(), **change})

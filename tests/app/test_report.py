@@ -539,7 +539,7 @@ REPORT_ERRORS = {
     "a seed holding HTML": (
         lambda out, other: write_metrics(out, lambda m: m["config"].update(
             seed='<meta http-equiv="refresh" content="0;url=http://example.com">')),
-        ["its config is unreadable", "seed must be an integer"],
+        ["its config is unreadable", "seed must be a whole number"],
     ),
     "digits as booleans": (
         lambda out, other: write_metrics(out, lambda m: m["config"].update(digits=[True, 2])),

@@ -22,7 +22,7 @@ import pytest
 import scratchnet as sn
 from scratchnet.app.api import MAX_BODY_BYTES, DigitApi
 from scratchnet.app.models import load_chosen
-from scratchnet.app.server import DigitHandler, DigitServer
+from scratchnet.app.server import DigitHandler, DigitServer, is_loopback
 
 from .. import reference
 from ..pictures import encode, png_header_only, render_like_a_user
@@ -350,11 +350,13 @@ def test_fifty_concurrent_requests_all_get_their_answer(server, digits, digits_m
     ("host", "status"),
     [
         ("rebound.example:{port}", 421),  # a page of another site, rebound to 127.0.0.1
-        ("127.0.0.1:9", 421),
+        ("rebound.example", 421),
         ("", 421),
         ("localhost:{port}", 200),
         ("LOCALHOST:{port}", 200),
         ("127.0.0.1:{port}", 200),
+        ("localhost:9000", 200),  # forwarded (ssh -L 9000:localhost:PORT, an editor's)
+        ("localhost", 200),  # port 80, which browsers leave out
     ],
 )
 def test_a_loopback_server_answers_only_requests_to_its_own_address(server, host, status):
@@ -367,6 +369,26 @@ def test_a_loopback_server_answers_only_requests_to_its_own_address(server, host
     if status == 421:
         document = json.loads(answer.split(b"\r\n\r\n", 1)[1])
         assert document["error"].startswith(f"this server answers requests to {server.url} only")
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [("127.0.0.1", True), ("::1", True), ("::ffff:127.0.0.1", True), ("0.0.0.0", False),
+     ("192.168.1.10", False), ("::", False)],
+)  # fmt: skip
+def test_loopback_is_told_by_the_address_bound(address, loopback):
+    assert is_loopback(address) is loopback
+
+
+@pytest.mark.parametrize("host", ["127.1", "LOCALHOST"])
+def test_a_loopback_host_spelled_otherwise_is_loopback_all_the_same(digits_model, host):
+    """--host 127.1 bound loopback, but the Host check was off and the command said
+    other machines could reach the page: the socket's address decides now."""
+    server = DigitServer((host, 0), DigitApi(load_chosen(digits_model)))
+    try:
+        assert server.loopback and server.hosts is not None
+    finally:
+        server.server_close()
 
 
 def test_a_content_length_of_5000_digits_is_a_bad_request_not_a_500(server):

@@ -92,12 +92,3 @@ def test_open_opens_the_address_in_the_browser(digits_model, monkeypatch):
         and first == f"scratchnet: the draw-a-digit page is at {opened[0]} (Ctrl-C stops)"
     )
     assert last == "scratchnet: stopped"
-
-
-@pytest.mark.parametrize(
-    ("host", "loopback"),
-    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
-     ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)],
-)  # fmt: skip
-def test_only_loopback_hosts_count_as_private(host, loopback):
-    assert serve_command.is_loopback(host) is loopback

@@ -393,6 +393,17 @@ def test_a_gif_bomb_is_refused_before_pillow_fills_its_frame():
     assert out[0] == "image: more than twice the 67,108,864 pixels this reader accepts"
 
 
+def test_a_large_mpo_photo_decodes_reduced_as_a_jpeg_does():
+    """Phones save JPEGs with an MPF segment, which Pillow opens as MPO: it was refused
+    at the serve API's cap, its reduced decoding skipped."""
+    big = Image.fromarray(block_picture(4000, 5000, (1000, 1000, 1600, 400)))
+    out = io.BytesIO()
+    big.save(out, "MPO", save_all=True, append_images=[big.resize((50, 40))])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    x = load_image(out.getvalue(), max_pixels=4096 * 4096)
+    assert np.abs(x - expected_tall()).max() < 0.1
+
+
 def test_files_are_read_from_paths_and_named_by_them(tmp_path):
     path = tmp_path / "digit.png"
     path.write_bytes(encode(tall_block(), "PNG"))

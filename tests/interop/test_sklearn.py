@@ -243,13 +243,14 @@ def test_partial_fit_after_early_stopping_describes_the_weights_it_leaves(three_
     [
         ({"epochs": None}, sn.InvalidArgumentError, "epochs must be an integer >= 1, got None"),
         ({"warm_start": "yes"}, sn.InvalidTypeError, "warm_start must be True or False"),
-        ({"verbose": None}, sn.InvalidTypeError, "verbose must be True or False, got None"),
+        ({"verbose": None}, sn.InvalidTypeError, "verbose must be True, False or a number"),
     ],
 )
 def test_hyperparameters_of_the_wrong_kind_fail_at_fit(blobs, setting, error, message):
     """epochs=None trained fit's own default (20 epochs), 'yes' counted as true."""
     with pytest.raises(error, match=message):
         ScratchNetClassifier(**{**SMALL, **setting}).fit(*blobs)
+    ScratchNetClassifier(**SMALL, verbose=0).fit(*blobs)  # as MLPClassifier takes it
 
 
 def test_a_dtype_asked_for_when_training_goes_on_must_be_the_networks(blobs):

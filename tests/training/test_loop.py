@@ -387,6 +387,16 @@ def test_a_diverged_cost_names_the_rate_of_the_update_that_made_its_weights(blob
                                              n_iterations=4)  # fmt: skip
 
 
+def test_a_rate_an_earlier_call_used_is_not_named_for_its_weights():
+    """partial_fit at 50 made the weights; the next call's rate (1e-9) was named."""
+    X, y, w = np.array([[1.0, 2.0], [3.0, 1.0]]), np.array([0.5, 1.0]), np.array([0.0, 1.0])
+    net = sn.NeuralNetRegressor([4, 1], random_state=1)
+    net.partial_fit(X, y, sample_weight=w, learning_rate=50.0, batch_size=1)
+    with pytest.raises(TrainingDivergedError, match=r"after 2 updates; try a smaller") as raised:
+        net.partial_fit(X, y, sample_weight=w, learning_rate=1e-9, batch_size=1)
+    assert "1e-09" not in str(raised.value)
+
+
 def test_full_batch_records_of_distorted_images_are_no_measurement_of_the_training_set():
     """The pass over distorted images is what trained, not the training set measured."""
     rng = np.random.default_rng(0)

@@ -18,8 +18,12 @@ from ..validation import (
     check_non_negative_float,
     check_positive_float,
     check_positive_int,
-    check_seed,
+    real_number,
 )
+
+AFFINE_STRENGTHS = ("shift", "rotation", "scale", "shear")  # what each augmentation uses
+ELASTIC_STRENGTHS = ("elastic_alpha", "elastic_sigma")
+STRENGTHS = AFFINE_STRENGTHS + ELASTIC_STRENGTHS
 
 
 @dataclass(frozen=True)
@@ -121,10 +125,14 @@ class Recipe:
         for name in ("measure_training", "replay_tutorial"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidTypeError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        Augment(self.augment, shift=self.shift, rotation=self.rotation, scale=self.scale,
-                shear=self.shear, alpha=self.elastic_alpha, sigma=self.elastic_sigma)  # fmt: skip
-        check_seed(self.seed)
-        return self
+        if self.augment != "none":  # (older versions stored any strengths, unused)
+            self.augmentation()
+        for name in STRENGTHS:
+            if real_number(getattr(self, name)) is None:
+                raise InvalidTypeError(f"{name} must be a number, got {getattr(self, name)!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise InvalidTypeError(f"seed must be a whole number >= 0, got {self.seed!r}")
+        return self  # (a seed over 2**32 - 1, which older versions took, is still one)
 
     @classmethod
     def option_names(cls) -> list[str]:

@@ -20,8 +20,8 @@ Safe to leave running:
   closed, and at most MAX_CONNECTIONS are served at once (one more is closed at once):
   slow or idle clients cannot take every thread, nor the memory of their bodies;
 - bound to a loopback address, it answers only requests whose Host header names that
-  address or localhost (421 otherwise): a web page whose name was rebound to 127.0.0.1
-  (DNS rebinding) cannot use it;
+  address or localhost, on any port (421 otherwise): a web page whose name was rebound
+  to 127.0.0.1 (DNS rebinding) cannot use it, a page forwarded to another port can;
 - what the log says of a request has its control characters escaped (a path cannot
   rewrite the terminal);
 - a bug in a handler answers 500 and logs its traceback; the server goes on;
@@ -67,13 +67,21 @@ LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but the line break
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: ipaddress cannot tell
-        return False
+def is_loopback(address: str) -> bool:
+    """Whether a bound address (numeric, as the socket reports it) is a loopback one,
+    an IPv4 address mapped into IPv6 (::ffff:127.0.0.1) included."""
+    ip = ipaddress.ip_address(address.split("%")[0])  # (an IPv6 scope, if any)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port: 'localhost:9000' and 'localhost' are
+    'localhost', '[::1]:9000' is '[::1]'."""
+    name = header.strip().lower()
+    if name.startswith("["):
+        return name[: name.find("]") + 1]
+    return name.rsplit(":", 1)[0] if ":" in name else name
 
 
 class DigitServer(ThreadingHTTPServer):
@@ -89,9 +97,8 @@ class DigitServer(ThreadingHTTPServer):
         self.page = files("scratchnet.app").joinpath(*PAGE).read_bytes()
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, DigitHandler)
-        port = self.server_address[1]
-        names = {*LOCAL_NAMES, self._host_name()}
-        self.hosts = {f"{name}:{port}" for name in names} if is_loopback(address[0]) else None
+        self.loopback = is_loopback(self.server_address[0])
+        self.hosts = {*LOCAL_NAMES, self._host_name()} if self.loopback else None
 
     @property
     def url(self) -> str:
@@ -149,7 +156,8 @@ class DigitHandler(BaseHTTPRequestHandler):
         """The request's path if it has a route for ``method``; else answer 404 or 405
         (or 421 to a Host this server does not answer to)."""
         hosts, host = self.server.hosts, self.headers.get("Host", "")
-        if hosts is not None and host.lower() not in hosts:
+        if hosts is not None and host_name(host) not in hosts:  # (any port: a forwarded
+            # page comes by another; DNS rebinding changes the name)
             message = f"this server answers requests to {self.server.url} only, not {host!r}"
             self._refuse(HTTPStatus.MISDIRECTED_REQUEST, message)
             return None

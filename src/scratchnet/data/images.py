@@ -54,6 +54,7 @@ from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL.JpegImagePlugin import JpegImageFile
 
 from ..atomic import atomic_write, open_regular
 from ..errors import ImageFileError, InvalidArgumentError, InvalidTypeError
@@ -115,7 +116,7 @@ def read_image(
             raise ImageFileError(f"{name}: the file is empty (0 bytes), not an image")
         file.seek(0)
         with _open_image(file, name, max_pixels) as image:
-            if image.format == "JPEG":
+            if isinstance(image, JpegImageFile):  # MPO (a phone's photo) is one too
                 with _decoding(name):  # JPEG decodes at 1/2, 1/4 or 1/8 of its size
                     image.draft(image.mode, _reduced_size(image.size))
             _check_size(image, name, max_pixels)  # the pixels about to be decoded

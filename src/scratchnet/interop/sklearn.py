@@ -106,7 +106,7 @@ class _ScratchNetEstimator(BaseEstimator):
         validation_loss_curve_, validation_scores_: the validation set's loss and
             score (classifier: accuracy; regressor: R^2) after each epoch of the fit;
             None without validation_fraction. partial_fit holds out no rows: its
-            epochs leave them as they were.
+            epochs leave them as they were (a new run it starts has none).
         best_epoch_: the epoch whose weights were kept (None without patience, and
             after a partial_fit, which keeps its last epoch's weights).
         n_iter_: the epochs the current run has trained.
@@ -157,9 +157,10 @@ class _ScratchNetEstimator(BaseEstimator):
 
     def _fit(self, X, targets, sample_weight, n_outputs: int, classes=None):
         check_positive_int(self.epochs, "epochs")  # (None would be fit's own default)
-        for name in ("warm_start", "verbose"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise InvalidTypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise InvalidTypeError(f"warm_start must be True or False, got {self.warm_start!r}")
+        if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):  # as MLP's
+            raise InvalidTypeError(f"verbose must be True, False or a number, got {self.verbose!r}")
         warm = self.warm_start and hasattr(self, "net_")
         if warm:
             self._check_same_dtype("warm_start")

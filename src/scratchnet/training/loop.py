@@ -127,7 +127,8 @@ class _Loop:
         self.grads = params.zeros_like()
         self.steps_per_epoch = math.ceil(len(data) / batch)
         self.measurers: dict[int, Measurer] = {}
-        self.last_rate: float | None = None  # of this fit's last update
+        self.last_rate: float | None = None  # of this call's last update (an earlier
+        # call's, which made the weights it starts from, is not known here)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -289,19 +290,8 @@ class _Loop:
             )
         weights = f"iteration {done}" if self.full_batch else f"step {done + 1} (epoch {epoch})"
         updates = f"{done} update" + ("s" if done > 1 else "")
-        return (
-            f"at {weights}, on the weights after {updates}, the last with learning rate "
-            f"{self._last_rate():g}; try a smaller learning rate"
-        )
-
-    def _last_rate(self) -> float:
-        """The learning rate of the last update: this fit's, or before its first (a run
-        resumed or continued), the schedule's rate of the last epoch done."""
-        if self.last_rate is not None:
-            return self.last_rate
-        config = self.config
-        return config.schedule(config.learning_rate, max(self.state.epochs_done - 1, 0),
-                               config.epochs)  # fmt: skip
+        rate = "" if self.last_rate is None else f", the last with learning rate {self.last_rate:g}"
+        return f"at {weights}, on the weights after {updates}{rate}; try a smaller learning rate"
 
     def _check_final_weights(self) -> None:
         if not np.all(np.isfinite(self.state.parameters.flat)):

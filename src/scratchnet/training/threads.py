@@ -49,7 +49,9 @@ def _set_threads(library, threads: int) -> None:
     lets only the first thread that ever limited OpenBLAS's pool (shared by the whole
     process) change it again, and ignores the others: a fit run in any other thread
     (a worker, a server's) would then run BLAS on every core, summing in another order.
-    The limit here is meant process-wide (the blocks count their holders across
-    threads), so it is set directly, where threadpoolctl has a direct way."""
+    For OpenBLAS on pthreads (NumPy's wheels) the limit is process-wide, as the blocks
+    mean it (they count their holders across threads), so it is set directly, where
+    threadpoolctl has a direct way. (Libraries on OpenMP, and MKL, limit the calling
+    thread alone.)"""
     set_directly = getattr(library, "_real_set_num_threads", library.set_num_threads)
     set_directly(threads)

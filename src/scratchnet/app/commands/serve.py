@@ -9,7 +9,7 @@ from pathlib import Path
 from ...errors import InvalidArgumentError
 from ..api import DigitApi
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
-from ..server import DigitServer, is_loopback
+from ..server import DigitServer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     server = listen(args.host, args.port, DigitApi(chosen))
     try:
         say(f"the draw-a-digit page is at {server.url} (Ctrl-C stops)")
-        if not is_loopback(args.host):
+        if not server.loopback:
             say("other machines can reach it too (--host is not a loopback address)")
         if args.open and not webbrowser.open(server.url):
             say("found no web browser to open; open the address yourself")

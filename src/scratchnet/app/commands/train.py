@@ -44,12 +44,10 @@ from ..experiment import (
     write_outputs,
 )
 from ..interrupts import uninterrupted
-from ..presets import PRESETS, TUTORIAL, Recipe
+from ..presets import AFFINE_STRENGTHS, ELASTIC_STRENGTHS, PRESETS, STRENGTHS, TUTORIAL, Recipe
 from ..run_folder import CHECKPOINT as CHECKPOINT_FILE
 from ..run_folder import RunFolder
 
-AFFINE_OPTIONS = ("shift", "rotation", "scale", "shear")  # what each augmentation uses
-ELASTIC_OPTIONS = ("elastic_alpha", "elastic_sigma")
 FULL_BATCH_CHECKPOINT_EVERY = 100  # iterations between checkpoints of a full-batch run
 # The run's files are complete but its report is not: a user error's status, since a
 # promised file is missing, with a message that says no retraining is needed.
@@ -351,8 +349,8 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
 
 def _check_distortions_used(args: argparse.Namespace, augment: str) -> None:
     """A strength option the run's augmentation would not use is refused, not ignored."""
-    used = {"none": (), "affine": AFFINE_OPTIONS, "elastic": AFFINE_OPTIONS + ELASTIC_OPTIONS}
-    unused = [name for name in AFFINE_OPTIONS + ELASTIC_OPTIONS
+    used = {"none": (), "affine": AFFINE_STRENGTHS, "elastic": AFFINE_STRENGTHS + ELASTIC_STRENGTHS}
+    unused = [name for name in STRENGTHS
               if getattr(args, name, None) is not None and name not in used[augment]]  # fmt: skip
     if unused:
         options = ", ".join("--" + name.replace("_", "-") for name in unused)
