@@ -368,7 +368,9 @@ def test_a_loopback_server_answers_only_requests_to_its_own_address(server, host
     assert answer.startswith(f"HTTP/1.1 {status} ".encode())
     if status == 421:
         document = json.loads(answer.split(b"\r\n\r\n", 1)[1])
-        assert document["error"].startswith(f"this server answers requests to {server.url} only")
+        assert document["error"] == (
+            f"this server answers only requests to localhost or 127.0.0.1, not to Host {host!r}"
+        )
 
 
 @pytest.mark.parametrize(

@@ -98,13 +98,15 @@ class DigitServer(ThreadingHTTPServer):
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, DigitHandler)
         self.loopback = is_loopback(self.server_address[0])
-        self.hosts = {*LOCAL_NAMES, self._host_name()} if self.loopback else None
+        self.hosts = {*LOCAL_NAMES, self.bracketed_host} if self.loopback else None
 
     @property
     def url(self) -> str:
-        return f"http://{self._host_name()}:{self.server_address[1]}/"
+        return f"http://{self.bracketed_host}:{self.server_address[1]}/"
 
-    def _host_name(self) -> str:
+    @property
+    def bracketed_host(self) -> str:
+        """The address bound, as a URL writes it ([::1] for IPv6)."""
         host = self.server_address[0]
         return f"[{host}]" if ":" in host else host
 
@@ -158,7 +160,8 @@ class DigitHandler(BaseHTTPRequestHandler):
         hosts, host = self.server.hosts, self.headers.get("Host", "")
         if hosts is not None and host_name(host) not in hosts:  # (any port: a forwarded
             # page comes by another; DNS rebinding changes the name)
-            message = f"this server answers requests to {self.server.url} only, not {host!r}"
+            message = (f"this server answers only requests to localhost or "
+                       f"{self.server.bracketed_host}, not to Host {host!r}")  # fmt: skip
             self._refuse(HTTPStatus.MISDIRECTED_REQUEST, message)
             return None
         path = urlsplit(self.path).path
