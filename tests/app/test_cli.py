@@ -982,3 +982,16 @@ def test_notes_added_to_an_error_are_all_said_in_order():
     assert error_message(interruption) == (
         "the earlier run's report is kept in X; checkpoint.npz kept after 2 epochs"
     )
+
+
+def test_a_reader_that_leaves_during_training_still_gets_the_run_its_report(mnist_dir, tmp_path):
+    """'scratchnet train | head -1' published the run, then its results' lines met the
+    closed pipe: the report was never written, and nothing said so."""
+    command = [sys.executable, "-m", "scratchnet", "train", "--preset", "one-two-fast",
+               "--epochs", "1", "--hidden", "16", "--data-dir", str(mnist_dir),
+               "--out", str(tmp_path / "run")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout.readline().startswith(b"train_x shape")
+    process.stdout.close()  # as head -1 does
+    assert process.wait(timeout=300) == 141
+    assert (tmp_path / "run" / "report.html").is_file()

@@ -231,8 +231,12 @@ def run(args: argparse.Namespace) -> int:
             if not diverged and _owns(checkpoint):
                 add_note(error, _how_to_go_on(checkpoint, folder.path))
         raise
+    reader_left = None
     try:  # the run's files are published: nothing below can lose them
-        _print_scores(result)
+        try:
+            _print_scores(result)
+        except BrokenPipeError as error:  # (| head): the report is the run's all the same
+            reader_left = error
         failure = _write_report(folder.path, args.data_dir)
     except KeyboardInterrupt as interruption:
         with uninterrupted():
@@ -244,6 +248,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         folder.release(remove_checkpoint=_owns(checkpoint))
+    if reader_left is not None:
+        raise reader_left
     see = "" if failure else f"; see {folder.path / 'report.html'}"
     print(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}")
     if failure:
