@@ -29,15 +29,21 @@ def digits():
     return ndimage.gaussian_filter(images, (0, 1, 1)).reshape(8, -1)
 
 
-def test_bilinear_sampling_is_scipys_order_one_with_zeros_beyond_the_edge():
-    rng = np.random.default_rng(0)
-    images = rng.random((5, 9, 7))
-    rows, cols = rng.uniform(-3, 12, (2, 5, 9, 7))
+def assert_bilinear_is_scipys(seed: int, shape: tuple[int, int, int], low: float, high: float):
+    """bilinear at random points in [low, high) against SciPy's order-one sampling with
+    zeros beyond the edge."""
+    rng = np.random.default_rng(seed)
+    images = rng.random(shape)
+    rows, cols = rng.uniform(low, high, (2, *shape))
     out = np.empty_like(images)
     bilinear(images, rows, cols, out)
-    batch = np.broadcast_to(np.arange(5)[:, None, None], rows.shape)
+    batch = np.broadcast_to(np.arange(shape[0])[:, None, None], rows.shape)
     expected = ndimage.map_coordinates(images, [batch, rows, cols], order=1, mode="grid-constant")
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_bilinear_sampling_is_scipys_order_one_with_zeros_beyond_the_edge():
+    assert_bilinear_is_scipys(0, (5, 9, 7), -3, 12)
 
 
 @pytest.mark.parametrize("sigma", [1.0, 3.0, 4.0])
@@ -221,14 +227,7 @@ def test_bilinear_sampling_with_64_bit_indices_is_the_same(monkeypatch):
     """Batches with more than 2**31 padded pixels index them in int64 (int32 would wrap
     around); here the int64 path is taken for a small batch and checked against SciPy."""
     monkeypatch.setattr("scratchnet.data.augment.INT32_INDICES", 0)
-    rng = np.random.default_rng(5)
-    images = rng.random((3, 6, 5))
-    rows, cols = rng.uniform(-2, 8, (2, 3, 6, 5))
-    out = np.empty_like(images)
-    bilinear(images, rows, cols, out)
-    batch = np.broadcast_to(np.arange(3)[:, None, None], rows.shape)
-    expected = ndimage.map_coordinates(images, [batch, rows, cols], order=1, mode="grid-constant")
-    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    assert_bilinear_is_scipys(5, (3, 6, 5), -2, 8)
 
 
 def test_a_shape_given_as_a_list_is_kept_as_a_tuple():

@@ -261,20 +261,23 @@ def test_a_checkpoint_with_impossible_seconds_is_a_data_file_error(seconds, blob
         )
 
 
+def small_net() -> sn.NeuralNet:
+    return sn.NeuralNet([4, 3], random_state=0)
+
+
 def test_a_checkpoint_used_again_keeps_nothing_of_its_earlier_fit(three_blobs, tmp_path):
     """Interrupted in its first epoch, with nothing of its own to keep, the second fit
     wrote the first fit's last state as its own: resuming it gave the first model. The
     file now still holds the first run's checkpoint, which the second run refuses."""
     path = tmp_path / "run.npz"
     checkpoint = Checkpoint(path, every=2)
-    make = lambda: sn.NeuralNet([4, 3], random_state=0)  # noqa: E731
     options = {"epochs": 3, "batch_size": 16}
-    make().fit(*three_blobs, **options, checkpoint=checkpoint)
+    small_net().fit(*three_blobs, **options, checkpoint=checkpoint)
     X, y = three_blobs[0][::-1].copy(), three_blobs[1][::-1].copy()  # another run's data
     with pytest.raises(KeyboardInterrupt):
-        make().fit(X, y, **options, checkpoint=checkpoint, callbacks=[StopAt(step=1)])
+        small_net().fit(X, y, **options, checkpoint=checkpoint, callbacks=[StopAt(step=1)])
     with pytest.raises(InvalidArgumentError, match="belongs to another run"):
-        make().fit(X, y, **options, checkpoint=Checkpoint(path, resume=True))
+        small_net().fit(X, y, **options, checkpoint=Checkpoint(path, resume=True))
 
 
 def test_a_checkpoint_in_a_missing_folder_is_named_before_any_training(blobs, tmp_path):
@@ -315,14 +318,13 @@ def test_a_long_run_resumes(three_blobs, tmp_path):
     model's metadata may take, and the checkpoint was written but never read back (the
     best preset trains 100 epochs)."""
     X, y = three_blobs
-    make = lambda: sn.NeuralNet([4, 3], random_state=0)  # noqa: E731
     options = {"epochs": 150, "batch_size": len(X) // 2, "validation_fraction": 0.2}
     path = tmp_path / "checkpoint.npz"
     with pytest.raises(KeyboardInterrupt):
-        make().fit(X, y, **options, checkpoint=Checkpoint(path, every=150),
+        small_net().fit(X, y, **options, checkpoint=Checkpoint(path, every=150),
                    callbacks=[StopAt(epoch=140)])  # fmt: skip
     with np.load(path, allow_pickle=False) as archive:
         assert archive["meta"].nbytes > 1 << 16
-    resumed = make().fit(X, y, **options, checkpoint=Checkpoint(path, resume=True))
-    whole = make().fit(X, y, **options)
+    resumed = small_net().fit(X, y, **options, checkpoint=Checkpoint(path, resume=True))
+    whole = small_net().fit(X, y, **options)
     np.testing.assert_array_equal(resumed.parameters.flat, whole.parameters.flat)
