@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 import scratchnet as sn
 from scratchnet.data import images as image_reader
@@ -93,6 +93,37 @@ def test_a_stroke_one_pixel_wide_is_ink():
     picture = np.full((28, 28), 255, np.uint8)
     picture[4:24, 14] = 0
     np.testing.assert_allclose(image_to_mnist(picture), frame_with_block(5, 14, 20, 1), atol=1e-6)
+
+
+def pen_drawing(width: int, canvas: int = 1000) -> np.ndarray:
+    """A 7 (a bar and a slanted stem) drawn in black with a pen ``width`` pixels wide on
+    a white square canvas."""
+    picture = Image.new("L", (canvas, canvas), 255)
+    corners = [(0.2, 0.15), (0.8, 0.15), (0.4, 0.9)]
+    ImageDraw.Draw(picture).line([(x * canvas, y * canvas) for x, y in corners], 0, width)
+    return np.asarray(picture)
+
+
+def test_a_pencil_line_on_a_large_canvas_reads_as_a_pen_stroke():
+    """The 7 is 750 pixels tall, so a line one pixel wide would be 1/38 of a pixel at 20
+    pixels: it is grown first, and reads like the same 7 drawn with a pen 56 pixels wide
+    (1.5 pixels of the box), with ink at full level."""
+    thin, broad = image_to_mnist(pen_drawing(1)), image_to_mnist(pen_drawing(56))
+    assert thin.max() == pytest.approx(1)
+    assert np.corrcoef(thin, broad)[0, 1] > 0.95
+    assert 0.8 < thin.sum() / broad.sum() < 1.1
+
+
+def test_ink_too_small_to_be_a_digit_is_refused():
+    """A bar 3 pixels tall would be scaled 6.7 times into a blob 7 pixels wide; 8 pixels
+    are the least that is read."""
+    tiny = np.full((5, 5), 255, np.uint8)
+    tiny[1:4, 2] = 0
+    with pytest.raises(InvalidArgumentError, match=r"spans only 3 x 1 pixels.*at least 8"):
+        image_to_mnist(tiny)
+    small = np.full((10, 10), 255, np.uint8)
+    small[1:9, 4:6] = 0
+    np.testing.assert_allclose(image_to_mnist(small), expected_tall(), atol=1e-6)  # 20 x 5 too
 
 
 def specks(*where: tuple[int, int]) -> np.ndarray:
@@ -228,6 +259,87 @@ def test_a_photo_of_a_digit_on_unevenly_lit_paper(mnist_dir):
     from_drawing = image_to_mnist(clean)
     assert np.corrcoef(from_photo, from_drawing)[0, 1] > 0.9
     assert np.abs(from_photo - from_drawing).mean() < 0.05
+
+
+def on_paper(paper, ink) -> np.ndarray:
+    """The tall block (40 x 10 at rows 30, columns 20 of 100 x 60) in ``ink`` on ``paper``
+    (grey levels or RGB triples)."""
+    picture = np.empty((100, 60, np.size(paper)), np.uint8)
+    picture[...] = paper
+    picture[30:70, 20:30] = ink
+    return picture[..., 0] if np.size(paper) == 1 else picture
+
+
+@pytest.mark.parametrize(
+    ("paper", "ink"),
+    [
+        pytest.param(120, 20, id="dark ink on grey paper darker than mid-grey"),
+        pytest.param(80, 0, id="black ink on dark grey paper"),
+        pytest.param(140, 250, id="white chalk on light grey"),
+        pytest.param((200, 40, 40), (0, 0, 0), id="black ink on red paper"),
+        pytest.param((60, 90, 200), (10, 10, 10), id="black ink on blue paper"),
+    ],
+)
+def test_ink_is_read_on_paper_of_any_tone(paper, ink):
+    """The ink is whatever stands out from the paper, darker or lighter, whether the
+    paper is lighter or darker than mid-grey: the solid block comes out as its 20 x 5
+    box of ones either way."""
+    np.testing.assert_allclose(image_to_mnist(on_paper(paper, ink)), expected_tall(), atol=1e-6)
+
+
+def test_a_strong_lighting_gradient_does_not_hide_the_ink():
+    """Paper from 250 down to 150 across the picture, as under a lamp to one side, and a
+    block of ink at 60 (tall block geometry, three times the size): the gradient makes the
+    paper's own spread larger than a noise floor measured around one tone allows, yet
+    the ink stands 90 to 170 levels below the paper beside it."""
+    paper = np.tile(np.linspace(250, 150, 180), (300, 1))
+    paper[90:210, 60:90] = 60
+    x = image_to_mnist(paper.round().astype(np.uint8))
+    assert np.corrcoef(x, expected_tall())[0, 1] > 0.95
+    assert np.abs(x - expected_tall()).mean() < 0.02
+
+
+def test_blank_paper_under_a_lighting_gradient_is_still_blank():
+    rng = np.random.default_rng(5)
+    rows, columns = np.mgrid[0:400, 0:300] / 400
+    paper = 0.95 - 0.35 * rows * columns - 0.1 * columns**2 + rng.normal(0, 0.015, (400, 300))
+    with pytest.raises(InvalidArgumentError, match="blank"):
+        image_to_mnist(np.clip(paper, 0, 1))
+
+
+def test_ink_lost_in_noise_is_named_as_such():
+    """Contrast enough, but no more than the noise: the message says so, not that more
+    contrast is needed than the contrast it reports."""
+    noise = np.random.default_rng(2).integers(0, 256, (60, 60)).astype(np.uint8)
+    with pytest.raises(InvalidArgumentError, match="nothing stands out from the noise"):
+        image_to_mnist(noise)
+
+
+def test_strokes_cut_from_the_paper_keep_their_grey_edges_as_ink():
+    """A digit whose white paper was deleted (a magic wand): opaque black strokes with
+    opaque grey edges, transparent elsewhere. It reads as the same strokes on white."""
+    on_white = np.full((100, 100), 255, np.uint8)
+    on_white[20:80, 45:55] = 0
+    on_white[20:80, 44] = on_white[20:80, 55] = 128
+    cut_out = np.zeros((100, 100, 4), np.uint8)
+    cut_out[..., :3] = on_white[..., None]
+    cut_out[20:80, 44:56, 3] = 255
+    np.testing.assert_allclose(image_to_mnist(cut_out), image_to_mnist(on_white), atol=1e-6)
+
+
+def test_anti_aliased_coloured_strokes_on_a_transparent_canvas():
+    """Alpha is the strokes' coverage and the colour was already composited over white
+    (as some apps export): blue strokes read as the same strokes on white paper, up to
+    their half-covered edges, which the alpha lightens once more."""
+    coverage = np.zeros((100, 60))
+    coverage[30:70, 20:30] = 1
+    coverage[30:70, 19] = coverage[30:70, 30] = 0.5
+    blue = np.array([40, 60, 220]) / 255
+    rgb = coverage[..., None] * blue + (1 - coverage[..., None])
+    x = image_to_mnist(np.dstack([rgb, coverage]))
+    on_white = image_to_mnist(rgb)
+    assert np.corrcoef(x, on_white)[0, 1] > 0.99
+    np.testing.assert_allclose(x[on_white == 1], 1)
 
 
 @pytest.mark.parametrize(
