@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from scratchnet.app.console import confusion_table, percent, share
+from scratchnet.app.console import confusion_table, percent, probability, share
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,14 @@ def test_confusion_table_puts_true_digits_down_and_predictions_across():
         "               1  1129     6",
         "               2    12  1020",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1.0, ">99.99%"), (0.0, "<0.01%"), (0.99999, ">99.99%"), (0.5, "50.00%"), (0.12345, "12.35%")],
+)
+def test_a_probability_of_a_model_is_never_written_as_certain(value, expected):
+    """An accuracy of 1.0 is 100.00% (every image right), a model's probability of 1.0 is
+    not: a softmax of finite logits never reaches 1 or 0."""
+    assert probability(value) == expected
+    assert percent(1.0) == "100.00%" and percent(0.0) == "0.00%"

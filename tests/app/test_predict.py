@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,6 +210,62 @@ def test_bad_files_get_one_line_each_and_the_rest_an_answer(digits_model, tmp_pa
     ])  # fmt: skip
 
 
+def test_with_json_a_file_that_fails_has_its_object_too_in_its_place(digits_model, tmp_path):
+    """One JSON object per file, as the README says: a failure's names the file and the
+    problem (the stderr line says the same)."""
+    good = tmp_path / "b-good.png"
+    good.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    (tmp_path / "a-text.png").write_bytes(b"not an image")
+    empty_folder = tmp_path / "nothing"
+    empty_folder.mkdir()
+    outcome = invoke("predict", "--model", digits_model, "--json", tmp_path / "a-text.png", good,
+                     empty_folder)  # fmt: skip
+    assert outcome.code == 2
+    records = [json.loads(line) for line in outcome.out.splitlines()]
+    assert [record["file"] for record in records] == [
+        str(tmp_path / "a-text.png"), str(good), str(empty_folder)
+    ]  # fmt: skip
+    problems = [f"{tmp_path / 'a-text.png'}: not a PNG, JPEG, BMP, GIF or WebP image",
+                f"{empty_folder}: a folder without PNG, JPEG, BMP, GIF or WebP images"]  # fmt: skip
+    assert [records[0], records[2]] == [
+        {"file": str(tmp_path / "a-text.png"), "error": problems[0]},
+        {"file": str(empty_folder), "error": problems[1]},
+    ]
+    assert "prediction" in records[1] and "error" not in records[1]
+    assert outcome.err.splitlines() == [f"scratchnet: error: {problem}" for problem in problems]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("new\nline.png", "new\\nline.png"),
+        ("esc\x1b[31mred.png", "esc\\x1b[31mred.png"),
+        ("bell\x07.png", "bell\\x07.png"),
+    ],
+    ids=["line break", "escape sequence", "bell"],
+)
+def test_file_names_cannot_break_lines_or_drive_the_terminal(name, shown, digits_model, tmp_path):
+    """Control characters of a file's name are written out, in answers and errors alike."""
+    picture = encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG")
+    (tmp_path / name).write_bytes(picture)
+    (tmp_path / f"bad-{name}").write_bytes(b"not an image")
+    outcome = invoke("predict", "--model", digits_model, tmp_path / name, tmp_path / f"bad-{name}")
+    assert outcome.code == 2
+    assert outcome.out.startswith(f"{tmp_path}/{shown}: 1 (") and outcome.out.count("\n") == 1
+    assert outcome.err == (
+        f"scratchnet: error: {tmp_path}/bad-{shown}: not a PNG, JPEG, BMP, GIF or WebP image\n"
+    )
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_with_its_bytes(digits_model, tmp_path):
+    folder = os.fsencode(tmp_path)
+    with open(folder + b"/caf\xe9.png", "wb") as file:  # Latin-1, as older systems name
+        file.write(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    outcome = invoke("predict", "--model", digits_model, tmp_path)
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.startswith(f"{tmp_path}/caf\\xe9.png: 1 (")
+
+
 def write_model_of_three_features(path):
     rng = np.random.default_rng(0)
     net = sn.NeuralNet([2], random_state=0)
@@ -333,3 +390,16 @@ def test_a_file_name_with_a_line_break_keeps_its_error_on_one_line(digits_model,
     ]
     missing = invoke("evaluate", "--model", tmp_path / "gone\nmodel.npz")
     assert_one_line_error(missing, "gone\\nmodel.npz: no such model file")
+
+
+def test_a_probability_rounded_to_one_is_not_printed_as_certainty(capsys):
+    """float32's softmax of a wide logit gap is exactly 1.0: printed '>99.9%', not 100%."""
+    from argparse import Namespace
+
+    from scratchnet.app.commands.predict import print_reading
+    from scratchnet.app.readings import Reading
+
+    reading = Reading((7, 3), (1.0, 0.0))
+    print_reading(Path("seven.png"), np.zeros(784), reading, Namespace(json=False, show=False),
+                  None)  # fmt: skip
+    assert capsys.readouterr().out == "seven.png: 7 (>99.9%), runner-up 3 (<0.1%)\n"

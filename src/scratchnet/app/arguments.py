@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -72,12 +73,31 @@ def words(values: Iterable) -> str:
 
 def error_message(error: BaseException) -> str:
     """What the command line says about a user error (or an interruption), in its own
-    words, with what the command added to it (``add_note``), on one line: a line break
-    in it (a file's name may hold one) is written as \\n."""
+    words, with what the command added to it (``add_note``), on one line (``printable``:
+    a file's name may hold a line break or an escape sequence)."""
     note = getattr(error, NOTE, None)
     message = _described(error)
-    said = f"{message}; {note}" if message and note else message or note or ""
-    return said.replace("\r", "\\r").replace("\n", "\\n")
+    return printable(f"{message}; {note}" if message and note else message or note or "")
+
+
+def printable(text: str) -> str:
+    """``text`` (a message, a file's name) as a terminal shows it on one line: control
+    characters, which would break the line or drive the terminal (ESC), written out as
+    \\n, \\r, \\t or \\xNN, and the bytes of a file name that are not UTF-8 (Python's
+    surrogate escapes, which cannot be printed) as \\xNN too."""
+    return "".join(_shown(character) for character in text)
+
+
+def _shown(character: str) -> str:
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
+        return f"\\x{code - 0xDC00:02x}"
+    if unicodedata.category(character) in ("Cc", "Cs"):
+        return CONTROL_NAMES.get(character, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return character
+
+
+CONTROL_NAMES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def add_note(error: BaseException, note: str) -> None:

@@ -17,8 +17,8 @@ import numpy as np
 
 from ...data.images import EXTENSIONS, FORMAT_NAMES, load_image, write_mnist_png
 from ...errors import ImageFileError
-from ..arguments import error_message, make_folder
-from ..console import percent
+from ..arguments import error_message, make_folder, printable
+from ..console import probability
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..readings import Reading, read_digits
 
@@ -67,23 +67,43 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     chosen = choose_model(args.model, args.data_dir, say=note)
-    files, failed = expand_folders(args.files)
-    loaded = []
-    for file in files:
-        try:
-            loaded.append((file, load_image(file)))
-        except ImageFileError as error:
-            note(f"error: {error_message(error)}")
+    inputs = [(path, _loaded(path) if is_file else _empty(path))
+              for path, is_file in expand_folders(args.files)]  # fmt: skip
+    loaded = [(path, x) for path, x in inputs if isinstance(x, np.ndarray)]
+    readings = iter(read_digits(chosen.net, np.stack([x for _, x in loaded])) if loaded else [])
+    previews = preview_paths([path for path, _ in loaded], args.preview,
+                             [path for path, _ in inputs])  # fmt: skip
+    previews_left = iter(previews)
+    failed = False
+    for path, x in inputs:
+        if not isinstance(x, np.ndarray):  # the message that says what is wrong with it
+            report_failure(path, x, args.json)
             failed = True
-    if loaded:
-        readings = read_digits(chosen.net, np.stack([x for _, x in loaded]))
-        previews = preview_paths([file for file, _ in loaded], args.preview, files)
-        for index, ((file, x), reading) in enumerate(zip(loaded, readings, strict=True)):
-            preview = previews[index] if previews else None
-            if preview is not None and not _write_preview(preview, x):
-                preview, failed = None, True
-            print_reading(file, x, reading, args, preview)
+            continue
+        preview = next(previews_left, None)
+        if preview is not None and not _write_preview(preview, x):
+            preview, failed = None, True
+        print_reading(path, x, next(readings), args, preview)
     return EXIT_BAD_INPUT if failed else 0
+
+
+def _loaded(file: Path) -> np.ndarray | str:
+    """The file's network input, or the message that says why it cannot be read."""
+    try:
+        return load_image(file)
+    except ImageFileError as error:
+        return error_message(error)
+
+
+def _empty(folder: Path) -> str:
+    return printable(f"{folder}: a folder without {FORMAT_NAMES} images")
+
+
+def report_failure(file: Path, problem: str, as_json: bool) -> None:
+    """A line on stderr, and with --json an object on stdout in the file's place too."""
+    note(f"error: {problem}")
+    if as_json:
+        print(json.dumps({"file": str(file), "error": problem}))
 
 
 def _write_preview(preview: Path, x: np.ndarray) -> bool:
@@ -97,22 +117,19 @@ def _write_preview(preview: Path, x: np.ndarray) -> bool:
     return True
 
 
-def expand_folders(paths: list[Path]) -> tuple[list[Path], bool]:
+def expand_folders(paths: list[Path]) -> list[tuple[Path, bool]]:
     """Files as given, folders replaced by the image files in them (by extension, sorted,
-    hidden files left out); the flag tells whether a folder held none (reported)."""
-    files, failed = [], False
+    hidden files left out), each with True; a folder that holds none, with False."""
+    found: list[tuple[Path, bool]] = []
     for path in paths:
         if not path.is_dir():
-            files.append(path)
+            found.append((path, True))
             continue
-        found = sorted(
+        images = sorted(
             p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.name[0] != "."
         )
-        if not found:
-            note(f"error: {path}: a folder without {FORMAT_NAMES} images")
-            failed = True
-        files += found
-    return files, failed
+        found += [(image, True) for image in images] or [(path, False)]
+    return found
 
 
 def preview_paths(files: list[Path], folder: Path | None, inputs: list[Path]) -> list[Path]:
@@ -142,10 +159,10 @@ def print_reading(
             record["preview"] = str(preview)
         print(json.dumps(record))
         return
-    (label, probability), (second, second_probability) = reading.prediction, reading.runner_up
+    (label, p_best), (second, p_second) = reading.prediction, reading.runner_up
     print(
-        f"{file}: {label} ({percent(probability, 1)}), runner-up {second} "
-        f"({percent(second_probability, 1)})"
+        f"{printable(str(file))}: {label} ({probability(p_best, 1)}), runner-up {second} "
+        f"({probability(p_second, 1)})"
     )
     if args.show:
         print(text_picture(x))
