@@ -459,7 +459,9 @@ def test_ctrl_c_while_the_report_is_built_keeps_the_finished_run(mnist_dir, tmp_
     assert (outcome.code, said) == (130, (
         f"scratchnet: interrupted; the run's files are complete in {out}/ but its report is "
         "not"))  # fmt: skip
-    assert shlex.split(command) == ["scratchnet", "report", str(out)]  # pasteable
+    assert shlex.split(command) == [  # pasteable, and reads MNIST where the run did
+        "scratchnet", "report", str(out), "--data-dir", str(mnist_dir)
+    ]  # fmt: skip
     # no lock, no checkpoint: the run had finished
     assert sorted(p.name for p in out.iterdir()) == RUN_FILES
 

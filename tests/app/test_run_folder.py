@@ -77,7 +77,9 @@ def test_the_command_to_go_on_can_be_pasted_whatever_the_folder_is_called(
         outcome = train(mnist_dir, out, *FULL_BATCH, "--checkpoint-every", "1", quiet=False)
     assert outcome.code == 130
     command = outcome.err.splitlines()[-1].split("; continue with: ")[1]
-    assert shlex.split(command) == ["scratchnet", "train", "--resume", str(out)]
+    assert shlex.split(command) == [
+        "scratchnet", "train", "--resume", str(out), "--data-dir", str(mnist_dir)
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -102,7 +104,7 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_model(
     assert outcome.code == 130
     assert outcome.err.splitlines()[-1] == (  # one line, after the progress display's
         f"scratchnet: interrupted; checkpoint.npz kept after {kept}; "
-        f"continue with: scratchnet train --resume {tmp_path / 'run'}"
+        f"continue with: scratchnet train --resume {tmp_path / 'run'} --data-dir {mnist_dir}"
     )
     assert names(tmp_path / "run") == ["checkpoint.npz"]  # no lock, staging or results
     resumed = invoke("train", "--resume", tmp_path / "run", "--quiet", "--data-dir", mnist_dir)
@@ -156,7 +158,8 @@ def test_sigterm_stops_a_run_like_ctrl_c(mnist_dir, tmp_path, launch):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143, err
     said = r"scratchnet: terminated; checkpoint\.npz kept after \d+ iterations?; continue with: "
-    assert re.fullmatch(said + re.escape(f"scratchnet train --resume {out}"), err.splitlines()[-1])
+    go_on = f"scratchnet train --resume {out} --data-dir {mnist_dir}"
+    assert re.fullmatch(said + re.escape(go_on), err.splitlines()[-1])
     assert "Traceback" not in err
     assert names(out) == ["checkpoint.npz"]
 
@@ -561,7 +564,7 @@ def test_a_forced_publication_leaves_nothing_of_the_earlier_run(tmp_path):
         (out / name).write_bytes(b"earlier")
     folder = claimed_with_staged(out, {"cost.png": b"new cost", "model.npz": b"new model"})
     folder.publish()
-    folder.release(remove_checkpoint=False)
+    folder.release()
     assert names(out) == ["cost.png", "model.npz", "notes.txt"]
     assert (out / "cost.png").read_bytes() == b"new cost"
 
@@ -675,7 +678,7 @@ def test_a_ctrl_c_around_a_checkpoint_write_says_which_checkpoint_is_kept(
     outcome = train(mnist_dir, out, *MINI_BATCH)
     assert (outcome.code, outcome.err) == (130, (
         f"scratchnet: interrupted; checkpoint.npz kept after {kept}; "
-        f"continue with: scratchnet train --resume {out}\n"
+        f"continue with: scratchnet train --resume {out} --data-dir {mnist_dir}\n"
     ))  # fmt: skip
     monkeypatch.undo()
     assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
@@ -691,7 +694,8 @@ def test_a_full_disk_while_training_names_the_file_and_keeps_the_checkpoint(
     outcome = train(mnist_dir, out, *MINI_BATCH)
     assert_one_line_error(
         outcome, f"cannot write {out / 'checkpoint.npz'} (no space left on device)",
-        f"checkpoint.npz kept after 1 epoch; continue with: scratchnet train --resume {out}",
+        f"checkpoint.npz kept after 1 epoch; continue with: scratchnet train --resume {out} "
+        f"--data-dir {mnist_dir}",
     )  # fmt: skip
     monkeypatch.undo()
     assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
@@ -710,7 +714,8 @@ def test_a_full_disk_while_writing_the_outputs_names_the_run_folder(
     outcome = train(mnist_dir, out, *MINI_BATCH)
     line = assert_one_line_error(
         outcome, f"cannot write the run's files into {out} (no space left on device)",
-        f"checkpoint.npz kept after 4 epochs; continue with: scratchnet train --resume {out}",
+        f"checkpoint.npz kept after 4 epochs; continue with: scratchnet train --resume {out} "
+        f"--data-dir {mnist_dir}",
     )  # fmt: skip
     assert ".staging" not in line
     assert names(out) == ["checkpoint.npz"]
@@ -758,3 +763,70 @@ def test_a_waiter_takes_the_folder_its_holder_made_and_removed_as_it_gave_up(tmp
     waiting.join(30)
     assert notes == [[]] and (folder / ".scratchnet.lock").is_file()
     waiter.release()
+
+
+@pytest.mark.parametrize(
+    ("options", "kept"),
+    [(FULL_BATCH, "12 iterations"), ([*MINI_BATCH, "--checkpoint-every", "3"], "4 epochs")],
+    ids=["full batch, no checkpoint written yet", "mini-batch, the last epoch not written"],
+)
+def test_a_ctrl_c_after_training_before_the_files_are_out_keeps_the_finished_training(
+    options, kept, mnist_dir, tmp_path, monkeypatch
+):
+    """Training is over and the figures are being drawn: the state after the last epoch
+    is kept (12 iterations where every 100 are written; 4 epochs where every 3 are),
+    and --resume publishes the very model the uninterrupted run does."""
+    assert train(mnist_dir, tmp_path / "whole", *options).code == 0
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr("scratchnet.app.plots.plot_accuracy", interrupt)
+        outcome = train(mnist_dir, out, *options)
+    assert (outcome.code, outcome.err) == (130, (
+        f"scratchnet: interrupted; checkpoint.npz kept after {kept}; "
+        f"continue with: scratchnet train --resume {out} --data-dir {mnist_dir}\n"
+    ))  # fmt: skip
+    assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
+    whole, again = model_arrays(tmp_path / "whole" / "model.npz"), model_arrays(out / "model.npz")
+    assert whole.keys() == again.keys()
+    for name in whole:
+        np.testing.assert_array_equal(again[name], whole[name])
+    assert read_metrics(out)["history"] == read_metrics(tmp_path / "whole")["history"]
+
+
+def test_the_checkpoint_goes_as_soon_as_the_run_is_published(mnist_dir, tmp_path, monkeypatch):
+    """Before the report is built: a run killed while building it leaves its complete
+    files, not a checkpoint that would make its folder look unfinished."""
+    from scratchnet.app.commands import train as train_command
+
+    seen = []
+    write_report = train_command._write_report
+    monkeypatch.setattr(train_command, "_write_report", lambda out, data_dir: (
+        seen.append(names(out)), write_report(out, data_dir))[1])  # fmt: skip
+    out = tmp_path / "run"
+    assert train(mnist_dir, out, *MINI_BATCH).code == 0
+    assert "checkpoint.npz" not in seen[0] and "model.npz" in seen[0]
+
+
+def test_a_resume_stopped_before_it_reads_its_checkpoint_says_how_to_go_on(
+    mnist_dir, tmp_path, monkeypatch
+):
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, 2)
+        assert train(mnist_dir, out, *MINI_BATCH, quiet=False).code == 130
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr("scratchnet.app.experiment.load_mnist", interrupt)
+        outcome = invoke("train", "--resume", out, "--quiet")
+    assert (outcome.code, outcome.err) == (130, (
+        f"scratchnet: interrupted; checkpoint.npz kept as it was; "
+        f"continue with: scratchnet train --resume {out}\n"
+    ))  # fmt: skip
+    assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)

@@ -134,7 +134,7 @@ def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], objec
                               on_busy=lambda who: say(f"waiting for {who}, which is training "
                                                       "the starter model"))  # fmt: skip
         if (folder / MODEL_FILE).is_file():  # the run waited for has trained it
-            run.release(remove_checkpoint=False)
+            run.release()
             return folder / MODEL_FILE
         say(f"no model given and none under ./{RUNS}: training the starter model, a few seconds")
         try:
@@ -144,7 +144,7 @@ def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], objec
         except BaseException:
             run.abandon(remove_checkpoint=False)
             raise
-        run.release(remove_checkpoint=False)
+        run.release()
     return folder / MODEL_FILE
 
 

@@ -188,13 +188,15 @@ class RunFolder:
             said.append(f"this run's {', '.join(sorted(unremoved))} could not be taken out again")
         return "; ".join(said) or NOTHING_REPLACED
 
-    def release(self, remove_checkpoint: bool) -> None:
-        """After success: remove the staging folder, the lock, and the checkpoint when
-        it is this run's (written or resumed by it)."""
+    def discard_checkpoint(self) -> None:
+        """Once the run's files are published: its checkpoint has nothing left to give."""
+        with uninterrupted():
+            self.checkpoint.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """After success: remove the staging folder and the lock."""
         with uninterrupted():
             shutil.rmtree(self.staging, ignore_errors=True)
-            if remove_checkpoint:
-                self.checkpoint.unlink(missing_ok=True)
             self.lock.release()
 
     def abandon(self, remove_checkpoint: bool) -> None:

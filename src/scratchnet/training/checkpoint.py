@@ -103,8 +103,11 @@ class Checkpoint(Checkpointer):
             self.latest, self.latest_seconds = state.snapshot(), self.seconds()
 
     def interrupted(self) -> None:
+        """Write the newest state not yet written (once: a second call, as the command
+        that ran the fit stops too, finds nothing new)."""
         if self.latest is not None:
             self._write(self.latest, self.latest_seconds)
+            self.latest = None
 
     def seconds(self) -> float:
         """Training seconds so far: the earlier runs' and this fit's."""

@@ -44,6 +44,7 @@ from ..experiment import (
     write_outputs,
 )
 from ..interrupts import uninterrupted
+from ..output import finishing_without_the_reader
 from ..presets import AFFINE_STRENGTHS, ELASTIC_STRENGTHS, PRESETS, STRENGTHS, TUTORIAL, Recipe
 from ..run_folder import CHECKPOINT as CHECKPOINT_FILE
 from ..run_folder import RunFolder
@@ -204,6 +205,11 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with finishing_without_the_reader():  # (| head): the run is published all the same
+        return _train(args)
+
+
+def _train(args: argparse.Namespace) -> int:
     recipe, out = (_resumed(args), args.resume) if args.resume else (recipe_from(args), args.out)
     say = (lambda *_: None) if args.quiet else print
     net = build_network(recipe)  # refuses a network that cannot fit in memory
@@ -226,30 +232,28 @@ def run(args: argparse.Namespace) -> int:
         # a diverged run's checkpoint would only diverge again; any other failure keeps
         # it for --resume; a checkpoint this run neither wrote nor resumed is not its own
         with uninterrupted():
+            if isinstance(error, KeyboardInterrupt):  # training may be over, its results
+                checkpoint.interrupted()  # not yet published: its last state is kept too
             diverged = isinstance(error, TrainingDivergedError)
             folder.abandon(remove_checkpoint=diverged and _owns(checkpoint))
-            if not diverged and _owns(checkpoint):
-                add_note(error, _how_to_go_on(checkpoint, folder.path))
+            if not diverged and (_owns(checkpoint) or args.resume):
+                add_note(error, _how_to_go_on(checkpoint, folder.path, args.data_dir))
         raise
-    reader_left = None
+    if _owns(checkpoint):
+        folder.discard_checkpoint()
     try:  # the run's files are published: nothing below can lose them
-        try:
-            _print_scores(result)
-        except BrokenPipeError as error:  # (| head): the report is the run's all the same
-            reader_left = error
+        _print_scores(result)
         failure = _write_report(folder.path, args.data_dir)
     except KeyboardInterrupt as interruption:
         with uninterrupted():
             add_note(
                 interruption,
-                f"the run's files are complete in {folder.path}/ but its "
-                f"report is not; build it with: scratchnet report {pasteable(folder.path)}",
+                f"the run's files are complete in {folder.path}/ but its report is not; "
+                f"build it with: {_command('report', folder.path, args.data_dir)}",
             )
         raise
     finally:
-        folder.release(remove_checkpoint=_owns(checkpoint))
-    if reader_left is not None:
-        raise reader_left
+        folder.release()
     see = "" if failure else f"; see {folder.path / 'report.html'}"
     print(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}")
     if failure:
@@ -258,13 +262,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _how_to_go_on(checkpoint: Checkpoint, out: Path) -> str:
-    """What a stopped run keeps: its checkpoint, and the command that continues it."""
+def _how_to_go_on(checkpoint: Checkpoint, out: Path, data_dir: Path | None) -> str:
+    """What a stopped run keeps: its checkpoint, and the command that continues it (a
+    resumed run stopped before it read its checkpoint keeps the one it was given)."""
+    go_on = f"continue with: {_command('train --resume', out, data_dir)}"
     done = checkpoint.written_epochs
+    if done is None:
+        return f"{CHECKPOINT_FILE} kept as it was; {go_on}"
     full_batch = checkpoint.written_steps == done  # one update a pass: what RunResult.unit says
     unit = ("iteration" if full_batch else "epoch") + ("s" if done != 1 else "")
-    go_on = f"continue with: scratchnet train --resume {pasteable(out)}"
     return f"{CHECKPOINT_FILE} kept after {done} {unit}; {go_on}"
+
+
+def _command(name: str, out: Path, data_dir: Path | None) -> str:
+    """The command line that goes on with the run in ``out``, reading MNIST where this
+    one did (the data folder is not stored in the run)."""
+    data = "" if data_dir is None else f" --data-dir {pasteable(data_dir)}"
+    return f"scratchnet {name} {pasteable(out)}{data}"
 
 
 def _fit_time(result: RunResult) -> str:
@@ -291,8 +305,8 @@ def _write_report(out: Path, data_dir: Path | None) -> str | None:
     except (ScratchnetError, OSError) as error:
         return (
             f"scratchnet: error: {REPORT_FILE} not written ({error_message(error)}); the "
-            f"run's other files are complete in {out}/; rebuild it with: scratchnet report "
-            f"{pasteable(out)}"
+            f"run's other files are complete in {out}/; rebuild it with: "
+            f"{_command('report', out, data_dir)}"
         )
     return None
 
