@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,31 @@ import numpy as np
 from PIL import Image
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install '.[test]')"
+    if not CHROMIUM.is_file():
+        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    return None
+
+
+def require_browser() -> None:
+    """Skip the calling test when the browser is missing, except in CI (the CI variable
+    set), where that fails it: .ci/run installs both."""
+    import pytest
+
+    reason = browser_missing()
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must provide it")
+    if reason:
+        pytest.skip(reason)
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

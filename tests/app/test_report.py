@@ -38,7 +38,11 @@ from scratchnet.data.idx import read_idx
 
 from .. import reference
 from .cli_helpers import RUN_FILES, assert_one_line_error, invoke, read_metrics
-from .page_driver import CHROMIUM, CHROMIUM_ARGS  # Debian's Chromium; never `playwright install`
+from .page_driver import (  # Debian's Chromium; never `playwright install`
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    require_browser,
+)
 
 TUTORIAL_FIGURES = ["accuracy.png", "cost.png", "cross_entropy.png", "hidden_units.png",
                     "reliability.png", "sigmoid.png"]  # fmt: skip
@@ -124,6 +128,38 @@ def assert_percent(cell: str, value: float, rtol: float = 0.0) -> None:
     else:
         slack = 0.005 + 100 * value * rtol + 1e-9
         assert float(cell.split("%")[0]) == pytest.approx(100 * value, abs=slack), cell
+
+
+def assert_probability(cell: str, value: float) -> None:
+    """As ``assert_percent``, but a model's probability of 1.0 is '>99.99%' too (a float
+    rounding of a softmax, not certainty)."""
+    if value == 1:
+        assert cell == ">99.99%", cell
+    else:
+        assert_percent(cell, value)
+
+
+def rgb(css: str, over=None) -> np.ndarray:
+    """A computed CSS colour 'rgb(r, g, b)' or 'rgba(r, g, b, a)' as RGB, blended over the
+    colour ``over`` when translucent."""
+    values = [float(v) for v in re.findall(r"[\d.]+", css)]
+    colour, alpha = np.array(values[:3]), values[3] if len(values) == 4 else 1.0
+    return colour if over is None else alpha * colour + (1 - alpha) * np.array(over)
+
+
+def contrast(first: np.ndarray, second: np.ndarray) -> float:
+    """WCAG 2's contrast ratio (lighter + 0.05) / (darker + 0.05) of relative luminances."""
+
+    def luminance(colour):
+        c = colour / 255
+        return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4) @ [
+            0.2126,
+            0.7152,
+            0.0722,
+        ]
+
+    lighter, darker = sorted([luminance(first), luminance(second)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def decoded(uri: str) -> np.ndarray:
@@ -324,7 +360,7 @@ def test_galleries_show_real_test_digits_with_the_stated_probabilities(section, 
         assert float(card["data-probability"]) == pytest.approx(confidence[i], rel=rtol)
         label = [str(labels[i]), "→", str(predicted[i])] if wrong else [str(labels[i])]
         assert card["caption"][:-2] == label and card["caption"][-1] == f"#{card['data-row']}"
-        assert_percent(card["caption"][-2], float(card["data-probability"]))
+        assert_probability(card["caption"][-2], float(card["data-probability"]))
         pixels = decoded(card["src"])[:, :, :3]  # dark ink on white: 255 - value
         np.testing.assert_array_equal(np.round(pixels * 255), np.repeat(
             255.0 - images[int(card["data-row"])][:, :, None], 3, axis=2))  # fmt: skip
@@ -708,6 +744,8 @@ LAYOUT = """() => ({
     overflow: document.documentElement.scrollWidth - window.innerWidth,
     sections: [...document.querySelectorAll("section")].map(section => section.id),
     resources: performance.getEntriesByType("resource").map(entry => entry.name),
+    confusion: [...document.querySelectorAll("table.confusion td")].map(cell =>
+        [getComputedStyle(cell).color, getComputedStyle(cell).backgroundColor]),
 })"""
 
 
@@ -718,6 +756,7 @@ def test_the_report_renders_in_chromium_with_no_errors_and_no_network(
     """Headless Chromium with a fresh profile opens the file: every request is
     recorded (anything but the report itself is aborted), every console message and
     page error too; the page must need nothing else and fit the screen's width."""
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     report = (tutorial_run[0] / "report.html").absolute().as_uri()
@@ -747,8 +786,23 @@ def test_the_report_renders_in_chromium_with_no_errors_and_no_network(
     assert layout["sections"] == [*SECTIONS, "tutorial"]
     assert len(layout["images"]) >= 2 * 24 + 4 and all(layout["images"])
     assert layout["overflow"] <= 0  # wide tables scroll inside their own box
+    for colour, background in layout["confusion"]:  # WCAG AA: 4.5:1 for every count
+        assert contrast(rgb(colour), rgb(background, over=(255, 255, 255))) >= 4.5, colour
     screenshot = imread(tmp_path / "report.png")
     scale = device.get("device_scale_factor", 1)
     size = device["viewport"]
     assert screenshot.shape[:2] == (size["height"] * scale, size["width"] * scale)
     assert screenshot.std() > 0.05  # something was drawn
+
+
+def test_the_curves_text_says_what_the_training_curve_is(tutorial_run, four_digit_run):
+    """Full batch, the training curve measures the weights of each point; with
+    mini-batches it is the running mean of the batches, which the text must not call
+    the training set."""
+    runs = {"tutorial": tutorial_run, "four": four_digit_run}
+    paragraph = {name: re.search(r'<section id="curves">.*?</p>', run[2], re.S)[0]
+                 for name, run in runs.items()}  # fmt: skip
+    assert "the training rows, measured on the weights of each point" in paragraph["tutorial"]
+    assert "running mean" in paragraph["four"]
+    assert "not a measurement of the weights of each point" in paragraph["four"]
+    assert "--measure-training" in paragraph["four"]

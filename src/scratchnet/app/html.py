@@ -52,8 +52,7 @@ caption { caption-side: bottom; text-align: left; color: var(--muted); font-size
 small, .muted { color: var(--muted); }
 table.confusion td { min-width: 2.6rem; text-align: center; border: 1px solid #fff; }
 table.confusion thead th { text-align: center; }
-table.confusion td.dark { color: #fff; }
-table.confusion td.zero { color: #b7bcc6; }
+table.confusion td.zero { color: var(--muted); }
 .figures { display: grid; gap: 1rem;
            grid-template-columns: repeat(auto-fit, minmax(min(100%, 460px), 1fr)); }
 figure { margin: 0; }
@@ -81,6 +80,17 @@ footer { margin-top: 3rem; color: var(--muted); font-size: 0.9rem; }
 def text(value: object) -> str:
     """Any value as HTML text, escaped."""
     return escape(str(value))
+
+
+def readable_on(background: np.ndarray) -> str:
+    """'#000' or '#fff', whichever contrasts more with ``background`` (RGB, 0 to 255) by
+    WCAG 2's ratio (L1 + 0.05) / (L2 + 0.05) of relative luminances
+    L = 0.2126 R + 0.7152 G + 0.0722 B of the linearised channels: black and white meet
+    at L = 0.179, where each is 4.58:1, so the text reads at AA's 4.5:1 on any background."""
+    c = np.asarray(background, dtype=float) / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    luminance = float(linear @ [0.2126, 0.7152, 0.0722])
+    return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
 
 
 def png_uri(png: bytes) -> str:

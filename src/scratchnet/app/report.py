@@ -22,7 +22,7 @@ from .. import __version__
 from ..atomic import atomic_write
 from ..data.preprocessing import preprocess
 from .arguments import pasteable
-from .console import percent, share
+from .console import percent, probability, share
 from .evaluation import (
     Evaluation,
     TestSet,
@@ -43,7 +43,7 @@ from .experiment import (
     read_run,
     run_title,
 )
-from .html import digit_png, image, page, table, text
+from .html import digit_png, image, page, readable_on, table, text
 from .plots import (
     accuracy_figure,
     cost_figure,
@@ -58,6 +58,7 @@ from .presets import applied_settings, command_line
 
 GALLERY_SIZE = 32  # digits shown in each gallery
 MAX_UNITS = 64  # hidden units drawn; the rest are summarised
+CONFUSION_BLUE = np.array([31, 119, 180])  # a cell's colour, as opaque as its share of the row
 
 
 def write_report(folder: Path, data_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -257,13 +258,27 @@ def _curves_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -
     return (
         _augmentation_section(run, figures)
         + f"""<section id="curves"><h2>Learning curves</h2>
-<p>The x-axis counts {unit}s, {steps}. The curve labelled <i>{text(training)}</i> is the
-training set; the other is {monitored}.</p>
+<p>The x-axis counts {unit}s, {steps}. The curve labelled <i>{text(training)}</i> is
+{_training_curve(training, metrics)}; the other is {monitored}.</p>
 <div class="figures">
 {_plot(figures, "cost.png", f"cost against {unit}")}
 {_plot(figures, "accuracy.png", f"accuracy against {unit}")}
 </div></section>"""
     )
+
+
+def _training_curve(label: str, metrics: dict) -> str:
+    """What the training curve of ``label`` (``plots.curves``) shows, in words."""
+    if label == "training":
+        return "the training rows, measured on the weights of each point"
+    if metrics["cost_axis"] == "iteration":  # full batch, with dropout or distortions
+        return ("each pass over every training row as the step that followed saw it, with "
+                "dropout or distortions on; its last point is measured without them")  # fmt: skip
+    return ("not a measurement of the weights of each point: it is the mean over the "
+            "epoch's batches of what each batch scored just before its own update, while the "
+            "weights were changing (and with any dropout or distortions on), so it trails "
+            "the weights that point shows; train with --measure-training to measure the "
+            "training rows themselves at every point")  # fmt: skip
 
 
 def _augmentation_section(run: SavedRun, figures) -> str:
@@ -319,10 +334,15 @@ def _confusion_table(result: Evaluation) -> str:
 def _confusion_cell(count: int, row_total: int) -> str:
     """A count shaded by its share of the row: the darker, the more of the true digit's
     images went there."""
-    shade = count / row_total if row_total else 0.0
-    tone = "dark" if shade > 0.5 else "zero" if count == 0 else ""
-    style = f"background: rgba(31, 119, 180, {shade:.3f})"
-    return f'<td class="{tone}" style="{style}" data-count="{count}">{count:,}</td>'
+    shade = round(count / row_total if row_total else 0.0, 3)
+    if count == 0:
+        return '<td class="zero" data-count="0">0</td>'
+    background = (1 - shade) * 255 + shade * CONFUSION_BLUE  # over the page's white
+    red, green, blue = CONFUSION_BLUE
+    style = (
+        f"background: rgba({red}, {green}, {blue}, {shade:.3f}); color: {readable_on(background)}"
+    )
+    return f'<td style="{style}" data-count="{count}">{count:,}</td>'
 
 
 def _class_table(result: Evaluation) -> str:
@@ -373,12 +393,13 @@ def _gallery(test: TestSet, result: Evaluation, rows: np.ndarray, wrong: bool) -
         true, predicted = int(result.labels[row]), int(result.predicted[row])
         p, index = float(result.confidence[row]), int(test.rows[row])
         label = f"{true} → {predicted}" if wrong else f"{true}"
-        alt = f"test image {index}: a {true}, predicted {predicted} with probability {percent(p)}"
+        shown = probability(p)
+        alt = f"test image {index}: a {true}, predicted {predicted} with probability {shown}"
         cards.append(
             f'<li><figure class="digit" data-row="{index}" data-true="{true}" '
             f'data-predicted="{predicted}" data-probability="{p!r}">'
             f"{image(digit_png(test.images[row]), alt, 28, 28)}"
-            f"<figcaption><b>{label}</b><br>{text(percent(p))}<br><small>#{index}</small>"
+            f"<figcaption><b>{label}</b><br>{text(shown)}<br><small>#{index}</small>"
             f"</figcaption></figure></li>"
         )
     return f'<ul class="gallery">{"".join(cards)}</ul>'
