@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import scratchnet as sn
+from scratchnet.errors import InvalidArgumentError
 from scratchnet.interop.sklearn import ScratchNetClassifier, ScratchNetRegressor
 
 SMALL = {
@@ -464,3 +465,20 @@ def test_a_partial_fit_with_batch_size_none_is_one_full_batch_step(blobs):
     assert steps == len(X) // 10  # 120 rows in batches of 10
     model.set_params(batch_size=None).partial_fit(X, y)
     assert model.net_.history.records[-1]["step"] == steps + 1
+
+
+def test_every_refusal_of_the_estimators_is_of_scratchnets_error_family():
+    """A user-fixable problem is a ScratchnetError (and still the ValueError scikit-learn
+    expects): the first partial_fit without classes, later classes that differ, a label
+    never seen."""
+    from scratchnet.errors import ScratchnetError
+
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(ScratchnetError, match="classes must be given"):
+        ScratchNetClassifier(epochs=1).partial_fit(X, y)
+    model = ScratchNetClassifier(epochs=1).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ScratchnetError, match="differ"):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ScratchnetError):
+        model.partial_fit(X, np.array([0, 1, 0, 5]))
+    assert issubclass(InvalidArgumentError, ValueError)

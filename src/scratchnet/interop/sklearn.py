@@ -35,7 +35,7 @@ try:
 except ImportError as error:
     raise missing_extra("scratchnet's scikit-learn estimators", "sklearn", error) from None
 
-from ..errors import InvalidTypeError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..network import Network, NeuralNet, NeuralNetRegressor
 from ..nn.losses import output_units
 from ..validation import check_float_dtype, check_positive_int
@@ -192,7 +192,7 @@ class _ScratchNetEstimator(BaseEstimator):
         """A dtype asked for now must be the fitted network's, which training goes on in
         (it was ignored in silence)."""
         if self.dtype is not None and check_float_dtype(self.dtype) != self.net_.dtype:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{going_on} goes on with the fitted network's {self.net_.dtype.name}, not "
                 f"dtype={self.dtype!r}; set dtype=None, or fit afresh (warm_start=False)"
             )
@@ -216,7 +216,7 @@ class _ScratchNetEstimator(BaseEstimator):
         network's weights (its layer sizes must be the same)."""
         network = self._network(n_outputs)
         if network.layer_sizes != self.net_.layer_sizes:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"warm_start needs the fitted network's layer sizes, "
                 f"{list(self.net_.layer_sizes)}; got {list(network.layer_sizes)} (set "
                 "warm_start=False to start afresh)"
@@ -295,10 +295,10 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
         y = _labels(y)
         if first:
             if classes is None:
-                raise ValueError("classes must be given on the first call to partial_fit")
+                raise InvalidArgumentError("classes must be given on the first call to partial_fit")
             self.classes_ = np.unique(_labels(np.asarray(classes)))
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"classes {np.unique(classes).tolist()} differ from those of the first call "
                 f"to partial_fit, {self.classes_.tolist()}"
             )
@@ -333,16 +333,16 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
         return np.arange(len(classes))
 
     def _indices(self, y: np.ndarray) -> np.ndarray:
-        """The position of each label in classes_ (ValueError for unknown labels)."""
+        """The position of each label in classes_ (InvalidArgumentError for unknown labels)."""
         if len(self.classes_) < 2:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at "
                 "least two classes"
             )
         positions = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
         unknown = self.classes_[positions] != y
         if np.any(unknown):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"y holds labels not among the classes {self.classes_.tolist()}: "
                 f"{np.unique(y[unknown]).tolist()}"
             )
