@@ -227,7 +227,8 @@ class Network:
 
         Raises:
             InvalidArgumentError, InvalidTypeError: a bad value or combination.
-            TrainingDivergedError: the cost became non-finite; the network keeps the
+            TrainingDivergedError: the cost became non-finite or over 1000 times its
+                first value, or the final weights are not finite; the network keeps the
                 weights it had before the call.
         """
         callbacks = _check_callbacks(callbacks)
@@ -310,7 +311,8 @@ class Network:
 
         Raises:
             InvalidArgumentError, InvalidTypeError: a bad value or combination.
-            TrainingDivergedError: the cost became non-finite; the network keeps the
+            TrainingDivergedError: the cost became non-finite or over 1000 times its
+                first value, or the final weights are not finite; the network keeps the
                 weights and state it had before the call.
         """
         callbacks = _check_callbacks(callbacks)

@@ -20,9 +20,8 @@ from scratchnet.errors import ImageFileError
 
 from ..pictures import block_picture, encode
 
-EXAMPLES = settings(
-    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
-)
+EXAMPLES = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.fuzz  # the profile sets the examples: 100 in CI, 20,000 for -m fuzz
 
 
 def seed_files() -> dict[str, bytes]:

@@ -27,7 +27,8 @@ def add_parser(commands) -> None:
         "error.",
     )
     evaluate_.add_argument("model", type=Path, nargs="?", help="path to model.npz")
-    evaluate_.add_argument("--model", type=Path, dest="model_option", help="the same, as an option")
+    evaluate_.add_argument("--model", type=Path, dest="model_option",
+                           help="the same, as an option (default: none)")  # fmt: skip
     evaluate_.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP)
     evaluate_.add_argument(
         "--json",
