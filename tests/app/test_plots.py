@@ -10,8 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+from matplotlib.text import Text
 
 from scratchnet.app.plots import (
     accuracy_figure,
@@ -245,7 +247,27 @@ def test_hidden_units_are_drawn_in_the_given_order_on_a_scale_centred_on_zero():
     assert (
         "weight" in figure.axes[1].get_ylabel() and "pixel intensity" in figure.axes[1].get_ylabel()
     )
-    assert axes.get_title() == "First hidden layer"
+    assert figure.get_suptitle() == "First hidden layer"
+
+
+@pytest.mark.parametrize("count", [1, 5, 8, 16, 17, 64])
+def test_the_hidden_units_figure_holds_its_title_and_colour_bar_label_whole(count):
+    """However few units a network has (the report's title names them and the run), no
+    text is cut off at the figure's edges."""
+    weight = np.random.default_rng(1).normal(size=(784, count))
+    title = (f"First hidden layer: incoming weights of {count} of its {count} units, "
+             "largest weight norm first\ntutorial preset, digits 3 and 8")  # fmt: skip
+    figure = hidden_units_figure(weight, np.arange(count), title)
+    FigureCanvasAgg(figure).draw()
+    renderer = figure.canvas.get_renderer()
+    edge = figure.bbox
+    titles = [text for text in figure.findobj(Text) if text.get_text() == title]
+    assert len(titles) == 1
+    texts = [*titles, figure.axes[1].yaxis.label]  # the colour bar's
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert edge.x0 - 1 <= box.x0 and box.x1 <= edge.x1 + 1, (text.get_text(), box, edge)
+        assert edge.y0 - 1 <= box.y0 and box.y1 <= edge.y1 + 1, (text.get_text(), box, edge)
 
 
 def test_reliability_diagram_shows_each_bin_against_the_diagonal_and_its_count():

@@ -33,6 +33,7 @@ MAX_DECIMALS = 6  # of a percentage on an axis
 IMAGE_SIDE = 28  # MNIST images are 28x28 pixels
 UNIT_COLUMNS = 8  # hidden units per row of their mosaic
 UNIT_GAP, UNIT_CAPTION = 3, 9  # pixels between the units' images, and under each for its name
+UNITS_MIN_SIZE = (9.4, 4.6)  # inches: the two-line title and the colour bar's label fit
 
 
 def plot_cost(metrics: dict, path: str | os.PathLike, title: str) -> None:
@@ -264,7 +265,8 @@ def hidden_units_figure(weight: np.ndarray, units: np.ndarray, title: str) -> Fi
     rows = -(-len(units) // columns)
     height, width = IMAGE_SIDE + UNIT_CAPTION, IMAGE_SIDE + UNIT_GAP
     mosaic = np.full((rows * height, columns * width - UNIT_GAP), np.nan)
-    figure = Figure(figsize=(1.0 * columns + 1.4, 1.1 * rows + 0.9), layout="constrained")
+    size = (max(1.0 * columns + 1.4, UNITS_MIN_SIZE[0]), max(1.1 * rows + 0.9, UNITS_MIN_SIZE[1]))
+    figure = Figure(figsize=size, layout="constrained")
     axes = figure.add_subplot()
     for index, unit in enumerate(units):
         top, left = (index // columns) * height, (index % columns) * width
@@ -277,7 +279,7 @@ def hidden_units_figure(weight: np.ndarray, units: np.ndarray, title: str) -> Fi
     colours = colormaps["RdBu_r"].with_extremes(bad="white")
     image = axes.imshow(mosaic, cmap=colours, vmin=-limit, vmax=limit, interpolation="nearest")
     axes.set_axis_off()
-    axes.set_title(title)
+    figure.suptitle(title)  # over the figure, not the mosaic: a few units make it narrow
     bar = figure.colorbar(image, ax=axes, extend="both", shrink=min(1.0, 3 / rows), aspect=30)
     bar.set_label("weight (pre-activation per unit of pixel intensity, 0 to 1)")
     return figure
