@@ -80,3 +80,28 @@ def test_recipes_older_versions_wrote_still_read_back(older):
 def test_a_recipe_read_back_has_every_value_checked(change, message):
     with pytest.raises(ScratchnetError, match=message):
         Recipe.from_dict({**PRESETS["one-two-fast"].to_dict(), **change})
+
+
+@pytest.mark.parametrize(
+    ("changes", "title"),
+    [
+        ({}, "tutorial preset, digits 1 and 2"),
+        ({"digits": (3, 8)}, "tutorial preset, digits 3 and 8"),
+        ({"hidden": (32, 16)}, "tutorial preset with --hidden 32 16, digits 1 and 2"),
+        (
+            {"hidden": (32,), "seed": 3},
+            "tutorial preset with --hidden 32 and --seed 3, digits 1 and 2",
+        ),
+        (
+            {"activation": "relu", "optimizer": "adam", "batch_size": 64, "epochs": 5},
+            "tutorial preset with --activation relu, --optimizer adam and 2 more changes, "
+            "digits 1 and 2",
+        ),
+    ],
+)
+def test_a_runs_title_names_the_options_that_changed_its_preset(changes, title):
+    """Every figure and the report are titled by the run: a run with other settings is
+    not called the preset it started from."""
+    from scratchnet.app.experiment import run_title
+
+    assert run_title(PRESETS["tutorial"].updated(**changes)) == title

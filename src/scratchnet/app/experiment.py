@@ -31,7 +31,7 @@ from ..nn.optimizers import get_optimizer
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
 from ..training.memory import check_fits, optimizer_state_copies, parameter_count
-from .arguments import pasteable
+from .arguments import option_name, pasteable, words
 from .metrics_file import read_metrics
 from .presets import PRESETS, Recipe
 from .run_folder import CHECKPOINT
@@ -243,14 +243,37 @@ def write_outputs(folder: Path, result: RunResult) -> None:
 
 
 def run_title(recipe: Recipe) -> str:
-    """'tutorial preset, digits 1 and 2': what every figure names."""
+    """'tutorial preset, digits 1 and 2': what every figure names, with the options that
+    changed the preset's settings, if any: 'tutorial preset with --activation relu,
+    --optimizer adam and 3 more changes, digits 3 and 8'."""
     digits = list(recipe.digits)
     which = (
         "all ten digits"
         if sorted(digits) == list(range(10))
         else "digits " + ", ".join(map(str, digits[:-1])) + f" and {digits[-1]}"
     )
-    return f"{recipe.name} preset, {which}"
+    return f"{recipe.name} preset{_changes(recipe)}, {which}"
+
+
+def _changes(recipe: Recipe, named: int = 2) -> str:
+    """' with --option value, ...' for the settings (the digits aside) where ``recipe``
+    differs from its preset: the first ``named`` of them, and how many more."""
+    preset = PRESETS.get(recipe.name)
+    if preset is None:
+        return ""
+    changed = [name for name in Recipe.option_names()
+               if name != "digits" and getattr(recipe, name) != getattr(preset, name)]  # fmt: skip
+    if not changed:
+        return ""
+    shown = [f"{option_name(name)} {_value(getattr(recipe, name))}" for name in changed[:named]]
+    more = len(changed) - len(shown)
+    if more:
+        return f" with {', '.join(shown)} and {more} more change{'s' if more > 1 else ''}"
+    return " with " + " and ".join(shown)
+
+
+def _value(setting) -> str:
+    return words(setting) if isinstance(setting, tuple) else str(setting)
 
 
 def run_metrics(result: RunResult, model_sha256: str) -> dict:
@@ -274,6 +297,7 @@ def run_metrics(result: RunResult, model_sha256: str) -> dict:
         },
         "counts": {name: [s.correct, s.total] for name, s in result.scores.items()},
         "fit_seconds": result.fit_seconds,
+        "seconds_before_resuming": result.earlier_seconds,
         "model_sha256": model_sha256,
         "versions": {"scratchnet": __version__, "numpy": np.__version__},
     }
