@@ -433,8 +433,12 @@ def test_the_run_section_gives_the_command_settings_data_and_model(four_digit_ru
     assert (settings["validation fraction"], settings["patience"]) == ("0.1", "1")
     assert settings["measure training"] == "off" and settings["weight decay"] == "0.0"
     text = page.text("run")
-    shapes = f"Training images: {tuple(metrics['train_shape'])}, test images: " \
-        f"{tuple(metrics['test_shape'])}"  # fmt: skip
+    n = metrics["train_shape"][0]
+    held, trained = metrics["counts"]["validation"][1], metrics["counts"]["train"][1]
+    assert held + trained == n and abs(held - 0.1 * n) <= 1  # the rows the shape counts
+    shapes = (f"Training images: {tuple(metrics['train_shape'])}, of which {held:,} held out "
+              f"for validation and {trained:,} trained on, test images: "
+              f"{tuple(metrics['test_shape'])}")  # fmt: skip
     assert shapes in text
     assert f"{metrics['fit_seconds']:.2f} s" in text and "Random seed: 42" in text
     assert escape(NeuralNet.load(out / "model.npz").summary()) in html

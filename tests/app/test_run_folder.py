@@ -738,9 +738,13 @@ def test_a_resumed_runs_fit_time_counts_the_training_before_it_stopped(
     resumed = invoke("train", "--resume", out, "--data-dir", mnist_dir)
     wall = time.perf_counter() - started
     assert resumed.code == 0, resumed
-    fit_seconds = read_metrics(out)["fit_seconds"]
+    metrics = read_metrics(out)
+    fit_seconds = metrics["fit_seconds"]
     assert 0 < before < fit_seconds < before + wall
     assert f"fit time: {fit_seconds:.1f} s ({before:.1f} s of it before resuming)" in resumed.out
+    assert metrics["seconds_before_resuming"] == before  # the run folder says so too
+    report = re.sub(r"\s+", " ", (out / "report.html").read_text())
+    assert f"({before:.2f} s of it before the run was stopped and resumed)" in report
 
 
 def test_a_waiter_takes_the_folder_its_holder_made_and_removed_as_it_gave_up(tmp_path):

@@ -41,6 +41,9 @@ def read_metrics(path: Path) -> dict:
     for key, (is_valid, expected) in CHECKS.items():
         if not is_valid(metrics[key]):
             raise DataFileError(f"{path}: {key} is damaged (expected {expected})")
+    for key, (is_valid, expected, default) in LATER_KEYS.items():
+        if not is_valid(metrics.setdefault(key, default)):
+            raise DataFileError(f"{path}: {key} is damaged (expected {expected})")
     return metrics
 
 
@@ -123,4 +126,8 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
         lambda value: isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
         "names and versions",
     ),
+}
+# Keys that runs written by earlier versions lack, with the value that means the same.
+LATER_KEYS: dict[str, tuple[Callable[[object], bool], str, object]] = {
+    "seconds_before_resuming": (_is_duration, "a finite number of seconds", 0.0),
 }

@@ -167,7 +167,11 @@ def _header(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
         ("test accuracy", share(result.n_correct / n, n)),
         ("train accuracy", share(trained[0] / trained[1], trained[1])),
         ("expected calibration error", f"{result.calibration.ece:.4f}"),
-        ("fit time", f"{run.metrics['fit_seconds']:.1f} s"),
+        (
+            "fit time",
+            f"{run.metrics['fit_seconds']:.1f} s"
+            + (" (resumed)" if run.metrics["seconds_before_resuming"] else ""),
+        ),
     ]
     headline = "".join(f"<div>{text(label)}<b>{text(value)}</b></div>" for label, value in boxes)
     links = [("run", "The run"), ("curves", "Learning curves"), ("test", "Test set"),
@@ -209,8 +213,8 @@ found by default):</p>
 <h3>Settings</h3>
 {table(["setting", "value"], settings, 'id="settings" class="settings"')}
 <h3>Data</h3>
-<p>Training images: <code>{tuple(metrics["train_shape"])}</code>, test images:
-<code>{tuple(metrics["test_shape"])}</code> (images, pixels). Accuracy of the saved weights
+<p>Training images: <code>{tuple(metrics["train_shape"])}</code>{_held_out(metrics)}, test
+images: <code>{tuple(metrics["test_shape"])}</code> (images, pixels). Accuracy of the saved weights
 on each set, as the run measured it:</p>
 {table(["set", "images", "right", "accuracy"], scores, 'id="scores"')}
 <p>Files the run read:</p><ul>{files}</ul>
@@ -218,8 +222,9 @@ on each set, as the run measured it:</p>
 <pre>{text(run.net.summary())}</pre>
 <h3>Training</h3>
 <p>{_training_story(run)} Fit time (training only, without loading data or writing
-files): <b>{metrics["fit_seconds"]:.2f} s</b>. Random seed: <b>{text(recipe.seed)}</b>. Trained
-with {text(versions)}; this report was built by scratchnet {text(__version__)}.</p>
+files): <b>{metrics["fit_seconds"]:.2f} s</b>{_resumed(metrics)}. Random seed:
+<b>{text(recipe.seed)}</b>. Trained with {text(versions)}; this report was built by
+scratchnet {text(__version__)}.</p>
 </section>"""
 
 
@@ -265,6 +270,20 @@ def _curves_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -
 {_plot(figures, "accuracy.png", f"accuracy against {unit}")}
 </div></section>"""
     )
+
+
+def _resumed(metrics: dict) -> str:
+    """' (N s of it before the run was stopped and resumed)', for a resumed run."""
+    earlier = metrics["seconds_before_resuming"]
+    return f" ({earlier:.2f} s of it before the run was stopped and resumed)" if earlier else ""
+
+
+def _held_out(metrics: dict) -> str:
+    """', of which N held out for validation and M trained on', when some were."""
+    if "validation" not in metrics["counts"]:
+        return ""
+    held, trained = metrics["counts"]["validation"][1], metrics["counts"]["train"][1]
+    return f", of which {held:,} held out for validation and {trained:,} trained on"
 
 
 def _training_curve(label: str, metrics: dict) -> str:
