@@ -119,11 +119,35 @@ def test_ink_too_small_to_be_a_digit_is_refused():
     are the least that is read."""
     tiny = np.full((5, 5), 255, np.uint8)
     tiny[1:4, 2] = 0
-    with pytest.raises(InvalidArgumentError, match=r"spans only 3 x 1 pixels.*at least 8"):
+    with pytest.raises(InvalidArgumentError, match=r"spans only 3 x 1 pixels .*at least 8"):
         image_to_mnist(tiny)
     small = np.full((10, 10), 255, np.uint8)
     small[1:9, 4:6] = 0
     np.testing.assert_allclose(image_to_mnist(small), expected_tall(), atol=1e-6)  # 20 x 5 too
+
+
+def test_a_glare_or_white_border_beside_faint_pencil_is_not_the_ink():
+    """Pencil 0.25 below paper at 0.7, and a white corner 0.3 above it (a glare, the
+    scanner's lid): the lighter patch reaches a little further, but dark ink is what
+    light paper carries; the stroke is read as without the corner."""
+    paper = np.full((300, 300), 0.7)
+    paper[50:250, 140:146] = 0.45
+    cornered = paper.copy()
+    cornered[:60, :60] = 1.0
+    np.testing.assert_allclose(image_to_mnist(cornered), image_to_mnist(paper), atol=1e-6)
+    assert image_to_mnist(paper).reshape(28, 28)[5:25].any(axis=1).all()  # 20 rows of stroke
+
+
+def test_noise_on_a_large_canvas_is_not_grown_with_the_strokes():
+    """A 7 drawn 2 pixels wide in grey on grey paper, 1000 pixels a side, is grown to
+    MNIST's width; the sensor noise beside it (sigma 2% of the range: past a tenth of the
+    ink's contrast, some specks reach the ink's floor) is not grown into blobs."""
+    clean = 230 - (255 - pen_drawing(2).astype(float)) / 2
+    noise = np.random.default_rng(4).normal(0, 0.02 * 255, clean.shape)
+    noisy = np.clip(clean + noise, 0, 255).round().astype(np.uint8)
+    x, expected = image_to_mnist(noisy), image_to_mnist(clean.round().astype(np.uint8))
+    assert np.corrcoef(x, expected)[0, 1] > 0.98
+    assert np.sum((x > 0.05) & (expected == 0)) <= 3  # no stray ink
 
 
 def specks(*where: tuple[int, int]) -> np.ndarray:

@@ -79,6 +79,8 @@ FLOOR_SHARE = 0.1
 GROUND_SAMPLES = 1 << 16
 GROUND_SIGMAS = 3
 GROUND_ROUNDS = 4
+EXTREME_SHARE = 0.001  # of the pixels: how far each side of the ground reaches
+INK_SIDE_MARGIN = 2  # how much further the unusual side must reach to be the ink
 MIN_DIGIT_SIDE = 8  # pixels: scaled 2.5 times to 20, a 1-pixel stroke is still MNIST's width
 MIN_STROKE = 1.5  # pixels of the 20-pixel box: MNIST's 10th percentile is 1.36
 RESAMPLING = Image.Resampling.LANCZOS
@@ -183,7 +185,7 @@ def _opaque_interior(alpha: np.ndarray) -> np.ndarray:
 
 def ink_levels(grey: np.ndarray) -> np.ndarray:
     """Light ink on a zero ground, peak 1, cropped: steps 2 to 4 of the module docstring."""
-    v, paired = _ink_side(grey - ground_tone(grey))
+    v, paired = _ink_side(grey - ground_tone(grey), float(np.median(grey)))
     background = float(np.median(v))
     peak = float(paired.max())
     contrast = peak - background
@@ -204,19 +206,28 @@ def ink_levels(grey: np.ndarray) -> np.ndarray:
     ink = v[rows, columns]
     if max(ink.shape) < MIN_DIGIT_SIDE:
         raise InvalidArgumentError(
-            f"the ink spans only {ink.shape[0]} x {ink.shape[1]} pixels, too few to read a "
-            f"digit from: at least {MIN_DIGIT_SIDE} on its longer side are needed"
+            f"the ink spans only {ink.shape[0]} x {ink.shape[1]} pixels of the picture as read "
+            f"(a file at most {WORKING_SIDE} pixels a side), too few to read a digit from: at "
+            f"least {MIN_DIGIT_SIDE} on its longer side are needed; crop a large photo closer "
+            "to the digit"
         )
     return np.where(ink > floor, np.minimum((ink - background) / contrast, 1), 0.0)
 
 
-def _ink_side(relief: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Step 3: ``relief`` or its negative, whichever has the higher peak reached with a
-    neighbour (the ink's side: light ink stands above the ground, dark ink below it),
-    and those levels."""
-    light = reached_with_a_neighbour(relief, 0.0)
-    dark = reached_with_a_neighbour(-relief, 0.0)
-    return (-relief, dark) if dark.max() > light.max() else (relief, light)
+def _ink_side(relief: np.ndarray, paper: float) -> tuple[np.ndarray, np.ndarray]:
+    """Step 3: v, light ink on a zero ground, and the levels its pixels reach with a
+    neighbour. The ink is on the usual side for the paper's median tone (dark on paper
+    lighter than mid-grey, else light), unless the other side's extreme pixels (its
+    EXTREME_SHARE, at least 4) reach more than INK_SIDE_MARGIN times as far from the
+    ground: black ink on red or mid-grey paper, white chalk on light grey. A glare or a
+    white border beside faint pencil does not turn the reading over."""
+    extreme = max(EXTREME_SHARE, 4 / relief.size)
+    low, high = np.quantile(relief, [extreme, 1 - extreme])
+    dark, light = max(-float(low), 0.0), max(float(high), 0.0)
+    usual_dark = paper > 0.5
+    other = light > INK_SIDE_MARGIN * dark if usual_dark else dark > INK_SIDE_MARGIN * light
+    v = -relief if usual_dark != other else relief
+    return v, reached_with_a_neighbour(v, 0.0)
 
 
 def ground_tone(grey: np.ndarray) -> np.ndarray:
@@ -243,9 +254,12 @@ def ground_tone(grey: np.ndarray) -> np.ndarray:
             break
         coefficients = np.linalg.lstsq(basis[ground], sample[ground], rcond=None)[0]
         fit = basis @ coefficients
-    surface = sum(c * term for c, term in zip(coefficients, _surface_terms(height, width, 1),
-                                             strict=True))  # fmt: skip
-    return np.broadcast_to(surface, grey.shape)
+    _, y, x, y2, xy, x2 = _surface_terms(height, width, 1)
+    c0, c1, c2, c3, c4, c5 = coefficients
+    surface = np.multiply(xy, c4)  # the one term of full size; the others added in place
+    surface += c0 + c1 * y + c3 * y2
+    surface += c2 * x + c5 * x2
+    return surface
 
 
 def _surface_terms(height: int, width: int, stride: int) -> list[np.ndarray]:
@@ -279,18 +293,20 @@ def _extent(mask: np.ndarray) -> tuple[slice, slice]:
 
 def thickened(ink: np.ndarray, side: int) -> np.ndarray:
     """Step 5: ``ink`` whose strokes, once scaled to fit ``side`` pixels, would be thinner
-    than MIN_STROKE pixels, grown to that width by a square maximum filter (as if drawn
-    with a broader pen), with a margin for the growth; other ink as it is. A pencil line
+    than MIN_STROKE pixels, has their cores (levels above one half) grown to that width
+    by a square maximum filter (as if drawn with a broader pen), with a margin for the
+    growth; fainter pixels (specks of noise among them) stay as they are. A pencil line
     one pixel wide on a large canvas would otherwise fade to a faint trace at 20 pixels."""
     source_pixels = max(ink.shape) / side  # per pixel of the box
     grow = math.floor(MIN_STROKE * source_pixels - stroke_width(ink))
     if grow < 1:
         return ink
     before = grow // 2
-    grown = np.pad(ink, [(before, grow - before)] * 2)
-    for axis in (0, 1):
+    padded = np.pad(ink, [(before, grow - before)] * 2)
+    grown = np.where(padded > 0.5, padded, 0.0)  # the strokes' cores: specks of noise, at
+    for axis in (0, 1):  # the floor's level, would grow into blobs
         grown = _window_max(grown, grow + 1, axis)
-    return grown
+    return np.maximum(padded, grown)
 
 
 def stroke_width(ink: np.ndarray) -> float:
