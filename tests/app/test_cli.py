@@ -1003,3 +1003,22 @@ def test_a_reader_that_leaves_during_training_still_gets_the_run_its_report(
     # buffered, the rest may all reach the pipe at the end before the reader closes it
     assert process.wait(timeout=300) in ((0, 141) if not unbuffered else (141,))
     assert (tmp_path / "run" / "report.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain é ü 7", "plain é ü 7"),
+        ("a\nb\r\tc", "a\\nb\\r\\tc"),
+        ("esc\x1b[31m", "esc\\x1b[31m"),
+        ("next\x85line", "next\\x85line"),  # C1 control (NEL)
+        ("line\u2028sep\u2029", "line\\u2028sep\\u2029"),  # str.splitlines splits at them
+        ("evil\u202egnp.exe", "evil\\u202egnp.exe"),  # right-to-left override
+        ("caf\udce9", "caf\\xe9"),  # a byte that is not UTF-8, as os.fsdecode gives it
+    ],
+)
+def test_printable_writes_out_what_would_break_the_line_or_drive_the_terminal(text, shown):
+    from scratchnet.app.arguments import printable
+
+    assert printable(text) == shown
+    assert len(printable(text).splitlines()) == 1

@@ -50,3 +50,7 @@ def test_a_probability_of_a_model_is_never_written_as_certain(value, expected):
     not: a softmax of finite logits never reaches 1 or 0."""
     assert probability(value) == expected
     assert percent(1.0) == "100.00%" and percent(0.0) == "0.00%"
+
+
+def test_a_probability_that_is_not_a_number_is_not_available():
+    assert probability(float("nan")) == "n/a"

@@ -834,3 +834,42 @@ def test_a_resume_stopped_before_it_reads_its_checkpoint_says_how_to_go_on(
         f"continue with: scratchnet train --resume {out}\n"
     ))  # fmt: skip
     assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
+
+
+def test_a_ctrl_c_whose_last_checkpoint_cannot_be_written_still_cleans_up_and_says_so(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """Checkpoints every 3 of 4 epochs; a Ctrl-C while the figures are drawn writes the
+    4th, which meets a full disk: the run still stops as interrupted (130), removes its
+    lock and staging folder, and says what is kept and how to go on."""
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    fail_checkpoint_write(monkeypatch, OSError(28, "No space left on device"))
+    monkeypatch.setattr("scratchnet.app.plots.plot_accuracy", interrupt)
+    out = tmp_path / "run"
+    outcome = train(mnist_dir, out, *MINI_BATCH, "--checkpoint-every", "3")
+    assert (outcome.code, outcome.err) == (130, (
+        f"scratchnet: interrupted; the last state was not written (cannot write "
+        f"{out / 'checkpoint.npz'} (no space left on device)); checkpoint.npz kept after 3 "
+        f"epochs; continue with: scratchnet train --resume {out} --data-dir {mnist_dir}\n"
+    ))  # fmt: skip
+    monkeypatch.undo()
+    assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
+
+
+def test_a_resume_refused_for_its_checkpoint_does_not_say_to_run_it_again(
+    mnist_dir, tmp_path, monkeypatch
+):
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, 2)
+        assert train(mnist_dir, out, *MINI_BATCH, quiet=False).code == 130
+    with np.load(out / "checkpoint.npz") as archive:
+        members = {name: archive[name] for name in archive.files}
+    members["parameters"] = np.full_like(members["parameters"], np.nan)
+    np.savez(out / "checkpoint.npz", **members)
+    outcome = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
+    assert outcome.code == 2
+    assert "not finite" in outcome.err and "continue with" not in outcome.err

@@ -82,8 +82,9 @@ def error_message(error: BaseException) -> str:
 
 def printable(text: str) -> str:
     """``text`` (a message, a file's name) as a terminal shows it on one line: control
-    characters, which would break the line or drive the terminal (ESC), written out as
-    \\n, \\r, \\t or \\xNN, and the bytes of a file name that are not UTF-8 (Python's
+    characters, which would break the line or drive the terminal (ESC), line separators
+    and format characters (a right-to-left override) written out as \\n, \\r, \\t,
+    \\xNN or \\uNNNN, and the bytes of a file name that are not UTF-8 (Python's
     surrogate escapes, which cannot be printed) as \\xNN too."""
     return "".join(_shown(character) for character in text)
 
@@ -92,12 +93,16 @@ def _shown(character: str) -> str:
     code = ord(character)
     if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
         return f"\\x{code - 0xDC00:02x}"
-    if unicodedata.category(character) in ("Cc", "Cs"):
+    if unicodedata.category(character) in UNSHOWN:
         return CONTROL_NAMES.get(character, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
     return character
 
 
 CONTROL_NAMES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Unicode categories written out: controls, lone surrogates, line and paragraph
+# separators (str.splitlines breaks at them) and format characters (right-to-left
+# overrides, which reorder what follows on screen)
+UNSHOWN = ("Cc", "Cs", "Zl", "Zp", "Cf")
 
 
 def add_note(error: BaseException, note: str) -> None:

@@ -26,6 +26,8 @@ def probability(value: float, decimals: int = 2) -> str:
     """A model's probability as ``percent`` writes it, but 1.0 itself reads '>99.99%' and
     0.0 '<0.01%': a softmax or sigmoid of finite logits never reaches either, so a float
     that does (float32's rounding of a logit gap past 17) is not certainty either."""
+    if math.isnan(value):
+        return "n/a"
     return _bounded(value, decimals, below_one=True, above_zero=True)
 
 

@@ -232,11 +232,12 @@ def _train(args: argparse.Namespace) -> int:
         # a diverged run's checkpoint would only diverge again; any other failure keeps
         # it for --resume; a checkpoint this run neither wrote nor resumed is not its own
         with uninterrupted():
-            if isinstance(error, KeyboardInterrupt):  # training may be over, its results
-                checkpoint.interrupted()  # not yet published: its last state is kept too
+            stopped = isinstance(error, KeyboardInterrupt)
+            if stopped:  # training may be over, its results not yet published: its last
+                _keep_the_last_state(checkpoint, error)  # state is kept too
             diverged = isinstance(error, TrainingDivergedError)
             folder.abandon(remove_checkpoint=diverged and _owns(checkpoint))
-            if not diverged and (_owns(checkpoint) or args.resume):
+            if not diverged and (_owns(checkpoint) or (args.resume and stopped)):
                 add_note(error, _how_to_go_on(checkpoint, folder.path, args.data_dir))
         raise
     if _owns(checkpoint):
@@ -260,6 +261,15 @@ def _train(args: argparse.Namespace) -> int:
         print(failure, file=sys.stderr)
         return EXIT_REPORT_FAILED
     return 0
+
+
+def _keep_the_last_state(checkpoint: Checkpoint, interruption: KeyboardInterrupt) -> None:
+    """Write the newest state not yet written; a write that fails (a full disk) is said
+    with the interruption, which the command still reports as such."""
+    try:
+        checkpoint.interrupted()
+    except OSError as error:
+        add_note(interruption, f"the last state was not written ({error_message(error)})")
 
 
 def _how_to_go_on(checkpoint: Checkpoint, out: Path, data_dir: Path | None) -> str:
