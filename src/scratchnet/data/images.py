@@ -12,7 +12,8 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    the pixels that are not ink, so that paper lit unevenly, or darker or lighter than
    mid-grey, is measured as ground wherever it is;
 3. light ink on a dark ground: the relief ``Y - ground``, or its negative for dark ink,
-   whichever reaches further from the ground (``_ink_side``), is v. Ink levels:
+   is v: dark ink on paper lighter than mid-grey, light ink on darker paper, unless the
+   other side reaches twice as far from the ground (``_ink_side``). Ink levels:
    background ``b = median(v)``; peak ``p``, the largest value that some pixel of v and
    one of its 8 neighbours both reach (one stray bright pixel is not the peak; a stroke
    one pixel wide is); ink ``s = min((v - b) / (p - b), 1)`` where v is above the noise
@@ -81,7 +82,7 @@ GROUND_SIGMAS = 3
 GROUND_ROUNDS = 4
 EXTREME_SHARE = 0.001  # of the pixels: how far each side of the ground reaches
 INK_SIDE_MARGIN = 2  # how much further the unusual side must reach to be the ink
-MIN_DIGIT_SIDE = 8  # pixels: scaled 2.5 times to 20, a 1-pixel stroke is still MNIST's width
+MIN_DIGIT_SIDE = 8  # pixels: scaled 2.5 times to 20, a 1-pixel stroke is 2.5 (MNIST's: 1.8)
 MIN_STROKE = 1.5  # pixels of the 20-pixel box: MNIST's 10th percentile is 1.36
 RESAMPLING = Image.Resampling.LANCZOS
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")

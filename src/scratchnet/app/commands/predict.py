@@ -70,17 +70,16 @@ def run(args: argparse.Namespace) -> int:
     inputs = [(path, _loaded(path) if is_file else _empty(path))
               for path, is_file in expand_folders(args.files)]  # fmt: skip
     loaded = [(path, x) for path, x in inputs if isinstance(x, np.ndarray)]
-    readings = iter(read_digits(chosen.net, np.stack([x for _, x in loaded])) if loaded else [])
-    previews = preview_paths([path for path, _ in loaded], args.preview,
-                             [path for path, _ in inputs])  # fmt: skip
-    previews_left = iter(previews)
+    readings = iter(read_digits(chosen.net, np.stack([x for _, x in loaded])) if loaded else ())
+    previews = iter(preview_paths([path for path, _ in loaded], args.preview,
+                                  [path for path, _ in inputs]))  # fmt: skip
     failed = False
     for path, x in inputs:
         if not isinstance(x, np.ndarray):  # the message that says what is wrong with it
             report_failure(path, x, args.json)
             failed = True
             continue
-        preview = next(previews_left, None)
+        preview = next(previews, None)
         if preview is not None and not _write_preview(preview, x):
             preview, failed = None, True
         print_reading(path, x, next(readings), args, preview)
