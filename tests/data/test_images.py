@@ -115,11 +115,11 @@ def test_a_pencil_line_on_a_large_canvas_reads_as_a_pen_stroke():
 
 
 def test_ink_too_small_to_be_a_digit_is_refused():
-    """A bar 3 pixels tall would be scaled 6.7 times into a blob 7 pixels wide; 8 pixels
-    are the least that is read."""
+    """A bar 3 pixels tall would be scaled 6.7 times into a blob 7 pixels wide; 5 pixels
+    are the least that is read (MNIST's digits reduced to 8x8 span 6)."""
     tiny = np.full((5, 5), 255, np.uint8)
     tiny[1:4, 2] = 0
-    with pytest.raises(InvalidArgumentError, match=r"spans only 3 x 1 pixels .*at least 8"):
+    with pytest.raises(InvalidArgumentError, match=r"spans only 3 x 1 pixels .*at least 5"):
         image_to_mnist(tiny)
     small = np.full((10, 10), 255, np.uint8)
     small[1:9, 4:6] = 0
@@ -148,6 +148,25 @@ def test_noise_on_a_large_canvas_is_not_grown_with_the_strokes():
     x, expected = image_to_mnist(noisy), image_to_mnist(clean.round().astype(np.uint8))
     assert np.corrcoef(x, expected)[0, 1] > 0.98
     assert np.sum((x > 0.05) & (expected == 0)) <= 3  # no stray ink
+
+
+def test_a_small_mark_on_a_large_clean_page_is_read_on_the_usual_side():
+    """Ink on under 0.1% of a clean page: the side is the paper's usual one, never left to
+    the rounding of a fitted ground (which refused half such pages as blank)."""
+    for side, paper in [(400, 180), (640, 205), (800, 230), (1024, 250)]:
+        page = Image.new("L", (side, side * 3 // 4), paper)
+        ImageDraw.Draw(page).line([(side // 2, side // 4), (side // 2 - 10, side // 4 + 150)],
+                                  fill=20, width=1)  # fmt: skip
+        x = image_to_mnist(np.asarray(page)).reshape(28, 28)
+        assert x.max() == pytest.approx(1) and x[4:24].any(axis=1).sum() >= 19, (side, paper)
+
+
+def test_mnist_digits_reduced_to_8_pixels_are_still_read(mnist_dir):
+    """Reduced to 8x8, a digit's ink spans about 6 pixels: enough to read, not refused."""
+    digits = sn.load_mnist(range(10), mnist_dir, relabel=False).x_test[:20]
+    for digit in digits:
+        small = np.asarray(Image.fromarray(255 - digit).resize((8, 8), Image.Resampling.BOX))
+        assert image_to_mnist(small).sum() > 0
 
 
 def specks(*where: tuple[int, int]) -> np.ndarray:
