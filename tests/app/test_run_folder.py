@@ -60,6 +60,18 @@ def interrupt_at_epoch(monkeypatch, epoch: int, action=None):
     monkeypatch.setattr(ProgressBar, "on_epoch_end", on_epoch_end)
 
 
+def interrupt(*args, **kwargs):
+    """Stands for a function that meets a Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def stop_at_epoch_2(mnist_dir, out: Path, monkeypatch) -> None:
+    """A MINI_BATCH run into ``out`` stopped by a Ctrl-C after its second epoch."""
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, 2)
+        assert train(mnist_dir, out, *MINI_BATCH, quiet=False).code == 130
+
+
 def model_arrays(path: Path) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as archive:
         return {name: archive[name] for name in archive.files}
@@ -183,9 +195,6 @@ def test_ctrl_c_never_deletes_what_someone_else_wrote_into_the_folder(
 
 
 def test_an_early_ctrl_c_leaves_nothing_behind(tmp_path, monkeypatch):
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
     monkeypatch.setattr("scratchnet.app.experiment.load_mnist", interrupt)
     outcome = invoke("train", "--quiet", "--out", tmp_path / "new" / "run")
     assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
@@ -729,9 +738,7 @@ def test_a_resumed_runs_fit_time_counts_the_training_before_it_stopped(
     from scratchnet.archive import open_archive
 
     out = tmp_path / "run"
-    with monkeypatch.context() as patch:
-        interrupt_at_epoch(patch, 2)
-        assert train(mnist_dir, out, *MINI_BATCH, quiet=False).code == 130
+    stop_at_epoch_2(mnist_dir, out, monkeypatch)
     with open_archive(out / "checkpoint.npz", "checkpoint") as archive:
         before = archive.meta()["seconds"]
     started = time.perf_counter()
@@ -782,9 +789,6 @@ def test_a_ctrl_c_after_training_before_the_files_are_out_keeps_the_finished_tra
     and --resume publishes the very model the uninterrupted run does."""
     assert train(mnist_dir, tmp_path / "whole", *options).code == 0
 
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
     out = tmp_path / "run"
     with monkeypatch.context() as patch:
         patch.setattr("scratchnet.app.plots.plot_accuracy", interrupt)
@@ -819,12 +823,7 @@ def test_a_resume_stopped_before_it_reads_its_checkpoint_says_how_to_go_on(
     mnist_dir, tmp_path, monkeypatch
 ):
     out = tmp_path / "run"
-    with monkeypatch.context() as patch:
-        interrupt_at_epoch(patch, 2)
-        assert train(mnist_dir, out, *MINI_BATCH, quiet=False).code == 130
-
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
+    stop_at_epoch_2(mnist_dir, out, monkeypatch)
 
     with monkeypatch.context() as patch:
         patch.setattr("scratchnet.app.experiment.load_mnist", interrupt)
@@ -843,9 +842,6 @@ def test_a_ctrl_c_whose_last_checkpoint_cannot_be_written_still_cleans_up_and_sa
     4th, which meets a full disk: the run still stops as interrupted (130), removes its
     lock and staging folder, and says what is kept and how to go on."""
 
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
     fail_checkpoint_write(monkeypatch, OSError(28, "No space left on device"))
     monkeypatch.setattr("scratchnet.app.plots.plot_accuracy", interrupt)
     out = tmp_path / "run"
@@ -863,9 +859,7 @@ def test_a_resume_refused_for_its_checkpoint_does_not_say_to_run_it_again(
     mnist_dir, tmp_path, monkeypatch
 ):
     out = tmp_path / "run"
-    with monkeypatch.context() as patch:
-        interrupt_at_epoch(patch, 2)
-        assert train(mnist_dir, out, *MINI_BATCH, quiet=False).code == 130
+    stop_at_epoch_2(mnist_dir, out, monkeypatch)
     with np.load(out / "checkpoint.npz") as archive:
         members = {name: archive[name] for name in archive.files}
     members["parameters"] = np.full_like(members["parameters"], np.nan)
