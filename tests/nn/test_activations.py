@@ -88,6 +88,13 @@ def test_leaky_relu_slope_is_configurable():
     assert z.tolist() == [-0.4, 3.0]
 
 
+@pytest.mark.parametrize("alpha", [-0.1, 1.0, 2.0, float("nan"), "0.1", True])
+def test_leaky_relu_refuses_a_slope_its_rules_do_not_hold_for(alpha):
+    """Below 0, a no longer has z's sign; from 1, max(z, alpha z) picks alpha z for z > 0."""
+    with pytest.raises(InvalidArgumentError, match=r"alpha must be a number in \[0, 1\)"):
+        LeakyReLU(alpha=alpha)
+
+
 def test_unknown_activation_names_the_choices():
     with pytest.raises(
         InvalidArgumentError, match=r"unknown activation 'swish'.*sigmoid, tanh, relu"

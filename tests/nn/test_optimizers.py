@@ -17,7 +17,9 @@ def run(optimizer, gradients, lr=0.1, dtype=np.float64):
     params = np.array(W0, dtype=dtype)
     state = optimizer.init(params)
     for gradient in gradients:
-        optimizer.update_(params, np.array(gradient, dtype=dtype), state, lr)
+        coefficients = optimizer.advance(state, lr)
+        optimizer.update_span_(params, np.array(gradient, dtype=dtype), state, coefficients,
+                               slice(None))  # fmt: skip
     return params, state
 
 

@@ -7,12 +7,15 @@ term is (1/m) sum_i w_i L_i. Every parameter is perturbed.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 
 from scratchnet.nn.activations import ACTIVATIONS, get_activation
 from scratchnet.nn.column_groups import grouped, plan_groups
 from scratchnet.nn.losses import output_layer
+from scratchnet.nn import parallel
 from scratchnet.nn.parallel import (
     MIN_PART_ROWS,
     MIN_PART_WORK,
@@ -69,8 +72,9 @@ def analytic_gradient(
     into its parts (run by ``team``, one thread unless given), the parts added."""
     columns = columns or Columns(active_inputs(x))
     model = Model(params, activation, output)
-    propagation = Propagation(model, columns, len(x), team or Team(1), dropout=masks is not None,
-                              training=True, min_part_work=0)  # fmt: skip
+    with mock.patch.object(parallel, "MIN_PART_WORK", 0):  # a chunk of 64 rows or more is cut
+        propagation = Propagation(model, columns, len(x), team or Team(1),
+                                  dropout=masks is not None, training=True)  # fmt: skip
     grads = params.zeros_like()
     grads.flat[:] = np.nan  # every entry must be written
     compact = x[:, columns.selection] if inputs is None else inputs
@@ -218,7 +222,8 @@ def test_multiply_adds_per_row_counted_by_hand():
     # the second layer 3*2 = 6 (none below the first): 42 in training
     assert multiply_adds_per_row((4, 3, 2), training=False) == 18
     assert multiply_adds_per_row((4, 3, 2), training=True) == 42
-    assert fewest_part_rows(1000, min_work=1 << 24) == 16778  # ceil(16777216 / 1000)
+    assert MIN_PART_WORK == 1 << 24
+    assert fewest_part_rows(1000) == 16778  # ceil(16777216 / 1000)
     assert fewest_part_rows(10**9) == MIN_PART_ROWS
 
 
@@ -230,7 +235,7 @@ def test_only_chunks_with_enough_work_are_cut():
         model = Model(Parameters(widths, np.dtype(np.float32)), get_activation("relu"),
                       output_layer(widths[-1]))  # fmt: skip
         propagation = Propagation(model, Columns(slice(0, widths[0])), 1024, Team(2),
-                                  training=True, min_part_work=MIN_PART_WORK)  # fmt: skip
+                                  training=True)  # fmt: skip
         return len(propagation.parts_of(rows))
 
     assert parts((64, 100, 10), 1024) == 1
@@ -256,7 +261,8 @@ def test_accumulating_chunks_equals_one_pass_over_the_batch():
     columns = Columns(slice(0, 5))
     whole = analytic_gradient(params, activation, output, x, t, columns=columns)
     model = Model(params, activation, output)
-    propagation = Propagation(model, columns, 70, Team(2), training=True, min_part_work=0)
+    with mock.patch.object(parallel, "MIN_PART_WORK", 0):
+        propagation = Propagation(model, columns, 70, Team(2), training=True)
     for index, rows in enumerate([slice(0, 70), slice(70, 140), slice(140, 150)]):
         propagation.gradient(x[rows], t[rows], params.layers[0].weight, 1.0 / len(x),
                              accumulate=index > 0)  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .settings import named
+from .settings import check_setting, named
 
 
 class Activation:
@@ -73,11 +73,13 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """leaky(z) = z if z > 0 else alpha z;  leaky'(z) = 1 if a > 0 else alpha."""
+    """leaky(z) = z if z > 0 else alpha z = max(z, alpha z);  leaky'(z) = 1 if a > 0 else
+    alpha. Both forms need 0 <= alpha < 1: a has z's sign, and max picks the right one."""
 
     name = "leaky_relu"
 
     def __init__(self, alpha: float = 0.01):
+        check_setting(alpha, "alpha", lambda slope: 0 <= slope < 1, "[0, 1)")
         self.alpha = alpha
 
     def forward_(self, z):

@@ -2,9 +2,9 @@
 
 State (velocities, moment estimates, the step count) is created by ``init`` from the
 parameters' shape and kept apart from the parameters: a dict of arrays and integers,
-which is everything a checkpoint needs to continue the optimizer exactly. ``update_``
-takes parameters, gradient, state and the learning rate of this step; the gradient
-array is used as scratch space.
+which is everything a checkpoint needs to continue the optimizer exactly. A step is
+``advance`` (once, with the step's learning rate) then ``update_span_`` over spans of the
+flat arrays; the gradient array is used as scratch space.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from .settings import check_setting, named
 
 class Optimizer:
     """Interface: ``state = init(params)``, then for each step
-    ``update_(params, grads, state, lr)``.
-
-    A step is two halves: ``advance(state, lr)`` moves the counters once and returns the
-    step's coefficients, then ``update_span_`` applies the element-wise update to any
-    span of the flat arrays; spans are independent, so they may run side by side.
+    ``coefficients = advance(state, lr)``, which moves the counters once, and
+    ``update_span_(params, grads, state, coefficients, span)`` over spans of the flat
+    arrays, which applies the element-wise update; spans are independent, so they may
+    run side by side.
     """
 
     name: str
@@ -39,9 +38,6 @@ class Optimizer:
     def update_span_(self, params, grads, state: dict, coefficients, span: slice) -> None:
         """Update params[span] from grads[span] (and the state's arrays there)."""
         raise NotImplementedError
-
-    def update_(self, params: np.ndarray, grads: np.ndarray, state: dict, lr: float) -> None:
-        self.update_span_(params, grads, state, self.advance(state, lr), slice(None))
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,10 @@ def parts_of(rows: int, min_rows: int = MIN_PART_ROWS) -> list[slice]:
     return [slice(start, stop) for start, stop in pairwise(bounds)]
 
 
-def fewest_part_rows(work_per_row: int, min_work: int | None = None) -> int:
-    """The fewest rows worth a part, max(MIN_PART_ROWS, ceil(min_work / work_per_row)):
-    enough rows of ``work_per_row`` multiply-adds each to make ``min_work`` (None:
-    MIN_PART_WORK)."""
-    min_work = MIN_PART_WORK if min_work is None else min_work
-    return max(MIN_PART_ROWS, -(-min_work // max(work_per_row, 1)))
+def fewest_part_rows(work_per_row: int) -> int:
+    """The fewest rows worth a part, max(MIN_PART_ROWS, ceil(MIN_PART_WORK / work_per_row)):
+    enough rows of ``work_per_row`` multiply-adds each to make MIN_PART_WORK."""
+    return max(MIN_PART_ROWS, -(-MIN_PART_WORK // max(work_per_row, 1)))
 
 
 def halves(n: int) -> list[slice]:

@@ -160,14 +160,12 @@ class Propagation:
         team: Team,
         dropout: bool = False,
         training: bool = False,
-        min_part_work: int | None = None,
     ):
         params = model.parameters
         widths = (columns.count, *params.widths[1:])
         dtype = params.flat.dtype
         self.model, self.team, self.columns = model, team, columns
-        self.min_part_rows = fewest_part_rows(multiply_adds_per_row(widths, training),
-                                              min_part_work)  # fmt: skip
+        self.min_part_rows = fewest_part_rows(multiply_adds_per_row(widths, training))
         count = len(self.parts_of(rows))
         self.workspace = Workspace(widths, rows, dtype, dropout, deltas=training)
         self.part_workspaces: dict[tuple[int, int], Workspace] = {}
