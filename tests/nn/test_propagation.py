@@ -12,10 +12,10 @@ from unittest import mock
 import numpy as np
 import pytest
 
+from scratchnet.nn import parallel
 from scratchnet.nn.activations import ACTIVATIONS, get_activation
 from scratchnet.nn.column_groups import grouped, plan_groups
 from scratchnet.nn.losses import output_layer
-from scratchnet.nn import parallel
 from scratchnet.nn.parallel import (
     MIN_PART_ROWS,
     MIN_PART_WORK,
