@@ -31,7 +31,7 @@ from .nn.initializers import get_initializer
 from .nn.losses import ClassifierOutput, OutputLayer, output_layer
 from .nn.optimizers import Optimizer, get_optimizer
 from .nn.parallel import Team
-from .nn.parameters import Dense, Parameters
+from .nn.parameters import Dense, Parameters, parameter_count
 from .nn.propagation import (
     ROWS_PER_CHUNK,
     Columns,
@@ -592,7 +592,7 @@ class Network:
         lines = [f"{'layer':<8}{'shape':>16}  {'activation':<11}{'parameters':>12}"]
         total = 0
         for index, (fan_in, fan_out) in enumerate(pairwise(widths), start=1):
-            count = fan_in * fan_out + fan_out
+            count = parameter_count((fan_in, fan_out))
             total += count
             activation = output if index == len(self.layer_sizes) else self.activation
             shape = f"{fan_in} -> {fan_out}"

@@ -28,7 +28,7 @@ import numpy as np
 
 from .archive import ArchiveReader, open_archive, write_archive
 from .nn.losses import OUTPUTS, classes_of, output_layer
-from .nn.parameters import Dense
+from .nn.parameters import Dense, parameter_count
 from .validation import FLOAT_DTYPES
 
 FORMAT = "scratchnet-model"
@@ -108,7 +108,7 @@ def _check_meta(archive: ArchiveReader, meta: dict) -> tuple[tuple[int, ...], np
             f"n_features and layer_sizes must be integers from 1 to {MAX_WIDTH}, "
             f"got {str(n_features)[:20]} and {str(sizes)[:80]}"
         )
-    count = sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairwise(widths))
+    count = parameter_count(widths)
     if count > MAX_PARAMETERS:
         raise archive.fail(f"{count:,} parameters, more than the limit of {MAX_PARAMETERS:,}")
     for key in ("activation", "init"):

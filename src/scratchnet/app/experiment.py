@@ -28,9 +28,10 @@ from ..errors import DataFileError, ScratchnetError
 from ..network import NeuralNet
 from ..nn.losses import output_units
 from ..nn.optimizers import get_optimizer
+from ..nn.parameters import parameter_count
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
-from ..training.memory import check_fits, optimizer_state_copies, parameter_count
+from ..training.memory import check_fits, optimizer_state_copies
 from .arguments import option_name, pasteable, words
 from .metrics_file import read_metrics
 from .presets import PRESETS, Recipe

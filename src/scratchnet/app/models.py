@@ -21,6 +21,7 @@ from ..data.mnist import cache_dir
 from ..errors import DataFileError
 from ..network import Network, NeuralNet
 from ..nn.losses import output_layer
+from ..nn.parameters import parameter_count
 from .arguments import DATA_DIR_HELP
 from .experiment import (
     METRICS_FILE,
@@ -81,7 +82,7 @@ class ChosenModel:
             "path": str(self.path),
             "classes": [int(c) for c in net.classes],
             "layers": layers,
-            "parameters": sum(layer.weight.size + layer.bias.size for layer in net.layers),
+            "parameters": parameter_count(widths),
             "test_accuracy": self.test_accuracy,
             "summary": net.summary(),
         }

@@ -34,6 +34,7 @@ from ..atomic import atomic_write
 from ..errors import InvalidArgumentError
 from ..network import Network
 from ..nn.activations import get_activation
+from ..nn.parameters import parameter_count
 from ..validation import check_float_dtype
 
 OPSET = 17
@@ -85,7 +86,7 @@ def to_model(net: Network, dtype=None) -> onnx.ModelProto:
 def _check_fits_onnx(net: Network, dtype: np.dtype) -> None:
     """An ONNX file is one protobuf message, which cannot pass 2 GiB: the weights, with
     room for the rest of the graph, must fit (checked before building any of it)."""
-    count = sum(layer.weight.size + layer.bias.size for layer in net.layers)
+    count = parameter_count((net.layers[0].weight.shape[0], *net.layer_sizes))
     if count * dtype.itemsize <= MAX_WEIGHT_BYTES:
         return
     smaller = " (export it in float32)" if count * 4 <= MAX_WEIGHT_BYTES else ""

@@ -15,6 +15,12 @@ from itertools import pairwise
 import numpy as np
 
 
+def parameter_count(widths: Sequence[int]) -> int:
+    """Weights and biases of a network with layer ``widths`` (input first):
+    sum_l (w_{l-1} w_l + w_l)."""
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairwise(widths))
+
+
 @dataclass(frozen=True)
 class Dense:
     """A fully connected layer: ``z = a @ weight + bias``."""

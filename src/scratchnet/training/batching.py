@@ -5,9 +5,10 @@ copying it; a Feeder cuts a batch into chunks of at most a fixed number of rows,
 contiguous rows as views and gathering permuted ones into a buffer it reuses.
 
 Sample weights, when there are any, are stored normalised to a mean of 1 over the
-dataset's rows: a batch of m rows then has the objective (1/m) sum_i w_i L_i, whose
-mean over an epoch's batches is the weighted mean loss sum w_i L_i / sum w_i, and the
-loop's 1/m scales stay as they are.
+dataset's rows: a batch of m rows then has the objective (1/m) sum_i w_i L_i; the
+batches' objectives, each weighted by its share m/N of the N rows (a plain mean when the
+batches are the same size), add up to the weighted mean loss sum w_i L_i / sum w_i, and
+the loop's 1/m scales stay as they are.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ of the chunk's buffers (*: only for rows stored by column groups, in full batche
     optimizer state (momentum: 1 P, Adam: 2 P)  k P
     best weights (early stopping)               1 P
     checkpoint snapshot between writes          (1 + k) P
-    a chunk's activations                       rows x (2 x sum of widths (training
-                                                and evaluation) + sum of hidden widths
+    a chunk's activations                       rows x (2 x sum of the layers' output
+                                                widths, the input's not included
+                                                (training and evaluation) + sum of hidden widths
                                                 with dropout (dropped outputs) + D x the
                                                 widest hidden layer (deltas))
     dropout masks of one chunk                  rows x sum of hidden widths
@@ -39,18 +40,16 @@ from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import InvalidArgumentError
 from ..nn.column_groups import PLAN_BYTES
-from ..nn.optimizers import Adam, Momentum, Optimizer
+from ..nn.optimizers import Optimizer
 from ..nn.parallel import PARTS
+from ..nn.parameters import parameter_count
 from ..nn.propagation import ROWS_PER_CHUNK
 
 MEMINFO = Path("/proc/meminfo")
-
-
-def parameter_count(widths: Sequence[int]) -> int:
-    """Weights and biases of a network with layer ``widths`` (input first)."""
-    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairwise(widths))
 
 
 def training_bytes(
@@ -82,8 +81,9 @@ def training_bytes(
 
 
 def optimizer_state_copies(optimizer: Optimizer) -> int:
-    """Arrays of the parameters' size the optimizer keeps: Adam 2, momentum 1, else 0."""
-    return 2 if isinstance(optimizer, Adam) else 1 if isinstance(optimizer, Momentum) else 0
+    """Arrays of the parameters' size the optimizer keeps (Adam 2, momentum 1, else 0):
+    the arrays in the state its ``init`` makes."""
+    return sum(isinstance(value, np.ndarray) for value in optimizer.init(np.empty(0)).values())
 
 
 def available_bytes() -> int | None:
