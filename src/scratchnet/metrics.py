@@ -157,6 +157,17 @@ def calibration(probabilities, y_true, classes, n_bins: int = N_BINS) -> Reliabi
     return reliability(probabilities[np.arange(len(top)), top], top == indices, n_bins)
 
 
+def r_squared(residual, total) -> np.ndarray:
+    """The coefficient of determination 1 - residual / total from sums of squared errors
+    and of squared deviations from the mean, element-wise; where the targets do not vary
+    (total 0), 1 if the prediction is exact (residual 0), else 0, as scikit-learn's
+    ``r2_score`` has it."""
+    residual, total = np.asarray(residual, np.float64), np.asarray(total, np.float64)
+    exact = np.where(residual == 0, 1.0, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, 1 - residual / total, exact)
+
+
 def _label_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     """Two 1-D integer label arrays of the same, non-zero length."""
     y_true = check_labels(y_true, _length(y_true), "y_true")

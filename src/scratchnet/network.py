@@ -25,6 +25,7 @@ from .errors import (
     NotFittedError,
     ScratchnetError,
 )
+from .metrics import r_squared
 from .nn.activations import get_activation
 from .nn.column_groups import Plan, grouped, plan_groups
 from .nn.initializers import get_initializer
@@ -747,10 +748,7 @@ class NeuralNetRegressor(Network):
         check_finite(targets, targets, "y")
         residual = np.sum((targets - self._logits(X).reshape(len(X), -1)) ** 2, axis=0)
         total = np.sum((targets - targets.mean(axis=0)) ** 2, axis=0)
-        exact = np.where(residual == 0, 1.0, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(total > 0, 1 - residual / total, exact)
-        return float(np.mean(r2))
+        return float(np.mean(r_squared(residual, total)))
 
     def _output(self) -> OutputLayer:
         return output_layer(self.layer_sizes[-1], regression=True)

@@ -36,9 +36,10 @@ except ImportError as error:
     raise missing_extra("scratchnet's scikit-learn estimators", "sklearn", error) from None
 
 from ..errors import InvalidArgumentError, InvalidTypeError
+from ..metrics import r_squared
 from ..network import Network, NeuralNet, NeuralNetRegressor
 from ..nn.losses import output_units
-from ..validation import check_float_dtype, check_positive_int
+from ..validation import check_float_dtype, check_positive_int, encode_labels
 
 FLOAT_TYPES = (np.float64, np.float32)  # X of another type becomes the first
 
@@ -339,14 +340,7 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
                 f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at "
                 "least two classes"
             )
-        positions = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
-        unknown = self.classes_[positions] != y
-        if np.any(unknown):
-            raise InvalidArgumentError(
-                f"y holds labels not among the classes {self.classes_.tolist()}: "
-                f"{np.unique(y[unknown]).tolist()}"
-            )
-        return positions
+        return encode_labels(y, self.classes_)
 
     def _validation_scores(self, records: list[dict], targets, sample_weight) -> list[float]:
         return [record["val_accuracy"] for record in records]
@@ -398,14 +392,7 @@ class ScratchNetRegressor(RegressorMixin, _ScratchNetEstimator):
         mean = np.average(targets, axis=0, weights=weights)
         total = float(np.sum(weights[:, None] * (targets - mean) ** 2))
         scale = 2 * targets.shape[1] * np.sum(weights)
-        return [_r_squared(scale * record["val_loss"], total) for record in records]
-
-
-def _r_squared(residual: float, total: float) -> float:
-    """1 - residual / total; for targets without variance, 1 if exact, else 0."""
-    if total > 0:
-        return 1 - residual / total
-    return 1.0 if residual == 0 else 0.0
+        return [float(r_squared(scale * record["val_loss"], total)) for record in records]
 
 
 def _per_row(sample_weight, n_rows: int):
