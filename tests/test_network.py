@@ -243,6 +243,20 @@ def test_labels_outside_the_classes_are_rejected(blobs):
         NeuralNet([2, 1]).fit(X, y, validation_data=(X, np.full(120, 9)))
 
 
+@pytest.mark.parametrize("pair", [(1, 2, 3), "Xy", None.__class__])
+def test_validation_data_must_be_a_pair(blobs, pair):
+    X, y = blobs
+    with pytest.raises(InvalidTypeError, match=r"^validation_data must be a pair \(X_val, y_val\)"):
+        NeuralNet([2, 1]).fit(X, y, n_iterations=1, validation_data=pair)
+
+
+def test_validation_comes_from_data_or_a_fraction_not_both(blobs):
+    X, y = blobs
+    with pytest.raises(InvalidArgumentError, match="^give validation_data or validation_fraction"):
+        NeuralNet([2, 1]).fit(X, y, n_iterations=1, validation_data=(X, y),
+                              validation_fraction=0.2)  # fmt: skip
+
+
 def test_scoring_labels_the_model_does_not_know_names_them_and_its_classes(blobs):
     """A CLI model predicts the digits 3 and 8; load_mnist((3, 8)) labels them 0 and 1."""
     X, y = blobs

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
 
-from .data.augment import Augment
+from .data.augment import Augment, augment_for
 from .errors import (
     DataFileError,
     InvalidArgumentError,
@@ -40,13 +40,13 @@ from .nn.propagation import (
     Propagation,
     active_inputs,
 )
-from .nn.schedules import Schedule, get_schedule
+from .nn.schedules import Schedule
 from .serialization import StoredModel, read_model, write_model
 from .training.batching import Dataset, normalised_weights, split_rows
-from .training.callbacks import Callback, ProgressBar
+from .training.callbacks import Callback, ProgressBar, check_callbacks
 from .training.checkpoint import Checkpoint, fingerprint_data, fingerprint_random_state
 from .training.history import History
-from .training.loop import TrainingConfig, train
+from .training.loop import TrainingConfig, train, training_config
 from .training.memory import check_fits, training_bytes
 from .training.state import TrainingState
 from .training.threads import one_blas_thread
@@ -60,21 +60,17 @@ from .validation import (
     check_float_dtype,
     check_fraction,
     check_labels,
-    check_non_negative_float,
+    check_layer_sizes,
     check_output_size,
+    check_pair,
     check_path,
-    check_positive_float,
     check_positive_int,
     check_random_state,
     check_sample_weight,
     check_targets,
-    check_training_length,
     encode_labels,
 )
 
-FULL_BATCH_ITERATIONS = 1000
-MINI_BATCH_EPOCHS = 20
-FULL_BATCH_LOG_EVERY = 100
 COMPACT_SHARE = 0.95  # copy the training rows by column groups when that saves 5% of the work
 
 
@@ -120,7 +116,7 @@ class Network:
         dropout: float = 0.0,
         random_state: RandomStateLike = None,
     ):
-        self.layer_sizes = _check_layer_sizes(layer_sizes)
+        self.layer_sizes = check_layer_sizes(layer_sizes)
         get_activation(activation)
         get_initializer(init)
         check_random_state(random_state)
@@ -232,7 +228,7 @@ class Network:
                 first value, or the final weights are not finite; the network keeps the
                 weights it had before the call.
         """
-        callbacks = _check_callbacks(callbacks)
+        callbacks = check_callbacks(callbacks)
         if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
             raise InvalidTypeError(
                 f"checkpoint must be a scratchnet.Checkpoint, got {checkpoint!r}; "
@@ -240,11 +236,11 @@ class Network:
             )
         start = self.parameters if warm_start else None
         X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, start)
-        config = _training_config(
+        config = training_config(
             learning_rate=learning_rate, n_iterations=n_iterations, epochs=epochs,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule,
             weight_decay=weight_decay, patience=patience, log_every=log_every,
-            measure_training=measure_training, augment=_check_augment(augment, X.shape[1]),
+            measure_training=measure_training, augment=augment_for(augment, X.shape[1]),
         )  # fmt: skip
         check_early_stopping(
             patience, validation_data is not None or validation_fraction is not None
@@ -316,10 +312,10 @@ class Network:
                 first value, or the final weights are not finite; the network keeps the
                 weights and state it had before the call.
         """
-        callbacks = _check_callbacks(callbacks)
+        callbacks = check_callbacks(callbacks)
         X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, self.parameters)
         run = self._steps or FIT_DEFAULTS
-        config = _training_config(
+        config = training_config(
             learning_rate=run.learning_rate if learning_rate is None else learning_rate,
             n_iterations=None, epochs=1,
             batch_size=run.batch_size if batch_size is None else batch_size,
@@ -416,7 +412,7 @@ class Network:
         if validation_data is not None and fraction is not None:
             raise InvalidArgumentError("give validation_data or validation_fraction, not both")
         if validation_data is not None:
-            X_val, y_val = _unpack_pair(validation_data)
+            X_val, y_val = check_pair(validation_data)
             X_val = check_features(X_val, "validation X", n_features=n_features)
             X_val = X_val.astype(data.x.dtype, copy=False)
             name = "validation y"
@@ -772,100 +768,8 @@ class NeuralNetRegressor(Network):
         return np.zeros(len(targets))
 
 
-def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1:
-        layer_sizes = layer_sizes.tolist()
-    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
-        raise InvalidTypeError(f"layer_sizes must be a sequence of integers, got {layer_sizes!r}")
-    if len(layer_sizes) == 0:
-        raise InvalidArgumentError("layer_sizes must list at least the output size, got []")
-    for size in layer_sizes:
-        check_positive_int(size, f"every layer size (in {list(layer_sizes)})")
-    return tuple(int(size) for size in layer_sizes)
-
-
-def _training_config(
-    *,
-    learning_rate,
-    n_iterations,
-    epochs,
-    batch_size,
-    optimizer,
-    schedule,
-    weight_decay,
-    patience,
-    log_every,
-    measure_training,
-    augment=None,
-) -> TrainingConfig:
-    """Validate the training options; an epoch of full-batch training is one iteration."""
-    check_training_length(batch_size=batch_size, n_iterations=n_iterations, epochs=epochs)
-    full_batch = batch_size is None
-    epochs = epochs if epochs is not None else n_iterations
-    if epochs is None:
-        epochs = FULL_BATCH_ITERATIONS if full_batch else MINI_BATCH_EPOCHS
-    if log_every is None:
-        log_every = FULL_BATCH_LOG_EVERY if full_batch else 1
-    return TrainingConfig(
-        learning_rate=check_positive_float(learning_rate, "learning_rate"),
-        epochs=check_positive_int(epochs, "epochs" if n_iterations is None else "n_iterations"),
-        batch_size=None if full_batch else check_positive_int(batch_size, "batch_size"),
-        optimizer=get_optimizer(optimizer),
-        schedule=get_schedule(schedule),
-        weight_decay=check_non_negative_float(weight_decay, "weight_decay"),
-        patience=None if patience is None else check_positive_int(patience, "patience"),
-        log_every=check_positive_int(log_every, "log_every"),
-        measure_training=bool(measure_training),
-        augment=augment,
-    )
-
-
-def _check_callbacks(callbacks) -> list[Callback]:
-    """The callbacks as a list (None: none), each an sn.Callback."""
-    if callbacks is None:
-        return []
-    if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
-        raise InvalidTypeError(
-            f"callbacks must be a list of sn.Callback objects, got {callbacks!r}"
-        )
-    callbacks = list(callbacks)
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise InvalidTypeError(
-                f"callbacks must be sn.Callback objects (subclass sn.Callback), got {callback!r}"
-            )
-    return callbacks
-
-
-def _check_augment(augment, n_features: int) -> Augment | None:
-    """The Augment to train with (None for none), fitting rows of ``n_features``."""
-    if augment is None:
-        return None
-    if isinstance(augment, str):
-        augment = Augment(augment)
-    if not isinstance(augment, Augment):
-        raise InvalidTypeError(
-            f"augment must be 'affine', 'elastic', 'none' or an sn.Augment, got {augment!r}"
-        )
-    if not augment.active:
-        return None
-    pixels = augment.shape[0] * augment.shape[1]
-    if n_features != pixels:
-        raise InvalidArgumentError(
-            f"augment distorts images of {augment.shape[0]}x{augment.shape[1]} = {pixels} "
-            f"pixels, but X has {n_features} features"
-        )
-    return augment
-
-
 def _part(data: Dataset, rows: np.ndarray, weights: np.ndarray | None) -> Dataset:
     """The ``rows`` of ``data``, with the sample weights normalised over them."""
     if weights is not None:
         weights = normalised_weights(weights, rows, data.x.dtype, "sample_weight of these rows")
     return Dataset(data.x, data.targets, data.active, rows, weights)
-
-
-def _unpack_pair(validation_data):
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        raise InvalidTypeError("validation_data must be a pair (X_val, y_val)")
-    return validation_data

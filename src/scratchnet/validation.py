@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidTypeError
 from .nn.losses import classes_of
-from .nn.settings import real_number
+from .nn.settings import check_positive_int, real_number
 
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -185,12 +185,6 @@ def check_path(value, name: str = "path"):
     return value
 
 
-def check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise InvalidArgumentError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def check_positive_float(value, name: str) -> float:
     number = real_number(value)
     if number is None or not 0 < number < np.inf:
@@ -274,10 +268,7 @@ def check_dropout(rate) -> float:
 
 def check_digits(digits: Sequence[int]) -> tuple[int, ...]:
     """A selection of at least two distinct MNIST digits 0..9, in the order given."""
-    if isinstance(digits, np.ndarray) and digits.ndim == 1:
-        digits = digits.tolist()
-    if isinstance(digits, (str, bytes)) or not isinstance(digits, Sequence):
-        raise InvalidTypeError(f"digits must be a sequence of integers, got {digits!r}")
+    digits = _sequence_of_integers(digits, "digits")
     if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in digits):
         raise InvalidTypeError(f"digits must be integers, got {list(digits)!r}")
     chosen = tuple(int(d) for d in digits)
@@ -326,3 +317,30 @@ def check_early_stopping(
             f"({' or '.join(source for source in sources if source)}): "
             "early stopping never looks at the test set"
         )
+
+
+def check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+    """The sizes of a network's layers (the output's last), each an integer >= 1."""
+    layer_sizes = _sequence_of_integers(layer_sizes, "layer_sizes")
+    if len(layer_sizes) == 0:
+        raise InvalidArgumentError("layer_sizes must list at least the output size, got []")
+    for size in layer_sizes:
+        check_positive_int(size, f"every layer size (in {list(layer_sizes)})")
+    return tuple(int(size) for size in layer_sizes)
+
+
+def check_pair(validation_data) -> tuple:
+    """``validation_data`` as a pair (X_val, y_val)."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise InvalidTypeError("validation_data must be a pair (X_val, y_val)")
+    return tuple(validation_data)
+
+
+def _sequence_of_integers(values, name: str) -> list:
+    """``values`` as a list, if it is a sequence (a 1-D array is one; a string is not);
+    its items are checked by the caller."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = values.tolist()
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise InvalidTypeError(f"{name} must be a sequence of integers, got {values!r}")
+    return list(values)

@@ -71,7 +71,14 @@ def test_recipes_older_versions_wrote_still_read_back(older):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"seed": "<b>1</b>"}, "seed must be a whole number"),
+        ({"seed": "<b>1</b>"}, r"^seed must be an integer >= 0, got '<b>1</b>'"),
+        ({"seed": -1}, r"^seed must be an integer >= 0, got -1"),
+        ({"name": 7}, r"^name must be a string, got 7"),
+        ({"description": None}, r"^description must be a string, got None"),
+        ({"hidden": []}, r"^hidden must list the hidden layers' sizes, got \(\)"),
+        ({"hidden": 32}, r"^hidden must list the hidden layers' sizes, got 32"),
+        ({"measure_training": "yes"}, r"^measure_training must be true or false, got 'yes'"),
+        ({"replay_tutorial": 1}, r"^replay_tutorial must be true or false, got 1"),
         ({"augment": "elastic", "elastic_sigma": 0.0}, "augmentation sigma must be a positive"),
         ({"shift": "far"}, "shift must be a number"),
         ({"hidden": [-5]}, "a hidden layer's size must be an integer >= 1"),
@@ -80,6 +87,22 @@ def test_recipes_older_versions_wrote_still_read_back(older):
 def test_a_recipe_read_back_has_every_value_checked(change, message):
     with pytest.raises(ScratchnetError, match=message):
         Recipe.from_dict({**PRESETS["one-two-fast"].to_dict(), **change})
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        [],
+        {},
+        {key: value for key, value in PRESETS["one-two-fast"].to_dict().items() if key != "seed"},
+        {**PRESETS["one-two-fast"].to_dict(), "colour": "red"},
+    ],
+)
+def test_a_recipe_with_other_fields_is_not_one_this_version_wrote(stored):
+    with pytest.raises(
+        ScratchnetError, match="^not a recipe written by this version of scratchnet"
+    ):
+        Recipe.from_dict(stored)
 
 
 @pytest.mark.parametrize(

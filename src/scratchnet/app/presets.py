@@ -130,9 +130,8 @@ class Recipe:
         for name in STRENGTHS:
             if real_number(getattr(self, name)) is None:
                 raise InvalidTypeError(f"{name} must be a number, got {getattr(self, name)!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise InvalidTypeError(f"seed must be a whole number >= 0, got {self.seed!r}")
-        return self  # (a seed over 2**32 - 1, which older versions took, is still one)
+        check_positive_int(self.seed, "seed", minimum=0)  # no upper bound: older versions
+        return self  # took seeds over 2**32 - 1, and a recipe they wrote still reads
 
     @classmethod
     def option_names(cls) -> list[str]:

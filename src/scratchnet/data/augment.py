@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..validation import (
     check_non_negative_float,
     check_positive_float,
@@ -213,3 +213,24 @@ def bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.nda
     lower -= upper
     lower *= r
     np.add(upper, lower, out=out)
+
+
+def augment_for(augment, n_features: int) -> Augment | None:
+    """The Augment to train with (None for none), fitting rows of ``n_features``."""
+    if augment is None:
+        return None
+    if isinstance(augment, str):
+        augment = Augment(augment)
+    if not isinstance(augment, Augment):
+        raise InvalidTypeError(
+            f"augment must be 'affine', 'elastic', 'none' or an sn.Augment, got {augment!r}"
+        )
+    if not augment.active:
+        return None
+    pixels = augment.shape[0] * augment.shape[1]
+    if n_features != pixels:
+        raise InvalidArgumentError(
+            f"augment distorts images of {augment.shape[0]}x{augment.shape[1]} = {pixels} "
+            f"pixels, but X has {n_features} features"
+        )
+    return augment

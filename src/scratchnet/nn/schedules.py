@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .settings import check_count, check_setting, named
+from .settings import check_positive_int, check_setting, named
 
 
 class Schedule:
@@ -40,7 +40,7 @@ class StepDecay(Schedule):
     def __post_init__(self):
         check_setting(self.factor, "step decay factor", lambda f: 0 < f <= 1, "(0, 1]")
         if self.every is not None:
-            check_count(self.every, "step decay interval")
+            check_positive_int(self.every, "step decay interval")
 
     def __call__(self, lr0, epoch, epochs):
         steps = epoch // self.every if self.every else 4 * epoch // epochs

@@ -36,7 +36,9 @@ def real_number(value) -> float | None:
         return math.inf if value > 0 else -math.inf
 
 
-def check_count(value, name: str) -> None:
-    """Refuse ``value`` unless it is an integer >= 1 (a bool is not)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidArgumentError(f"{name} must be an integer >= 1, got {value!r}")
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int, if it is an integer >= ``minimum`` (a bool is not); else
+    InvalidArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise InvalidArgumentError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)

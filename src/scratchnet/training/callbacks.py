@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
 
 from tqdm.auto import tqdm
+
+from ..errors import InvalidTypeError
 
 REFRESH_SECONDS = 0.2
 
@@ -151,3 +154,20 @@ class ProgressBar(Callback):
 
     def _reset_running_cost(self):
         self.loss_sum, self.steps, self.last_refresh = 0.0, 0, 0.0
+
+
+def check_callbacks(callbacks) -> list[Callback]:
+    """The callbacks as a list (None: none), each an sn.Callback."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
+        raise InvalidTypeError(
+            f"callbacks must be a list of sn.Callback objects, got {callbacks!r}"
+        )
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise InvalidTypeError(
+                f"callbacks must be sn.Callback objects (subclass sn.Callback), got {callback!r}"
+            )
+    return callbacks

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import TrainingDivergedError
 from ..nn.dropout import Dropout
-from ..nn.optimizers import Optimizer
+from ..nn.optimizers import Optimizer, get_optimizer
 from ..nn.parallel import Team, halves
 from ..nn.propagation import (
     ROWS_PER_CHUNK,
@@ -41,13 +41,22 @@ from ..nn.propagation import (
     add_parts,
     add_weight_decay_,
 )
-from ..nn.schedules import Schedule
+from ..nn.schedules import Schedule, get_schedule
+from ..validation import (
+    check_non_negative_float,
+    check_positive_float,
+    check_positive_int,
+    check_training_length,
+)
 from .batching import Dataset, Feeder
 from .callbacks import Callback
 from .history import RECORD_KEYS
 from .state import TrainingState
 from .threads import one_blas_thread
 
+FULL_BATCH_ITERATIONS = 1000  # the defaults of fit's length and logging
+MINI_BATCH_EPOCHS = 20
+FULL_BATCH_LOG_EVERY = 100
 EXPLOSION = 1e3  # a cost this many times the first step's means the run diverged
 
 
@@ -375,3 +384,39 @@ def accuracy_of(model: Model, correct: float, n: int) -> float | None:
     """The share of ``n`` rows predicted right (``correct`` counts weights when the rows
     are weighted: their mean is 1); None for an output layer that does not classify."""
     return correct / n if model.output.classifies else None
+
+
+def training_config(
+    *,
+    learning_rate,
+    n_iterations,
+    epochs,
+    batch_size,
+    optimizer,
+    schedule,
+    weight_decay,
+    patience,
+    log_every,
+    measure_training,
+    augment=None,
+) -> TrainingConfig:
+    """Validate the training options; an epoch of full-batch training is one iteration."""
+    check_training_length(batch_size=batch_size, n_iterations=n_iterations, epochs=epochs)
+    full_batch = batch_size is None
+    epochs = epochs if epochs is not None else n_iterations
+    if epochs is None:
+        epochs = FULL_BATCH_ITERATIONS if full_batch else MINI_BATCH_EPOCHS
+    if log_every is None:
+        log_every = FULL_BATCH_LOG_EVERY if full_batch else 1
+    return TrainingConfig(
+        learning_rate=check_positive_float(learning_rate, "learning_rate"),
+        epochs=check_positive_int(epochs, "epochs" if n_iterations is None else "n_iterations"),
+        batch_size=None if full_batch else check_positive_int(batch_size, "batch_size"),
+        optimizer=get_optimizer(optimizer),
+        schedule=get_schedule(schedule),
+        weight_decay=check_non_negative_float(weight_decay, "weight_decay"),
+        patience=None if patience is None else check_positive_int(patience, "patience"),
+        log_every=check_positive_int(log_every, "log_every"),
+        measure_training=bool(measure_training),
+        augment=augment,
+    )
