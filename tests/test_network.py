@@ -252,7 +252,7 @@ def test_validation_data_must_be_a_pair(blobs, pair):
 
 def test_validation_comes_from_data_or_a_fraction_not_both(blobs):
     X, y = blobs
-    with pytest.raises(InvalidArgumentError, match="^give validation_data or validation_fraction"):
+    with pytest.raises(InvalidArgumentError, match=r"^give validation_data or validation_fraction"):
         NeuralNet([2, 1]).fit(X, y, n_iterations=1, validation_data=(X, y),
                               validation_fraction=0.2)  # fmt: skip
 

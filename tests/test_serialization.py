@@ -351,6 +351,76 @@ def test_arrays_of_the_wrong_kind_are_refused(change, pattern, saved_binary):
     assert_load_fails(rewrite(saved_binary, change), pattern)
 
 
+def with_member(path: Path, name: str, change) -> Path:
+    """A copy of the archive at ``path`` whose member ``name`` holds ``change(bytes)``."""
+    damaged = path.with_name("damaged.npz")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, change(data) if info.filename == name else data)
+    return damaged
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=True)
+    return buffer.getvalue()
+
+
+MAGIC_1_0 = b"\x93NUMPY\x01\x00"
+
+
+MEMBER_DAMAGE = {
+    "npy version 3": (
+        lambda b: b"\x93NUMPY\x03\x00" + b[8:],
+        r"^: weight_1 is an \.npy file of unsupported version \(3, 0\)$",
+    ),
+    "header not a dict": (
+        lambda b: MAGIC_1_0 + (10).to_bytes(2, "little") + b"not a dict",
+        r"^: weight_1 has no valid \.npy header",
+    ),
+    "objects": (
+        lambda b: npy_bytes(np.array([1.0, None], dtype=object)),
+        r"^: weight_1 holds objects or records \(object\), which are never read$",
+    ),
+    "records": (
+        lambda b: npy_bytes(np.zeros(3, dtype=[("w", "<f8")])),
+        r"^: weight_1 holds objects or records",
+    ),
+    "Fortran order": (
+        lambda b: npy_bytes(np.asfortranarray(np.ones((2, 2)))),
+        r"^: weight_1 is stored in Fortran order, which scratchnet never writes$",
+    ),
+    "trailing bytes": (
+        lambda b: b + b"\0\0",
+        r"^: weight_1 declares \d+ bytes where its header implies \d+$",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "pattern"), list(MEMBER_DAMAGE.values()), ids=list(MEMBER_DAMAGE)
+)
+def test_a_member_that_is_not_a_plain_npy_array_names_its_problem(change, pattern, saved_binary):
+    """Each check of a member's .npy bytes, on a saved model with one member replaced."""
+    assert_load_fails(with_member(saved_binary, "weight_1.npy", change), pattern)
+
+
+def test_a_member_whose_bytes_fail_their_checksum_is_a_damaged_member(saved_binary):
+    """The zip's CRC-32 catches a byte changed in a member's stored data."""
+    with zipfile.ZipFile(saved_binary) as archive:
+        info = archive.getinfo("weight_1.npy")
+    data = bytearray(saved_binary.read_bytes())
+    name_length, extra_length = (
+        int.from_bytes(data[info.header_offset + k : info.header_offset + k + 2], "little")
+        for k in (26, 28)
+    )
+    start = info.header_offset + 30 + name_length + extra_length
+    data[start + info.compress_size - 1] ^= 0xFF  # the last byte of the member's data
+    saved_binary.write_bytes(bytes(data))
+    assert_load_fails(saved_binary, r"^: damaged archive member weight_1 \(.*CRC")
+
+
 def loads_or_says_why(path: Path) -> None:
     """The one promise for any file: a model with finite weights, or DataFileError."""
     try:

@@ -54,6 +54,20 @@ def test_a_seed_the_legacy_stream_cannot_take_is_refused_by_name(tutorial_data, 
         sn.tutorial_random_state(seed)
 
 
+def test_data_that_keeps_its_digits_as_labels_is_refused():
+    """load_mnist(relabel=False) labels the digits 3 and 8 as 3 and 8, not 0 and 1."""
+    from scratchnet.data.mnist import MNIST
+
+    images = np.zeros((4, 28, 28), np.uint8)
+    data = MNIST(images, np.array([3, 8, 8, 3]), images, np.array([8, 3, 3, 8]), (3, 8), ())
+    with pytest.raises(
+        sn.InvalidArgumentError,
+        match=r"^shuffle_like_tutorial needs relabelled data \(class indices 0 to 1\), got "
+        r"labels from 3 to 8: load it with relabel=True$",
+    ):
+        sn.shuffle_like_tutorial(data)
+
+
 def tutorial_costs() -> dict[int, float]:
     stored = json.loads(Path(__file__).with_name("tutorial_costs.json").read_text())
     assert stored["digits"] == [1, 2]

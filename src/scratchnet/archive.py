@@ -35,6 +35,8 @@ MAX_HEADER_BYTES = 1 << 12  # an .npy header describes one shape and dtype
 CHUNK_BYTES = 1 << 20
 
 # what zipfile and zlib raise for damaged archives, besides the DataFileError of our checks
+DAMAGED_MEMBER = (zipfile.BadZipFile, zlib.error, EOFError)  # a failed CRC-32, bad deflate
+# data, data that ends early: a small member is read whole with its header
 ZIP_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
@@ -190,7 +192,7 @@ def _npy_header(stream: BinaryIO, fail, name: str) -> tuple[tuple[int, ...], np.
             raise fail(f"{name} is an .npy file of unsupported version {version}")
         shape, fortran_order, dtype = reader(stream, max_header_size=MAX_HEADER_BYTES)
         header_bytes = stream.tell()
-    except DataFileError:
+    except (DataFileError, *DAMAGED_MEMBER):  # the bytes, not the header: the caller says so
         raise
     except (ValueError, TypeError, SyntaxError, *ZIP_ERRORS) as error:
         raise fail(f"{name} has no valid .npy header ({_describe(error)})") from None

@@ -100,7 +100,7 @@ def test_a_recipe_read_back_has_every_value_checked(change, message):
 )
 def test_a_recipe_with_other_fields_is_not_one_this_version_wrote(stored):
     with pytest.raises(
-        ScratchnetError, match="^not a recipe written by this version of scratchnet"
+        ScratchnetError, match=r"^not a recipe written by this version of scratchnet"
     ):
         Recipe.from_dict(stored)
 

@@ -261,6 +261,39 @@ def test_a_checkpoint_with_impossible_seconds_is_a_data_file_error(seconds, blob
         )
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda meta: meta.update(format="scratchnet-model"), "not a scratchnet checkpoint"),
+        (lambda meta: meta.update(version=99), "checkpoint version 99 is not supported"),
+        (lambda meta: meta.update(epochs_done=-4), "epochs_done must be a count, got -4"),
+        (lambda meta: meta.update(steps_done=4.0), "steps_done must be a count, got 4.0"),
+        (lambda meta: meta.pop("records_since_best"), "records_since_best must be a count"),
+        (lambda meta: meta.update(optimizer={"step": 1.5}), "optimizer's counters are not integ"),
+        (lambda meta: meta.update(optimizer=[]), "the optimizer's counters are not integers"),
+        (lambda meta: meta.update(history={"records": {}}), "the history is missing"),
+        (lambda meta: meta.pop("history"), "the history is missing"),
+        (lambda meta: meta.pop("rng"), "the random generator's state is missing"),
+        (
+            lambda meta: meta["rng"].update(bit_generator="MT19937"),
+            r"the random generator's state cannot be restored \(a MT19937 state\)",
+        ),
+    ],
+)
+def test_a_checkpoint_with_damaged_metadata_names_what_is_wrong(change, message, blobs, tmp_path):
+    """Each check of a checkpoint's metadata, on a real checkpoint with one value changed:
+    a DataFileError naming the file and the problem, and the file kept."""
+    X, y = blobs
+    path = tmp_path / "checkpoint.npz"
+    interrupted_checkpoint(blobs, path)
+    rewritten_meta(path, change)
+    with pytest.raises(DataFileError, match=f"{path}.*{message}"):
+        sn.NeuralNet([4, 1], random_state=0).fit(
+            X, y, n_iterations=10, checkpoint=Checkpoint(path, resume=True)
+        )
+    assert path.is_file()
+
+
 def small_net() -> sn.NeuralNet:
     return sn.NeuralNet([4, 3], random_state=0)
 

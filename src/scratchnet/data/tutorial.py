@@ -24,7 +24,9 @@ def shuffle_like_tutorial(data: MNIST, seed: int = 42) -> MNIST:
     for labels in (data.y_train, data.y_test):
         if labels.size and not 0 <= labels.min() <= labels.max() < len(data.digits):
             raise InvalidArgumentError(
-                "shuffle_like_tutorial needs relabelled data (class indices)"
+                "shuffle_like_tutorial needs relabelled data (class indices 0 to "
+                f"{len(data.digits) - 1}), got labels from {labels.min()} to {labels.max()}: "
+                "load it with relabel=True"
             )
     stream = np.random.RandomState(check_seed(seed))
     train_order = _grouped_indices(data.y_train)
