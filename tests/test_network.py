@@ -448,3 +448,38 @@ def test_full_batch_rows_stored_by_column_groups_train_as_numpy_computes(monkeyp
     assert final["train_loss"] == pytest.approx(cost(kept), rel=1e-12)
     if fraction is not None:
         assert final["val_loss"] == pytest.approx(cost(held_out), rel=1e-12)
+
+
+def test_inputs_whose_products_overflow_are_refused_without_a_warning(blobs, recwarn):
+    """Finite rows of 3e38 overflow float32 in the first product, and ReLU carries the
+    infinities on (a sigmoid would saturate, correctly): no NaN probabilities and no label
+    picked from them, but one message naming the rows."""
+    X, y = blobs
+    net = NeuralNet([8, 1], activation="relu", random_state=0)
+    net.fit(X.astype(np.float32), y, n_iterations=5)
+    huge = np.full((3, 6), 3e38, np.float32)
+    huge[0] = 0.5  # a row that goes through
+    for method in (net.predict, net.predict_proba):
+        with pytest.raises(
+            InvalidArgumentError,
+            match=r"^X is too large for this network: 2 row\(s\) overflow float32 on the way "
+            r"through it \(first row 1\)",
+        ):
+            method(huge)
+    assert [str(warning.message) for warning in recwarn] == []
+
+
+def test_values_too_large_for_the_models_float32_are_named_as_such(blobs):
+    """1e39 is finite in float64 and infinite in float32: the message says so, with the
+    value as given (not 'NaN or infinite: inf')."""
+    X, y = blobs
+    net = fitted(X.astype(np.float32), y, n_iterations=5)
+    query = np.ones((2, 6))
+    query[1, 2] = 1e39
+    too_large = (
+        r"^X holds values too large for float32 \(1 of them; first at row {}, column 2: 1e\+39\)"
+    )
+    with pytest.raises(InvalidArgumentError, match=too_large.format(1)):
+        net.predict(query)
+    with pytest.raises(InvalidArgumentError, match=too_large.format(121)):  # after X's 120
+        net.fit(np.vstack([X, query]), np.r_[y, 0, 1], n_iterations=1, warm_start=True)

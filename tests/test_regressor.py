@@ -148,3 +148,15 @@ def test_scoring_checks_the_targets(waves):
 def test_predicting_before_fitting_names_the_class(waves):
     with pytest.raises(NotFittedError, match="this NeuralNetRegressor is not fitted yet"):
         regressor().predict(waves[0])
+
+
+def test_targets_too_large_for_the_models_float32_are_named_as_such(waves):
+    X, _ = waves
+    targets = np.full(len(X), 1e39)
+    targets[:3] = 1.0
+    with pytest.raises(
+        InvalidArgumentError,
+        match=rf"^y holds values too large for float32 \({len(X) - 3} of them; first at row 3, "
+        r"column 0: 1e\+39\)",
+    ):
+        sn.NeuralNetRegressor([4, 1], random_state=0).fit(X.astype(np.float32), targets)

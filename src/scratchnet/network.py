@@ -376,8 +376,10 @@ class Network:
         X = check_features(X)
         if start is None:
             return X
-        X = check_features(X, n_features=start.widths[0], finite=False)
-        return X.astype(start.flat.dtype, copy=False)
+        given = check_features(X, n_features=start.widths[0], finite=False)
+        X = _cast(given, start.flat.dtype)
+        check_finite(X, X, "X", given)
+        return X
 
     def _column_groups(self, X, config, every_row: bool) -> Plan | None:
         """For full-batch training on ``every_row`` of X (none held out, which would
@@ -527,20 +529,21 @@ class Network:
     def _logits(self, X: np.ndarray) -> np.ndarray:
         """z_L for every row of X, computed in chunks (n, n_outputs)."""
         parameters = self._fitted()
-        X = check_features(X, n_features=parameters.widths[0], finite=False)
-        X = X.astype(parameters.flat.dtype, copy=False)
+        given = check_features(X, n_features=parameters.widths[0], finite=False)
+        X = _cast(given, parameters.flat.dtype)
         rows = min(len(X), ROWS_PER_CHUNK)
         model = Model(parameters, get_activation(self.activation), self._output())
         team = Team()
         propagation = Propagation(model, Columns(slice(0, X.shape[1])), rows, team)
         logits = np.empty((len(X), parameters.widths[-1]), X.dtype)
-        with one_blas_thread():
+        with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):  # checked here
             try:
                 for start in range(0, len(X), rows):
                     chunk = X[start : start + rows]
-                    check_finite(chunk, X, "X")  # while the chunk is in cache
+                    check_finite(chunk, X, "X", given)  # while the chunk is in cache
                     out = logits[start : start + len(chunk)]
                     propagation.logits(chunk, parameters.layers[0].weight, out)
+                    _check_outputs(out, start, X.dtype)
             finally:
                 team.close()
         return logits
@@ -760,8 +763,9 @@ class NeuralNetRegressor(Network):
         return None
 
     def _encode(self, labels: np.ndarray, classes, dtype: np.dtype, name: str = "y") -> np.ndarray:
-        targets = self._output().encode(labels, dtype)
-        check_finite(targets, targets, name)  # in the network's dtype: 1e300 is inf in float32
+        with np.errstate(over="ignore"):  # checked next
+            targets = self._output().encode(labels, dtype)
+        check_finite(targets, targets, name, given=labels.reshape(targets.shape))
         return targets
 
     def _strata(self, targets: np.ndarray) -> np.ndarray:
@@ -773,3 +777,24 @@ def _part(data: Dataset, rows: np.ndarray, weights: np.ndarray | None) -> Datase
     if weights is not None:
         weights = normalised_weights(weights, rows, data.x.dtype, "sample_weight of these rows")
     return Dataset(data.x, data.targets, data.active, rows, weights)
+
+
+def _cast(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """X in the model's dtype; a value too large for it becomes infinite, which
+    ``check_finite`` then reports with the value given."""
+    with np.errstate(over="ignore"):
+        return X.astype(dtype, copy=False)
+
+
+def _check_outputs(logits: np.ndarray, first_row: int, dtype: np.dtype) -> None:
+    """InvalidArgumentError if finite inputs (rows from ``first_row``) gave outputs that
+    are not: products too large for ``dtype`` overflowed on the way."""
+    if np.isfinite(np.add.reduce(logits, axis=None)):  # one pass; inf - inf is NaN
+        return
+    bad = np.flatnonzero(~np.isfinite(logits).all(axis=1))
+    if bad.size:
+        raise InvalidArgumentError(
+            f"X is too large for this network: {bad.size} row(s) overflow {dtype.name} on "
+            f"the way through it (first row {first_row + bad[0]}); scale the features as "
+            "the training data was"
+        )

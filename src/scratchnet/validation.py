@@ -54,21 +54,32 @@ def check_features(
     return x
 
 
-def check_finite(part: np.ndarray, whole: np.ndarray, name: str) -> None:
+def check_finite(part: np.ndarray, whole: np.ndarray, name: str, given=None) -> None:
     """ValueError naming the first NaN or infinite entry of ``whole`` if ``part`` (all of
     it, or a chunk being used) holds one. One fast pass: a NaN or inf makes the sum
-    non-finite; only then (or on a harmless overflow) are the entries examined."""
+    non-finite; only then (or on a harmless overflow) are the entries examined.
+
+    ``given``: the array ``whole`` was cast from (same shape), if any; an entry finite
+    there is one too large for ``whole``'s dtype, and the message says so."""
     with np.errstate(over="ignore", invalid="ignore"):  # large finite values may sum to
         # infinity, or to inf - inf = NaN
         if np.isfinite(np.add.reduce(part, axis=None)):
             return
     bad = np.argwhere(~np.isfinite(whole))
-    if bad.size:
-        row, column = bad[0]
+    if not bad.size:
+        return
+    row, column = bad[0]
+    if given is not None and np.isfinite(given[row, column]):
+        too_large = np.isfinite(given) & ~np.isfinite(whole)
         raise InvalidArgumentError(
-            f"{name} contains NaN or infinite values ({len(bad)} of them; "
-            f"first at row {row}, column {column}: {whole[row, column]})"
+            f"{name} holds values too large for {whole.dtype.name} ({np.count_nonzero(too_large)} "
+            f"of them; first at row {row}, column {column}: {given[row, column]:.6g}); scale "
+            f"them, or use a float64 model"
         )
+    raise InvalidArgumentError(
+        f"{name} contains NaN or infinite values ({len(bad)} of them; "
+        f"first at row {row}, column {column}: {whole[row, column]})"
+    )
 
 
 def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
