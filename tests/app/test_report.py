@@ -554,6 +554,25 @@ REPORT_ERRORS = {
         lambda out, other: write_metrics(out, lambda m: m["history"]["records"][0].pop("loss")),
         ["metrics.json: history is damaged", "records of epoch, step"],
     ),
+    "a record without its validation accuracy": (  # plotted as None: a TypeError
+        lambda out, other: write_metrics(
+            out, lambda m: m["history"]["records"][1].update(val_accuracy=None)),
+        ["metrics.json: history is damaged", "a validation in all or none"],
+    ),
+    "the validation in the first record only": (
+        lambda out, other: write_metrics(out, unvalidated_after_the_first_record),
+        ["metrics.json: history is damaged", "a validation in all or none"],
+    ),
+    "no accuracy in any record": (
+        lambda out, other: write_metrics(
+            out, lambda m: [record.update(accuracy=None) for record in m["history"]["records"]]),
+        ["metrics.json: history is damaged", "each with a cost and an accuracy"],
+    ),
+    "a training cost without its accuracy": (
+        lambda out, other: write_metrics(
+            out, lambda m: m["history"]["records"][-1].update(train_accuracy=None)),
+        ["metrics.json: history is damaged"],
+    ),
     "counts without train": (
         lambda out, other: write_metrics(out, set_in("counts", {"test": [1, 2]})),
         ["metrics.json: counts is damaged"],
@@ -581,7 +600,7 @@ REPORT_ERRORS = {
     "a seed holding HTML": (
         lambda out, other: write_metrics(out, lambda m: m["config"].update(
             seed='<meta http-equiv="refresh" content="0;url=http://example.com">')),
-        ["its config is unreadable", "seed must be a whole number"],
+        ["its config is unreadable", "seed must be an integer >= 0"],
     ),
     "digits as booleans": (
         lambda out, other: write_metrics(out, lambda m: m["config"].update(digits=[True, 2])),
@@ -618,6 +637,11 @@ REPORT_ERRORS = {
         ["model.npz is not the model metrics.json describes", "SHA-256", "not from the same run"],
     ),
 }  # fmt: skip
+
+
+def unvalidated_after_the_first_record(metrics: dict) -> None:
+    for record in metrics["history"]["records"][1:]:
+        record.update(val_loss=None, val_accuracy=None)
 
 
 def only_a_checkpoint_in(out: Path) -> None:

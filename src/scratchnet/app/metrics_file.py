@@ -74,6 +74,10 @@ def _is_record(record) -> bool:
         and _is_count(record["epoch"])
         and _is_count(record["step"])
         and all(record[key] is None or _is_number(record[key]) for key in RECORD_KEYS)
+        and record["loss"] is not None
+        and record["accuracy"] is not None
+        and (record["train_loss"] is None) == (record["train_accuracy"] is None)
+        and (record["val_loss"] is None) == (record["val_accuracy"] is None)
     )
 
 
@@ -83,6 +87,7 @@ def _is_history(value) -> bool:
         and isinstance(value.get("records"), list)
         and len(value["records"]) > 0
         and all(map(_is_record, value["records"]))
+        and len({record["val_loss"] is None for record in value["records"]}) == 1
         and "best_epoch" in value
         and (value["best_epoch"] is None or _is_count(value["best_epoch"]))
         and isinstance(value.get("stopped_early"), bool)
@@ -119,7 +124,11 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "test_shape": (_is_shape, "[images, pixels]"),
     "cost_axis": (lambda value: value in ("iteration", "epoch"), '"iteration" or "epoch"'),
     "monitored_set": (lambda value: value in ("test", "validation"), '"test" or "validation"'),
-    "history": (_is_history, f"records of {', '.join(RECORD_KEYS)}; best_epoch, stopped_early"),
+    "history": (
+        _is_history,
+        f"records of {', '.join(RECORD_KEYS)}, each with a cost and an accuracy, a "
+        "validation in all or none; best_epoch, stopped_early",
+    ),
     "counts": (_is_counts, "[correct, total > 0] of the train and test sets"),
     "fit_seconds": (_is_duration, "a finite number of seconds"),
     "versions": (
