@@ -35,6 +35,7 @@ from scratchnet.data.mnist import ENV_DATA_DIR
 from .. import reference
 from .cli_helpers import (
     EXIT_USAGE,
+    PNG_MAGIC,
     TUTORIAL_RUN_FILES,
     Outcome,
     assert_one_line_error,
@@ -464,6 +465,8 @@ PREDICT_DEFAULTS = {
     "--json": "(default: off)",
     "--show": "(default: off)",
     "--preview": "(default: none)",
+    "--recursive": "(default: only those directly in each folder given)",
+    "--force": "(default: refuse)",
     "--data-dir": "(default: $SCRATCHNET_DATA_DIR, then the cache",
 }
 SERVE_DEFAULTS = {
@@ -488,7 +491,12 @@ SERVE_DEFAULTS = {
             ["--model"],
             id="evaluate",
         ),
-        pytest.param("figures", {"--out": "(default: ./figures)"}, [], id="figures"),
+        pytest.param(
+            "figures",
+            {"--out": "(default: ./figures)", "--force": "(default: refuse)"},
+            [],
+            id="figures",
+        ),
         pytest.param(
             "report",
             {
@@ -502,7 +510,11 @@ SERVE_DEFAULTS = {
         pytest.param("serve", SERVE_DEFAULTS, [], id="serve"),
         pytest.param(
             "export",
-            {"--out": "(default: model.onnx)", "--dtype": "(default: the model's own)"},
+            {
+                "--out": "(default: model.onnx)",
+                "--dtype": "(default: the model's own)",
+                "--force": "(default: refuse)",
+            },
             ["--model"],
             id="export",
         ),
@@ -553,6 +565,39 @@ def test_figures_writes_the_two_explanatory_figures(tmp_path):
     assert_png(out / "cross_entropy.png")
     assert str(out / "sigmoid.png") in outcome.out
     assert str(out / "cross_entropy.png") in outcome.out
+
+
+def test_figures_replace_their_own_files_and_never_the_users(tmp_path):
+    """A second run replaces the figures of the first; a sigmoid.png of the user's (or a
+    link named so) stops the command before either figure is written, unless --force."""
+    out = tmp_path / "figures"
+    assert invoke("figures", "--out", out).code == 0
+    assert invoke("figures", "--out", out).code == 0
+    mine = out / "sigmoid.png"
+    mine.write_bytes(PNG_MAGIC + b"my own figure")
+    (out / "cross_entropy.png").unlink()
+    outcome = invoke("figures", "--out", out)
+    assert_one_line_error(
+        outcome, f"--out {mine} already exists and scratchnet did not write it", "--force"
+    )
+    assert mine.read_bytes() == PNG_MAGIC + b"my own figure"
+    assert not (out / "cross_entropy.png").exists()
+    assert invoke("figures", "--out", out, "--force").code == 0
+    assert_png(mine)
+    thesis = tmp_path / "thesis.png"
+    thesis.write_bytes(b"a figure of the user's thesis")
+    mine.unlink()
+    mine.symlink_to(thesis)
+    assert_one_line_error(invoke("figures", "--out", out), "scratchnet did not write it")
+    assert thesis.read_bytes() == b"a figure of the user's thesis"
+
+
+def test_figures_refuse_an_empty_folder_name(tmp_path, monkeypatch):
+    """An unset shell variable ($DIR) would otherwise write into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    outcome = invoke("figures", "--out", "")
+    assert outcome.code == 2 and "an empty path" in outcome.err
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- user errors: one line on stderr, status 2, nothing left behind ----------------------

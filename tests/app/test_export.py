@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import onnx
 import onnxruntime
 import pytest
 
@@ -149,3 +150,37 @@ def test_a_reader_that_leaves_ends_the_command_quietly_with_sigpipes_status(blob
     assert (process.wait(timeout=120), process.stderr.read()) == (141, b"")
     probabilities, _ = outputs_of(tmp_path / "m.onnx", blobs[0])
     np.testing.assert_allclose(probabilities, net.predict_proba(blobs[0]), rtol=1e-12)
+
+
+def test_export_never_replaces_a_file_scratchnet_did_not_write(blobs, tmp_path):
+    """Another model given as --out by mistake is kept (refused, unless --force); an
+    ONNX file scratchnet wrote is replaced by the next export."""
+    _, model = saved(tmp_path, blobs)
+    other = tmp_path / "other.npz"
+    sn.NeuralNet([6, 1], random_state=1).fit(*blobs, n_iterations=2).save(other)
+    kept = other.read_bytes()
+    outcome = invoke("export", "--model", model, "--out", other)
+    assert_one_line_error(
+        outcome, f"--out {other} already exists and scratchnet did not write it", "--force"
+    )
+    assert other.read_bytes() == kept
+    onnx_file = tmp_path / "model.onnx"
+    assert invoke("export", "--model", model, "--out", onnx_file).code == 0
+    assert invoke("export", "--model", model, "--out", onnx_file, "--dtype", "float32").code == 0
+    assert outputs_of(onnx_file, blobs[0].astype(np.float32))[0].dtype == np.float32
+    assert invoke("export", "--model", model, "--out", other, "--force").code == 0
+    assert outputs_of(other, blobs[0])[0].shape == (len(blobs[0]), 2)
+
+
+def test_an_onnx_file_of_another_producer_or_a_link_is_not_replaced(blobs, tmp_path):
+    _, model = saved(tmp_path, blobs)
+    theirs = tmp_path / "theirs.onnx"
+    graph = onnx.helper.make_graph([], "g", [], [])
+    onnx.save(onnx.helper.make_model(graph, producer_name="pytorch"), theirs)
+    link = tmp_path / "link.onnx"
+    link.symlink_to(tmp_path / "model.onnx")  # a name that points elsewhere
+    assert invoke("export", "--model", model, "--out", tmp_path / "model.onnx").code == 0
+    for out in (theirs, link):
+        assert_one_line_error(
+            invoke("export", "--model", model, "--out", out), "scratchnet did not write it"
+        )

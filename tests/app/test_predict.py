@@ -207,6 +207,7 @@ def test_bad_files_get_one_line_each_and_the_rest_an_answer(digits_model, tmp_pa
         f"scratchnet: error: {tmp_path / 'text.png'}: not a PNG, JPEG, BMP, GIF or WebP image",
         f"scratchnet: error: {empty_folder}: a folder without PNG, JPEG, BMP, GIF or WebP images",
         f"scratchnet: error: {tmp_path / 'gone.png'}: cannot read it (No such file or directory)",
+        f"scratchnet: {tmp_path}: 1 subfolder(s) not searched (nothing): --recursive reads them",
     ])  # fmt: skip
 
 
@@ -403,3 +404,84 @@ def test_a_probability_rounded_to_one_is_not_printed_as_certainty(capsys):
     print_reading(Path("seven.png"), np.zeros(784), reading, Namespace(json=False, show=False),
                   None)  # fmt: skip
     assert capsys.readouterr().out == "seven.png: 7 (>99.9%), runner-up 3 (<0.1%)\n"
+
+
+def seven(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    return path
+
+
+def test_a_folders_subfolders_are_read_with_recursive_and_named_without(digits_model, tmp_path):
+    """Digits sorted into a folder per label, as people keep them: without --recursive
+    the answer says which subfolders it did not search; with it, every image, in order."""
+    files = [seven(tmp_path / name) for name in ("a.png", "0/b.png", "0/deep/c.png", "1/d.png")]
+    seven(tmp_path / ".hidden/e.png")
+    outcome = invoke("predict", "--model", digits_model, tmp_path)
+    assert outcome.code == 0
+    assert [LINE.match(line)[1] for line in outcome.out.splitlines()] == [str(files[0])]
+    assert outcome.err == (
+        f"scratchnet: {tmp_path}: 2 subfolder(s) not searched (0, 1): --recursive reads them\n"
+    )
+    outcome = invoke("predict", "--model", digits_model, "--recursive", tmp_path)
+    assert outcome.code == 0 and outcome.err == ""
+    assert [LINE.match(line)[1] for line in outcome.out.splitlines()] == [
+        str(file) for file in files
+    ]
+
+
+def test_a_folder_with_images_only_in_subfolders_says_so(digits_model, tmp_path):
+    seven(tmp_path / "2024" / "batch1" / "a.png")
+    assert_one_line_error(
+        invoke("predict", "--model", digits_model, tmp_path),
+        f"{tmp_path}: a folder without PNG, JPEG, BMP, GIF or WebP images directly in it; "
+        "1 subfolder(s) not searched (2024): --recursive reads them",
+    )
+
+
+def test_each_answer_is_given_before_the_next_file_is_read(digits_model, tmp_path, monkeypatch):
+    """A Ctrl-C while the third file is read keeps the first two answers."""
+    files = [seven(tmp_path / f"{name}.png") for name in "abc"]
+    from scratchnet.app.commands import predict
+
+    read = predict.load_image
+
+    def interrupted_at_the_third(path):
+        if path == files[2]:
+            raise KeyboardInterrupt
+        return read(path)
+
+    monkeypatch.setattr(predict, "load_image", interrupted_at_the_third)
+    outcome = invoke("predict", "--model", digits_model, *files)
+    assert outcome.code == 130
+    assert [LINE.match(line)[1] for line in outcome.out.splitlines()] == [
+        str(files[0]),
+        str(files[1]),
+    ]
+
+
+def test_an_empty_file_name_is_refused_not_read_as_the_current_folder(tmp_path):
+    outcome = invoke("predict", "")
+    assert outcome.code == 2
+    assert "argument FILE: an empty path (is a shell variable unset?)" in outcome.err
+
+
+def test_preview_refuses_a_file_of_the_users_before_reading_any_image(digits_model, tmp_path):
+    """A file named like a preview that scratchnet did not write is kept: refused before
+    any answer, unless --force; a preview of an earlier run is replaced."""
+    picture = seven(tmp_path / "seven.png")
+    previews = tmp_path / "previews"
+    previews.mkdir()
+    mine = previews / "seven-28x28.png"
+    mine.write_bytes(encode(block_picture(28, 28, (4, 4, 20, 4)), "PNG"))
+    kept = mine.read_bytes()
+    outcome = invoke("predict", "--model", digits_model, "--preview", previews, picture)
+    assert_one_line_error(
+        outcome, f"--preview {mine} already exists and scratchnet did not write it", "--force"
+    )
+    assert outcome.out == "" and mine.read_bytes() == kept
+    assert invoke("predict", "--model", digits_model, "--preview", previews, "--force",
+                  picture).code == 0  # fmt: skip
+    assert mine.read_bytes() != kept
+    again = invoke("predict", "--model", digits_model, "--preview", previews, picture)
+    assert again.code == 0, again

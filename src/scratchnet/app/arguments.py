@@ -38,6 +38,14 @@ def checked(check: Callable, name: str, parse: Callable = int) -> Callable[[str]
     return parse_and_check
 
 
+def path_argument(text: str) -> Path:
+    """An argparse type: a path, never the empty text, which Path would read as the
+    current folder (an unset shell variable, say)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path (is a shell variable unset?)")
+    return Path(text)
+
+
 def make_folder(path: Path, option: str) -> None:
     """Create the folder ``path`` given as ``option`` (and any missing parents), or say
     in one line why it cannot be."""

@@ -22,6 +22,7 @@ from matplotlib.ticker import (
 )
 
 from ..atomic import atomic_write
+from ..data.images import SOFTWARE
 from ..metrics import Reliability
 from ..nn.activations import sigmoid, sigmoid_derivative
 from ..nn.losses import binary_cross_entropy
@@ -326,7 +327,7 @@ def _figure() -> tuple[Figure, object]:
 def png(figure: Figure) -> bytes:
     """``figure`` as the bytes of a PNG file."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": SOFTWARE})
     return buffer.getvalue()
 
 

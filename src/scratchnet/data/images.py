@@ -60,7 +60,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, PngImagePlugin, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
 
 from ..atomic import atomic_write, open_regular
@@ -85,6 +85,7 @@ GROUND_GAIN = 0.5  # the surface is kept when it halves the ground's spread abou
 MIN_DIGIT_SIDE = 5  # pixels: MNIST's digits reduced to 8x8 span 6 and still read (89%)
 MIN_STROKE = 1.5  # pixels of the 20-pixel box: MNIST's 10th percentile is 1.36
 RESAMPLING = Image.Resampling.LANCZOS
+SOFTWARE = "scratchnet"  # the PNG text chunk that marks the files scratchnet writes
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 # What Pillow raises on damaged or hostile bytes while parsing a header or decoding; only
 # the Pillow calls themselves are wrapped, so a bug in this module keeps its traceback.
@@ -384,10 +385,13 @@ def _offset(profile: np.ndarray, total: float, room: int) -> int:
 
 
 def write_mnist_png(path: str | os.PathLike, x: np.ndarray) -> None:
-    """Write a (784,) input in [0, 1] as the 28x28 grey PNG it is (white ink on black)."""
+    """Write a (784,) input in [0, 1] as the 28x28 grey PNG it is (white ink on black),
+    marked as scratchnet's (``SOFTWARE``)."""
     pixels = np.round(np.asarray(x, dtype=np.float64).reshape(FRAME_SIDE, FRAME_SIDE) * 255)
+    marked = PngImagePlugin.PngInfo()
+    marked.add_text("Software", SOFTWARE)
     with atomic_write(path) as file:
-        Image.fromarray(pixels.astype(np.uint8), mode="L").save(file, format="PNG")
+        Image.fromarray(pixels.astype(np.uint8), mode="L").save(file, format="PNG", pnginfo=marked)
 
 
 # -- arrays ------------------------------------------------------------------------------

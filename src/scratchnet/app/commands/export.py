@@ -9,6 +9,8 @@ from pathlib import Path
 
 from ...errors import InvalidArgumentError
 from ...network import Network
+from ..arguments import path_argument
+from ..overwrite import FORCE_HELP, check_replaceable, onnx_is_ours
 
 
 def add_parser(commands) -> None:
@@ -22,14 +24,15 @@ def add_parser(commands) -> None:
     )
     export.add_argument(
         "--model",
-        type=Path,
+        type=path_argument,
         required=True,
         help="the model file to export, e.g. model.npz (required)",
     )
     export.add_argument(
-        "--out", type=Path, default=Path("model.onnx"), help="the ONNX file to write "
-        "(default: model.onnx)",
+        "--out", type=path_argument, default=Path("model.onnx"), help="the ONNX file to write "
+        "(default: model.onnx); a file there is replaced only if scratchnet wrote it",
     )  # fmt: skip
+    export.add_argument("--force", action="store_true", help=FORCE_HELP)
     export.add_argument(
         "--dtype", choices=("float32", "float64"), default=None,
         help="floating-point type of the graph (default: the model's own)",
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
             f"--out {args.out} is the model file itself; give the ONNX file another name"
         )
     net = Network.load(args.model)
+    check_replaceable(args.out, onnx_is_ours, "--out", args.force)
     net.to_onnx(args.out, args.dtype)
     from ...interop.onnx import OPSET  # imported by to_onnx: the onnx extra is there
 

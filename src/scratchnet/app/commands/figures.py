@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ..arguments import make_folder
+from ..arguments import make_folder, path_argument, printable
+from ..overwrite import FORCE_HELP, check_replaceable, png_is_ours
+
+NAMES = ("sigmoid.png", "cross_entropy.png")
 
 
 def add_parser(commands) -> None:
@@ -16,8 +18,9 @@ def add_parser(commands) -> None:
         "cross_entropy.png (binary cross-entropy for y=1 and y=0).",
     )
     figures.add_argument(
-        "--out", type=Path, default=Path("figures"), help="output folder (default: ./figures)"
+        "--out", type=path_argument, default="figures", help="output folder (default: ./figures)"
     )
+    figures.add_argument("--force", action="store_true", help=FORCE_HELP)
     figures.set_defaults(handler=run)
 
 
@@ -25,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
     from ..plots import plot_cross_entropy, plot_sigmoid
 
     make_folder(args.out, "--out")
-    plot_sigmoid(args.out / "sigmoid.png")
-    plot_cross_entropy(args.out / "cross_entropy.png")
-    print(f"wrote {args.out / 'sigmoid.png'} and {args.out / 'cross_entropy.png'}")
+    paths = [args.out / name for name in NAMES]
+    for path in paths:  # both checked before either is written
+        check_replaceable(path, png_is_ours, "--out", args.force)
+    plot_sigmoid(paths[0])
+    plot_cross_entropy(paths[1])
+    print(printable(f"wrote {paths[0]} and {paths[1]}"))
     return 0

@@ -1,25 +1,30 @@
 """``scratchnet predict``: the digit in image files, by a saved model.
 
 Each file goes through ``scratchnet.data.images.load_image`` (the preprocessing the
-draw-a-digit page uses too) and the readings come from ``app/readings.py``. A file that
-cannot be read gets its own error line; the others are still answered, and the exit
-status is 2 if any file failed.
+draw-a-digit page uses too) and the readings come from ``app/readings.py``, one file at a
+time: each answer is printed as soon as it is known, so an interruption keeps those
+given. A file that cannot be read gets its own error line; the others are still
+answered, and the exit status is 2 if any file failed. Options are checked, and the
+preview folder made, before any image is read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from ...data.images import EXTENSIONS, FORMAT_NAMES, load_image, write_mnist_png
 from ...errors import ImageFileError
-from ..arguments import error_message, make_folder, printable
+from ..arguments import error_message, make_folder, path_argument, printable
 from ..console import probability
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
+from ..overwrite import FORCE_HELP, check_replaceable, png_is_ours
 from ..readings import Reading, read_digits
 
 EXIT_BAD_INPUT = 2
@@ -36,11 +41,15 @@ def add_parser(commands) -> None:
         "runner-up. Folders stand for the images in them.",
     )
     predict.add_argument(
-        "files", nargs="+", type=Path, metavar="FILE", help="image files, or folders of them"
+        "files",
+        nargs="+",
+        type=path_argument,
+        metavar="FILE",
+        help="image files, or folders of them",
     )
     predict.add_argument(
         "--model",
-        type=Path,
+        type=path_argument,
         help=MODEL_HELP,
     )
     output = predict.add_mutually_exclusive_group()
@@ -56,33 +65,37 @@ def add_parser(commands) -> None:
     )
     predict.add_argument(
         "--preview",
-        type=Path,
+        type=path_argument,
         metavar="DIR",
         help=f"write the 28x28 input the network saw as DIR/<file name>{PREVIEW_SUFFIX} "
         "(default: none)",
     )
-    predict.add_argument("--data-dir", type=Path, help=STARTER_DATA_DIR_HELP)
+    predict.add_argument(
+        "--recursive", action="store_true",
+        help="read the images in the folders' subfolders too (default: only those directly "
+        "in each folder given)",
+    )  # fmt: skip
+    predict.add_argument("--force", action="store_true", help=FORCE_HELP)
+    predict.add_argument("--data-dir", type=path_argument, help=STARTER_DATA_DIR_HELP)
     predict.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    files = [file for path in args.files for file in _found_in(path, args.recursive)]
+    previews = preview_paths([file.path for file in files], args.preview, args.force)
     chosen = choose_model(args.model, args.data_dir, say=note)
-    inputs = [(path, _loaded(path) if is_file else _empty(path))
-              for path, is_file in expand_folders(args.files)]  # fmt: skip
-    loaded = [(path, x) for path, x in inputs if isinstance(x, np.ndarray)]
-    readings = iter(read_digits(chosen.net, np.stack([x for _, x in loaded])) if loaded else ())
-    previews = iter(preview_paths([path for path, _ in loaded], args.preview,
-                                  [path for path, _ in inputs]))  # fmt: skip
     failed = False
-    for path, x in inputs:
+    for file, preview in zip(files, previews or [None] * len(files), strict=True):
+        x = _loaded(file.path) if file.problem is None else file.problem
         if not isinstance(x, np.ndarray):  # the message that says what is wrong with it
-            report_failure(path, x, args.json)
+            report_failure(file.path, x, args.json)
             failed = True
             continue
-        preview = next(previews, None)
         if preview is not None and not _write_preview(preview, x):
             preview, failed = None, True
-        print_reading(path, x, next(readings), args, preview)
+        [reading] = read_digits(chosen.net, x[np.newaxis])
+        print_reading(file.path, x, reading, args, preview)
+        sys.stdout.flush()  # each answer as soon as it is known, on a pipe too
     return EXIT_BAD_INPUT if failed else 0
 
 
@@ -94,8 +107,49 @@ def _loaded(file: Path) -> np.ndarray | str:
         return error_message(error)
 
 
-def _empty(folder: Path) -> str:
-    return printable(f"{folder}: a folder without {FORMAT_NAMES} images")
+class Found(NamedTuple):
+    """A file to read, or a folder that holds none (``problem`` says so)."""
+
+    path: Path
+    problem: str | None = None
+
+
+def _found_in(path: Path, recursive: bool) -> list[Found]:
+    """``path`` itself if it is not a folder; else the image files in it (by extension,
+    sorted, hidden ones left out), and with ``recursive`` in its subfolders too (walked
+    in order, hidden ones and links to folders left out). What a folder's search left
+    out is said on stderr."""
+    if not path.is_dir():
+        return [Found(path)]
+    images, subfolders = [], []
+    for folder, names, files in os.walk(path, onerror=_say_unreadable):
+        names[:] = sorted(name for name in names if not name.startswith("."))
+        images += [Path(folder, name) for name in sorted(files) if _is_image_name(name)]
+        if not recursive:
+            subfolders, names[:] = names[:], []
+    if not images:
+        return [Found(path, printable(f"{path}: a folder without {FORMAT_NAMES} images"
+                                      f"{_not_searched(subfolders)}"))]  # fmt: skip
+    if subfolders:
+        note(printable(f"{path}: {_not_searched(subfolders).removeprefix(' directly in it; ')}"))
+    return [Found(image) for image in images]
+
+
+def _is_image_name(name: str) -> bool:
+    return not name.startswith(".") and Path(name).suffix.lower() in EXTENSIONS
+
+
+def _not_searched(subfolders: list[str]) -> str:
+    """What a folder's search without --recursive left out, if anything."""
+    if not subfolders:
+        return ""
+    shown = ", ".join(subfolders[:3]) + (", ..." if len(subfolders) > 3 else "")
+    return (f" directly in it; {len(subfolders)} subfolder(s) not searched ({shown}): "
+            "--recursive reads them")  # fmt: skip
+
+
+def _say_unreadable(error: OSError) -> None:
+    note(printable(f"error: cannot read the folder {error.filename} ({error.strerror or error})"))
 
 
 def report_failure(file: Path, problem: str, as_json: bool) -> None:
@@ -116,28 +170,14 @@ def _write_preview(preview: Path, x: np.ndarray) -> bool:
     return True
 
 
-def expand_folders(paths: list[Path]) -> list[tuple[Path, bool]]:
-    """Files as given, folders replaced by the image files in them (by extension, sorted,
-    hidden files left out), each with True; a folder that holds none, with False."""
-    found: list[tuple[Path, bool]] = []
-    for path in paths:
-        if not path.is_dir():
-            found.append((path, True))
-            continue
-        images = sorted(
-            p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.name[0] != "."
-        )
-        found += [(image, True) for image in images] or [(path, False)]
-    return found
-
-
-def preview_paths(files: list[Path], folder: Path | None, inputs: list[Path]) -> list[Path]:
+def preview_paths(files: list[Path], folder: Path | None, force: bool) -> list[Path]:
     """Where each file's preview goes: folder/<name>-28x28.png, numbered where two names
-    meet, and never the path of an input."""
+    meet, never the path of an input, and replacing only a preview scratchnet wrote
+    (else, unless ``force``, InvalidArgumentError before any image is read)."""
     if folder is None:
         return []
     make_folder(folder, "--preview")
-    taken = {path.resolve() for path in inputs}
+    taken = {path.resolve() for path in files}
     paths = []
     for file in files:
         candidate, number = folder / f"{file.stem}{PREVIEW_SUFFIX}", 1
@@ -145,6 +185,7 @@ def preview_paths(files: list[Path], folder: Path | None, inputs: list[Path]) ->
             number += 1
             candidate = folder / f"{file.stem}-{number}{PREVIEW_SUFFIX}"
         taken.add(candidate.resolve())
+        check_replaceable(candidate, png_is_ours, "--preview", force)
         paths.append(candidate)
     return paths
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ...data.mnist import ENV_DATA_DIR
+from ..arguments import path_argument
 from ..run_folder import FolderLock
 
 
@@ -23,11 +24,14 @@ def add_parser(commands) -> None:
         "images; 'scratchnet train' writes the same report at the end of every run.",
     )
     report.add_argument(
-        "run_dir", type=Path, metavar="RUN_DIR", help="a folder written by 'scratchnet train'"
+        "run_dir",
+        type=path_argument,
+        metavar="RUN_DIR",
+        help="a folder written by 'scratchnet train'",
     )
     report.add_argument(
         "--data-dir",
-        type=Path,
+        type=path_argument,
         help="folder holding the MNIST test files (default: the folder the run read them "
         f"from, then ${ENV_DATA_DIR}, then the cache, downloading what is missing)",
     )

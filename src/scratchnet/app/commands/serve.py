@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import webbrowser
-from pathlib import Path
 
 from ...errors import InvalidArgumentError
 from ..api import DigitApi
+from ..arguments import path_argument
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..server import DigitServer
 
@@ -25,7 +25,7 @@ def add_parser(commands) -> None:
     )
     serve.add_argument(
         "--model",
-        type=Path,
+        type=path_argument,
         help=MODEL_HELP,
     )
     serve.add_argument(
@@ -42,7 +42,7 @@ def add_parser(commands) -> None:
     serve.add_argument(
         "--open", action="store_true", help="open the page in the web browser (default: off)"
     )
-    serve.add_argument("--data-dir", type=Path, help=STARTER_DATA_DIR_HELP)
+    serve.add_argument("--data-dir", type=path_argument, help=STARTER_DATA_DIR_HELP)
     serve.set_defaults(handler=run)
 
 

@@ -32,6 +32,7 @@ from ..arguments import (
     error_message,
     option_name,
     pasteable,
+    path_argument,
     words,
 )
 from ..console import share
@@ -178,8 +179,12 @@ def add_parser(commands) -> None:
         name = option.removeprefix("--").replace("-", " ")
         add(option, metavar=metavar, type=checked(check_non_negative_float, name, float),
             help=f"with {needs}: {meaning} (default: {default})")  # fmt: skip
-    add("--data-dir", type=Path, help=DATA_DIR_HELP)
-    add("--out", type=Path, help="output folder (default: a new timestamped folder under ./runs)")
+    add("--data-dir", type=path_argument, help=DATA_DIR_HELP)
+    add(
+        "--out",
+        type=path_argument,
+        help="output folder (default: a new timestamped folder under ./runs)",
+    )
     add(
         "--force",
         action="store_true",
@@ -195,7 +200,7 @@ def add_parser(commands) -> None:
     )
     add(
         "--resume",
-        type=Path,
+        type=path_argument,
         metavar="RUN_DIR",
         help="continue the interrupted run in RUN_DIR from its checkpoint, with its own "
         "settings, to the very model it would have reached (default: none)",
