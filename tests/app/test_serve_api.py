@@ -140,6 +140,16 @@ def test_model_describes_the_network(server, digits_model):
     assert "784 -> 64" in model["summary"]
 
 
+def test_every_answer_names_the_servers_model_and_another_server_another(server, digits_model):
+    """A page open across a restart tells the new server's model from the old one's."""
+    _, _, model = request(server, "GET", "/model")
+    body = json.dumps({"pixels": [0.0] * 783 + [1.0]}).encode()
+    _, _, answer = request(server, "POST", "/predict", body, {"Content-Type": "application/json"})
+    assert re.fullmatch(r"[0-9a-f]{16}", model["model_id"])
+    assert answer["model_id"] == model["model_id"]
+    assert DigitApi(load_chosen(digits_model)).describe_model()["model_id"] != model["model_id"]
+
+
 def test_the_test_accuracy_of_a_run_folder_is_shown(digits_model, tmp_path):
     (tmp_path / "model.npz").write_bytes(digits_model.read_bytes())
     metrics = {"config": {"digits": list(range(10)), "hidden": [64]}, "test_accuracy": 0.97}
@@ -240,7 +250,8 @@ def test_a_huge_body_is_refused_without_being_read(server):
     answer = raw_exchange(server, head + b"x" * 1000)
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {
-        "error": f"the body has 1,000,000,000,000 bytes, more than the {MAX_BODY_BYTES:,} accepted"
+        "error": "the upload has 1,000,000,000,000 bytes, more than the 16,777,216 accepted "
+        "(16 MiB)"
     }
 
 

@@ -68,21 +68,36 @@ def test_a_busy_port_is_one_line_error(digits_model):
         (["--port", "http"], ["--port", "'http'"]),
         (["--port", "-1"], ["--port"]),
         (["--host", "192.0.2.1"], ["cannot listen on 192.0.2.1 port 0", "Cannot assign"]),
+        (["--host", ""], ["--host", "an empty host; 0.0.0.0 listens on every interface"]),
     ],
-    ids=["port too big", "port not a number", "negative port", "address of another machine"],
+    ids=[
+        "port too big",
+        "port not a number",
+        "negative port",
+        "address of another machine",
+        "empty host",
+    ],
 )
 def test_bad_address_options_are_one_line_errors(argv, fragments, digits_model):
     outcome = invoke("serve", "--model", digits_model, "--port", "0", *argv)
     assert_one_line_error(outcome, *fragments)
 
 
+def test_an_ipv6_host_may_be_written_as_its_url_writes_it(digits_model, monkeypatch):
+    """--host [::1], the form the printed address takes, listens on ::1."""
+    monkeypatch.setattr(DigitServer, "serve_forever", interrupted)
+    outcome = invoke("serve", "--model", digits_model, "--port", "0", "--host", "[::1]")
+    assert outcome.code == 0, outcome
+    assert outcome.out.startswith("scratchnet: the draw-a-digit page is at http://[::1]:")
+
+
+def interrupted(self, poll_interval=0.5):
+    raise KeyboardInterrupt
+
+
 def test_open_opens_the_address_in_the_browser(digits_model, monkeypatch):
     opened = []
     monkeypatch.setattr(serve_command.webbrowser, "open", lambda url: opened.append(url) or True)
-
-    def interrupted(self, poll_interval=0.5):
-        raise KeyboardInterrupt
-
     monkeypatch.setattr(DigitServer, "serve_forever", interrupted)
     outcome = invoke("serve", "--model", digits_model, "--port", "0", "--open")
     assert outcome.code == 0, outcome

@@ -153,7 +153,7 @@ def test_an_upload_that_is_no_image_shows_the_servers_error_and_no_earlier_readi
     path.write_text("not an image")
     upload(page, path)
     seen = shown(page)
-    assert seen["status"] == "the uploaded image: not a PNG, JPEG, BMP, GIF or WebP image"
+    assert seen["status"] == "notes.png: not a PNG, JPEG, BMP, GIF or WebP image"
     assert_shows_no_reading(seen)
 
 
@@ -272,3 +272,144 @@ def test_the_model_summary_and_a_screenshot(page, digits_model, tmp_path):
     with Image.open(tmp_path / "page.png") as screenshot:
         assert screenshot.size == (VIEWPORT["width"], VIEWPORT["height"])
         assert np.asarray(screenshot.convert("L")).std() > 10  # not a blank page
+
+
+def ones_and_twos_model(folder) -> str:
+    pictures = np.random.default_rng(0).uniform(size=(20, 784))
+    net = sn.NeuralNet([8, 1], random_state=0).fit(pictures, np.arange(20) % 2 + 1, n_iterations=1)
+    net.save(folder / "model.npz")
+    return folder / "model.npz"
+
+
+def forwarded_to(url: str):
+    return lambda route: route.continue_(url=url)
+
+
+def test_a_server_restarted_with_another_model_is_followed_without_a_reload(browser, url, tmp_path):
+    """The page was left open while the server came back with a model of the digits 1
+    and 2: the next answer names another model, and the page describes that one (its
+    bars, digits and invitation), never NaN for the digits it no longer has."""
+    page = open_page(browser, url)
+    try:
+        draw(page, VERTICAL_STROKE)
+        with served(ones_and_twos_model(tmp_path)) as other:
+            for path in ("predict", "model"):
+                page.route(f"**/{path}", forwarded_to(other + path))
+            draw(page, [[(60.0, 60.0), (220.0, 60.0)]])
+            seen = shown(page)
+            assert sorted(seen["probabilities"]) == ["1", "2"], seen
+            assert None not in seen["probabilities"].values()
+            assert sum(seen["probabilities"].values()) == pytest.approx(1, abs=1e-6)
+            assert "NaN" not in page.text_content("#bars")
+            assert "digits 1 2" in page.text_content("#model-facts")
+            assert page.text_content("#invitation").startswith("Draw one of the digits 1, 2")
+            assert "mean activation" in seen["layers"][0]["caption"]  # sigmoid units
+    finally:
+        page.close()
+
+
+def test_only_the_first_pointer_draws(page):
+    """A second finger (or a palm) resting on the pad while the first draws adds nothing
+    to the stroke; nor does a drag with the right mouse button."""
+    on_screen = page.locator("#pad").bounding_box()
+    page.mouse.move(on_screen["x"] + 140, on_screen["y"] + 45)
+    page.mouse.down()
+    page.evaluate(
+        """([x, y]) => {
+        for (const type of ["pointerdown", "pointermove", "pointermove", "pointerup"]) {
+            pad.dispatchEvent(new PointerEvent(type, { pointerId: 7, clientX: x, clientY: y,
+                                                       bubbles: true, button: 0 }));
+        }
+    }""",
+        [on_screen["x"] + 20, on_screen["y"] + 240],
+    )
+    page.mouse.move(on_screen["x"] + 140, on_screen["y"] + 235, steps=4)
+    page.mouse.up()
+    settle(page)
+    strokes = page.evaluate("() => state.strokes")
+    assert len(strokes) == 1 and all(abs(x - 140) < 1 for x, _ in strokes[0])
+    assert shown(page)["digit"] == "1"
+    page.mouse.move(on_screen["x"] + 60, on_screen["y"] + 60)
+    page.mouse.down(button="right")
+    page.mouse.move(on_screen["x"] + 220, on_screen["y"] + 60, steps=4)
+    page.mouse.up(button="right")
+    assert len(page.evaluate("() => state.strokes")) == 1
+
+
+def test_a_slow_answer_says_it_is_coming_and_a_proxys_error_page_is_named(page):
+    held = []
+    page.route("**/predict", lambda route: route.continue_() if held else held.append(route))
+    draw(page, VERTICAL_STROKE, wait=False)
+    page.wait_for_function("() => document.getElementById('status').textContent === 'Reading…'")
+    held[0].continue_()
+    settle(page)
+    assert shown(page)["digit"] == "1"
+    page.unroute("**/predict")
+    page.route(
+        "**/predict",
+        lambda route: route.fulfill(status=502, body="<html><body>Bad Gateway</body></html>"),
+    )
+    draw(page, [[(60.0, 60.0), (220.0, 60.0)]])
+    seen = shown(page)
+    assert seen["status"].startswith("The server answered 502"), seen["status"]
+    assert_shows_no_reading(seen)
+
+
+def test_the_answer_reaches_a_screen_reader_and_focus_stays_on_the_pad(page):
+    """The answer is a live region read whole, each bar names its digit and probability,
+    the pictures are images, and Clear pressed from the keyboard leaves focus on the pad
+    (not on the page's body, where Tab starts over)."""
+    draw(page, VERTICAL_STROKE)
+    seen = shown(page)
+    answer = page.locator("#answer")
+    assert (answer.get_attribute("aria-live"), answer.get_attribute("aria-atomic")) == (
+        "polite",
+        "true",
+    )
+    labels = page.eval_on_selector_all(
+        ".bar", "bars => bars.map(bar => bar.getAttribute('aria-label'))"
+    )
+    assert labels == [f"{digit}: {seen['values'][str(digit)]}" for digit in range(10)]
+    assert page.get_attribute("#bars", "role") == "list"
+    roles = page.eval_on_selector_all(
+        "canvas", "all => all.map(canvas => canvas.getAttribute('role'))"
+    )
+    assert roles == ["img"] * len(roles) and len(roles) == 3  # pad, input, one hidden layer
+    page.focus("#clear")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "pad"
+
+
+def contrast(first: list[int], second: list[int]) -> float:
+    """WCAG's contrast ratio of two sRGB colours (0..255 channels)."""
+
+    def luminance(rgb):
+        c = np.asarray(rgb, dtype=float) / 255
+        linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(linear @ [0.2126, 0.7152, 0.0722])
+
+    high, low = sorted([luminance(first), luminance(second)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_bars_and_the_pad_edge_stand_out_at_three_to_one(page):
+    """WCAG 1.4.11: graphical objects need 3:1 against what is next to them."""
+    draw(page, VERTICAL_STROKE)
+    colours = page.evaluate(
+        """() => {
+        const rgb = (element, property) => getComputedStyle(element)[property]
+            .match(/\\d+/g).slice(0, 3).map(Number);
+        const other = document.querySelector('.bar:not(.best)');
+        const best = document.querySelector('.bar.best');
+        return {
+            fill: rgb(other.querySelector('.fill'), 'backgroundColor'),
+            best: rgb(best.querySelector('.fill'), 'backgroundColor'),
+            track: rgb(other.querySelector('.track'), 'backgroundColor'),
+            edge: rgb(pad, 'borderTopColor'),
+            paper: rgb(pad.parentElement, 'backgroundColor'),
+        };
+    }"""
+    )
+    assert contrast(colours["fill"], colours["track"]) >= 3
+    assert contrast(colours["best"], colours["track"]) >= 3
+    assert contrast(colours["edge"], colours["paper"]) >= 3

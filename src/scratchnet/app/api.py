@@ -8,12 +8,15 @@ through the same preprocessing as ``scratchnet predict`` (``load_image``), or JS
 ink on a dark ground, which go to the network as they are. The answer is the reading of
 ``scratchnet predict --json`` plus ``input`` (the 784 values the network saw, row by
 row) and ``hidden`` (each hidden layer's activations). ``GET /model`` describes the model.
+Both carry ``model_id``, which names this server's model (drawn afresh each time one
+starts): a page left open across a restart with another model sees the change.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import secrets
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -50,9 +53,10 @@ class DigitApi:
     decoding_slots: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(CONCURRENT_PREDICTIONS)
     )
+    model_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def describe_model(self) -> dict:
-        return self.model.describe()
+        return {**self.model.describe(), "model_id": self.model_id}
 
     def predict(self, content_type: str, body: bytes) -> dict:
         """The reading of a request body of the given media type (see the module docstring)."""
@@ -60,7 +64,12 @@ class DigitApi:
             x = self._input(content_type, body)
             (reading,) = read_digits(self.model.net, x[np.newaxis, :])
             hidden = hidden_activations(self.model.net, x)
-        return {**reading.to_json(), "input": x.tolist(), "hidden": [a.tolist() for a in hidden]}
+        return {
+            **reading.to_json(),
+            "input": x.tolist(),
+            "hidden": [a.tolist() for a in hidden],
+            "model_id": self.model_id,
+        }
 
     def _input(self, content_type: str, body: bytes) -> np.ndarray:
         if content_type in IMAGE_TYPES:

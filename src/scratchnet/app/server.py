@@ -203,7 +203,8 @@ class DigitHandler(BaseHTTPRequestHandler):
             self._discard(int(length))
             raise ApiError(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"the body has {int(length):,} bytes, more than the {MAX_BODY_BYTES:,} accepted",
+                f"the upload has {int(length):,} bytes, more than the {MAX_BODY_BYTES:,} "
+                f"accepted ({MAX_BODY_BYTES // 2**20} MiB)",
             )
         body = self.rfile.read(int(length))
         if len(body) < int(length):

@@ -30,6 +30,7 @@ def add_parser(commands) -> None:
     )
     serve.add_argument(
         "--host",
+        type=host_name,
         default=DEFAULT_HOST,
         help=f"address to listen on; 0.0.0.0 opens it to your network (default: {DEFAULT_HOST})",
     )
@@ -77,6 +78,16 @@ def listen(host: str, port: int, api: DigitApi) -> DigitServer:
             f"cannot listen on {host} port {port}: {error.strerror or error}; "
             "choose another --port (0: any free one) or --host"
         ) from None
+
+
+def host_name(text: str) -> str:
+    """An argparse type: a host name or address, an IPv6 one with or without the brackets
+    a URL writes around it ([::1]); never empty, which would listen on every interface."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty host; 0.0.0.0 listens on every interface")
+    if text.startswith("[") and text.endswith("]"):
+        return text[1:-1]
+    return text
 
 
 def port_number(text: str) -> int:
