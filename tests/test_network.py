@@ -483,3 +483,25 @@ def test_values_too_large_for_the_models_float32_are_named_as_such(blobs):
         net.predict(query)
     with pytest.raises(InvalidArgumentError, match=too_large.format(121)):  # after X's 120
         net.fit(np.vstack([X, query]), np.r_[y, 0, 1], n_iterations=1, warm_start=True)
+
+
+def test_ragged_rows_are_one_clear_error_in_fit_and_predict(blobs):
+    X, y = blobs
+    ragged = [[0.1, 0.2], [0.3]]
+    with pytest.raises(InvalidArgumentError, match=r"^X cannot be made an array \(are its rows"):
+        NeuralNet([2, 1]).fit(ragged, [0, 1])
+    net = fitted(X, y, n_iterations=2)
+    with pytest.raises(InvalidArgumentError, match=r"^X cannot be made an array"):
+        net.predict(ragged)
+    with pytest.raises(InvalidArgumentError, match=r"^y cannot be made an array"):
+        NeuralNet([2, 1]).fit(X[:2], [[0], [1, 1]])
+
+
+def test_a_big_endian_array_is_float64_as_any_other(blobs):
+    """Data read from a big-endian file (dtype '>f8') trains and predicts as its
+    native-order copy does."""
+    X, y = blobs
+    swapped = X.astype(">f8")
+    one = fitted(swapped, y, n_iterations=5)
+    other = fitted(X, y, n_iterations=5)
+    np.testing.assert_array_equal(one.predict_proba(swapped), other.predict_proba(X))

@@ -165,3 +165,11 @@ def test_targets_too_large_for_the_models_float32_are_named_as_such(waves):
         r"column 0: 1e\+39\)",
     ):
         sn.NeuralNetRegressor([4, 1], random_state=0).fit(X.astype(np.float32), targets)
+
+
+def test_targets_too_large_for_the_initial_weights_are_named_with_the_features(waves):
+    """X in [-1.5, 1.5] and targets near 1e160: the first cost is infinite, and the
+    message names the targets too, not only the features."""
+    X, Y = waves
+    with pytest.raises(sn.TrainingDivergedError, match="the features or the targets are too large"):
+        sn.NeuralNetRegressor([4, 1], random_state=0).fit(X, Y[:, 0] * 1e160, n_iterations=5)

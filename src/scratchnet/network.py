@@ -52,6 +52,7 @@ from .training.state import TrainingState
 from .training.threads import one_blas_thread
 from .validation import (
     RandomStateLike,
+    as_array,
     check_classes,
     check_dropout,
     check_early_stopping,
@@ -515,7 +516,7 @@ class Network:
 
     def _samples(self, X) -> tuple[np.ndarray, bool]:
         """X as rows, and whether it was one sample given as a 1-D array."""
-        X = np.asarray(X)
+        X = as_array(X, "X")
         n_features = self._fitted().widths[0]
         if X.ndim == 1 and X.shape[0] == n_features:
             return X[None, :], True

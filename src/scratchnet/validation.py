@@ -28,12 +28,25 @@ def python_name(name: str) -> str | None:
     return name
 
 
+def as_array(values, name: str) -> np.ndarray:
+    """``values`` as a NumPy array; InvalidArgumentError for what NumPy cannot make one of
+    (nested lists of different lengths, say)."""
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError) as error:
+        raise InvalidArgumentError(
+            f"{name} cannot be made an array (are its rows of different lengths?): {error}"
+        ) from None
+
+
 def check_features(
     x, name: str = "X", n_features: int | None = None, finite: bool = True
 ) -> np.ndarray:
     """A 2-D float32/float64 array with at least one row and column, all values finite
     (``finite=False`` leaves that check to the caller, e.g. chunk by chunk)."""
-    x = np.asarray(x)
+    x = as_array(x, name)
+    if x.dtype.kind == "f" and not x.dtype.isnative:  # read from a big-endian file, say
+        x = x.astype(x.dtype.newbyteorder("="))
     if x.dtype not in FLOAT_DTYPES:
         raise InvalidTypeError(
             f"{name} must hold float32 or float64 values, got {x.dtype}; "
@@ -84,7 +97,7 @@ def check_finite(part: np.ndarray, whole: np.ndarray, name: str, given=None) -> 
 
 def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
     """A 1-D integer array of ``n_samples`` labels (integral floats are accepted)."""
-    y = np.asarray(y)
+    y = as_array(y, name)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
@@ -117,7 +130,7 @@ def _beyond_int64(name: str) -> InvalidArgumentError:
 def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
     """Real-valued regression targets: (n_samples,) for one output, or (n_samples,
     n_outputs); their finiteness is checked once they have the network's dtype."""
-    y = np.asarray(y)
+    y = as_array(y, name)
     if y.dtype.kind not in "iufb":
         raise InvalidTypeError(
             f"{name} must hold numbers (regression targets), got dtype {y.dtype}"
@@ -140,7 +153,7 @@ def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> np.ndar
 def check_sample_weight(weights, n_samples: int) -> np.ndarray:
     """One finite, non-negative weight per row, as float64 (their sum is checked where
     the rows they weigh are known)."""
-    weights = np.asarray(weights)
+    weights = as_array(weights, "sample_weight")
     if weights.dtype.kind not in "iufb":
         raise InvalidTypeError(f"sample_weight must hold numbers, got dtype {weights.dtype}")
     if weights.ndim != 1 or len(weights) != n_samples:
@@ -161,7 +174,7 @@ def check_classes(classes, y: np.ndarray | None = None) -> np.ndarray:
     """Distinct integer class labels, in the given order (default: sorted labels of y)."""
     if classes is None:
         classes = np.unique(y)
-    classes = np.asarray(classes)
+    classes = as_array(classes, "classes")
     if classes.shape == (0,):
         raise InvalidArgumentError("at least two classes are needed, got []")
     if classes.ndim != 1 or classes.dtype.kind not in "iub":  # booleans, as labels are

@@ -367,7 +367,7 @@ def test_a_fitted_estimator_pickles_with_its_network(three_blobs):
         ({"activation": "swish"}, sn.InvalidArgumentError, "unknown activation 'swish'"),
         ({"dtype": "int8"}, sn.InvalidTypeError, "dtype must be float32 or float64"),
         ({"learning_rate": -1}, sn.InvalidArgumentError, "learning_rate must be a positive"),
-        ({"patience": 3}, sn.InvalidArgumentError, "patience needs validation data"),
+        ({"patience": 3}, sn.InvalidArgumentError, r"validation data \(validation_fraction\):"),
         ({"hidden_layer_sizes": (0,)}, sn.InvalidArgumentError, "layer size.*got 0"),
         ({"hidden_layer_sizes": None}, sn.InvalidTypeError, "an int or a sequence of ints"),
         ({"hidden_layer_sizes": "64"}, sn.InvalidTypeError, "an int or a sequence of ints"),

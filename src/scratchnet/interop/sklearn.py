@@ -39,7 +39,12 @@ from ..errors import InvalidArgumentError, InvalidTypeError
 from ..metrics import r_squared
 from ..network import Network, NeuralNet, NeuralNetRegressor
 from ..nn.losses import output_units
-from ..validation import check_float_dtype, check_positive_int, encode_labels
+from ..validation import (
+    check_early_stopping,
+    check_float_dtype,
+    check_positive_int,
+    encode_labels,
+)
 
 FLOAT_TYPES = (np.float64, np.float32)  # X of another type becomes the first
 
@@ -162,6 +167,7 @@ class _ScratchNetEstimator(BaseEstimator):
             raise InvalidTypeError(f"warm_start must be True or False, got {self.warm_start!r}")
         if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):  # as MLP's
             raise InvalidTypeError(f"verbose must be True, False or a number, got {self.verbose!r}")
+        check_early_stopping(self.patience, self.validation_fraction is not None, _parameter_name)
         warm = self.warm_start and hasattr(self, "net_")
         if warm:
             self._check_same_dtype("warm_start")
@@ -421,3 +427,9 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.flags.writeable = False
     return view
+
+
+def _parameter_name(name: str) -> str | None:
+    """How the estimators spell a parameter of ``NeuralNet.fit`` (None: they have none:
+    validation comes from ``validation_fraction`` alone)."""
+    return None if name == "validation_data" else name

@@ -292,6 +292,13 @@ class _Loop:
         done = self.state.steps_done
         if final:
             return f"after the last update (iteration {done}); try a smaller learning rate"
+        if done == 0 and self.model.output.name == "identity":  # a regression's cost is
+            # the targets' squared error too
+            return (
+                "on the initial weights, before any update: the features or the targets are "
+                "too large for them; scale the features (to [0, 1], say) and the targets (to "
+                "a standard deviation of 1, say)"
+            )
         if done == 0:
             return (
                 "on the initial weights, before any update: the inputs are too large for "
