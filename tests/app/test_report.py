@@ -279,6 +279,17 @@ def test_report_rebuilds_the_same_files_from_the_run_folder(tutorial_run, mnist_
     assert rebuilt == tutorial_run[2].replace(str(tutorial_run[0]), str(out))
 
 
+def test_reports_line_writes_out_what_would_drive_the_terminal(tutorial_run, mnist_dir, tmp_path):
+    """A folder named with an escape sequence (ESC [2J clears the screen) and a line
+    break: the one line that says what was written shows them as text."""
+    out = tmp_path / "run\x1b[2J\nx"
+    shutil.copytree(tutorial_run[0], out)
+    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    assert outcome.code == 0, outcome
+    assert outcome.out.startswith(f"wrote {tmp_path}/run\\x1b[2J\\nx/report.html and its figures")
+    assert outcome.out.count("\n") == 1 and "\x1b" not in outcome.out
+
+
 def test_the_reports_command_to_rebuild_it_can_be_pasted(tutorial_run, mnist_dir, tmp_path):
     out = tmp_path / "Anne's run"
     shutil.copytree(tutorial_run[0], out)

@@ -31,27 +31,11 @@ from .experiment import (
     run_recipe,
     write_outputs,
 )
-from .presets import Recipe
+from .presets import STARTER
 from .readings import check_reads_images
 from .run_folder import RunFolder
 
 RUNS = Path("runs")
-STARTER = Recipe(
-    name="starter",
-    description="the model predict and serve train when there is none: all ten digits, "
-    "784-128-10 ReLU, Adam lr 0.003, batches of 128, cosine schedule, 5 epochs, float32",
-    digits=tuple(range(10)),
-    hidden=(128,),
-    activation="relu",
-    init="he",
-    optimizer="adam",
-    learning_rate=3e-3,
-    batch_size=128,
-    epochs=5,
-    schedule="cosine",
-    dtype="float32",
-    seed=0,
-)
 STARTER_FOLDER = "models/starter-v1"  # a new recipe gets a new folder
 MODEL_HELP = (
     "model.npz to use (default: the newest runs/*/model.npz, else a starter model trained "

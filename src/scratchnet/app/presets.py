@@ -145,93 +145,96 @@ TUTORIAL = Recipe(
     replay_tutorial=True,
 )
 
+# what every recipe after the tutorial's shares: ReLU units from He initialisation, Adam on
+# a cosine schedule, in float32
+MODERN = {
+    "activation": "relu",
+    "init": "he",
+    "optimizer": "adam",
+    "schedule": "cosine",
+    "dtype": "float32",
+}
+
 ONE_TWO = Recipe(
+    **MODERN,
     name="one-two",
     description="digits 1 and 2 to at least 99.7% test accuracy: 784-256-128-1 ReLU, "
     "dropout 0.3, Adam, batches of 64, cosine schedule, 20 epochs, float32",
     hidden=(256, 128),
-    activation="relu",
-    init="he",
-    optimizer="adam",
     learning_rate=1e-3,
     batch_size=64,
     epochs=20,
-    schedule="cosine",
     dropout=0.3,
-    dtype="float32",
 )
 
 ONE_TWO_FAST = Recipe(
+    **MODERN,
     name="one-two-fast",
     description="digits 1 and 2 to at least 99.6% test accuracy in well under a second: "
     "784-64-1 ReLU, Adam lr 0.003, batches of 32, cosine schedule, 5 epochs, float32",
     hidden=(64,),
-    activation="relu",
-    init="he",
-    optimizer="adam",
     learning_rate=3e-3,
     batch_size=32,
     epochs=5,
-    schedule="cosine",
-    dtype="float32",
 )
 
 ALL_DIGITS = Recipe(
+    **MODERN,
     name="all-digits",
     description="all ten digits to at least 98.5% test accuracy: 784-512-256-10 ReLU, "
     "dropout 0.3, Adam, batches of 128, cosine schedule, 40 epochs, float32",
     digits=tuple(range(10)),
     hidden=(512, 256),
-    activation="relu",
-    init="he",
-    optimizer="adam",
     learning_rate=1e-3,
     batch_size=128,
     epochs=40,
-    schedule="cosine",
     dropout=0.3,
-    dtype="float32",
 )
 
 ALL_DIGITS_FAST = Recipe(
+    **MODERN,
     name="all-digits-fast",
     description="all ten digits to 98.0% test accuracy in seconds: 784-256-10 ReLU, Adam "
     "lr 0.006, batches of 256, cosine schedule, 4 epochs, float32",
     digits=tuple(range(10)),
     hidden=(256,),
-    activation="relu",
-    init="he",
-    optimizer="adam",
     learning_rate=6e-3,
     batch_size=256,
     epochs=4,
-    schedule="cosine",
-    dtype="float32",
 )
 
 BEST = Recipe(
+    **MODERN,
     name="best",
     description="all ten digits past 99.3% with a plain MLP: 784-800-800-10 ReLU, dropout "
     "0.2, elastic and affine distortions of every batch, Adam, batches of 128, cosine "
     "schedule, 100 epochs, 1/12 of the training set held out for validation, float32",
     digits=tuple(range(10)),
     hidden=(800, 800),
-    activation="relu",
-    init="he",
-    optimizer="adam",
     learning_rate=1e-3,
     batch_size=128,
     epochs=100,
-    schedule="cosine",
     dropout=0.2,
     validation_fraction=1 / 12,
     augment="elastic",
-    dtype="float32",
+)
+
+STARTER = Recipe(
+    **MODERN,
+    name="starter",
+    description="the model predict and serve train when there is none: all ten digits, "
+    "784-128-10 ReLU, Adam lr 0.003, batches of 128, cosine schedule, 5 epochs, float32",
+    digits=tuple(range(10)),
+    hidden=(128,),
+    learning_rate=3e-3,
+    batch_size=128,
+    epochs=5,
+    seed=0,
 )
 
 PRESETS = {
     recipe.name: recipe
-    for recipe in (TUTORIAL, ONE_TWO, ONE_TWO_FAST, ALL_DIGITS, ALL_DIGITS_FAST, BEST)
+    for recipe in (TUTORIAL, ONE_TWO, ONE_TWO_FAST, ALL_DIGITS, ALL_DIGITS_FAST, BEST, STARTER)
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...errors import InvalidArgumentError
 from ...network import Network
-from ..arguments import path_argument
+from ..arguments import path_argument, printable
 from ..overwrite import FORCE_HELP, check_replaceable, onnx_is_ours
 
 
@@ -52,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
 
     dtype = args.dtype or net.dtype.name
     outputs = "predictions" if net.output == "identity" else "probabilities and label"
-    print(
+    print(printable(
         f"wrote {args.out}: ONNX opset {OPSET}, input X (batch, {net.layers[0].weight.shape[0]}) "
         f"{dtype}, outputs {outputs}"
-    )
+    ))  # fmt: skip
     return 0
 
 

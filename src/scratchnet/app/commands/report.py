@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ...data.mnist import ENV_DATA_DIR
-from ..arguments import path_argument
+from ..arguments import path_argument, printable
 from ..run_folder import FolderLock
 
 
@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     with _holding(args.run_dir):
         written = write_report(args.run_dir, args.data_dir)
-    print(f"wrote {written[0]} and its figures: {', '.join(path.name for path in written[1:])}")
+    figures = ", ".join(path.name for path in written[1:])
+    print(printable(f"wrote {written[0]} and its figures: {figures}"))
     return 0
 
 
@@ -57,7 +58,7 @@ def _holding(folder: Path) -> Iterator[None]:
         return
     lock = FolderLock(folder)
     for note in lock.acquire(what_to_do="wait for it, then build the report again"):
-        print(f"scratchnet: {note}", file=sys.stderr)
+        print(printable(f"scratchnet: {note}"), file=sys.stderr)
     try:
         yield
     finally:

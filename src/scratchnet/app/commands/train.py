@@ -33,6 +33,7 @@ from ..arguments import (
     option_name,
     pasteable,
     path_argument,
+    printable,
     words,
 )
 from ..console import share
@@ -221,7 +222,7 @@ def _train(args: argparse.Namespace) -> int:
     folder = RunFolder.claim(out, args.force, args.resume is not None,
                              output_bytes(net, recipe), RUN_FILES)  # fmt: skip
     for note in folder.notes:
-        print(f"scratchnet: {note}", file=sys.stderr)
+        print(printable(f"scratchnet: {note}"), file=sys.stderr)
     checkpoint = Checkpoint(
         folder.checkpoint,
         every=args.checkpoint_every or _default_checkpoint_interval(recipe),
@@ -261,7 +262,7 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         folder.release()
     see = "" if failure else f"; see {folder.path / 'report.html'}"
-    print(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}")
+    print(printable(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}"))
     if failure:
         print(failure, file=sys.stderr)
         return EXIT_REPORT_FAILED
