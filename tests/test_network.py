@@ -462,8 +462,8 @@ def test_inputs_whose_products_overflow_are_refused_without_a_warning(blobs, rec
     for method in (net.predict, net.predict_proba):
         with pytest.raises(
             InvalidArgumentError,
-            match=r"^X is too large for this network: 2 row\(s\) overflow float32 on the way "
-            r"through it \(first row 1\)",
+            match=r"^the network's outputs overflow float32 for 2 row\(s\) of X \(first row 1\): "
+            r"X is too large for its weights",
         ):
             method(huge)
     assert [str(warning.message) for warning in recwarn] == []

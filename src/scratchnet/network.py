@@ -795,7 +795,7 @@ def _check_outputs(logits: np.ndarray, first_row: int, dtype: np.dtype) -> None:
     bad = np.flatnonzero(~np.isfinite(logits).all(axis=1))
     if bad.size:
         raise InvalidArgumentError(
-            f"X is too large for this network: {bad.size} row(s) overflow {dtype.name} on "
-            f"the way through it (first row {first_row + bad[0]}); scale the features as "
-            "the training data was"
+            f"the network's outputs overflow {dtype.name} for {bad.size} row(s) of X (first "
+            f"row {first_row + bad[0]}): X is too large for its weights (scale the features "
+            "as the training data was), or the weights too large for any input"
         )

@@ -352,9 +352,10 @@ def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_p
     assert metrics["config"] == json.loads(json.dumps(short.to_dict()))
     report = invoke("report", cached.parent, "--data-dir", mnist_dir)  # a run like any other
     assert report.code == 0, report
-    assert "scratchnet train --preset starter --hidden 32 --epochs 1" in (
-        cached.parent / "report.html"
-    ).read_text()
+    assert (
+        "scratchnet train --preset starter --hidden 32 --epochs 1"
+        in (cached.parent / "report.html").read_text()
+    )
 
 
 def test_commands_wait_for_the_starter_the_first_is_training(digits_model):

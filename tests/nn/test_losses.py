@@ -167,3 +167,11 @@ def test_regression_means_an_identity_output_of_any_size():
     assert isinstance(output_layer(1, regression=True), MeanSquaredError)
     assert isinstance(output_layer(4, regression=True), MeanSquaredError)
     assert sorted(OUTPUTS) == ["identity", "sigmoid", "softmax"]
+
+
+def test_softmax_of_logits_near_the_limits_of_float32_is_exact_and_quiet(recwarn):
+    """3e38 - (-3e38) overflows to inf: the shifted logit is -inf, whose exponential is
+    exactly the 0 that exp(-6e38) is; no warning reaches the user."""
+    z = np.array([[3e38, -3e38, 0.0]], np.float32)
+    assert CategoricalCrossEntropy.probabilities(z).tolist() == [[1.0, 0.0, 0.0]]
+    assert [str(warning.message) for warning in recwarn] == []

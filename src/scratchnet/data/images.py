@@ -52,6 +52,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import struct
 import threading
 import warnings
@@ -151,6 +152,11 @@ def image_to_mnist(image: np.ndarray) -> np.ndarray:
     and InvalidArgumentError if the image is blank (no ink stands out).
     """
     grey, alpha = _grey_and_alpha(_as_unit_floats(image))
+    if max(grey.shape) < MIN_DIGIT_SIDE:  # too few pixels to tell ink from noise, either
+        raise InvalidArgumentError(
+            f"the picture is only {grey.shape[0]} x {grey.shape[1]} pixels, too few to read a "
+            f"digit from: at least {MIN_DIGIT_SIDE} on its longer side are needed"
+        )
     ink = ink_levels(flatten_transparency(grey, alpha))
     digit = scale_to_box(thickened(ink, BOX_SIDE), BOX_SIDE)
     return place_by_centre_of_mass(digit).ravel()
@@ -466,9 +472,11 @@ def _open_image(file, name: str, max_pixels: int) -> Image.Image:
     try:
         with _quiet_pillow(), _pixel_limit(limit), _decoding(name):
             return Image.open(file, formats=FORMATS)
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError as error:
+        declared = re.search(r"\((\d+) pixels\)", str(error))  # Pillow names the header's
+        size = f"{int(declared[1]):,} pixels" if declared else "more than twice the pixels"
         raise ImageFileError(
-            f"{name}: more than twice the {max_pixels:,} pixels this reader accepts"
+            f"{name}: {size}, more than the {max_pixels:,} this reader accepts"
         ) from None
 
 

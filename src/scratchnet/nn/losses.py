@@ -269,8 +269,11 @@ def weighted_correct(output: OutputLayer, z: np.ndarray, t: np.ndarray, weights)
 
 
 def _softmax_(z: np.ndarray) -> None:
-    """Overwrite each row of ``z`` with softmax(z) = exp(z - max z) / sum exp(z - max z)."""
-    z -= z.max(axis=1, keepdims=True)
+    """Overwrite each row of ``z`` with softmax(z) = exp(z - max z) / sum exp(z - max z).
+    A shift past the dtype's range (logits of both signs near its limit) is -inf, whose
+    exponential is the right 0."""
+    with np.errstate(over="ignore"):
+        z -= z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
 
