@@ -505,3 +505,21 @@ def test_a_big_endian_array_is_float64_as_any_other(blobs):
     one = fitted(swapped, y, n_iterations=5)
     other = fitted(X, y, n_iterations=5)
     np.testing.assert_array_equal(one.predict_proba(swapped), other.predict_proba(X))
+
+
+@pytest.mark.parametrize(("dtype", "logit"), [(np.float32, 1e-8), (np.float64, 1e-17)])
+def test_a_logit_whose_probability_rounds_to_one_half_is_a_tie_for_every_reader(
+    blobs, dtype, logit
+):
+    """sigmoid(1e-8) is 0.5 in float32: predict picks the first class, as predict_proba's
+    argmax and ONNX's ArgMax do (it picked the second, by z > 0)."""
+    X, y = blobs
+    net = NeuralNet([4, 1], random_state=0).fit(X.astype(dtype), np.where(y, 7, 3), n_iterations=2)
+    for layer in net.layers:
+        layer.weight[...] = 0
+    net.layers[-1].bias[...] = logit
+    probabilities = net.predict_proba(X[:2].astype(dtype))
+    assert probabilities.tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert net.predict(X[:2].astype(dtype)).tolist() == [3, 3]
+    net.layers[-1].bias[...] = 1e-3  # a probability above one half: the second class
+    assert net.predict(X[:2].astype(dtype)).tolist() == [7, 7]

@@ -113,7 +113,11 @@ class BinaryCrossEntropy:
 
     @staticmethod
     def predicted_indices(z: np.ndarray) -> np.ndarray:
-        return (z[:, 0] > 0).astype(np.int64)
+        """The argmax of the probabilities [1 - p, p]: class 1 where z > 0, except where p
+        rounds to exactly 1/2 (|z| below about 3e-8 in float32), a tie that goes to class
+        0, as in predict_proba's argmax and the ONNX graph's label."""
+        p = sigmoid(z[:, 0])
+        return (p > 1 - p).astype(np.int64)
 
     @staticmethod
     def probabilities(z: np.ndarray) -> np.ndarray:
