@@ -59,6 +59,31 @@ def test_atomic_write_into_a_missing_folder_names_it(tmp_path):
     assert names_in(tmp_path) == []
 
 
+def test_an_empty_path_is_refused_as_having_no_file_name(tmp_path, monkeypatch):
+    """Path("") is the current folder: the message names what the user gave."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as raised, atomic_write(""):
+        pass
+    assert raised.value.strerror == "cannot write an empty path (no file name)"
+    assert names_in(tmp_path) == []
+
+
+def test_a_folder_that_exists_but_refuses_the_file_gives_the_systems_reason(tmp_path, monkeypatch):
+    """Creating a file can fail with ENOENT in a folder that is there (/proc, say): the
+    message gives the system's reason, not 'its folder does not exist'."""
+    import scratchnet.atomic
+
+    def no_such_entry(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(scratchnet.atomic, "open", no_such_entry, raising=False)
+    with pytest.raises(FileNotFoundError) as raised, atomic_write(tmp_path / "out.bin"):
+        pass
+    assert (
+        raised.value.strerror == f"cannot write {tmp_path / 'out.bin'} (no such file or directory)"
+    )
+
+
 def test_atomic_write_over_a_folder_names_the_users_path_not_the_temporary(tmp_path):
     (tmp_path / "out.bin").mkdir()
     with pytest.raises(IsADirectoryError) as raised, atomic_write(tmp_path / "out.bin") as file:
@@ -90,7 +115,7 @@ def test_readers_name_a_path_holding_a_nul_character(read, error, tmp_path):
         read(f"{tmp_path}/a\0b")
 
 
-@pytest.mark.parametrize("given", [".", "", "..", "/"])
+@pytest.mark.parametrize("given", [".", "..", "/"])  # "": its own test, above
 def test_atomic_write_to_a_path_without_a_file_name_says_it_is_a_folder(
     given, tmp_path, monkeypatch
 ):

@@ -31,6 +31,8 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """
     if _holds_nul(path):
         raise OSError(errno.EINVAL, f"cannot write {path} ({NUL_REASON})")
+    if not os.fspath(path):  # Path("") is the current folder
+        raise FileNotFoundError(errno.ENOENT, "cannot write an empty path (no file name)")
     path = Path(path)
     if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path} (it is a folder)")
@@ -83,7 +85,7 @@ def _reason(error: OSError, path: Path) -> str:
     name). OSError(errno, ...) above is the same subclass (FileNotFoundError, ...)."""
     if isinstance(error, IsADirectoryError):
         return "it is a folder"
-    if isinstance(error, FileNotFoundError):
+    if isinstance(error, FileNotFoundError) and not path.parent.is_dir():
         return f"its folder {path.parent} does not exist"
     if isinstance(error, NotADirectoryError):
         return f"a part of {path.parent} is a file, not a folder"
