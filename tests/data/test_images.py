@@ -19,7 +19,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import scratchnet as sn
-from scratchnet.data import images as image_reader
+from scratchnet.data import image_files
 from scratchnet.data.images import MAX_PIXELS, image_to_mnist, load_image, write_mnist_png
 from scratchnet.errors import DataFileError, ImageFileError, InvalidArgumentError, InvalidTypeError
 
@@ -661,7 +661,7 @@ def test_an_error_in_scratchnets_own_array_code_is_a_bug_not_a_damaged_file(monk
     def broken(image):
         raise ValueError("a bug of ours")
 
-    monkeypatch.setattr(image_reader, "_pixels", broken)
+    monkeypatch.setattr(image_files, "_pixels", broken)
     with pytest.raises(ValueError, match="a bug of ours") as raised:
         load_image(encode(block_picture(60, 100, (10, 30, 10, 40)), "PNG"))
     assert not isinstance(raised.value, ImageFileError)

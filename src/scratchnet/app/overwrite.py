@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..atomic import open_regular
-from ..data.images import SOFTWARE
+from ..data.image_files import SOFTWARE
 from ..errors import InvalidArgumentError
 
 PNG_MARK = b"tEXtSoftware\x00" + SOFTWARE.encode()

@@ -22,7 +22,7 @@ from matplotlib.ticker import (
 )
 
 from ..atomic import atomic_write
-from ..data.images import SOFTWARE
+from ..data.image_files import SOFTWARE
 from ..metrics import Reliability
 from ..nn.activations import sigmoid, sigmoid_derivative
 from ..nn.losses import binary_cross_entropy

@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...data.images import EXTENSIONS, FORMAT_NAMES, load_image, write_mnist_png
+from ...data.image_files import EXTENSIONS, FORMAT_NAMES
+from ...data.images import load_image, write_mnist_png
 from ...errors import ImageFileError
 from ..arguments import error_message, make_folder, path_argument, printable
 from ..console import probability
