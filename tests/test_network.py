@@ -523,3 +523,26 @@ def test_a_logit_whose_probability_rounds_to_one_half_is_a_tie_for_every_reader(
     assert net.predict(X[:2].astype(dtype)).tolist() == [3, 3]
     net.layers[-1].bias[...] = 1e-3  # a probability above one half: the second class
     assert net.predict(X[:2].astype(dtype)).tolist() == [7, 7]
+
+
+@pytest.mark.parametrize("sizes", ["8,1", 8, {8, 1}, b"\x08\x01"])
+def test_layer_sizes_must_be_a_sequence(sizes):
+    with pytest.raises(InvalidTypeError, match=r"^layer_sizes must be a sequence of integers"):
+        NeuralNet(sizes)
+
+
+def test_augmenting_needs_images_of_the_distortions_size(blobs):
+    X, y = blobs
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"^augment distorts images of 28x28 = 784 pixels, but X has 6 features",
+    ):
+        NeuralNet([2, 1]).fit(X, y, n_iterations=1, augment="affine")
+
+
+def test_ragged_sample_weights_and_classes_are_one_clear_error(blobs):
+    X, _ = blobs
+    with pytest.raises(InvalidArgumentError, match=r"^sample_weight cannot be made an array"):
+        NeuralNet([2, 1]).fit(X[:2], [0, 1], sample_weight=[[1.0], [1.0, 2.0]])
+    with pytest.raises(InvalidArgumentError, match=r"^classes cannot be made an array"):
+        NeuralNet([2, 1]).fit(X[:2], [0, 1], classes=[[0], [1, 2]])

@@ -578,7 +578,7 @@ def test_figures_replace_their_own_files_and_never_the_users(tmp_path):
     (out / "cross_entropy.png").unlink()
     outcome = invoke("figures", "--out", out)
     assert_one_line_error(
-        outcome, f"--out {mine} already exists and scratchnet did not write it", "--force"
+        outcome, f"--out: {mine} already exists and carries no scratchnet mark", "--force"
     )
     assert mine.read_bytes() == PNG_MAGIC + b"my own figure"
     assert not (out / "cross_entropy.png").exists()
@@ -588,7 +588,7 @@ def test_figures_replace_their_own_files_and_never_the_users(tmp_path):
     thesis.write_bytes(b"a figure of the user's thesis")
     mine.unlink()
     mine.symlink_to(thesis)
-    assert_one_line_error(invoke("figures", "--out", out), "scratchnet did not write it")
+    assert_one_line_error(invoke("figures", "--out", out), "carries no scratchnet mark")
     assert thesis.read_bytes() == b"a figure of the user's thesis"
 
 

@@ -161,7 +161,7 @@ def test_export_never_replaces_a_file_scratchnet_did_not_write(blobs, tmp_path):
     kept = other.read_bytes()
     outcome = invoke("export", "--model", model, "--out", other)
     assert_one_line_error(
-        outcome, f"--out {other} already exists and scratchnet did not write it", "--force"
+        outcome, f"--out: {other} already exists and carries no scratchnet mark", "--force"
     )
     assert other.read_bytes() == kept
     onnx_file = tmp_path / "model.onnx"
@@ -182,5 +182,5 @@ def test_an_onnx_file_of_another_producer_or_a_link_is_not_replaced(blobs, tmp_p
     assert invoke("export", "--model", model, "--out", tmp_path / "model.onnx").code == 0
     for out in (theirs, link):
         assert_one_line_error(
-            invoke("export", "--model", model, "--out", out), "scratchnet did not write it"
+            invoke("export", "--model", model, "--out", out), "carries no scratchnet mark"
         )

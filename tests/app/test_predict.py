@@ -22,6 +22,7 @@ from PIL import Image
 
 import scratchnet as sn
 from scratchnet.app import models, run_folder
+from scratchnet.app.commands.predict import PREVIEW_SUFFIX
 from scratchnet.app.models import STARTER, STARTER_FOLDER
 
 from .. import reference
@@ -483,7 +484,7 @@ def test_preview_refuses_a_file_of_the_users_before_reading_any_image(digits_mod
     kept = mine.read_bytes()
     outcome = invoke("predict", "--model", digits_model, "--preview", previews, picture)
     assert_one_line_error(
-        outcome, f"--preview {mine} already exists and scratchnet did not write it", "--force"
+        outcome, f"--preview: {mine} already exists and carries no scratchnet mark", "--force"
     )
     assert outcome.out == "" and mine.read_bytes() == kept
     assert invoke("predict", "--model", digits_model, "--preview", previews, "--force",
@@ -491,3 +492,58 @@ def test_preview_refuses_a_file_of_the_users_before_reading_any_image(digits_mod
     assert mine.read_bytes() != kept
     again = invoke("predict", "--model", digits_model, "--preview", previews, picture)
     assert again.code == 0, again
+
+
+def test_a_folder_that_cannot_be_read_is_a_failure_in_its_place(
+    digits_model, tmp_path, monkeypatch
+):
+    """A subfolder the system refuses (no permission) gets its line and its JSON object,
+    and the exit status says something failed; the other images are answered."""
+    good = seven(tmp_path / "a.png")
+    refused = tmp_path / "sub"
+    seven(refused / "b.png")
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if Path(path) == refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    outcome = invoke("predict", "--model", digits_model, "--json", "--recursive", tmp_path)
+    assert outcome.code == 2
+    records = [json.loads(line) for line in outcome.out.splitlines()]
+    assert [record["file"] for record in records] == [str(good), str(refused)]
+    assert records[1]["error"] == f"{refused}: cannot read the folder (Permission denied)"
+
+
+def test_a_link_to_a_folder_is_not_named_as_a_subfolder_recursive_would_read(
+    digits_model, tmp_path
+):
+    """os.walk does not follow links to folders, so the note must not promise them."""
+    picture = seven(tmp_path / "digits" / "a.png")
+    seven(tmp_path / "elsewhere" / "b.png")
+    (tmp_path / "digits" / "linked").symlink_to(tmp_path / "elsewhere")
+    for options in ([], ["--recursive"]):
+        outcome = invoke("predict", "--model", digits_model, *options, tmp_path / "digits")
+        assert outcome.code == 0 and outcome.err == "", outcome
+        assert [LINE.match(line)[1] for line in outcome.out.splitlines()] == [str(picture)]
+
+
+def test_a_refused_start_leaves_no_preview_folder_and_folders_get_no_preview_name(
+    digits_model, tmp_path
+):
+    """A missing model stops predict before the preview folder is made; a folder without
+    images takes no preview name, so a file of the user's named like it is no obstacle."""
+    picture = seven(tmp_path / "a.png")
+    previews = tmp_path / "previews"
+    outcome = invoke("predict", "--model", tmp_path / "none.npz", "--preview", previews, picture)
+    assert outcome.code == 2 and not previews.exists()
+    (tmp_path / "empty").mkdir()
+    previews.mkdir()
+    (previews / f"empty{PREVIEW_SUFFIX}").write_bytes(b"the user's")
+    outcome = invoke("predict", "--model", digits_model, "--preview", previews, tmp_path / "empty",
+                     picture)  # fmt: skip
+    assert outcome.code == 2 and "a folder without" in outcome.err  # the empty folder
+    assert (previews / f"a{PREVIEW_SUFFIX}").is_file()
+    assert (previews / f"empty{PREVIEW_SUFFIX}").read_bytes() == b"the user's"

@@ -413,3 +413,77 @@ def test_bars_and_the_pad_edge_stand_out_at_three_to_one(page):
     assert contrast(colours["fill"], colours["track"]) >= 3
     assert contrast(colours["best"], colours["track"]) >= 3
     assert contrast(colours["edge"], colours["paper"]) >= 3
+
+
+def test_a_model_that_cannot_be_loaded_after_a_restart_is_said_and_asked_for_sparingly(
+    browser, url, tmp_path
+):
+    """The server came back with another model but /model fails: the error stays on
+    the page (an answer does not wipe it), the bars are the answer's own, and two
+    drawings ask for /model once, not at every answer."""
+    page = open_page(browser, url)
+    asked = []
+
+    def failing(route):
+        asked.append(route.request.url)
+        route.fulfill(status=502, body="<html>Bad Gateway</html>")
+
+    try:
+        draw(page, VERTICAL_STROKE)
+        with served(ones_and_twos_model(tmp_path)) as other:
+            page.route("**/predict", forwarded_to(other + "predict"))
+            page.route("**/model", failing)
+            draw(page, [[(60.0, 60.0), (220.0, 60.0)]])
+            draw(page, [[(60.0, 200.0), (220.0, 200.0)]])
+            seen = shown(page)
+            assert seen["status"].startswith("Cannot load the model: The server answered 502")
+            assert sorted(seen["probabilities"]) == ["1", "2"]
+            assert None not in seen["probabilities"].values()
+            assert len(asked) == 1
+    finally:
+        page.close()
+
+
+def test_a_late_first_model_answer_does_not_wipe_a_reading_shown_since(browser, url):
+    """The first /model is held until an answer has been shown (which asked for the
+    model again): the held one, when it comes, is dropped, the bars keep their values."""
+    page = browser.new_page()
+    held = []
+    page.route("**/model", lambda route: route.continue_() if held else held.append(route))
+    try:
+        page.goto(url)
+        while not held:
+            page.wait_for_timeout(10)
+        draw(page, VERTICAL_STROKE)
+        assert shown(page)["digit"] == "1"
+        with page.expect_response("**/model"):
+            held[0].continue_()
+        page.wait_for_timeout(200)  # the held answer has had its turn
+        seen = shown(page)
+        assert None not in seen["probabilities"].values() and "" not in seen["values"].values()
+    finally:
+        page.close()
+
+
+def test_a_slow_upload_keeps_its_name_and_a_browser_without_abort_signal_timeout_works(
+    browser, url, mnist_test, tmp_path
+):
+    page = browser.new_page()
+    page.add_init_script("delete AbortSignal.timeout;")  # as Safari before 16
+    try:
+        page.goto(url)
+        page.wait_for_selector(".bar", state="attached")
+        held = []
+        page.route("**/predict", lambda route: route.continue_() if held else held.append(route))
+        path = tmp_path / "my seven.png"
+        render_like_a_user(mnist_test[0][MNIST_SEVEN], np.random.default_rng(0)).save(path)
+        page.set_input_files("#file", str(path))
+        while not held:
+            page.wait_for_timeout(10)
+        page.wait_for_timeout(600)  # past the moment a drawing's status says "Reading…"
+        assert page.text_content("#status") == "Reading my seven.png…"
+        held[0].continue_()
+        settle(page)
+        assert shown(page)["digit"] == "7"
+    finally:
+        page.close()

@@ -46,11 +46,16 @@ def path_argument(text: str) -> Path:
     return Path(text)
 
 
+def check_not_a_file(path: Path, option: str) -> None:
+    """Refuse a folder ``path`` given as ``option`` that is a file."""
+    if path.exists() and not path.is_dir():
+        raise InvalidArgumentError(f"{option} {path} is a file, not a folder; choose a folder")
+
+
 def make_folder(path: Path, option: str) -> None:
     """Create the folder ``path`` given as ``option`` (and any missing parents), or say
     in one line why it cannot be."""
-    if path.exists() and not path.is_dir():
-        raise InvalidArgumentError(f"{option} {path} is a file, not a folder; choose a folder")
+    check_not_a_file(path, option)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:

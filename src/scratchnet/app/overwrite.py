@@ -22,7 +22,7 @@ from ..errors import InvalidArgumentError
 PNG_MARK = b"tEXtSoftware\x00" + SOFTWARE.encode()
 ONNX_MARK = b"\x12" + bytes([len(SOFTWARE)]) + SOFTWARE.encode()  # field 2, its length
 HEAD_BYTES = 4096  # where the marks are looked for: text chunks come before the image
-FORCE_HELP = "replace files of the same names that scratchnet did not write (default: refuse)"
+FORCE_HELP = "replace files of the same names that carry no scratchnet mark (default: refuse)"
 
 
 def check_replaceable(path: Path, ours: Callable[[bytes], bool], option: str, force: bool) -> None:
@@ -34,7 +34,8 @@ def check_replaceable(path: Path, ours: Callable[[bytes], bool], option: str, fo
         return  # the writer says that it cannot write a folder
     if path.is_symlink() or not ours(_head(path)):
         raise InvalidArgumentError(
-            f"{option} {path} already exists and scratchnet did not write it; choose "
+            f"{option}: {path} already exists and carries no scratchnet mark (another "
+            "program's file, a link, or one from a scratchnet without the mark); choose "
             "another name, or pass --force to replace it"
         )
 

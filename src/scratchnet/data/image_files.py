@@ -106,10 +106,12 @@ def _open_image(file, name: str, max_pixels: int) -> Image.Image:
             return Image.open(file, formats=FORMATS)
     except Image.DecompressionBombError as error:
         declared = re.search(r"\((\d+) pixels\)", str(error))  # Pillow names the header's
-        size = f"{int(declared[1]):,} pixels" if declared else "more than twice the pixels"
-        raise ImageFileError(
-            f"{name}: {size}, more than the {max_pixels:,} this reader accepts"
-        ) from None
+        too_many = (
+            f"{int(declared[1]):,} pixels, more than the {max_pixels:,}"
+            if declared
+            else f"more than twice the {max_pixels:,} pixels"
+        )
+        raise ImageFileError(f"{name}: {too_many} this reader accepts") from None
 
 
 @contextmanager

@@ -143,8 +143,7 @@ class Workspace:
 class Propagation:
     """Forward and backward passes of ``model`` over chunks of at most ``rows`` rows using
     the input ``columns``, each chunk cut into fixed parts run by ``team``, of at least
-    ``min_part_work`` multiply-adds each (None: ``parallel.MIN_PART_WORK``; a chunk too
-    small for two is one part).
+    ``parallel.MIN_PART_WORK`` multiply-adds each (a chunk too small for two is one part).
 
     Every part works in its own rows of the chunk's workspace and, when ``training``,
     has its own gradient, shaped like the parameters (the rows of W_1 for inactive

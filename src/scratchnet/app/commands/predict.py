@@ -22,7 +22,13 @@ import numpy as np
 from ...data.image_files import EXTENSIONS, FORMAT_NAMES
 from ...data.images import load_image, write_mnist_png
 from ...errors import ImageFileError
-from ..arguments import error_message, make_folder, path_argument, printable
+from ..arguments import (
+    check_not_a_file,
+    error_message,
+    make_folder,
+    path_argument,
+    printable,
+)
 from ..console import probability
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..overwrite import FORCE_HELP, check_replaceable, png_is_ours
@@ -83,8 +89,10 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     files = [file for path in args.files for file in _found_in(path, args.recursive)]
-    previews = preview_paths([file.path for file in files], args.preview, args.force)
+    previews = preview_paths(files, args.preview, args.force)
     chosen = choose_model(args.model, args.data_dir, say=note)
+    if args.preview is not None:  # made once the model is there: a failed start leaves none
+        make_folder(args.preview, "--preview")
     failed = False
     for file, preview in zip(files, previews or [None] * len(files), strict=True):
         x = _loaded(file.path) if file.problem is None else file.problem
@@ -109,7 +117,8 @@ def _loaded(file: Path) -> np.ndarray | str:
 
 
 class Found(NamedTuple):
-    """A file to read, or a folder that holds none (``problem`` says so)."""
+    """A file to read, or a folder that holds none or cannot be read (``problem`` says
+    so)."""
 
     path: Path
     problem: str | None = None
@@ -118,22 +127,27 @@ class Found(NamedTuple):
 def _found_in(path: Path, recursive: bool) -> list[Found]:
     """``path`` itself if it is not a folder; else the image files in it (by extension,
     sorted, hidden ones left out), and with ``recursive`` in its subfolders too (walked
-    in order, hidden ones and links to folders left out). What a folder's search left
-    out is said on stderr."""
+    in order, hidden ones and links to folders left out). The subfolders a search without
+    ``recursive`` left out are said on stderr; a folder that cannot be read is a Found
+    with its problem, in its place."""
     if not path.is_dir():
         return [Found(path)]
-    images, subfolders = [], []
-    for folder, names, files in os.walk(path, onerror=_say_unreadable):
+    found, subfolders, unreadable = [], [], []
+    for folder, names, files in os.walk(path, onerror=unreadable.append):
+        found += [Found(Path(error.filename), _unreadable(error)) for error in unreadable]
+        unreadable.clear()
         names[:] = sorted(name for name in names if not name.startswith("."))
-        images += [Path(folder, name) for name in sorted(files) if _is_image_name(name)]
-        if not recursive:
-            subfolders, names[:] = names[:], []
-    if not images:
+        found += [Found(Path(folder, name)) for name in sorted(files) if _is_image_name(name)]
+        if not recursive:  # (os.walk lists links to folders but never follows them)
+            subfolders = [name for name in names if not Path(folder, name).is_symlink()]
+            names[:] = []
+    found += [Found(Path(error.filename), _unreadable(error)) for error in unreadable]
+    if not found:
         return [Found(path, printable(f"{path}: a folder without {FORMAT_NAMES} images"
                                       f"{_not_searched(subfolders)}"))]  # fmt: skip
     if subfolders:
         note(printable(f"{path}: {_not_searched(subfolders).removeprefix(' directly in it; ')}"))
-    return [Found(image) for image in images]
+    return found
 
 
 def _is_image_name(name: str) -> bool:
@@ -149,8 +163,8 @@ def _not_searched(subfolders: list[str]) -> str:
             "--recursive reads them")  # fmt: skip
 
 
-def _say_unreadable(error: OSError) -> None:
-    note(printable(f"error: cannot read the folder {error.filename} ({error.strerror or error})"))
+def _unreadable(error: OSError) -> str:
+    return printable(f"{error.filename}: cannot read the folder ({error.strerror or error})")
 
 
 def report_failure(file: Path, problem: str, as_json: bool) -> None:
@@ -171,16 +185,20 @@ def _write_preview(preview: Path, x: np.ndarray) -> bool:
     return True
 
 
-def preview_paths(files: list[Path], folder: Path | None, force: bool) -> list[Path]:
+def preview_paths(files: list[Found], folder: Path | None, force: bool) -> list[Path | None]:
     """Where each file's preview goes: folder/<name>-28x28.png, numbered where two names
     meet, never the path of an input, and replacing only a preview scratchnet wrote
-    (else, unless ``force``, InvalidArgumentError before any image is read)."""
+    (else, unless ``force``, InvalidArgumentError before any image is read); None for a
+    folder without images. The folder itself is made later (``make_folder``)."""
     if folder is None:
         return []
-    make_folder(folder, "--preview")
-    taken = {path.resolve() for path in files}
+    check_not_a_file(folder, "--preview")
+    taken = {file.path.resolve() for file in files}
     paths = []
-    for file in files:
+    for file in [file.path if file.problem is None else None for file in files]:
+        if file is None:
+            paths.append(None)
+            continue
         candidate, number = folder / f"{file.stem}{PREVIEW_SUFFIX}", 1
         while candidate.resolve() in taken:
             number += 1
