@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...data.mnist import ENV_DATA_DIR
 from ..arguments import path_argument, printable
-from ..run_folder import FolderLock
+from ..folder_lock import FolderLock
 
 
 def add_parser(commands) -> None:
