@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from functools import cache
@@ -61,8 +62,19 @@ def baseline_rss(threads: int) -> dict:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB: Linux's VmHWM, which starts
+    afresh when the worker's program is loaded (getrusage's ru_maxrss does not: a worker
+    started by a larger parent reported the parent's peak, 41 to 47 MiB for a worker that
+    used 26), else ru_maxrss (KiB on Linux, bytes on macOS)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024
 
 
 def initial_weights(widths: tuple[int, ...], dtype: str, seed: int = 0) -> list[np.ndarray]:

@@ -104,13 +104,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs behind each median")
     parser.add_argument("--full", action="store_true",
                         help="also run the float64 tutorial run in full, and the tutorial's own "
-                        "code over its 1000 iterations (about 3 min more)")  # fmt: skip
+                        "code over its 1000 iterations (about 9 min more: 3 interleaved "
+                        "rounds of both)")  # fmt: skip
     parser.add_argument("--before", metavar="CHECKOUT",
                         help="also time the scratchnet in CHECKOUT (a git worktree of an older "
                         "commit) in the full-batch and mini-batch sections, interleaved with "
                         "this one, and profile it as the 'before' of the step profile")  # fmt: skip
-    parser.add_argument("--output", default="BENCHMARKS.md", help="file to write, or -")
+    parser.add_argument("--output", help="file to write, or - (default: BENCHMARKS.md for "
+                        "the whole suite; a part, with --sections, is only printed)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.output is None:  # a partial report never replaces the whole one
+        args.output = "-" if args.sections != list(SECTIONS) else "BENCHMARKS.md"
     suite = Suite(args.threads, args.repeats, args.full, args.before)
     command = " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
     started = time.perf_counter()
