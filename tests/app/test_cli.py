@@ -638,6 +638,7 @@ BAD_TRAIN_OPTIONS = [
     ),
     (["--epochs", "5"], ["give --iterations or --epochs, not both"]),
     (["--shift", "2"], ["--shift only works with --augment affine or elastic", "is none"]),
+    (["--elastic-alpha", "3"], ["--elastic-alpha only works with --augment elastic", "is none"]),
     (
         ["--augment", "affine", "--elastic-alpha", "30", "--elastic-sigma", "4"],
         ["--elastic-alpha, --elastic-sigma only work with --augment elastic", "is affine"],

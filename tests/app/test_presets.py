@@ -18,6 +18,7 @@ OPTIONS = [
      "--patience", "2", "--weight-decay", "1e-05", "--dtype", "float64"],
     ["--epochs", "5", "--optimizer", "adam", "--schedule", "cosine", "--init", "he"],
     ["--batch-size", "100", "--epochs", "2", "--activation", "tanh"],
+    ["--preset", "starter", "--digits", "9", "8", "7", "6", "5", "4", "3", "2", "1", "0"],
 ]  # fmt: skip
 
 
@@ -120,6 +121,11 @@ def test_a_recipe_with_other_fields_is_not_one_this_version_wrote(stored):
             "tutorial preset with --activation relu, --optimizer adam and 2 more changes, "
             "digits 1 and 2",
         ),
+        (
+            {"digits": (9, 8, 7, 6, 5, 4, 3, 2, 1, 0)},
+            "tutorial preset, all ten digits in the order 9 8 7 6 5 4 3 2 1 0",
+        ),
+        ({"digits": tuple(range(10))}, "tutorial preset, all ten digits"),
     ],
 )
 def test_a_runs_title_names_the_options_that_changed_its_preset(changes, title):

@@ -248,11 +248,12 @@ def run_title(recipe: Recipe) -> str:
     changed the preset's settings, if any: 'tutorial preset with --activation relu,
     --optimizer adam and 3 more changes, digits 3 and 8'."""
     digits = list(recipe.digits)
-    which = (
-        "all ten digits"
-        if sorted(digits) == list(range(10))
-        else "digits " + ", ".join(map(str, digits[:-1])) + f" and {digits[-1]}"
-    )
+    if digits == list(range(10)):
+        which = "all ten digits"
+    elif sorted(digits) == list(range(10)):  # the order is the classes': it changes the run
+        which = f"all ten digits in the order {' '.join(map(str, digits))}"
+    else:
+        which = "digits " + ", ".join(map(str, digits[:-1])) + f" and {digits[-1]}"
     return f"{recipe.name} preset{_changes(recipe)}, {which}"
 
 

@@ -256,7 +256,7 @@ def command_line(recipe: Recipe) -> str:
         option = "--" + name.replace("_", "-")
         if isinstance(value, bool):
             words.append(option)  # a flag: only ever switched on
-        elif name == "digits" and sorted(value) == list(range(10)):
+        elif name == "digits" and list(value) == list(range(10)):
             words += [option, "all"]
         else:
             words += [option, *map(str, value if isinstance(value, tuple) else [value])]

@@ -242,7 +242,8 @@ def _training_story(run: SavedRun) -> str:
     """How far the run went and which weights it kept, in words."""
     history, unit = run.metrics["history"], run.metrics["cost_axis"]
     last = history["records"][-1]
-    story = f"The run ended after {unit} {last['epoch']} ({last['step']:,} updates)."
+    updates = f"{last['step']:,} update" + ("" if last["step"] == 1 else "s")
+    story = f"The run ended after {unit} {last['epoch']} ({updates})."
     if history["best_epoch"] is not None:
         how = "patience ran out" if history["stopped_early"] else "it ran to the end"
         story += (f" Early stopping kept the weights of {unit} {history['best_epoch']}, the "

@@ -390,7 +390,8 @@ def _check_distortions_used(args: argparse.Namespace, augment: str) -> None:
               if getattr(args, name, None) is not None and name not in used[augment]]  # fmt: skip
     if unused:
         options = ", ".join("--" + name.replace("_", "-") for name in unused)
-        needs = "elastic" if augment == "affine" else "affine or elastic"
+        needs = "elastic" if all(name in ELASTIC_STRENGTHS for name in unused) else (
+            "affine or elastic")  # fmt: skip
         raise InvalidArgumentError(
             f"{options} only {'works' if len(unused) == 1 else 'work'} with --augment {needs}"
             f" (the run's augmentation is {augment})"
