@@ -250,6 +250,40 @@ def test_hidden_units_are_drawn_in_the_given_order_on_a_scale_centred_on_zero():
     assert figure.get_suptitle() == "First hidden layer"
 
 
+LONG_TITLE = (
+    "one-two-fast preset with --epochs 4, --validation-fraction 0.2 and 1 more change, "
+    "digits 9, 3 and 7"
+)
+
+
+def assert_inside(figure, texts) -> None:
+    FigureCanvasAgg(figure).draw()
+    renderer, edge = figure.canvas.get_renderer(), figure.bbox
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert edge.x0 - 1 <= box.x0 and box.x1 <= edge.x1 + 1, (text.get_text(), box, edge)
+        assert edge.y0 - 1 <= box.y0 and box.y1 <= edge.y1 + 1, (text.get_text(), box, edge)
+
+
+def test_a_long_run_title_is_wrapped_inside_every_figure():
+    """A run with several changed options: its title ran past both edges on one line."""
+    bins = reliability(np.linspace(0.01, 0.99, 50), np.arange(50) % 2)
+    for figure in (
+        cost_figure(tutorial_metrics(), LONG_TITLE),
+        accuracy_figure(tutorial_metrics(), LONG_TITLE),
+        reliability_figure(bins, "p", "frequency", LONG_TITLE),
+    ):
+        title = figure.axes[0].title
+        assert LONG_TITLE in title.get_text().replace("\n", " ")  # all of it, in lines
+        assert_inside(figure, [title])
+
+
+def test_a_short_run_gets_no_magnifying_inset_over_its_few_points():
+    metrics = tutorial_metrics()
+    metrics["history"]["records"] = metrics["history"]["records"][:4]
+    assert accuracy_figure(metrics, TITLE).axes[0].child_axes == []
+
+
 @pytest.mark.parametrize("count", [1, 5, 8, 16, 17, 64])
 def test_the_hidden_units_figure_holds_its_title_and_colour_bar_label_whole(count):
     """However few units a network has (the report's title names them and the run), no

@@ -778,9 +778,11 @@ VIEWPORTS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
               "is_mobile": True, "has_touch": True},
 }  # fmt: skip
+# overflow: the page's width beyond the screen's (on a phone, window.innerWidth grows to
+# the page's width, zoomed out, and hides it; the root's clientWidth stays the screen's)
 LAYOUT = """() => ({
     images: [...document.images].map(image => image.complete && image.naturalWidth > 0),
-    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
     sections: [...document.querySelectorAll("section")].map(section => section.id),
     resources: performance.getEntriesByType("resource").map(entry => entry.name),
     confusion: [...document.querySelectorAll("table.confusion td")].map(cell =>
@@ -845,3 +847,27 @@ def test_the_curves_text_says_what_the_training_curve_is(tutorial_run, four_digi
     assert "running mean" in paragraph["four"]
     assert "not a measurement of the weights of each point" in paragraph["four"]
     assert "--measure-training" in paragraph["four"]
+
+
+def test_a_report_in_a_long_named_folder_fits_a_phone(
+    tutorial_run, mnist_dir, tmp_path, monkeypatch
+):
+    """The folder's name given relative, one long word in the header and in the command
+    that rebuilds the report, made the page scroll sideways at 390 pixels."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.chdir(tmp_path)
+    out = Path("runs_with_a_very_long_descriptive_folder_name_for_experiment_42_seed_7")
+    shutil.copytree(tutorial_run[0], out)
+    assert invoke("report", out, "--data-dir", mnist_dir).code == 0
+    out = out.absolute()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(**VIEWPORTS["phone"])
+            page.goto((out / "report.html").as_uri(), wait_until="load")
+            overflow = page.evaluate(LAYOUT)["overflow"]
+        finally:
+            browser.close()
+    assert overflow <= 0

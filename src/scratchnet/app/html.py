@@ -40,6 +40,7 @@ code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monosp
             font-size: 0.88em; }
 pre { background: var(--panel); padding: 0.8rem; border-radius: 6px; overflow-x: auto; }
 pre.command { white-space: pre-wrap; overflow-wrap: anywhere; }
+code { overflow-wrap: anywhere; }  /* a long folder name breaks, not the page's width */
 td small { display: block; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.4rem 0 1rem; font-variant-numeric: tabular-nums; }

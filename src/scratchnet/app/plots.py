@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import textwrap
 
 import numpy as np
 from matplotlib import colormaps
@@ -30,6 +31,8 @@ from ..nn.losses import binary_cross_entropy
 DPI = 110
 MAX_LABELLED_TICKS = 12  # up to this many logged points, each gets its own tick
 ZOOM_SHARE = 0.5  # the accuracy inset shows the last half of the run
+ZOOM_RECORDS = 6  # and only for a run of at least this many records
+TITLE_CHARACTERS = 64  # a line of a title at the default size fits the 6.4-inch figure
 MAX_DECIMALS = 6  # of a percentage on an axis
 IMAGE_SIDE = 28  # MNIST images are 28x28 pixels
 UNIT_COLUMNS = 8  # hidden units per row of their mosaic
@@ -95,7 +98,7 @@ def cost_figure(metrics: dict, title: str) -> Figure:
     for label, x, y in curves(metrics, "loss"):
         axes.plot(x, y, marker="o", markersize=3, label=label)
     axes.set(xlabel=metrics["cost_axis"], ylabel="cost (mean cross-entropy, nats)")
-    axes.set_title(f"Cost during training\n{title}")
+    axes.set_title(f"Cost during training\n{wrapped(title)}")
     _mark_best_epoch(axes, metrics)
     _logged_ticks(axes, curves(metrics, "loss")[0][1])
     _legend_below(figure, axes)
@@ -110,7 +113,7 @@ def accuracy_figure(metrics: dict, title: str) -> Figure:
     for label, x, y in lines:
         axes.plot(x, y, marker="o", markersize=3, label=label)
     axes.set(xlabel=metrics["cost_axis"], ylabel="accuracy (%)")
-    axes.set_title(f"Accuracy during training\n{title}")
+    axes.set_title(f"Accuracy during training\n{wrapped(title)}")
     axes.yaxis.set_major_formatter(TickPercent())
     _mark_best_epoch(axes, metrics)
     _logged_ticks(axes, lines[0][1])
@@ -141,11 +144,19 @@ class TickPercent(Formatter):
         return f"{x:.{self.decimals}f}%"
 
 
+def wrapped(title: str) -> str:
+    """A title in lines of at most TITLE_CHARACTERS (a run's title with its changed
+    options runs past the figure's edges on one line)."""
+    return "\n".join(textwrap.fill(line, TITLE_CHARACTERS) for line in title.split("\n"))
+
+
 def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
-    """An inset with the last ZOOM_SHARE of the records, its y range fitted to them."""
+    """An inset with the last ZOOM_SHARE of the records, its y range fitted to them;
+    none for a run of fewer than ZOOM_RECORDS records, whose points are few enough to
+    read (and which an inset would cover)."""
     x = lines[0][1]
     start = int(len(x) * (1 - ZOOM_SHARE))
-    if len(x) - start < 2:
+    if len(x) < ZOOM_RECORDS:
         return
     tail = np.concatenate([y[start:] for _, _, y in lines])
     low, high = float(tail.min()), float(tail.max())
@@ -297,7 +308,7 @@ def reliability_figure(bins: Reliability, probability: str, outcome: str, title:
     top.plot(bins.mean_probability[filled], bins.frequency[filled], marker="o",
              label="test images, one point per non-empty bin")  # fmt: skip
     top.set(ylabel=f"{outcome} (%)", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
-    top.set_title(f"{title}\nexpected calibration error {bins.ece:.4f}")
+    top.set_title(f"{wrapped(title)}\nexpected calibration error {bins.ece:.4f}")
     _legend_below(figure, top)  # a point can be anywhere in the plot
     widths = np.diff(bins.edges)
     bottom.bar(bins.edges[:-1], bins.count, width=widths, align="edge", edgecolor="white")
