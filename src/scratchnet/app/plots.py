@@ -98,7 +98,7 @@ def cost_figure(metrics: dict, title: str) -> Figure:
     for label, x, y in curves(metrics, "loss"):
         axes.plot(x, y, marker="o", markersize=3, label=label)
     axes.set(xlabel=metrics["cost_axis"], ylabel="cost (mean cross-entropy, nats)")
-    axes.set_title(f"Cost during training\n{wrapped(title)}")
+    axes.set_title(f"Cost during training\n{_wrapped(title)}")
     _mark_best_epoch(axes, metrics)
     _logged_ticks(axes, curves(metrics, "loss")[0][1])
     _legend_below(figure, axes)
@@ -113,7 +113,7 @@ def accuracy_figure(metrics: dict, title: str) -> Figure:
     for label, x, y in lines:
         axes.plot(x, y, marker="o", markersize=3, label=label)
     axes.set(xlabel=metrics["cost_axis"], ylabel="accuracy (%)")
-    axes.set_title(f"Accuracy during training\n{wrapped(title)}")
+    axes.set_title(f"Accuracy during training\n{_wrapped(title)}")
     axes.yaxis.set_major_formatter(TickPercent())
     _mark_best_epoch(axes, metrics)
     _logged_ticks(axes, lines[0][1])
@@ -144,7 +144,7 @@ class TickPercent(Formatter):
         return f"{x:.{self.decimals}f}%"
 
 
-def wrapped(title: str) -> str:
+def _wrapped(title: str) -> str:
     """A title in lines of at most TITLE_CHARACTERS (a run's title with its changed
     options runs past the figure's edges on one line)."""
     return "\n".join(textwrap.fill(line, TITLE_CHARACTERS) for line in title.split("\n"))
@@ -308,7 +308,7 @@ def reliability_figure(bins: Reliability, probability: str, outcome: str, title:
     top.plot(bins.mean_probability[filled], bins.frequency[filled], marker="o",
              label="test images, one point per non-empty bin")  # fmt: skip
     top.set(ylabel=f"{outcome} (%)", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
-    top.set_title(f"{wrapped(title)}\nexpected calibration error {bins.ece:.4f}")
+    top.set_title(f"{_wrapped(title)}\nexpected calibration error {bins.ece:.4f}")
     _legend_below(figure, top)  # a point can be anywhere in the plot
     widths = np.diff(bins.edges)
     bottom.bar(bins.edges[:-1], bins.count, width=widths, align="edge", edgecolor="white")
