@@ -132,16 +132,18 @@ def _found_in(path: Path, recursive: bool) -> list[Found]:
     with its problem, in its place."""
     if not path.is_dir():
         return [Found(path)]
-    found, subfolders, unreadable = [], [], []
-    for folder, names, files in os.walk(path, onerror=unreadable.append):
-        found += [Found(Path(error.filename), _unreadable(error)) for error in unreadable]
-        unreadable.clear()
+    found: list[Found] = []
+    subfolders: list[str] = []
+
+    def unreadable(error: OSError) -> None:  # in its place: os.walk calls it in order
+        found.append(Found(Path(error.filename), _unreadable(error)))
+
+    for folder, names, files in os.walk(path, onerror=unreadable):
         names[:] = sorted(name for name in names if not name.startswith("."))
         found += [Found(Path(folder, name)) for name in sorted(files) if _is_image_name(name)]
         if not recursive:  # (os.walk lists links to folders but never follows them)
             subfolders = [name for name in names if not Path(folder, name).is_symlink()]
             names[:] = []
-    found += [Found(Path(error.filename), _unreadable(error)) for error in unreadable]
     if not found:
         return [Found(path, printable(f"{path}: a folder without {FORMAT_NAMES} images"
                                       f"{_not_searched(subfolders)}"))]  # fmt: skip
