@@ -9,7 +9,6 @@ import re
 from tqdm import tqdm
 
 from scratchnet import NeuralNet
-from scratchnet.training import callbacks
 from scratchnet.training.callbacks import ProgressBar, describe
 
 
@@ -59,7 +58,7 @@ class NarrowTerminalBar(tqdm):
 
 
 def test_on_a_narrow_terminal_each_epoch_still_shows_its_whole_record(blobs, capsys, monkeypatch):
-    monkeypatch.setattr(callbacks, "tqdm", NarrowTerminalBar)
+    monkeypatch.setattr("tqdm.auto.tqdm", NarrowTerminalBar)  # the bar's class, imported when used
     net, printed = train_with_progress(blobs, True, capsys, epochs=3, batch_size=40)
     shown = [line.rpartition("\r")[2] for line in printed.err.split("\n")]  # what stays
     records = {record["epoch"]: record for record in net.history.records}

@@ -19,7 +19,6 @@ import numpy as np
 
 from ..errors import DataFileError, InvalidArgumentError
 from ..validation import N_DIGITS, check_digits
-from .download import DownloadError, download
 from .idx import file_sha256, read_idx
 
 ENV_DATA_DIR = "SCRATCHNET_DATA_DIR"
@@ -189,6 +188,9 @@ def _download_all(
     names = [file.gz_name for file in missing]
     if not allowed:
         raise MissingDataError(names, folders, "downloads are off")
+    from .download import DownloadError, download  # urllib and ssl: 2 MiB a reading of
+    # files already on disk should not hold
+
     try:
         return {
             file: download(file.gz_name, file.sha256_gz, cache_dir(), MIRRORS) for file in missing

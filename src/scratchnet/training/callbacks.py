@@ -12,8 +12,6 @@ import sys
 import time
 from collections.abc import Iterable
 
-from tqdm.auto import tqdm
-
 from ..errors import InvalidTypeError
 
 REFRESH_SECONDS = 0.2
@@ -136,24 +134,34 @@ class ProgressBar(Callback):
             # holds the records of the run before it, already printed then)
         if history.stopped_early:
             unit = "iteration" if self.full_batch else "epoch"
-            tqdm.write(early_stop_summary(history, unit), file=sys.stderr)
+            print(early_stop_summary(history, unit), file=sys.stderr, flush=True)
 
     def _new_bar(self, epoch: int):
         if self.full_batch:
-            return tqdm(total=self.epochs, initial=epoch - 1, unit="iteration", desc="training")
-        return tqdm(total=self.steps_per_epoch, unit="batch", desc=f"epoch {epoch}/{self.epochs}",
-                    leave=False)  # fmt: skip
+            return _progress_bar(total=self.epochs, initial=epoch - 1, unit="iteration",
+                                desc="training")  # fmt: skip
+        return _progress_bar(total=self.steps_per_epoch, unit="batch",
+                            desc=f"epoch {epoch}/{self.epochs}", leave=False)  # fmt: skip
 
     def _print_iteration(self, record: dict) -> None:
         line = f"iteration {record['epoch']}: {describe(record, self.validation_label)}"
         if self.bar is not None:
-            tqdm.write(line)
+            self.bar.write(line)
         else:
             print(line, flush=True)
         self.last_printed = record["epoch"]
 
     def _reset_running_cost(self):
         self.loss_sum, self.steps, self.last_refresh = 0.0, 0, 0.0
+
+
+def _progress_bar(**options):
+    """A tqdm bar (a widget in a notebook). tqdm is imported here, when a bar is first
+    shown: with the asyncio it brings it takes 11 MiB, which a run without bars (the
+    library's default, a piped command) should not hold."""
+    from tqdm.auto import tqdm
+
+    return tqdm(**options)
 
 
 def check_callbacks(callbacks) -> list[Callback]:
