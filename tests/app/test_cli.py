@@ -287,9 +287,13 @@ def test_augmented_run_shows_its_distortions_and_records_them(mnist_dir, tmp_pat
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--elastic-sigma", "0", "augmentation sigma must be a positive finite number, got 0"),
-        ("--elastic-sigma", "1e9", "augmentation sigma must be at most 28 pixels"),  # 60 GiB
-        ("--rotation", "1e308", "augmentation rotation must be at most 180 degrees"),  # overflowed
+        ("--elastic-sigma", "0", "--elastic-sigma must be a positive finite number, got 0"),
+        ("--elastic-sigma", "1e9", "--elastic-sigma must be at most 28 pixels"),  # 60 GiB
+        ("--elastic-alpha", "2e6", "--elastic-alpha must be at most 1e+06 pixels"),
+        ("--rotation", "1e308", "--rotation must be at most 180 degrees"),  # overflowed
+        ("--shear", "90", "--shear must be at most 89 degrees"),
+        ("--shift", "29", "--shift must be at most 28 pixels"),
+        ("--scale", "1.5", "--scale must be in [0, 1), got 1.5"),
     ],
 )
 def test_bad_distortion_settings_are_refused_before_any_data_is_read(
@@ -299,6 +303,17 @@ def test_bad_distortion_settings_are_refused_before_any_data_is_read(
                      mnist_dir, "--out", tmp_path / "run")  # fmt: skip
     assert_one_line_error(outcome, message)
     assert outcome.out == ""  # no data shapes, no network: nothing was loaded or built
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_validation_fraction_holding_out_no_row_is_refused_before_training(mnist_dir, tmp_path):
+    """It was refused by fit, after the network's summary, naming validation_fraction."""
+    outcome = invoke("train", "--preset", "one-two-fast", "--validation-fraction", "1e-9",
+                     "--data-dir", mnist_dir, "--out", tmp_path / "run")  # fmt: skip
+    assert_one_line_error(
+        outcome, "--validation-fraction 1e-09 holds out 0 of 12700 rows for validation"
+    )
+    assert "parameters" not in outcome.out
     assert not (tmp_path / "run").exists()
 
 

@@ -29,6 +29,7 @@ from ..network import NeuralNet
 from ..nn.losses import output_units
 from ..nn.optimizers import get_optimizer
 from ..nn.parameters import parameter_count
+from ..training.batching import check_validation_split
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
 from ..training.memory import check_fits, optimizer_state_copies
@@ -140,6 +141,8 @@ def run_recipe(
     y_train, y_test = digits[data.y_train], digits[data.y_test]
     files = tuple(str(path.absolute()) for path in data.files)  # found again from any folder
     del data  # the raw images are not needed any more: keep the peak memory down
+    if recipe.validation_fraction is not None:  # known to fail now: say so before starting
+        check_validation_split(y_train, recipe.validation_fraction, option_name)
     say(f"train_x shape: {x_train.shape}, test_x shape: {x_test.shape}")
     say(net.summary(x_train.shape[1]))
     monitored = "test" if recipe.validation_fraction is None else "validation"

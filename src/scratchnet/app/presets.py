@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 
-from ..data.augment import KINDS, Augment
+from ..data.augment import KINDS, Augment, check_strengths, library_spelling
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..nn.activations import ACTIVATIONS
 from ..nn.initializers import INITIALIZERS
@@ -66,14 +67,17 @@ class Recipe:
     dtype: str = "float64"
     replay_tutorial: bool = False
 
-    def augmentation(self) -> Augment | None:
-        """The distortions to train with, or None."""
+    def augmentation(self, spell: Callable[[str], str] = library_spelling) -> Augment | None:
+        """The distortions to train with, or None; a strength out of its range is named
+        as ``spell`` names Augment's settings (the command line: by its option)."""
         if self.augment == "none":
             return None
-        return Augment(
-            self.augment, shift=self.shift, rotation=self.rotation, scale=self.scale,
-            shear=self.shear, alpha=self.elastic_alpha, sigma=self.elastic_sigma,
+        strengths = dict(
+            shift=self.shift, rotation=self.rotation, scale=self.scale, shear=self.shear,
+            alpha=self.elastic_alpha, sigma=self.elastic_sigma,
         )  # fmt: skip
+        check_strengths(self.augment, max(Augment.shape), spell, **strengths)
+        return Augment(self.augment, **strengths)
 
     def updated(self, **overrides) -> Recipe:
         """A copy with every override that is not None applied."""

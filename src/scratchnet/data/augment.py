@@ -19,6 +19,7 @@ per field, G F G^T, and the interpolation four gathers.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,40 @@ ELASTIC = ("alpha", "sigma")  # the settings of the elastic field alone
 MAX_ALPHA = 1e6  # pixels: the elastic field's scale, far beyond any image's size
 INT32_INDICES = 2**31 - 1  # bilinear indexes up to this many padded pixels in int32 (half
 # the traffic of int64), more in int64
+
+
+STRENGTHS = ("shift", "rotation", "scale", "shear", "alpha", "sigma")
+
+
+def library_spelling(name: str) -> str:
+    return f"augmentation {name}"
+
+
+def check_strengths(
+    kind: str, side: int, spell: Callable[[str], str] = library_spelling, **strengths
+) -> None:
+    """Each of the ``strengths`` (those of STRENGTHS, as Augment names them) valid for
+    distortions of ``kind`` of images whose larger side is ``side``: each has a largest
+    value past which it means nothing more (checked where ``kind`` uses it). An error
+    names a strength as ``spell`` does (the command line, its option)."""
+    for name, largest, why in (
+        ("shift", side, "pixels, the image's larger side: a larger shift moves it out"),
+        ("rotation", 180, "degrees: either way, that reaches every angle"),
+        ("shear", 89, "degrees: at 90 the image is sheared flat"),
+        ("alpha", MAX_ALPHA, "pixels: a larger field moves every pixel out of the image"),
+        ("sigma", side, "pixels, the image's larger side: a wider field is flat across it"),
+    ):
+        check = check_positive_float if name == "sigma" else check_non_negative_float
+        value = check(strengths[name], spell(name))
+        used = kind == "elastic" or (kind == "affine" and name not in ELASTIC)
+        if value > largest and used:  # (sigma's default suits 28 x 28)
+            raise InvalidArgumentError(
+                f"{spell(name)} must be at most {largest:g} {why}; got {strengths[name]!r}"
+            )
+    scale = real_number(strengths["scale"])
+    if scale is None or not 0 <= scale < 1:
+        scale = strengths["scale"]
+        raise InvalidArgumentError(f"{spell('scale')} must be in [0, 1), got {scale!r}")
 
 
 @dataclass(frozen=True)
@@ -74,32 +109,11 @@ class Augment:
             check_positive_int(size, "augmentation rows and columns") for size in self.shape
         )
         object.__setattr__(self, "shape", shape)  # frozen: set once, as a tuple of ints
-        side = max(shape)
-        for name, largest, why in (
-            ("shift", side, "pixels, the image's larger side: a larger shift moves it out"),
-            ("rotation", 180, "degrees: either way, that reaches every angle"),
-            ("shear", 89, "degrees: at 90 the image is sheared flat"),
-            ("alpha", MAX_ALPHA, "pixels: a larger field moves every pixel out of the image"),
-            ("sigma", side, "pixels, the image's larger side: a wider field is flat across it"),
-        ):
-            check = check_positive_float if name == "sigma" else check_non_negative_float
-            value = check(getattr(self, name), f"augmentation {name}")
-            if value > largest and self._uses(name):  # (sigma's default suits 28 x 28)
-                raise InvalidArgumentError(
-                    f"augmentation {name} must be at most {largest:g} {why}; "
-                    f"got {getattr(self, name)!r}"
-                )
-        scale = real_number(self.scale)
-        if scale is None or not 0 <= scale < 1:
-            raise InvalidArgumentError(f"augmentation scale must be in [0, 1), got {self.scale!r}")
+        check_strengths(self.kind, max(shape), **{name: getattr(self, name) for name in STRENGTHS})
 
     @property
     def active(self) -> bool:
         return self.kind != "none"
-
-    def _uses(self, name: str) -> bool:
-        """Whether distortions of this kind use the setting ``name``."""
-        return self.kind == "elastic" or (self.kind == "affine" and name not in ELASTIC)
 
     def distort(self, images: np.ndarray, rng: np.random.Generator, out: np.ndarray) -> None:
         """Write a fresh distortion of each row of ``images`` (m, rows * columns) into

@@ -13,13 +13,14 @@ the loop's 1/m scales stay as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..nn.column_groups import GroupedColumns
+from ..validation import python_name
 
 
 @dataclass(frozen=True)
@@ -80,17 +81,32 @@ def normalised_weights(
 
 def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (kept, held-out) row indices, holding out ``fraction`` of each label's rows."""
-    held_out = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        held_out.append(rng.permutation(members)[: round(fraction * len(members))])
+    check_validation_split(labels, fraction)
+    held_out = [
+        rng.permutation(np.flatnonzero(labels == label))[:size]
+        for label, size in zip(*_held_out_sizes(labels, fraction), strict=True)
+    ]
     held_out = np.sort(np.concatenate(held_out))
-    if len(held_out) == 0 or len(held_out) == len(labels):
-        raise InvalidArgumentError(
-            f"validation_fraction={fraction} leaves {len(held_out)} of {len(labels)} rows "
-            "for validation; choose a fraction that keeps both sets non-empty"
-        )
     return np.setdiff1d(np.arange(len(labels)), held_out), held_out
+
+
+def check_validation_split(
+    labels: np.ndarray, fraction: float, spell: Callable[[str], str | None] = python_name
+) -> None:
+    """Holding out ``fraction`` of each label's rows (rounded) leaves both the training
+    and the validation rows non-empty; an error names the fraction as ``spell`` does."""
+    held = sum(_held_out_sizes(labels, fraction)[1])
+    if held == 0 or held == len(labels):
+        raise InvalidArgumentError(
+            f"{spell('validation_fraction')} {fraction:g} holds out {held} of {len(labels)} "
+            "rows for validation; choose a fraction that keeps both sets non-empty"
+        )
+
+
+def _held_out_sizes(labels: np.ndarray, fraction: float) -> tuple[np.ndarray, list[int]]:
+    """Each label of ``labels`` and how many of its rows ``fraction`` holds out."""
+    classes, counts = np.unique(labels, return_counts=True)
+    return classes, [round(fraction * int(count)) for count in counts]
 
 
 class Gathered:

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ...data.augment import ELASTIC as ELASTIC_FIELD
 from ...data.augment import KINDS
 from ...errors import InvalidArgumentError, ScratchnetError, TrainingDivergedError
 from ...nn.activations import ACTIVATIONS
@@ -377,7 +378,7 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
     )
     check_early_stopping(recipe.patience, recipe.validation_fraction is not None, option_name)
     _check_distortions_used(args, recipe.augment)
-    recipe.augmentation()  # its settings checked now, not after the data is loaded
+    recipe.augmentation(_strength_option)  # checked now, not after the data is loaded
     if recipe.batch_size is None and args.epochs is not None:
         recipe = recipe.updated(iterations=args.epochs)  # a full-batch epoch is one step
     return recipe
@@ -396,6 +397,11 @@ def _check_distortions_used(args: argparse.Namespace, augment: str) -> None:
             f"{options} only {'works' if len(unused) == 1 else 'work'} with --augment {needs}"
             f" (the run's augmentation is {augment})"
         )
+
+
+def _strength_option(name: str) -> str:
+    """The option that sets Augment's strength ``name``: --elastic-alpha for alpha."""
+    return "--" + ("elastic-" + name if name in ELASTIC_FIELD else name)
 
 
 def _parse_digits(words: list[str]) -> tuple[int, ...]:
