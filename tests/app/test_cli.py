@@ -317,6 +317,19 @@ def test_a_validation_fraction_holding_out_no_row_is_refused_before_training(mni
     assert not (tmp_path / "run").exists()
 
 
+def test_measuring_the_training_set_where_every_record_measures_it_is_refused(mnist_dir, tmp_path):
+    """Full-batch training without dropout or distortions measures the training set at
+    every record: the option did nothing, silently."""
+    outcome = invoke("train", "--measure-training", "--data-dir", mnist_dir,
+                     "--out", tmp_path / "run")  # fmt: skip
+    assert_one_line_error(outcome, "--measure-training adds nothing here")
+    assert not (tmp_path / "run").exists()
+    train_quietly(mnist_dir, tmp_path / "dropped", "--measure-training", "--dropout", "0.2",
+                  "--hidden", "8", "--iterations", "2")  # fmt: skip
+    record = read_metrics(tmp_path / "dropped")["history"]["records"][0]
+    assert record["train_loss"] is not None and record["train_loss"] != record["loss"]
+
+
 def test_a_batch_of_every_row_is_counted_in_iterations_everywhere(mnist_dir, tmp_path):
     """Training was full-batch (one update per pass, a record before the first), and the
     console said 'iteration', but metrics.json, the figures and the report said 'epoch'."""
@@ -460,7 +473,7 @@ TRAIN_DEFAULTS = {
     "--dropout": "(default: 0.0)",
     "--validation-fraction": "(default: none; the test set is then monitored",
     "--patience": "(default: none)",
-    "--measure-training": "(one more forward pass per epoch; default: off",
+    "--measure-training": "(one more forward pass per record; default: off",
     "--force": "(default: off, such a folder is refused)",
     "--checkpoint-every": "(default: every epoch with --batch-size, every 100 iterations",
     "--resume": "(default: none)",

@@ -158,10 +158,10 @@ def add_parser(commands) -> None:
     add(
         "--measure-training",
         action="store_true",
-        help="with mini-batches, also measure the whole training set without dropout after "
-        "each epoch, so the training curve shows the same weights as the validation curve "
-        "(one more forward pass per epoch; default: off, the curve is the mean over the "
-        "epoch's batches)",
+        help="also measure the whole training set, without dropout or distortions, at each "
+        "record, so the training curve shows the same weights as the validation curve (one "
+        "more forward pass per record; default: off, the curve is the mean over the epoch's "
+        "batches). Full-batch training without --dropout or --augment measures it anyway",
     )
     add(
         "--augment",
@@ -378,6 +378,7 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
     )
     check_early_stopping(recipe.patience, recipe.validation_fraction is not None, option_name)
     _check_distortions_used(args, recipe.augment)
+    _check_measuring_adds(args, recipe)
     recipe.augmentation(_strength_option)  # checked now, not after the data is loaded
     if recipe.batch_size is None and args.epochs is not None:
         recipe = recipe.updated(iterations=args.epochs)  # a full-batch epoch is one step
@@ -396,6 +397,17 @@ def _check_distortions_used(args: argparse.Namespace, augment: str) -> None:
         raise InvalidArgumentError(
             f"{options} only {'works' if len(unused) == 1 else 'work'} with --augment {needs}"
             f" (the run's augmentation is {augment})"
+        )
+
+
+def _check_measuring_adds(args: argparse.Namespace, recipe: Recipe) -> None:
+    """--measure-training is refused where every record measures the training set
+    anyway: full batches without dropout or distortions."""
+    plain = recipe.batch_size is None and not recipe.dropout and recipe.augment == "none"
+    if args.measure_training and plain:
+        raise InvalidArgumentError(
+            "--measure-training adds nothing here: full-batch training without --dropout or "
+            "--augment measures the whole training set at every record already"
         )
 
 
