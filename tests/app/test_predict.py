@@ -530,6 +530,13 @@ def test_a_link_to_a_folder_is_not_named_as_a_subfolder_recursive_would_read(
         assert [LINE.match(line)[1] for line in outcome.out.splitlines()] == [str(picture)]
 
 
+def test_force_without_preview_is_refused(digits_model, tmp_path):
+    """It replaces preview files; without --preview it did nothing, silently."""
+    outcome = invoke("predict", "--model", digits_model, "--force", seven(tmp_path / "7.png"))
+    assert_one_line_error(outcome, "--force replaces preview files: it only works with --preview")
+    assert outcome.out == ""
+
+
 def test_a_refused_start_leaves_no_preview_folder_and_folders_get_no_preview_name(
     digits_model, tmp_path
 ):

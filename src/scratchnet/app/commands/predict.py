@@ -21,7 +21,7 @@ import numpy as np
 
 from ...data.image_files import EXTENSIONS, FORMAT_NAMES
 from ...data.images import load_image, write_mnist_png
-from ...errors import ImageFileError
+from ...errors import ImageFileError, InvalidArgumentError
 from ..arguments import (
     check_not_a_file,
     error_message,
@@ -82,12 +82,14 @@ def add_parser(commands) -> None:
         help="read the images in the folders' subfolders too (default: only those directly "
         "in each folder given)",
     )  # fmt: skip
-    predict.add_argument("--force", action="store_true", help=FORCE_HELP)
+    predict.add_argument("--force", action="store_true", help=f"with --preview: {FORCE_HELP}")
     predict.add_argument("--data-dir", type=path_argument, help=STARTER_DATA_DIR_HELP)
     predict.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.force and args.preview is None:
+        raise InvalidArgumentError("--force replaces preview files: it only works with --preview")
     files = [file for path in args.files for file in _found_in(path, args.recursive)]
     previews = preview_paths(files, args.preview, args.force)
     chosen = choose_model(args.model, args.data_dir, say=note)
