@@ -433,6 +433,53 @@ def test_a_ctrl_c_while_the_command_starts_is_one_line(tmp_path, run_command):
     assert (outcome.code, outcome.out, outcome.err) == (130, "", "scratchnet: interrupted\n")
 
 
+# A Ctrl-C in the middle of an import: raised inside a class's __set_name__ (here the
+# first one a file whose path holds WHERE defines), KeyboardInterrupt came out as a
+# RuntimeError with a traceback (exit 1); inside an extension module's initialisation, as
+# an ImportError, or the interpreter aborted as it shut down.
+MID_IMPORT_INTERRUPT = """
+import os, signal, sys
+from scratchnet.app.entry import entry_point
+
+def interrupt_in_set_name(frame, event, arg):
+    code = frame.f_code
+    if event == "call" and code.co_name == "__set_name__" and WHERE in code.co_filename:
+        sys.settrace(None)
+        os.kill(os.getpid(), signal.SIGINT)
+
+sys.argv = ["scratchnet", *ARGUMENTS]
+sys.settrace(interrupt_in_set_name)
+entry_point()
+"""
+
+
+def run_interrupted_mid_import(where: str, *arguments, cwd: Path) -> Outcome:
+    script = MID_IMPORT_INTERRUPT.replace("WHERE", repr(where))
+    script = script.replace("ARGUMENTS", repr([str(argument) for argument in arguments]))
+    return run_process(sys.executable, "-c", script, cwd=cwd)
+
+
+@pytest.mark.parametrize("where", ["functools", "matplotlib"], ids=["start", "figures"])
+def test_a_ctrl_c_in_the_middle_of_an_import_is_one_line(tmp_path, where):
+    """functools: a cached_property of a module the command imports as it starts;
+    matplotlib: the figures' library, imported when the figures are drawn."""
+    outcome = run_interrupted_mid_import(where, "figures", "--out", "f", cwd=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (130, "", "scratchnet: interrupted\n")
+    assert not (tmp_path / "f").exists()
+
+
+def test_a_ctrl_c_as_a_run_imports_its_figures_library_keeps_its_checkpoint(mnist_dir, tmp_path):
+    outcome = run_interrupted_mid_import(
+        "matplotlib", "train", "--preset", "one-two-fast", "--quiet", "--data-dir", mnist_dir,
+        "--out", "run", cwd=tmp_path,
+    )  # fmt: skip
+    assert outcome.code == 130 and "Traceback" not in outcome.err, outcome
+    (line,) = outcome.err.splitlines()
+    assert re.match(r"^scratchnet: interrupted; checkpoint\.npz kept after \d+ epochs; ", line)
+    assert line.endswith(f"continue with: scratchnet train --resume run --data-dir {mnist_dir}")
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == ["checkpoint.npz"]
+
+
 # -- help, version, figures ---------------------------------------------------------------
 
 

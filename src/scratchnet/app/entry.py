@@ -13,6 +13,7 @@ import sys
 
 from .interrupts import (
     EXIT_BROKEN_PIPE,
+    deferred,
     exit_status,
     ignore_stop_signals,
     stop_on_signals,
@@ -39,7 +40,8 @@ def entry_point() -> None:
     try:
         try:
             stop_on_signals()
-            from .cli import main
+            with deferred():
+                from .cli import main
 
             status = main()
         finally:

@@ -34,6 +34,7 @@ from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
 from ..training.memory import check_fits, optimizer_state_copies
 from .arguments import option_name, pasteable, words
+from .interrupts import deferred
 from .metrics_file import read_metrics
 from .presets import PRESETS, Recipe
 from .run_folder import CHECKPOINT
@@ -197,7 +198,8 @@ def fit_options(recipe: Recipe, x_test: np.ndarray, y_test: np.ndarray) -> dict:
 def distortions_figure(examples: np.ndarray, augment):
     """augmentation.png: the examples and DISTORTIONS distortions of each, drawn from a
     generator of their own (FIGURE_SEED), so the run and its report draw the same."""
-    from .plots import augmentation_figure
+    with deferred():
+        from .plots import augmentation_figure
 
     rng = np.random.default_rng(FIGURE_SEED)
     subject = "Test digits (never trained on)"
@@ -232,7 +234,8 @@ def _score(net: NeuralNet, x: np.ndarray, y: np.ndarray) -> Score:
 def write_outputs(folder: Path, result: RunResult) -> None:
     """model.npz, metrics.json, cost.png and accuracy.png into ``folder``, and
     augmentation.png when the run distorted its images."""
-    from .plots import plot_accuracy, plot_cost, save
+    with deferred():
+        from .plots import plot_accuracy, plot_cost, save
 
     result.net.save(folder / MODEL_FILE)
     metrics = run_metrics(result, file_sha256(folder / MODEL_FILE))

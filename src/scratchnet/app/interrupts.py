@@ -6,6 +6,11 @@ burst of signals), is ignored, so that a second Ctrl-C cannot cut short what the
 one started (removing what the run created, keeping its checkpoint, saying how to go
 on).
 
+A signal that arrives while a module is imported (``deferred``) stops the command once
+the import is done: raised inside an extension module's initialisation or a class's
+``__set_name__``, KeyboardInterrupt comes out as an ImportError or a RuntimeError with a
+traceback, or aborts the interpreter as it shuts down.
+
 The handlers stay Python functions while the command runs: one switched to SIG_IGN
 with a signal still pending makes CPython print "Signal 15 ignored due to race
 condition", and a KeyboardInterrupt that Python swallows (raised in a weakref callback)
@@ -28,6 +33,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_GRACE = 1.0  # seconds after a stop in which another stop signal is the same request
 _cleanups = 0  # cleanups running now, in the main thread: a stop signal waits for them
 _last_stop = -math.inf  # when a stop signal last raised (time.monotonic())
+_deferring = 0  # deferred blocks running now, in the main thread
+_pending: int | None = None  # the stop signal that came during them
 
 
 class Terminated(KeyboardInterrupt):
@@ -44,11 +51,18 @@ def stopped_by(interruption: KeyboardInterrupt) -> str:
 
 
 def _stop(signum, frame) -> None:
-    global _last_stop
-    now = time.monotonic()
-    if _cleanups or now - _last_stop < STOP_GRACE:
+    global _pending
+    if _cleanups or time.monotonic() - _last_stop < STOP_GRACE:
         return  # the cleanup a first signal (or an error) started goes on
-    _last_stop = now
+    if _deferring:
+        _pending = _pending or signum  # raised when the deferred blocks are done
+        return
+    _raise(signum)
+
+
+def _raise(signum: int) -> None:
+    global _last_stop
+    _last_stop = time.monotonic()
     raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
@@ -98,3 +112,22 @@ def uninterrupted() -> Iterator[None]:
         yield
     finally:
         _cleanups -= 1
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """A block, an import, that a Ctrl-C or SIGTERM does not cut in the middle: one that
+    arrives meanwhile stops the command as the block ends (in the main thread; elsewhere
+    nothing is raised anyway)."""
+    global _deferring, _pending
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        signum, _pending = (_pending, None) if _deferring == 0 else (None, _pending)
+    if signum is not None:
+        _raise(signum)

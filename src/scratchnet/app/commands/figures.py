@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..arguments import make_folder, path_argument, printable
+from ..interrupts import deferred
 from ..overwrite import FORCE_HELP, check_replaceable, png_is_ours
 
 NAMES = ("sigmoid.png", "cross_entropy.png")
@@ -25,7 +26,8 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..plots import plot_cross_entropy, plot_sigmoid
+    with deferred():
+        from ..plots import plot_cross_entropy, plot_sigmoid
 
     make_folder(args.out, "--out")
     paths = [args.out / name for name in NAMES]

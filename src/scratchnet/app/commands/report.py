@@ -11,6 +11,7 @@ from pathlib import Path
 from ...data.mnist import ENV_DATA_DIR
 from ..arguments import path_argument, printable
 from ..folder_lock import FolderLock
+from ..interrupts import deferred
 
 
 def add_parser(commands) -> None:
@@ -39,7 +40,8 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report import write_report  # matplotlib is imported only when a report is built
+    with deferred():  # matplotlib is imported only when a report is built
+        from ..report import write_report
 
     with _holding(args.run_dir):
         written = write_report(args.run_dir, args.data_dir)

@@ -46,7 +46,7 @@ from ..experiment import (
     run_recipe,
     write_outputs,
 )
-from ..interrupts import uninterrupted
+from ..interrupts import deferred, uninterrupted
 from ..output import finishing_without_the_reader
 from ..presets import AFFINE_STRENGTHS, ELASTIC_STRENGTHS, PRESETS, STRENGTHS, TUTORIAL, Recipe
 from ..run_folder import CHECKPOINT as CHECKPOINT_FILE
@@ -315,7 +315,8 @@ def _write_report(out: Path, data_dir: Path | None) -> str | None:
     here loses none of them). A user-level failure (a ScratchnetError: data gone; an
     OSError: disk full, no permission) comes back as the one line that says so; a bug
     keeps its traceback."""
-    from ..report import REPORT_FILE, write_report
+    with deferred():
+        from ..report import REPORT_FILE, write_report
 
     try:
         write_report(out, data_dir)
