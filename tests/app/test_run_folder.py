@@ -254,6 +254,55 @@ def test_a_lock_file_nobody_holds_is_taken_over_even_if_its_process_lives(mnist_
     assert names(out) == TUTORIAL_RUN_FILES
 
 
+def test_a_lock_that_is_a_link_is_refused_and_what_it_points_to_is_kept(mnist_dir, tmp_path):
+    """The lock was opened through the link: its text overwrote the file it pointed to
+    (outside the folder), and the run went ahead."""
+    out = tmp_path / "run"
+    out.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious data\n")
+    (out / run_folder.LOCK).symlink_to("../precious.txt")
+    outcome = train(mnist_dir, out, *FULL_BATCH)
+    assert_one_line_error(outcome, f"{out / run_folder.LOCK} is a symbolic link, not scratchnet")
+    assert precious.read_text() == "precious data\n"
+    assert names(out) == [run_folder.LOCK] and (out / run_folder.LOCK).is_symlink()
+
+
+def test_a_lock_that_is_a_fifo_is_refused(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    os.mkfifo(out / run_folder.LOCK)
+    outcome = train(mnist_dir, out, *FULL_BATCH)
+    assert_one_line_error(outcome, "is not scratchnet's lock file (a fifo or other special file)")
+    assert names(out) == [run_folder.LOCK]
+
+
+def test_a_lock_that_cannot_be_removed_does_not_hide_why_the_run_stopped(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """A folder made read-only during the run: the lock's removal failed, and its error
+    ('Operation not permitted') replaced the interruption and its 'continue with'."""
+    real_unlink = Path.unlink
+
+    def unlink(path, missing_ok=False):
+        if path.name == run_folder.LOCK:
+            raise PermissionError(1, "Operation not permitted", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, 2)
+        outcome = train(mnist_dir, out, *MINI_BATCH, quiet=False)
+    assert outcome.code == 130, outcome
+    assert "checkpoint.npz kept after 2 epochs; continue with:" in outcome.err
+    assert "Operation not permitted" not in outcome.err
+    monkeypatch.undo()
+    again = invoke("train", "--resume", out, "--data-dir", mnist_dir)  # the left lock is free
+    assert again.code == 0, again
+    assert "took over the lock of a scratchnet that is gone" in again.err
+
+
 def dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()

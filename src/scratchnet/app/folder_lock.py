@@ -3,9 +3,12 @@ long as it lives and by ``scratchnet report`` while it builds (see run_folder.py
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 import socket
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,15 +44,19 @@ class FolderLock:
         changes = 0  # lock files replaced under us without our waiting for them
         told = False
         while changes < 3:
-            try:
-                descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:  # never through a link: the lock's text would overwrite its target
+                descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             except OSError as error:  # no permission, a read-only file system, ...
                 if told and isinstance(error, FileNotFoundError):  # the process waited for
                     self.folder.mkdir(parents=True, exist_ok=True)  # made the folder, and
                     continue  # removed it as it gave up
+                raise self._unusable(error) from None
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                os.close(descriptor)
                 raise RunFolderError(
-                    f"cannot write into {self.folder}: {system_reason(error)}"
-                ) from None
+                    f"{self.path} is not scratchnet's lock file (a fifo or other special "
+                    "file): move it away"
+                )
             waited = False
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -81,16 +88,26 @@ class FolderLock:
         )
 
     def release(self) -> None:
-        """Remove the lock file, then let go of the lock."""
+        """Remove the lock file, then let go of the lock. A lock file that cannot be
+        removed (the folder made read-only meanwhile) stays: free once closed, the next
+        run takes it over and says so; the error that ended the run is what matters."""
         with uninterrupted():
             if self.descriptor is not None:
-                self.path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    self.path.unlink(missing_ok=True)
                 os.close(self.descriptor)
                 self.descriptor = None
 
+    def _unusable(self, error: OSError) -> RunFolderError:
+        if error.errno == errno.ELOOP:
+            return RunFolderError(
+                f"{self.path} is a symbolic link, not scratchnet's lock file: remove it"
+            )
+        return RunFolderError(f"cannot write into {self.folder}: {system_reason(error)}")
+
     def _still_the_file(self, descriptor: int) -> bool:
         try:
-            return os.fstat(descriptor).st_ino == os.stat(self.path).st_ino
+            return os.fstat(descriptor).st_ino == os.lstat(self.path).st_ino
         except FileNotFoundError:
             return False
 
