@@ -35,6 +35,7 @@ from scratchnet.data.mnist import ENV_DATA_DIR
 from .. import reference
 from .cli_helpers import (
     EXIT_USAGE,
+    MINI_BATCH_RUN_FILES,
     PNG_MAGIC,
     TUTORIAL_RUN_FILES,
     Outcome,
@@ -1052,6 +1053,39 @@ def test_a_ctrl_c_the_process_was_started_ignoring_stays_ignored(tmp_path):
         text=True, timeout=60, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )  # fmt: skip
     assert (completed.returncode, completed.stdout, completed.stderr) == (0, "still here\n", "")
+
+
+def run_scratchnet(*arguments, cwd: Path, **streams) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scratchnet", *map(str, arguments)], cwd=cwd,
+                          timeout=120, **streams)  # fmt: skip
+
+
+@pytest.mark.parametrize("stderr", ["full disk", "closed"])
+def test_a_run_whose_messages_cannot_be_written_is_published_all_the_same(
+    mnist_dir, tmp_path, stderr
+):
+    """stderr on a full disk (here /dev/full), or closed (2>&-): the first progress line
+    that could not be written ended the run with status 1, nothing published."""
+    with open("/dev/full", "w") as full:
+        streams = {"stderr": full} if stderr == "full disk" else {"preexec_fn": lambda: os.close(2)}
+        completed = run_scratchnet("train", "--preset", "one-two-fast", "--data-dir", mnist_dir,
+                                   "--out", "run", cwd=tmp_path, stdout=subprocess.PIPE,
+                                   text=True, **streams)  # fmt: skip
+    assert completed.returncode == 0
+    assert "fit time: " in completed.stdout
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == MINI_BATCH_RUN_FILES
+
+
+def test_output_that_cannot_be_written_is_named(mnist_dir, tmp_path):
+    """It said 'No space left on device', as if the run's folder were full."""
+    with open("/dev/full", "w") as full:
+        completed = run_scratchnet("train", "--preset", "one-two-fast", "--data-dir", mnist_dir,
+                                   "--out", "run", cwd=tmp_path, stdout=full,
+                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert (completed.returncode, completed.stderr) == (
+        2,
+        "scratchnet: error: the command's output (stdout): No space left on device\n",
+    )
 
 
 @pytest.mark.parametrize("command", ["figures", "export"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
 from tqdm import tqdm
 
 from scratchnet import NeuralNet
@@ -39,6 +40,18 @@ def test_full_batch_prints_each_logged_iteration_and_the_final_weights(blobs, ca
         f"test cost {first['val_loss']:.6f}, test accuracy {first['val_accuracy']:.2%}"
     )
     assert printed.err == ""
+
+
+@pytest.mark.parametrize("bar", [None, True])
+def test_a_program_without_stderr_trains_with_progress_all_the_same(
+    blobs, capsys, monkeypatch, bar
+):
+    """sys.stderr is None in a program started without one (pythonw, 2>&-): asking it
+    whether it was a terminal raised AttributeError, and its lines went to stdout."""
+    monkeypatch.setattr("sys.stderr", None)
+    net, printed = train_with_progress(blobs, bar, capsys, epochs=2, batch_size=40)
+    assert len(net.history.records) == 2
+    assert printed.out == ""
 
 
 def test_on_a_terminal_a_bar_counts_the_iterations(blobs, capsys):

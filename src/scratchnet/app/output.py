@@ -1,10 +1,13 @@
-"""A reader of the output that leaves (``scratchnet train | head -1``): the command goes
-on without it, and ends as SIGPIPE ends other tools only once its work is done.
+"""Output that cannot be written.
 
-Whether a closed pipe shows at the first line after the reader left or only when a
-buffer of them fills depends on buffering (``PYTHONUNBUFFERED``, ``python -u``); a run
-must not be lost either way, so every write to stdout that meets the closed pipe is
-dropped, and the command says afterwards that the reader left.
+- A reader of the output that leaves (``scratchnet train | head -1``): the command goes
+  on without it, and ends as SIGPIPE ends other tools only once its work is done.
+  Whether a closed pipe shows at the first line after the reader left or only when a
+  buffer of them fills depends on buffering (``PYTHONUNBUFFERED``, ``python -u``); a
+  run must not be lost either way, so every write to stdout that meets the closed pipe
+  is dropped, and the command says afterwards that the reader left.
+- Messages on stderr that cannot be written (a log redirected to a full disk, stderr
+  closed: ``2>&-``) are lost, not the run (``messages_may_be_lost``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import errno
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TextIO
 
 
@@ -29,6 +32,8 @@ class _ReaderMayLeave:
                 return self.stream.write(text)
             except BrokenPipeError:
                 self.reader_left = True
+            except OSError as error:  # a full disk under `> file`: named, not the --out's
+                raise _named(error) from None
         return len(text)
 
     def flush(self) -> None:
@@ -37,9 +42,15 @@ class _ReaderMayLeave:
                 self.stream.flush()
             except BrokenPipeError:
                 self.reader_left = True
+            except OSError as error:
+                raise _named(error) from None
 
     def __getattr__(self, name: str):  # isatty, fileno, encoding: the stream's
         return getattr(self.stream, name)
+
+
+def _named(error: OSError) -> OSError:
+    return OSError(error.errno, error.strerror, "the command's output (stdout)")
 
 
 @contextmanager
@@ -57,3 +68,41 @@ def finishing_without_the_reader() -> Iterator[None]:
         sys.stdout = guarded.stream
     if guarded.reader_left:
         raise BrokenPipeError(errno.EPIPE, "the reader of the output left")
+
+
+class _MessagesMayBeLost:
+    """stderr (or None, when the process started with it closed), whose writes and
+    flushes that fail are dropped."""
+
+    def __init__(self, stream: TextIO | None):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        with suppress(OSError, ValueError):  # ValueError: the file was closed
+            if self.stream is not None:
+                self.stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with suppress(OSError, ValueError):
+            if self.stream is not None:
+                self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream is not None and self.stream.isatty()
+
+    def __getattr__(self, name: str):  # fileno, encoding: the stream's
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def messages_may_be_lost() -> Iterator[None]:
+    """Run the block with stderr's failing writes dropped: progress, notes and errors
+    that cannot be shown are lost, and the command goes on (its exit status still says
+    how it ended)."""
+    original = sys.stderr
+    sys.stderr = _MessagesMayBeLost(original)
+    try:
+        yield
+    finally:
+        sys.stderr = original

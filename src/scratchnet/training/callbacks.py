@@ -93,7 +93,10 @@ class ProgressBar(Callback):
     def on_train_begin(self, epochs, steps_per_epoch):
         self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
         self.full_batch = steps_per_epoch == 1
-        self.show_bar = sys.stderr.isatty() if self.bar_wanted is None else self.bar_wanted
+        if self.bar_wanted is None:  # (no stderr at all: a program started without one)
+            self.show_bar = sys.stderr is not None and sys.stderr.isatty()
+        else:
+            self.show_bar = self.bar_wanted and sys.stderr is not None
         self.last_printed = None
         self._reset_running_cost()
 
@@ -122,7 +125,7 @@ class ProgressBar(Callback):
         if self.bar is not None:  # erased on closing: a bar's end is cut to the terminal's
             self.bar.close()  # width, so the record gets a line of its own, as without bars
             self.bar = None
-        print(line, file=sys.stderr, flush=True)
+        _to_stderr(line)
 
     def on_train_end(self, history):
         if self.bar is not None:
@@ -134,7 +137,7 @@ class ProgressBar(Callback):
             # holds the records of the run before it, already printed then)
         if history.stopped_early:
             unit = "iteration" if self.full_batch else "epoch"
-            print(early_stop_summary(history, unit), file=sys.stderr, flush=True)
+            _to_stderr(early_stop_summary(history, unit))
 
     def _new_bar(self, epoch: int):
         if self.full_batch:
@@ -153,6 +156,12 @@ class ProgressBar(Callback):
 
     def _reset_running_cost(self):
         self.loss_sum, self.steps, self.last_refresh = 0.0, 0, 0.0
+
+
+def _to_stderr(line: str) -> None:
+    """Print ``line`` on stderr, if the program has one (print would take stdout)."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr, flush=True)
 
 
 def _progress_bar(**options):
