@@ -360,6 +360,17 @@ def test_out_on_a_file_is_one_line_error(tmp_path):
     assert_one_line_error(outcome, f"--out {tmp_path / 'taken'} is a file, not a folder")
 
 
+@pytest.mark.parametrize("command", [["train", "--quiet"], ["figures"]])
+def test_out_on_a_link_to_nothing_is_one_line_error(tmp_path, command):
+    """It said 'cannot create the output folder ... (File exists)'."""
+    (tmp_path / "gone").symlink_to("nowhere")
+    outcome = invoke(*command, "--out", tmp_path / "gone")
+    assert_one_line_error(
+        outcome, f"--out {tmp_path / 'gone'} is a link to nowhere, which does not exist"
+    )
+    assert not (tmp_path / "nowhere").exists()
+
+
 # -- checked before training ---------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ command line's spelling of the library's parameters."""
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -47,9 +48,15 @@ def path_argument(text: str) -> Path:
 
 
 def check_not_a_file(path: Path, option: str) -> None:
-    """Refuse a folder ``path`` given as ``option`` that is a file."""
+    """Refuse a folder ``path`` given as ``option`` that is a file, or a link to nothing
+    (which no folder can be made at)."""
     if path.exists() and not path.is_dir():
         raise InvalidArgumentError(f"{option} {path} is a file, not a folder; choose a folder")
+    if path.is_symlink() and not path.exists():
+        raise InvalidArgumentError(
+            f"{option} {path} is a link to {os.readlink(path)}, which does not exist; create "
+            "that folder or choose another"
+        )
 
 
 def make_folder(path: Path, option: str) -> None:

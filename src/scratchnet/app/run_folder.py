@@ -40,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..atomic import system_reason
-from .arguments import add_note, pasteable
+from .arguments import add_note, check_not_a_file, pasteable
 from .folder_lock import LOCK, FolderLock, RunFolderError
 from .interrupts import uninterrupted
 
@@ -213,8 +213,7 @@ def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
         while out.exists():
             suffix += 1
             out = Path("runs") / f"{stamp}-{suffix}"
-    if out.exists() and not out.is_dir():
-        raise RunFolderError(f"--out {out} is a file, not a folder; choose a folder")
+    check_not_a_file(out, "--out")
     missing = [folder for folder in [out, *out.parents] if not folder.exists()][::-1]
     try:
         out.mkdir(parents=True, exist_ok=True)
