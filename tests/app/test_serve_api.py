@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import json
 import os
 import re
+import select
 import socket
 import threading
 import time
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -24,6 +27,7 @@ import pytest
 import scratchnet as sn
 from scratchnet.app.api import MAX_BODY_BYTES, DigitApi
 from scratchnet.app.models import load_chosen
+from scratchnet.app.request_body import read_chunks
 from scratchnet.app.server import MAX_CONNECTIONS, DigitHandler, DigitServer, is_loopback
 
 from .. import reference
@@ -278,8 +282,18 @@ def test_a_body_over_the_limit_sent_in_full_gets_its_answer(server):
          400, "both a Content-Length and a Transfer-Encoding"),
         (b"POST /predict HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
          400, "Content-Length headers that differ"),
-        (b"GET /model HTTP/1.1\r\nHost: localhost\r\nHost: example.com\r\n\r\n", 400,
-         "Host headers that differ"),
+        (b"GET /model HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n", 400,
+         "more than one Host header"),
+        (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n", 400,
+         "chunked must be the last transfer coding"),
+        (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n", 400,
+         "bad chunk size line b'5\\n'"),
+        (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1" * 2000, 400,
+         "bad chunk size line b'1111"),
+        (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000001\r\n", 413,
+         "the upload has at least 16,777,217 bytes, more than the 16,777,216 accepted"),
+        (b"GET /model HTTP/1.1\r\nContent-Length: 14\r\n\r\nGET /nope HTTP", 400,
+         "a GET request has no body; /model got one"),
         (b"GET /model HTTP/1.1\r\nNoColonHere\r\nConnection: close\r\n\r\n", 400,
          "a header line is malformed"),
         (b"GET /model HTTP/1.1\r\nX-Note: a\r\n folded\r\n\r\n", 400, "folded over lines"),
@@ -294,12 +308,18 @@ def test_a_body_over_the_limit_sent_in_full_gets_its_answer(server):
         (b"GET /" + b"a" * 65_532, 414, "URI Too Long"),  # 65,537 bytes and no line end
     ],
     ids=["no length", "gzip", "bad chunk size", "short chunk", "length and chunks",
-         "two lengths", "two hosts", "no colon", "folded", "http/2", "negative length",
+         "two lengths", "two hosts", "chunked not last", "bare line feed", "long size line",
+         "chunks over the limit", "get with a body", "no colon", "folded", "http/2",
+         "negative length",
          "length not a number", "four words", "unknown path", "post to the page",
          "get predict", "delete", "long uri"],
 )  # fmt: skip
 def test_protocol_errors_get_a_json_error_too(server, head, status, fragment):
+    """At once: a refusal does not wait for a body that cannot be framed (a request
+    refused as ambiguous was then read as chunked, and answered after 15 s)."""
+    start = time.monotonic()
     answer = raw_exchange(server, head)
+    assert time.monotonic() - start < 5
     status_line, _, rest = answer.partition(b"\r\n")
     assert status_line.split()[1] == str(status).encode(), answer[:200]
     document = json.loads(rest.split(b"\r\n\r\n", 1)[1])
@@ -319,7 +339,7 @@ def test_a_request_line_of_one_word_gets_a_status_line_and_a_json_error(server):
 def test_an_http_1_1_request_without_a_host_is_a_bad_request(server):
     with socket.create_connection(server.server_address[:2], timeout=30) as connection:
         connection.sendall(b"GET /model HTTP/1.1\r\n\r\n")
-        answer = connection.recv(65536)
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
     assert answer.startswith(b"HTTP/1.1 400 ") and b"needs a Host header" in answer
 
 
@@ -364,12 +384,15 @@ def test_a_body_shorter_than_its_length_is_refused(server):
 
 def test_a_bug_answers_500_and_the_server_goes_on(server, monkeypatch, capsys):
     def broken(self, content_type, body):
-        raise RuntimeError("a bug")
+        raise RuntimeError("a bug \x1b[2J in its message")
 
     monkeypatch.setattr(DigitApi, "predict", broken)
     status, _, document = predict(server, b"anything")
     assert (status, document) == (500, {"error": "internal error (see the server's log)"})
-    assert "RuntimeError: a bug" in capsys.readouterr().err  # the traceback is in the log
+    logged = capsys.readouterr().err  # the traceback, its lines kept, its escapes written out
+    assert logged.startswith("scratchnet serve: 127.0.0.1 internal error on POST /predict\n")
+    assert "\nTraceback (most recent call last):\n" in logged and "\x1b" not in logged
+    assert "RuntimeError: a bug \\x1b[2J in its message\n" in logged
     monkeypatch.undo()
     assert request(server, "GET", "/model")[0] == 200
 
@@ -516,30 +539,130 @@ def test_a_connection_over_the_limit_waits_for_a_place_and_is_served(digits_mode
         idle[1].close()
 
 
-def test_a_connection_that_finds_no_place_in_time_gets_a_503(digits_model, monkeypatch):
+def test_connections_that_find_no_place_in_time_each_get_a_503(digits_model, monkeypatch):
+    """Each waits in a thread of its own: they waited one after another in the accept
+    loop (the third got its 503 after 90 s). One still uploading gets it too."""
     monkeypatch.setattr("scratchnet.app.server.MAX_CONNECTIONS", 1)
-    monkeypatch.setattr("scratchnet.app.server.PLACE_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr("scratchnet.app.server.PLACE_WAIT_SECONDS", 0.5)
+    upload = os.urandom(30_000_000)  # more than the connection's buffers hold
     with serving(digits_model) as server, socket.create_connection(server.server_address[:2]):
         time.sleep(0.3)  # the place taken by the idle connection's thread
-        status, headers, document = request(server, "GET", "/model")
-    assert (status, headers["retry-after"]) == (503, "1")
-    assert document == {"error": "the server is busy: try again in a moment"}
+        start = time.monotonic()
+        with ThreadPoolExecutor(3) as pool:
+            answers = list(pool.map(lambda body: predict(server, body), [b"x", b"y", upload]))
+        assert time.monotonic() - start < 4
+    for status, headers, document in answers:
+        assert (status, headers["retry-after"]) == (503, "1")
+        assert document == {"error": "the server is busy: try again in a moment"}
+
+
+def test_a_kept_alive_connection_lets_go_of_its_place_when_another_waits(digits_model, monkeypatch):
+    """A client sending a request every few seconds on one connection held its place
+    for ever."""
+    monkeypatch.setattr("scratchnet.app.server.MAX_CONNECTIONS", 1)
+    with serving(digits_model) as server:
+        kept = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+        try:
+            kept.request("GET", "/model")
+            first = kept.getresponse()
+            assert first.read() and first.getheader("Connection") is None  # kept alive
+            with ThreadPoolExecutor(1) as pool:
+                other = pool.submit(request, server, "GET", "/model")
+                time.sleep(0.3)  # waiting for the place
+                kept.request("GET", "/model")
+                answer = kept.getresponse()
+                assert answer.read() and answer.getheader("Connection") == "close"
+                assert other.result(timeout=10)[0] == 200
+        finally:
+            kept.close()
+
+
+def test_a_broken_request_after_a_good_one_on_a_connection_is_answered_at_once(server, digits):
+    """The handler kept the last request's headers: a broken request line was taken to
+    have its body, read for 15 s, and never answered."""
+    body = digits[0][0]
+    head = (f"POST /predict HTTP/1.1\r\nHost: {host_of(server)}\r\nContent-Type: image/png\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+    start = time.monotonic()
+    answer = raw_exchange(server, head + body + b"GET / HTTP/1.1 extra\r\n\r\n")
+    assert time.monotonic() - start < 5
+    first, second = answer.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200 ") and second.startswith(b"400 ")
+    assert b"Bad request version" in second
+
+
+def test_a_request_without_a_version_is_answered_with_a_status_line(server):
+    """'GET /nope' is an HTTP/0.9 request to http.server, answered with a bare body."""
+    answer = raw_exchange(server, b"GET /nope\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 421 ") and b"Content-Type: application/json" in answer
+
+
+def chunked_upload(server, pieces: list[bytes]) -> tuple[int, dict]:
+    """The status and answer of an image sent as the raw chunked ``pieces``."""
+    head = (f"POST /predict HTTP/1.1\r\nHost: {host_of(server)}\r\nContent-Type: image/png\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()  # fmt: skip
+    answer = raw_exchange(server, head + b"".join(pieces))
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), json.loads(rest.split(b"\r\n\r\n", 1)[1])
+
+
+def test_chunks_with_extensions_padded_sizes_and_trailers_are_read(server, digits):
+    picture = digits[0][0]
+    half = len(picture) // 2
+    pieces = [f"{half:012X} ; name=value\r\n".encode(), picture[:half], b"\r\n",
+              f"{len(picture) - half:x}\r\n".encode(), picture[half:], b"\r\n",
+              b"0\r\n", b"X-Checksum: none\r\n", b"\r\n"]  # fmt: skip
+    assert chunked_upload(server, pieces) == (200, predict(server, picture)[2])
+
+
+def test_a_body_of_many_tiny_chunks_takes_the_memory_of_its_bytes():
+    """Each chunk was kept as an object of its own, of about 40 bytes with its place in
+    a list: 2,000,000 chunks of 2 bytes took 270 MiB; a body at the limit in such
+    chunks, over 1 GiB a connection."""
+    body = os.urandom(200_000)
+    chunked = b"".join(b"1\r\n" + body[i : i + 1] + b"\r\n" for i in range(len(body)))
+    rfile = io.BufferedReader(io.BytesIO(chunked + b"0\r\n\r\n"))
+    tracemalloc.start()
+    try:
+        read = read_chunks(rfile, MAX_BODY_BYTES)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert read == body
+    assert peak < 3 * len(body)  # the body gathered, then its copy as bytes
 
 
 def test_a_client_that_trickles_its_request_is_let_go_at_the_deadline(digits_model, monkeypatch):
     """A byte every half second kept each read under its timeout: 32 such clients held
-    every place for as long as they liked."""
+    every place for as long as they liked. The request is cut at the deadline with a 408."""
     monkeypatch.setattr("scratchnet.app.server.REQUEST_DEADLINE_SECONDS", 1.5)
     with serving(digits_model) as server:
         with socket.create_connection(server.server_address[:2], timeout=10) as slow:
             start = time.monotonic()
-            slow.sendall(b"POST /predict HTTP/1.1\r\nContent-Length: 1000\r\n\r\n")
-            with contextlib.suppress(OSError):  # the server hangs up
-                while time.monotonic() - start < 5:
-                    slow.sendall(b"x")
-                    time.sleep(0.5)
-            assert hung_up(slow)
+            slow.sendall(f"POST /predict HTTP/1.1\r\nHost: {host_of(server)}\r\nContent-Type: "
+                         "image/png\r\nContent-Length: 1000\r\n\r\n".encode())  # fmt: skip
+            while not select.select([slow], [], [], 0.5)[0]:  # until the server answers
+                slow.sendall(b"x")
+                assert time.monotonic() - start < 5
+            answer = slow.recv(65536)
         assert time.monotonic() - start < 3
+    assert answer.startswith(b"HTTP/1.1 408 ") and b"the request took over 1.5 s" in answer
+
+
+def test_the_deadline_runs_from_a_requests_first_byte(digits_model, monkeypatch):
+    """It ran from the end of the connection's last request: a kept-alive connection
+    idle for most of it had its next request cut short."""
+    monkeypatch.setattr("scratchnet.app.server.REQUEST_DEADLINE_SECONDS", 1.5)
+    with serving(digits_model) as server:
+        connection = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+        try:
+            connection.request("GET", "/model")
+            assert connection.getresponse().read()
+            time.sleep(1.8)  # idle, kept alive, past the deadline of a request
+            connection.request("GET", "/model")
+            assert connection.getresponse().status == 200
+        finally:
+            connection.close()
 
 
 def hung_up(connection: socket.socket) -> bool:

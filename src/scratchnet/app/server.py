@@ -15,17 +15,17 @@ Safe to leave running:
   ``api.MAX_BODY_BYTES`` (else 413); images are capped at ``api.MAX_IMAGE_PIXELS``
   before decoding, and at most ``api.CONCURRENT_PREDICTIONS`` are decoded at once;
 - every refusal is a 4xx with a JSON body ``{"error": "..."}`` and a status line,
-  protocol errors included; a body the refusal leaves unread is read and dropped up to
-  ``DISCARD_LIMIT`` bytes first (most clients send it whole before they read the answer,
-  and a connection closed under them loses it), never kept. Malformed or ambiguous
-  headers (a line without a colon, one folded over lines, two differing Content-Lengths
-  or Hosts, a Content-Length beside chunks) are refused: a proxy in front must not read
-  another request than the server does;
+  protocol errors included; a body the refusal leaves unread is read and dropped first
+  (up to DISCARD_LIMIT bytes, for DISCARD_SECONDS: most clients send it whole before
+  they read the answer, and a connection closed under them loses it), never kept.
+  Headers that frame a request ambiguously are refused (``request_body``), and so is a
+  GET with a body: a proxy in front must not read another request than the server does;
 - each read of a request waits at most REQUEST_TIMEOUT_SECONDS, and a whole request,
-  its body included, at most REQUEST_DEADLINE_SECONDS; then the connection is closed. At
-  most MAX_CONNECTIONS are served at once; one more waits for a place, up to
-  PLACE_WAIT_SECONDS (by which time every connection served has moved on), else gets a
-  503: slow or idle clients cannot take every thread for long, nor the memory of
+  from its first byte, at most REQUEST_DEADLINE_SECONDS (then 408, or the connection is
+  closed). At most MAX_CONNECTIONS are served at once; others wait for a place in a
+  thread of their own, up to PLACE_WAIT_SECONDS (then 503, as at once for one more than
+  MAX_WAITING), and while one waits, kept-alive connections are let go after their
+  request: slow or idle clients cannot take every thread for long, nor the memory of
   their bodies;
 - bound to a loopback address, it answers only requests whose Host header names that
   address or localhost, on any port (421 otherwise): a web page whose name was rebound
@@ -38,9 +38,11 @@ Safe to leave running:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import ipaddress
 import json
+import math
 import re
 import socket
 import sys
@@ -53,14 +55,24 @@ from importlib.resources import files
 from urllib.parse import urlsplit
 
 from .. import __version__
-from .api import MAX_BODY_BYTES, ApiError, DigitApi
+from .api import ApiError, DigitApi
+from .request_body import (
+    PIECE,
+    body_length,
+    declares_body,
+    drop_body,
+    framing_problem,
+    read_body,
+)
 
 PAGE = ("static", "index.html")
-REQUEST_TIMEOUT_SECONDS = 15
-REQUEST_DEADLINE_SECONDS = 30
-PLACE_WAIT_SECONDS = REQUEST_DEADLINE_SECONDS  # by then every connection served moved on
-DISCARD_LIMIT = 64 * 2**20
-DISCARD_CHUNK = 2**20
+REQUEST_TIMEOUT_SECONDS = 15  # each read of a request, and an idle connection's wait
+REQUEST_DEADLINE_SECONDS = 30  # a whole request, from its first byte
+PLACE_WAIT_SECONDS = 30  # a connection's wait for one of MAX_CONNECTIONS places
+MAX_CONNECTIONS = 32
+MAX_WAITING = 64  # connections waiting for a place; one more gets a 503 at once
+DISCARD_LIMIT = 64 * 2**20  # bytes of a refused body read and dropped, at most,
+DISCARD_SECONDS = 5  # for at most this long
 COMMON_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -73,10 +85,6 @@ PAGE_HEADERS = {
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 }
 ROUTES = {"/": "GET", "/index.html": "GET", "/model": "GET", "/predict": "POST"}
-LENGTH = re.compile(r"[0-9]{1,15}")  # a Content-Length: longer is no body the server reads
-CHUNK_SIZE = re.compile(rb"([0-9a-fA-F]{1,8})(;[^\r\n]*)?\r?\n")  # a chunk's size line
-LINE_LIMIT = 1024  # bytes of a chunk's size line or trailer line
-MAX_CONNECTIONS = 32
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -109,7 +117,9 @@ class DigitServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.api = api
         self.page = files("scratchnet.app").joinpath(*PAGE).read_bytes()
-        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.places = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.waiting = 0  # connections waiting for a place
+        self.waiting_lock = threading.Lock()
         super().__init__(address, DigitHandler)
         self.loopback = is_loopback(self.server_address[0])
         self.hosts = {*LOCAL_NAMES, self.bracketed_host} if self.loopback else None
@@ -124,24 +134,44 @@ class DigitServer(ThreadingHTTPServer):
         host = self.server_address[0]
         return f"[{host}]" if ":" in host else host
 
+    @property
+    def crowded(self) -> bool:
+        """Whether a connection is waiting for a place."""
+        return self.waiting > 0
+
     def process_request(self, request, client_address) -> None:
-        """Serve the connection on a thread of its own once one of MAX_CONNECTIONS is
-        free; if none frees within PLACE_WAIT_SECONDS, answer 503."""
-        if not self.slots.acquire(timeout=PLACE_WAIT_SECONDS):
-            _turn_away(request)
+        """Give the connection a thread of its own, where it waits for a place; past
+        MAX_WAITING waiting, answer 503 at once."""
+        with self.waiting_lock:
+            full = self.waiting >= MAX_WAITING
+            self.waiting += not full
+        if full:
+            _turn_away(request, drain=False)  # (the accept loop does not wait on a client)
             self.shutdown_request(request)
             return
         try:
             super().process_request(request, client_address)
-        except BaseException:  # no thread started: it will not give its slot back
-            self.slots.release()
+        except BaseException:  # no thread started: it will not stop waiting by itself
+            self._stop_waiting()
             raise
 
     def process_request_thread(self, request, client_address) -> None:
+        """Serve the connection once one of MAX_CONNECTIONS places is free; if none
+        frees within PLACE_WAIT_SECONDS, answer 503."""
+        placed = self.places.acquire(timeout=PLACE_WAIT_SECONDS)
+        self._stop_waiting()
+        if not placed:
+            _turn_away(request, drain=True)
+            self.shutdown_request(request)
+            return
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self.slots.release()
+            self.places.release()
+
+    def _stop_waiting(self) -> None:
+        with self.waiting_lock:
+            self.waiting -= 1
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up or stalls is no news; anything else is logged in full."""
@@ -150,22 +180,41 @@ class DigitServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def _turn_away(connection: socket.socket) -> None:
-    """A 503 for a connection no thread could take; it is closed after."""
+def _turn_away(connection: socket.socket, drain: bool) -> None:
+    """A 503 for a connection that found no place. With ``drain``, what the client still
+    sends is read and dropped (up to DISCARD_LIMIT bytes, for DISCARD_SECONDS) before the
+    connection is closed: a client still uploading would lose the answer otherwise."""
     body = json.dumps({"error": "the server is busy: try again in a moment"}).encode()
     head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nRetry-After: 1\r\n"
             "Connection: close\r\n\r\n")  # fmt: skip
     try:
-        connection.settimeout(1)
+        connection.settimeout(1 if not drain else DISCARD_SECONDS)
         connection.sendall(head.encode() + body)
+        if drain:
+            connection.shutdown(socket.SHUT_WR)
+            _drain(connection)
     except OSError:
         pass  # the client is gone, or not reading: nothing more to do for it
 
 
+def _drain(connection: socket.socket) -> None:
+    """Read and drop what the client sends until it stops, for at most DISCARD_SECONDS
+    and DISCARD_LIMIT bytes."""
+    end, left = time.monotonic() + DISCARD_SECONDS, DISCARD_LIMIT
+    while left > 0 and (wait := end - time.monotonic()) > 0:
+        connection.settimeout(wait)
+        received = len(connection.recv(min(left, PIECE)))
+        if not received:
+            return
+        left -= received
+
+
 class _ReadUntilDeadline(io.RawIOBase):
-    """A connection's socket, read until its handler's deadline: each read waits at most
-    what is left of it, and at most the handler's timeout."""
+    """A connection's socket, read so that a request is in within its handler's
+    deadline: each read waits at most what is left of it, and at most the handler's
+    timeout. The deadline runs from the request's first byte (an idle connection waits
+    for its next request the timeout alone)."""
 
     def __init__(self, connection: socket.socket, handler: DigitHandler):
         self.connection, self.handler = connection, handler
@@ -176,9 +225,21 @@ class _ReadUntilDeadline(io.RawIOBase):
     def readinto(self, buffer) -> int:
         left = self.handler.deadline - time.monotonic()
         if left <= 0:
-            raise TimeoutError(f"the request took over {REQUEST_DEADLINE_SECONDS} s")
+            raise self._late()
         self.connection.settimeout(min(left, self.handler.timeout))
-        return self.connection.recv_into(buffer)
+        try:
+            received = self.connection.recv_into(buffer)
+        except TimeoutError:  # (the socket's: "timed out")
+            raise self._late() from None
+        if received and self.handler.deadline == math.inf:
+            self.handler.start_deadline()
+        return received
+
+    def _late(self) -> TimeoutError:
+        """Why the request is cut: its deadline passed, or its client stalled."""
+        if time.monotonic() >= self.handler.deadline:
+            return TimeoutError(f"the request took over {self.handler.deadline_seconds:g} s")
+        return TimeoutError(f"nothing came for {self.handler.timeout:g} s")
 
 
 class DigitHandler(BaseHTTPRequestHandler):
@@ -186,28 +247,32 @@ class DigitHandler(BaseHTTPRequestHandler):
     server_version = f"scratchnet/{__version__}"
     timeout = REQUEST_TIMEOUT_SECONDS
     server: DigitServer
-    deadline = 0.0  # when the request being read must be in
-    body_read = False  # whether the request's body was read (or its reading begun)
+    deadline = math.inf  # when the request being read must be in (inf: none begun)
+    deadline_seconds = REQUEST_DEADLINE_SECONDS
+    body_read = False  # whether the request's body was read or refused unread
+    headers = None  # the request's, once parsed
 
     def setup(self) -> None:
         super().setup()
         self.rfile.close()  # http.server's plain reader of the socket: replaced
         self.rfile = io.BufferedReader(_ReadUntilDeadline(self.connection, self))
 
+    def start_deadline(self, seconds: float | None = None) -> None:
+        self.deadline_seconds = REQUEST_DEADLINE_SECONDS if seconds is None else seconds
+        self.deadline = time.monotonic() + self.deadline_seconds
+
     def handle_one_request(self) -> None:
-        self.deadline = time.monotonic() + REQUEST_DEADLINE_SECONDS
-        self.body_read = False
+        self.deadline, self.body_read, self.headers = math.inf, False, None
         super().handle_one_request()
 
     def parse_request(self) -> bool:
-        """http.server's parsing, then the headers that would let a proxy in front read
-        another request than this one refused (RFC 9112: a line without a colon drops
-        every header after it, a folded line is obsolete; two Content-Lengths or Hosts
-        that differ, or a Content-Length beside chunks, are ambiguous)."""
+        """http.server's parsing, then headers that frame the request ambiguously
+        refused, the body left unread (``request_body.framing_problem``)."""
         if not super().parse_request():
             return False
-        problem = _ambiguity(self.headers, self.request_version)
+        problem = framing_problem(self.headers, self.request_version)
         if problem is not None:
+            self.body_read = True  # no telling where it ends: not read
             self.send_error(HTTPStatus.BAD_REQUEST, problem)
             return False
         return True
@@ -216,7 +281,9 @@ class DigitHandler(BaseHTTPRequestHandler):
         path = self._route("GET")
         if path is None:
             return
-        if path == "/model":
+        if declares_body(self.headers):  # it would be read as the next request
+            self._refuse(HTTPStatus.BAD_REQUEST, f"a GET request has no body; {path} got one")
+        elif path == "/model":
             self._answer(lambda: self.server.api.describe_model())
         else:
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", self.server.page, PAGE_HEADERS)
@@ -250,11 +317,12 @@ class DigitHandler(BaseHTTPRequestHandler):
             document = compute()
         except ApiError as error:
             self._refuse(error.status, str(error))
-        except (ConnectionError, TimeoutError):
+        except TimeoutError as error:  # the request took too long: its body is cut short
+            self._refuse(HTTPStatus.REQUEST_TIMEOUT, f"{error}; the connection is closed")
+        except ConnectionError:
             self.close_connection = True
         except Exception:  # a bug: the server keeps serving, the log keeps the traceback
-            self.log_error("internal error on %s %s", self.command, self.path)
-            sys.stderr.write(traceback.format_exc())
+            self._log(f"internal error on {self.command} {self.path}", traceback.format_exc())
             self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error (see the server's log)")
         else:
             self._send_json(HTTPStatus.OK, document)
@@ -264,95 +332,32 @@ class DigitHandler(BaseHTTPRequestHandler):
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
     def _body(self) -> bytes:
-        """The request body, refused before it is read if its length is unknown or too big."""
-        if self._chunked():
-            self.body_read = True
-            return self._read_chunks()
-        length = self._length()
-        if length is None:
-            raise ApiError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length")
-        if length > MAX_BODY_BYTES:
-            raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _too_large(length))
+        """The request body; refused before it is read (its length unknown or too big),
+        a refusal drops it (``_drop_unread_body``), once reading began, no more is read."""
+        length = body_length(self.headers)
         self.body_read = True
-        body = self.rfile.read(length)
-        if len(body) < length:
-            raise ApiError(HTTPStatus.BAD_REQUEST, "the body is shorter than its Content-Length")
-        return body
+        return read_body(self.rfile, length)
 
-    def _chunked(self) -> bool:
-        """Whether the body comes in chunks; refused if it comes in another coding."""
-        coding = self.headers.get("Transfer-Encoding")
-        if coding is None:
-            return False
-        if coding.strip().lower() != "chunked":
-            raise ApiError(HTTPStatus.NOT_IMPLEMENTED, f"no transfer coding {coding[:40]!r} here: "
-                           "send the body with a Content-Length, or chunked")  # fmt: skip
-        return True
-
-    def _length(self) -> int | None:
-        """The Content-Length (None: none was sent)."""
-        length = self.headers.get("Content-Length")
-        if length is not None and not LENGTH.fullmatch(length.strip()):
-            raise ApiError(HTTPStatus.BAD_REQUEST, f"bad Content-Length {length[:20]!r}")
-        return None if length is None else int(length)
-
-    def _read_chunks(self, limit: int = MAX_BODY_BYTES, keep: bool = True) -> bytes:
-        """A chunked body (RFC 9112 7.1): chunks of ``size in hex CRLF, data CRLF`` up to
-        one of size 0, then trailer lines up to an empty one (dropped). More than
-        ``limit`` bytes is refused; without ``keep`` they are read and dropped."""
-        parts, total = [], 0
-        while True:
-            line = self.rfile.readline(LINE_LIMIT)
-            size = CHUNK_SIZE.fullmatch(line)
-            if size is None:
-                raise ApiError(HTTPStatus.BAD_REQUEST, f"bad chunk size line {line[:20]!r}")
-            length = int(size[1], 16)
-            total += length
-            if total > limit:
-                raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _too_large(total, "at least "))
-            if length == 0:
-                break
-            chunk = self.rfile.read(length)
-            if len(chunk) < length or self.rfile.readline(3) not in (b"\r\n", b"\n"):
-                raise ApiError(HTTPStatus.BAD_REQUEST, "a chunk is not as long as its size")
-            if keep:
-                parts.append(chunk)
-        while self.rfile.readline(LINE_LIMIT) not in (b"\r\n", b"\n", b""):
-            pass  # trailer fields: nothing here needs them
-        return b"".join(parts)
-
-    def _discard_unread_body(self) -> None:
-        """Read and drop the body a refusal leaves unread, of at most DISCARD_LIMIT
-        bytes: most HTTP clients send the whole body before they read the answer, and a
-        connection closed under them loses it. A longer body, or one that does not say
-        how long it is, is not read (a failure to read it stays unsaid: the refusal is
-        the answer)."""
-        if self.body_read or not hasattr(self, "headers"):  # (a bad request line: no headers)
+    def _drop_unread_body(self) -> None:
+        """Read and drop the body a refusal leaves unread, of at most DISCARD_LIMIT bytes
+        and for at most DISCARD_SECONDS: most HTTP clients send the whole body before they
+        read the answer, and a connection closed under them loses it. A body that is
+        longer, malformed or slower is left: the refusal is the answer all the same."""
+        if self.body_read or self.headers is None:  # (a bad request line: no headers)
             return
         self.body_read = True
-        try:
-            if self._chunked():
-                self._read_chunks(DISCARD_LIMIT, keep=False)
-                return
-            length = self._length() or 0
-        except (ApiError, OSError):
-            return
-        if length > DISCARD_LIMIT:
-            return
-        while length > 0 and (chunk := self.rfile.read(min(length, DISCARD_CHUNK))):
-            length -= len(chunk)
+        self.start_deadline(DISCARD_SECONDS)
+        with contextlib.suppress(ApiError, OSError):
+            drop_body(self.rfile, self.headers, DISCARD_LIMIT)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None):
         """Protocol errors found by http.server (bad request line, unsupported method, ...)
-        are answered in JSON too, with a status line even when the request line was too
-        broken to say its HTTP version (http.server would answer as HTTP/0.9: a bare body)."""
-        if self.request_version == "HTTP/0.9":
-            self.request_version = self.protocol_version
+        are answered in JSON too."""
         self._refuse(HTTPStatus(code), message or HTTPStatus(code).phrase)
 
     def _refuse(self, status: HTTPStatus, message: str) -> None:
         self.log_error("%d %s", status.value, message)
-        self._discard_unread_body()
+        self._drop_unread_body()
         self.close_connection = True  # a body may be unread: do not reuse the connection
         self._send_json(status, {"error": message})
 
@@ -361,7 +366,13 @@ class DigitHandler(BaseHTTPRequestHandler):
         self._send(status, "application/json", body)
 
     def _send(self, status: HTTPStatus, content_type: str, body: bytes, headers=None) -> None:
+        """The answer, with a status line and headers even to a request that gave no HTTP
+        version (http.server takes it for HTTP/0.9, answered with a bare body); the last
+        on its connection while another connection waits for a place."""
+        self.request_version = self.protocol_version
         self.connection.settimeout(self.timeout)  # (reading left it at the deadline's rest)
+        if self.server.crowded:  # a place to give: a kept-alive connection lets go
+            self.close_connection = True
         self.send_response(status.value)
         for name, value in {**COMMON_HEADERS, **(headers or {})}.items():
             self.send_header(name, value)
@@ -376,26 +387,16 @@ class DigitHandler(BaseHTTPRequestHandler):
         """Successful requests are not logged (the page sends several a second)."""
 
     def log_message(self, format: str, *args) -> None:
-        said = CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", format % args)
-        sys.stderr.write(f"scratchnet serve: {self.address_string()} {said}\n")
+        self._log(format % args)
+
+    def _log(self, said: str, detail: str = "") -> None:
+        """One line of the log, its control characters escaped, and ``detail`` (a
+        traceback) below it, escaped but for its line breaks: in one write."""
+        line = f"scratchnet serve: {self.address_string()} {_escaped(said)}\n"
+        sys.stderr.write(line + "\n".join(_escaped(part) for part in detail.splitlines(True)))
 
 
-def _too_large(length: int, qualifier: str = "") -> str:
-    return (f"the upload has {qualifier}{length:,} bytes, more than the {MAX_BODY_BYTES:,} "
-            f"accepted ({MAX_BODY_BYTES // 2**20} MiB)")  # fmt: skip
-
-
-def _ambiguity(headers, version: str) -> str | None:
-    """What makes a request's headers malformed or ambiguous, or None."""
-    if headers.defects:
-        return "a header line is malformed (it has no colon, or a space before it)"
-    if any("\n" in value or "\r" in value for value in headers.values()):
-        return "a header is folded over lines (obsolete): send each on one line"
-    for name in ("Content-Length", "Host"):
-        if len({value.strip() for value in headers.get_all(name, [])}) > 1:
-            return f"the request has {name} headers that differ"
-    if "Content-Length" in headers and "Transfer-Encoding" in headers:
-        return "the request has both a Content-Length and a Transfer-Encoding"
-    if version == "HTTP/1.1" and "Host" not in headers:
-        return "an HTTP/1.1 request needs a Host header"
-    return None
+def _escaped(text: str) -> str:
+    """``text`` with its control characters written out (\\x1b), a final line break kept."""
+    body, end = (text[:-1], "\n") if text.endswith("\n") else (text, "")
+    return CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", body) + end
