@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from scratchnet import NeuralNet, NeuralNetRegressor
 from scratchnet import errors as sn_errors
 from scratchnet.app.cli import main
+from scratchnet.app.interrupts import deferred, stopping_on_signals
 from scratchnet.app.presets import PRESETS
 from scratchnet.data import mnist
 from scratchnet.data.mnist import ENV_DATA_DIR
@@ -467,6 +469,17 @@ def test_a_ctrl_c_in_the_middle_of_an_import_is_one_line(tmp_path, where):
     outcome = run_interrupted_mid_import(where, "figures", "--out", "f", cwd=tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (130, "", "scratchnet: interrupted\n")
     assert not (tmp_path / "f").exists()
+
+
+def test_a_ctrl_c_during_an_import_that_fails_still_stops_the_command(monkeypatch):
+    """The import's error is chained to the interruption; the Ctrl-C was dropped."""
+    # (as if the tests were not started ignoring SIGINT, as a script's background job is)
+    monkeypatch.setattr(signal, "getsignal", lambda signum: signal.default_int_handler)
+    with stopping_on_signals(), pytest.raises(KeyboardInterrupt) as stopped, deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # the handler runs, and defers the stop
+        raise ImportError("a module that fails to import")
+    assert isinstance(stopped.value.__context__, ImportError)
 
 
 def test_a_ctrl_c_as_a_run_imports_its_figures_library_keeps_its_checkpoint(mnist_dir, tmp_path):
@@ -1076,11 +1089,12 @@ def test_a_run_whose_messages_cannot_be_written_is_published_all_the_same(
     assert sorted(path.name for path in (tmp_path / "run").iterdir()) == MINI_BATCH_RUN_FILES
 
 
-def test_output_that_cannot_be_written_is_named(mnist_dir, tmp_path):
+@pytest.mark.parametrize("command", ["train", "figures"])
+def test_output_that_cannot_be_written_is_named(mnist_dir, tmp_path, command):
     """It said 'No space left on device', as if the run's folder were full."""
+    options = ["--preset", "one-two-fast", "--data-dir", mnist_dir] if command == "train" else []
     with open("/dev/full", "w") as full:
-        completed = run_scratchnet("train", "--preset", "one-two-fast", "--data-dir", mnist_dir,
-                                   "--out", "run", cwd=tmp_path, stdout=full,
+        completed = run_scratchnet(command, *options, "--out", "out", cwd=tmp_path, stdout=full,
                                    stderr=subprocess.PIPE, text=True)  # fmt: skip
     assert (completed.returncode, completed.stderr) == (
         2,

@@ -277,6 +277,17 @@ def test_a_lock_that_is_a_fifo_is_refused(mnist_dir, tmp_path):
     assert names(out) == [run_folder.LOCK]
 
 
+def test_a_lock_that_is_a_hard_link_is_refused_and_the_file_kept(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious data\n")
+    os.link(precious, out / run_folder.LOCK)
+    outcome = train(mnist_dir, out, *FULL_BATCH)
+    assert_one_line_error(outcome, "is not scratchnet's lock file (a file with other names")
+    assert precious.read_text() == "precious data\n"
+
+
 def test_a_lock_that_cannot_be_removed_does_not_hide_why_the_run_stopped(
     mnist_dir, tmp_path, monkeypatch
 ):

@@ -92,7 +92,7 @@ def test_validation_fraction_is_stratified_and_disjoint():
     assert np.array_equal(held_out, again)
 
 
-@pytest.mark.parametrize(("fraction", "held"), [(0.001, 0), (0.999, 120)])
+@pytest.mark.parametrize(("fraction", "held"), [(0.001, 0), (0.999, 120), (0.9999999, 120)])
 def test_a_validation_fraction_leaving_an_empty_set_is_rejected(blobs, fraction, held):
     assert np.bincount(blobs[1]).tolist() == [55, 65]  # each class rounds to none or all
     message = f"validation_fraction {fraction} holds out {held} of 120 rows for validation"

@@ -25,7 +25,7 @@ from .interrupts import (
     stopping_on_signals,
     uninterrupted,
 )
-from .output import messages_may_be_lost
+from .output import messages_may_be_lost, output_named
 
 EXIT_USAGE = 2
 COMMANDS = (train, evaluate, report, figures, predict, serve, export)
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    with stopping_on_signals(), messages_may_be_lost():
+    with stopping_on_signals(), messages_may_be_lost(), output_named():
         try:
             status = args.handler(args)
             if sys.stdout is not None:  # (None when started with stdout closed)

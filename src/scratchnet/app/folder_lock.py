@@ -51,11 +51,11 @@ class FolderLock:
                     self.folder.mkdir(parents=True, exist_ok=True)  # made the folder, and
                     continue  # removed it as it gave up
                 raise self._unusable(error) from None
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            problem = _not_a_lock_file(os.fstat(descriptor))
+            if problem is not None:
                 os.close(descriptor)
                 raise RunFolderError(
-                    f"{self.path} is not scratchnet's lock file (a fifo or other special "
-                    "file): move it away"
+                    f"{self.path} is not scratchnet's lock file ({problem}): move it away"
                 )
             waited = False
             try:
@@ -110,6 +110,16 @@ class FolderLock:
             return os.fstat(descriptor).st_ino == os.lstat(self.path).st_ino
         except FileNotFoundError:
             return False
+
+
+def _not_a_lock_file(status: os.stat_result) -> str | None:
+    """Why a file at the lock's name cannot be the lock (None: it can): writing the
+    lock's text would change a file elsewhere (a hard link's other names) or nothing."""
+    if not stat.S_ISREG(status.st_mode):
+        return "a fifo or other special file"
+    if status.st_nlink > 1:
+        return "a file with other names, hard links, that writing the lock would change"
+    return None
 
 
 def _holder(descriptor: int) -> str:

@@ -126,8 +126,8 @@ def deferred() -> Iterator[None]:
     _deferring += 1
     try:
         yield
-    finally:
+    finally:  # the stop is raised even if the block failed (its error chained to it)
         _deferring -= 1
         signum, _pending = (_pending, None) if _deferring == 0 else (None, _pending)
-    if signum is not None:
-        _raise(signum)
+        if signum is not None:
+            _raise(signum)

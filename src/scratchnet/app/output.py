@@ -8,6 +8,8 @@
   is dropped, and the command says afterwards that the reader left.
 - Messages on stderr that cannot be written (a log redirected to a full disk, stderr
   closed: ``2>&-``) are lost, not the run (``messages_may_be_lost``).
+- Output that cannot be written otherwise (``> file`` on a full disk) stops the
+  command with an error that names stdout (``output_named``), not the disk of its files.
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ class _ReaderMayLeave:
                 return self.stream.write(text)
             except BrokenPipeError:
                 self.reader_left = True
-            except OSError as error:  # a full disk under `> file`: named, not the --out's
-                raise _named(error) from None
         return len(text)
 
     def flush(self) -> None:
@@ -42,15 +42,9 @@ class _ReaderMayLeave:
                 self.stream.flush()
             except BrokenPipeError:
                 self.reader_left = True
-            except OSError as error:
-                raise _named(error) from None
 
     def __getattr__(self, name: str):  # isatty, fileno, encoding: the stream's
         return getattr(self.stream, name)
-
-
-def _named(error: OSError) -> OSError:
-    return OSError(error.errno, error.strerror, "the command's output (stdout)")
 
 
 @contextmanager
@@ -106,3 +100,44 @@ def messages_may_be_lost() -> Iterator[None]:
         yield
     finally:
         sys.stderr = original
+
+
+class _NamedOutput:
+    """stdout, whose failures but a closed pipe name it: "the command's output (stdout):
+    No space left on device", not a bare "No space left on device"."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        with _naming():
+            return self.stream.write(text)
+
+    def flush(self) -> None:
+        with _naming():
+            self.stream.flush()
+
+    def __getattr__(self, name: str):  # isatty, fileno, encoding: the stream's
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def _naming() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # the reader left: the command ends quietly
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, "the command's output (stdout)") from None
+
+
+@contextmanager
+def output_named() -> Iterator[None]:
+    """Run the block with stdout's failures naming it (started without stdout: none)."""
+    original = sys.stdout
+    if original is not None:
+        sys.stdout = _NamedOutput(original)
+    try:
+        yield
+    finally:
+        sys.stdout = original

@@ -188,8 +188,8 @@ def _download_all(
     names = [file.gz_name for file in missing]
     if not allowed:
         raise MissingDataError(names, folders, "downloads are off")
-    from .download import DownloadError, download  # urllib and ssl: 2 MiB a reading of
-    # files already on disk should not hold
+    from .download import DownloadError, download  # with urllib, ssl and tqdm: 5 MiB a
+    # reading of files already on disk should not hold
 
     try:
         return {

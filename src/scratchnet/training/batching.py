@@ -98,7 +98,7 @@ def check_validation_split(
     held = sum(_held_out_sizes(labels, fraction)[1])
     if held == 0 or held == len(labels):
         raise InvalidArgumentError(
-            f"{spell('validation_fraction')} {fraction:g} holds out {held} of {len(labels)} "
+            f"{spell('validation_fraction')} {fraction} holds out {held} of {len(labels)} "
             "rows for validation; choose a fraction that keeps both sets non-empty"
         )
 

@@ -166,8 +166,8 @@ def _to_stderr(line: str) -> None:
 
 def _progress_bar(**options):
     """A tqdm bar (a widget in a notebook). tqdm is imported here, when a bar is first
-    shown: with the asyncio it brings it takes 11 MiB, which a run without bars (the
-    library's default, a piped command) should not hold."""
+    shown: with the asyncio it brings it takes about 5 MiB, which a run without bars
+    (the library's default, a piped command) should not hold."""
     from tqdm.auto import tqdm
 
     return tqdm(**options)
