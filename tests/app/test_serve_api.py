@@ -290,8 +290,8 @@ def test_a_body_over_the_limit_sent_in_full_gets_its_answer(server):
          "bad chunk size line b'5\\n'"),
         (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1" * 2000, 400,
          "bad chunk size line b'1111"),
-        (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000001\r\n", 413,
-         "the upload has at least 16,777,217 bytes, more than the 16,777,216 accepted"),
+        (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4000001\r\n", 413,
+         "the upload has at least 67,108,865 bytes, more than the 16,777,216 accepted"),
         (b"GET /model HTTP/1.1\r\nContent-Length: 14\r\n\r\nGET /nope HTTP", 400,
          "a GET request has no body; /model got one"),
         (b"GET /model HTTP/1.1\r\nNoColonHere\r\nConnection: close\r\n\r\n", 400,
@@ -324,6 +324,76 @@ def test_protocol_errors_get_a_json_error_too(server, head, status, fragment):
     assert status_line.split()[1] == str(status).encode(), answer[:200]
     document = json.loads(rest.split(b"\r\n\r\n", 1)[1])
     assert fragment in document["error"]
+
+
+@pytest.mark.parametrize("encode_chunked", [False, True], ids=["whole", "chunked"])
+def test_an_upload_over_the_limit_gets_its_413(server, encode_chunked):
+    """Chunks adding up to more than the limit were refused as the limit was passed, the
+    rest unread: the client, still sending, got a broken pipe (4 of 4 uploads of 20 MiB)."""
+    body = os.urandom(20 * 2**20)
+    pieces = iter([body[i : i + 2**20] for i in range(0, len(body), 2**20)])
+    connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    try:
+        connection.request("POST", "/predict", body=pieces if encode_chunked else body,
+                           headers={"Content-Type": "image/png"},
+                           encode_chunked=encode_chunked)  # fmt: skip
+        answer = connection.getresponse()
+        status, document = answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
+    assert status == 413
+    assert document["error"] == (
+        "the upload has 20,971,520 bytes, more than the 16,777,216 accepted (16 MiB)"
+    )
+
+
+def test_json_over_its_own_limit_is_refused(server):
+    """784 numbers take 20 KB; a 16 MiB document took 7 times that to parse, 32 at once
+    900 MB."""
+    document = json.dumps({"pixels": [0.25] * 400_000}).encode()
+    status, _, answer = predict(server, document, "application/json")
+    assert status == 413
+    assert answer["error"] == (
+        f"the upload has {len(document):,} bytes, more than the 1,048,576 accepted (1 MiB)"
+    )
+
+
+def expect_exchange(server, head: bytes, body: bytes) -> tuple[bytes, float]:
+    """Send ``head`` (with Expect: 100-continue), wait for the server's first answer,
+    send ``body`` only after a 100 Continue; return all it answered, and how long the
+    first answer took."""
+    with socket.create_connection(server.server_address[:2], timeout=30) as connection:
+        start = time.monotonic()
+        connection.sendall(head)
+        first = connection.recv(65536)
+        waited = time.monotonic() - start
+        if first.startswith(b"HTTP/1.1 100 "):
+            connection.sendall(body)
+        rest = b"".join(iter(lambda: connection.recv(65536), b""))
+    return first + rest, waited
+
+
+@pytest.mark.parametrize(
+    ("path", "length", "status"), [("/predict", 20 * 2**20, 413), ("/nope", 10, 404)]
+)
+def test_a_refused_upload_is_not_invited(server, path, length, status):
+    """With Expect: 100-continue, http.server sent its 100 at once, inviting an upload it
+    then refused (after waiting 5 s for the body it had invited)."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host_of(server)}\r\nContent-Type: image/png\r\n"
+            f"Content-Length: {length}\r\nExpect: 100-continue\r\n\r\n").encode()  # fmt: skip
+    answer, waited = expect_exchange(server, head, b"")
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()) and waited < 2
+
+
+def test_an_accepted_upload_is_invited_then_read(server, digits):
+    picture = digits[0][0]
+    head = (f"POST /predict HTTP/1.1\r\nHost: {host_of(server)}\r\nContent-Type: image/png\r\n"
+            f"Content-Length: {len(picture)}\r\nExpect: 100-continue\r\n"
+            "Connection: close\r\n\r\n").encode()  # fmt: skip
+    answer, _ = expect_exchange(server, head, picture)
+    continued, _, rest = answer.partition(b"\r\n\r\n")
+    assert continued == b"HTTP/1.1 100 Continue" and rest.startswith(b"HTTP/1.1 200 ")
+    assert json.loads(rest.split(b"\r\n\r\n", 1)[1]) == predict(server, picture)[2]
 
 
 def test_a_request_line_of_one_word_gets_a_status_line_and_a_json_error(server):
@@ -537,6 +607,18 @@ def test_a_connection_over_the_limit_waits_for_a_place_and_is_served(digits_mode
         assert request(server, "GET", "/model")[0] == 200
         assert time.monotonic() - start >= 0.4  # it waited for the place to free
         idle[1].close()
+
+
+def test_a_connection_past_the_waiting_ones_gets_a_503_even_while_uploading(
+    digits_model, monkeypatch
+):
+    """Turned away at once, unread: a client still sending lost the answer (3 of 3)."""
+    monkeypatch.setattr("scratchnet.app.server.MAX_CONNECTIONS", 1)
+    monkeypatch.setattr("scratchnet.app.server.MAX_WAITING", 0)
+    with serving(digits_model) as server, socket.create_connection(server.server_address[:2]):
+        time.sleep(0.3)  # the place taken by the idle connection's thread
+        status, _, document = predict(server, os.urandom(30_000_000))
+    assert (status, document) == (503, {"error": "the server is busy: try again in a moment"})
 
 
 def test_connections_that_find_no_place_in_time_each_get_a_503(digits_model, monkeypatch):

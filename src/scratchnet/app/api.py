@@ -33,6 +33,7 @@ IMAGE_TYPES = frozenset(
 )
 JSON_TYPE = "application/json"
 MAX_BODY_BYTES = 16 * 2**20  # a phone's photo as a JPEG
+MAX_JSON_BYTES = 2**20  # 784 numbers take 20 KB; parsed, a JSON body takes 7 times its size
 MAX_IMAGE_PIXELS = 4096 * 4096  # decoded RGBA at most 64 MiB (a JPEG decodes at 1/8 if need be)
 CONCURRENT_PREDICTIONS = 4  # at most this many decoded images in memory at once
 

@@ -15,7 +15,7 @@ import re
 from http import HTTPStatus
 from typing import BinaryIO
 
-from .api import MAX_BODY_BYTES, ApiError
+from .api import ApiError
 
 LENGTH = re.compile(r"[0-9]{1,15}")  # a Content-Length: longer is no body the server reads
 CHUNK_SIZE = re.compile(rb"0*([0-9a-fA-F]{1,15})[ \t]*(?:;[^\r\n]*)?\r\n")  # a size line
@@ -46,23 +46,25 @@ def declares_body(headers) -> bool:
     return "Transfer-Encoding" in headers or headers.get("Content-Length", "0").strip() != "0"
 
 
-def body_length(headers) -> int | None:
+def body_length(headers, limit: int) -> int | None:
     """The length of the body (None: it comes in chunks), refused before it is read if it
-    is unknown or over MAX_BODY_BYTES."""
+    is unknown or over ``limit`` bytes."""
     if is_chunked(headers):
         return None
     length = content_length(headers)
     if length is None:
         raise ApiError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length")
-    if length > MAX_BODY_BYTES:
-        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(length))
+    if length > limit:
+        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(length, limit))
     return length
 
 
-def read_body(rfile: BinaryIO, length: int | None) -> bytes:
-    """The body of ``length`` bytes (``body_length``; None: in chunks)."""
+def read_body(rfile: BinaryIO, length: int | None, limit: int, drop_up_to: int) -> bytes:
+    """The body of ``length`` bytes (``body_length``; None: in chunks, of at most
+    ``limit`` bytes, a longer one read and dropped up to ``drop_up_to`` bytes so that
+    the client gets its 413)."""
     if length is None:
-        return read_chunks(rfile, MAX_BODY_BYTES)
+        return read_chunks(rfile, limit, drop_up_to=drop_up_to)
     body = rfile.read(length)
     if len(body) < length:
         raise ApiError(HTTPStatus.BAD_REQUEST, "the body is shorter than its Content-Length")
@@ -77,7 +79,7 @@ def drop_body(rfile: BinaryIO, headers, limit: int) -> None:
         return
     length = content_length(headers) or 0
     if length > limit:
-        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(length))
+        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(length, limit))
     _read_into(rfile, length, None)
 
 
@@ -106,8 +108,11 @@ def content_length(headers) -> int | None:
     return int(length)
 
 
-def read_chunks(rfile: BinaryIO, limit: int, keep: bool = True) -> bytes:
-    """A chunked body of at most ``limit`` bytes (else 413); without ``keep``, read and
+def read_chunks(
+    rfile: BinaryIO, limit: int, keep: bool = True, drop_up_to: int | None = None
+) -> bytes:
+    """A chunked body of at most ``limit`` bytes, else 413: at once, or once the rest is
+    read and dropped, up to ``drop_up_to`` bytes in all. Without ``keep``, read and
     dropped. Its chunks are gathered in one buffer: a body of many tiny chunks takes the
     memory of its bytes, not of as many objects."""
     body = bytearray() if keep else None
@@ -120,13 +125,18 @@ def read_chunks(rfile: BinaryIO, limit: int, keep: bool = True) -> bytes:
         length = int(size[1], 16)
         total += length
         if total > limit:
-            raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(total, "at least "))
+            if drop_up_to is None or total > drop_up_to:
+                raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               too_large(total, limit, "at least "))  # fmt: skip
+            body = None  # over the limit: the rest is dropped, then refused
         if length == 0:
             break
         _read_into(rfile, length, body)
         if rfile.read(2) != b"\r\n":
             raise ApiError(HTTPStatus.BAD_REQUEST, "a chunk is not as long as its size")
     _skip_trailers(rfile)
+    if total > limit:
+        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(total, limit))
     return bytes(body) if keep else b""
 
 
@@ -153,6 +163,6 @@ def _skip_trailers(rfile: BinaryIO) -> None:
     raise ApiError(HTTPStatus.BAD_REQUEST, f"more than {MAX_TRAILERS} trailer lines")
 
 
-def too_large(length: int, qualifier: str = "") -> str:
-    return (f"the upload has {qualifier}{length:,} bytes, more than the {MAX_BODY_BYTES:,} "
-            f"accepted ({MAX_BODY_BYTES // 2**20} MiB)")  # fmt: skip
+def too_large(length: int, limit: int, qualifier: str = "") -> str:
+    return (f"the upload has {qualifier}{length:,} bytes, more than the {limit:,} accepted "
+            f"({limit / 2**20:g} MiB)")  # fmt: skip

@@ -55,7 +55,7 @@ from importlib.resources import files
 from urllib.parse import urlsplit
 
 from .. import __version__
-from .api import ApiError, DigitApi
+from .api import JSON_TYPE, MAX_BODY_BYTES, MAX_JSON_BYTES, ApiError, DigitApi
 from .request_body import (
     PIECE,
     body_length,
@@ -70,7 +70,8 @@ REQUEST_TIMEOUT_SECONDS = 15  # each read of a request, and an idle connection's
 REQUEST_DEADLINE_SECONDS = 30  # a whole request, from its first byte
 PLACE_WAIT_SECONDS = 30  # a connection's wait for one of MAX_CONNECTIONS places
 MAX_CONNECTIONS = 32
-MAX_WAITING = 64  # connections waiting for a place; one more gets a 503 at once
+MAX_WAITING = 64  # connections waiting for a place; one more gets a 503 at once,
+MAX_DRAINING = 64  # its upload drained in a thread of its own, while at most this many are
 DISCARD_LIMIT = 64 * 2**20  # bytes of a refused body read and dropped, at most,
 DISCARD_SECONDS = 5  # for at most this long
 COMMON_HEADERS = {
@@ -120,6 +121,7 @@ class DigitServer(ThreadingHTTPServer):
         self.places = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.waiting = 0  # connections waiting for a place
         self.waiting_lock = threading.Lock()
+        self.draining = threading.BoundedSemaphore(MAX_DRAINING)
         super().__init__(address, DigitHandler)
         self.loopback = is_loopback(self.server_address[0])
         self.hosts = {*LOCAL_NAMES, self.bracketed_host} if self.loopback else None
@@ -146,8 +148,7 @@ class DigitServer(ThreadingHTTPServer):
             full = self.waiting >= MAX_WAITING
             self.waiting += not full
         if full:
-            _turn_away(request, drain=False)  # (the accept loop does not wait on a client)
-            self.shutdown_request(request)
+            self._turn_away_aside(request)
             return
         try:
             super().process_request(request, client_address)
@@ -168,6 +169,23 @@ class DigitServer(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self.places.release()
+
+    def _turn_away_aside(self, request) -> None:
+        """A 503 at once, its upload drained in a short thread of its own (the accept loop
+        does not wait on a client); past MAX_DRAINING such threads, undrained."""
+        if not self.draining.acquire(blocking=False):
+            _turn_away(request, drain=False)
+            self.shutdown_request(request)
+            return
+
+        def turn_away() -> None:
+            try:
+                _turn_away(request, drain=True)
+                self.shutdown_request(request)
+            finally:
+                self.draining.release()
+
+        threading.Thread(target=turn_away, daemon=True).start()
 
     def _stop_waiting(self) -> None:
         with self.waiting_lock:
@@ -250,6 +268,7 @@ class DigitHandler(BaseHTTPRequestHandler):
     deadline = math.inf  # when the request being read must be in (inf: none begun)
     deadline_seconds = REQUEST_DEADLINE_SECONDS
     body_read = False  # whether the request's body was read or refused unread
+    expecting = False  # whether the client waits for a 100 Continue to send its body
     headers = None  # the request's, once parsed
 
     def setup(self) -> None:
@@ -262,8 +281,15 @@ class DigitHandler(BaseHTTPRequestHandler):
         self.deadline = time.monotonic() + self.deadline_seconds
 
     def handle_one_request(self) -> None:
-        self.deadline, self.body_read, self.headers = math.inf, False, None
+        self.deadline, self.body_read, self.expecting, self.headers = math.inf, False, False, None
         super().handle_one_request()
+
+    def handle_expect_100(self) -> bool:
+        """A client that sends ``Expect: 100-continue`` gets its 100 once the request is
+        judged, as its body is about to be read (``_body``): http.server sends it at once,
+        inviting an upload it may then refuse."""
+        self.expecting = True
+        return True
 
     def parse_request(self) -> bool:
         """http.server's parsing, then headers that frame the request ambiguously
@@ -332,19 +358,25 @@ class DigitHandler(BaseHTTPRequestHandler):
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
     def _body(self) -> bytes:
-        """The request body; refused before it is read (its length unknown or too big),
-        a refusal drops it (``_drop_unread_body``), once reading began, no more is read."""
-        length = body_length(self.headers)
+        """The request body, of at most MAX_BODY_BYTES (MAX_JSON_BYTES for JSON): refused
+        before it is read if its length is unknown or too big (the refusal then drops
+        it: ``_drop_unread_body``), or once read if its chunks add up to too much."""
+        limit = MAX_JSON_BYTES if self._content_type() == JSON_TYPE else MAX_BODY_BYTES
+        length = body_length(self.headers, limit)
         self.body_read = True
-        return read_body(self.rfile, length)
+        if self.expecting:
+            self.send_response_only(HTTPStatus.CONTINUE)
+            self.end_headers()
+            self.expecting = False
+        return read_body(self.rfile, length, limit, DISCARD_LIMIT)
 
     def _drop_unread_body(self) -> None:
         """Read and drop the body a refusal leaves unread, of at most DISCARD_LIMIT bytes
         and for at most DISCARD_SECONDS: most HTTP clients send the whole body before they
         read the answer, and a connection closed under them loses it. A body that is
         longer, malformed or slower is left: the refusal is the answer all the same."""
-        if self.body_read or self.headers is None:  # (a bad request line: no headers)
-            return
+        if self.body_read or self.headers is None or self.expecting:  # (no headers: a bad
+            return  # request line; expecting: the client waits for a 100 to send its body)
         self.body_read = True
         self.start_deadline(DISCARD_SECONDS)
         with contextlib.suppress(ApiError, OSError):
