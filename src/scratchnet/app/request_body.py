@@ -42,8 +42,8 @@ def framing_problem(headers, version: str) -> str | None:
 
 
 def declares_body(headers) -> bool:
-    """Whether the request says a body follows."""
-    return "Transfer-Encoding" in headers or headers.get("Content-Length", "0").strip() != "0"
+    """Whether the request says a body follows (a malformed length: refused)."""
+    return "Transfer-Encoding" in headers or bool(content_length(headers))
 
 
 def body_length(headers, limit: int) -> int | None:
@@ -62,7 +62,7 @@ def body_length(headers, limit: int) -> int | None:
 def read_body(rfile: BinaryIO, length: int | None, limit: int, drop_up_to: int) -> bytes:
     """The body of ``length`` bytes (``body_length``; None: in chunks, of at most
     ``limit`` bytes, a longer one read and dropped up to ``drop_up_to`` bytes so that
-    the client gets its 413)."""
+    the client gets its 413); 400 for a body shorter than it says."""
     if length is None:
         return read_chunks(rfile, limit, drop_up_to=drop_up_to)
     body = rfile.read(length)
@@ -72,15 +72,13 @@ def read_body(rfile: BinaryIO, length: int | None, limit: int, drop_up_to: int) 
 
 
 def drop_body(rfile: BinaryIO, headers, limit: int) -> None:
-    """Read and drop a body of at most ``limit`` bytes; a longer one, or one whose length
-    or chunks are malformed, is left unread (ApiError)."""
-    if is_chunked(headers):
+    """Read and drop a body of at most ``limit`` bytes (ApiError, the rest unread, for a
+    longer one or a malformed length or chunk; a chunked one is read up to that point)."""
+    length = body_length(headers, limit) if declares_body(headers) else 0
+    if length is None:
         read_chunks(rfile, limit, keep=False)
-        return
-    length = content_length(headers) or 0
-    if length > limit:
-        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(length, limit))
-    _read_into(rfile, length, None)
+    else:
+        _read_into(rfile, length, None)
 
 
 def is_chunked(headers) -> bool:
@@ -158,6 +156,8 @@ def _skip_trailers(rfile: BinaryIO) -> None:
         line = rfile.readline(LINE_LIMIT)
         if line == b"\r\n":
             return
+        if len(line) == LINE_LIMIT:
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"a trailer line over {LINE_LIMIT} bytes")
         if not line.endswith(b"\r\n"):
             raise ApiError(HTTPStatus.BAD_REQUEST, "the body ended within its trailer lines")
     raise ApiError(HTTPStatus.BAD_REQUEST, f"more than {MAX_TRAILERS} trailer lines")

@@ -12,19 +12,22 @@ Safe to leave running:
 
 - binds 127.0.0.1 unless told otherwise;
 - a request body, sent with a Content-Length or in chunks, has at most
-  ``api.MAX_BODY_BYTES`` (else 413); images are capped at ``api.MAX_IMAGE_PIXELS``
-  before decoding, and at most ``api.CONCURRENT_PREDICTIONS`` are decoded at once;
-- every refusal is a 4xx with a JSON body ``{"error": "..."}`` and a status line,
-  protocol errors included; a body the refusal leaves unread is read and dropped first
-  (up to DISCARD_LIMIT bytes, for DISCARD_SECONDS: most clients send it whole before
-  they read the answer, and a connection closed under them loses it), never kept.
+  ``api.MAX_BODY_BYTES``, ``api.MAX_JSON_BYTES`` for JSON (else 413); images are capped
+  at ``api.MAX_IMAGE_PIXELS`` before decoding, and at most
+  ``api.CONCURRENT_PREDICTIONS`` are decoded at once;
+- every refusal is an error status (4xx, or 501, 503, 505) with a JSON body ``{"error":
+  "..."}`` and a status line, protocol errors included; a body the refusal leaves unread
+  is read and dropped first (up to DISCARD_LIMIT bytes, for DISCARD_SECONDS; a chunked
+  one over its limit within the request's deadline: most clients send the body whole
+  before they read the answer, and a connection closed under them loses it), never kept.
   Headers that frame a request ambiguously are refused (``request_body``), and so is a
   GET with a body: a proxy in front must not read another request than the server does;
 - each read of a request waits at most REQUEST_TIMEOUT_SECONDS, and a whole request,
-  from its first byte, at most REQUEST_DEADLINE_SECONDS (then 408, or the connection is
-  closed). At most MAX_CONNECTIONS are served at once; others wait for a place in a
-  thread of their own, up to PLACE_WAIT_SECONDS (then 503, as at once for one more than
-  MAX_WAITING), and while one waits, kept-alive connections are let go after their
+  from its first byte, at most REQUEST_DEADLINE_SECONDS (then a body cut short gets a
+  408; a request line or headers cut short, a closed connection). At most
+  MAX_CONNECTIONS are served at once; others wait for a place in a thread of their own,
+  up to PLACE_WAIT_SECONDS (then 503, as at once for one more than MAX_WAITING), and
+  while one waits with every place taken, kept-alive connections are let go after their
   request: slow or idle clients cannot take every thread for long, nor the memory of
   their bodies;
 - bound to a loopback address, it answers only requests whose Host header names that
@@ -33,7 +36,8 @@ Safe to leave running:
 - what the log says of a request has its control characters, line breaks included,
   escaped (a path cannot rewrite the terminal, a header cannot forge a log line);
 - a bug in a handler answers 500 and logs its traceback; the server goes on;
-- ``serve_forever`` stops on Ctrl-C (KeyboardInterrupt) and ``server_close`` frees the port.
+- ``serve_forever`` stops on Ctrl-C (KeyboardInterrupt) and ``server_close`` frees the
+  port.
 """
 
 from __future__ import annotations
@@ -119,7 +123,8 @@ class DigitServer(ThreadingHTTPServer):
         self.api = api
         self.page = files("scratchnet.app").joinpath(*PAGE).read_bytes()
         self.places = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        self.waiting = 0  # connections waiting for a place
+        self.waiting = 0  # connections given a thread, not yet a place (MAX_WAITING)
+        self.short = 0  # of those, the ones that found every place taken
         self.waiting_lock = threading.Lock()
         self.draining = threading.BoundedSemaphore(MAX_DRAINING)
         super().__init__(address, DigitHandler)
@@ -138,8 +143,8 @@ class DigitServer(ThreadingHTTPServer):
 
     @property
     def crowded(self) -> bool:
-        """Whether a connection is waiting for a place."""
-        return self.waiting > 0
+        """Whether a connection is waiting for a place, every place being taken."""
+        return self.short > 0
 
     def process_request(self, request, client_address) -> None:
         """Give the connection a thread of its own, where it waits for a place; past
@@ -159,7 +164,11 @@ class DigitServer(ThreadingHTTPServer):
     def process_request_thread(self, request, client_address) -> None:
         """Serve the connection once one of MAX_CONNECTIONS places is free; if none
         frees within PLACE_WAIT_SECONDS, answer 503."""
-        placed = self.places.acquire(timeout=PLACE_WAIT_SECONDS)
+        placed = self.places.acquire(blocking=False)
+        if not placed:
+            self._count_short(1)
+            placed = self.places.acquire(timeout=PLACE_WAIT_SECONDS)
+            self._count_short(-1)
         self._stop_waiting()
         if not placed:
             _turn_away(request, drain=True)
@@ -185,11 +194,19 @@ class DigitServer(ThreadingHTTPServer):
             finally:
                 self.draining.release()
 
-        threading.Thread(target=turn_away, daemon=True).start()
+        try:
+            threading.Thread(target=turn_away, daemon=True).start()
+        except BaseException:  # no thread: it will not give its permit back
+            self.draining.release()
+            raise
 
     def _stop_waiting(self) -> None:
         with self.waiting_lock:
             self.waiting -= 1
+
+    def _count_short(self, change: int) -> None:
+        with self.waiting_lock:
+            self.short += change
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up or stalls is no news; anything else is logged in full."""
@@ -203,9 +220,13 @@ def _turn_away(connection: socket.socket, drain: bool) -> None:
     sends is read and dropped (up to DISCARD_LIMIT bytes, for DISCARD_SECONDS) before the
     connection is closed: a client still uploading would lose the answer otherwise."""
     body = json.dumps({"error": "the server is busy: try again in a moment"}).encode()
-    head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nRetry-After: 1\r\n"
-            "Connection: close\r\n\r\n")  # fmt: skip
+    headers = {**COMMON_HEADERS, "Content-Type": "application/json",
+               "Content-Length": len(body), "Retry-After": 1, "Connection": "close"}  # fmt: skip
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        + "\r\n"
+    )
     try:
         connection.settimeout(1 if not drain else DISCARD_SECONDS)
         connection.sendall(head.encode() + body)
@@ -265,8 +286,8 @@ class DigitHandler(BaseHTTPRequestHandler):
     server_version = f"scratchnet/{__version__}"
     timeout = REQUEST_TIMEOUT_SECONDS
     server: DigitServer
-    deadline = math.inf  # when the request being read must be in (inf: none begun)
-    deadline_seconds = REQUEST_DEADLINE_SECONDS
+    deadline = math.inf  # when the request being read must be in (inf: none begun), set
+    deadline_seconds = REQUEST_DEADLINE_SECONDS  # by start_deadline, with the seconds it gave
     body_read = False  # whether the request's body was read or refused unread
     expecting = False  # whether the client waits for a 100 Continue to send its body
     headers = None  # the request's, once parsed
@@ -338,7 +359,9 @@ class DigitHandler(BaseHTTPRequestHandler):
         return None
 
     def _answer(self, compute) -> None:
-        """Send compute()'s document as JSON; an ApiError as its 4xx; a bug as 500."""
+        """Send compute()'s document as JSON; an ApiError as its status; a request cut by
+        its deadline or a stalled client as 408; a client gone, nothing (the connection is
+        closed); a bug as 500."""
         try:
             document = compute()
         except ApiError as error:
@@ -360,7 +383,8 @@ class DigitHandler(BaseHTTPRequestHandler):
     def _body(self) -> bytes:
         """The request body, of at most MAX_BODY_BYTES (MAX_JSON_BYTES for JSON): refused
         before it is read if its length is unknown or too big (the refusal then drops
-        it: ``_drop_unread_body``), or once read if its chunks add up to too much."""
+        it: ``_drop_unread_body``), or once read if its chunks add up to too much. A
+        client that asked for a 100 Continue gets it here, once the request is judged."""
         limit = MAX_JSON_BYTES if self._content_type() == JSON_TYPE else MAX_BODY_BYTES
         length = body_length(self.headers, limit)
         self.body_read = True
@@ -425,7 +449,7 @@ class DigitHandler(BaseHTTPRequestHandler):
         """One line of the log, its control characters escaped, and ``detail`` (a
         traceback) below it, escaped but for its line breaks: in one write."""
         line = f"scratchnet serve: {self.address_string()} {_escaped(said)}\n"
-        sys.stderr.write(line + "\n".join(_escaped(part) for part in detail.splitlines(True)))
+        sys.stderr.write(line + "".join(_escaped(part) for part in detail.splitlines(True)))
 
 
 def _escaped(text: str) -> str:
