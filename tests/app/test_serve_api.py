@@ -784,6 +784,42 @@ def test_the_deadline_runs_from_a_requests_first_byte(digits_model, monkeypatch)
             connection.close()
 
 
+def slow_predictions(monkeypatch, seconds: float) -> None:
+    """Every prediction takes ``seconds`` longer."""
+    predict = DigitApi.predict
+
+    def slowly(self, content_type, body):
+        time.sleep(seconds)
+        return predict(self, content_type, body)
+
+    monkeypatch.setattr(DigitApi, "predict", slowly)
+
+
+def test_a_stopping_server_gives_the_answers_in_flight(digits_model, digits, monkeypatch):
+    """A stop (Ctrl-C, SIGTERM) dropped the requests being answered: a trial's six
+    clients got no answer."""
+    slow_predictions(monkeypatch, 0.5)
+    with serving(digits_model) as server, ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(predict, server, digits[0][0])
+        wait_until(lambda: server.answering == 1)
+        start = time.monotonic()
+        server.finish_answers(10)
+        assert server.answering == 0 and time.monotonic() - start < 5
+        assert answer.result(timeout=10)[0] == 200
+
+
+def test_a_stopping_server_waits_for_answers_no_longer_than_it_is_told(
+    digits_model, digits, monkeypatch
+):
+    slow_predictions(monkeypatch, 3)
+    with serving(digits_model) as server, ThreadPoolExecutor(1) as pool:
+        pool.submit(predict, server, digits[0][0])
+        wait_until(lambda: server.answering == 1)
+        start = time.monotonic()
+        server.finish_answers(0.3)
+        assert 0.25 < time.monotonic() - start < 2 and server.answering == 1
+
+
 def test_a_line_break_a_client_sends_cannot_forge_a_log_line(capsys):
     """The log escaped every control character but the line break: a header value the
     server quotes (the refused Content-Type) could add a line of its own."""

@@ -8,7 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -48,6 +50,47 @@ def test_serve_prints_its_address_answers_and_stops_on_ctrl_c_or_sigterm(
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
         probe.listen()
+
+
+SLOW_SERVE = """
+import sys, time
+from scratchnet.app.api import DigitApi
+from scratchnet.app.entry import entry_point
+
+predict = DigitApi.predict
+
+def slowly(self, content_type, body):
+    time.sleep(1.5)
+    return predict(self, content_type, body)
+
+DigitApi.predict = slowly
+sys.argv = ["scratchnet", "serve", "--model", MODEL, "--port", "0"]
+entry_point()
+"""
+
+
+def test_a_stop_answers_the_requests_in_flight_first(digits_model, tmp_path):
+    """SIGTERM dropped them: the clients got no answer."""
+    script = SLOW_SERVE.replace("MODEL", repr(str(digits_model)))
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        port = int(process.stdout.readline().strip().split(":")[-1].split("/")[0])
+        body = json.dumps({"pixels": [0.0] * 784}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body,
+                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(lambda: urllib.request.urlopen(request, timeout=30).status)
+            time.sleep(0.5)  # the answer is being computed (1.5 s)
+            process.send_signal(signal.SIGTERM)
+            assert answer.result(timeout=30) == 200
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert (process.returncode, out) == (0, "scratchnet: stopped\n"), err
 
 
 def test_a_busy_port_is_one_line_error(digits_model):

@@ -36,8 +36,8 @@ Safe to leave running:
 - what the log says of a request has its control characters, line breaks included,
   escaped (a path cannot rewrite the terminal, a header cannot forge a log line);
 - a bug in a handler answers 500 and logs its traceback; the server goes on;
-- ``serve_forever`` stops on Ctrl-C (KeyboardInterrupt) and ``server_close`` frees the
-  port.
+- ``serve_forever`` stops on Ctrl-C (KeyboardInterrupt), ``finish_answers`` lets the
+  requests in flight have their answers, and ``server_close`` frees the port.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
@@ -127,6 +128,8 @@ class DigitServer(ThreadingHTTPServer):
         self.short = 0  # of those, the ones that found every place taken
         self.waiting_lock = threading.Lock()
         self.draining = threading.BoundedSemaphore(MAX_DRAINING)
+        self.answering = 0  # requests whose answer is being computed
+        self.answered = threading.Condition()
         super().__init__(address, DigitHandler)
         self.loopback = is_loopback(self.server_address[0])
         self.hosts = {*LOCAL_NAMES, self.bracketed_host} if self.loopback else None
@@ -145,6 +148,24 @@ class DigitServer(ThreadingHTTPServer):
     def crowded(self) -> bool:
         """Whether a connection is waiting for a place, every place being taken."""
         return self.short > 0
+
+    @contextlib.contextmanager
+    def answering_one(self) -> Iterator[None]:
+        """Count a request whose answer is being computed (``finish_answers``)."""
+        with self.answered:
+            self.answering += 1
+        try:
+            yield
+        finally:
+            with self.answered:
+                self.answering -= 1
+                self.answered.notify_all()
+
+    def finish_answers(self, seconds: float) -> None:
+        """Wait, at most ``seconds``, until no request is having its answer computed: a
+        server that stops answers the requests in flight."""
+        with self.answered:
+            self.answered.wait_for(lambda: self.answering == 0, timeout=seconds)
 
     def process_request(self, request, client_address) -> None:
         """Give the connection a thread of its own, where it waits for a place; past
@@ -362,6 +383,10 @@ class DigitHandler(BaseHTTPRequestHandler):
         """Send compute()'s document as JSON; an ApiError as its status; a request cut by
         its deadline or a stalled client as 408; a client gone, nothing (the connection is
         closed); a bug as 500."""
+        with self.server.answering_one():
+            self._answer_now(compute)
+
+    def _answer_now(self, compute) -> None:
         try:
             document = compute()
         except ApiError as error:

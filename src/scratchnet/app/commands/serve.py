@@ -8,12 +8,14 @@ import webbrowser
 from ...errors import InvalidArgumentError
 from ..api import DigitApi
 from ..arguments import path_argument
+from ..interrupts import uninterrupted
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..server import DigitServer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 MAX_PORT = 65535
+STOP_GRACE_SECONDS = 5  # a stopped server answers the requests in flight, for this long
 
 
 def add_parser(commands) -> None:
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             say("found no web browser to open; open the address yourself")
         server.serve_forever()
     except KeyboardInterrupt:
+        with uninterrupted():  # the answers being computed are given, for a moment
+            server.finish_answers(STOP_GRACE_SECONDS)
         say("stopped")
     finally:
         server.server_close()
