@@ -81,10 +81,11 @@ def normalised_weights(
 
 def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (kept, held-out) row indices, holding out ``fraction`` of each label's rows."""
-    check_validation_split(labels, fraction)
+    classes, sizes = _held_out_sizes(labels, fraction)
+    _check_held_out(sum(sizes), len(labels), fraction, python_name)
     held_out = [
         rng.permutation(np.flatnonzero(labels == label))[:size]
-        for label, size in zip(*_held_out_sizes(labels, fraction), strict=True)
+        for label, size in zip(classes, sizes, strict=True)
     ]
     held_out = np.sort(np.concatenate(held_out))
     return np.setdiff1d(np.arange(len(labels)), held_out), held_out
@@ -95,10 +96,13 @@ def check_validation_split(
 ) -> None:
     """Holding out ``fraction`` of each label's rows (rounded) leaves both the training
     and the validation rows non-empty; an error names the fraction as ``spell`` does."""
-    held = sum(_held_out_sizes(labels, fraction)[1])
-    if held == 0 or held == len(labels):
+    _check_held_out(sum(_held_out_sizes(labels, fraction)[1]), len(labels), fraction, spell)
+
+
+def _check_held_out(held: int, rows: int, fraction: float, spell) -> None:
+    if held == 0 or held == rows:
         raise InvalidArgumentError(
-            f"{spell('validation_fraction')} {fraction} holds out {held} of {len(labels)} "
+            f"{spell('validation_fraction')} {fraction} holds out {held} of {rows} "
             "rows for validation; choose a fraction that keeps both sets non-empty"
         )
 
