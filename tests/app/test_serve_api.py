@@ -294,6 +294,7 @@ def test_a_body_over_the_limit_sent_in_full_gets_its_answer(server):
          "the upload has at least 67,108,865 bytes, more than the 16,777,216 accepted"),
         (b"GET /model HTTP/1.1\r\nContent-Length: 14\r\n\r\nGET /nope HTTP", 400,
          "a GET request has no body; /model got one"),
+        (b"GET /model HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400, "bad Content-Length 'abc'"),
         (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
          + b"X-Trailer: 1\r\n" * 33 + b"\r\n", 400, "more than 32 trailer lines"),
         (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Long: "
@@ -313,7 +314,8 @@ def test_a_body_over_the_limit_sent_in_full_gets_its_answer(server):
     ],
     ids=["no length", "gzip", "bad chunk size", "short chunk", "length and chunks",
          "two lengths", "two hosts", "chunked not last", "bare line feed", "long size line",
-         "chunks over the limit", "get with a body", "many trailers", "long trailer",
+         "chunks over the limit", "get with a body", "get with a bad length", "many trailers",
+         "long trailer",
          "no colon", "folded", "http/2",
          "negative length",
          "length not a number", "four words", "unknown path", "post to the page",

@@ -6,7 +6,7 @@ trailer lines up to an empty one). Headers that would let a proxy in front of th
 frame another request than the server does are refused (``framing_problem``, RFC 9112
 sections 3.2, 5.2 and 6.3): a line without a colon (the parser drops it and every header
 after it), a line folded onto the next (obsolete), two Content-Lengths or Hosts, a
-Content-Length beside a transfer coding.
+Content-Length beside a transfer coding, a Content-Length that is not a number.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ def framing_problem(headers, version: str) -> str | None:
         return "the request has Content-Length headers that differ"
     if "Content-Length" in headers and "Transfer-Encoding" in headers:
         return "the request has both a Content-Length and a Transfer-Encoding"
+    try:
+        content_length(headers)
+    except ApiError as error:  # (whatever the method: a GET's too)
+        return str(error)
     if version == "HTTP/1.1" and "Host" not in headers:
         return "an HTTP/1.1 request needs a Host header"
     return None
