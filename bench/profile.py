@@ -2,8 +2,10 @@
 
 Each sample taken inside the training loop is put in one bucket by its native stack:
 matrix products (BLAS: anything under a gemm or matmul call), element-wise work (the
-inner loops of NumPy ufuncs, casts, gathers and reductions) or Python and NumPy
-overhead (the interpreter, argument parsing and dispatch: everything else).
+inner loops of NumPy ufuncs, casts, gathers and reductions), waiting (on a lock: for
+the other part's thread to finish, or to take back the interpreter lock after NumPy
+released it) or Python and NumPy overhead (the interpreter, argument parsing, dispatch
+and handing a task or the interpreter lock to the other thread: everything else).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ ELEMENTWISE = re.compile(
     r"^(FLOAT|DOUBLE|BOOL|LONG|LONGLONG|INT|UBYTE|BYTE|HALF)_|_cast_|take|pairwise_sum|"
     r"reduce_loop|memcpy|memmove|memset|mapiter|npyv|_contig_"
 )
+WAITING = re.compile(r"PyThread_acquire_lock|pthread_cond_(timed)?wait|sem_(timed)?wait|take_gil")
 TRAINING_FRAME = "_epoch"
+BUCKETS = ("matrix products", "element-wise", "waiting", "Python and NumPy overhead")
 WORKLOADS = {
     "mini-batch step, 784-256-10, batch 128, Adam, float32": {"workload": "minibatch"},
     "full-batch step, tutorial network, float64": {"workload": "fullbatch"},
@@ -69,7 +73,9 @@ def profile(workload: str, threads: int, env: dict, cwd: Path) -> dict | None:
 
 
 def classify(raw: str) -> dict:
-    counts = {"matrix products": 0, "element-wise": 0, "Python and NumPy overhead": 0}
+    """The share of each of BUCKETS among the training loop's samples in py-spy's raw
+    output (one folded stack and its sample count per line), and their number."""
+    counts = {name: 0 for name in BUCKETS}
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
@@ -78,6 +84,8 @@ def classify(raw: str) -> dict:
         leaf = frames[-1].split(" (")[0]
         if any(PRODUCTS.search(frame) for frame in frames):
             counts["matrix products"] += int(count)
+        elif any(WAITING.search(frame) for frame in frames):
+            counts["waiting"] += int(count)
         elif ELEMENTWISE.search(leaf):
             counts["element-wise"] += int(count)
         else:

@@ -976,22 +976,23 @@ def _score(result: dict, metric: str) -> str:
 
 # -- profile ----------------------------------------------------------------------------------
 
-BUCKETS = ("matrix products", "element-wise", "Python and NumPy overhead")
-
 
 def profile(suite) -> list[str]:
-    from .profile import WORKLOADS
+    from .profile import BUCKETS, WORKLOADS
 
     lines = [
         "## Where one training step spends its time",
         "",
         "py-spy samples of the main thread during training (`--native`), each put in a bucket by "
         "its native stack: under a BLAS product, in a NumPy inner loop (element-wise work, "
-        "casts, gathers, reductions), or elsewhere (the interpreter, argument parsing and "
-        "dispatch). Step times come from a run of the same workload without the sampler.",
+        "casts, gathers, reductions), waiting on a lock (for the other part's thread to "
+        "finish, or to take back the interpreter lock after NumPy released it), or elsewhere "
+        "(the interpreter, argument parsing, dispatch, and handing a task or the interpreter "
+        "lock to the other thread). Step times come from a run of the same workload without "
+        "the sampler.",
         "",
         "| step | code | ms per step | " + " | ".join(BUCKETS) + " |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|" + "---|" * len(BUCKETS),
     ]
     versions = [("after (this code)", None)]
     if suite.before:
@@ -1001,7 +1002,8 @@ def profile(suite) -> list[str]:
         for version, source in versions:
             shares = suite.profile(spec["workload"], pythonpath=source)
             if shares is None:
-                lines.append(f"| {label} | {version} | py-spy not installed ||||")
+                empty_cells = "|" * (len(BUCKETS) + 1)
+                lines.append(f"| {label} | {version} | py-spy not installed {empty_cells}")
                 continue
             lines.append(
                 f"| {label} | {version} | {shares['seconds_per_step'] * 1e3:.2f} | "
