@@ -15,7 +15,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, log_loss, r2_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -299,14 +299,29 @@ def test_a_warm_start_goes_on_from_the_fitted_weights(blobs):
 
 
 def test_a_warm_start_trains_with_the_hyperparameters_set_now(blobs):
-    """The weights carry over; dropout, seed and the rest are those of the new call."""
+    """The weights carry over; dropout, the learning rate and the rest are those of the
+    new call. At a learning rate of 1e-12, an epoch of Adam moves each weight by at most
+    about 1e-12 per step: the weights stay those of the fit before (new ones would differ
+    by the size of the weights), and the dropout of the new call raises the cost the
+    epoch's batches had on those weights (without it, the batches' mean cost is the log
+    loss of the fitted model, by scikit-learn)."""
     X, y = blobs
-    model = ScratchNetClassifier(**SMALL, warm_start=True).fit(X, y)
-    start = [w.copy() for w in model.coefs_]
-    model.set_params(dropout=0.5, epochs=1).fit(X, y)
-    assert model.net_.dropout == 0.5
-    assert not np.array_equal(model.coefs_[0], start[0])
-    np.testing.assert_allclose(model.coefs_[0], start[0], atol=0.1)  # one epoch from there
+    fitted = ScratchNetClassifier(**SMALL, warm_start=True).fit(X, y)
+    start = [w.copy() for w in fitted.coefs_]
+    fitted_loss = log_loss(y, fitted.predict_proba(X))
+    epoch = {"epochs": 1, "learning_rate": 1e-12}
+    dropped = clone(fitted).set_params(warm_start=True).fit(X, y)
+    dropped.set_params(dropout=0.5, **epoch).fit(X, y)
+    kept = clone(fitted).set_params(warm_start=True).fit(X, y).set_params(**epoch).fit(X, y)
+    assert dropped.net_.dropout == 0.5 and kept.net_.dropout == 0.0
+    for model in (dropped, kept):
+        steps = model.net_.history.records[-1]["step"]  # the new fit's, from 0
+        assert steps == -(-len(X) // SMALL["batch_size"])
+        for weight, before in zip(model.coefs_, start, strict=True):
+            assert not np.array_equal(weight, before)  # it trained
+            np.testing.assert_allclose(weight, before, rtol=0, atol=2e-12 * steps)
+    assert kept.net_.history.records[-1]["loss"] == pytest.approx(fitted_loss, rel=1e-9)
+    assert dropped.net_.history.records[-1]["loss"] > 1.2 * fitted_loss
 
 
 def test_a_regressor_fits_one_or_several_targets(waves):
