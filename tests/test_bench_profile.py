@@ -8,8 +8,8 @@ LIB = "numpy/_core/_multiarray_umath.so"
 SAMPLES = "\n".join(
     [
         # a product: anything under a gemm, however deep
-        f"_Loop._mini_batch_epoch (loop.py:200);forward (propagation.py:320);"
-        f"cblas_sgemm (libopenblas.so);sgemm_kernel_SKYLAKEX (libopenblas.so) 5",
+        "_Loop._mini_batch_epoch (loop.py:200);forward (propagation.py:320);"
+        "cblas_sgemm (libopenblas.so);sgemm_kernel_SKYLAKEX (libopenblas.so) 5",
         # an element-wise inner loop
         f"_Loop._mini_batch_epoch (loop.py:200);Adam.update_span_ (optimizers.py:130);"
         f"ufunc_generic_fastcall ({LIB});FLOAT_sqrt ({LIB}) 3",
