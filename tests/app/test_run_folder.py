@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -938,3 +939,18 @@ def test_a_resume_refused_for_its_checkpoint_does_not_say_to_run_it_again(
     outcome = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
     assert outcome.code == 2
     assert "not finite" in outcome.err and "continue with" not in outcome.err
+
+
+def test_a_run_whose_folder_was_removed_does_not_say_its_checkpoint_is_kept(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """The folder deleted during the run: the stopped run said 'checkpoint.npz kept
+    after 2 epochs; continue with: ...', pointing at a folder that is gone."""
+    out = tmp_path / "run"
+    interrupt_at_epoch(monkeypatch, 2, action=lambda: shutil.rmtree(out))
+    outcome = train(mnist_dir, out, *MINI_BATCH, quiet=False)
+    assert outcome.code == 130, outcome
+    assert "kept after" not in outcome.err and "continue with" not in outcome.err
+    assert outcome.err.endswith(
+        f"; {out} holds no checkpoint.npz (the folder is gone): nothing to continue from\n"
+    )

@@ -281,7 +281,11 @@ def _keep_the_last_state(checkpoint: Checkpoint, interruption: KeyboardInterrupt
 
 def _how_to_go_on(checkpoint: Checkpoint, out: Path, data_dir: Path | None) -> str:
     """What a stopped run keeps: its checkpoint, and the command that continues it (a
-    resumed run stopped before it read its checkpoint keeps the one it was given)."""
+    resumed run stopped before it read its checkpoint keeps the one it was given); or
+    that nothing is kept, when the folder lost its checkpoint (the folder removed)."""
+    if not checkpoint.path.is_file():
+        gone = "" if out.is_dir() else " (the folder is gone)"
+        return f"{out} holds no {CHECKPOINT_FILE}{gone}: nothing to continue from"
     go_on = f"continue with: {_command('train --resume', out, data_dir)}"
     done = checkpoint.written_epochs
     if done is None:
