@@ -333,6 +333,45 @@ def test_protocol_errors_get_a_json_error_too(server, head, status, fragment):
     assert fragment in document["error"]
 
 
+@pytest.mark.parametrize("path", ["/", "/model"])
+def test_head_gets_the_headers_of_get_and_no_body(server, path):
+    """RFC 9110: a server must support HEAD (it answered 501). Two requests on one
+    connection: the HEAD answer ends with its headers, and the GET after it is answered."""
+    host = f"Host: {host_of(server)}\r\n"
+    answer = raw_exchange(server, (
+        f"HEAD {path} HTTP/1.1\r\n{host}\r\nGET {path} HTTP/1.1\r\n{host}Connection: close\r\n\r\n"
+    ).encode())  # fmt: skip
+    head, rest = answer.split(b"\r\n\r\n", 1)
+    get_head, get_body = rest.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200 ") and get_head.startswith(b"HTTP/1.1 200 ")
+    assert header_of(head, "Content-Length") == header_of(get_head, "Content-Length")
+    assert int(header_of(get_head, "Content-Length")) == len(get_body) > 0
+    assert header_of(head, "Content-Type") == header_of(get_head, "Content-Type")
+
+
+def header_of(head: bytes, name: str) -> str:
+    (value,) = re.findall(rf"(?im)^{name}: *(.*?)\r?$", head.decode())
+    return value
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("POST", "/", "GET, HEAD"), ("HEAD", "/predict", "POST"), ("GET", "/predict", "POST")],
+)
+def test_a_405_says_which_methods_the_path_takes(server, method, path, allowed):
+    """RFC 9110: a 405 answer must list them in an Allow header."""
+    body = b"" if method == "POST" else None
+    status, headers, _ = request(server, method, path, body)
+    assert (status, headers["allow"]) == (405, allowed)
+
+
+def test_a_head_with_a_body_is_refused_without_a_body(server):
+    answer = raw_exchange(server, b"HEAD /model HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and body == b""
+    assert int(header_of(head, "Content-Length")) > 0  # its JSON error's, not sent
+
+
 @pytest.mark.parametrize("encode_chunked", [False, True], ids=["whole", "chunked"])
 def test_an_upload_over_the_limit_gets_its_413(server, encode_chunked):
     """Chunks adding up to more than the limit were refused as the limit was passed, the

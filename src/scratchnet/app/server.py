@@ -1,12 +1,12 @@
 """The draw-a-digit page's web server: the standard library's ``ThreadingHTTPServer``.
 
 Why the standard library and not a framework: the server has three routes (the page,
-``GET /model``, ``POST /predict``), speaks JSON, and runs on the user's own machine for
-one user. ``http.server`` parses HTTP/1.1 with keep-alive and serves each connection on
-its own thread; what a framework (Flask, or Starlette with uvicorn: five to ten more
-packages to install and keep current) would add on top is routing, body limits and JSON
-errors, which take a few dozen lines here and are tested. It stays a local tool: no TLS,
-no authentication, nothing stored.
+``GET /model``, ``POST /predict``; HEAD wherever GET goes), speaks JSON, and runs on the
+user's own machine for one user. ``http.server`` parses HTTP/1.1 with keep-alive and
+serves each connection on its own thread; what a framework (Flask, or Starlette with
+uvicorn: five to ten more packages to install and keep current) would add on top is
+routing, body limits and JSON errors, which take a few dozen lines here and are tested.
+It stays a local tool: no TLS, no authentication, nothing stored.
 
 Safe to leave running:
 
@@ -350,19 +350,22 @@ class DigitHandler(BaseHTTPRequestHandler):
         if path is None:
             return
         if declares_body(self.headers):  # it would be read as the next request
-            self._refuse(HTTPStatus.BAD_REQUEST, f"a GET request has no body; {path} got one")
+            message = f"a {self.command} request has no body; {path} got one"
+            self._refuse(HTTPStatus.BAD_REQUEST, message)
         elif path == "/model":
             self._answer(lambda: self.server.api.describe_model())
         else:
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", self.server.page, PAGE_HEADERS)
+
+    do_HEAD = do_GET  # the same answer's status and headers: ``_send`` leaves out the body
 
     def do_POST(self) -> None:
         if self._route("POST") is not None:
             self._answer(lambda: self.server.api.predict(self._content_type(), self._body()))
 
     def _route(self, method: str) -> str | None:
-        """The request's path if it has a route for ``method``; else answer 404 or 405
-        (or 421 to a Host this server does not answer to)."""
+        """The request's path if it has a route for ``method`` (HEAD goes where GET
+        does); else answer 404 or 405 (or 421 to a Host this server does not answer to)."""
         hosts, host = self.server.hosts, self.headers.get("Host", "")
         if hosts is not None and host_name(host) not in hosts:  # (any port: a forwarded
             # page comes by another; DNS rebinding changes the name)
@@ -374,7 +377,9 @@ class DigitHandler(BaseHTTPRequestHandler):
         if ROUTES.get(path) == method:
             return path
         if path in ROUTES:
-            self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {ROUTES[path]} requests")
+            allowed = "GET, HEAD" if ROUTES[path] == "GET" else ROUTES[path]
+            self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {ROUTES[path]} requests",
+                         {"Allow": allowed})  # fmt: skip
         else:
             self._refuse(HTTPStatus.NOT_FOUND, f"nothing at {path}: try /, /model, /predict")
         return None
@@ -436,20 +441,21 @@ class DigitHandler(BaseHTTPRequestHandler):
         are answered in JSON too."""
         self._refuse(HTTPStatus(code), message or HTTPStatus(code).phrase)
 
-    def _refuse(self, status: HTTPStatus, message: str) -> None:
+    def _refuse(self, status: HTTPStatus, message: str, headers=None) -> None:
         self.log_error("%d %s", status.value, message)
         self._drop_unread_body()
         self.close_connection = True  # a body may be unread: do not reuse the connection
-        self._send_json(status, {"error": message})
+        self._send_json(status, {"error": message}, headers)
 
-    def _send_json(self, status: HTTPStatus, document: dict) -> None:
+    def _send_json(self, status: HTTPStatus, document: dict, headers=None) -> None:
         body = json.dumps(document).encode()
-        self._send(status, "application/json", body)
+        self._send(status, "application/json", body, headers)
 
     def _send(self, status: HTTPStatus, content_type: str, body: bytes, headers=None) -> None:
         """The answer, with a status line and headers even to a request that gave no HTTP
         version (http.server takes it for HTTP/0.9, answered with a bare body); the last
-        on its connection while another connection waits for a place."""
+        on its connection while another connection waits for a place. To HEAD, the
+        headers alone (a GET's Content-Length, no body)."""
         self.request_version = self.protocol_version
         self.connection.settimeout(self.timeout)  # (reading left it at the deadline's rest)
         if self.server.crowded:  # a place to give: a kept-alive connection lets go
@@ -462,7 +468,8 @@ class DigitHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_request(self, code="-", size="-") -> None:
         """Successful requests are not logged (the page sends several a second)."""
