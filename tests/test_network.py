@@ -483,6 +483,8 @@ def test_values_too_large_for_the_models_float32_are_named_as_such(blobs):
         net.predict(query)
     with pytest.raises(InvalidArgumentError, match=too_large.format(121)):  # after X's 120
         net.fit(np.vstack([X, query]), np.r_[y, 0, 1], n_iterations=1, warm_start=True)
+    with pytest.raises(InvalidArgumentError, match="^validation " + too_large[1:].format(1)):
+        NeuralNet([4, 1]).fit(X.astype(np.float32), y, validation_data=(query, [0, 1]))
 
 
 def test_ragged_rows_are_one_clear_error_in_fit_and_predict(blobs):

@@ -378,10 +378,7 @@ class Network:
         if start is None:
             return X
         given = check_features(X, n_features=start.widths[0], finite=False)
-        X = _cast(given, start.flat.dtype)
-        if X is not given:  # a narrower dtype: a finite value may not fit it
-            check_finite(X, X, "X", given)
-        return X
+        return _cast_checked(given, start.flat.dtype, "X")
 
     def _column_groups(self, X, config, every_row: bool) -> Plan | None:
         """For full-batch training on ``every_row`` of X (none held out, which would
@@ -418,7 +415,7 @@ class Network:
         if validation_data is not None:
             X_val, y_val = check_pair(validation_data)
             X_val = check_features(X_val, "validation X", n_features=n_features)
-            X_val = X_val.astype(data.x.dtype, copy=False)
+            X_val = _cast_checked(X_val, data.x.dtype, "validation X")
             name = "validation y"
             targets = self._encode(self._labels(y_val, len(X_val), name), classes, X_val.dtype,
                                    name)  # fmt: skip
@@ -786,6 +783,15 @@ def _cast(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
     ``check_finite`` then reports with the value given."""
     with np.errstate(over="ignore"):
         return X.astype(dtype, copy=False)
+
+
+def _cast_checked(given: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    """``given`` in ``dtype``; when that is a narrower dtype, refused (naming ``name``)
+    if a value does not fit it (an array not cast is checked where it is used)."""
+    X = _cast(given, dtype)
+    if X is not given:
+        check_finite(X, X, name, given)
+    return X
 
 
 def _check_outputs(logits: np.ndarray, first_row: int, dtype: np.dtype) -> None:
