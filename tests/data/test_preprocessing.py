@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -94,13 +96,26 @@ def test_non_float32_or_float64_dtype_is_rejected(images, dtype):
         preprocess(images, dtype=dtype)
 
 
-@pytest.mark.parametrize("shape", [(784,), ()], ids=["1-D", "0-D"])
+@pytest.mark.parametrize("shape", [(100,), ()], ids=["1-D", "0-D"])
 def test_images_without_an_image_axis_are_rejected(shape):
     with pytest.raises(
         InvalidArgumentError,
-        match=r"images must have shape \(n, height, width\), or \(height, width\) for one",
+        match=r"images must have shape \(n, height, width\), or \(height, width\) for one "
+        rf"image, or \(784,\) and \(n, 784\) flattened, got {re.escape(str(shape))}$",
     ):
         preprocess(np.zeros(shape, dtype=np.uint8))
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_images_already_flattened_keep_their_rows(images, rows):
+    """MNIST as CSV (Kaggle, OpenML's mnist_784) comes as rows of 784 pixels: a batch of
+    five was taken for one image of 5 x 784 pixels and flattened to (3920,)."""
+    batch = np.random.default_rng(2).integers(0, 256, size=(rows, 784), dtype=np.uint8)
+    features = preprocess(batch)
+    assert features.shape == (rows, 784)
+    assert features.tolist() == (batch.astype(np.float64) / 255).tolist()
+    single = preprocess(images[0].reshape(784))
+    assert single.tolist() == preprocess(images[0]).tolist()
 
 
 def test_one_image_becomes_one_row_ready_for_predict(images):

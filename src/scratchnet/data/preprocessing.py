@@ -8,24 +8,32 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..validation import check_float_dtype
+from .mnist import IMAGE_SHAPE
+
+FLAT_PIXELS = math.prod(IMAGE_SHAPE)  # an MNIST image's pixels in a row
 
 
 def preprocess(images: np.ndarray, dtype: type | np.dtype | str = np.float64) -> np.ndarray:
     """Scale uint8 pixels to [0, 1] and flatten each image: ``x = pixels / 255``.
 
     A batch (n, 28, 28) uint8 -> (n, 784) in ``dtype`` (float64 or float32); one image
-    (28, 28) -> (784,), ready for ``NeuralNet.predict``. The division is done in
+    (28, 28) -> (784,), ready for ``NeuralNet.predict``. Images already flattened to
+    MNIST's 784 pixels, one (784,) or rows of them (n, 784) as in CSV copies of MNIST,
+    keep their shape (any other 2-D array is one image). The division is done in
     ``dtype`` itself, so each value is the correctly rounded quotient.
     """
     images = np.asarray(images)
     dtype = check_float_dtype(dtype)
     if images.dtype != np.uint8:
         raise InvalidTypeError(f"images must be raw uint8 pixels, got dtype {images.dtype}")
-    if images.ndim < 2:
+    flattened = images.ndim in (1, 2) and images.shape[-1] == FLAT_PIXELS
+    if images.ndim < 2 and not flattened:
         raise InvalidArgumentError(
             f"images must have shape (n, height, width), or (height, width) for one image, "
-            f"got {images.shape}"
+            f"or ({FLAT_PIXELS},) and (n, {FLAT_PIXELS}) flattened, got {images.shape}"
         )
+    if flattened:
+        return np.divide(images, dtype.type(255), dtype=dtype)
     if images.ndim == 2:  # one image
         return np.divide(images.reshape(-1), dtype.type(255), dtype=dtype)
     flat = images.reshape(len(images), math.prod(images.shape[1:]))  # (n, 784)
