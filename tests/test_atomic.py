@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,37 @@ def test_a_replaced_files_special_bits_are_not_copied(tmp_path):
     with atomic_write(tmp_path / "tool") as file:
         file.write(b"new")
     assert (tmp_path / "tool").stat().st_mode & 0o7777 == 0o755
+
+
+@pytest.mark.parametrize("through_a_link", [False, True], ids=["itself", "through a link"])
+@pytest.mark.parametrize("kind", ["fifo", "socket"])
+def test_a_fifo_or_a_socket_is_never_replaced_by_a_file(tmp_path, kind, through_a_link):
+    """os.replace put a plain file in their place, as it would in place of a device:
+    export --out /dev/full --force, run as root, replaced the system's /dev/full."""
+    special = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(special))
+        listener.close()
+    target = special
+    if through_a_link:
+        target = tmp_path / "link"
+        target.symlink_to(special)
+    with pytest.raises(OSError) as raised, atomic_write(target):
+        pytest.fail("the block must not run")
+    assert raised.value.strerror == (
+        f"cannot write {target} (it is a device, a FIFO or a socket, not a regular file)"
+    )
+    assert not special.is_file() and not special.is_symlink() and special.exists()
+    assert names_in(tmp_path) == sorted([kind, *(["link"] if through_a_link else [])])
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="a system without /dev/null")
+def test_a_device_is_never_replaced_by_a_file():
+    """Only checked, never written: the refusal comes before any file is made."""
+    refused = r"^\[Errno 22\] cannot write /dev/null \(it is a device"
+    with pytest.raises(OSError, match=refused), atomic_write("/dev/null"):
+        pytest.fail("the block must not run")
+    assert Path("/dev/null").is_char_device()

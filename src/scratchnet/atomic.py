@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 NUL_REASON = "a path cannot hold a NUL character"
+SPECIAL_REASON = "it is a device, a FIFO or a socket, not a regular file"
 
 
 @contextmanager
@@ -25,9 +26,11 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     is atomic), is named ``.<name>.scratchnet-<8 hex>.tmp`` (so a later run into a run
     folder can recognise and remove the leftover of a killed one) and is created with
     ordinary permissions (the umask applies), or those of the file it replaces. A
-    symbolic link stays: the file it points to is the one replaced. Its bytes reach the
-    disk before the rename, and the rename before return, so a power cut leaves either
-    the old file or the whole new one.
+    symbolic link stays: the file it points to is the one replaced. A device, FIFO or
+    socket is never replaced (OSError): the rename would put a plain file in its place
+    (``--out /dev/null`` run as root would lose the system's /dev/null). Its bytes reach
+    the disk before the rename, and the rename before return, so a power cut leaves
+    either the old file or the whole new one.
     """
     if _holds_nul(path):
         raise OSError(errno.EINVAL, f"cannot write {path} ({NUL_REASON})")
@@ -37,6 +40,8 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path} (it is a folder)")
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if _is_special(target):
+        raise OSError(errno.EINVAL, f"cannot write {path} ({SPECIAL_REASON})")
     temporary = target.with_name(f".{target.name}.scratchnet-{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as file:
@@ -54,6 +59,15 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         _remove(temporary)
         raise
     _sync_folder(target.parent)
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` is there and is neither a regular file nor a folder."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _holds_nul(path: str | os.PathLike) -> bool:

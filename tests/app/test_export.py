@@ -3,6 +3,8 @@ user errors as one line with exit status 2."""
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 
@@ -184,3 +186,16 @@ def test_an_onnx_file_of_another_producer_or_a_link_is_not_replaced(blobs, tmp_p
         assert_one_line_error(
             invoke("export", "--model", model, "--out", out), "carries no scratchnet mark"
         )
+
+
+def test_force_never_replaces_a_fifo_with_a_file(blobs, tmp_path):
+    """--force replaces files: a FIFO (or a device: --out /dev/full run as root) was
+    replaced by the ONNX file."""
+    _, model = saved(tmp_path, blobs)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    outcome = invoke("export", "--model", model, "--out", fifo, "--force")
+    assert_one_line_error(
+        outcome, f"cannot write {fifo} (it is a device, a FIFO or a socket, not a regular file)"
+    )
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
