@@ -232,3 +232,17 @@ def test_a_device_is_never_replaced_by_a_file():
     with pytest.raises(OSError, match=refused), atomic_write("/dev/null"):
         pytest.fail("the block must not run")
     assert Path("/dev/null").is_char_device()
+
+
+def test_a_write_that_fails_inside_another_is_named_by_its_own_path(tmp_path):
+    """Writes nested to replace several files together: the inner one's failure was
+    named again by the outer one, as 'cannot write outer (it is a folder)'."""
+    (tmp_path / "inner").mkdir()
+    with (
+        pytest.raises(IsADirectoryError) as raised,
+        atomic_write(tmp_path / "outer"),
+        atomic_write(tmp_path / "inner"),
+    ):
+        pass
+    assert raised.value.strerror == f"cannot write {tmp_path / 'inner'} (it is a folder)"
+    assert names_in(tmp_path) == ["inner"]

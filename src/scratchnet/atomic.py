@@ -33,15 +33,15 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     either the old file or the whole new one.
     """
     if _holds_nul(path):
-        raise OSError(errno.EINVAL, f"cannot write {path} ({NUL_REASON})")
+        raise _cannot_write(errno.EINVAL, path, NUL_REASON)
     if not os.fspath(path):  # Path("") is the current folder
-        raise FileNotFoundError(errno.ENOENT, "cannot write an empty path (no file name)")
+        raise _cannot_write(errno.ENOENT, "an empty path", "no file name")
     path = Path(path)
     if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
-        raise IsADirectoryError(errno.EISDIR, f"cannot write {path} (it is a folder)")
+        raise _cannot_write(errno.EISDIR, path, "it is a folder")
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     if _is_special(target):
-        raise OSError(errno.EINVAL, f"cannot write {path} ({SPECIAL_REASON})")
+        raise _cannot_write(errno.EINVAL, path, SPECIAL_REASON)
     temporary = target.with_name(f".{target.name}.scratchnet-{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as file:
@@ -52,13 +52,23 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         os.replace(temporary, target)
     except OSError as error:
         _remove(temporary)
-        if error.errno is None:  # not the system's: raised by the caller's block
-            raise
-        raise OSError(error.errno, f"cannot write {path} ({_reason(error, target)})") from error
+        if error.errno is None or getattr(error, "names_its_file", False):
+            raise  # not the system's (raised by the caller's block), or named already (by
+            # another atomic_write inside this one's block): not this file's to name
+        raise _cannot_write(error.errno, path, _reason(error, target)) from error
     except BaseException:
         _remove(temporary)
         raise
     _sync_folder(target.parent)
+
+
+def _cannot_write(number: int, path: str | os.PathLike, reason: str) -> OSError:
+    """OSError "cannot write PATH (REASON)", of the subclass ``number`` calls for
+    (FileNotFoundError, ...), marked as naming its file: an atomic_write around the
+    one that raised it passes it on as it is."""
+    error = OSError(number, f"cannot write {os.fsdecode(path)} ({reason})")
+    error.names_its_file = True
+    return error
 
 
 def _is_special(path: Path) -> bool:

@@ -8,12 +8,14 @@ float64) and a four-digit mini-batch run (softmax, float32, early stopping).
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 from html import escape, unescape
 from html.parser import HTMLParser
@@ -515,6 +517,69 @@ def test_ctrl_c_while_the_report_is_built_keeps_the_finished_run(mnist_dir, tmp_
     ]  # fmt: skip
     # no lock, no checkpoint: the run had finished
     assert sorted(p.name for p in out.iterdir()) == RUN_FILES
+
+
+def contents(folder: Path) -> dict[str, bytes | str]:
+    """Each entry of ``folder``: a file's bytes, or 'folder', or 'link to ...'."""
+    found = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_symlink():
+            found[path.name] = f"link to {os.readlink(path)}"
+        else:
+            found[path.name] = "folder" if path.is_dir() else path.read_bytes()
+    return found
+
+
+@pytest.mark.parametrize("name", ["report.html", "accuracy.png"])
+def test_report_never_writes_through_a_link_in_its_folder(tutorial_run, mnist_dir, tmp_path, name):
+    """A link in the run folder named like a report file: the user's file it pointed to
+    was overwritten with a figure (and a link to nothing made a file outside)."""
+    out = copy_of(tutorial_run[0], tmp_path)
+    thesis = tmp_path / "thesis.txt"
+    thesis.write_text("my thesis draft\n")
+    (out / name).unlink()
+    (out / name).symlink_to(thesis)
+    before = contents(out)
+    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    assert_one_line_error(outcome, f"{out / name} is a link; the report writes plain files "
+                          "into its run folder only")  # fmt: skip
+    assert thesis.read_text() == "my thesis draft\n"
+    assert contents(out) == before
+
+
+def test_report_replaces_all_its_files_or_none(tutorial_run, mnist_dir, tmp_path):
+    """A folder where its last figure goes: the first figures were replaced before the
+    error, leaving a folder of old and new files."""
+    out = copy_of(tutorial_run[0], tmp_path)
+    for name in ["report.html", *TUTORIAL_FIGURES]:
+        (out / name).write_bytes(b"old")
+    (out / "sigmoid.png").unlink()
+    (out / "sigmoid.png").mkdir()
+    before = contents(out)
+    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    assert_one_line_error(outcome, f"cannot write {out / 'sigmoid.png'} (it is a folder)")
+    assert contents(out) == before
+
+
+def test_a_ctrl_c_as_the_report_is_written_waits_for_all_its_files(
+    tutorial_run, mnist_dir, tmp_path, monkeypatch
+):
+    """A Ctrl-C once every file is on disk, before the renames: the report is written
+    whole, and the command says so (it said 'interrupted' with some files replaced)."""
+    out = copy_of(tutorial_run[0], tmp_path)
+    for name in ["report.html", *TUTORIAL_FIGURES]:
+        (out / name).unlink()
+    real_close = contextlib.ExitStack.close
+
+    def interrupted_close(stack):
+        signal.raise_signal(signal.SIGINT)  # arrives during the renames
+        real_close(stack)
+
+    monkeypatch.setattr(contextlib.ExitStack, "close", interrupted_close)
+    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    assert outcome.code == 0, outcome
+    for name in TUTORIAL_FIGURES:
+        assert (out / name).read_bytes() == (tutorial_run[0] / name).read_bytes(), name
 
 
 def write_metrics(folder: Path, change) -> None:

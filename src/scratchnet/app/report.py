@@ -11,6 +11,7 @@ embedded as PNG data URIs and also written as PNG files beside the report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from matplotlib.figure import Figure
 from .. import __version__
 from ..atomic import atomic_write
 from ..data.preprocessing import preprocess
+from ..errors import InvalidArgumentError
 from .arguments import pasteable
 from .console import percent, probability, share
 from .evaluation import (
@@ -44,6 +46,7 @@ from .experiment import (
     run_title,
 )
 from .html import digit_png, image, page, readable_on, table, text
+from .interrupts import uninterrupted
 from .plots import (
     accuracy_figure,
     cost_figure,
@@ -74,10 +77,10 @@ def write_report(folder: Path, data_dir: str | os.PathLike | None = None) -> lis
     html = page(
         f"scratchnet report: {run_title(run.recipe)}", report_body(run, test, result, figures)
     )
-    for name, data in figures.items():  # only now, when everything is drawn
-        _write(folder / name, data)
-    _write(folder / REPORT_FILE, html.encode())
-    return [folder / REPORT_FILE, *(folder / name for name in figures)]
+    files = {folder / REPORT_FILE: html.encode()}
+    files |= {folder / name: data for name, data in figures.items()}
+    _write_all(files)  # only now, when everything is drawn
+    return list(files)
 
 
 def draw_figures(run: SavedRun, test: TestSet, result: Evaluation) -> dict[str, bytes]:
@@ -95,9 +98,25 @@ def report_body(run: SavedRun, test: TestSet, result: Evaluation, figures) -> st
     )  # fmt: skip
 
 
-def _write(path: Path, data: bytes) -> None:
-    with atomic_write(path) as file:
-        file.write(data)
+def _write_all(files: dict[Path, bytes]) -> None:
+    """Replace all of ``files`` or none: each is written to its temporary file, and
+    only once they are all on disk are they renamed into place, a Ctrl-C meanwhile
+    waiting for the renames. A link among them is refused first: the report writes
+    into its run folder only, not into the file a link points to."""
+    for path in files:
+        if path.is_symlink():
+            raise InvalidArgumentError(
+                f"{path} is a link; the report writes plain files into its run folder "
+                "only: remove the link and build the report again"
+            )
+    with contextlib.ExitStack() as renames:  # each atomic_write renames as it exits
+        for path, data in files.items():
+            file = renames.enter_context(atomic_write(path))
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        with uninterrupted():
+            renames.close()
 
 
 def recorded_data_dir(run: SavedRun) -> Path | None:
