@@ -35,6 +35,7 @@ from scratchnet.data import mnist
 from scratchnet.data.mnist import ENV_DATA_DIR
 
 from .. import reference
+from ..pictures import block_picture, encode
 from .cli_helpers import (
     EXIT_USAGE,
     MINI_BATCH_RUN_FILES,
@@ -1099,6 +1100,25 @@ def test_output_that_cannot_be_written_is_named(mnist_dir, tmp_path, command):
     assert (completed.returncode, completed.stderr) == (
         2,
         "scratchnet: error: the command's output (stdout): No space left on device\n",
+    )
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "export"])
+def test_a_command_started_with_stdout_closed_says_it_cannot_give_its_output(
+    digits_model, mnist_dir, tmp_path, command
+):
+    """>&-: predict crashed with a traceback (AttributeError on None.flush), evaluate
+    and export ended with status 0 and nothing said: the answer was lost unnoticed."""
+    image = tmp_path / "seven.png"
+    image.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    argv = {"predict": ["predict", "--model", digits_model, image],
+            "evaluate": ["evaluate", digits_model, "--data-dir", mnist_dir],
+            "export": ["export", "--model", digits_model, "--out", "m.onnx"]}[command]  # fmt: skip
+    completed = run_scratchnet(*argv, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert (completed.returncode, completed.stderr) == (
+        2,
+        "scratchnet: error: the command's output (stdout): closed since the command started\n",
     )
 
 

@@ -9,7 +9,9 @@
 - Messages on stderr that cannot be written (a log redirected to a full disk, stderr
   closed: ``2>&-``) are lost, not the run (``messages_may_be_lost``).
 - Output that cannot be written otherwise (``> file`` on a full disk) stops the
-  command with an error that names stdout (``output_named``), not the disk of its files.
+  command with an error that names stdout (``output_named``), not the disk of its files;
+  so does a first line for a stdout closed from the start (``>&-``), as with ``ls``: a
+  command whose answer is its output must not end with status 0 and nothing said.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import TextIO
+
+
+STDOUT = "the command's output (stdout)"
 
 
 class _ReaderMayLeave:
@@ -121,6 +126,19 @@ class _NamedOutput:
         return getattr(self.stream, name)
 
 
+class _ClosedOutput:
+    """The stdout of a process started without one: each write fails, naming it."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "closed since the command started", STDOUT)
+
+    def flush(self) -> None:
+        """Nothing was written: nothing is lost."""
+
+    def isatty(self) -> bool:
+        return False
+
+
 @contextmanager
 def _naming() -> Iterator[None]:
     try:
@@ -128,15 +146,15 @@ def _naming() -> Iterator[None]:
     except BrokenPipeError:
         raise  # the reader left: the command ends quietly
     except OSError as error:
-        raise OSError(error.errno, error.strerror, "the command's output (stdout)") from None
+        raise OSError(error.errno, error.strerror, STDOUT) from None
 
 
 @contextmanager
 def output_named() -> Iterator[None]:
-    """Run the block with stdout's failures naming it (started without stdout: none)."""
+    """Run the block with stdout's failures naming it, and a stdout closed from the
+    start failing as its first line is written."""
     original = sys.stdout
-    if original is not None:
-        sys.stdout = _NamedOutput(original)
+    sys.stdout = _ClosedOutput() if original is None else _NamedOutput(original)
     try:
         yield
     finally:
