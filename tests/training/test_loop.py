@@ -67,6 +67,19 @@ def test_best_weights_are_restored_even_without_stopping_early(memorisable):
     assert mean_cross_entropy(net, *memorisable[2:]) == pytest.approx(min(val_losses), rel=1e-9)
 
 
+@pytest.mark.parametrize(("epochs", "early"), [(6, False), (7, True)])
+def test_patience_that_runs_out_as_the_last_epoch_ends_is_no_early_stop(memorisable, epochs, early):
+    """Patience 5 runs out at epoch 6 here: a run of 6 epochs did every one of them, and
+    was said to have 'stopped early after epoch 6'."""
+    X_train, y_train, X_val, y_val = memorisable
+    net = NeuralNet([128, 1], activation="relu", init="he", random_state=0).fit(
+        X_train, y_train, epochs=epochs, batch_size=10, optimizer="adam", learning_rate=0.01,
+        validation_data=(X_val, y_val), patience=5,
+    )  # fmt: skip
+    assert (net.history.best_epoch, net.history.column("epoch")) == (1, [1, 2, 3, 4, 5, 6])
+    assert net.history.stopped_early is early
+
+
 def test_without_patience_the_last_weights_are_kept(memorisable):
     X_train, y_train, X_val, y_val = memorisable
     net = NeuralNet([128, 1], activation="relu", random_state=0).fit(

@@ -158,7 +158,9 @@ class _Loop:
         if self.full_batch and not stopped:
             self._final_record()
         self._check_final_weights()
-        state.history.stopped_early = stopped
+        # patience that runs out as the last epoch ends stops nothing (a full batch
+        # stopped by it skips that epoch's update: then not every epoch is done)
+        state.history.stopped_early = stopped and state.epochs_done < config.epochs
         if config.patience is None:  # the weights kept are the last: a best epoch of an
             state.history.best_epoch = None  # earlier run (partial_fit's) is not theirs
         if state.best is not None:
