@@ -661,6 +661,39 @@ REPORT_ERRORS = {
         lambda out, other: write_metrics(out, lambda m: m["counts"].update(train=[0, 0])),
         ["metrics.json: counts is damaged", "total > 0"],
     ),
+    # values valid on their own that contradict another (a trial's edits: the report
+    # showed two test accuracies, or "kept the weights of epoch 99" of a 4-epoch run)
+    "a test count that is not its model's": (
+        lambda out, other: write_metrics(out, lambda m: m["counts"]["test"].__setitem__(0, 5)),
+        ["metrics.json: counts.test says 5 of 2,167 test images right, but its model gets ",
+         " of 2,167; the file was changed after the run"],
+    ),
+    "a test total that is not the test set's": (
+        lambda out, other: write_metrics(out, lambda m: m["counts"].update(test=[50, 100])),
+        ["metrics.json: test_shape has 2167 images, counts.test 100; the file was changed"],
+    ),
+    "a training shape that is not the counts'": (
+        lambda out, other: write_metrics(out, set_in("train_shape", [123, 784])),
+        ["metrics.json: train_shape has 123 images, counts.train and counts.validation 12700"],
+    ),
+    "validation monitored without being counted": (
+        lambda out, other: write_metrics(out, set_in("monitored_set", "validation")),
+        ["metrics.json: monitored_set is 'validation' but counts disagree"],
+    ),
+    "a best epoch of no record": (
+        lambda out, other: write_metrics(out, lambda m: m["history"].update(best_epoch=99)),
+        ["metrics.json: history.best_epoch 99 is not an epoch of its records"],
+    ),
+    "a negative cost": (
+        lambda out, other: write_metrics(
+            out, lambda m: m["history"]["records"][1].update(loss=-0.5)),
+        ["metrics.json: a cost below 0 in the record of epoch 10"],
+    ),
+    "an accuracy over 1": (
+        lambda out, other: write_metrics(
+            out, lambda m: m["history"]["records"][0].update(val_accuracy=1.5)),
+        ["metrics.json: an accuracy outside [0, 1] in the record of epoch 0"],
+    ),
     "fit time in words": (lambda out, other: write_metrics(out, set_in("fit_seconds", "fast")),
                           ["metrics.json: fit_seconds is damaged"]),
     "an interrupted run": (

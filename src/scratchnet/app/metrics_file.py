@@ -15,6 +15,7 @@ from ..training.history import RECORD_KEYS
 from ..validation import real_number
 
 COUNTED_SETS = ("train", "validation", "test")
+ACCURACIES = ("accuracy", "train_accuracy", "val_accuracy")
 LARGEST_COUNT = 2**63  # what a count, an epoch or a step can be below
 
 
@@ -44,7 +45,44 @@ def read_metrics(path: Path) -> dict:
     for key, (is_valid, expected, default) in LATER_KEYS.items():
         if not is_valid(metrics.setdefault(key, default)):
             raise DataFileError(f"{path}: {key} is damaged (expected {expected})")
+    problem = _inconsistency(metrics)
+    if problem is not None:
+        raise DataFileError(f"{path}: {problem}; the file was changed after the run")
     return metrics
+
+
+def _inconsistency(metrics: dict) -> str | None:
+    """What in ``metrics`` (each value valid on its own) contradicts another value, or
+    what no run can have written: the report would show both sides as true."""
+    counts, history = metrics["counts"], metrics["history"]
+    held_out = counts.get("validation", [0, 0])[1]
+    if metrics["test_shape"][0] != counts["test"][1]:
+        return f"test_shape has {metrics['test_shape'][0]} images, counts.test {counts['test'][1]}"
+    if metrics["train_shape"][0] != counts["train"][1] + held_out:
+        return (f"train_shape has {metrics['train_shape'][0]} images, counts.train and "
+                f"counts.validation {counts['train'][1] + held_out}")  # fmt: skip
+    if (metrics["monitored_set"] == "validation") != ("validation" in counts):
+        return f"monitored_set is {metrics['monitored_set']!r} but counts disagree"
+    epochs = [record["epoch"] for record in history["records"]]
+    best = history["best_epoch"]
+    if best is not None and (best not in epochs or history["records"][0]["val_loss"] is None):
+        return f"history.best_epoch {best} is not an epoch of its records with a validation"
+    for record in history["records"]:
+        if any(_below(record[key], 0) for key in ("loss", "train_loss", "val_loss")):
+            return f"a cost below 0 in the record of epoch {record['epoch']}"
+        if any(_below(record[key], 0) or _above(record[key], 1) for key in ACCURACIES):
+            return f"an accuracy outside [0, 1] in the record of epoch {record['epoch']}"
+    return None
+
+
+def _below(value, bound: float) -> bool:
+    """Whether ``value`` (a number, or None) is below ``bound`` (NaN is not)."""
+    return value is not None and value < bound
+
+
+def _above(value, bound: float) -> bool:
+    """Whether ``value`` (a number, or None) is above ``bound`` (NaN is not)."""
+    return value is not None and value > bound
 
 
 def _is_count(value) -> bool:

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from .. import __version__
 from ..atomic import atomic_write
 from ..data.preprocessing import preprocess
-from ..errors import InvalidArgumentError
+from ..errors import DataFileError, InvalidArgumentError
 from .arguments import pasteable
 from .console import percent, probability, share
 from .evaluation import (
@@ -37,6 +37,7 @@ from .experiment import (
     AUGMENTATION_FILE,
     DISTORTIONS,
     EXAMPLES,
+    METRICS_FILE,
     MODEL_FILE,
     REPORT_FILE,
     SavedRun,
@@ -73,6 +74,7 @@ def write_report(folder: Path, data_dir: str | os.PathLike | None = None) -> lis
     digits = model_digits(run.net, folder / MODEL_FILE)
     test = load_test_set(digits, data_dir if data_dir is not None else recorded_data_dir(run))
     result = evaluate(run.net, test)
+    _check_test_count(run, result)
     figures = draw_figures(run, test, result)
     html = page(
         f"scratchnet report: {run_title(run.recipe)}", report_body(run, test, result, figures)
@@ -96,6 +98,17 @@ def report_body(run: SavedRun, test: TestSet, result: Evaluation, figures) -> st
                         _mistakes_section, _unsure_section, _units_section,
                         _calibration_section, _tutorial_section, _footer)
     )  # fmt: skip
+
+
+def _check_test_count(run: SavedRun, result: Evaluation) -> None:
+    """The run's own count of right test answers is the model's: the report shows both."""
+    correct, total = run.metrics["counts"]["test"]
+    if (correct, total) != (result.n_correct, len(result.labels)):
+        raise DataFileError(
+            f"{run.folder / METRICS_FILE}: counts.test says {correct:,} of {total:,} test "
+            f"images right, but its model gets {result.n_correct:,} of {len(result.labels):,}; "
+            "the file was changed after the run"
+        )
 
 
 def _write_all(files: dict[Path, bytes]) -> None:
