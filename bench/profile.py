@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ ELEMENTWISE = re.compile(
 )
 WAITING = re.compile(r"PyThread_acquire_lock|pthread_cond_(timed)?wait|sem_(timed)?wait|take_gil")
 TRAINING_FRAME = "_epoch"
+TIMINGS = 3  # runs behind each step time
 BUCKETS = ("matrix products", "element-wise", "waiting", "Python and NumPy overhead")
 WORKLOADS = {
     "mini-batch step, 784-256-10, batch 128, Adam, float32": {"workload": "minibatch"},
@@ -55,21 +57,26 @@ def profile_workload(workload: str, threads: int) -> dict:
 
 
 def profile(workload: str, threads: int, env: dict, cwd: Path) -> dict | None:
-    """Seconds per step (measured without the sampler) and the shares of products,
-    element-wise work and overhead; None when py-spy is not installed."""
+    """Seconds per step (the median of TIMINGS runs without the sampler, each in a fresh
+    process) and the share of each bucket; None when py-spy is not installed."""
     spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if spy is None:
         return None
     spec = {"job": "profile_workload", "workload": workload, "threads": threads}
     job = [sys.executable, "-m", "bench.worker", json.dumps(spec)]
-    timing = subprocess.run(job, cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    seconds = [_seconds_per_step(job, env, cwd) for _ in range(TIMINGS)]
     with tempfile.TemporaryDirectory() as folder:
         raw = Path(folder) / "samples.txt"
         sampler = [spy, "record", "--native", "--rate", "200", "--format", "raw", "--output"]
         subprocess.run([*sampler, str(raw), "--", *job], cwd=cwd, env=env, capture_output=True,
                        check=True)  # fmt: skip
         shares = classify(raw.read_text())
-    return json.loads(timing.stdout.strip().splitlines()[-1]) | shares
+    return {"seconds_per_step": statistics.median(seconds)} | shares
+
+
+def _seconds_per_step(job: list[str], env: dict, cwd: Path) -> float:
+    timing = subprocess.run(job, cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(timing.stdout.strip().splitlines()[-1])["seconds_per_step"]
 
 
 def classify(raw: str) -> dict:

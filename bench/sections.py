@@ -988,8 +988,9 @@ def profile(suite) -> list[str]:
         "casts, gathers, reductions), waiting on a lock (for the other part's thread to "
         "finish, or to take back the interpreter lock after NumPy released it), or elsewhere "
         "(the interpreter, argument parsing, dispatch, and handing a task or the interpreter "
-        "lock to the other thread). Step times come from a run of the same workload without "
-        "the sampler.",
+        "lock to the other thread). Step times are the median of three runs of the same "
+        "workload without the sampler, each in a fresh process (the mini-batch section "
+        "compares the two versions' speed in interleaved rounds).",
         "",
         "| step | code | ms per step | " + " | ".join(BUCKETS) + " |",
         "|---|---|---|" + "---|" * len(BUCKETS),
