@@ -1211,3 +1211,14 @@ def test_printable_writes_out_what_would_break_the_line_or_drive_the_terminal(te
 
     assert printable(text) == shown
     assert len(printable(text).splitlines()) == 1
+
+
+def test_json_documents_are_valid_unicode_with_the_bytes_of_names_written_out():
+    """A lone surrogate ("\\udce9", os.fsdecode's stand-in for a byte that is not UTF-8)
+    is valid to Python's json but refused by strict parsers and by UTF-8 itself."""
+    from scratchnet.app.arguments import json_document
+
+    document = {"caf\udce9": ["x\udcff", ("é", 1.5)], "n": None}
+    text = json_document(document)
+    text.encode("utf-8")  # strict: no lone surrogate
+    assert json.loads(text) == {"caf\\xe9": ["x\\xff", ["é", 1.5]], "n": None}

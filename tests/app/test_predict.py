@@ -266,6 +266,10 @@ def test_a_file_name_that_is_not_utf8_is_shown_with_its_bytes(digits_model, tmp_
     outcome = invoke("predict", "--model", digits_model, tmp_path)
     assert outcome.code == 0, outcome.err
     assert outcome.out.startswith(f"{tmp_path}/caf\\xe9.png: 1 (")
+    as_json = invoke("predict", "--model", digits_model, "--json", tmp_path)
+    assert as_json.code == 0, as_json.err
+    # not a lone surrogate ("caf\udce9.png"), which strict JSON parsers refuse
+    assert json.loads(as_json.out)["file"] == f"{tmp_path}/caf\\xe9.png"
 
 
 def write_model_of_three_features(path):

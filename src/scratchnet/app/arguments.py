@@ -4,6 +4,7 @@ command line's spelling of the library's parameters."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import unicodedata
@@ -109,10 +110,33 @@ def printable(text: str) -> str:
     return "".join(_shown(character) for character in text)
 
 
+def json_document(value, **options) -> str:
+    """``value`` as JSON text of valid Unicode: in its strings, the bytes of a file name
+    that are not UTF-8 (Python's surrogate escapes, which JSON would write as lone
+    surrogates that strict parsers refuse) are written out as \\xNN, as ``printable``
+    writes them."""
+    return json.dumps(_bytes_written_out(value), **options)
+
+
+def _bytes_written_out(value):
+    if isinstance(value, str):
+        return "".join(_byte_named(character) for character in value)
+    if isinstance(value, dict):
+        return {_bytes_written_out(key): _bytes_written_out(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_bytes_written_out(item) for item in value]
+    return value
+
+
+def _byte_named(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else character
+
+
 def _shown(character: str) -> str:
     code = ord(character)
     if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
-        return f"\\x{code - 0xDC00:02x}"
+        return _byte_named(character)
     if unicodedata.category(character) in UNSHOWN:
         return CONTROL_NAMES.get(character, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
     return character

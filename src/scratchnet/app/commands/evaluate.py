@@ -4,13 +4,12 @@ per-class precision, recall and F1, the confusion matrix and calibration."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import InvalidArgumentError
-from ..arguments import DATA_DIR_HELP, path_argument, words
+from ..arguments import DATA_DIR_HELP, json_document, path_argument, words
 from ..console import class_table, confusion_table, share
 from ..evaluation import Evaluation, calibration_subject, evaluate, load_test_set, model_digits
 from ..models import load_classifier
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     test = load_test_set(digits, args.data_dir)
     result = evaluate(net, test)
     if args.json:
-        print(json.dumps(as_json(result, path, test.files), indent=2, allow_nan=False))
+        print(json_document(as_json(result, path, test.files), indent=2, allow_nan=False))
     else:
         print(as_text(result))
     return 0

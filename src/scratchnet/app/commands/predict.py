@@ -11,7 +11,6 @@ preview folder made, before any image is read.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from ...errors import ImageFileError, InvalidArgumentError
 from ..arguments import (
     check_not_a_file,
     error_message,
+    json_document,
     make_folder,
     path_argument,
     printable,
@@ -175,7 +175,7 @@ def report_failure(file: Path, problem: str, as_json: bool) -> None:
     """A line on stderr, and with --json an object on stdout in the file's place too."""
     note(f"error: {problem}")
     if as_json:
-        print(json.dumps({"file": str(file), "error": problem}))
+        print(json_document({"file": str(file), "error": problem}))
 
 
 def _write_preview(preview: Path, x: np.ndarray) -> bool:
@@ -220,7 +220,7 @@ def print_reading(
         record = {"file": str(file), **reading.to_json()}
         if preview is not None:
             record["preview"] = str(preview)
-        print(json.dumps(record))
+        print(json_document(record))
         return
     (label, p_best), (second, p_second) = reading.prediction, reading.runner_up
     print(
