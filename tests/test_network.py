@@ -317,7 +317,11 @@ def test_output_size_must_match_the_classes(three_blobs, blobs):
     X, y = three_blobs
     with pytest.raises(InvalidArgumentError, match=r"single output unit classifies two.*3"):
         NeuralNet([4, 1]).fit(X, y)
-    with pytest.raises(InvalidArgumentError, match="output layer has 4 units but there are 2"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"output layer has 4 units but there are 2 classes; make the last layer size 2, "
+        r"or name all 4 classes with classes=\[\.\.\.\]",
+    ):
         NeuralNet([4, 4]).fit(*blobs)
 
 

@@ -135,7 +135,7 @@ def test_classes_are_refused_and_validation_targets_checked(waves):
     X, Y = waves
     with pytest.raises(InvalidArgumentError, match="classes is for classifiers"):
         regressor().fit(X, Y[:, 0], classes=[0, 1])
-    with pytest.raises(InvalidArgumentError, match="X has 10 rows but validation y has 9"):
+    with pytest.raises(InvalidArgumentError, match=r"^validation X has 10 rows but validation y"):
         regressor().fit(X, Y[:, 0], validation_data=(X[:10], Y[:9, 0]))
     with pytest.raises(InvalidArgumentError, match=r"^validation y contains NaN.*row 3"):
         regressor().fit(X, Y[:, 0], validation_data=(X[:10], np.r_[Y[:3, 0], np.nan, Y[4:10, 0]]))

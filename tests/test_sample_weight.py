@@ -127,7 +127,8 @@ def test_held_out_rows_that_weigh_nothing_are_refused(blobs):
     weights = np.ones(len(X))
     weights[fitted.held_out] = 0  # the same seed draws the same split
     with pytest.raises(
-        InvalidArgumentError, match="sample_weight of these rows is zero for all 30 rows"
+        InvalidArgumentError,
+        match=r"^sample_weight of the rows held out for validation is zero for all 30 rows",
     ):
         net((5, 1)).fit(X, y, sample_weight=weights, validation_fraction=0.25)
 

@@ -424,7 +424,8 @@ class Network:
             return data, None
         fraction = check_fraction(fraction, "validation_fraction")
         kept, held_out = split_rows(self._strata(data.targets), fraction, rng)
-        return _part(data, kept, weights), _part(data, held_out, weights)
+        return (_part(data, kept, weights, "the rows kept for training"),
+                _part(data, held_out, weights, "the rows held out for validation"))  # fmt: skip
 
     def _continued_state(self, optimizer: Optimizer, n_features: int, dtype) -> TrainingState:
         """A copy of the kept training state (its optimizer state afresh if another
@@ -771,10 +772,11 @@ class NeuralNetRegressor(Network):
         return np.zeros(len(targets))
 
 
-def _part(data: Dataset, rows: np.ndarray, weights: np.ndarray | None) -> Dataset:
-    """The ``rows`` of ``data``, with the sample weights normalised over them."""
+def _part(data: Dataset, rows: np.ndarray, weights: np.ndarray | None, which: str) -> Dataset:
+    """The ``rows`` of ``data`` (``which`` rows, in a message), with the sample weights
+    normalised over them."""
     if weights is not None:
-        weights = normalised_weights(weights, rows, data.x.dtype, "sample_weight of these rows")
+        weights = normalised_weights(weights, rows, data.x.dtype, f"sample_weight of {which}")
     return Dataset(data.x, data.targets, data.active, rows, weights)
 
 

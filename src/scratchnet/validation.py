@@ -103,7 +103,9 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
     if y.ndim != 1:
         raise InvalidArgumentError(f"{name} must be 1-D (n_samples,), got shape {y.shape}")
     if len(y) != n_samples:
-        raise InvalidArgumentError(f"X has {n_samples} rows but {name} has {len(y)} labels")
+        raise InvalidArgumentError(
+            f"{_features_of(name)} has {n_samples} rows but {name} has {len(y)} labels"
+        )
     if y.dtype.kind in "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
         if y.size and not (y.min() >= -(2.0**63) and y.max() < 2.0**63):
             raise _beyond_int64(name)
@@ -112,6 +114,12 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
         raise InvalidTypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     _check_fits_int64(y, name)
     return y.astype(np.int64, copy=False)
+
+
+def _features_of(name: str) -> str:
+    """The features that go with the labels or targets called ``name``: 'validation X'
+    with 'validation y'."""
+    return name.removesuffix("y") + "X" if name.endswith("y") else "X"
 
 
 def _check_fits_int64(labels: np.ndarray, name: str) -> None:
@@ -140,7 +148,9 @@ def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> np.ndar
             f"{name} must be 1-D (n_samples,) or 2-D (n_samples, n_outputs), got shape {y.shape}"
         )
     if len(y) != n_samples:
-        raise InvalidArgumentError(f"X has {n_samples} rows but {name} has {len(y)} targets")
+        raise InvalidArgumentError(
+            f"{_features_of(name)} has {n_samples} rows but {name} has {len(y)} targets"
+        )
     columns = 1 if y.ndim == 1 else y.shape[1]
     if columns != n_outputs:
         raise InvalidArgumentError(
@@ -267,7 +277,9 @@ def check_output_size(n_outputs: int, n_classes: int) -> None:
             f"make the last layer size {n_classes}"
         )
     raise InvalidArgumentError(
-        f"the output layer has {n_outputs} units but there are {n_classes} classes"
+        f"the output layer has {n_outputs} units but there are {n_classes} classes; make the "
+        f"last layer size {n_classes}, or name all {n_outputs} classes with classes=[...] (the "
+        "labels of y are taken for them otherwise)"
     )
 
 

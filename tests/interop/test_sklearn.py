@@ -437,6 +437,18 @@ def test_a_partial_fit_that_fails_leaves_the_regressor_unfitted(waves):
         model.predict(X)
 
 
+def test_a_partial_fit_on_other_targets_names_the_regressors_own(waves):
+    """It said 'make the last layer size 1', a setting the estimator does not have."""
+    X, Y = waves
+    model = ScratchNetRegressor(epochs=1).partial_fit(X, Y[:, :2])
+    with pytest.raises(
+        sn.InvalidArgumentError,
+        match=r"^y has 1 target column\(s\) but this regressor was fitted on 2; partial_fit ",
+    ):
+        model.partial_fit(X, Y[:, 0])
+    assert model.n_outputs_ == 2 and model.predict(X).shape == (len(X), 2)
+
+
 def test_one_class_is_refused(blobs):
     with pytest.raises(ValueError, match=r"y holds one class only \('a'\)"):
         ScratchNetClassifier().fit(blobs[0], np.full(120, "a"))

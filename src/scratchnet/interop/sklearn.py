@@ -376,7 +376,13 @@ class ScratchNetRegressor(RegressorMixin, _ScratchNetEstimator):
         first = not hasattr(self, "net_")
         X, y = self._validated(X, y, reset=first, multi_output=True, y_numeric=True)
         y = _targets(y)
-        return self._partial_fit(X, y, sample_weight, 1 if y.ndim == 1 else y.shape[1])
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if not first and n_outputs != self.n_outputs_:
+            raise InvalidArgumentError(
+                f"y has {n_outputs} target column(s) but this regressor was fitted on "
+                f"{self.n_outputs_}; partial_fit goes on with the targets it started with"
+            )
+        return self._partial_fit(X, y, sample_weight, n_outputs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
