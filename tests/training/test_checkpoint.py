@@ -209,6 +209,13 @@ def test_checkpoint_interval_must_be_a_positive_integer(every, tmp_path):
         Checkpoint(tmp_path / "c.npz", every=every)
 
 
+@pytest.mark.parametrize("resume", ["no", 0, None])
+def test_resume_must_be_true_or_false(resume, tmp_path):
+    """resume="no" was taken for True: the next fit tried to resume."""
+    with pytest.raises(InvalidTypeError, match=r"^resume must be True or False, got "):
+        Checkpoint(tmp_path / "c.npz", resume=resume)
+
+
 def interrupted_checkpoint(blobs, path):
     """A checkpoint of a full-batch run stopped at epoch 4."""
     X, y = blobs

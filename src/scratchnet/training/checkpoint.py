@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..archive import ArchiveReader, open_archive, write_archive
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..nn.settings import real_number
 from ..validation import check_path, check_positive_int
 from .history import History
@@ -49,6 +49,8 @@ class Checkpoint(Checkpointer):
     def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False, extra=None):
         self.every = check_positive_int(every, "checkpoint every")
         self.path = Path(check_path(path, "checkpoint path"))
+        if not isinstance(resume, bool):  # resume="no" would be taken for True
+            raise InvalidTypeError(f"resume must be True or False, got {resume!r}")
         self.resume = resume
         self.extra = _json_ready(extra or {})
         self._begin({})
