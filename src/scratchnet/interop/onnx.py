@@ -3,7 +3,8 @@ and every other ONNX runtime.
 
 The graph uses standard operators of opset 17 only, built with ``onnx.helper``: one
 ``Gemm`` per layer (z = a W + b), the hidden activation (``Sigmoid``, ``Tanh``, ``Relu``,
-``LeakyRelu``), and the output:
+or for leaky ReLU ``Max(z, Mul(z, alpha))`` as the network computes it: ``LeakyRelu``'s
+alpha is a 32-bit attribute, 1.5e-9 off in a float64 graph), and the output:
 
 - two classes (one sigmoid unit): ``probabilities`` = [1 - sigma(z), sigma(z)] (batch, 2)
 - more classes: ``probabilities`` = softmax(z) (batch, k)
@@ -42,7 +43,7 @@ IR_VERSION = 8  # the IR version of opset 17: runtimes of that age read the file
 INPUT = "X"
 ELEMENT_TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
 MAX_WEIGHT_BYTES = 2**31 - 2**20  # protobuf's 2 GiB, less 1 MiB for the rest of the graph
-HIDDEN = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "leaky_relu": "LeakyRelu"}
+HIDDEN = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
 
 
 def export(net: Network, path: str | os.PathLike, dtype=None) -> None:
@@ -117,8 +118,11 @@ class _Graph:
 
 
 def _hidden_activation(builder: _Graph, name: str, z: str, output: str) -> str:
-    if name == "leaky_relu":
-        return builder.node("LeakyRelu", [z], output, alpha=get_activation(name).alpha)
+    if name == "leaky_relu":  # max(z, alpha z), alpha in the graph's dtype
+        alpha = builder.constant(f"{output}_alpha", np.array(get_activation(name).alpha,
+                                                             builder.dtype))  # fmt: skip
+        scaled = builder.node("Mul", [z, alpha], f"{output}_scaled")
+        return builder.node("Max", [z, scaled], output)
     return builder.node(HIDDEN[name], [z], output)
 
 
