@@ -126,6 +126,10 @@ def test_a_recipe_with_other_fields_is_not_one_this_version_wrote(stored):
             "tutorial preset, all ten digits in the order 9 8 7 6 5 4 3 2 1 0",
         ),
         ({"digits": tuple(range(10))}, "tutorial preset, all ten digits"),
+        (  # a flag as it is typed, not "--measure-training True"
+            {"measure_training": True, "batch_size": 64},
+            "tutorial preset with --batch-size 64 and --measure-training, digits 1 and 2",
+        ),
     ],
 )
 def test_a_runs_title_names_the_options_that_changed_its_preset(changes, title):

@@ -273,15 +273,18 @@ def _changes(recipe: Recipe, named: int = 2) -> str:
                if name != "digits" and getattr(recipe, name) != getattr(preset, name)]  # fmt: skip
     if not changed:
         return ""
-    shown = [f"{option_name(name)} {_value(getattr(recipe, name))}" for name in changed[:named]]
+    shown = [_option(name, getattr(recipe, name)) for name in changed[:named]]
     more = len(changed) - len(shown)
     if more:
         return f" with {', '.join(shown)} and {more} more change{'s' if more > 1 else ''}"
     return " with " + " and ".join(shown)
 
 
-def _value(setting) -> str:
-    return words(setting) if isinstance(setting, tuple) else str(setting)
+def _option(name: str, setting) -> str:
+    """'--option value' as the command line gives it; a flag alone ('--measure-training')."""
+    if isinstance(setting, bool):
+        return option_name(name)
+    return f"{option_name(name)} {words(setting) if isinstance(setting, tuple) else setting}"
 
 
 def run_metrics(result: RunResult, model_sha256: str) -> dict:
