@@ -130,6 +130,11 @@ def test_preview_writes_what_the_network_saw(digits_model, tmp_path):
     assert outcome.code == 0, outcome
     written = sorted(path.name for path in tmp_path.iterdir())
     assert written == ["seven-2-28x28.png", "seven-28x28.png", "seven.jpg", "seven.png"]
+    said = [line.split("; preview ") for line in outcome.out.splitlines()]  # which is whose
+    assert [(LINE.match(line)[1], preview) for line, preview in said] == [
+        (str(tmp_path / "seven.jpg"), str(tmp_path / "seven-28x28.png")),
+        (str(tmp_path / "seven.png"), str(tmp_path / "seven-2-28x28.png")),
+    ]
     with Image.open(tmp_path / "seven-2-28x28.png") as image:  # the second input, seven.png
         seen = np.asarray(image)
     np.testing.assert_array_equal(seen.ravel(), np.round(sn.load_image(picture) * 255))

@@ -74,8 +74,9 @@ def add_parser(commands) -> None:
         "--preview",
         type=path_argument,
         metavar="DIR",
-        help=f"write the 28x28 input the network saw as DIR/<file name>{PREVIEW_SUFFIX} "
-        "(default: none)",
+        help=f"write the 28x28 input the network saw as DIR/<file name without its "
+        f"extension>{PREVIEW_SUFFIX}, numbered (-2{PREVIEW_SUFFIX}, ...) where names meet; "
+        "each reading names its preview (default: none)",
     )
     predict.add_argument(
         "--recursive", action="store_true",
@@ -223,9 +224,10 @@ def print_reading(
         print(json_document(record))
         return
     (label, p_best), (second, p_second) = reading.prediction, reading.runner_up
+    written = "" if preview is None else f"; preview {printable(str(preview))}"
     print(
         f"{printable(str(file))}: {label} ({probability(p_best, 1)}), runner-up {second} "
-        f"({probability(p_second, 1)})"
+        f"({probability(p_second, 1)}){written}"
     )
     if args.show:
         print(text_picture(x))
