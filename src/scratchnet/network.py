@@ -605,14 +605,20 @@ class Network:
     def to_onnx(self, path: str | os.PathLike, dtype=None) -> None:
         """Write the network's inference graph as an ONNX model to ``path`` (atomically),
         in ``dtype`` (default: the network's). Needs the onnx extra:
-        ``pip install 'scratchnet[onnx]'``; see ``scratchnet.interop.onnx``."""
+        ``pip install 'scratchnet[onnx]'``; see ``scratchnet.interop.onnx``.
+
+        A file at ``path`` is replaced, as ``open(path, "wb")`` would (the command line's
+        ``export`` refuses one scratchnet did not write, unless ``--force``); a folder,
+        device, FIFO or missing folder raises OSError naming the path."""
         from .interop.onnx import export  # the optional onnx package, only when asked
 
         export(self, check_path(path), dtype)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path`` (.npz, readable with allow_pickle=False): its
-        weights, not its training state."""
+        weights, not its training state. A file at ``path`` is replaced whole or not at
+        all (atomically); a folder, device, FIFO or missing folder raises OSError
+        naming the path."""
         check_path(path)
         parameters = self._fitted()
         meta = {

@@ -368,3 +368,37 @@ def test_a_long_run_resumes(three_blobs, tmp_path):
     resumed = small_net().fit(X, y, **options, checkpoint=Checkpoint(path, resume=True))
     whole = small_net().fit(X, y, **options)
     np.testing.assert_array_equal(resumed.parameters.flat, whole.parameters.flat)
+
+
+@pytest.mark.parametrize(
+    ("contents", "reason"),
+    [("model", "not a scratchnet checkpoint"), ("text", "not a scratchnet checkpoint (not an")],
+)
+def test_a_new_run_never_replaces_a_file_that_is_not_a_checkpoint(
+    blobs, tmp_path, contents, reason
+):
+    """Checkpoint("model.npz") replaced a saved model with the run's checkpoint."""
+    X, y = blobs
+    path = tmp_path / "mine.npz"
+    if contents == "model":
+        sn.NeuralNet([4, 1], random_state=0).fit(X, y, n_iterations=2).save(path)
+    else:
+        path.write_text("my notes\n")
+    kept = path.read_bytes()
+    with pytest.raises(InvalidArgumentError) as refused:
+        sn.NeuralNet([4, 1], random_state=0).fit(X, y, n_iterations=2, checkpoint=Checkpoint(path))
+    assert str(refused.value).startswith(
+        f"checkpoint path {path} holds a file that a new run would replace: {reason}"
+    )
+    assert path.read_bytes() == kept
+
+
+def test_a_new_run_replaces_the_checkpoint_of_another(blobs, tmp_path):
+    X, y = blobs
+    path = tmp_path / "c.npz"
+    sn.NeuralNet([4, 1], random_state=0).fit(X, y, n_iterations=2, checkpoint=Checkpoint(path))
+    net = sn.NeuralNet([5, 1], random_state=1)
+    net.fit(X, y, n_iterations=3, checkpoint=Checkpoint(path))
+    resumed = sn.NeuralNet([5, 1], random_state=1)
+    resumed.fit(X, y, n_iterations=3, checkpoint=Checkpoint(path, resume=True))
+    np.testing.assert_array_equal(resumed.parameters.flat, net.parameters.flat)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..archive import ArchiveReader, open_archive, write_archive
-from ..errors import InvalidArgumentError, InvalidTypeError
+from ..errors import DataFileError, InvalidArgumentError, InvalidTypeError
 from ..nn.settings import real_number
 from ..validation import check_path, check_positive_int
 from .history import History
@@ -76,6 +76,8 @@ class Checkpoint(Checkpointer):
                 errno.ENOENT, f"cannot write {self.path} (its folder {self.path.parent} "
                 "does not exist)"
             )  # fmt: skip
+        if not self.resume and os.path.lexists(self.path):
+            _check_is_a_checkpoint(self.path)
         if not (self.resume and self.path.exists()):
             return fresh
         restored = read_checkpoint(self.path, fresh)
@@ -214,6 +216,22 @@ class Restored:
     def __init__(self, state: TrainingState, fingerprint: dict, extra: dict, seconds: float):
         self.state, self.fingerprint, self.extra = state, fingerprint, extra
         self.seconds = seconds
+
+
+def _check_is_a_checkpoint(path: Path) -> None:
+    """A new run writes its checkpoint over an earlier one only: a file of another kind
+    at ``path`` (a saved model given by mistake) is refused, never lost."""
+    try:
+        with open_archive(path, "checkpoint") as archive:
+            if archive.meta(MAX_META_BYTES).get("format") == FORMAT:
+                return
+        reason = "not a scratchnet checkpoint"
+    except DataFileError as error:
+        reason = str(error).removeprefix(f"{path}: ")
+    raise InvalidArgumentError(
+        f"checkpoint path {path} holds a file that a new run would replace: {reason}; give "
+        "the checkpoint another path, or remove the file"
+    )
 
 
 def read_checkpoint_extra(path: str | os.PathLike) -> dict:
