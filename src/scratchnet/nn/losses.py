@@ -80,7 +80,16 @@ def binary_cross_entropy(z, t) -> np.ndarray:
     return softplus(z) - t * z
 
 
-class BinaryCrossEntropy:
+class _Classifying:
+    """What the two classifying layers share: the count drawn from ``correct_rows``."""
+
+    classifies = True
+
+    def n_correct(self, z: np.ndarray, t: np.ndarray) -> int:
+        return int(np.count_nonzero(self.correct_rows(z, t)))
+
+
+class BinaryCrossEntropy(_Classifying):
     """One sigmoid output unit, two classes; targets are a float column t in {0, 1}.
 
     L(z, t) = -[t log sigma(z) + (1 - t) log(1 - sigma(z))] = softplus(z) - t z
@@ -88,7 +97,6 @@ class BinaryCrossEntropy:
     """
 
     name = "sigmoid"
-    classifies = True
 
     @staticmethod
     def encode(labels: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -106,10 +114,6 @@ class BinaryCrossEntropy:
     @staticmethod
     def correct_rows(z: np.ndarray, t: np.ndarray) -> np.ndarray:
         return ((z > 0) == (t > 0.5))[:, 0]
-
-    @staticmethod
-    def n_correct(z: np.ndarray, t: np.ndarray) -> int:
-        return int(np.count_nonzero(BinaryCrossEntropy.correct_rows(z, t)))
 
     @staticmethod
     def predicted_indices(z: np.ndarray) -> np.ndarray:
@@ -140,7 +144,7 @@ class BinaryCrossEntropy:
         return loss
 
 
-class CategoricalCrossEntropy:
+class CategoricalCrossEntropy(_Classifying):
     """A softmax output layer over k classes; targets are class indices (n,).
 
     L(z, t) = logsumexp(z) - z_t, with logsumexp(z) = max(z) + log sum exp(z - max(z))
@@ -148,7 +152,6 @@ class CategoricalCrossEntropy:
     """
 
     name = "softmax"
-    classifies = True
 
     @staticmethod
     def encode(labels: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -166,10 +169,6 @@ class CategoricalCrossEntropy:
     @staticmethod
     def correct_rows(z: np.ndarray, t: np.ndarray) -> np.ndarray:
         return z.argmax(axis=1) == t
-
-    @staticmethod
-    def n_correct(z: np.ndarray, t: np.ndarray) -> int:
-        return int(np.count_nonzero(CategoricalCrossEntropy.correct_rows(z, t)))
 
     @staticmethod
     def predicted_indices(z: np.ndarray) -> np.ndarray:
