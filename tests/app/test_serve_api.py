@@ -609,6 +609,21 @@ def test_a_loopback_server_answers_only_requests_to_its_own_address(server, host
 
 
 @pytest.mark.parametrize(
+    ("target", "status"),
+    [("http://evil.example/model", 421), ("http://localhost:{port}/model", 200)],
+)
+def test_a_request_to_an_absolute_uri_is_judged_by_its_host(server, target, status):
+    """RFC 9112: the URI's host counts, not the Host header (which passed the first)."""
+    port = server.server_address[1]
+    target = target.format(port=port)
+    answer = raw_exchange(server, f"GET {target} HTTP/1.1\r\nHost: localhost:{port}\r\n"
+                          "Connection: close\r\n\r\n".encode())  # fmt: skip
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    if status == 421:
+        assert b"not to Host 'evil.example'" in answer
+
+
+@pytest.mark.parametrize(
     ("address", "loopback"),
     [("127.0.0.1", True), ("::1", True), ("::ffff:127.0.0.1", True), ("0.0.0.0", False),
      ("192.168.1.10", False), ("::", False)],

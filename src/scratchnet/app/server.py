@@ -366,14 +366,17 @@ class DigitHandler(BaseHTTPRequestHandler):
     def _route(self, method: str) -> str | None:
         """The request's path if it has a route for ``method`` (HEAD goes where GET
         does); else answer 404 or 405 (or 421 to a Host this server does not answer to)."""
-        hosts, host = self.server.hosts, self.headers.get("Host", "")
+        target = urlsplit(self.path)
+        # RFC 9112: a request to an absolute URI (a proxy's form) is to its host, whatever
+        # the Host header says
+        hosts, host = self.server.hosts, target.netloc or self.headers.get("Host", "")
         if hosts is not None and host_name(host) not in hosts:  # (any port: a forwarded
             # page comes by another; DNS rebinding changes the name)
             message = (f"this server answers only requests to localhost or "
                        f"{self.server.bracketed_host}, not to Host {host!r}")  # fmt: skip
             self._refuse(HTTPStatus.MISDIRECTED_REQUEST, message)
             return None
-        path = urlsplit(self.path).path
+        path = target.path
         if ROUTES.get(path) == method:
             return path
         if path in ROUTES:
