@@ -32,9 +32,15 @@ JOBS = {
 
 
 def main() -> None:
-    spec = json.loads(sys.argv[1])
-    name = spec.pop("job")
-    module = importlib.import_module(f"bench.{JOBS[name]}")
+    try:
+        spec = json.loads(sys.argv[1])
+        name = spec.pop("job")
+        module_name = JOBS[name]
+    except (IndexError, ValueError, AttributeError, TypeError, KeyError):
+        print(f"usage: python -m bench.worker '{{\"job\": NAME, ...}}', NAME one of "
+              f"{', '.join(JOBS)}", file=sys.stderr)  # fmt: skip
+        sys.exit(2)
+    module = importlib.import_module(f"bench.{module_name}")
     job = getattr(module, name)
     print(json.dumps(job(**spec)))
 

@@ -1,9 +1,15 @@
-"""The step profile's buckets (bench/profile.py) on hand-written py-spy samples."""
+"""The benchmarks' own logic: the step profile's buckets (bench/profile.py) on
+hand-written py-spy samples, and the worker's command line."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from bench.profile import classify
 
+ROOT = Path(__file__).resolve().parents[1]  # where bench/ is
 LIB = "numpy/_core/_multiarray_umath.so"
 SAMPLES = "\n".join(
     [
@@ -37,3 +43,12 @@ def test_each_sample_of_the_training_loop_goes_to_one_bucket():
     assert shares["element-wise"] == pytest.approx(3 / 20)
     assert shares["waiting"] == pytest.approx((2 + 4) / 20)
     assert shares["Python and NumPy overhead"] == pytest.approx(6 / 20)
+
+
+@pytest.mark.parametrize("argv", [[], ["not json"], ['{"job": "nope"}'], ["[1]"]])
+def test_the_worker_without_a_job_it_knows_says_how_to_call_it(argv):
+    """It gave an IndexError's traceback."""
+    done = subprocess.run([sys.executable, "-m", "bench.worker", *argv], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("usage: python -m bench.worker '{\"job\": NAME, ...}', NAME ")
