@@ -1103,23 +1103,34 @@ def test_output_that_cannot_be_written_is_named(mnist_dir, tmp_path, command):
     )
 
 
-@pytest.mark.parametrize("command", ["predict", "evaluate", "export"])
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_a_command_started_with_stdout_closed_says_it_cannot_give_its_output(
     digits_model, mnist_dir, tmp_path, command
 ):
     """>&-: predict crashed with a traceback (AttributeError on None.flush), evaluate
-    and export ended with status 0 and nothing said: the answer was lost unnoticed."""
+    ended with status 0 and nothing said: the answer was lost unnoticed."""
     image = tmp_path / "seven.png"
     image.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
     argv = {"predict": ["predict", "--model", digits_model, image],
-            "evaluate": ["evaluate", digits_model, "--data-dir", mnist_dir],
-            "export": ["export", "--model", digits_model, "--out", "m.onnx"]}[command]  # fmt: skip
+            "evaluate": ["evaluate", digits_model, "--data-dir", mnist_dir]}[command]  # fmt: skip
     completed = run_scratchnet(*argv, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: os.close(1))  # fmt: skip
     assert (completed.returncode, completed.stderr) == (
         2,
         "scratchnet: error: the command's output (stdout): closed since the command started\n",
     )
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["progress", "quiet"])
+def test_a_run_started_with_stdout_closed_writes_its_files_all_the_same(mnist_dir, tmp_path, quiet):
+    """Its work is its files: a closed stdout (>&-) must neither stop it at its first
+    line nor, once published, cost it its report."""
+    completed = run_scratchnet("train", "--preset", "one-two-fast", *(["--quiet"] * quiet),
+                               "--data-dir", mnist_dir, "--out", "run", cwd=tmp_path,
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == MINI_BATCH_RUN_FILES
 
 
 @pytest.mark.parametrize("command", ["figures", "export"])

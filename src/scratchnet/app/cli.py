@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    with stopping_on_signals(), messages_may_be_lost(), output_named():
+    answers_on_stdout = getattr(args, "answers_on_stdout", False)
+    with stopping_on_signals(), messages_may_be_lost(), output_named(answers_on_stdout):
         try:
             status = args.handler(args)
             if sys.stdout is not None:  # (None when started with stdout closed)

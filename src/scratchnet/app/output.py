@@ -10,8 +10,10 @@
   closed: ``2>&-``) are lost, not the run (``messages_may_be_lost``).
 - Output that cannot be written otherwise (``> file`` on a full disk) stops the
   command with an error that names stdout (``output_named``), not the disk of its files;
-  so does a first line for a stdout closed from the start (``>&-``), as with ``ls``: a
-  command whose answer is its output must not end with status 0 and nothing said.
+  so does the first line of a command whose answer is its output (predict, evaluate)
+  when stdout was closed from the start (``>&-``), as with ``ls``: it must not end with
+  status 0 and nothing said. A command whose work is its files (train, report, serve)
+  runs without printing, as it always did.
 """
 
 from __future__ import annotations
@@ -149,11 +151,14 @@ def _naming() -> Iterator[None]:
 
 
 @contextmanager
-def output_named() -> Iterator[None]:
-    """Run the block with stdout's failures naming it, and a stdout closed from the
-    start failing as its first line is written."""
+def output_named(answers_on_stdout: bool = False) -> Iterator[None]:
+    """Run the block with stdout's failures naming it; for a command whose answer is its
+    output, a stdout closed from the start fails as its first line is written."""
     original = sys.stdout
-    sys.stdout = _ClosedOutput() if original is None else _NamedOutput(original)
+    if original is not None:
+        sys.stdout = _NamedOutput(original)
+    elif answers_on_stdout:
+        sys.stdout = _ClosedOutput()
     try:
         yield
     finally:

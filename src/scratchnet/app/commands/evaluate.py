@@ -34,7 +34,7 @@ def add_parser(commands) -> None:
         action="store_true",
         help="print the numbers as one JSON object, for scripts (default: off, tables)",
     )
-    evaluate_.set_defaults(handler=run)
+    evaluate_.set_defaults(handler=run, answers_on_stdout=True)
 
 
 def model_path(args: argparse.Namespace) -> Path:

@@ -85,7 +85,7 @@ def add_parser(commands) -> None:
     )  # fmt: skip
     predict.add_argument("--force", action="store_true", help=f"with --preview: {FORCE_HELP}")
     predict.add_argument("--data-dir", type=path_argument, help=STARTER_DATA_DIR_HELP)
-    predict.set_defaults(handler=run)
+    predict.set_defaults(handler=run, answers_on_stdout=True)
 
 
 def run(args: argparse.Namespace) -> int:
