@@ -40,7 +40,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
         raise _cannot_write(errno.EISDIR, path, "it is a folder")
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    if _is_special(target):
+    if is_special(target):
         raise _cannot_write(errno.EINVAL, path, SPECIAL_REASON)
     temporary = target.with_name(f".{target.name}.scratchnet-{secrets.token_hex(4)}.tmp")
     try:
@@ -71,7 +71,7 @@ def _cannot_write(number: int, path: str | os.PathLike, reason: str) -> OSError:
     return error
 
 
-def _is_special(path: Path) -> bool:
+def is_special(path: str | os.PathLike) -> bool:
     """Whether ``path`` is there and is neither a regular file nor a folder."""
     try:
         mode = os.stat(path).st_mode

@@ -4,6 +4,7 @@ bit-for-bit the model, and the history, of the same run never stopped."""
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
@@ -402,3 +403,27 @@ def test_a_new_run_replaces_the_checkpoint_of_another(blobs, tmp_path):
     resumed = sn.NeuralNet([5, 1], random_state=1)
     resumed.fit(X, y, n_iterations=3, checkpoint=Checkpoint(path, resume=True))
     np.testing.assert_array_equal(resumed.parameters.flat, net.parameters.flat)
+
+
+@pytest.mark.parametrize("kind", ["empty file", "link to nothing"])
+def test_a_new_run_writes_its_checkpoint_over_an_empty_file_or_through_a_dangling_link(
+    blobs, tmp_path, kind
+):
+    """An empty file (tempfile.mkstemp's) was refused as 'not an .npz archive', and a
+    link to nothing as a file 'that a new run would replace: no such checkpoint file'."""
+    X, y = blobs
+    path, written = tmp_path / "c.npz", tmp_path / "c.npz"
+    if kind == "empty file":
+        path.write_bytes(b"")
+    else:
+        written = tmp_path / "target.npz"
+        path.symlink_to(written)
+    sn.NeuralNet([4, 1], random_state=0).fit(X, y, n_iterations=2, checkpoint=Checkpoint(path))
+    assert written.read_bytes()[:4] == b"PK\x03\x04"
+
+
+def test_a_fifo_at_the_checkpoint_path_is_named_as_such(blobs, tmp_path):
+    path = tmp_path / "c.npz"
+    os.mkfifo(path)
+    with pytest.raises(InvalidArgumentError, match=r"^checkpoint path .*c\.npz: it is a device, "):
+        sn.NeuralNet([4, 1]).fit(*blobs, n_iterations=2, checkpoint=Checkpoint(path))

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..atomic import open_regular
+from ..atomic import SPECIAL_REASON, is_special, open_regular
 from ..data.image_files import SOFTWARE
 from ..errors import InvalidArgumentError
 
@@ -27,7 +27,10 @@ FORCE_HELP = "replace files of the same names that carry no scratchnet mark (def
 
 def check_replaceable(path: Path, ours: Callable[[bytes], bool], option: str, force: bool) -> None:
     """Refuse to write ``path`` (given as ``option``) over a file scratchnet did not write
-    (``ours`` tells from the file's first bytes), unless ``force``."""
+    (``ours`` tells from the file's first bytes), unless ``force``; over a device, FIFO
+    or socket, even then."""
+    if is_special(path):
+        raise InvalidArgumentError(f"{option}: {path}: {SPECIAL_REASON}")
     if force or not os.path.lexists(path):
         return
     if path.is_dir() and not path.is_symlink():

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..archive import ArchiveReader, open_archive, write_archive
+from ..atomic import SPECIAL_REASON, is_special
 from ..errors import DataFileError, InvalidArgumentError, InvalidTypeError
 from ..nn.settings import real_number
 from ..validation import check_path, check_positive_int
@@ -76,7 +77,7 @@ class Checkpoint(Checkpointer):
                 errno.ENOENT, f"cannot write {self.path} (its folder {self.path.parent} "
                 "does not exist)"
             )  # fmt: skip
-        if not self.resume and os.path.lexists(self.path):
+        if not self.resume and self.path.exists():
             _check_is_a_checkpoint(self.path)
         if not (self.resume and self.path.exists()):
             return fresh
@@ -219,8 +220,13 @@ class Restored:
 
 
 def _check_is_a_checkpoint(path: Path) -> None:
-    """A new run writes its checkpoint over an earlier one only: a file of another kind
-    at ``path`` (a saved model given by mistake) is refused, never lost."""
+    """A new run writes its checkpoint over an earlier one, or an empty file (made by
+    ``tempfile``, say), only: a file of another kind at ``path`` (a saved model given by
+    mistake) is refused, never lost."""
+    if is_special(path):
+        raise InvalidArgumentError(f"checkpoint path {path}: {SPECIAL_REASON}")
+    if path.is_file() and path.stat().st_size == 0:
+        return
     try:
         with open_archive(path, "checkpoint") as archive:
             if archive.meta(MAX_META_BYTES).get("format") == FORMAT:
