@@ -323,6 +323,10 @@ def test_output_size_must_match_the_classes(three_blobs, blobs):
         r"or name all 4 classes with classes=\[\.\.\.\]",
     ):
         NeuralNet([4, 4]).fit(*blobs)
+    # narrower than y's classes, or its classes named: no naming them can help
+    for net, classes in ((NeuralNet([4, 2]), None), (NeuralNet([4, 4]), [0, 1])):
+        with pytest.raises(InvalidArgumentError, match=r"classes; make the last layer size \d+$"):
+            net.fit(*(three_blobs if classes is None else blobs), classes=classes)
 
 
 @pytest.mark.parametrize(

@@ -267,8 +267,9 @@ def check_random_state(seed: RandomStateLike) -> np.random.Generator | np.random
     )
 
 
-def check_output_size(n_outputs: int, n_classes: int) -> None:
-    """The output layer must tell apart exactly ``n_classes`` classes."""
+def check_output_size(n_outputs: int, n_classes: int, hint: str = "") -> None:
+    """The output layer must tell apart exactly ``n_classes`` classes; ``hint`` is added
+    to the message when the layer is wider (what the caller can do about that)."""
     if classes_of(n_outputs) == n_classes:
         return
     if n_outputs == 1:
@@ -276,10 +277,10 @@ def check_output_size(n_outputs: int, n_classes: int) -> None:
             f"a single output unit classifies two classes, but there are {n_classes}; "
             f"make the last layer size {n_classes}"
         )
+    wider = hint if n_outputs > n_classes else ""
     raise InvalidArgumentError(
         f"the output layer has {n_outputs} units but there are {n_classes} classes; make the "
-        f"last layer size {n_classes}, or name all {n_outputs} classes with classes=[...] (the "
-        "labels of y are taken for them otherwise)"
+        f"last layer size {n_classes}{wider}"
     )
 
 
