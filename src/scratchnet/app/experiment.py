@@ -33,10 +33,10 @@ from ..training.batching import check_validation_split
 from ..training.callbacks import ProgressBar
 from ..training.checkpoint import Checkpoint
 from ..training.memory import check_fits, optimizer_state_copies
-from .arguments import option_name, pasteable, words
+from .arguments import option_name, pasteable
 from .interrupts import deferred
 from .metrics_file import read_metrics
-from .presets import PRESETS, Recipe
+from .presets import PRESETS, Recipe, option_words
 from .run_folder import CHECKPOINT
 
 N_FEATURES = math.prod(IMAGE_SHAPE)
@@ -273,18 +273,11 @@ def _changes(recipe: Recipe, named: int = 2) -> str:
                if name != "digits" and getattr(recipe, name) != getattr(preset, name)]  # fmt: skip
     if not changed:
         return ""
-    shown = [_option(name, getattr(recipe, name)) for name in changed[:named]]
+    shown = [" ".join(option_words(name, getattr(recipe, name))) for name in changed[:named]]
     more = len(changed) - len(shown)
     if more:
         return f" with {', '.join(shown)} and {more} more change{'s' if more > 1 else ''}"
     return " with " + " and ".join(shown)
-
-
-def _option(name: str, setting) -> str:
-    """'--option value' as the command line gives it; a flag alone ('--measure-training')."""
-    if isinstance(setting, bool):
-        return option_name(name)
-    return f"{option_name(name)} {words(setting) if isinstance(setting, tuple) else setting}"
 
 
 def run_metrics(result: RunResult, model_sha256: str) -> dict:

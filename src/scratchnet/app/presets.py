@@ -257,11 +257,16 @@ def command_line(recipe: Recipe) -> str:
     for name, value in applied_settings(recipe).items():
         if name == "replay_tutorial" or value == getattr(preset, name):
             continue  # replaying the tutorial is the preset's, not an option
-        option = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            words.append(option)  # a flag: only ever switched on
-        elif name == "digits" and list(value) == list(range(10)):
-            words += [option, "all"]
-        else:
-            words += [option, *map(str, value if isinstance(value, tuple) else [value])]
+        words += option_words(name, value)
     return " ".join(words)
+
+
+def option_words(name: str, value) -> list[str]:
+    """The option that sets ``name`` to ``value``, as words of a command line: a flag
+    alone (only ever switched on), 'all' for the ten digits, a tuple's items."""
+    option = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return [option]
+    if name == "digits" and list(value) == list(range(10)):
+        return [option, "all"]
+    return [option, *map(str, value if isinstance(value, tuple) else [value])]
