@@ -607,9 +607,8 @@ class Network:
         in ``dtype`` (default: the network's). Needs the onnx extra:
         ``pip install 'scratchnet[onnx]'``; see ``scratchnet.interop.onnx``.
 
-        A file at ``path`` is replaced, as ``open(path, "wb")`` would (the command line's
-        ``export`` refuses one scratchnet did not write, unless ``--force``); a folder,
-        device, FIFO or missing folder raises OSError naming the path."""
+        A regular file at ``path`` is replaced, whole or not at all; a folder, device,
+        FIFO or missing folder raises OSError naming the path."""
         from .interop.onnx import export  # the optional onnx package, only when asked
 
         export(self, check_path(path), dtype)

@@ -381,8 +381,8 @@ class DigitHandler(BaseHTTPRequestHandler):
             return path
         if path in ROUTES:
             allowed = "GET, HEAD" if ROUTES[path] == "GET" else ROUTES[path]
-            self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {ROUTES[path]} requests",
-                         {"Allow": allowed})  # fmt: skip
+            message = f"{path} takes {allowed.replace(', ', ' and ')} requests"
+            self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, message, {"Allow": allowed})
         else:
             self._refuse(HTTPStatus.NOT_FOUND, f"nothing at {path}: try /, /model, /predict")
         return None
