@@ -941,16 +941,20 @@ def test_a_resume_refused_for_its_checkpoint_does_not_say_to_run_it_again(
     assert "not finite" in outcome.err and "continue with" not in outcome.err
 
 
-def test_a_run_whose_folder_was_removed_does_not_say_its_checkpoint_is_kept(
-    mnist_dir, tmp_path, monkeypatch
+@pytest.mark.parametrize("removed", ["folder", "checkpoint"])
+def test_a_run_whose_checkpoint_was_removed_does_not_say_it_is_kept(
+    mnist_dir, tmp_path, monkeypatch, removed
 ):
-    """The folder deleted during the run: the stopped run said 'checkpoint.npz kept
-    after 2 epochs; continue with: ...', pointing at a folder that is gone."""
+    """The folder (or the checkpoint) deleted during the run: the stopped run said
+    'checkpoint.npz kept after 2 epochs; continue with: ...', of a file that is gone."""
     out = tmp_path / "run"
-    interrupt_at_epoch(monkeypatch, 2, action=lambda: shutil.rmtree(out))
+    remove = {"folder": lambda: shutil.rmtree(out),
+              "checkpoint": lambda: (out / "checkpoint.npz").unlink()}[removed]  # fmt: skip
+    interrupt_at_epoch(monkeypatch, 2, action=remove)
     outcome = train(mnist_dir, out, *MINI_BATCH, quiet=False)
     assert outcome.code == 130, outcome
     assert "kept after" not in outcome.err and "continue with" not in outcome.err
-    assert outcome.err.endswith(
+    assert outcome.err.endswith(  # (a folder the run made and left empty is removed)
         f"; {out} holds no checkpoint.npz (the folder is gone): nothing to continue from\n"
     )
+    assert not out.exists()
