@@ -201,3 +201,16 @@ def test_force_never_replaces_a_fifo_with_a_file(blobs, tmp_path, force):
     )
     assert "--force" not in line
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_force_replaces_a_link_not_the_file_it_points_to(blobs, tmp_path):
+    """--force wrote the ONNX file through the link: a trial's link to /etc/passwd
+    replaced the system's user list."""
+    _, model = saved(tmp_path, blobs)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious\n")
+    link = tmp_path / "m.onnx"
+    link.symlink_to(precious)
+    assert invoke("export", "--model", model, "--out", link, "--force").code == 0
+    assert precious.read_text() == "precious\n"
+    assert not link.is_symlink() and outputs_of(link, blobs[0])[0].shape == (len(blobs[0]), 2)
