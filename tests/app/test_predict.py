@@ -333,9 +333,9 @@ def test_without_a_model_the_newest_run_is_used(digits_model, tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     outcome = invoke("predict", "digit.png")
     assert outcome.code == 0, outcome
-    assert (
-        outcome.err == f"scratchnet: using the model {os.path.join('runs', 'new', 'model.npz')}\n"
-    )
+    used = os.path.join("runs", "new", "model.npz")
+    classes = " ".join(map(str, sn.NeuralNet.load(digits_model).classes))  # (the file's own)
+    assert outcome.err == f"scratchnet: using the model {used} (digits {classes})\n"
     assert LINE.match(outcome.out.strip())
 
 
@@ -349,9 +349,10 @@ def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_p
     first = invoke("predict", "--data-dir", mnist_dir, "digit.png")
     assert first.code == 0, first
     cached = sn.data.mnist.cache_dir() / STARTER_FOLDER / "model.npz"
-    assert "training the starter model" in first.err and f"using the model {cached}" in first.err
+    used = f"using the model {cached} (digits 0 1 2 3 4 5 6 7 8 9)"
+    assert "training the starter model" in first.err and used in first.err
     second = invoke("predict", "--data-dir", mnist_dir, "digit.png")
-    assert second.err == f"scratchnet: using the model {cached}\n" and second.out == first.out
+    assert second.err == f"scratchnet: {used}\n" and second.out == first.out
     metrics = json.loads((cached.parent / "metrics.json").read_text())
     net = sn.NeuralNet.load(cached)
     assert net.layer_sizes == (32, 10) and net.classes.tolist() == list(range(10))

@@ -79,11 +79,14 @@ def choose_model(
 ) -> ChosenModel:
     """The model at ``path``; without one, the newest under ./runs, else the starter
     (trained into the cache folder the first time, with MNIST from ``data_dir``).
-    ``say`` tells which model is used when the user did not name one."""
-    if path is None:
-        path = newest_run_model() or starter_model(data_dir, say)
-        say(f"using the model {path}")
-    return load_chosen(path)
+    ``say`` tells which model is used, and which digits it tells apart, when the user
+    did not name one (the newest run may be of two digits only)."""
+    if path is not None:
+        return load_chosen(path)
+    path = newest_run_model() or starter_model(data_dir, say)
+    chosen = load_chosen(path)
+    say(f"using the model {path} (digits {' '.join(map(str, chosen.net.classes))})")
+    return chosen
 
 
 def load_chosen(path: Path) -> ChosenModel:
