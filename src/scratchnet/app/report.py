@@ -254,7 +254,7 @@ found by default):</p>
 <h3>Data</h3>
 <p>Training images: <code>{tuple(metrics["train_shape"])}</code>{_held_out(metrics)}, test
 images: <code>{tuple(metrics["test_shape"])}</code> (images, pixels). Accuracy of the saved weights
-on each set, as the run measured it:{_recount(metrics, result)}</p>
+on each set, as the run measured it{_recount(metrics, result)}:</p>
 {table(["set", "images", "right", "accuracy"], scores, 'id="scores"')}
 <p>Files the run read:</p><ul>{files}</ul>
 <h3>Model</h3>
