@@ -678,8 +678,9 @@ def test_figures_replace_their_own_files_and_never_the_users(tmp_path):
     thesis.write_bytes(b"a figure of the user's thesis")
     mine.unlink()
     mine.symlink_to(thesis)
-    assert_one_line_error(invoke("figures", "--out", out), "carries no scratchnet mark")
-    assert thesis.read_bytes() == b"a figure of the user's thesis"
+    for force in ([], ["--force"]):  # --force wrote through the link, into the thesis
+        assert_one_line_error(invoke("figures", "--out", out, *force), f"{mine} is a link")
+        assert thesis.read_bytes() == b"a figure of the user's thesis" and mine.is_symlink()
 
 
 def test_figures_refuse_an_empty_folder_name(tmp_path, monkeypatch):

@@ -176,6 +176,21 @@ def test_preview_never_overwrites_an_input(digits_model, tmp_path):
     ]  # fmt: skip
 
 
+def test_a_preview_name_held_by_a_link_is_refused_force_or_not(digits_model, tmp_path):
+    """--force wrote the preview through the link, into the file it pointed to."""
+    (tmp_path / "one.png").write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious\n")
+    (tmp_path / "previews").mkdir()
+    link = tmp_path / "previews" / "one-28x28.png"
+    link.symlink_to(precious)
+    for force in ([], ["--force"]):
+        outcome = invoke("predict", "--model", digits_model, "--preview", tmp_path / "previews",
+                         tmp_path / "one.png", *force)  # fmt: skip
+        assert_one_line_error(outcome, f"--preview: {link} is a link")
+        assert link.is_symlink() and precious.read_text() == "precious\n"
+
+
 def test_show_draws_the_input_in_the_terminal(digits_model, tmp_path):
     picture = tmp_path / "one.png"
     picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
