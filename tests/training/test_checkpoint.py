@@ -410,7 +410,8 @@ def test_a_new_run_writes_its_checkpoint_over_an_empty_file_or_through_a_danglin
     blobs, tmp_path, kind
 ):
     """An empty file (tempfile.mkstemp's) was refused as 'not an .npz archive', and a
-    link to nothing as a file 'that a new run would replace: no such checkpoint file'."""
+    link to nothing as a file 'that a new run would replace: no such checkpoint file'.
+    (Resuming, an empty file is a damaged checkpoint: a test above.)"""
     X, y = blobs
     path, written = tmp_path / "c.npz", tmp_path / "c.npz"
     if kind == "empty file":
@@ -420,6 +421,32 @@ def test_a_new_run_writes_its_checkpoint_over_an_empty_file_or_through_a_danglin
         path.symlink_to(written)
     sn.NeuralNet([4, 1], random_state=0).fit(X, y, n_iterations=2, checkpoint=Checkpoint(path))
     assert written.read_bytes()[:4] == b"PK\x03\x04"
+
+
+def test_a_link_to_an_empty_file_is_someone_elses_file(blobs, tmp_path):
+    """Only an empty file itself is taken for a placeholder: the one a link points to
+    was filled with the checkpoint."""
+    theirs = tmp_path / "theirs"
+    theirs.write_bytes(b"")
+    (tmp_path / "c.npz").symlink_to(theirs)
+    with pytest.raises(InvalidArgumentError, match="holds a file that a new run would replace"):
+        sn.NeuralNet([4, 1]).fit(*blobs, n_iterations=2, checkpoint=Checkpoint(tmp_path / "c.npz"))
+    assert theirs.read_bytes() == b""
+
+
+def test_a_link_into_a_missing_folder_is_named_before_training(blobs, tmp_path):
+    """It failed only when the first checkpoint was written, after training."""
+    (tmp_path / "c.npz").symlink_to(tmp_path / "gone" / "c.npz")
+    started = []
+
+    class Start(sn.Callback):
+        def on_train_begin(self, epochs, steps_per_epoch):
+            started.append(True)
+
+    with pytest.raises(FileNotFoundError, match=r"its folder .*gone does not exist\)$"):
+        sn.NeuralNet([4, 1]).fit(*blobs, n_iterations=2, callbacks=[Start()],
+                                 checkpoint=Checkpoint(tmp_path / "c.npz"))  # fmt: skip
+    assert started == []
 
 
 def test_a_fifo_at_the_checkpoint_path_is_named_as_such(blobs, tmp_path):

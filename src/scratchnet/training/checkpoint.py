@@ -69,15 +69,17 @@ class Checkpoint(Checkpointer):
     # -- used by NeuralNet.fit ---------------------------------------------------------------
 
     def start(self, fresh: TrainingState, fingerprint: dict) -> TrainingState:
-        """The state to train from: ``fresh``, or the one in the file when resuming.
-        A folder that does not exist is named now, before any training."""
+        """The state to train from: ``fresh``, or the one in the file when resuming. A
+        folder that does not exist, the link's or the one it points into, is named now,
+        before any training. A new run writes over an empty file (made by ``tempfile``,
+        say) or an earlier checkpoint only; resuming, an empty file is a damaged one."""
         self._begin(fingerprint)
-        if not self.path.parent.is_dir():
+        folder = Path(os.path.realpath(self.path)).parent
+        if not folder.is_dir():
             raise FileNotFoundError(
-                errno.ENOENT, f"cannot write {self.path} (its folder {self.path.parent} "
-                "does not exist)"
-            )  # fmt: skip
-        if not self.resume and self.path.exists():
+                errno.ENOENT, f"cannot write {self.path} (its folder {folder} does not exist)"
+            )
+        if not self.resume and self.path.exists() and not _is_empty_file(self.path):
             _check_is_a_checkpoint(self.path)
         if not (self.resume and self.path.exists()):
             return fresh
@@ -219,14 +221,16 @@ class Restored:
         self.seconds = seconds
 
 
+def _is_empty_file(path: Path) -> bool:
+    """An empty regular file itself (not a link to one: its target is someone's file)."""
+    return not path.is_symlink() and path.is_file() and path.stat().st_size == 0
+
+
 def _check_is_a_checkpoint(path: Path) -> None:
-    """A new run writes its checkpoint over an earlier one, or an empty file (made by
-    ``tempfile``, say), only: a file of another kind at ``path`` (a saved model given by
-    mistake) is refused, never lost."""
+    """A new run writes its checkpoint over an earlier one only: a file of another kind
+    at ``path`` (a saved model given by mistake) is refused, never lost."""
     if is_special(path):
         raise InvalidArgumentError(f"checkpoint path {path}: {SPECIAL_REASON}")
-    if path.is_file() and path.stat().st_size == 0:
-        return
     try:
         with open_archive(path, "checkpoint") as archive:
             if archive.meta(MAX_META_BYTES).get("format") == FORMAT:
