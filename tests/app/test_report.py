@@ -582,19 +582,24 @@ def test_a_ctrl_c_as_the_report_is_written_waits_for_all_its_files(
         assert (out / name).read_bytes() == (tutorial_run[0] / name).read_bytes(), name
 
 
+@pytest.mark.parametrize("off", [-2, 2, 3])
 def test_a_test_count_off_by_a_near_tie_is_shown_beside_the_reports_own(
-    tutorial_run, mnist_dir, tmp_path
+    tutorial_run, mnist_dir, tmp_path, off
 ):
-    """Another machine's arithmetic may decide a near-tie the other way: the report is
-    built (it was refused as 'changed after the run') and says what each count is."""
+    """Another machine's arithmetic may decide a near-tie the other way: up to 0.1% of
+    the 2,167 test images (2), the report is built (it was refused as 'changed after
+    the run') and says what each count is; 3 off is refused."""
     out = copy_of(tutorial_run[0], tmp_path)
     correct, total = read_metrics(out)["counts"]["test"]
-    write_metrics(out, lambda m: m["counts"]["test"].__setitem__(0, correct - 1))
+    write_metrics(out, lambda m: m["counts"]["test"].__setitem__(0, correct + off))
     outcome = invoke("report", out, "--data-dir", mnist_dir)
+    if abs(off) > 2:
+        assert_one_line_error(outcome, f"counts.test says {correct + off:,} of {total:,}")
+        return
     assert outcome.code == 0, outcome
     said = " ".join(unescape(re.sub(r"<[^>]+>", "", (out / "report.html").read_text())).split())
     assert (f"(here the test set scores {correct:,} of {total:,}, the figure at the top; the "
-            f"run counted {correct - 1:,}: arithmetic differs in its last bits between machines, "
+            f"run counted {correct + off:,}: arithmetic differs in its last bits between machines, "
             "and a near-tie can fall either way):") in said  # fmt: skip
 
 
