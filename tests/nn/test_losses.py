@@ -107,6 +107,7 @@ def test_row_losses_add_up_to_the_loss_and_correct_rows_to_the_count(loss):
     assert loss.row_losses(z, t).shape == (7,)
     assert loss.row_losses(z, t).sum() == pytest.approx(loss.loss_sum(z, t), rel=1e-13)
     assert np.count_nonzero(loss.correct_rows(z, t)) == loss.n_correct(z, t)
+    assert type(loss).n_correct(z, t) == loss.n_correct(z, t)  # on the class, as before
 
 
 @pytest.mark.parametrize("loss", LAYERS, ids=lambda loss: loss.name)

@@ -85,8 +85,9 @@ class _Classifying:
 
     classifies = True
 
-    def n_correct(self, z: np.ndarray, t: np.ndarray) -> int:
-        return int(np.count_nonzero(self.correct_rows(z, t)))
+    @classmethod
+    def n_correct(cls, z: np.ndarray, t: np.ndarray) -> int:
+        return int(np.count_nonzero(cls.correct_rows(z, t)))
 
 
 class BinaryCrossEntropy(_Classifying):
