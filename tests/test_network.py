@@ -323,10 +323,15 @@ def test_output_size_must_match_the_classes(three_blobs, blobs):
         r"or name all 4 classes with classes=\[\.\.\.\]",
     ):
         NeuralNet([4, 4]).fit(*blobs)
-    # narrower than y's classes, or its classes named: no naming them can help
-    for net, classes in ((NeuralNet([4, 2]), None), (NeuralNet([4, 4]), [0, 1])):
-        with pytest.raises(InvalidArgumentError, match=r"classes; make the last layer size \d+$"):
-            net.fit(*(three_blobs if classes is None else blobs), classes=classes)
+    with pytest.raises(  # named, too few: naming all four helps (a review)
+        InvalidArgumentError, match=r"size 2, or name all 4 classes with classes=\[\.\.\.\]$"
+    ):
+        NeuralNet([4, 4]).fit(*blobs, classes=[0, 1])
+    assert NeuralNet([4, 4]).fit(*blobs, classes=[0, 1, 2, 3], n_iterations=1).classes.size == 4
+    with pytest.raises(  # narrower than y's classes: naming them cannot help
+        InvalidArgumentError, match=r"there are 3 classes; make the last layer size 3$"
+    ):
+        NeuralNet([4, 2]).fit(*three_blobs)
 
 
 @pytest.mark.parametrize(

@@ -712,10 +712,9 @@ class NeuralNet(Network):
     def _classes(self, classes, labels: np.ndarray, continuing: bool) -> np.ndarray:
         if not continuing:
             n_outputs = self.layer_sizes[-1]
-            hint = "" if classes is not None else (
-                f", or name all {n_outputs} classes with classes=[...] (the labels of y are "
-                "taken for them otherwise)"
-            )  # fmt: skip
+            hint = f", or name all {n_outputs} classes with classes=[...]" + (
+                " (the labels of y are taken for them otherwise)" if classes is None else ""
+            )
             classes = check_classes(classes, labels)
             check_output_size(n_outputs, len(classes), hint)
             return classes

@@ -269,7 +269,7 @@ def check_random_state(seed: RandomStateLike) -> np.random.Generator | np.random
 
 def check_output_size(n_outputs: int, n_classes: int, hint: str = "") -> None:
     """The output layer must tell apart exactly ``n_classes`` classes; ``hint`` is added
-    to the message when the layer is wider (what the caller can do about that)."""
+    to the message when the layer is wider (naming more classes can help then)."""
     if classes_of(n_outputs) == n_classes:
         return
     if n_outputs == 1:

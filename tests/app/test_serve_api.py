@@ -620,7 +620,7 @@ def test_a_request_to_an_absolute_uri_is_judged_by_its_host(server, target, stat
                           "Connection: close\r\n\r\n".encode())  # fmt: skip
     assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
     if status == 421:
-        assert b"not to Host 'evil.example'" in answer
+        assert b"not to the request's URI 'evil.example'" in answer
 
 
 @pytest.mark.parametrize(

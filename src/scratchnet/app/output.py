@@ -12,8 +12,8 @@
   command with an error that names stdout (``output_named``), not the disk of its files;
   so does the first line of a command whose answer is its output (predict, evaluate)
   when stdout was closed from the start (``>&-``), as with ``ls``: it must not end with
-  status 0 and nothing said. A command whose work is its files (train, report, serve)
-  runs without printing, as it always did.
+  status 0 and nothing said. The others (train, report, figures, export: their work is
+  their files; serve: its work is its answers) run without printing, as they always did.
 """
 
 from __future__ import annotations

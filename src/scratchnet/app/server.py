@@ -372,8 +372,9 @@ class DigitHandler(BaseHTTPRequestHandler):
         hosts, host = self.server.hosts, target.netloc or self.headers.get("Host", "")
         if hosts is not None and host_name(host) not in hosts:  # (any port: a forwarded
             # page comes by another; DNS rebinding changes the name)
+            named_by = "the request's URI" if target.netloc else "Host"
             message = (f"this server answers only requests to localhost or "
-                       f"{self.server.bracketed_host}, not to Host {host!r}")  # fmt: skip
+                       f"{self.server.bracketed_host}, not to {named_by} {host!r}")  # fmt: skip
             self._refuse(HTTPStatus.MISDIRECTED_REQUEST, message)
             return None
         path = target.path
