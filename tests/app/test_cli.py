@@ -1122,6 +1122,28 @@ def test_a_command_started_with_stdout_closed_says_it_cannot_give_its_output(
     )
 
 
+@pytest.mark.parametrize("command", ["figures", "export", "report"])
+def test_a_command_whose_work_is_its_files_writes_them_with_stdout_closed(
+    digits_model, mnist_dir, tmp_path, command
+):
+    """Only predict and evaluate answer on stdout: the rest write their files (a first
+    fix had every command fail at its first line)."""
+    run = tmp_path / "run"
+    if command == "report":
+        assert invoke("train", "--preset", "one-two-fast", "--quiet", "--data-dir", mnist_dir,
+                      "--out", run).code == 0  # fmt: skip
+        (run / "report.html").unlink()
+    argv, made = {"figures": (["figures", "--out", "f"], tmp_path / "f" / "sigmoid.png"),
+                  "export": (["export", "--model", digits_model, "--out", "m.onnx"],
+                             tmp_path / "m.onnx"),
+                  "report": (["report", run, "--data-dir", mnist_dir],
+                             run / "report.html")}[command]  # fmt: skip
+    completed = run_scratchnet(*argv, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert (completed.returncode, completed.stderr) == (0, "")
+    assert made.is_file()
+
+
 @pytest.mark.parametrize("quiet", [False, True], ids=["progress", "quiet"])
 def test_a_run_started_with_stdout_closed_writes_its_files_all_the_same(mnist_dir, tmp_path, quiet):
     """Its work is its files: a closed stdout (>&-) must neither stop it at its first
