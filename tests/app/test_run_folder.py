@@ -958,3 +958,60 @@ def test_a_run_whose_checkpoint_was_removed_does_not_say_it_is_kept(
         f"; {out} holds no checkpoint.npz (the folder is gone): nothing to continue from\n"
     )
     assert not out.exists()
+
+
+def test_resuming_refuses_files_the_interrupted_run_did_not_write(mnist_dir, tmp_path, monkeypatch):
+    """Files of the names a run publishes, put in the folder after the interruption,
+    were replaced or removed by the resumed run without --force or a word."""
+    out = tmp_path / "run"
+    stop_at_epoch_2(mnist_dir, out, monkeypatch)
+    (out / "report.html").write_text("my notes\n")
+    (out / "sigmoid.png").write_text("my figure\n")
+    outcome = invoke("train", "--resume", out, "--data-dir", mnist_dir, "--quiet")
+    assert_one_line_error(outcome, f"{out} holds report.html, sigmoid.png, which the "
+                          "interrupted run did not write and resuming would replace")  # fmt: skip
+    assert (out / "report.html").read_text() == "my notes\n"
+    assert (out / "sigmoid.png").read_text() == "my figure\n"
+    (out / "report.html").unlink()
+    (out / "sigmoid.png").unlink()
+    assert invoke("train", "--resume", out, "--data-dir", mnist_dir, "--quiet").code == 0
+
+
+def test_a_run_started_with_force_replaces_the_earlier_run_when_resumed(
+    mnist_dir, tmp_path, monkeypatch
+):
+    out = tmp_path / "run"
+    assert train(mnist_dir, out, *FULL_BATCH).code == 0
+    earlier = (out / "model.npz").read_bytes()
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, 2)
+        assert train(mnist_dir, out, *MINI_BATCH, "--force", quiet=False).code == 130
+    assert (out / "model.npz").read_bytes() == earlier  # nothing replaced yet
+    assert invoke("train", "--resume", out, "--data-dir", mnist_dir, "--quiet").code == 0
+    assert (out / "model.npz").read_bytes() != earlier
+    assert "checkpoint.npz" not in names(out)
+
+
+@pytest.mark.parametrize("name", ["checkpoint.npz", "model.npz", "sigmoid.png"])
+def test_a_link_named_as_a_run_file_is_refused_force_or_not(mnist_dir, tmp_path, name):
+    """A dangling checkpoint.npz link had the run write its checkpoint outside the
+    folder (2.4 MB left there), and --force removed users' links silently."""
+    out = tmp_path / "run"
+    out.mkdir()
+    target = tmp_path / "elsewhere.npz"
+    (out / name).symlink_to(target)
+    for force in ([], ["--force"]):
+        outcome = train(mnist_dir, out, *FULL_BATCH, *force)
+        assert_one_line_error(outcome, f"{out} holds links named as the run's files ({name})")
+        assert (out / name).is_symlink() and not target.exists()
+
+
+def test_a_link_named_like_a_staging_folder_is_left_and_not_said_removed(mnist_dir, tmp_path):
+    """It was reported as 'removed what an interrupted run left behind' and stayed."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (tmp_path / "mine").mkdir()
+    (out / ".staging-1-deadbeef").symlink_to(tmp_path / "mine")
+    outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
+    assert outcome.code == 0 and "left behind" not in outcome.err, outcome
+    assert (out / ".staging-1-deadbeef").is_symlink() and (tmp_path / "mine").is_dir()

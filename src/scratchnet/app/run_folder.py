@@ -22,7 +22,9 @@
   those the new run writes, and it removes those it does not (the ``files`` a run may
   write), so the folder never mixes two runs; nothing else is touched. Even with
   ``force``, the checkpoint of an interrupted run is not replaced: that run can still be
-  resumed.
+  resumed. A resumed run has the ``force`` it was started with: without it, files of
+  the names it publishes (which the interrupted run never wrote) are refused. A link of
+  such a name is refused, ``force`` or not: the run would write or remove its target.
 - Write permission, free space (a resumed run's checkpoint already holds its share) and
   folders standing where the run's files go are checked when the folder is taken, before
   training.
@@ -87,10 +89,13 @@ class RunFolder:
         try:
             notes = lock.acquire(on_busy)
             leftovers = _leftovers(out)
+            _refuse_links_named(out, (*files, CHECKPOINT))
             if not resume:
                 _refuse_a_run_that_can_go_on(out)
             if not (force or resume):
                 _refuse_results(out, leftovers)
+            if resume and not force:  # (force: the interrupted run was started with it)
+                _refuse_results_not_its_own(out, files)
             _refuse_folders_named(
                 out, (*files, CHECKPOINT), "move them away or choose another --out"
             )
@@ -243,6 +248,28 @@ def _refuse_folders_named(out: Path, names, what_to_do: str) -> None:
         )
 
 
+def _refuse_links_named(out: Path, names) -> None:
+    """A link where the run writes a file would have it write (or remove) the file the
+    link points to, outside the folder; refused, --force or not."""
+    links = [name for name in names if (out / name).is_symlink()]
+    if links:
+        raise RunFolderError(
+            f"{out} holds links named as the run's files ({', '.join(links)}); a run "
+            "writes plain files into its folder only: remove the links"
+        )
+
+
+def _refuse_results_not_its_own(out: Path, files) -> None:
+    """An interrupted run has written only its checkpoint: files of the names it
+    publishes are someone else's, which resuming would replace or remove."""
+    present = [name for name in files if name != CHECKPOINT and os.path.lexists(out / name)]
+    if present:
+        raise RunFolderError(
+            f"{out} holds {', '.join(present)}, which the interrupted run did not write "
+            "and resuming would replace; move them away, then resume"
+        )
+
+
 def _leftovers(out: Path) -> list[Path]:
     """The staging folders and temporary files of runs that were killed (the lock is
     ours, so no live run owns them); not a staging folder that keeps earlier files."""
@@ -264,7 +291,7 @@ def _notes_on_kept_files(out: Path) -> list[str]:
 
 def _is_staging(entry: Path) -> bool:
     """A staging folder a run made (not a user's folder whose name starts the same)."""
-    return entry.is_dir() and STAGING.match(entry.name) is not None
+    return entry.is_dir() and not entry.is_symlink() and STAGING.match(entry.name) is not None
 
 
 def _keeps_files(staging: Path) -> bool:

@@ -217,18 +217,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    recipe, out = (_resumed(args), args.resume) if args.resume else (recipe_from(args), args.out)
+    if args.resume:  # with the consent to replace files the run was started with
+        (recipe, force), out = _resumed(args), args.resume
+    else:
+        recipe, force, out = recipe_from(args), args.force, args.out
     say = (lambda *_: None) if args.quiet else print
     net = build_network(recipe)  # refuses a network that cannot fit in memory
-    folder = RunFolder.claim(out, args.force, args.resume is not None,
-                             output_bytes(net, recipe), RUN_FILES)  # fmt: skip
+    folder = RunFolder.claim(out, force, args.resume is not None, output_bytes(net, recipe),
+                             RUN_FILES)  # fmt: skip
     for note in folder.notes:
         print(printable(f"scratchnet: {note}"), file=sys.stderr)
     checkpoint = Checkpoint(
         folder.checkpoint,
         every=args.checkpoint_every or _default_checkpoint_interval(recipe),
         resume=args.resume is not None,
-        extra={"recipe": recipe.to_dict()},
+        extra={"recipe": recipe.to_dict(), "force": force},
     )
     try:
         result = run_recipe(recipe, net, args.data_dir, say, not args.quiet, checkpoint)
@@ -337,9 +340,10 @@ def _default_checkpoint_interval(recipe: Recipe) -> int:
     return 1 if recipe.batch_size is not None else FULL_BATCH_CHECKPOINT_EVERY
 
 
-def _resumed(args: argparse.Namespace) -> Recipe:
-    """The recipe of the run to resume, stored in its checkpoint; options that would
-    change it are refused."""
+def _resumed(args: argparse.Namespace) -> tuple[Recipe, bool]:
+    """The recipe of the run to resume, stored in its checkpoint, and whether it was
+    started with --force (to replace files in its folder); options that would change
+    it are refused."""
     changes = [
         option_name(name)
         for name in (*Recipe.option_names(), "preset", "out")
@@ -362,7 +366,8 @@ def _resumed(args: argparse.Namespace) -> Recipe:
             f"{args.resume} has no checkpoint.npz to resume from (the run finished, or "
             "stopped before its first checkpoint)"
         )
-    return Recipe.from_dict(read_checkpoint_extra(checkpoint).get("recipe"))
+    extra = read_checkpoint_extra(checkpoint)
+    return Recipe.from_dict(extra.get("recipe")), extra.get("force") is True
 
 
 def recipe_from(args: argparse.Namespace) -> Recipe:
