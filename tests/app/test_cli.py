@@ -683,6 +683,33 @@ def test_figures_replace_their_own_files_and_never_the_users(tmp_path):
         assert thesis.read_bytes() == b"a figure of the user's thesis" and mine.is_symlink()
 
 
+def test_figures_replace_both_files_or_neither(tmp_path):
+    """A folder where cross_entropy.png goes: sigmoid.png was replaced first, leaving a
+    new figure beside an old one."""
+    out = tmp_path / "f"
+    assert invoke("figures", "--out", out).code == 0
+    old = (out / "sigmoid.png").read_bytes()
+    (out / "cross_entropy.png").unlink()
+    (out / "cross_entropy.png").mkdir()
+    (out / "sigmoid.png").write_bytes(old[:-1] + bytes([old[-1] ^ 1]))  # marked, and told apart
+    before = (out / "sigmoid.png").read_bytes()
+    outcome = invoke("figures", "--out", out)
+    assert_one_line_error(outcome, f"cannot write {out / 'cross_entropy.png'} (it is a folder)")
+    assert (out / "sigmoid.png").read_bytes() == before
+
+
+def test_a_run_folder_whose_name_is_not_utf8_gets_its_report(mnist_dir, tmp_path):
+    """The folder's name went into report.html with its undecodable byte, and writing the
+    page failed with a UnicodeEncodeError traceback (status 1), for train and report."""
+    out = tmp_path / os.fsdecode(b"run \xff")
+    outcome = invoke("train", "--preset", "one-two-fast", "--quiet", "--data-dir", mnist_dir,
+                     "--out", out)  # fmt: skip
+    assert outcome.code == 0, outcome
+    assert f"<code>{tmp_path}/run \\xff</code>" in (out / "report.html").read_text()
+    (out / "report.html").unlink()
+    assert invoke("report", out, "--data-dir", mnist_dir).code == 0
+
+
 def test_figures_refuse_an_empty_folder_name(tmp_path, monkeypatch):
     """An unset shell variable ($DIR) would otherwise write into the current folder."""
     monkeypatch.chdir(tmp_path)

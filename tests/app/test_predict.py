@@ -191,6 +191,19 @@ def test_a_preview_name_held_by_a_link_is_refused_force_or_not(digits_model, tmp
         assert link.is_symlink() and precious.read_text() == "precious\n"
 
 
+def test_a_preview_never_replaces_the_model_it_reads(digits_model, tmp_path):
+    """A model named like a preview was replaced by the preview with --force (export
+    already refused its model as --out)."""
+    (tmp_path / "d0.png").write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))
+    model = tmp_path / "d0-28x28.png"
+    model.write_bytes(digits_model.read_bytes())
+    outcome = invoke("predict", "--model", model, "--preview", tmp_path, tmp_path / "d0.png",
+                     "--force")  # fmt: skip
+    assert outcome.code == 0, outcome
+    assert model.read_bytes() == digits_model.read_bytes()
+    assert (tmp_path / "d0-2-28x28.png").is_file()
+
+
 def test_show_draws_the_input_in_the_terminal(digits_model, tmp_path):
     picture = tmp_path / "one.png"
     picture.write_bytes(encode(block_picture(100, 60, (30, 20, 40, 10)), "PNG"))

@@ -118,9 +118,15 @@ def json_document(value, **options) -> str:
     return json.dumps(_bytes_written_out(value), **options)
 
 
+def unicode_text(text: str) -> str:
+    """``text`` with the bytes of a file name that are not UTF-8 (Python's surrogate
+    escapes, which no UTF-8 file or page can hold) written out as \\xNN."""
+    return "".join(_byte_named(character) for character in text)
+
+
 def _bytes_written_out(value):
     if isinstance(value, str):
-        return "".join(_byte_named(character) for character in value)
+        return unicode_text(value)
     if isinstance(value, dict):
         return {_bytes_written_out(key): _bytes_written_out(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

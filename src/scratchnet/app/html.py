@@ -14,6 +14,8 @@ from html import escape
 import numpy as np
 from matplotlib.image import imsave
 
+from .arguments import unicode_text
+
 POLICY = (  # forms and base-uri are outside default-src: named, for a page that has neither
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'; "
     "base-uri 'none'"
@@ -79,8 +81,9 @@ footer { margin-top: 3rem; color: var(--muted); font-size: 0.9rem; }
 
 
 def text(value: object) -> str:
-    """Any value as HTML text, escaped."""
-    return escape(str(value))
+    """Any value as HTML text, escaped; the bytes of a file name that are not UTF-8
+    (Python's surrogate escapes, which no page can hold) written out as \\xNN."""
+    return escape(unicode_text(str(value)))
 
 
 def readable_on(background: np.ndarray) -> str:

@@ -12,12 +12,15 @@ points to, and removing it is for its owner to do.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..atomic import SPECIAL_REASON, is_special, open_regular
+from ..atomic import SPECIAL_REASON, atomic_write, is_special, open_regular
 from ..data.image_files import SOFTWARE
 from ..errors import InvalidArgumentError
+from .interrupts import uninterrupted
 
 PNG_MARK = b"tEXtSoftware\x00" + SOFTWARE.encode()
 ONNX_MARK = b"\x12" + bytes([len(SOFTWARE)]) + SOFTWARE.encode()  # field 2, its length
@@ -62,3 +65,19 @@ def _head(path: Path) -> bytes:
             return file.read(HEAD_BYTES)
     except OSError:
         return b""
+
+
+def replace_together(files: dict[Path, bytes]) -> None:
+    """Write ``files`` (path: bytes) together: each to its temporary file, and only once
+    they are all on disk are they renamed into place, the first of them last, so that
+    a rename that fails leaves the first as it was; a Ctrl-C during the renames is
+    ignored (it comes as the files are in place). A failure before the renames (a
+    folder in a file's place, a full disk, a Ctrl-C) leaves every file as it was."""
+    with contextlib.ExitStack() as renames:  # each atomic_write renames as it exits
+        for path, data in files.items():
+            file = renames.enter_context(atomic_write(path))
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        with uninterrupted():
+            renames.close()

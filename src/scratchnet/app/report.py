@@ -11,7 +11,6 @@ embedded as PNG data URIs and also written as PNG files beside the report.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import __version__
-from ..atomic import atomic_write
 from ..data.preprocessing import preprocess
 from ..errors import DataFileError, InvalidArgumentError
 from .arguments import pasteable
@@ -47,7 +45,7 @@ from .experiment import (
     run_title,
 )
 from .html import digit_png, image, page, readable_on, table, text
-from .interrupts import uninterrupted
+from .overwrite import replace_together
 from .plots import (
     accuracy_figure,
     cost_figure,
@@ -117,26 +115,15 @@ def _check_test_count(run: SavedRun, result: Evaluation) -> None:
 
 
 def _write_all(files: dict[Path, bytes]) -> None:
-    """Replace ``files`` together: each is written to its temporary file, and only once
-    they are all on disk are they renamed into place, the first of them (report.html)
-    last, so that a rename that fails leaves the old report; a Ctrl-C during the
-    renames is ignored (it comes as the report is in place). A link among them is
-    refused first: the report writes into its run folder only, not into the file a
-    link points to."""
+    """``replace_together``, a link among the files refused first: the report writes
+    into its run folder only, not into the file a link points to."""
     for path in files:
         if path.is_symlink():
             raise InvalidArgumentError(
                 f"{path} is a link; the report writes plain files into its run folder "
                 "only: remove the link and build the report again"
             )
-    with contextlib.ExitStack() as renames:  # each atomic_write renames as it exits
-        for path, data in files.items():
-            file = renames.enter_context(atomic_write(path))
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        with uninterrupted():
-            renames.close()
+    replace_together(files)
 
 
 def recorded_data_dir(run: SavedRun) -> Path | None:

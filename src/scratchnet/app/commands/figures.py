@@ -6,7 +6,7 @@ import argparse
 
 from ..arguments import make_folder, path_argument, printable
 from ..interrupts import deferred
-from ..overwrite import FORCE_HELP, check_replaceable, png_is_ours
+from ..overwrite import FORCE_HELP, check_replaceable, png_is_ours, replace_together
 
 NAMES = ("sigmoid.png", "cross_entropy.png")
 
@@ -27,13 +27,13 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with deferred():
-        from ..plots import plot_cross_entropy, plot_sigmoid
+        from ..plots import cross_entropy_figure, png, sigmoid_figure
 
     make_folder(args.out, "--out")
     paths = [args.out / name for name in NAMES]
     for path in paths:  # both checked before either is written
         check_replaceable(path, png_is_ours, "--out", args.force)
-    plot_sigmoid(paths[0])
-    plot_cross_entropy(paths[1])
+    replace_together(dict(zip(paths, [png(sigmoid_figure()), png(cross_entropy_figure())],
+                              strict=True)))  # fmt: skip
     print(printable(f"wrote {paths[0]} and {paths[1]}"))
     return 0

@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.force and args.preview is None:
         raise InvalidArgumentError("--force replaces preview files: it only works with --preview")
     files = [file for path in args.files for file in _found_in(path, args.recursive)]
-    previews = preview_paths(files, args.preview, args.force)
+    previews = preview_paths(files, args.preview, args.force, args.model)
     chosen = choose_model(args.model, args.data_dir, say=note)
     if args.preview is not None:  # made once the model is there: a failed start leaves none
         make_folder(args.preview, "--preview")
@@ -190,15 +190,18 @@ def _write_preview(preview: Path, x: np.ndarray) -> bool:
     return True
 
 
-def preview_paths(files: list[Found], folder: Path | None, force: bool) -> list[Path | None]:
+def preview_paths(
+    files: list[Found], folder: Path | None, force: bool, model: Path | None = None
+) -> list[Path | None]:
     """Where each file's preview goes: folder/<name>-28x28.png, numbered where two names
-    meet, never the path of an input, and replacing only a preview scratchnet wrote
+    meet, never the path of an input or of the ``model`` read, and replacing only a
+    preview scratchnet wrote
     (else, unless ``force``, InvalidArgumentError before any image is read); None for a
     folder without images. The folder itself is made later (``make_folder``)."""
     if folder is None:
         return []
     check_not_a_file(folder, "--preview")
-    taken = {file.path.resolve() for file in files}
+    taken = {file.path.resolve() for file in files} | ({model.resolve()} if model else set())
     paths = []
     for file in [file.path if file.problem is None else None for file in files]:
         if file is None:
