@@ -797,8 +797,9 @@ def _cast(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _cast_checked(given: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
-    """``given`` in ``dtype``; when that is a narrower dtype, refused (naming ``name``)
-    if a value does not fit it (an array not cast is checked where it is used)."""
+    """``given`` in ``dtype``; when it had to be cast, refused (naming ``name``) if a
+    value does not fit (a narrower dtype turns it infinite); an array not cast is
+    checked where it is used."""
     X = _cast(given, dtype)
     if X is not given:
         check_finite(X, X, name, given)

@@ -561,7 +561,7 @@ def test_report_replaces_all_its_files_or_none(tutorial_run, mnist_dir, tmp_path
     assert contents(out) == before
 
 
-def test_a_ctrl_c_as_the_report_is_written_waits_for_all_its_files(
+def test_a_ctrl_c_during_the_reports_renames_is_ignored_and_the_report_put_in_whole(
     tutorial_run, mnist_dir, tmp_path, monkeypatch
 ):
     """A Ctrl-C once every file is on disk, during the renames: it is ignored, and the
