@@ -1015,3 +1015,18 @@ def test_a_link_named_like_a_staging_folder_is_left_and_not_said_removed(mnist_d
     outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
     assert outcome.code == 0 and "left behind" not in outcome.err, outcome
     assert (out / ".staging-1-deadbeef").is_symlink() and (tmp_path / "mine").is_dir()
+
+
+def test_an_empty_checkpoint_or_a_fifo_in_its_place_is_named_as_such(mnist_dir, tmp_path):
+    """An empty checkpoint.npz was called 'checkpoint.npz of an interrupted run', and a
+    FIFO in its place 'no checkpoint.npz to resume from'."""
+    empty, fifo = tmp_path / "empty", tmp_path / "fifo"
+    empty.mkdir()
+    (empty / "checkpoint.npz").write_bytes(b"")
+    outcome = train(mnist_dir, empty, *FULL_BATCH, "--force")
+    assert_one_line_error(outcome, f"--out {empty} holds an empty checkpoint.npz, which no run")
+    fifo.mkdir()
+    os.mkfifo(fifo / "checkpoint.npz")
+    outcome = invoke("train", "--resume", fifo, "--data-dir", mnist_dir)
+    assert_one_line_error(outcome, f"{fifo / 'checkpoint.npz'}: it is a device, a FIFO or a "
+                          "socket, not a regular file")  # fmt: skip
