@@ -68,21 +68,16 @@ def _inconsistency(metrics: dict) -> str | None:
     if best is not None and (best not in epochs or history["records"][0]["val_loss"] is None):
         return f"history.best_epoch {best} is not an epoch of its records with a validation"
     for record in history["records"]:
-        if any(_below(record[key], 0) for key in ("loss", "train_loss", "val_loss")):
+        if any(_outside(record[key], 0) for key in ("loss", "train_loss", "val_loss")):
             return f"a cost below 0 in the record of epoch {record['epoch']}"
-        if any(_below(record[key], 0) or _above(record[key], 1) for key in ACCURACIES):
+        if any(_outside(record[key], 0, 1) for key in ACCURACIES):
             return f"an accuracy outside [0, 1] in the record of epoch {record['epoch']}"
     return None
 
 
-def _below(value, bound: float) -> bool:
-    """Whether ``value`` (a number, or None) is below ``bound`` (NaN is not)."""
-    return value is not None and value < bound
-
-
-def _above(value, bound: float) -> bool:
-    """Whether ``value`` (a number, or None) is above ``bound`` (NaN is not)."""
-    return value is not None and value > bound
+def _outside(value, low: float, high: float = math.inf) -> bool:
+    """Whether ``value`` (a number, or None) is outside [low, high] (NaN is not)."""
+    return value is not None and (value < low or value > high)
 
 
 def _is_count(value) -> bool:

@@ -331,17 +331,19 @@ def _refuse_a_run_that_can_go_on(out: Path) -> None:
     """A new run, even with --force, does not take the folder of an interrupted run
     that can go on (its checkpoint: a later --resume would go on with it over this run's
     results)."""
-    if (out / CHECKPOINT).is_file() and (out / CHECKPOINT).stat().st_size == 0:
+    checkpoint = out / CHECKPOINT
+    if not checkpoint.is_file():
+        return
+    if checkpoint.stat().st_size == 0:
         raise RunFolderError(
             f"--out {out} holds an empty {CHECKPOINT}, which no run wrote (a run writes "
             "each checkpoint whole); delete it to start a new run there"
         )
-    if (out / CHECKPOINT).is_file():
-        raise RunFolderError(
-            f"--out {out} holds {CHECKPOINT} of an interrupted run; continue it with "
-            f"scratchnet train --resume {pasteable(out)}, or delete that file to start a new "
-            "run there"
-        )
+    raise RunFolderError(
+        f"--out {out} holds {CHECKPOINT} of an interrupted run; continue it with "
+        f"scratchnet train --resume {pasteable(out)}, or delete that file to start a new "
+        "run there"
+    )
 
 
 def _file_bytes(path: Path) -> int:
