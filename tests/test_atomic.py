@@ -69,6 +69,17 @@ def test_an_empty_path_is_refused_as_having_no_file_name(tmp_path, monkeypatch):
     assert names_in(tmp_path) == []
 
 
+def test_a_name_ending_in_a_separator_is_a_folders_not_the_file_before_it(tmp_path):
+    """Path("e.onnx/") is Path("e.onnx"): the file e.onnx was written where the name
+    asked for a folder."""
+    with pytest.raises(IsADirectoryError) as raised, atomic_write(f"{tmp_path}/e.onnx/"):
+        pass
+    assert raised.value.strerror == (
+        f"cannot write {tmp_path}/e.onnx/ (a name ending in a separator is a folder's)"
+    )
+    assert names_in(tmp_path) == []
+
+
 def test_a_folder_that_exists_but_refuses_the_file_gives_the_systems_reason(tmp_path, monkeypatch):
     """Creating a file can fail with ENOENT in a folder that is there (/proc, say): the
     message gives the system's reason, not 'its folder does not exist'."""

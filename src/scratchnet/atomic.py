@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 NUL_REASON = "a path cannot hold a NUL character"
 SPECIAL_REASON = "it is a device, a FIFO or a socket, not a regular file"
+SEPARATORS = tuple(filter(None, (os.sep, os.altsep)))
 
 
 @contextmanager
@@ -36,9 +37,11 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         raise _cannot_write(errno.EINVAL, path, NUL_REASON)
     if not os.fspath(path):  # Path("") is the current folder
         raise _cannot_write(errno.ENOENT, "an empty path", "no file name")
-    path = Path(path)
+    given, path = path, Path(path)
     if path.name in ("", "..") or path.is_dir():  # '.', '/', '..': a folder has no file name
         raise _cannot_write(errno.EISDIR, path, "it is a folder")
+    if os.fsdecode(given).endswith(SEPARATORS):  # which Path drops: 'e.onnx/' is not e.onnx
+        raise _cannot_write(errno.EISDIR, given, "a name ending in a separator is a folder's")
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     if is_special(target):
         raise _cannot_write(errno.EINVAL, path, SPECIAL_REASON)

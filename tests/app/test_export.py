@@ -63,6 +63,33 @@ def test_export_writes_model_onnx_by_default(blobs, tmp_path, monkeypatch):
     assert (tmp_path / "model.onnx").is_file()
 
 
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["export", "--model", "{model}", "--out", "{folder}/e.onnx/"], "argument --out"),
+        (["export", "--model", "{model}/", "--out", "{folder}/e.onnx"], "argument --model"),
+        (["evaluate", "{model}/"], "argument model"),
+        (["evaluate", "--model", "{model}/"], "argument --model"),
+        (["predict", "--model", "{model}/", "{folder}/x.png"], "argument --model"),
+        (["serve", "--model", "{model}/"], "argument --model"),
+    ],
+    ids=["export-out", "export-model", "evaluate", "evaluate-model", "predict", "serve"],
+)
+def test_a_file_option_ending_in_a_slash_is_refused_not_read_as_the_file(
+    command, option, blobs, tmp_path
+):
+    """Path("e.onnx/") is Path("e.onnx"): export wrote the file e.onnx where the name
+    asked for a folder, and the readers read model.npz given as model.npz/."""
+    _, model = saved(tmp_path, blobs)
+    words = [word.format(model=model, folder=tmp_path) for word in command]
+    outcome = invoke(*words)
+    slashed = next(word for word in words if word.endswith("/"))
+    assert_one_line_error(
+        outcome, f"{option}: {slashed} ends in '/', the name of a folder; give a file's name"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]
+
+
 def test_a_missing_model_is_one_line_error(tmp_path):
     outcome = invoke("export", "--model", tmp_path / "none.npz", "--out", tmp_path / "m.onnx")
     assert_one_line_error(outcome, "none.npz")
@@ -88,12 +115,21 @@ def test_an_out_that_cannot_be_written_is_named_in_one_line(blobs, tmp_path, out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "model.npz"]
 
 
-@pytest.mark.parametrize("out", [".", "..", "/"])
-def test_an_out_that_names_no_file_is_a_folder_in_one_line(blobs, tmp_path, monkeypatch, out):
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        (".", "cannot write . (it is a folder)"),
+        ("..", "cannot write .. (it is a folder)"),
+        ("/", "argument --out: / ends in '/', the name of a folder"),
+    ],
+)
+def test_an_out_that_names_no_file_is_a_folder_in_one_line(
+    blobs, tmp_path, monkeypatch, out, message
+):
     _, model = saved(tmp_path, blobs)
     monkeypatch.chdir(tmp_path)
     outcome = invoke("export", "--model", model, "--out", out)
-    assert_one_line_error(outcome, f"cannot write {out} (it is a folder)")
+    assert_one_line_error(outcome, message)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
 
 

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..atomic import system_reason
+from ..atomic import SEPARATORS, system_reason
 from ..data.mnist import ENV_DATA_DIR, MissingDataError
 from ..errors import InvalidArgumentError, ScratchnetError
 
@@ -46,6 +46,17 @@ def path_argument(text: str) -> Path:
     if not text:
         raise argparse.ArgumentTypeError("an empty path (is a shell variable unset?)")
     return Path(text)
+
+
+def file_argument(text: str) -> Path:
+    """An argparse type: the path of a file, which neither is empty nor ends in a
+    separator (``model.onnx/`` names a folder; Path would drop the slash and read or
+    write the file ``model.onnx``)."""
+    if text.endswith(SEPARATORS):
+        raise argparse.ArgumentTypeError(
+            f"{text} ends in {text[-1]!r}, the name of a folder; give a file's name"
+        )
+    return path_argument(text)
 
 
 def check_not_a_file(path: Path, option: str) -> None:

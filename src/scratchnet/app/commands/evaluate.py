@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InvalidArgumentError
-from ..arguments import DATA_DIR_HELP, json_document, path_argument, words
+from ..arguments import DATA_DIR_HELP, file_argument, json_document, path_argument, words
 from ..console import class_table, confusion_table, share
 from ..evaluation import Evaluation, calibration_subject, evaluate, load_test_set, model_digits
 from ..models import load_classifier
@@ -25,8 +25,8 @@ def add_parser(commands) -> None:
         "F1 and support of each digit, the confusion matrix and the expected calibration "
         "error.",
     )
-    evaluate_.add_argument("model", type=path_argument, nargs="?", help="path to model.npz")
-    evaluate_.add_argument("--model", type=path_argument, dest="model_option",
+    evaluate_.add_argument("model", type=file_argument, nargs="?", help="path to model.npz")
+    evaluate_.add_argument("--model", type=file_argument, dest="model_option",
                            help="the same, as an option (default: none)")  # fmt: skip
     evaluate_.add_argument("--data-dir", type=path_argument, help=DATA_DIR_HELP)
     evaluate_.add_argument(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...errors import InvalidArgumentError
 from ...network import Network
-from ..arguments import path_argument, printable
+from ..arguments import file_argument, printable
 from ..overwrite import FORCE_HELP, check_replaceable, onnx_is_ours
 
 
@@ -24,12 +24,12 @@ def add_parser(commands) -> None:
     )
     export.add_argument(
         "--model",
-        type=path_argument,
+        type=file_argument,
         required=True,
         help="the model file to export, e.g. model.npz (required)",
     )
     export.add_argument(
-        "--out", type=path_argument, default=Path("model.onnx"), help="the ONNX file to write "
+        "--out", type=file_argument, default=Path("model.onnx"), help="the ONNX file to write "
         "(default: model.onnx); a file there is replaced only if scratchnet wrote it",
     )  # fmt: skip
     export.add_argument("--force", action="store_true", help=FORCE_HELP)

@@ -24,6 +24,7 @@ from ...errors import ImageFileError, InvalidArgumentError
 from ..arguments import (
     check_not_a_file,
     error_message,
+    file_argument,
     json_document,
     make_folder,
     path_argument,
@@ -56,7 +57,7 @@ def add_parser(commands) -> None:
     )
     predict.add_argument(
         "--model",
-        type=path_argument,
+        type=file_argument,
         help=MODEL_HELP,
     )
     output = predict.add_mutually_exclusive_group()

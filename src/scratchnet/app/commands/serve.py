@@ -7,7 +7,7 @@ import webbrowser
 
 from ...errors import InvalidArgumentError
 from ..api import DigitApi
-from ..arguments import path_argument
+from ..arguments import file_argument, path_argument
 from ..interrupts import uninterrupted
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..server import DigitServer
@@ -27,7 +27,7 @@ def add_parser(commands) -> None:
     )
     serve.add_argument(
         "--model",
-        type=path_argument,
+        type=file_argument,
         help=MODEL_HELP,
     )
     serve.add_argument(
