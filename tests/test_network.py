@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 import numpy as np
 import pytest
 
@@ -162,10 +165,10 @@ def test_a_setting_named_by_a_list_is_unknown_not_unhashable(call, blobs):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda net: NeuralNet.load(None), "path must be a str or a path, got None"),
-        (lambda net: net.save(None), "path must be a str or a path, got None"),
-        (lambda net: net.to_onnx(None), "path must be a str or a path, got None"),
-        (lambda net: sn.read_idx(3), "path must be a str or a path, got 3"),
+        (lambda net: NeuralNet.load(None), "path must be a str, bytes or a path, got None"),
+        (lambda net: net.save(None), "path must be a str, bytes or a path, got None"),
+        (lambda net: net.to_onnx(None), "path must be a str, bytes or a path, got None"),
+        (lambda net: sn.read_idx(3), "path must be a str, bytes or a path, got 3"),
         (lambda net: sn.load_image(None), "an image must be given by its path or its bytes"),
     ],
     ids=["load", "save", "to_onnx", "read_idx", "load_image"],
@@ -174,6 +177,21 @@ def test_a_path_that_is_not_one_is_a_type_error_naming_it(call, message, blobs):
     net = fitted(*blobs, n_iterations=1)
     with pytest.raises(InvalidTypeError, match=f"^{message}"):
         call(net)
+
+
+def test_a_path_given_as_bytes_names_the_file_it_names_as_open_reads_it(blobs, tmp_path):
+    """bytes name a file for open(); save, load and the data folder refused them (a
+    pathlib TypeError traceback for the data folder)."""
+    net = fitted(*blobs, n_iterations=1)
+    path = bytes(tmp_path) + b"/caf\xe9.npz"  # not UTF-8: bytes as the file system has them
+    net.save(path)
+    assert os.listdir(bytes(tmp_path)) == [b"caf\xe9.npz"]
+    np.testing.assert_array_equal(NeuralNet.load(path).predict(blobs[0]), net.predict(blobs[0]))
+    missing = re.escape(f"data folder {tmp_path}/nowhere does not exist")
+    with pytest.raises(sn.DataFileError, match=missing):
+        sn.load_mnist(data_dir=os.fsencode(tmp_path / "nowhere"))
+    with pytest.raises(InvalidTypeError, match=r"^data folder must be a str, bytes or a path"):
+        sn.load_mnist(data_dir=3)
 
 
 def test_scoring_a_network_not_fitted_yet_says_so(blobs):

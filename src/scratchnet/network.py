@@ -618,7 +618,7 @@ class Network:
         weights, not its training state. A file at ``path`` is replaced whole or not at
         all (atomically); a folder, device, FIFO or missing folder raises OSError
         naming the path."""
-        check_path(path)
+        path = check_path(path)
         parameters = self._fitted()
         meta = {
             "layer_sizes": list(self.layer_sizes),
@@ -635,7 +635,8 @@ class Network:
     def load(cls, path: str | os.PathLike) -> Network:
         """Read a model written by ``save``; DataFileError naming the file if it is not
         one, or not one of this class (``Network.load`` reads either kind)."""
-        stored = read_model(check_path(path))
+        path = check_path(path)
+        stored = read_model(path)
         meta = stored.meta
         kind = NeuralNetRegressor if stored.output == "identity" else NeuralNet
         if not issubclass(kind, cls):

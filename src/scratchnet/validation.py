@@ -213,9 +213,12 @@ def encode_labels(y: np.ndarray, classes: np.ndarray, name: str = "y") -> np.nda
 
 
 def check_path(value, name: str = "path"):
-    """``value`` if it can name a file (a str or an os.PathLike), else InvalidTypeError."""
+    """``value`` if it can name a file (a str or an os.PathLike), bytes as the str the
+    file system's encoding makes of them (as ``open`` reads them), else InvalidTypeError."""
+    if isinstance(value, bytes):
+        return os.fsdecode(value)
     if not isinstance(value, (str, os.PathLike)):
-        raise InvalidTypeError(f"{name} must be a str or a path, got {value!r}")
+        raise InvalidTypeError(f"{name} must be a str, bytes or a path, got {value!r}")
     return value
 
 

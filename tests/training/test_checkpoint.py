@@ -350,7 +350,7 @@ def test_checkpoint_settings_take_numpy_integers_and_refuse_what_is_not_a_checkp
     assert Checkpoint("run.npz", every=np.int64(5)).every == 5
     with pytest.raises(InvalidTypeError, match=r"checkpoint must be a scratchnet\.Checkpoint"):
         sn.NeuralNet([4, 1]).fit(*blobs, n_iterations=1, checkpoint="run.npz")
-    with pytest.raises(InvalidTypeError, match="checkpoint path must be a str or a path"):
+    with pytest.raises(InvalidTypeError, match="checkpoint path must be a str, bytes or a path"):
         Checkpoint(None)
 
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DataFileError, InvalidArgumentError
-from ..validation import N_DIGITS, check_digits
+from ..validation import N_DIGITS, check_digits, check_path
 from .idx import file_sha256, read_idx
 
 ENV_DATA_DIR = "SCRATCHNET_DATA_DIR"
@@ -154,7 +154,7 @@ def search_folders(data_dir: str | os.PathLike | None) -> list[Path]:
 
 
 def _existing_folder(folder: str | os.PathLike, what: str) -> Path:
-    folder = Path(folder).expanduser()
+    folder = Path(check_path(folder, what)).expanduser()
     if not folder.is_dir():
         raise DataFileError(f"{what} {folder} does not exist or is not a folder")
     return folder
