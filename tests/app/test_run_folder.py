@@ -366,6 +366,24 @@ def test_a_folder_holding_files_is_refused_unless_forced(mnist_dir, tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def test_force_names_the_files_it_removed_that_the_run_does_not_write(mnist_dir, tmp_path):
+    """A user's augmentation.png (or an augmented run's) went without a word; the earlier
+    report, which the new run writes again, is not named."""
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("augmentation.png", "report.html", "notes.txt"):
+        (out / name).write_bytes(b"earlier")
+    outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
+    assert outcome.code == 0, outcome
+    assert outcome.err == (
+        f"scratchnet: --force removed augmentation.png from {out}: files of a run's names "
+        "that this run does not write\n"
+    )
+    assert names(out) == sorted([*TUTORIAL_RUN_FILES, "notes.txt"])
+    again = train(mnist_dir, out, *FULL_BATCH, "--force")  # replaces all, removes none
+    assert again.code == 0 and again.err == "", again
+
+
 def test_out_on_a_file_is_one_line_error(tmp_path):
     (tmp_path / "taken").write_text("x")
     outcome = invoke("train", "--out", tmp_path / "taken", "--quiet")

@@ -20,7 +20,8 @@
 - A folder that already holds files is refused unless ``force`` or it is the folder of
   the run being resumed. With ``force``, publishing replaces the earlier run's files:
   those the new run writes, and it removes those it does not (the ``files`` a run may
-  write), so the folder never mixes two runs; nothing else is touched. Even with
+  write, and returns their names), so the folder never mixes two runs; nothing else is
+  touched. Even with
   ``force``, the checkpoint of an interrupted run is not replaced: that run can still be
   resumed. A resumed run has the ``force`` it was started with: without it, files of
   the names it publishes (which the interrupted run never wrote) are refused. A link of
@@ -126,10 +127,10 @@ class RunFolder:
                 f"({os.strerror(error.errno).lower()})"
             ) from error
 
-    def publish(self) -> None:
+    def publish(self) -> list[str]:
         """Move every staged file into the folder, each with an atomic rename, and an
         earlier run's files it does not replace out of it: all or none (see the module's
-        text)."""
+        text). Returns the names of the files removed so."""
         names = sorted(entry.name for entry in self.staging.iterdir())
         _refuse_folders_named(self.path, names, NOTHING_REPLACED)
         stale = [name for name in self.files if name not in names and (self.path / name).is_file()]
@@ -157,6 +158,7 @@ class RunFolder:
             if outcome != NOTHING_REPLACED:
                 add_note(error, outcome)
             raise
+        return stale
 
     def _put_back(self, touched: list[str], new: set[str], replaced: Path) -> str:
         """Undo a publication cut short: the files it replaced or moved out back, its

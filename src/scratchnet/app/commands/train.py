@@ -238,7 +238,7 @@ def _train(args: argparse.Namespace) -> int:
         result = run_recipe(recipe, net, args.data_dir, say, not args.quiet, checkpoint)
         with folder.staged() as staging:
             write_outputs(staging, result)
-        folder.publish()
+        removed = folder.publish()
     except BaseException as error:
         # a diverged run's checkpoint would only diverge again; any other failure keeps
         # it for --resume; a checkpoint this run neither wrote nor resumed is not its own
@@ -266,12 +266,22 @@ def _train(args: argparse.Namespace) -> int:
         raise
     finally:
         folder.release()
+    _say_what_force_removed(folder.path, removed)
     see = "" if failure else f"; see {folder.path / 'report.html'}"
     print(printable(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}"))
     if failure:
         print(failure, file=sys.stderr)
         return EXIT_REPORT_FAILED
     return 0
+
+
+def _say_what_force_removed(out: Path, removed: list[str]) -> None:
+    """Name the files of a run's names that --force removed and the run did not write
+    again (an earlier run's augmentation figure; a user's file of that name)."""
+    gone = [name for name in removed if not (out / name).exists()]
+    if gone:
+        print(printable(f"scratchnet: --force removed {', '.join(gone)} from {out}: files of "
+                        "a run's names that this run does not write"), file=sys.stderr)  # fmt: skip
 
 
 def _keep_the_last_state(checkpoint: Checkpoint, interruption: KeyboardInterrupt) -> None:
