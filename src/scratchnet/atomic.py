@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from typing import BinaryIO
 NUL_REASON = "a path cannot hold a NUL character"
 SPECIAL_REASON = "it is a device, a FIFO or a socket, not a regular file"
 SEPARATORS = tuple(filter(None, (os.sep, os.altsep)))
+TEMPORARY = re.compile(r"^\..+\.scratchnet-(?:(?P<pid>[1-9]\d*)-)?[0-9a-f]{8}\.tmp$")
 
 
 @contextmanager
@@ -24,8 +26,9 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only if the block completes.
 
     The temporary file sits beside the file it replaces (same file system, so the rename
-    is atomic), is named ``.<name>.scratchnet-<8 hex>.tmp`` (so a later run into a run
-    folder can recognise and remove the leftover of a killed one) and is created with
+    is atomic), is named ``.<name>.scratchnet-<process id>-<8 hex>.tmp`` (so that a
+    later run into a run folder can tell the leftover of a killed writer, which it
+    removes, from the file of one still writing: ``is_leftover_temporary``) and is created with
     ordinary permissions (the umask applies), or those of the file it replaces. A
     symbolic link stays: the file it points to is the one replaced. A device, FIFO or
     socket is never replaced (OSError): the rename would put a plain file in its place
@@ -45,7 +48,9 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     if is_special(target):
         raise _cannot_write(errno.EINVAL, path, SPECIAL_REASON)
-    temporary = target.with_name(f".{target.name}.scratchnet-{secrets.token_hex(4)}.tmp")
+    temporary = target.with_name(
+        f".{target.name}.scratchnet-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    )
     try:
         with open(temporary, "xb") as file:
             _keep_permissions_of(target, file)
@@ -63,6 +68,27 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         _remove(temporary)
         raise
     _sync_folder(target.parent)
+
+
+def is_leftover_temporary(name: str) -> bool:
+    """Whether ``name`` is that of an atomic_write's temporary file whose process is gone
+    (killed before it could remove it); so is one named without a process id, as they
+    were named before, whose writer cannot be told."""
+    named = TEMPORARY.match(name)
+    if named is None:
+        return False
+    return named["pid"] is None or not _is_running(int(named["pid"]))
+
+
+def _is_running(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (one of another user's too)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # (OverflowError: beyond any process id)
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 def _cannot_write(number: int, path: str | os.PathLike, reason: str) -> OSError:

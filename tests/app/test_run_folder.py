@@ -337,6 +337,28 @@ def test_leftovers_of_a_killed_run_are_removed_and_reported(mnist_dir, tmp_path)
     assert names(out) == TUTORIAL_RUN_FILES
 
 
+def test_the_temporary_file_of_a_writer_still_running_is_no_leftover(mnist_dir, tmp_path):
+    """A run removed, by its name alone, the temporary file of an export or figures
+    writing into its folder at that moment; only a dead writer's is a leftover now."""
+    out = tmp_path / "run"
+    out.mkdir()
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = f".e.onnx.scratchnet-{writer.pid}-0a1b2c3d.tmp"
+        dead = f".f.png.scratchnet-{dead_pid()}-0a1b2c3d.tmp"
+        for name in (live, dead):
+            (out / name).write_bytes(b"half")
+        refused = train(mnist_dir, out, *FULL_BATCH)
+        assert_one_line_error(refused, f"--out {out} already holds files ({live})")
+        outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
+    finally:
+        writer.kill()
+        writer.wait()
+    assert outcome.code == 0, outcome
+    assert f"removed what an interrupted run left behind: {dead}\n" in outcome.err
+    assert names(out) == sorted([*TUTORIAL_RUN_FILES, live])
+
+
 def test_force_does_not_replace_an_interrupted_run_that_can_go_on(mnist_dir, tmp_path):
     out = tmp_path / "run"
     out.mkdir()

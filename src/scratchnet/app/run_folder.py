@@ -14,9 +14,10 @@
 - A run removes only what it created: its staging folder, its lock, its checkpoint (one
   it wrote or resumed), and the output folder itself if it created it and it is empty
   (and, with ``force``, the earlier run's files, below).
-  Leftovers of a killed run (staging folders, temporary files of an atomic write) are
-  removed by the next run that goes ahead in the folder, which says so; a staging folder
-  whose ``.replaced`` holds an earlier run's files is no leftover: it is left, and said.
+  Leftovers of a killed run (staging folders, temporary files of an atomic write whose
+  process is gone, not those of a ``figures`` writing there now) are removed by the
+  next run that goes ahead in the folder, which says so; a staging folder whose
+  ``.replaced`` holds an earlier run's files is no leftover: it is left, and said.
 - A folder that already holds files is refused unless ``force`` or it is the folder of
   the run being resumed. With ``force``, publishing replaces the earlier run's files:
   those the new run writes, and it removes those it does not (the ``files`` a run may
@@ -42,7 +43,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from ..atomic import system_reason
+from ..atomic import is_leftover_temporary, system_reason
 from .arguments import add_note, check_not_a_file, pasteable
 from .folder_lock import LOCK, FolderLock, RunFolderError
 from .interrupts import uninterrupted
@@ -53,8 +54,6 @@ STAGING = re.compile(rf"^{re.escape(STAGING_PREFIX)}\d+-[0-9a-f]{{{2 * STAGING_H
 REPLACED = ".replaced"  # inside the staging folder: the files publishing replaces, kept
 CHECKPOINT = "checkpoint.npz"
 NOTHING_REPLACED = "nothing was replaced"  # what a publication undone in full says
-# the temporary files atomic_write leaves behind when its process is killed
-ATOMIC_TEMPORARY = re.compile(r"^\..+\.scratchnet-[0-9a-f]{8}\.tmp$")
 
 
 class RunFolder:
@@ -278,7 +277,7 @@ def _leftovers(out: Path) -> list[Path]:
     return sorted(
         entry for entry in out.iterdir()
         if (_is_staging(entry) and not _keeps_files(entry))
-        or (entry.is_file() and ATOMIC_TEMPORARY.match(entry.name))
+        or (entry.is_file() and is_leftover_temporary(entry.name))
     )  # fmt: skip
 
 
