@@ -518,8 +518,10 @@ def test_a_publication_cut_short_puts_back_every_file_it_replaced(tmp_path, monk
     with pytest.raises(expected) as raised:
         folder.publish()
     if isinstance(failure, OSError):
-        assert str(raised.value) == (f"cannot write the run's files into {out} "
-                                     "(input/output error); nothing was replaced")  # fmt: skip
+        assert str(raised.value) == (
+            f"cannot write the run's files into {out} (input/output error, at metrics.json); "
+            "nothing was replaced"
+        )
     monkeypatch.undo()
     folder.abandon(remove_checkpoint=False)
     assert names(out) == ["accuracy.png", "notes.txt", "report.html"]
@@ -552,7 +554,7 @@ def test_an_earlier_file_that_cannot_be_put_back_is_kept_said_and_never_removed(
     said = f"the earlier run's accuracy.png could not be put back and is kept in {kept}"
     if isinstance(failure, OSError):
         assert str(raised.value) == (f"cannot write the run's files into {out} "
-                                     f"(input/output error); {said}")  # fmt: skip
+                                     f"(input/output error, at metrics.json); {said}")  # fmt: skip
     else:
         assert error_message(raised.value) == said
     monkeypatch.undo()
@@ -657,7 +659,8 @@ def test_a_new_file_that_cannot_be_taken_out_again_is_said(tmp_path, monkeypatch
         folder.publish()
     monkeypatch.undo()
     assert str(raised.value) == (
-        f"cannot write the run's files into {out} (input/output error); this run's cost.png "
+        f"cannot write the run's files into {out} (input/output error, at metrics.json); "
+        "this run's cost.png "
         "could not be taken out again"
     )
     folder.abandon(remove_checkpoint=False)

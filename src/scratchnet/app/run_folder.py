@@ -152,7 +152,7 @@ class RunFolder:
             if isinstance(error, OSError):
                 raise RunFolderError(
                     f"cannot write the run's files into {self.path} "
-                    f"({system_reason(error)}); {outcome}"
+                    f"({system_reason(error)}, at {touched[-1]}); {outcome}"
                 ) from error
             if outcome != NOTHING_REPLACED:
                 add_note(error, outcome)
