@@ -233,7 +233,7 @@ def check_non_negative_float(value, name: str) -> float:
     number = real_number(value)
     if number is None or not 0 <= number < np.inf:
         raise InvalidArgumentError(f"{name} must be a non-negative finite number, got {value!r}")
-    return number
+    return number + 0.0  # -0.0 as 0.0: a range (-x, x) of x = -0.0 would run backwards
 
 
 def check_fraction(value, name: str) -> float:

@@ -288,6 +288,15 @@ def test_augmented_run_shows_its_distortions_and_records_them(mnist_dir, tmp_pat
     assert f"data:image/png;base64,{embedded}" in report
 
 
+def test_a_strength_of_minus_zero_trains_without_that_distortion(mnist_dir, tmp_path):
+    """--shift -0 passed the check, then NumPy's uniform(0.0, -0.0) raised: traceback."""
+    out = tmp_path / "run"
+    train_quietly(mnist_dir, out, "--preset", "one-two-fast", "--epochs", "1", "--hidden", "8",
+                  "--augment", "affine", "--shift", "-0", "--rotation", "-0.0")  # fmt: skip
+    config = read_metrics(out)["config"]
+    assert (str(config["shift"]), str(config["rotation"])) == ("0.0", "0.0")
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [

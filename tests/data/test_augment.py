@@ -230,6 +230,16 @@ def test_bilinear_sampling_with_64_bit_indices_is_the_same(monkeypatch):
     assert_bilinear_is_scipys(5, (3, 6, 5), -2, 8)
 
 
+def test_negative_zero_settings_are_no_distortion(digits):
+    """-0.0 passed as non-negative, then NumPy's uniform(0.0, -0.0) raised "high - low <
+    0" inside fit (a traceback for --shift -0)."""
+    still = Augment("affine", shift=-0.0, rotation=-0.0, scale=-0.0, shear=-0.0)
+    out = np.empty_like(digits)
+    still.distort(digits, np.random.default_rng(0), out)
+    np.testing.assert_array_equal(out, digits)
+    assert str(still.shift) == "0.0"
+
+
 def test_a_shape_given_as_a_list_is_kept_as_a_tuple():
     assert Augment(shape=[14, 56]).shape == (14, 56)
 

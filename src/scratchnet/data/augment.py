@@ -49,11 +49,13 @@ def library_spelling(name: str) -> str:
 
 def check_strengths(
     kind: str, side: int, spell: Callable[[str], str] = library_spelling, **strengths
-) -> None:
+) -> dict[str, float]:
     """Each of the ``strengths`` (those of STRENGTHS, as Augment names them) valid for
     distortions of ``kind`` of images whose larger side is ``side``: each has a largest
     value past which it means nothing more (checked where ``kind`` uses it). An error
-    names a strength as ``spell`` does (the command line, its option)."""
+    names a strength as ``spell`` does (the command line, its option). Returns them as
+    floats (-0.0 as 0.0)."""
+    checked = {}
     for name, largest, why in (
         ("shift", side, "pixels, the image's larger side: a larger shift moves it out"),
         ("rotation", 180, "degrees: either way, that reaches every angle"),
@@ -62,7 +64,7 @@ def check_strengths(
         ("sigma", side, "pixels, the image's larger side: a wider field is flat across it"),
     ):
         check = check_positive_float if name == "sigma" else check_non_negative_float
-        value = check(strengths[name], spell(name))
+        value = checked[name] = check(strengths[name], spell(name))
         used = kind == "elastic" or (kind == "affine" and name not in ELASTIC)
         if value > largest and used:  # (sigma's default suits 28 x 28)
             raise InvalidArgumentError(
@@ -72,6 +74,7 @@ def check_strengths(
     if scale is None or not 0 <= scale < 1:
         scale = strengths["scale"]
         raise InvalidArgumentError(f"{spell('scale')} must be in [0, 1), got {scale!r}")
+    return {**checked, "scale": scale + 0.0}
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,11 @@ class Augment:
             check_positive_int(size, "augmentation rows and columns") for size in self.shape
         )
         object.__setattr__(self, "shape", shape)  # frozen: set once, as a tuple of ints
-        check_strengths(self.kind, max(shape), **{name: getattr(self, name) for name in STRENGTHS})
+        strengths = check_strengths(
+            self.kind, max(shape), **{name: getattr(self, name) for name in STRENGTHS}
+        )
+        for name, value in strengths.items():
+            object.__setattr__(self, name, value)
 
     @property
     def active(self) -> bool:
