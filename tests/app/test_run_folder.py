@@ -406,6 +406,30 @@ def test_force_names_the_files_it_removed_that_the_run_does_not_write(mnist_dir,
     assert again.code == 0 and again.err == "", again
 
 
+def test_force_leaves_a_failed_reports_files_to_the_failure_it_names(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """The report's files, removed as the earlier run's, were named as files "this run
+    does not write" when the report then failed for a full disk."""
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("scratchnet.app.report.png", fail)
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("augmentation.png", "report.html", "reliability.png"):
+        (out / name).write_bytes(b"earlier")
+    outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
+    assert outcome.code == 2, outcome
+    removed, failure = outcome.err.splitlines()
+    assert removed == (
+        f"scratchnet: --force removed augmentation.png from {out}: files of a run's names "
+        "that this run does not write"
+    )
+    assert failure.startswith("scratchnet: error: report.html not written (")
+
+
 def test_out_on_a_file_is_one_line_error(tmp_path):
     (tmp_path / "taken").write_text("x")
     outcome = invoke("train", "--out", tmp_path / "taken", "--quiet")

@@ -40,6 +40,7 @@ from ..arguments import (
 )
 from ..console import share
 from ..experiment import (
+    OUTPUT_FILES,
     RUN_FILES,
     RunResult,
     build_network,
@@ -266,7 +267,7 @@ def _train(args: argparse.Namespace) -> int:
         raise
     finally:
         folder.release()
-    _say_what_force_removed(folder.path, removed)
+    _say_what_force_removed(folder.path, removed, report_written=failure is None)
     see = "" if failure else f"; see {folder.path / 'report.html'}"
     print(printable(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}"))
     if failure:
@@ -275,10 +276,14 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say_what_force_removed(out: Path, removed: list[str]) -> None:
+def _say_what_force_removed(out: Path, removed: list[str], report_written: bool) -> None:
     """Name the files of a run's names that --force removed and the run did not write
-    again (an earlier run's augmentation figure; a user's file of that name)."""
-    gone = [name for name in removed if not (out / name).exists()]
+    again (an earlier run's augmentation figure; a user's file of that name); the
+    report's, only once it is written (a report that failed is said on its own)."""
+    gone = [
+        name for name in removed
+        if not (out / name).exists() and (report_written or name in OUTPUT_FILES)
+    ]  # fmt: skip
     if gone:
         print(printable(f"scratchnet: --force removed {', '.join(gone)} from {out}: files of "
                         "a run's names that this run does not write"), file=sys.stderr)  # fmt: skip
