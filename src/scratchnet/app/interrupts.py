@@ -11,16 +11,22 @@ the import is done: raised inside an extension module's initialisation or a clas
 ``__set_name__``, KeyboardInterrupt comes out as an ImportError or a RuntimeError with a
 traceback, or aborts the interpreter as it shuts down.
 
+A stop raised where Python cannot pass it on, in a weakref callback or a ``__del__``
+(matplotlib's caches run them), would be printed as "Exception ignored in ..." and lost,
+the command going on to end with status 0: ``sys.unraisablehook`` catches it there, and
+the signal is delivered again, to stop the command as the code around goes on.
+
 The handlers stay Python functions while the command runs: one switched to SIG_IGN
 with a signal still pending makes CPython print "Signal 15 ignored due to race
-condition", and a KeyboardInterrupt that Python swallows (raised in a weakref callback)
-must leave a later Ctrl-C able to stop the command.
+condition".
 """
 
 from __future__ import annotations
 
 import math
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +37,7 @@ EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # 141: the reader of the output left
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_GRACE = 1.0  # seconds after a stop in which another stop signal is the same request
+RESEND_AFTER = 0.01  # seconds after a stop was lost before it is sent again
 _cleanups = 0  # cleanups running now, in the main thread: a stop signal waits for them
 _last_stop = -math.inf  # when a stop signal last raised (time.monotonic())
 _deferring = 0  # deferred blocks running now, in the main thread
@@ -66,14 +73,40 @@ def _raise(signum: int) -> None:
     raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
+def _stop_again_if_swallowed(unraisable) -> None:
+    """sys.unraisablehook: a stop that Python could not raise past a weakref callback or
+    a ``__del__`` is sent again, from another thread RESEND_AFTER seconds later, once the
+    hook has returned (raised in here, it would be lost as well); the grace of the stop that
+    was lost does not apply. Anything else goes to the hook there was."""
+    global _last_stop
+    if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and _in_main_thread()):
+        _previous_unraisablehook(unraisable)
+        return
+    _last_stop = -math.inf
+    signum = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
+    resend = threading.Timer(RESEND_AFTER, os.kill, (os.getpid(), signum))
+    resend.daemon = True
+    resend.start()
+
+
+_previous_unraisablehook = sys.unraisablehook
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
 def stop_on_signals() -> dict:
-    """Make Ctrl-C and SIGTERM raise in the main thread, except during a cleanup. A
-    signal the process was started ignoring (a background job of a script) stays
-    ignored. Returns the handlers replaced."""
+    """Make Ctrl-C and SIGTERM raise in the main thread, except during a cleanup, and
+    never be lost where Python cannot raise them. A signal the process was started
+    ignoring (a background job of a script) stays ignored. Returns the handlers replaced."""
+    global _previous_unraisablehook
     replaced = {}
     for stopping in STOP_SIGNALS:
         if signal.getsignal(stopping) is not signal.SIG_IGN:
             replaced[stopping] = signal.signal(stopping, _stop)
+    if sys.unraisablehook is not _stop_again_if_swallowed:
+        _previous_unraisablehook, sys.unraisablehook = sys.unraisablehook, _stop_again_if_swallowed
     return replaced
 
 
@@ -88,15 +121,17 @@ def stopping_on_signals() -> Iterator[None]:
     """``stop_on_signals`` while inside, the earlier handlers back after: for
     ``cli.main`` called in a process of its caller's (in its main thread; a signal
     reaches no other)."""
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield
         return
+    hook = sys.unraisablehook
     replaced = stop_on_signals()
     try:
         yield
     finally:
         for stopping, handler in replaced.items():
             signal.signal(stopping, handler)
+        sys.unraisablehook = hook
 
 
 @contextmanager
@@ -104,7 +139,7 @@ def uninterrupted() -> Iterator[None]:
     """A cleanup that no Ctrl-C or SIGTERM cuts short: one that arrives meanwhile is
     ignored (in the main thread; elsewhere nothing is raised anyway)."""
     global _cleanups
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield
         return
     _cleanups += 1
@@ -120,7 +155,7 @@ def deferred() -> Iterator[None]:
     arrives meanwhile stops the command as the block ends (in the main thread; elsewhere
     nothing is raised anyway)."""
     global _deferring, _pending
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield
         return
     _deferring += 1
