@@ -1008,6 +1008,42 @@ def test_a_resume_refused_for_its_checkpoint_does_not_say_to_run_it_again(
     assert "not finite" in outcome.err and "continue with" not in outcome.err
 
 
+def rewrite_checkpoint_meta(path: Path, change) -> None:
+    with np.load(path) as archive:
+        members = {name: archive[name] for name in archive.files}
+    meta = json.loads(str(members.pop("meta")))
+    change(meta)
+    np.savez(path, meta=np.array(json.dumps(meta)), **members)
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda meta: meta["extra"]["recipe"].update(name="nonsense"),
+         "its run's settings are damaged (unknown preset 'nonsense'"),
+        (lambda meta: meta.update(extra=[1]), "extra must be an object"),
+        (lambda meta: meta.update(first_loss=-1.0), "first_loss must be a cost"),
+        (lambda meta: meta["history"]["records"][0].update(loss="x"),
+         "the history is missing or damaged"),
+    ],
+    ids=["preset", "extra", "first-loss", "history"],
+)  # fmt: skip
+def test_a_resume_refuses_damaged_metadata_before_training_and_keeps_the_checkpoint(
+    mnist_dir, tmp_path, monkeypatch, change, said
+):
+    """A traceback for most; a negative first cost made the first epoch look diverged and
+    the checkpoint was removed; a damaged history or preset name was trained on and
+    published, and the run's report then refused it."""
+    out = tmp_path / "run"
+    stop_at_epoch_2(mnist_dir, out, monkeypatch)
+    rewrite_checkpoint_meta(out / "checkpoint.npz", change)
+    damaged = (out / "checkpoint.npz").read_bytes()
+    outcome = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
+    assert_one_line_error(outcome, f"{out / 'checkpoint.npz'}: ", said)
+    assert (out / "checkpoint.npz").read_bytes() == damaged
+    assert names(out) == ["checkpoint.npz"]
+
+
 @pytest.mark.parametrize("removed", ["folder", "checkpoint"])
 def test_a_run_whose_checkpoint_was_removed_does_not_say_it_is_kept(
     mnist_dir, tmp_path, monkeypatch, removed

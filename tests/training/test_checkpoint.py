@@ -217,13 +217,15 @@ def test_resume_must_be_true_or_false(resume, tmp_path):
         Checkpoint(tmp_path / "c.npz", resume=resume)
 
 
-def interrupted_checkpoint(blobs, path):
-    """A checkpoint of a full-batch run stopped at epoch 4."""
+def interrupted_checkpoint(blobs, path, **options):
+    """A checkpoint of a run (full batch, 10 iterations, unless ``options`` say) stopped
+    at epoch 4."""
     X, y = blobs
     with pytest.raises(KeyboardInterrupt):
         sn.NeuralNet([4, 1], random_state=0).fit(
-            X, y, n_iterations=10, checkpoint=Checkpoint(path), callbacks=[StopAt(epoch=4)]
-        )
+            X, y, **(options or {"n_iterations": 10}), checkpoint=Checkpoint(path),
+            callbacks=[StopAt(epoch=4)],
+        )  # fmt: skip
 
 
 def rewritten_meta(path, change) -> None:
@@ -269,35 +271,77 @@ def test_a_checkpoint_with_impossible_seconds_is_a_data_file_error(seconds, blob
         )
 
 
+FULL_BATCH = {"n_iterations": 10}  # gradient descent: no optimizer state
+ADAM = {"optimizer": "adam", "batch_size": 16, "epochs": 10}  # a step and two arrays
+
+
+def updated(**values):
+    return lambda meta: meta.update(values)
+
+
+def first_record(change):
+    return lambda meta: change(meta["history"]["records"][0])
+
+
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("options", "change", "message"),
     [
-        (lambda meta: meta.update(format="scratchnet-model"), "not a scratchnet checkpoint"),
-        (lambda meta: meta.update(version=99), "checkpoint version 99 is not supported"),
-        (lambda meta: meta.update(epochs_done=-4), "epochs_done must be a count, got -4"),
-        (lambda meta: meta.update(steps_done=4.0), "steps_done must be a count, got 4.0"),
-        (lambda meta: meta.pop("records_since_best"), "records_since_best must be a count"),
-        (lambda meta: meta.update(optimizer={"step": 1.5}), "optimizer's counters are not integ"),
-        (lambda meta: meta.update(optimizer=[]), "the optimizer's counters are not integers"),
-        (lambda meta: meta.update(history={"records": {}}), "the history is missing"),
-        (lambda meta: meta.pop("history"), "the history is missing"),
-        (lambda meta: meta.pop("rng"), "the random generator's state is missing"),
-        (
-            lambda meta: meta["rng"].update(bit_generator="MT19937"),
-            r"the random generator's state cannot be restored \(a MT19937 state\)",
-        ),
+        (FULL_BATCH, updated(format="scratchnet-model"),
+         "not a scratchnet checkpoint"),
+        (FULL_BATCH, updated(version=99), "checkpoint version 99 is not supported"),
+        (FULL_BATCH, updated(epochs_done=-4), "epochs_done must be a count, got -4"),
+        (FULL_BATCH, updated(steps_done=4.0), "steps_done must be a count, got 4.0"),
+        (FULL_BATCH, updated(steps_done=10**30), "steps_done must be a count"),
+        (FULL_BATCH, lambda meta: meta.pop("records_since_best"),
+         "records_since_best must be a count"),
+        (FULL_BATCH, updated(extra=[1]), r"extra must be an object, got \[1\]"),
+        (FULL_BATCH, updated(fingerprint=[1]), "fingerprint must be an object"),
+        (FULL_BATCH, updated(first_loss="abc"), "first_loss must be a cost, got abc"),
+        # a negative first cost made the first epoch's look like divergence: the file removed
+        (FULL_BATCH, updated(first_loss=-1.0), "first_loss must be a cost, got -1"),
+        (FULL_BATCH, updated(best_loss="abc"), "best_loss must be a cost, got abc"),
+        (FULL_BATCH, updated(optimizer={"step": 1}),
+         "the optimizer's counters are not those of this run's optimizer"),
+        (FULL_BATCH, updated(optimizer=[]),
+         "the optimizer's counters are not those of this run's optimizer"),
+        (FULL_BATCH, updated(optimizer_arrays=5),
+         "the optimizer's arrays are not those of this run's optimizer"),
+        (ADAM, updated(optimizer_arrays=["M"]),
+         "the optimizer's arrays are not those of this run's optimizer"),
+        (ADAM, updated(optimizer={"step": 1.5}),
+         "the optimizer's counters are not counts"),
+        (ADAM, updated(optimizer={"step": -1}),
+         "the optimizer's counters are not counts"),  # was a ZeroDivisionError
+        (ADAM, updated(optimizer={"step": 10**400}),
+         "the optimizer's counters are not counts"),  # was an OverflowError
+        (FULL_BATCH, updated(history={"records": {}}),
+         "the history is missing or damaged"),
+        (FULL_BATCH, lambda meta: meta.pop("history"), "the history is missing or damaged"),
+        (FULL_BATCH, lambda meta: meta["history"].update(records=[1, 2]),
+         "the history is missing or damaged"),
+        (FULL_BATCH, first_record(lambda record: record.update(loss="x")),
+         "the history is missing or damaged"),
+        (FULL_BATCH, first_record(lambda record: record.update(loss=-1.0)),
+         r"the history is damaged \(a cost below 0 in the record of epoch 0\)"),
+        (FULL_BATCH, lambda meta: meta.pop("rng"), "the random generator's state is missing"),
+        (FULL_BATCH, lambda meta: meta["rng"].update(bit_generator="MT19937"),
+         r"the random generator's state cannot be restored \(a MT19937 state\)"),
+        (FULL_BATCH, lambda meta: meta["rng"].update(uinteger=2**80),
+         "the random generator's state cannot be restored"),  # was an OverflowError
     ],
-)
-def test_a_checkpoint_with_damaged_metadata_names_what_is_wrong(change, message, blobs, tmp_path):
+)  # fmt: skip
+def test_a_checkpoint_with_damaged_metadata_names_what_is_wrong(
+    options, change, message, blobs, tmp_path
+):
     """Each check of a checkpoint's metadata, on a real checkpoint with one value changed:
     a DataFileError naming the file and the problem, and the file kept."""
     X, y = blobs
     path = tmp_path / "checkpoint.npz"
-    interrupted_checkpoint(blobs, path)
+    interrupted_checkpoint(blobs, path, **options)
     rewritten_meta(path, change)
     with pytest.raises(DataFileError, match=f"{path}.*{message}"):
         sn.NeuralNet([4, 1], random_state=0).fit(
-            X, y, n_iterations=10, checkpoint=Checkpoint(path, resume=True)
+            X, y, **options, checkpoint=Checkpoint(path, resume=True)
         )
     assert path.is_file()
 

@@ -11,12 +11,16 @@ from pathlib import Path
 
 from ..atomic import open_regular
 from ..errors import DataFileError
-from ..training.history import RECORD_KEYS
-from ..validation import real_number
+from ..training.history import (
+    RECORD_KEYS,
+    history_inconsistency,
+    is_count,
+    is_history,
+    is_number,
+    is_record,
+)
 
 COUNTED_SETS = ("train", "validation", "test")
-ACCURACIES = ("accuracy", "train_accuracy", "val_accuracy")
-LARGEST_COUNT = 2**63  # what a count, an epoch or a step can be below
 
 
 def read_metrics(path: Path) -> dict:
@@ -63,50 +67,22 @@ def _inconsistency(metrics: dict) -> str | None:
                 f"counts.validation {counts['train'][1] + held_out}")  # fmt: skip
     if (metrics["monitored_set"] == "validation") != ("validation" in counts):
         return f"monitored_set is {metrics['monitored_set']!r} but counts disagree"
-    epochs = [record["epoch"] for record in history["records"]]
-    best = history["best_epoch"]
-    if best is not None and (best not in epochs or history["records"][0]["val_loss"] is None):
-        return f"history.best_epoch {best} is not an epoch of its records with a validation"
-    for record in history["records"]:
-        if any(_outside(record[key], 0) for key in ("loss", "train_loss", "val_loss")):
-            return f"a cost below 0 in the record of epoch {record['epoch']}"
-        if any(_outside(record[key], 0, 1) for key in ACCURACIES):
-            return f"an accuracy outside [0, 1] in the record of epoch {record['epoch']}"
-    return None
-
-
-def _outside(value, low: float, high: float = math.inf) -> bool:
-    """Whether ``value`` (a number, or None) is outside [low, high] (NaN is not)."""
-    return value is not None and (value < low or value > high)
-
-
-def _is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < LARGEST_COUNT
-
-
-def _is_number(value) -> bool:
-    """A real number a float holds (not an integer of 400 digits); NaN and infinity
-    stand for a diverged record's values."""
-    return real_number(value) is not None and (
-        not isinstance(value, int) or abs(value) < LARGEST_COUNT
-    )
+    return history_inconsistency(history)
 
 
 def _is_duration(value) -> bool:
-    return _is_number(value) and 0 <= value < math.inf
+    return is_number(value) and 0 <= value < math.inf
 
 
 def _is_shape(value) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(map(_is_count, value))
+    return isinstance(value, list) and len(value) == 2 and all(map(is_count, value))
 
 
-def _is_record(record) -> bool:
+def _is_classifier_record(record) -> bool:
+    """A record of a classifier's run: a cost and an accuracy in every one, the training
+    and validation sets measured both ways or not at all."""
     return (
-        isinstance(record, dict)
-        and all(key in record for key in RECORD_KEYS)
-        and _is_count(record["epoch"])
-        and _is_count(record["step"])
-        and all(record[key] is None or _is_number(record[key]) for key in RECORD_KEYS)
+        is_record(record)
         and record["loss"] is not None
         and record["accuracy"] is not None
         and (record["train_loss"] is None) == (record["train_accuracy"] is None)
@@ -116,14 +92,9 @@ def _is_record(record) -> bool:
 
 def _is_history(value) -> bool:
     return (
-        isinstance(value, dict)
-        and isinstance(value.get("records"), list)
+        is_history(value)
         and len(value["records"]) > 0
-        and all(map(_is_record, value["records"]))
-        and len({record["val_loss"] is None for record in value["records"]}) == 1
-        and "best_epoch" in value
-        and (value["best_epoch"] is None or _is_count(value["best_epoch"]))
-        and isinstance(value.get("stopped_early"), bool)
+        and all(map(_is_classifier_record, value["records"]))
     )
 
 
@@ -141,7 +112,7 @@ def _is_correct_of_total(pair) -> bool:
     return (
         isinstance(pair, list)
         and len(pair) == 2
-        and all(map(_is_count, pair))
+        and all(map(is_count, pair))
         and pair[0] <= pair[1]
         and pair[1] > 0
     )

@@ -102,6 +102,7 @@ class Recipe:
         for name in ("name", "description"):
             if not isinstance(getattr(self, name), str):
                 raise InvalidTypeError(f"{name} must be a string, got {getattr(self, name)!r}")
+        named(self.name, PRESETS, "preset")  # the preset the recipe starts from
         check_digits(self.digits)  # integers only: not True, not 1.0
         if not (isinstance(self.hidden, tuple) and self.hidden):
             raise InvalidTypeError(

@@ -26,15 +26,16 @@ from ..atomic import SPECIAL_REASON, is_special
 from ..errors import DataFileError, InvalidArgumentError, InvalidTypeError
 from ..nn.settings import real_number
 from ..validation import check_path, check_positive_int
-from .history import History
+from .history import History, history_inconsistency, is_count, is_history, is_number
 from .loop import Checkpointer
 from .state import TrainingState
 
 FORMAT = "scratchnet-checkpoint"
 VERSION = 1
-MAX_META_BYTES = 1 << 28  # a checkpoint's metadata holds the run's history, about 1 KiB
-# a record as NumPy stores it (4 bytes a character): 256 MiB hold some 250,000 records
-# (a run of 100 epochs passed the 64 KiB that is plenty for a model's)
+MAX_META_BYTES = 1 << 26  # a checkpoint's metadata holds the run's history, about 1 KiB
+# a record as NumPy stores it (4 bytes a character): 64 MiB hold some 60,000 records (a
+# run of 100 epochs passed the 64 KiB that is plenty for a model's); reading that much
+# peaks at 320 MB (a 0.5 MB file holding 256 MiB of it took 1 GB before the limit was cut)
 
 
 class Checkpoint(Checkpointer):
@@ -247,7 +248,7 @@ def _check_is_a_checkpoint(path: Path) -> None:
 def read_checkpoint_extra(path: str | os.PathLike) -> dict:
     """The ``extra`` metadata of a checkpoint, without reading its arrays."""
     with open_archive(path, "checkpoint") as archive:
-        return _meta(archive).get("extra") or {}
+        return _dict(archive, _meta(archive), "extra")
 
 
 def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
@@ -261,7 +262,7 @@ def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
                 f"the checkpoint is of a network {meta.get('widths')} in {meta.get('dtype')}, "
                 f"not {list(params.widths)} in {params.flat.dtype.name}"
             )
-        optimizer_arrays = meta.get("optimizer_arrays") or []
+        optimizer_arrays = _optimizer_arrays(archive, meta, fresh.optimizer_state)
         expected = {"parameters", *(f"optimizer_{k}" for k in optimizer_arrays)}
         expected |= {"best"} if "best" in archive.members else set()
         expected |= {name for name in archive.members if name.startswith("rng_")}
@@ -276,7 +277,7 @@ def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
             best = params.zeros_like()
             best.flat[:] = archive.read("best", (params.count,), same_dtype)
         optimizer_state = {
-            **_checked_scalars(archive, meta.get("optimizer")),
+            **_checked_scalars(archive, meta.get("optimizer"), fresh.optimizer_state),
             **{k: archive.read(f"optimizer_{k}", (params.count,), same_dtype)
                for k in optimizer_arrays},
         }  # fmt: skip
@@ -293,11 +294,11 @@ def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
             steps_done=_count(archive, meta, "steps_done"),
             history=_history(archive, meta.get("history")),
             best=best,
-            best_loss=math.inf if meta.get("best_loss") is None else float(meta["best_loss"]),
+            best_loss=_cost(archive, meta, "best_loss", math.inf),
             records_since_best=_count(archive, meta, "records_since_best"),
-            first_loss=meta.get("first_loss"),
+            first_loss=_cost(archive, meta, "first_loss", None),
         )
-    return Restored(state, meta.get("fingerprint") or {}, meta.get("extra") or {},
+    return Restored(state, _dict(archive, meta, "fingerprint"), _dict(archive, meta, "extra"),
                     _seconds(archive, meta))  # fmt: skip
 
 
@@ -312,8 +313,27 @@ def _meta(archive: ArchiveReader) -> dict:
 
 def _count(archive: ArchiveReader, meta: dict, key: str) -> int:
     value = meta.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not is_count(value):
         raise archive.fail(f"{key} must be a count, got {str(value)[:20]}")
+    return value
+
+
+def _cost(archive: ArchiveReader, meta: dict, key: str, when_none):
+    """A cost the run measured (finite, at least 0: a negative first cost made every
+    later one look like divergence), or ``when_none`` where none was."""
+    value = meta.get(key)
+    if value is None:
+        return when_none
+    if not (is_number(value) and 0 <= value < math.inf):
+        raise archive.fail(f"{key} must be a cost, got {str(value)[:20]}")
+    return float(value)
+
+
+def _dict(archive: ArchiveReader, meta: dict, key: str) -> dict:
+    """A dict of the metadata (the fingerprint, the caller's extra), {} if absent."""
+    value = meta.get(key) or {}
+    if not isinstance(value, dict):
+        raise archive.fail(f"{key} must be an object, got {str(value)[:20]}")
     return value
 
 
@@ -326,18 +346,36 @@ def _seconds(archive: ArchiveReader, meta: dict) -> float:
     return seconds
 
 
-def _checked_scalars(archive: ArchiveReader, scalars) -> dict:
-    if not isinstance(scalars, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in scalars.values()
+def _optimizer_arrays(archive: ArchiveReader, meta: dict, fresh: dict) -> list[str]:
+    """The names of the optimizer's arrays: those of the run's optimizer (``fresh``, its
+    initial state), or the file is another optimizer's, or damaged."""
+    names = meta.get("optimizer_arrays") or []
+    if not isinstance(names, list) or sorted(map(str, names)) != sorted(
+        k for k, v in fresh.items() if _is_array(v)
     ):
-        raise archive.fail("the optimizer's counters are not integers")
+        raise archive.fail("the optimizer's arrays are not those of this run's optimizer")
+    return names
+
+
+def _checked_scalars(archive: ArchiveReader, scalars, fresh: dict) -> dict:
+    """The optimizer's counters (Adam's step): those of the run's optimizer, counts."""
+    counters = sorted(k for k, v in fresh.items() if not _is_array(v))
+    if not isinstance(scalars, dict) or sorted(scalars) != counters:
+        raise archive.fail("the optimizer's counters are not those of this run's optimizer")
+    if not all(map(is_count, scalars.values())):
+        raise archive.fail("the optimizer's counters are not counts")
     return scalars
 
 
 def _history(archive: ArchiveReader, stored) -> History:
-    if not isinstance(stored, dict) or not isinstance(stored.get("records"), list):
-        raise archive.fail("the history is missing")
-    return History(stored["records"], stored.get("best_epoch"), bool(stored.get("stopped_early")))
+    """The run's history, of History.to_dict's form and consistent, or the file is
+    damaged (a resumed run would publish it, and its report refuse it)."""
+    if not is_history(stored):
+        raise archive.fail("the history is missing or damaged")
+    problem = history_inconsistency(stored)
+    if problem is not None:
+        raise archive.fail(f"the history is damaged ({problem})")
+    return History(stored["records"], stored["best_epoch"], stored["stopped_early"])
 
 
 def _is_array(value) -> bool:
@@ -401,5 +439,5 @@ def _restore_rng(archive: ArchiveReader, rng, stored) -> None:
             rng.set_state(state)
         else:
             rng.bit_generator.state = state
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise archive.fail(f"the random generator's state cannot be restored ({error})") from None

@@ -6,11 +6,15 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import InvalidArgumentError
+from ..nn.settings import real_number
 
 RECORD_KEYS = (
     "epoch", "step", "lr", "loss", "accuracy",
     "train_loss", "train_accuracy", "val_loss", "val_accuracy",
 )  # fmt: skip
+COSTS = ("loss", "train_loss", "val_loss")
+ACCURACIES = ("accuracy", "train_accuracy", "val_accuracy")
+LARGEST_COUNT = 2**63  # what a count, an epoch or a step can be below
 
 
 @dataclass
@@ -64,6 +68,68 @@ class History:
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
         }
+
+
+# -- a history read from a file (a checkpoint, metrics.json): hostile input -----------------
+
+
+def is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < LARGEST_COUNT
+
+
+def is_number(value) -> bool:
+    """A real number a float holds (not an integer of 400 digits); NaN and infinity
+    stand for a diverged record's values."""
+    return real_number(value) is not None and (
+        not isinstance(value, int) or abs(value) < LARGEST_COUNT
+    )
+
+
+def is_record(record) -> bool:
+    """Whether ``record`` has the form of a History record (``to_dict``'s: a value not
+    measured, or not finite, is None)."""
+    return (
+        isinstance(record, dict)
+        and all(key in record for key in RECORD_KEYS)
+        and is_count(record["epoch"])
+        and is_count(record["step"])
+        and all(record[key] is None or is_number(record[key]) for key in RECORD_KEYS)
+    )
+
+
+def is_history(stored) -> bool:
+    """Whether ``stored`` has the form of ``History.to_dict()``: records of that form,
+    each with a validation or none of them; a best epoch (or None); stopped_early."""
+    return (
+        isinstance(stored, dict)
+        and isinstance(stored.get("records"), list)
+        and all(map(is_record, stored["records"]))
+        and len({record["val_loss"] is None for record in stored["records"]}) <= 1
+        and "best_epoch" in stored
+        and (stored["best_epoch"] is None or is_count(stored["best_epoch"]))
+        and isinstance(stored.get("stopped_early"), bool)
+    )
+
+
+def history_inconsistency(stored) -> str | None:
+    """What in a history of ``is_history``'s form no run can have written: a best epoch
+    that is none of its records' with a validation, a cost below 0, an accuracy outside
+    [0, 1]; None if nothing."""
+    records, best = stored["records"], stored["best_epoch"]
+    with_validation = [r["epoch"] for r in records if r["val_loss"] is not None]
+    if best is not None and best not in with_validation:
+        return f"history.best_epoch {best} is not an epoch of its records with a validation"
+    for record in records:
+        if any(_outside(record[key], 0) for key in COSTS):
+            return f"a cost below 0 in the record of epoch {record['epoch']}"
+        if any(_outside(record[key], 0, 1) for key in ACCURACIES):
+            return f"an accuracy outside [0, 1] in the record of epoch {record['epoch']}"
+    return None
+
+
+def _outside(value, low: float, high: float = math.inf) -> bool:
+    """Whether ``value`` (a number, or None) is outside [low, high] (NaN is not)."""
+    return value is not None and (value < low or value > high)
 
 
 def _finite_or_none(value):

@@ -10,7 +10,7 @@ from pathlib import Path
 from ...atomic import SPECIAL_REASON, is_special
 from ...data.augment import ELASTIC as ELASTIC_FIELD
 from ...data.augment import KINDS
-from ...errors import InvalidArgumentError, ScratchnetError, TrainingDivergedError
+from ...errors import DataFileError, InvalidArgumentError, ScratchnetError, TrainingDivergedError
 from ...nn.activations import ACTIVATIONS
 from ...nn.initializers import INITIALIZERS
 from ...nn.optimizers import OPTIMIZERS
@@ -385,7 +385,11 @@ def _resumed(args: argparse.Namespace) -> tuple[Recipe, bool]:
             "stopped before its first checkpoint)"
         )
     extra = read_checkpoint_extra(checkpoint)
-    return Recipe.from_dict(extra.get("recipe")), extra.get("force") is True
+    try:  # checked before training: a resumed run would publish it, its report refuse it
+        recipe = Recipe.from_dict(extra.get("recipe"))
+    except ScratchnetError as error:
+        raise DataFileError(f"{checkpoint}: its run's settings are damaged ({error})") from None
+    return recipe, extra.get("force") is True
 
 
 def recipe_from(args: argparse.Namespace) -> Recipe:
