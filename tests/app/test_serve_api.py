@@ -227,6 +227,11 @@ BAD_BODIES = [
                  "numbers", id="a boolean"),
     pytest.param('{"pixels": [' + "NaN, " * 783 + "NaN]}", "application/json", 422, "numbers",
                  id="NaN"),
+    pytest.param('{"pixels": [' + "0, " * 783 + "1" * 400 + "]}", "application/json", 422,
+                 r"in [0, 1]", id="a 400-digit integer"),  # an OverflowError: 500
+    pytest.param(b"--b\r\n\r\nx\r\n--b--\r\n", "multipart/form-data; boundary=b", 415,
+                 "got multipart/form-data: send the image itself as the body, not in a form",
+                 id="a form upload"),  # 400: "malformed header"
     pytest.param(b"hello", "text/plain", 415, "takes an image", id="text/plain"),
     pytest.param(b"a=1", "application/x-www-form-urlencoded", 415, "got application/x-www",
                  id="form"),

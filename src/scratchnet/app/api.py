@@ -15,7 +15,6 @@ starts): a page left open across a restart with another model sees the change.
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -80,11 +79,18 @@ class DigitApi:
                 raise ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, str(error)) from None
         if content_type == JSON_TYPE:
             return pixels_from_json(body)
+        form = content_type.startswith("multipart/")  # curl -F, an HTML form's upload
         raise ApiError(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             f"POST /predict takes an image ({', '.join(sorted(IMAGE_TYPES))}) or "
-            f"{JSON_TYPE}, got {content_type or 'no Content-Type'}",
+            f"{JSON_TYPE}, got {content_type or 'no Content-Type'}" + (FORM_HINT if form else ""),
         )
+
+
+FORM_HINT = (
+    ": send the image itself as the body, not in a form (curl -H 'Content-Type: image/png' "
+    "--data-binary @digit.png, not -F)"
+)
 
 
 def pixels_from_json(body: bytes) -> np.ndarray:
@@ -110,4 +116,4 @@ def pixels_from_json(body: bytes) -> np.ndarray:
 def _is_unit(value) -> bool:
     """A JSON number (not a boolean) in [0, 1]."""
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return is_number and math.isfinite(value) and 0 <= value <= 1
+    return is_number and 0 <= value <= 1  # (an int of 400 digits is compared, not converted)

@@ -12,6 +12,7 @@ Content-Length beside a transfer coding, a Content-Length that is not a number.
 from __future__ import annotations
 
 import re
+from email.errors import MissingHeaderBodySeparatorDefect
 from http import HTTPStatus
 from typing import BinaryIO
 
@@ -25,8 +26,10 @@ PIECE = 2**20  # bytes read at once from a body that is dropped
 
 
 def framing_problem(headers, version: str) -> str | None:
-    """What makes a request's headers malformed or ambiguous, or None."""
-    if headers.defects:
+    """What makes a request's headers malformed or ambiguous, or None. (Of the defects
+    the parser notes, only a line it could not split counts: it notes a multipart
+    Content-Type without its parts too, and those come in the body.)"""
+    if any(isinstance(defect, MissingHeaderBodySeparatorDefect) for defect in headers.defects):
         return "a header line is malformed (it has no colon, or a space before it)"
     if any("\n" in value or "\r" in value for value in headers.values()):
         return "a header is folded over lines (obsolete): send each on one line"
