@@ -26,9 +26,13 @@ import pytest
 
 import scratchnet as sn
 from scratchnet.app.api import MAX_BODY_BYTES, DigitApi
+from scratchnet.app.metrics_file import MAX_METRICS_BYTES, read_metrics
 from scratchnet.app.models import load_chosen
+from scratchnet.app.presets import PRESETS
 from scratchnet.app.request_body import read_chunks
 from scratchnet.app.server import MAX_CONNECTIONS, DigitHandler, DigitServer, is_loopback
+from scratchnet.data.idx import file_sha256
+from scratchnet.errors import DataFileError
 
 from .. import reference
 from ..pictures import encode, png_header_only, render_like_a_user
@@ -156,17 +160,59 @@ def test_every_answer_names_the_servers_model_and_another_server_another(server,
     assert DigitApi(load_chosen(digits_model)).describe_model()["model_id"] != model["model_id"]
 
 
+def run_metrics_of(hidden: list[int], test: list[int]) -> dict:
+    """A run's metrics.json, of all ten digits and the given test [correct, total]."""
+    record = dict.fromkeys(("lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy"))
+    record |= {"epoch": 0, "step": 0, "loss": 0.5, "accuracy": 0.9}
+    return {
+        "config": PRESETS["all-digits"].updated(hidden=tuple(hidden)).to_dict(),
+        "data_files": [], "train_shape": [100, 784], "test_shape": [test[1], 784],
+        "cost_axis": "epoch", "monitored_set": "test",
+        "history": {"records": [record], "best_epoch": None, "stopped_early": False},
+        "counts": {"train": [90, 100], "test": test}, "fit_seconds": 1.0, "versions": {},
+        "test_accuracy": test[0] / test[1],
+    }  # fmt: skip
+
+
 def test_the_test_accuracy_of_a_run_folder_is_shown(digits_model, tmp_path):
     (tmp_path / "model.npz").write_bytes(digits_model.read_bytes())
-    metrics = {"config": {"digits": list(range(10)), "hidden": [64]}, "test_accuracy": 0.97}
+    metrics = run_metrics_of([64], [9703, 10000])
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
-    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] == 0.97
-    metrics["config"]["hidden"] = [128]  # another network's run: its accuracy is not ours
+    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] == 9703 / 10000
+    metrics["config"]["hidden"] = (128,)  # another network's run: its accuracy is not ours
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
     assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
     for damaged in ("[1, 2", "[" * 100_000 + "]" * 100_000):  # cut short; nested too deeply
         (tmp_path / "metrics.json").write_text(damaged)
         assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
+
+
+def test_a_run_accuracy_is_only_shown_for_the_model_its_sha256_names(digits_model, tmp_path):
+    """A model of the same digits and layers saved into another run's folder (trained
+    further, say) was shown with that run's accuracy: 96.71% for a model of 91.15%."""
+    (tmp_path / "model.npz").write_bytes(digits_model.read_bytes())
+    metrics = run_metrics_of([64], [9671, 10000])
+    metrics["model_sha256"] = file_sha256(tmp_path / "model.npz")
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] == 0.9671
+    metrics["model_sha256"] = "0" * 64  # the run's own model, since replaced
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
+
+
+def test_a_metrics_file_the_report_would_refuse_gives_no_accuracy(digits_model, tmp_path):
+    """predict and serve read it whole, unchecked: 160 MB took 1.8 GB and 12 s, and an
+    edited file's accuracy (test_shape and counts at odds) was shown as the model's."""
+    (tmp_path / "model.npz").write_bytes(digits_model.read_bytes())
+    metrics = run_metrics_of([64], [9703, 10000])
+    metrics["test_shape"] = [5000, 784]
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
+    with open(tmp_path / "metrics.json", "w") as file:  # over the limit (sparse)
+        file.truncate(MAX_METRICS_BYTES + 1)
+    assert load_chosen(tmp_path / "model.npz").describe()["test_accuracy"] is None
+    with pytest.raises(DataFileError, match="33,554,433 bytes, more than the 33,554,432"):
+        read_metrics(tmp_path / "metrics.json")  # refused before it is read
 
 
 def test_an_image_is_read_as_predict_reads_it(server, digits, digits_model):

@@ -332,28 +332,34 @@ def read_run(folder: Path) -> SavedRun:
         )
     metrics = read_metrics(folder / METRICS_FILE)
     net = NeuralNet.load(folder / MODEL_FILE)
-    try:
-        recipe = Recipe.from_dict(metrics["config"])
-    except (ScratchnetError, TypeError) as error:
-        raise DataFileError(
-            f"{folder / METRICS_FILE}: its config is unreadable ({error})"
-        ) from None
-    if recipe.name not in PRESETS:
-        raise DataFileError(f"{folder / METRICS_FILE}: unknown preset {recipe.name!r}")
-    if net.classes.tolist() != list(recipe.digits):
-        raise DataFileError(
-            f"{folder}: {MODEL_FILE} classifies {net.classes.tolist()} but {METRICS_FILE} "
-            f"describes a run on digits {list(recipe.digits)}; they are not from the same run"
-        )
-    if list(net.layer_sizes[:-1]) != list(recipe.hidden):
-        raise DataFileError(
-            f"{folder}: {MODEL_FILE} has hidden layers {list(net.layer_sizes[:-1])} but "
-            f"{METRICS_FILE} describes {list(recipe.hidden)}; they are not from the same run"
-        )
-    recorded = metrics.get("model_sha256")  # (absent from runs of older versions)
-    if recorded is not None and recorded != file_sha256(folder / MODEL_FILE):
-        raise DataFileError(
-            f"{folder}: {MODEL_FILE} is not the model {METRICS_FILE} describes (its SHA-256 "
-            "differs: it was replaced or changed after the run); they are not from the same run"
-        )
+    recipe = recipe_of(metrics, folder / METRICS_FILE)
+    mismatch = model_mismatch(metrics, recipe, net, folder / MODEL_FILE)
+    if mismatch is not None:
+        raise DataFileError(f"{folder}: {mismatch}; they are not from the same run")
     return SavedRun(folder, net, metrics, recipe)
+
+
+def recipe_of(metrics: dict, path: Path) -> Recipe:
+    """The recipe metrics.json (at ``path``) records, checked."""
+    try:
+        return Recipe.from_dict(metrics["config"])
+    except (ScratchnetError, TypeError) as error:
+        raise DataFileError(f"{path}: its config is unreadable ({error})") from None
+
+
+def model_mismatch(metrics: dict, recipe: Recipe, net: NeuralNet, model: Path) -> str | None:
+    """Why the model ``net``, read from ``model``, is not the one ``metrics`` (of a run
+    of ``recipe``) describes, or None: its digits, its hidden layers, its file's SHA-256
+    (recorded since runs wrote it)."""
+    named = f"{model.name} "
+    if net.classes.tolist() != list(recipe.digits):
+        return (f"{named}classifies {net.classes.tolist()} but {METRICS_FILE} describes a run "
+                f"on digits {list(recipe.digits)}")  # fmt: skip
+    if list(net.layer_sizes[:-1]) != list(recipe.hidden):
+        return (f"{named}has hidden layers {list(net.layer_sizes[:-1])} but {METRICS_FILE} "
+                f"describes {list(recipe.hidden)}")  # fmt: skip
+    recorded = metrics.get("model_sha256")  # (absent from runs of older versions)
+    if recorded is not None and recorded != file_sha256(model):
+        return (f"{named}is not the model {METRICS_FILE} describes (its SHA-256 differs: it "
+                "was replaced or changed after the run)")  # fmt: skip
+    return None

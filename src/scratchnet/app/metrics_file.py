@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,13 +22,21 @@ from ..training.history import (
 )
 
 COUNTED_SETS = ("train", "validation", "test")
+MAX_METRICS_BYTES = 1 << 25  # a record takes about 250 bytes: 32 MiB hold some 130,000
+# (a run of 1000 iterations writes 30 KB); parsing 160 MB of JSON took 1.8 GB
 
 
 def read_metrics(path: Path) -> dict:
     """metrics.json as ``run_metrics`` wrote it (its values checked)."""
     try:
         with open_regular(path) as file:
-            metrics = json.loads(file.read().decode())
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_METRICS_BYTES:
+                raise DataFileError(
+                    f"{path}: {size:,} bytes, more than the {MAX_METRICS_BYTES:,} of any run's "
+                    "metrics"
+                )
+            metrics = json.loads(file.read(MAX_METRICS_BYTES + 1).decode())
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file; is this a run folder?") from None
     except OSError as error:

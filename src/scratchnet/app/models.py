@@ -9,14 +9,12 @@ accuracy is known when its run folder's metrics.json records it.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from ..atomic import open_regular
 from ..data.mnist import cache_dir
 from ..errors import DataFileError
 from ..network import Network, NeuralNet
@@ -27,10 +25,13 @@ from .experiment import (
     METRICS_FILE,
     MODEL_FILE,
     build_network,
+    model_mismatch,
     output_bytes,
+    recipe_of,
     run_recipe,
     write_outputs,
 )
+from .metrics_file import read_metrics
 from .presets import STARTER
 from .readings import check_reads_images
 from .run_folder import RunFolder
@@ -137,18 +138,17 @@ def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], objec
 
 
 def recorded_test_accuracy(model_path: Path, net: NeuralNet) -> float | None:
-    """The test accuracy in the metrics.json beside the model, if it records one for a
-    network of this model's digits and layers (a model copied into another run's folder
-    does not inherit that run's accuracy)."""
+    """The test accuracy in the metrics.json beside the model, if it describes this very
+    model, as the report would have it: the file checked and of a bounded size, and the
+    model's digits, layers and SHA-256 those recorded (a model copied into another run's
+    folder, or trained further and saved there, does not inherit that run's accuracy)."""
+    path = model_path.parent / METRICS_FILE
     try:
-        with open_regular(model_path.parent / METRICS_FILE) as file:
-            metrics = json.loads(file.read().decode())
-        config, accuracy = metrics["config"], metrics["test_accuracy"]
-        same = config["digits"] == net.classes.tolist() and config["hidden"] == list(
-            net.layer_sizes[:-1]
-        )
-    except (OSError, ValueError, RecursionError, KeyError, TypeError):  # ValueError: not
-        # UTF-8 or JSON, or an integer over the 4,300 digits Python reads
+        metrics = read_metrics(path)
+        recipe = recipe_of(metrics, path)
+    except DataFileError:  # none, or one the report would refuse
         return None
-    is_number = isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool)
-    return float(accuracy) if same and is_number and 0 <= accuracy <= 1 else None
+    if model_mismatch(metrics, recipe, net, model_path) is not None:
+        return None
+    correct, total = metrics["counts"]["test"]
+    return correct / total
