@@ -35,7 +35,7 @@ ALLOWED = {
     "archive": {"errors", "atomic"},
     "nn": {"errors"},
     "validation": {"errors", "nn"},
-    "training": {"errors", "atomic", "archive", "nn", "validation"},
+    "training": {"errors", "atomic", "archive", "nn", "validation", "metrics"},  # percent
     "data": {"errors", "atomic", "validation"},
     "serialization": {"errors", "archive", "validation", "nn"},
     "metrics": {"errors", "validation"},

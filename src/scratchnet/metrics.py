@@ -1,11 +1,13 @@
 """How good a classifier's predictions are: the confusion matrix, per-class precision,
 recall, F1 and support, and calibration (reliability bins and the expected calibration
 error). Plain NumPy on labels and probabilities; the same numbers feed the command line
-and the HTML report.
+and the HTML report, which write ratios as ``percent`` does (so do training's progress
+lines).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,6 +168,32 @@ def r_squared(residual, total) -> np.ndarray:
     exact = np.where(residual == 0, 1.0, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, 1 - residual / total, exact)
+
+
+def percent(value: float, decimals: int = 2) -> str:
+    """'99.47%'; 'n/a' for an undefined ratio (NaN). Rounding never claims certainty:
+    0.999996 is '>99.99%', not '100.00%' (and 0.000004 is '<0.01%')."""
+    if math.isnan(value):
+        return "n/a"
+    return _bounded(value, decimals, below_one=value < 1, above_zero=value > 0)
+
+
+def probability(value: float, decimals: int = 2) -> str:
+    """A model's probability as ``percent`` writes it, but 1.0 itself reads '>99.99%' and
+    0.0 '<0.01%': a softmax or sigmoid of finite logits never reaches either, so a float
+    that does (float32's rounding of a logit gap past 17) is not certainty either."""
+    if math.isnan(value):
+        return "n/a"
+    return _bounded(value, decimals, below_one=True, above_zero=True)
+
+
+def _bounded(value: float, decimals: int, below_one: bool, above_zero: bool) -> str:
+    rounded, step = f"{value:.{decimals}%}", 10.0 ** -(decimals + 2)
+    if below_one and rounded == f"{1:.{decimals}%}":
+        return f">{1 - step:.{decimals}%}"
+    if above_zero and rounded == f"{0:.{decimals}%}":
+        return f"<{step:.{decimals}%}"
+    return rounded
 
 
 def _label_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from scratchnet.app.console import confusion_table, percent, probability, share
+from scratchnet.app.console import confusion_table, share
+from scratchnet.metrics import percent, probability
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 import scratchnet as sn
-from scratchnet.app.console import probability
+from scratchnet.metrics import probability
 
 from .. import reference
 from ..pictures import render_like_a_user

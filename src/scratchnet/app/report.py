@@ -21,8 +21,9 @@ from matplotlib.figure import Figure
 from .. import __version__
 from ..data.preprocessing import preprocess
 from ..errors import DataFileError, InvalidArgumentError
+from ..metrics import percent, probability
 from .arguments import pasteable
-from .console import percent, probability, share
+from .console import share
 from .evaluation import (
     Evaluation,
     TestSet,

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 
 from ..errors import InvalidTypeError
+from ..metrics import percent
 
 REFRESH_SECONDS = 0.2
 
@@ -58,7 +59,7 @@ def describe(record: dict, validation_label: str = "validation") -> str:
 def _measured(cost_label: str, cost: float, accuracy_label: str, accuracy, digits: int) -> list:
     parts = [f"{cost_label} {cost:.{digits}f}"]
     if accuracy is not None:
-        parts.append(f"{accuracy_label} {accuracy:.2%}")
+        parts.append(f"{accuracy_label} {percent(accuracy)}")
     return parts
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from ...data.image_files import EXTENSIONS, FORMAT_NAMES
 from ...data.images import load_image, write_mnist_png
 from ...errors import ImageFileError, InvalidArgumentError
+from ...metrics import probability
 from ..arguments import (
     check_not_a_file,
     error_message,
@@ -30,7 +31,6 @@ from ..arguments import (
     path_argument,
     printable,
 )
-from ..console import probability
 from ..models import MODEL_HELP, STARTER_DATA_DIR_HELP, choose_model
 from ..overwrite import FORCE_HELP, check_replaceable, png_is_ours
 from ..readings import Reading, read_digits
