@@ -28,6 +28,7 @@ from scratchnet.app.plots import (
     reliability_figure,
     sigmoid_figure,
 )
+from scratchnet.app.report import _training_curve
 from scratchnet.data.augment import Augment
 from scratchnet.metrics import reliability
 
@@ -185,6 +186,17 @@ def test_a_full_batch_curve_with_dropout_is_no_running_mean(config, label):
     records[-1] = record(20, 0.2, 0.95, train=(0.2, 0.95))
     shown = lines_of(cost_figure(metrics(records, "iteration", **config), TITLE).axes[0])
     assert shown[label] == ([0, 10, 20], pytest.approx([0.5, 0.5 / 11, 0.2]))
+
+
+def test_a_full_batch_curve_stopped_early_does_not_claim_its_last_point_measured():
+    """Early stopping ends a full-batch run on a pass with dropout on (its final weights
+    are never measured without it): the legend said 'the last point without' all the
+    same, and so did the report's words for the curve."""
+    records = [record(i, 0.5 / (1 + i), 0.9) for i in (0, 1, 2, 3)]
+    stopped = metrics(records, "iteration", dropout=0.2)
+    shown = lines_of(cost_figure(stopped, TITLE).axes[0])
+    assert list(shown) == ["training set (dropout on)"]
+    assert "last point" not in _training_curve("training set (dropout on)", stopped)
 
 
 def test_a_measured_training_curve_is_plain_training():

@@ -80,7 +80,7 @@ def _unmeasured_label(metrics: dict) -> str:
     """What a training curve that is not a measurement shows: with mini-batches, a
     running mean of the batches; in full-batch training, each pass over every row with
     dropped-out units or distorted images (the last point, after the last update, is
-    measured without them)."""
+    measured without them, unless early stopping ended the run on such a pass)."""
     config = metrics["config"]
     conditions = []
     if config["dropout"]:
@@ -88,8 +88,15 @@ def _unmeasured_label(metrics: dict) -> str:
     if config["augment"] != "none":
         conditions.append("images distorted")
     if metrics["cost_axis"] == "iteration":
-        return f"training set ({', '.join(conditions)}; the last point without)"
+        last = "; the last point without" if last_point_measured(metrics) else ""
+        return f"training set ({', '.join(conditions)}{last})"
     return f"training batches ({', '.join(['running mean', *conditions])})"
+
+
+def last_point_measured(metrics: dict) -> bool:
+    """Whether the last record measures the training rows themselves (a full-batch run
+    measures its final weights so, but not when early stopping ended it)."""
+    return metrics["history"]["records"][-1]["train_loss"] is not None
 
 
 def cost_figure(metrics: dict, title: str) -> Figure:

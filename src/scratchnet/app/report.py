@@ -53,6 +53,7 @@ from .plots import (
     cross_entropy_figure,
     curves,
     hidden_units_figure,
+    last_point_measured,
     png,
     reliability_figure,
     sigmoid_figure,
@@ -329,8 +330,9 @@ def _training_curve(label: str, metrics: dict) -> str:
     if label == "training":
         return "the training rows, measured on the weights of each point"
     if metrics["cost_axis"] == "iteration":  # full batch, with dropout or distortions
+        last = "; its last point is measured without them" if last_point_measured(metrics) else ""
         return ("each pass over every training row as the step that followed saw it, with "
-                "dropout or distortions on; its last point is measured without them")  # fmt: skip
+                f"dropout or distortions on{last}")  # fmt: skip
     return ("not a measurement of the weights of each point: it is the mean over the "
             "epoch's batches of what each batch scored just before its own update, while the "
             "weights were changing (and with any dropout or distortions on), so it trails "
