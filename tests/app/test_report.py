@@ -710,6 +710,11 @@ REPORT_ERRORS = {
             out, lambda m: m["history"]["records"][1].update(loss=-0.5)),
         ["metrics.json: a cost below 0 in the record of epoch 10"],
     ),
+    "a cost no run reaches": (  # matplotlib's ticks overflowed: a traceback
+        lambda out, other: write_metrics(
+            out, lambda m: m["history"]["records"][1].update(loss=1e308)),
+        ["metrics.json: a cost over 1e+300 in the record of epoch 10"],
+    ),
     "an accuracy over 1": (
         lambda out, other: write_metrics(
             out, lambda m: m["history"]["records"][0].update(val_accuracy=1.5)),

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..atomic import open_regular
 from ..errors import DataFileError
 from ..training.history import (
+    COSTS,
     RECORD_KEYS,
     history_inconsistency,
     is_count,
@@ -22,6 +23,7 @@ from ..training.history import (
 )
 
 COUNTED_SETS = ("train", "validation", "test")
+LARGEST_COST = 1e300  # what no classifier's run records: its figure's axis would overflow
 MAX_METRICS_BYTES = 1 << 25  # a record takes about 250 bytes: 32 MiB hold some 130,000
 # (a run of 1000 iterations writes 30 KB); parsing 160 MB of JSON took 1.8 GB
 
@@ -76,7 +78,14 @@ def _inconsistency(metrics: dict) -> str | None:
                 f"counts.validation {counts['train'][1] + held_out}")  # fmt: skip
     if (metrics["monitored_set"] == "validation") != ("validation" in counts):
         return f"monitored_set is {metrics['monitored_set']!r} but counts disagree"
+    huge = [r["epoch"] for r in history["records"] if any(_huge(r[key]) for key in COSTS)]
+    if huge:  # (a run stops when its cost grows a thousandfold; a figure of it would fail)
+        return f"a cost over {LARGEST_COST:g} in the record of epoch {huge[0]}"
     return history_inconsistency(history)
+
+
+def _huge(cost) -> bool:
+    return cost is not None and LARGEST_COST < cost < math.inf
 
 
 def _is_duration(value) -> bool:
