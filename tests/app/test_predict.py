@@ -319,6 +319,10 @@ def write_model_of_three_features(path):
         (["--model", "{tmp}/missing.npz"], ["missing.npz", "no such model file"]),
         (["--model", "{tmp}/three.npz"], ["three.npz reads 3 inputs, not the 28x28 = 784"]),
         (["--model", "{tmp}/regressor.npz"], ["regressor.npz: a regression model (identity"]),
+        (
+            ["--model", "{tmp}/not-digits.npz"],  # it answered '7000 (>99.9%)'
+            ["not-digits.npz: its classes are not MNIST digits"],
+        ),
         (["--preview", "{tmp}/file.txt"], ["--preview", "file.txt is a file, not a folder"]),
         (
             ["--preview", "{tmp}/file.txt/inside"],
@@ -330,6 +334,7 @@ def write_model_of_three_features(path):
         "missing model",
         "model of 3 features",
         "regression model",
+        "classes not digits",
         "preview is a file",
         "preview under a file",
     ],
@@ -339,6 +344,9 @@ def test_bad_options_are_one_line_errors(argv, fragments, digits_model, tmp_path
     rng = np.random.default_rng(0)
     sn.NeuralNetRegressor([1]).fit(rng.random((20, 784)), rng.random(20), n_iterations=1).save(
         tmp_path / "regressor.npz"
+    )
+    sn.NeuralNet([2]).fit(rng.random((20, 784)), np.repeat([7, 7000], 10), n_iterations=1).save(
+        tmp_path / "not-digits.npz"
     )
     (tmp_path / "file.txt").write_text("a file")
     picture = tmp_path / "digit.png"

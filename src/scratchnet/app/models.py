@@ -21,6 +21,7 @@ from ..network import Network, NeuralNet
 from ..nn.losses import output_layer
 from ..nn.parameters import parameter_count
 from .arguments import DATA_DIR_HELP
+from .evaluation import model_digits
 from .experiment import (
     METRICS_FILE,
     MODEL_FILE,
@@ -33,7 +34,6 @@ from .experiment import (
 )
 from .metrics_file import read_metrics
 from .presets import STARTER
-from .readings import check_reads_images
 from .run_folder import RunFolder
 
 RUNS = Path("runs")
@@ -91,8 +91,10 @@ def choose_model(
 
 
 def load_chosen(path: Path) -> ChosenModel:
+    """The classifier in ``path``, refused unless it reads 28x28 images into MNIST
+    digits (as evaluate refuses it: predict answered '7000' of a model so trained)."""
     net = load_classifier(path)
-    check_reads_images(net, str(path))
+    model_digits(net, path)
     return ChosenModel(net, path, recorded_test_accuracy(path, net))
 
 
