@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+import scratchnet as sn
 from scratchnet.data.preprocessing import preprocess
 from scratchnet.errors import InvalidArgumentError, InvalidTypeError
 
@@ -126,3 +127,20 @@ def test_one_image_becomes_one_row_ready_for_predict(images):
 
 def test_an_empty_batch_gives_an_empty_matrix():
     assert preprocess(np.zeros((0, 28, 28), np.uint8)).shape == (0, 784)
+
+
+def test_rows_of_different_lengths_are_one_line_errors():
+    """NumPy's own ValueError ("inhomogeneous shape") came through, not a ScratchnetError."""
+    with pytest.raises(InvalidArgumentError, match="images cannot be made an array"):
+        preprocess([[1, 2], [3]])
+
+
+def test_a_masked_array_with_masked_pixels_is_refused_not_read_through_its_mask():
+    """np.asarray hands over the values under the mask: here 255s, read as ink."""
+    pixels = np.ma.array(np.full((28, 28), 255, np.uint8), mask=np.ones((28, 28), bool))
+    with pytest.raises(InvalidArgumentError, match="images is a masked array with masked"):
+        preprocess(pixels)
+    unmasked = np.ma.array(np.full((28, 28), 255, np.uint8))  # nothing masked: plain pixels
+    np.testing.assert_array_equal(preprocess(unmasked), np.ones(784))
+    with pytest.raises(InvalidArgumentError, match="X is a masked array with masked"):
+        sn.NeuralNet([2]).fit(np.ma.array(np.ones((4, 3)), mask=[[1, 0, 0]] * 4), [0, 1, 0, 1])

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..errors import InvalidArgumentError, InvalidTypeError
-from ..validation import check_float_dtype
+from ..validation import as_array, check_float_dtype
 from .mnist import IMAGE_SHAPE
 
 FLAT_PIXELS = math.prod(IMAGE_SHAPE)  # an MNIST image's pixels in a row
@@ -22,7 +22,7 @@ def preprocess(images: np.ndarray, dtype: type | np.dtype | str = np.float64) ->
     keep their shape (any other 2-D array is one image). The division is done in
     ``dtype`` itself, so each value is the correctly rounded quotient.
     """
-    images = np.asarray(images)
+    images = as_array(images, "images")
     dtype = check_float_dtype(dtype)
     if images.dtype != np.uint8:
         raise InvalidTypeError(f"images must be raw uint8 pixels, got dtype {images.dtype}")
