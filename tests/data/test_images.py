@@ -587,6 +587,10 @@ BAD_FILES = [
     pytest.param(encode(tall_block(), "PNG")[:60], "damaged or unreadable", id="truncated png"),
     pytest.param(encode(tall_block(), "JPEG")[:300], "damaged or unreadable", id="truncated jpeg"),
     pytest.param(encode(np.full((40, 40), 255, np.uint8), "PNG"), "blank", id="blank"),
+    # Pillow cannot identify these: they were "not a PNG, JPEG, BMP, GIF or WebP image"
+    pytest.param(png_header_only(0, 0), r"a damaged PNG image \(its header cannot be read: "
+                 r"cut short, or of no pixels\)", id="0x0 png"),
+    pytest.param(b"GIF89a?", "a damaged GIF image", id="a gif's signature alone"),
     pytest.param(png_header_only(9000, 9000), "81,000,000 pixels, more than the 67,108,864",
                  id="9000x9000"),
     pytest.param(png_header_only(20000, 20000), "400,000,000 pixels, more than the 67,108,864",
@@ -606,7 +610,7 @@ def test_a_bad_file_is_an_image_file_error_naming_it(data, fragment, tmp_path):
 
 def test_bytes_are_named_as_the_caller_says():
     with pytest.raises(ImageFileError, match=r"^the upload: not a PNG"):
-        load_image(b"GIF89a?", "the upload")
+        load_image(b"hello", "the upload")
     with pytest.raises(ImageFileError, match=r"^image: the file is empty"):
         load_image(b"")
 

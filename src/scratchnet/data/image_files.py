@@ -99,10 +99,11 @@ def _open_image(file, name: str, max_pixels: int) -> Image.Image:
     yet and decodes at a reduced size: ``_check_size`` then judges the pixels about to
     be decoded.
     """
-    limit = None if file.read(3) == JPEG_START else max_pixels
+    head = file.read(12)
     file.seek(0)
+    limit = None if head.startswith(JPEG_START) else max_pixels
     try:
-        with _quiet_pillow(), _pixel_limit(limit), _decoding(name):
+        with _quiet_pillow(), _pixel_limit(limit), _decoding(name, _signed_format(head)):
             return Image.open(file, formats=FORMATS)
     except Image.DecompressionBombError as error:
         declared = re.search(r"\((\d+) pixels\)", str(error))  # Pillow names the header's
@@ -166,14 +167,38 @@ def _pixels(image: Image.Image) -> np.ndarray:
 
 
 @contextmanager
-def _decoding(name: str) -> Iterator[None]:
-    """Pillow's errors on bytes it cannot read, as one ImageFileError naming the file."""
+def _decoding(name: str, signed: str | None = None) -> Iterator[None]:
+    """Pillow's errors on bytes it cannot read, as one ImageFileError naming the file;
+    a file that Pillow cannot identify though it starts as a ``signed`` image does is
+    called a damaged one (a header of 0 x 0 pixels, say), not something else."""
     try:
         yield
     except UnidentifiedImageError:
+        if signed is not None:
+            raise ImageFileError(
+                f"{name}: a damaged {signed} image (its header cannot be read: cut short, "
+                "or of no pixels)"
+            ) from None
         raise ImageFileError(f"{name}: not a {FORMAT_NAMES} image") from None
     except DECODING_ERRORS as error:
         raise ImageFileError(f"{name}: damaged or unreadable image ({_reason(error)})") from None
+
+
+def _signed_format(head: bytes) -> str | None:
+    """The format whose signature the file's first 12 bytes carry, if any."""
+    for name, signed in SIGNATURES.items():
+        if signed(head):
+            return name
+    return None
+
+
+SIGNATURES = {
+    "PNG": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
+    "JPEG": lambda head: head.startswith(JPEG_START),
+    "GIF": lambda head: head.startswith((b"GIF87a", b"GIF89a")),
+    "WebP": lambda head: head.startswith(b"RIFF") and head[8:12] == b"WEBP",
+    "BMP": lambda head: head.startswith(b"BM"),
+}
 
 
 def _reduced_size(size: tuple[int, int]) -> tuple[int, int]:
