@@ -974,6 +974,23 @@ def test_a_resume_stopped_before_it_reads_its_checkpoint_says_how_to_go_on(
     assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
 
 
+def test_a_resume_stopped_before_it_takes_its_folder_says_how_to_go_on(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """A SIGTERM while the network was built (or the modules imported) said only
+    'scratchnet: terminated', though the checkpoint was there to resume from."""
+    out = tmp_path / "run"
+    stop_at_epoch_2(mnist_dir, out, monkeypatch)
+    with monkeypatch.context() as patch:
+        patch.setattr("scratchnet.app.commands.train.build_network", interrupt)
+        outcome = invoke("train", "--resume", out, "--quiet", "--data-dir", mnist_dir)
+    assert (outcome.code, outcome.err) == (130, (
+        f"scratchnet: interrupted; checkpoint.npz kept as it was; "
+        f"continue with: scratchnet train --resume {out} --data-dir {mnist_dir}\n"
+    ))  # fmt: skip
+    assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
+
+
 def test_a_ctrl_c_whose_last_checkpoint_cannot_be_written_still_cleans_up_and_says_so(
     mnist_dir, tmp_path, monkeypatch
 ):

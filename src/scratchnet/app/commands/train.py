@@ -219,14 +219,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    if args.resume:  # with the consent to replace files the run was started with
-        (recipe, force), out = _resumed(args), args.resume
-    else:
-        recipe, force, out = recipe_from(args), args.force, args.out
+    try:
+        if args.resume:  # with the consent to replace files the run was started with
+            (recipe, force), out = _resumed(args), args.resume
+        else:
+            recipe, force, out = recipe_from(args), args.force, args.out
+        net = build_network(recipe)  # refuses a network that cannot fit in memory
+        folder = RunFolder.claim(out, force, args.resume is not None,
+                                 output_bytes(net, recipe), RUN_FILES)  # fmt: skip
+    except KeyboardInterrupt as stop:  # before the folder is taken: nothing was touched
+        if args.resume and (args.resume / CHECKPOINT_FILE).is_file():
+            with uninterrupted():
+                go_on = _go_on(args.resume, args.data_dir)
+                add_note(stop, f"{CHECKPOINT_FILE} kept as it was; {go_on}")
+        raise
     say = (lambda *_: None) if args.quiet else print
-    net = build_network(recipe)  # refuses a network that cannot fit in memory
-    folder = RunFolder.claim(out, force, args.resume is not None, output_bytes(net, recipe),
-                             RUN_FILES)  # fmt: skip
     for note in folder.notes:
         print(printable(f"scratchnet: {note}"), file=sys.stderr)
     checkpoint = Checkpoint(
@@ -298,6 +305,10 @@ def _keep_the_last_state(checkpoint: Checkpoint, interruption: KeyboardInterrupt
         add_note(interruption, f"the last state was not written ({error_message(error)})")
 
 
+def _go_on(out: Path, data_dir: Path | None) -> str:
+    return f"continue with: {_command('train --resume', out, data_dir)}"
+
+
 def _how_to_go_on(checkpoint: Checkpoint, out: Path, data_dir: Path | None) -> str:
     """What a stopped run keeps: its checkpoint, and the command that continues it (a
     resumed run stopped before it read its checkpoint keeps the one it was given); or
@@ -305,7 +316,7 @@ def _how_to_go_on(checkpoint: Checkpoint, out: Path, data_dir: Path | None) -> s
     if not checkpoint.path.is_file():
         gone = "" if out.is_dir() else " (the folder is gone)"
         return f"{out} holds no {CHECKPOINT_FILE}{gone}: nothing to continue from"
-    go_on = f"continue with: {_command('train --resume', out, data_dir)}"
+    go_on = _go_on(out, data_dir)
     done = checkpoint.written_epochs
     if done is None:
         return f"{CHECKPOINT_FILE} kept as it was; {go_on}"
