@@ -314,6 +314,20 @@ def test_report_finds_the_data_the_run_recorded_without_being_told(tutorial_run,
     )
 
 
+def test_report_removes_and_names_what_a_killed_run_left(tutorial_run, mnist_dir, tmp_path):
+    """A run killed after publishing, before its report: `report` took over its lock and
+    said so, but left its staging folder without a word (a trial's kill -9)."""
+    out = tmp_path / "run"
+    shutil.copytree(tutorial_run[0], out)
+    (out / ".staging-123-0a1b2c3d" / ".replaced").mkdir(parents=True)
+    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    assert outcome.code == 0, outcome
+    assert outcome.err == (
+        "scratchnet: removed what an interrupted run left behind: .staging-123-0a1b2c3d\n"
+    )
+    assert not (out / ".staging-123-0a1b2c3d").exists()
+
+
 # -- the numbers ---------------------------------------------------------------------------------
 
 

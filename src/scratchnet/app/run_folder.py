@@ -16,7 +16,7 @@
   (and, with ``force``, the earlier run's files, below).
   Leftovers of a killed run (staging folders, temporary files of an atomic write whose
   process is gone, not those of a ``figures`` writing there now) are removed by the
-  next run that goes ahead in the folder, which says so; a staging folder whose
+  next run that goes ahead in the folder, or ``report``, which say so; a staging folder whose
   ``.replaced`` holds an earlier run's files is no leftover: it is left, and said.
 - A folder that already holds files is refused unless ``force`` or it is the folder of
   the run being resumed. With ``force``, publishing replaces the earlier run's files:
@@ -269,6 +269,13 @@ def _refuse_results_not_its_own(out: Path, files) -> None:
             f"{out} holds {', '.join(present)}, which the interrupted run did not write "
             "and resuming would replace; move them away, then resume"
         )
+
+
+def clear_leftovers(out: Path) -> list[str]:
+    """With the folder's lock held (no live run owns anything in it): remove what killed
+    runs left and say so, and name what a failed publication kept (``scratchnet report``
+    does this too, as it takes the lock)."""
+    return _remove_leftovers(_leftovers(out)) + _notes_on_kept_files(out)
 
 
 def _leftovers(out: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from ...data.mnist import ENV_DATA_DIR
 from ..arguments import path_argument, printable
 from ..folder_lock import FolderLock
 from ..interrupts import deferred
+from ..run_folder import clear_leftovers
 
 
 def add_parser(commands) -> None:
@@ -59,7 +60,8 @@ def _holding(folder: Path) -> Iterator[None]:
         yield
         return
     lock = FolderLock(folder)
-    for note in lock.acquire(what_to_do="wait for it, then build the report again"):
+    notes = lock.acquire(what_to_do="wait for it, then build the report again")
+    for note in [*notes, *clear_leftovers(folder)]:
         print(printable(f"scratchnet: {note}"), file=sys.stderr)
     try:
         yield
