@@ -138,3 +138,13 @@ def test_a_runs_title_names_the_options_that_changed_its_preset(changes, title):
     from scratchnet.app.experiment import run_title
 
     assert run_title(PRESETS["tutorial"].updated(**changes)) == title
+
+
+def test_applied_settings_leave_out_the_strengths_of_distortions_a_run_does_not_make():
+    """The report's settings listed shift, rotation, ... for runs of --augment none."""
+    plain = PRESETS["all-digits"].updated(augment="none")
+    assert not {"shift", "elastic_sigma"} & applied_settings(plain).keys()
+    affine = plain.updated(augment="affine")
+    assert "shift" in applied_settings(affine) and "elastic_alpha" not in applied_settings(affine)
+    elastic = plain.updated(augment="elastic")
+    assert {"shift", "elastic_alpha", "elastic_sigma"} <= applied_settings(elastic).keys()

@@ -454,6 +454,8 @@ def test_the_run_section_gives_the_command_settings_data_and_model(four_digit_ru
     assert recipe_from(args) == Recipe.from_dict(metrics["config"])  # it runs the same recipe
     settings = dict(page.tables["settings"][1:])
     unused = {"name", "description", "iterations"}  # a mini-batch run has no iterations
+    unused |= {"shift", "rotation", "scale", "shear", "elastic alpha", "elastic sigma"}  # nor
+    assert metrics["config"]["augment"] == "none"  # distortions
     assert set(settings) == {key.replace("_", " ") for key in metrics["config"]} - unused
     assert settings["digits"] == "7 0 3 9" and settings["hidden"] == "64"
     assert (settings["batch size"], settings["epochs"], settings["seed"]) == ("256", "2", "42")

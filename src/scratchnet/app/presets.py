@@ -25,6 +25,7 @@ from ..validation import (
 AFFINE_STRENGTHS = ("shift", "rotation", "scale", "shear")  # what each augmentation uses
 ELASTIC_STRENGTHS = ("elastic_alpha", "elastic_sigma")
 STRENGTHS = AFFINE_STRENGTHS + ELASTIC_STRENGTHS
+USED_STRENGTHS = {"none": (), "affine": AFFINE_STRENGTHS, "elastic": STRENGTHS}
 
 
 @dataclass(frozen=True)
@@ -245,9 +246,11 @@ PRESETS = {
 
 def applied_settings(recipe: Recipe) -> dict:
     """The settings that shape a run of ``recipe``: every option but the training length
-    it does not use (epochs for a full-batch run, iterations for a mini-batch run)."""
-    unused = "epochs" if recipe.batch_size is None else "iterations"
-    return {name: getattr(recipe, name) for name in Recipe.option_names() if name != unused}
+    it does not use (epochs for a full-batch run, iterations for a mini-batch run) and
+    the strengths of distortions its augmentation does not make."""
+    unused = {"epochs" if recipe.batch_size is None else "iterations"}
+    unused |= set(STRENGTHS) - set(USED_STRENGTHS[recipe.augment])
+    return {name: getattr(recipe, name) for name in Recipe.option_names() if name not in unused}
 
 
 def command_line(recipe: Recipe) -> str:

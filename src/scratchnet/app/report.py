@@ -250,7 +250,8 @@ on each set, as the run measured it{_recount(metrics, result)}:</p>
 <pre>{text(run.net.summary())}</pre>
 <h3>Training</h3>
 <p>{_training_story(run)} Fit time (training, with the checkpoints it writes as it
-goes, without loading data or writing the run's files): <b>{metrics["fit_seconds"]:.2f} s</b>{_resumed(metrics)}. Random seed:
+goes, without loading data or writing the run's files):
+<b>{metrics["fit_seconds"]:.2f} s</b>{_resumed(metrics)}. Random seed:
 <b>{text(recipe.seed)}</b>. Trained with {text(versions)}; this report was built by
 scratchnet {text(__version__)}.</p>
 </section>"""

@@ -50,7 +50,14 @@ from ..experiment import (
 )
 from ..interrupts import deferred, uninterrupted
 from ..output import finishing_without_the_reader
-from ..presets import AFFINE_STRENGTHS, ELASTIC_STRENGTHS, PRESETS, STRENGTHS, TUTORIAL, Recipe
+from ..presets import (
+    ELASTIC_STRENGTHS,
+    PRESETS,
+    STRENGTHS,
+    TUTORIAL,
+    USED_STRENGTHS,
+    Recipe,
+)
 from ..run_folder import CHECKPOINT as CHECKPOINT_FILE
 from ..run_folder import RunFolder
 
@@ -430,9 +437,9 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
 
 def _check_distortions_used(args: argparse.Namespace, augment: str) -> None:
     """A strength option the run's augmentation would not use is refused, not ignored."""
-    used = {"none": (), "affine": AFFINE_STRENGTHS, "elastic": AFFINE_STRENGTHS + ELASTIC_STRENGTHS}
+    used = USED_STRENGTHS[augment]
     unused = [name for name in STRENGTHS
-              if getattr(args, name, None) is not None and name not in used[augment]]  # fmt: skip
+              if getattr(args, name, None) is not None and name not in used]  # fmt: skip
     if unused:
         options = ", ".join("--" + name.replace("_", "-") for name in unused)
         needs = "elastic" if all(name in ELASTIC_STRENGTHS for name in unused) else (
