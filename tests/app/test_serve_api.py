@@ -335,6 +335,8 @@ def test_a_body_over_the_limit_sent_in_full_gets_its_answer(server):
          400, "Content-Length headers that differ"),
         (b"GET /model HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n", 400,
          "more than one Host header"),
+        (b"GET /model HTTP/1.1\r\nHost: 127.0.0.1:abc\r\n\r\n", 400,
+         "the Host header '127.0.0.1:abc' is not a host[:port]"),
         (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n", 400,
          "chunked must be the last transfer coding"),
         (b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n", 400,
@@ -364,7 +366,8 @@ def test_a_body_over_the_limit_sent_in_full_gets_its_answer(server):
         (b"GET /" + b"a" * 65_532, 414, "URI Too Long"),  # 65,537 bytes and no line end
     ],
     ids=["no length", "gzip", "bad chunk size", "short chunk", "length and chunks",
-         "two lengths", "two hosts", "chunked not last", "bare line feed", "long size line",
+         "two lengths", "two hosts", "host with a port of letters", "chunked not last",
+         "bare line feed", "long size line",
          "chunks over the limit", "get with a body", "get with a bad length", "many trailers",
          "long trailer",
          "no colon", "folded", "http/2",

@@ -5,8 +5,9 @@ section 7.1: ``size in hex [; extensions] CRLF, data CRLF`` up to a chunk of siz
 trailer lines up to an empty one). Headers that would let a proxy in front of the server
 frame another request than the server does are refused (``framing_problem``, RFC 9112
 sections 3.2, 5.2 and 6.3): a line without a colon (the parser drops it and every header
-after it), a line folded onto the next (obsolete), two Content-Lengths or Hosts, a
-Content-Length beside a transfer coding, a Content-Length that is not a number.
+after it), a line folded onto the next (obsolete), two Content-Lengths or Hosts, a Host
+that is not a host and port, a Content-Length beside a transfer coding, a Content-Length
+that is not a number.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import BinaryIO
 
 from .api import ApiError
 
+HOST = re.compile(r"(?:\[[0-9A-Za-z:.%_~-]*\]|[^\s:/?#\[\]@]*)(?::[0-9]*)?")  # RFC 3986: an IP
+# literal in brackets or a name, then a port of digits (RFC 9112: refused with 400 if not)
 LENGTH = re.compile(r"[0-9]{1,15}")  # a Content-Length: longer is no body the server reads
 CHUNK_SIZE = re.compile(rb"0*([0-9a-fA-F]{1,15})[ \t]*(?:;[^\r\n]*)?\r\n")  # a size line
 LINE_LIMIT = 1024  # bytes of a chunk's size line or of a trailer line
@@ -35,6 +38,8 @@ def framing_problem(headers, version: str) -> str | None:
         return "a header is folded over lines (obsolete): send each on one line"
     if len(headers.get_all("Host", [])) > 1:
         return "the request has more than one Host header"
+    if "Host" in headers and not HOST.fullmatch(headers["Host"].strip(" \t")):
+        return f"the Host header {headers['Host'].strip()[:100]!r} is not a host[:port]"
     if len({value.strip(" \t") for value in headers.get_all("Content-Length", [])}) > 1:
         return "the request has Content-Length headers that differ"
     if "Content-Length" in headers and "Transfer-Encoding" in headers:
