@@ -941,6 +941,10 @@ def test_multi_class_mini_batch_run_end_to_end(mnist_dir, tmp_path):
     assert "784 -> 32" in outcome.out and "16 -> 3" in outcome.out and "softmax" in outcome.out
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["cost_axis"] == "epoch" and metrics["monitored_set"] == "validation"
+    held, trained = metrics["counts"]["validation"][1], metrics["counts"]["train"][1]
+    assert held + trained == metrics["train_shape"][0]  # the shape line said all were trained
+    assert outcome.out.startswith(f"train_x shape: ({held + trained}, 784) ({held:,} of its "
+                                  "rows held out for validation), test_x shape: ")  # fmt: skip
     assert [step for step, _ in metrics["costs"]] == [1, 2, 3]
     records = metrics["history"]["records"]
     assert all(r["val_loss"] is not None and r["val_accuracy"] is not None for r in records)

@@ -142,9 +142,11 @@ def run_recipe(
     y_train, y_test = digits[data.y_train], digits[data.y_test]
     files = tuple(str(path.absolute()) for path in data.files)  # found again from any folder
     del data  # the raw images are not needed any more: keep the peak memory down
+    held_out = ""
     if recipe.validation_fraction is not None:  # known to fail now: say so before starting
-        check_validation_split(y_train, recipe.validation_fraction, option_name)
-    say(f"train_x shape: {x_train.shape}, test_x shape: {x_test.shape}")
+        held = check_validation_split(y_train, recipe.validation_fraction, option_name)
+        held_out = f" ({held:,} of its rows held out for validation)"
+    say(f"train_x shape: {x_train.shape}{held_out}, test_x shape: {x_test.shape}")
     say(net.summary(x_train.shape[1]))
     monitored = "test" if recipe.validation_fraction is None else "validation"
     start = time.perf_counter()

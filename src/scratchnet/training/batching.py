@@ -93,10 +93,13 @@ def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np
 
 def check_validation_split(
     labels: np.ndarray, fraction: float, spell: Callable[[str], str | None] = python_name
-) -> None:
+) -> int:
     """Holding out ``fraction`` of each label's rows (rounded) leaves both the training
-    and the validation rows non-empty; an error names the fraction as ``spell`` does."""
-    _check_held_out(sum(_held_out_sizes(labels, fraction)[1]), len(labels), fraction, spell)
+    and the validation rows non-empty (an error names the fraction as ``spell`` does):
+    the number of rows held out."""
+    held = sum(_held_out_sizes(labels, fraction)[1])
+    _check_held_out(held, len(labels), fraction, spell)
+    return held
 
 
 def _check_held_out(held: int, rows: int, fraction: float, spell) -> None:
