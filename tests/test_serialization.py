@@ -512,3 +512,21 @@ def test_a_regression_file_with_classes_or_without_an_output_is_refused(saved_re
     without_output = rewrite(path, lambda a, m: m.pop("output"))
     with pytest.raises(DataFileError, match=r"output must be one of.*None"):
         NeuralNetRegressor.load(without_output)
+
+
+def test_loading_reads_the_weights_into_the_model_without_a_second_copy(tmp_path):
+    """The file's arrays were read whole, then copied into the model's: a file of 2**28
+    parameters (the limit) took twice its 2 GiB. Peak traced allocations stay near one
+    copy of the parameters (2,000 x 2,000 in float64: 32 MB)."""
+    net = NeuralNet([2000, 1])
+    net.fit(np.random.default_rng(0).random((4, 2000)), [0, 1, 0, 1], n_iterations=1)
+    weights = net.parameters.flat.nbytes
+    net.save(tmp_path / "big.npz")
+    tracemalloc.start()
+    try:
+        loaded = NeuralNet.load(tmp_path / "big.npz")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(loaded.parameters.flat, net.parameters.flat)
+    assert weights <= peak < 1.25 * weights

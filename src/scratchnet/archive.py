@@ -119,9 +119,12 @@ class ArchiveReader:
         shape: tuple[int, ...],
         dtype_ok: Callable[[np.dtype], bool],
         max_bytes: int | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """The member ``name``, which must have ``shape`` and a dtype that ``dtype_ok``
-        accepts, and at most ``max_bytes`` of data; allocated only after those checks."""
+        accepts, and at most ``max_bytes`` of data; allocated only after those checks.
+        With ``out`` (of that shape, C-contiguous), read into it, without a second copy
+        when the member has ``out``'s dtype, else cast into it (an overflow is inf)."""
         info = self.members.get(name)
         if info is None:
             raise self.fail(f"the member {name} is missing")
@@ -139,9 +142,13 @@ class ArchiveReader:
                     f"{name} declares {info.file_size} bytes where its header implies "
                     f"{header_bytes + size}"
                 )
-            array = np.empty(shape, dtype)
+            array = out if out is not None and out.dtype == dtype else np.empty(shape, dtype)
             _fill(stream, memoryview(array.reshape(-1)).cast("B"), self.fail, name)
-        return array
+        if out is None or array is out:
+            return array
+        with np.errstate(over="ignore"):
+            np.copyto(out, array, casting="unsafe")
+        return out
 
     @contextmanager
     def _stream(self, name: str) -> Iterator[BinaryIO]:

@@ -629,7 +629,7 @@ class Network:
             "dtype": parameters.flat.dtype.name,
             "output": self.output,
         }
-        write_model(path, StoredModel(meta, self.classes, parameters.layers))
+        write_model(path, StoredModel(meta, self.classes, parameters))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Network:
@@ -656,11 +656,7 @@ class Network:
                 check_output_size(net.layer_sizes[-1], len(classes))
         except ScratchnetError as error:
             raise DataFileError(f"{path}: not a valid scratchnet model ({error})") from None
-        parameters = Parameters((meta["n_features"], *net.layer_sizes), stored.dtype)
-        for layer, stored_layer in zip(parameters.layers, stored.layers, strict=True):
-            layer.weight[...] = stored_layer.weight
-            layer.bias[...] = stored_layer.bias
-        net.parameters, net.classes = parameters, classes
+        net.parameters, net.classes = stored.parameters, classes
         return net
 
 

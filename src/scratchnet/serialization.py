@@ -22,13 +22,12 @@ from __future__ import annotations
 import numbers
 import os
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
 from .archive import ArchiveReader, open_archive, write_archive
 from .nn.losses import OUTPUTS, classes_of, output_layer
-from .nn.parameters import Dense, parameter_count
+from .nn.parameters import Parameters, parameter_count
 from .validation import FLOAT_DTYPES
 
 FORMAT = "scratchnet-model"
@@ -43,12 +42,12 @@ INT64_MAX = np.iinfo(np.int64).max
 @dataclass(frozen=True)
 class StoredModel:
     """What a model file holds: ``meta`` (layer_sizes, n_features, activation, init,
-    dropout, dtype, output), the class labels (None for regression) and each layer's
-    weight and bias."""
+    dropout, dtype, output), the class labels (None for regression) and every layer's
+    weight and bias, in ``parameters``."""
 
     meta: dict
     classes: np.ndarray | None
-    layers: list[Dense]
+    parameters: Parameters
 
     @property
     def dtype(self) -> np.dtype:
@@ -62,7 +61,7 @@ class StoredModel:
 def write_model(path: str | os.PathLike, model: StoredModel) -> None:
     """Write ``model`` to ``path`` atomically."""
     arrays = {} if model.classes is None else {"classes": model.classes}
-    for index, layer in enumerate(model.layers):
+    for index, layer in enumerate(model.parameters.layers):
         arrays[f"weight_{index}"] = layer.weight
         arrays[f"bias_{index}"] = layer.bias
     write_archive(path, {"format": FORMAT, "version": VERSION, **model.meta}, arrays)
@@ -82,14 +81,11 @@ def read_model(path: str | os.PathLike) -> StoredModel:
             | {f"{kind}_{i}" for i in range(n_layers) for kind in ("weight", "bias")}
         )
         classes = _read_classes(archive, classes_of(widths[-1])) if classifies else None
-        layers = [
-            Dense(
-                _read_parameters(archive, f"weight_{i}", shape, dtype),
-                _read_parameters(archive, f"bias_{i}", shape[1:], dtype),
-            )
-            for i, shape in enumerate(pairwise(widths))
-        ]
-    return StoredModel(meta, classes, layers)
+        parameters = Parameters(widths, dtype)  # read into its layers: no second copy
+        for i, layer in enumerate(parameters.layers):
+            _read_parameters(archive, f"weight_{i}", layer.weight)
+            _read_parameters(archive, f"bias_{i}", layer.bias)
+    return StoredModel(meta, classes, parameters)
 
 
 def _check_meta(archive: ArchiveReader, meta: dict) -> tuple[tuple[int, ...], np.dtype, str]:
@@ -142,14 +138,12 @@ def _read_classes(archive: ArchiveReader, n_classes: int) -> np.ndarray:
     return classes.astype(np.int64)
 
 
-def _read_parameters(archive: ArchiveReader, name: str, shape, dtype: np.dtype) -> np.ndarray:
-    """A weight or bias of real floating type, cast to the model's dtype, all finite."""
-    values = archive.read(name, tuple(shape), lambda stored: stored.kind == "f")
-    with np.errstate(over="ignore"):  # an overflow becomes inf, refused just below
-        values = values.astype(dtype, copy=False)
-    if not np.all(np.isfinite(values)):
-        raise archive.fail(f"{name} holds NaN or infinite values (in {dtype})")
-    return values
+def _read_parameters(archive: ArchiveReader, name: str, into: np.ndarray) -> None:
+    """A weight or bias of real floating type read into ``into`` (cast to its dtype),
+    all finite (an overflow in the cast is inf, refused too)."""
+    archive.read(name, into.shape, lambda stored: stored.kind == "f", out=into)
+    if not np.all(np.isfinite(into)):
+        raise archive.fail(f"{name} holds NaN or infinite values (in {into.dtype})")
 
 
 def _is_int(value) -> bool:

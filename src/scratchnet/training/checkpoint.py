@@ -271,11 +271,11 @@ def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
         def same_dtype(dtype: np.dtype) -> bool:
             return dtype == params.flat.dtype
 
-        params.flat[:] = archive.read("parameters", (params.count,), same_dtype)
+        archive.read("parameters", (params.count,), same_dtype, out=params.flat)
         best = None
         if "best" in archive.members:
             best = params.zeros_like()
-            best.flat[:] = archive.read("best", (params.count,), same_dtype)
+            archive.read("best", (params.count,), same_dtype, out=best.flat)
         optimizer_state = {
             **_checked_scalars(archive, meta.get("optimizer"), fresh.optimizer_state),
             **{k: archive.read(f"optimizer_{k}", (params.count,), same_dtype)
