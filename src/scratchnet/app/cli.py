@@ -21,6 +21,7 @@ from .commands import evaluate, export, figures, predict, report, serve, train
 from .interrupts import (
     EXIT_BROKEN_PIPE,
     exit_status,
+    raise_lost_stop,
     stopped_by,
     stopping_on_signals,
     uninterrupted,
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             status = args.handler(args)
             if sys.stdout is not None:  # (None when started with stdout closed)
                 sys.stdout.flush()  # a reader that left shows here, not at the exit
+            raise_lost_stop()  # one Python swallowed as the command ended stops it still
             return status
         except BrokenPipeError:  # the reader of the output left (| head): end quietly,
             return EXIT_BROKEN_PIPE  # as SIGPIPE ends other tools

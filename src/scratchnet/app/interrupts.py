@@ -42,6 +42,8 @@ _cleanups = 0  # cleanups running now, in the main thread: a stop signal waits f
 _last_stop = -math.inf  # when a stop signal last raised (time.monotonic())
 _deferring = 0  # deferred blocks running now, in the main thread
 _pending: int | None = None  # the stop signal that came during them
+_lost: int | None = None  # a stop Python swallowed, not raised again yet
+_resend: threading.Timer | None = None  # the timer that sends it again
 
 
 class Terminated(KeyboardInterrupt):
@@ -68,25 +70,44 @@ def _stop(signum, frame) -> None:
 
 
 def _raise(signum: int) -> None:
-    global _last_stop
-    _last_stop = time.monotonic()
+    global _last_stop, _lost
+    _last_stop, _lost = time.monotonic(), None  # (a lost stop is raised now, or overtaken)
     raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
 def _stop_again_if_swallowed(unraisable) -> None:
     """sys.unraisablehook: a stop that Python could not raise past a weakref callback or
-    a ``__del__`` is sent again, from another thread RESEND_AFTER seconds later, once the
-    hook has returned (raised in here, it would be lost as well); the grace of the stop that
-    was lost does not apply. Anything else goes to the hook there was."""
-    global _last_stop
+    a ``__del__`` is kept as lost and sent again, from another thread RESEND_AFTER
+    seconds later, once the hook has returned (raised in here, it would be lost as
+    well); the grace of the stop that was lost does not apply. A command that ends
+    before it arrives is stopped by ``raise_lost_stop``. Anything else goes to the hook
+    there was."""
+    global _last_stop, _lost, _resend
     if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and _in_main_thread()):
         _previous_unraisablehook(unraisable)
         return
     _last_stop = -math.inf
-    signum = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
-    resend = threading.Timer(RESEND_AFTER, os.kill, (os.getpid(), signum))
-    resend.daemon = True
-    resend.start()
+    _lost = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
+    _resend = threading.Timer(RESEND_AFTER, os.kill, (os.getpid(), _lost))
+    _resend.daemon = True
+    _resend.start()
+
+
+def raise_lost_stop() -> None:
+    """As a command ends: a stop that was lost and has not been raised again since
+    stops it now (and is not sent again)."""
+    signum = _forget_lost_stop()
+    if signum is not None:
+        _raise(signum)
+
+
+def _forget_lost_stop() -> int | None:
+    """Cancel the sending again of a lost stop; the stop, if there was one."""
+    global _lost
+    if _resend is not None:
+        _resend.cancel()
+    signum, _lost = _lost, None
+    return signum
 
 
 _previous_unraisablehook = sys.unraisablehook
@@ -128,7 +149,8 @@ def stopping_on_signals() -> Iterator[None]:
     replaced = stop_on_signals()
     try:
         yield
-    finally:
+    finally:  # a lost stop is not sent to the caller's handlers
+        _forget_lost_stop()
         for stopping, handler in replaced.items():
             signal.signal(stopping, handler)
         sys.unraisablehook = hook
