@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import re
 import secrets
@@ -18,7 +19,7 @@ from typing import BinaryIO
 NUL_REASON = "a path cannot hold a NUL character"
 SPECIAL_REASON = "it is a device, a FIFO or a socket, not a regular file"
 SEPARATORS = tuple(filter(None, (os.sep, os.altsep)))
-TEMPORARY = re.compile(r"^\..+\.scratchnet-(?:(?P<pid>[1-9]\d*)-)?[0-9a-f]{8}\.tmp$")
+TEMPORARY = re.compile(r"^\..+\.scratchnet-[0-9a-f]{8}\.tmp$")
 
 
 @contextmanager
@@ -26,9 +27,10 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only if the block completes.
 
     The temporary file sits beside the file it replaces (same file system, so the rename
-    is atomic), is named ``.<name>.scratchnet-<process id>-<8 hex>.tmp`` (so that a
-    later run into a run folder can tell the leftover of a killed writer, which it
-    removes, from the file of one still writing: ``is_leftover_temporary``) and is created with
+    is atomic), is named ``.<name>.scratchnet-<8 hex>.tmp`` and locked (flock) while it
+    is written, so that a later run into a run folder can tell the leftover of a killed
+    writer, which it removes, from the file of one still writing
+    (``is_leftover_temporary``), and is created with
     ordinary permissions (the umask applies), or those of the file it replaces. A
     symbolic link stays: the file it points to is the one replaced. A device, FIFO or
     socket is never replaced (OSError): the rename would put a plain file in its place
@@ -48,11 +50,10 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     if is_special(target):
         raise _cannot_write(errno.EINVAL, path, SPECIAL_REASON)
-    temporary = target.with_name(
-        f".{target.name}.scratchnet-{os.getpid()}-{secrets.token_hex(4)}.tmp"
-    )
+    temporary = target.with_name(f".{target.name}.scratchnet-{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as file:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX)  # let go when closed, or killed
             _keep_permissions_of(target, file)
             yield file
             file.flush()
@@ -70,25 +71,25 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     _sync_folder(target.parent)
 
 
-def is_leftover_temporary(name: str) -> bool:
-    """Whether ``name`` is that of an atomic_write's temporary file whose process is gone
-    (killed before it could remove it); so is one named without a process id, as they
-    were named before, whose writer cannot be told."""
-    named = TEMPORARY.match(name)
-    if named is None:
+def is_leftover_temporary(path: Path) -> bool:
+    """Whether ``path`` is an atomic_write's temporary file whose writer is gone (killed
+    before it could remove it): named so, a regular file, and not locked. (The lock,
+    unlike a process id in the name, holds across process namespaces and reused ids.)"""
+    if TEMPORARY.match(path.name) is None:
         return False
-    return named["pid"] is None or not _is_running(int(named["pid"]))
-
-
-def _is_running(pid: int) -> bool:
-    """Whether a process ``pid`` runs on this machine (one of another user's too)."""
     try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):  # (OverflowError: beyond any process id)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # gone, or a link: not a leftover of ours
         return False
-    except PermissionError:  # another user's
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return False
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
-    return True
+    except BlockingIOError:  # its writer holds it
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def _cannot_write(number: int, path: str | os.PathLike, reason: str) -> OSError:

@@ -337,17 +337,31 @@ def test_leftovers_of_a_killed_run_are_removed_and_reported(mnist_dir, tmp_path)
     assert names(out) == TUTORIAL_RUN_FILES
 
 
+WRITING_FOREVER = """
+import sys, time
+from scratchnet.atomic import atomic_write
+
+with atomic_write(sys.argv[1]) as file:
+    file.write(b"half")
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
 def test_the_temporary_file_of_a_writer_still_running_is_no_leftover(mnist_dir, tmp_path):
     """A run removed, by its name alone, the temporary file of an export or figures
-    writing into its folder at that moment; only a dead writer's is a leftover now."""
+    writing into its folder at that moment; only an unlocked one is a leftover now (a
+    process id in the name was tried first: a reused id, or pid 1 in a container, made a
+    killed writer's file look alive for good)."""
     out = tmp_path / "run"
     out.mkdir()
-    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = ".f.png.scratchnet-0a1b2c3d.tmp"
+    (out / dead).write_bytes(b"half")  # as a killed writer leaves it: not locked
+    writer = subprocess.Popen([sys.executable, "-c", WRITING_FOREVER, str(out / "e.onnx")],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        live = f".e.onnx.scratchnet-{writer.pid}-0a1b2c3d.tmp"
-        dead = f".f.png.scratchnet-{dead_pid()}-0a1b2c3d.tmp"
-        for name in (live, dead):
-            (out / name).write_bytes(b"half")
+        assert writer.stdout.readline() == "writing\n"
+        (live,) = [name for name in names(out) if name.startswith(".e.onnx.scratchnet-")]
         refused = train(mnist_dir, out, *FULL_BATCH)
         assert_one_line_error(refused, f"--out {out} already holds files ({live})")
         outcome = train(mnist_dir, out, *FULL_BATCH, "--force")

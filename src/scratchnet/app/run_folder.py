@@ -284,7 +284,7 @@ def _leftovers(out: Path) -> list[Path]:
     return sorted(
         entry for entry in out.iterdir()
         if (_is_staging(entry) and not _keeps_files(entry))
-        or (entry.is_file() and is_leftover_temporary(entry.name))
+        or is_leftover_temporary(entry)
     )  # fmt: skip
 
 
