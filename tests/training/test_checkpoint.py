@@ -112,8 +112,10 @@ def test_resuming_without_a_checkpoint_file_starts_afresh(blobs, tmp_path):
         ({"learning_rate": 0.2}, "training"),
         ({"X": "other"}, "data"),
         ({"seed": 3}, "random_state"),
+        ({"optimizer": "adam"}, "training"),  # its state does not fit: was a damaged file
+        ({"optimizer": "momentum"}, "training"),
     ],
-    ids=["learning rate", "data", "seed"],
+    ids=["learning rate", "data", "seed", "adam", "momentum"],
 )
 def test_a_checkpoint_of_another_run_is_refused(change, difference, blobs, tmp_path):
     X, y = blobs
@@ -127,7 +129,7 @@ def test_a_checkpoint_of_another_run_is_refused(change, difference, blobs, tmp_p
     with pytest.raises(InvalidArgumentError, match=f"another run.*differs in {difference}"):
         net.fit(
             X_other, y, n_iterations=10, learning_rate=change.get("learning_rate", 0.1),
-            checkpoint=Checkpoint(path, resume=True),
+            optimizer=change.get("optimizer", "gd"), checkpoint=Checkpoint(path, resume=True),
         )  # fmt: skip
 
 

@@ -84,18 +84,7 @@ class Checkpoint(Checkpointer):
             _check_is_a_checkpoint(self.path)
         if not (self.resume and self.path.exists()):
             return fresh
-        restored = read_checkpoint(self.path, fresh)
-        if restored.fingerprint != fingerprint:
-            differences = sorted(
-                key
-                for key in fingerprint.keys() | restored.fingerprint.keys()
-                if fingerprint.get(key) != restored.fingerprint.get(key)
-            )
-            raise InvalidArgumentError(
-                f"{self.path}: this checkpoint belongs to another run "
-                f"(it differs in {', '.join(differences)}); resume with the same data and "
-                "options, or start a new run"
-            )
+        restored = read_checkpoint(self.path, fresh, fingerprint)
         self.written_epochs = restored.state.epochs_done
         self.written_steps = restored.state.steps_done
         self.earlier_seconds = restored.seconds
@@ -214,12 +203,11 @@ def write_checkpoint(
 
 
 class Restored:
-    """A state read from a checkpoint, with the fingerprint, extra and training seconds
-    stored beside it."""
+    """A state read from a checkpoint, with the extra and training seconds stored beside
+    it."""
 
-    def __init__(self, state: TrainingState, fingerprint: dict, extra: dict, seconds: float):
-        self.state, self.fingerprint, self.extra = state, fingerprint, extra
-        self.seconds = seconds
+    def __init__(self, state: TrainingState, extra: dict, seconds: float):
+        self.state, self.extra, self.seconds = state, extra, seconds
 
 
 def _is_empty_file(path: Path) -> bool:
@@ -251,11 +239,14 @@ def read_checkpoint_extra(path: str | os.PathLike) -> dict:
         return _dict(archive, _meta(archive), "extra")
 
 
-def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
+def read_checkpoint(path: Path, fresh: TrainingState, fingerprint: dict) -> Restored:
     """The state in ``path``, restored into ``fresh`` (same architecture and dtype): its
-    parameters are overwritten, its generator set to the stored state."""
+    parameters are overwritten, its generator set to the stored state. A checkpoint of
+    another run (its fingerprint not ``fingerprint``: other options, say another
+    optimizer, whose state would not fit) is refused as such before its state is read."""
     with open_archive(path, "checkpoint") as archive:
         meta = _meta(archive)
+        _check_same_run(path, _dict(archive, meta, "fingerprint"), fingerprint)
         params = fresh.parameters
         if meta.get("widths") != list(params.widths) or meta.get("dtype") != params.flat.dtype.name:
             raise archive.fail(
@@ -298,8 +289,19 @@ def read_checkpoint(path: Path, fresh: TrainingState) -> Restored:
             records_since_best=_count(archive, meta, "records_since_best"),
             first_loss=_cost(archive, meta, "first_loss", None),
         )
-    return Restored(state, _dict(archive, meta, "fingerprint"), _dict(archive, meta, "extra"),
-                    _seconds(archive, meta))  # fmt: skip
+    return Restored(state, _dict(archive, meta, "extra"), _seconds(archive, meta))
+
+
+def _check_same_run(path: Path, stored: dict, fingerprint: dict) -> None:
+    if stored == fingerprint:
+        return
+    differences = sorted(
+        key for key in fingerprint.keys() | stored.keys() if fingerprint.get(key) != stored.get(key)
+    )
+    raise InvalidArgumentError(
+        f"{path}: this checkpoint belongs to another run (it differs in "
+        f"{', '.join(differences)}); resume with the same data and options, or start a new run"
+    )
 
 
 def _meta(archive: ArchiveReader) -> dict:
