@@ -49,13 +49,11 @@ def library_spelling(name: str) -> str:
 
 def check_strengths(
     kind: str, side: int, spell: Callable[[str], str] = library_spelling, **strengths
-) -> dict[str, float]:
+) -> None:
     """Each of the ``strengths`` (those of STRENGTHS, as Augment names them) valid for
     distortions of ``kind`` of images whose larger side is ``side``: each has a largest
     value past which it means nothing more (checked where ``kind`` uses it). An error
-    names a strength as ``spell`` does (the command line, its option). Returns them as
-    floats (-0.0 as 0.0)."""
-    checked = {}
+    names a strength as ``spell`` does (the command line, its option)."""
     for name, largest, why in (
         ("shift", side, "pixels, the image's larger side: a larger shift moves it out"),
         ("rotation", 180, "degrees: either way, that reaches every angle"),
@@ -64,7 +62,7 @@ def check_strengths(
         ("sigma", side, "pixels, the image's larger side: a wider field is flat across it"),
     ):
         check = check_positive_float if name == "sigma" else check_non_negative_float
-        value = checked[name] = check(strengths[name], spell(name))
+        value = check(strengths[name], spell(name))
         used = kind == "elastic" or (kind == "affine" and name not in ELASTIC)
         if value > largest and used:  # (sigma's default suits 28 x 28)
             raise InvalidArgumentError(
@@ -74,7 +72,6 @@ def check_strengths(
     if scale is None or not 0 <= scale < 1:
         scale = strengths["scale"]
         raise InvalidArgumentError(f"{spell('scale')} must be in [0, 1), got {scale!r}")
-    return {**checked, "scale": scale + 0.0}
 
 
 @dataclass(frozen=True)
@@ -112,11 +109,7 @@ class Augment:
             check_positive_int(size, "augmentation rows and columns") for size in self.shape
         )
         object.__setattr__(self, "shape", shape)  # frozen: set once, as a tuple of ints
-        strengths = check_strengths(
-            self.kind, max(shape), **{name: getattr(self, name) for name in STRENGTHS}
-        )
-        for name, value in strengths.items():
-            object.__setattr__(self, name, value)
+        check_strengths(self.kind, max(shape), **{name: getattr(self, name) for name in STRENGTHS})
 
     @property
     def active(self) -> bool:
@@ -138,7 +131,7 @@ class Augment:
         rows, cols = self.shape
         centre = np.array([(rows - 1) / 2, (cols - 1) / 2], dtype)
         grid = _centred_grid(self.shape, np.dtype(dtype))  # (2, rows * cols)
-        offset = centre + rng.uniform(-self.shift, self.shift, (m, 2)).astype(dtype)
+        offset = centre + _either_way(rng, self.shift, (m, 2)).astype(dtype)
         sources = self._affine_matrices(m, rng, dtype) @ grid  # (m, 2, rows * cols)
         sources += offset[:, :, None]
         if self.kind == "elastic":
@@ -147,8 +140,8 @@ class Augment:
 
     def _affine_matrices(self, m: int, rng, dtype) -> np.ndarray:
         """A = R(theta) Sh(phi) / s for each image (m, 2, 2), acting on (row, column)."""
-        theta = np.radians(rng.uniform(-self.rotation, self.rotation, m))
-        phi = np.radians(rng.uniform(-self.shear, self.shear, m))
+        theta = np.radians(_either_way(rng, self.rotation, m))
+        phi = np.radians(_either_way(rng, self.shear, m))
         zoom = rng.uniform(1 - self.scale, 1 + self.scale, m)
         cos, sin, tan = np.cos(theta), np.sin(theta), np.tan(phi)
         # rotation R = [[cos, -sin], [sin, cos]]; shear Sh = [[1, tan], [0, 1]]
@@ -168,6 +161,13 @@ class Augment:
         field = smooth_r @ noise @ smooth_c.T
         field *= self.alpha
         return field
+
+
+def _either_way(rng, half_width: float, shape) -> np.ndarray:
+    """Uniform draws in [-half_width, half_width] (-0.0 as 0: NumPy refuses the range
+    from 0.0 to -0.0, which a strength given as -0 made)."""
+    width = abs(half_width)
+    return rng.uniform(-width, width, shape)
 
 
 def _uniform(rng, shape: tuple[int, ...], dtype) -> np.ndarray:
