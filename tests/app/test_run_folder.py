@@ -1051,13 +1051,15 @@ def rewrite_checkpoint_meta(path: Path, change) -> None:
     ("change", "said"),
     [
         (lambda meta: meta["extra"]["recipe"].update(name="nonsense"),
-         "its run's settings are damaged (unknown preset 'nonsense'"),
+         "its run's settings cannot be read (unknown preset 'nonsense'"),
+        (lambda meta: meta["extra"].pop("recipe"),  # the Python API's: was "damaged"
+         "not the checkpoint of a 'scratchnet train' run (it holds no run settings)"),
         (lambda meta: meta.update(extra=[1]), "extra must be an object"),
         (lambda meta: meta.update(first_loss=-1.0), "first_loss must be a cost"),
         (lambda meta: meta["history"]["records"][0].update(loss="x"),
          "the history is missing or damaged"),
     ],
-    ids=["preset", "extra", "first-loss", "history"],
+    ids=["preset", "no recipe", "extra", "first-loss", "history"],
 )  # fmt: skip
 def test_a_resume_refuses_damaged_metadata_before_training_and_keeps_the_checkpoint(
     mnist_dir, tmp_path, monkeypatch, change, said

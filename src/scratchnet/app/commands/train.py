@@ -403,10 +403,16 @@ def _resumed(args: argparse.Namespace) -> tuple[Recipe, bool]:
             "stopped before its first checkpoint)"
         )
     extra = read_checkpoint_extra(checkpoint)
+    if "recipe" not in extra:
+        raise DataFileError(
+            f"{checkpoint}: not the checkpoint of a 'scratchnet train' run (it holds no run "
+            "settings); one written by NeuralNet.fit resumes there, with "
+            "checkpoint=Checkpoint(path, resume=True)"
+        )
     try:  # checked before training: a resumed run would publish it, its report refuse it
-        recipe = Recipe.from_dict(extra.get("recipe"))
+        recipe = Recipe.from_dict(extra["recipe"])
     except ScratchnetError as error:
-        raise DataFileError(f"{checkpoint}: its run's settings are damaged ({error})") from None
+        raise DataFileError(f"{checkpoint}: its run's settings cannot be read ({error})") from None
     return recipe, extra.get("force") is True
 
 
