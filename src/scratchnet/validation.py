@@ -31,7 +31,8 @@ def python_name(name: str) -> str | None:
 def as_array(values, name: str) -> np.ndarray:
     """``values`` as a NumPy array; InvalidArgumentError for what NumPy cannot make one of
     (nested lists of different lengths, say), and for a masked array with entries masked
-    (np.asarray would hand over the values under the mask as if they were data)."""
+    (np.asarray would hand over the values under the mask as if they were data; a list
+    of masked rows is not looked into)."""
     if np.ma.isMaskedArray(values) and np.ma.is_masked(values):
         raise InvalidArgumentError(
             f"{name} is a masked array with masked entries, whose values would be used as "

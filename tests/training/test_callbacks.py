@@ -127,7 +127,7 @@ def test_a_resumed_run_that_stops_on_a_printed_record_prints_it_once(blobs, caps
 
 def test_a_line_never_rounds_an_accuracy_up_to_certainty():
     """21564 of 21565 rows right was printed "train accuracy 100.00%" (a bare :.2%);
-    evaluate and the report write '>99.99%'. None right of 21565: '<0.01%' is as wrong."""
+    evaluate and the report write '>99.99%'. One right of 21565 is '<0.01%', not 0.00%."""
     record = dict.fromkeys(("lr", "val_loss", "val_accuracy"))
     record |= {"epoch": 25, "step": 25, "loss": 0.01, "accuracy": 21564 / 21565,
                "train_loss": 0.01, "train_accuracy": 21564 / 21565}  # fmt: skip

@@ -61,9 +61,9 @@ def _holding(folder: Path) -> Iterator[None]:
         return
     lock = FolderLock(folder)
     notes = lock.acquire(what_to_do="wait for it, then build the report again")
-    for note in [*notes, *clear_leftovers(folder)]:
-        print(printable(f"scratchnet: {note}"), file=sys.stderr)
     try:
+        for note in [*notes, *clear_leftovers(folder)]:
+            print(printable(f"scratchnet: {note}"), file=sys.stderr)
         yield
     finally:
         lock.release()
