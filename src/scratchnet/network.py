@@ -602,7 +602,7 @@ class Network:
         lines.append(f"total parameters: {total:,}")
         return "\n".join(lines)
 
-    def to_onnx(self, path: str | os.PathLike, dtype=None) -> None:
+    def to_onnx(self, path: str | bytes | os.PathLike, dtype=None) -> None:
         """Write the network's inference graph as an ONNX model to ``path`` (atomically),
         in ``dtype`` (default: the network's). Needs the onnx extra:
         ``pip install 'scratchnet[onnx]'``; see ``scratchnet.interop.onnx``.
@@ -613,7 +613,7 @@ class Network:
 
         export(self, check_path(path), dtype)
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | bytes | os.PathLike) -> None:
         """Write the model to ``path`` (.npz, readable with allow_pickle=False): its
         weights, not its training state. A file at ``path`` is replaced whole or not at
         all (atomically); a folder, device, FIFO or missing folder raises OSError
@@ -632,7 +632,7 @@ class Network:
         write_model(path, StoredModel(meta, self.classes, parameters))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Network:
+    def load(cls, path: str | bytes | os.PathLike) -> Network:
         """Read a model written by ``save``; DataFileError naming the file if it is not
         one, or not one of this class (``Network.load`` reads either kind)."""
         path = check_path(path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+import os
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +38,7 @@ IDX_DTYPES = {
 }
 
 
-def read_idx(path: str | Path, max_bytes: int = MAX_BYTES) -> np.ndarray:
+def read_idx(path: str | bytes | os.PathLike, max_bytes: int = MAX_BYTES) -> np.ndarray:
     """Read an IDX file (gzip-compressed or not) into an array of its shape and type.
 
     A header announcing more than ``max_bytes`` of data (default MAX_BYTES, 1 GiB) is

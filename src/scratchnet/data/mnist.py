@@ -97,7 +97,7 @@ class MNIST(NamedTuple):
 
 def load_mnist(
     digits: Sequence[int] = (1, 2),
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | bytes | os.PathLike | None = None,
     *,
     relabel: bool = True,
     download_missing: bool = True,

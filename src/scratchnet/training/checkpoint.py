@@ -48,7 +48,9 @@ class Checkpoint(Checkpointer):
     ``earlier_seconds`` are those of the state a resumed fit starts from (0 otherwise).
     """
 
-    def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False, extra=None):
+    def __init__(
+        self, path: str | bytes | os.PathLike, every: int = 1, resume: bool = False, extra=None
+    ):
         self.every = check_positive_int(every, "checkpoint every")
         self.path = Path(check_path(path, "checkpoint path"))
         if not isinstance(resume, bool):  # resume="no" would be taken for True
