@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
+import scratchnet.atomic
 from scratchnet import NeuralNet
-from scratchnet.atomic import atomic_write, open_regular
+from scratchnet.atomic import atomic_write, is_leftover_temporary, open_regular
 from scratchnet.data.idx import read_idx
 from scratchnet.data.images import load_image
 from scratchnet.errors import DataFileError, ImageFileError
@@ -257,3 +260,39 @@ def test_a_write_that_fails_inside_another_is_named_by_its_own_path(tmp_path):
         pass
     assert raised.value.strerror == f"cannot write {tmp_path / 'inner'} (it is a folder)"
     assert names_in(tmp_path) == ["inner"]
+
+
+def test_a_temporary_file_stays_locked_until_it_is_renamed(tmp_path, monkeypatch):
+    """The file was closed, and so let go, before its rename: a run's sweep in between
+    took it for a killed writer's leftover, removed it, and the rename failed."""
+    judged = []
+    rename = os.replace
+
+    def judging_first(source, target):
+        a_minute_ago = time.time() - 60  # as old as any leftover
+        os.utime(source, (a_minute_ago, a_minute_ago))
+        judged.append(is_leftover_temporary(Path(source)))
+        rename(source, target)
+
+    monkeypatch.setattr(scratchnet.atomic.os, "replace", judging_first)
+    with atomic_write(tmp_path / "model.npz") as file:
+        file.write(b"new")
+    assert judged == [False]
+    assert (tmp_path / "model.npz").read_bytes() == b"new"
+
+
+def test_where_files_cannot_be_locked_writes_go_on_and_nothing_is_swept(tmp_path, monkeypatch):
+    """flock fails with ENOLCK (or EBADF for a read-only descriptor) on some NFS mounts:
+    atomic_write raised for every save, and the sweep's error stopped every run."""
+
+    def no_locks(descriptor, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(scratchnet.atomic.fcntl, "flock", no_locks)
+    with atomic_write(tmp_path / "model.npz") as file:
+        file.write(b"new")
+    assert (tmp_path / "model.npz").read_bytes() == b"new"
+    left = tmp_path / ".model.npz.scratchnet-0a1b2c3d.tmp"
+    left.write_bytes(b"half")
+    os.utime(left, (time.time() - 60, time.time() - 60))
+    assert not is_leftover_temporary(left)  # cannot be told: left alone

@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import re
 import secrets
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+try:
+    import fcntl
+except ImportError:  # Windows: no locks on temporary files, and no sweep of them
+    fcntl = None
+
 NUL_REASON = "a path cannot hold a NUL character"
 SPECIAL_REASON = "it is a device, a FIFO or a socket, not a regular file"
 SEPARATORS = tuple(filter(None, (os.sep, os.altsep)))
 TEMPORARY = re.compile(r"^\..+\.scratchnet-[0-9a-f]{8}\.tmp$")
+LEFTOVER_AGE = 2.0  # seconds since a temporary file last changed before it may be a leftover
 
 
 @contextmanager
@@ -27,16 +33,15 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only if the block completes.
 
     The temporary file sits beside the file it replaces (same file system, so the rename
-    is atomic), is named ``.<name>.scratchnet-<8 hex>.tmp`` and locked (flock) while it
-    is written, so that a later run into a run folder can tell the leftover of a killed
-    writer, which it removes, from the file of one still writing
-    (``is_leftover_temporary``), and is created with
-    ordinary permissions (the umask applies), or those of the file it replaces. A
-    symbolic link stays: the file it points to is the one replaced. A device, FIFO or
-    socket is never replaced (OSError): the rename would put a plain file in its place
-    (``--out /dev/null`` run as root would lose the system's /dev/null). Its bytes reach
-    the disk before the rename, and the rename before return, so a power cut leaves
-    either the old file or the whole new one.
+    is atomic), is named ``.<name>.scratchnet-<8 hex>.tmp`` and locked (flock, where the
+    file system has it) until it is renamed, so that a later run into a run folder can
+    tell the leftover of a killed writer, which it removes, from the file of one still
+    writing (``is_leftover_temporary``), and is created with ordinary permissions (the
+    umask applies), or those of the file it replaces. A symbolic link stays: the file it
+    points to is the one replaced. A device, FIFO or socket is never replaced (OSError):
+    the rename would put a plain file in its place (``--out /dev/null`` run as root would
+    lose the system's /dev/null). Its bytes reach the disk before the rename, and the
+    rename before return, so a power cut leaves either the old file or the whole new one.
     """
     if _holds_nul(path):
         raise _cannot_write(errno.EINVAL, path, NUL_REASON)
@@ -53,12 +58,12 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     temporary = target.with_name(f".{target.name}.scratchnet-{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as file:
-            fcntl.flock(file.fileno(), fcntl.LOCK_EX)  # let go when closed, or killed
+            _lock(file)  # let go when closed (after the rename), or killed
             _keep_permissions_of(target, file)
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, target)
+            os.replace(temporary, target)
     except OSError as error:
         _remove(temporary)
         if error.errno is None or getattr(error, "names_its_file", False):
@@ -71,22 +76,33 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     _sync_folder(target.parent)
 
 
+def _lock(file: BinaryIO) -> None:
+    """Lock the temporary file while it is open, where the system and the file system
+    can (not on Windows; not on an NFS mount without locks: its leftovers then stay)."""
+    if fcntl is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX)
+
+
 def is_leftover_temporary(path: Path) -> bool:
     """Whether ``path`` is an atomic_write's temporary file whose writer is gone (killed
-    before it could remove it): named so, a regular file, and not locked. (The lock,
-    unlike a process id in the name, holds across process namespaces and reused ids.)"""
-    if TEMPORARY.match(path.name) is None:
+    before it could remove it): named so, a regular file LEFTOVER_AGE seconds old (a
+    writer may have created it and not yet locked it), and not locked. The lock, unlike
+    a process id in the name, holds across process namespaces and reused ids; where it
+    cannot be taken or tested, the file is not judged a leftover."""
+    if TEMPORARY.match(path.name) is None or fcntl is None:
         return False
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:  # gone, or a link: not a leftover of ours
         return False
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode) or time.time() - found.st_mtime < LEFTOVER_AGE:
             return False
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)  # (shared: read access will do)
         return True
-    except BlockingIOError:  # its writer holds it
+    except OSError:  # BlockingIOError: its writer holds it; else locks cannot tell
         return False
     finally:
         os.close(descriptor)

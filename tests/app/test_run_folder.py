@@ -321,11 +321,18 @@ def dead_pid() -> int:
     return process.pid
 
 
+def left_behind(path: Path) -> None:
+    """A temporary file as a writer killed a minute ago left it: half written, unlocked."""
+    path.write_bytes(b"half")
+    a_minute_ago = time.time() - 60
+    os.utime(path, (a_minute_ago, a_minute_ago))
+
+
 def test_leftovers_of_a_killed_run_are_removed_and_reported(mnist_dir, tmp_path):
     out = tmp_path / "run"
     (out / ".staging-123-0a1b2c3d").mkdir(parents=True)
     (out / ".staging-123-0a1b2c3d" / "model.npz").write_bytes(b"half")
-    (out / ".metrics.json.scratchnet-0a1b2c3d.tmp").write_bytes(b"half")
+    left_behind(out / ".metrics.json.scratchnet-0a1b2c3d.tmp")
     (out / run_folder.LOCK).write_text(f"{dead_pid()} {socket.gethostname()}\n")
     outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
     assert outcome.code == 0, outcome
@@ -356,21 +363,25 @@ def test_the_temporary_file_of_a_writer_still_running_is_no_leftover(mnist_dir, 
     out = tmp_path / "run"
     out.mkdir()
     dead = ".f.png.scratchnet-0a1b2c3d.tmp"
-    (out / dead).write_bytes(b"half")  # as a killed writer leaves it: not locked
+    left_behind(out / dead)  # as a killed writer leaves it: not locked
+    (out / ".g.png.scratchnet-0a1b2c3d.tmp").write_bytes(b"half")  # just made, not yet
+    # locked, maybe: not judged (its writer may lock it now)
     writer = subprocess.Popen([sys.executable, "-c", WRITING_FOREVER, str(out / "e.onnx")],
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert writer.stdout.readline() == "writing\n"
         (live,) = [name for name in names(out) if name.startswith(".e.onnx.scratchnet-")]
         refused = train(mnist_dir, out, *FULL_BATCH)
-        assert_one_line_error(refused, f"--out {out} already holds files ({live})")
+        fresh = ".g.png.scratchnet-0a1b2c3d.tmp"
+        held = ", ".join(sorted([live, fresh]))
+        assert_one_line_error(refused, f"--out {out} already holds files ({held})")
         outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
     finally:
         writer.kill()
         writer.wait()
     assert outcome.code == 0, outcome
     assert f"removed what an interrupted run left behind: {dead}\n" in outcome.err
-    assert names(out) == sorted([*TUTORIAL_RUN_FILES, live])
+    assert names(out) == sorted([*TUTORIAL_RUN_FILES, live, fresh])
 
 
 def test_force_does_not_replace_an_interrupted_run_that_can_go_on(mnist_dir, tmp_path):
