@@ -1162,6 +1162,85 @@ def test_a_stop_swallowed_as_the_command_ends_still_ends_it_as_stopped(tmp_path)
     assert outcome.err == "scratchnet: terminated\n"
 
 
+TWO_SWALLOWED = """
+import os, signal, time, weakref
+from scratchnet.app import cli
+from scratchnet.app.commands import figures
+
+
+class Cached:
+    pass
+
+
+def forget(signum):
+    def callback(ref):
+        os.kill(os.getpid(), signum)
+        sum(range(10**5))
+
+    return callback
+
+
+def command(args):  # two stops lost within the 10 ms before the first is sent again
+    first, second = Cached(), Cached()
+    refs = weakref.ref(first, forget(signal.SIGTERM)), weakref.ref(second, forget(signal.SIGINT))
+    del first
+    del second
+    return 0
+
+
+figures.run = command
+print("status", cli.main(["figures"]), flush=True)
+time.sleep(0.2)
+print("the caller goes on")
+"""
+
+
+def test_two_stops_swallowed_at_once_end_the_command_and_never_reach_its_caller(tmp_path):
+    """The second replaced the first's timer without cancelling it: the first was sent
+    after cli.main had returned, and killed the program that called it (status 143)."""
+    outcome = run_process(sys.executable, "-c", TWO_SWALLOWED, cwd=tmp_path)
+    assert outcome.code == 0, outcome
+    assert outcome.out in ("status 130\nthe caller goes on\n", "status 143\nthe caller goes on\n")
+
+
+SWALLOWED_BEFORE_A_CLEANUP = """
+import os, signal, time, weakref
+from scratchnet.app.interrupts import stop_on_signals, uninterrupted
+
+stop_on_signals()
+
+
+class Cached:
+    pass
+
+
+def forget(ref):
+    os.kill(os.getpid(), signal.SIGTERM)
+    sum(range(10**5))
+
+
+thing = Cached()
+ref = weakref.ref(thing, forget)
+try:
+    del thing
+    with uninterrupted():  # the stop is sent again in here, and ignored
+        time.sleep(0.5)
+    cleaned = time.monotonic()
+    time.sleep(5)
+    print("went on")
+except KeyboardInterrupt as stop:
+    print(type(stop).__name__, "within a second of the cleanup:", time.monotonic() - cleaned < 1)
+"""
+
+
+def test_a_lost_stop_sent_again_during_a_cleanup_comes_once_it_is_done(tmp_path):
+    """It was ignored there, and only the command's end raised it (a run finished,
+    printed its results, then said 'interrupted')."""
+    outcome = run_process(sys.executable, "-c", SWALLOWED_BEFORE_A_CLEANUP, cwd=tmp_path)
+    assert (outcome.code, outcome.err) == (0, "")
+    assert outcome.out == "Terminated within a second of the cleanup: True\n"
+
+
 IGNORED_FROM_THE_START = """
 import os, signal, time
 from scratchnet.app.interrupts import stop_on_signals

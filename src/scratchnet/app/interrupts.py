@@ -77,20 +77,47 @@ def _raise(signum: int) -> None:
 
 def _stop_again_if_swallowed(unraisable) -> None:
     """sys.unraisablehook: a stop that Python could not raise past a weakref callback or
-    a ``__del__`` is kept as lost and sent again, from another thread RESEND_AFTER
-    seconds later, once the hook has returned (raised in here, it would be lost as
-    well); the grace of the stop that was lost does not apply. A command that ends
-    before it arrives is stopped by ``raise_lost_stop``. Anything else goes to the hook
-    there was."""
-    global _last_stop, _lost, _resend
+    a ``__del__`` is kept as lost and sent again (``_send_lost_stop``); the grace of the
+    stop that was lost does not apply. Anything else goes to the hook there was."""
+    global _last_stop, _lost
     if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and _in_main_thread()):
         _previous_unraisablehook(unraisable)
         return
     _last_stop = -math.inf
     _lost = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
+    _send_lost_stop()
+
+
+def _send_lost_stop() -> None:
+    """Send the lost stop again, from another thread RESEND_AFTER seconds from now, once
+    the code that lost it (the hook, a cleanup that ignored it) has returned: raised
+    there, it would be lost again. One sending at a time."""
+    global _resend
+    _cancel_sending()
     _resend = threading.Timer(RESEND_AFTER, os.kill, (os.getpid(), _lost))
     _resend.daemon = True
     _resend.start()
+
+
+def _cancel_sending() -> None:
+    """Cancel the sending of a lost stop and wait for its thread: none is sent later. One
+    it sent already is taken now, and ignored as a cleanup's."""
+    global _resend, _cleanups
+    if _resend is None:
+        return
+    _cleanups += 1
+    try:
+        _resend.cancel()
+        _resend.join()
+        _take_pending_signals()
+    finally:
+        _cleanups -= 1
+        _resend = None
+
+
+def _take_pending_signals() -> None:
+    """A Python call: CPython runs the handlers of signals that came meanwhile as it
+    enters one."""
 
 
 def raise_lost_stop() -> None:
@@ -104,8 +131,7 @@ def raise_lost_stop() -> None:
 def _forget_lost_stop() -> int | None:
     """Cancel the sending again of a lost stop; the stop, if there was one."""
     global _lost
-    if _resend is not None:
-        _resend.cancel()
+    _cancel_sending()
     signum, _lost = _lost, None
     return signum
 
@@ -159,7 +185,8 @@ def stopping_on_signals() -> Iterator[None]:
 @contextmanager
 def uninterrupted() -> Iterator[None]:
     """A cleanup that no Ctrl-C or SIGTERM cuts short: one that arrives meanwhile is
-    ignored (in the main thread; elsewhere nothing is raised anyway)."""
+    ignored (in the main thread; elsewhere nothing is raised anyway), but for a lost
+    one, which is sent again once the cleanup is done."""
     global _cleanups
     if not _in_main_thread():
         yield
@@ -169,6 +196,8 @@ def uninterrupted() -> Iterator[None]:
         yield
     finally:
         _cleanups -= 1
+        if _cleanups == 0 and _lost is not None:  # ignored in here: sent again, to come
+            _send_lost_stop()  # once the cleanup is done
 
 
 @contextmanager
