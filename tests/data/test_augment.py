@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -238,6 +239,24 @@ def test_negative_zero_settings_are_no_distortion(digits):
     still.distort(digits, np.random.default_rng(0), out)
     np.testing.assert_array_equal(out, digits)
     assert str(still.shift) == "-0.0"  # kept as given (its repr is in the run's fingerprint)
+
+
+def test_any_real_number_the_checks_accept_distorts_as_its_float_does(digits):
+    """np.uint8(3) as a shift wrapped round when negated ('high - low < 0'), and a
+    Fraction as alpha or sigma failed in NumPy's exp."""
+    for kind, given, as_float in [
+        (
+            "affine",
+            {"shift": np.uint8(3), "rotation": np.uint16(5)},
+            {"shift": 3.0, "rotation": 5.0},
+        ),
+        ("elastic", {"alpha": Fraction(6), "sigma": Fraction(5, 2)}, {"alpha": 6.0, "sigma": 2.5}),
+        ("affine", {"scale": Fraction(1, 10)}, {"scale": 0.1}),
+    ]:
+        distorted, expected = np.empty_like(digits), np.empty_like(digits)
+        Augment(kind, **given).distort(digits, np.random.default_rng(3), distorted)
+        Augment(kind, **as_float).distort(digits, np.random.default_rng(3), expected)
+        np.testing.assert_array_equal(distorted, expected)
 
 
 def test_a_shape_given_as_a_list_is_kept_as_a_tuple():

@@ -142,7 +142,8 @@ class Augment:
         """A = R(theta) Sh(phi) / s for each image (m, 2, 2), acting on (row, column)."""
         theta = np.radians(_either_way(rng, self.rotation, m))
         phi = np.radians(_either_way(rng, self.shear, m))
-        zoom = rng.uniform(1 - self.scale, 1 + self.scale, m)
+        scale = _real(self.scale)
+        zoom = rng.uniform(1 - scale, 1 + scale, m)
         cos, sin, tan = np.cos(theta), np.sin(theta), np.tan(phi)
         # rotation R = [[cos, -sin], [sin, cos]]; shear Sh = [[1, tan], [0, 1]]
         a = np.empty((m, 2, 2))
@@ -156,18 +157,28 @@ class Augment:
         noise = _uniform(rng, (m, 2, rows, cols), dtype)
         noise *= 2
         noise -= 1
-        smooth_r = gaussian_matrix(rows, self.sigma, dtype)  # (rows, rows)
-        smooth_c = gaussian_matrix(cols, self.sigma, dtype)
+        sigma = _real(self.sigma)
+        smooth_r = gaussian_matrix(rows, sigma, dtype)  # (rows, rows)
+        smooth_c = gaussian_matrix(cols, sigma, dtype)
         field = smooth_r @ noise @ smooth_c.T
-        field *= self.alpha
+        field *= _real(self.alpha)
         return field
 
 
-def _either_way(rng, half_width: float, shape) -> np.ndarray:
+def _either_way(rng, half_width, shape) -> np.ndarray:
     """Uniform draws in [-half_width, half_width] (-0.0 as 0: NumPy refuses the range
     from 0.0 to -0.0, which a strength given as -0 made)."""
-    width = abs(half_width)
+    width = abs(_real(half_width))
     return rng.uniform(-width, width, shape)
+
+
+def _real(strength):
+    """A strength NumPy computes with as given (so a run's draws keep their bits): a
+    Python or NumPy float or signed integer as it is; any other real number (an unsigned
+    integer, whose negation wraps around; a Fraction) as a float."""
+    if isinstance(strength, (int, float, np.floating, np.signedinteger)):
+        return strength
+    return float(strength)
 
 
 def _uniform(rng, shape: tuple[int, ...], dtype) -> np.ndarray:
