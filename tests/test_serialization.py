@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scratchnet import NeuralNet, NeuralNetRegressor, serialization
+from scratchnet.archive import write_archive
 from scratchnet.errors import DataFileError, NotFittedError
 from scratchnet.network import Network
 
@@ -530,3 +531,25 @@ def test_loading_reads_the_weights_into_the_model_without_a_second_copy(tmp_path
         tracemalloc.stop()
     np.testing.assert_array_equal(loaded.parameters.flat, net.parameters.flat)
     assert weights <= peak < 1.25 * weights
+
+
+def test_a_model_file_of_members_smaller_than_its_metadata_says_is_refused_before_allocating(
+    tmp_path,
+):
+    """Metadata of 16,000 x 16,000 float64 weights over members of one value each: the
+    model's 2 GB were allocated before the first member's header was read (a MemoryError
+    traceback under a memory limit)."""
+    meta = {"format": serialization.FORMAT, "version": serialization.VERSION,
+            "layer_sizes": [16000, 1], "n_features": 16000, "activation": "relu",
+            "init": "he", "dropout": 0.0, "dtype": "float64", "output": "identity"}  # fmt: skip
+    shapes = {"weight_0": (1, 1), "bias_0": (1,), "weight_1": (1, 1), "bias_1": (1,)}
+    write_archive(tmp_path / "small.npz", meta, {k: np.zeros(v) for k, v in shapes.items()})
+    tracemalloc.start()
+    try:
+        expected = r"weight_0 has shape \(1, 1\) where \(16000, 16000\)"
+        with pytest.raises(DataFileError, match=expected):
+            NeuralNetRegressor.load(tmp_path / "small.npz")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10**7

@@ -125,23 +125,10 @@ class ArchiveReader:
         accepts, and at most ``max_bytes`` of data; allocated only after those checks.
         With ``out`` (of that shape, C-contiguous), read into it, without a second copy
         when the member has ``out``'s dtype, else cast into it (an overflow is inf)."""
-        info = self.members.get(name)
-        if info is None:
-            raise self.fail(f"the member {name} is missing")
+        if out is not None and (out.shape != tuple(shape) or not out.flags.c_contiguous):
+            raise ValueError(f"out must be a C-contiguous array of shape {shape}")
         with self._stream(name) as stream:
-            declared_shape, dtype, header_bytes = _npy_header(stream, self.fail, name)
-            if declared_shape != tuple(shape):
-                raise self.fail(f"{name} has shape {declared_shape} where {shape} was expected")
-            if not dtype_ok(dtype):
-                raise self.fail(f"{name} has the unexpected dtype {dtype}")
-            size = math.prod(shape) * dtype.itemsize
-            if max_bytes is not None and size > max_bytes:
-                raise self.fail(f"{name} is too large ({size} bytes, at most {max_bytes})")
-            if info.file_size != header_bytes + size:
-                raise self.fail(
-                    f"{name} declares {info.file_size} bytes where its header implies "
-                    f"{header_bytes + size}"
-                )
+            dtype = self._checked_header(stream, name, shape, dtype_ok, max_bytes)
             array = out if out is not None and out.dtype == dtype else np.empty(shape, dtype)
             _fill(stream, memoryview(array.reshape(-1)).cast("B"), self.fail, name)
         if out is None or array is out:
@@ -150,8 +137,36 @@ class ArchiveReader:
             np.copyto(out, array, casting="unsafe")
         return out
 
+    def check(self, name: str, shape: tuple[int, ...], dtype_ok: Callable[[np.dtype], bool]):
+        """Whether ``read`` would take the member ``name`` (its shape, dtype and size, from
+        its header alone): DataFileError if not, so a reader can refuse a file before it
+        allocates what it is to read the members into."""
+        with self._stream(name) as stream:
+            self._checked_header(stream, name, shape, dtype_ok, None)
+
+    def _checked_header(self, stream, name: str, shape, dtype_ok, max_bytes) -> np.dtype:
+        """The member's dtype, read from its header at the start of ``stream``, after
+        checking the header against ``shape``, ``dtype_ok``, ``max_bytes`` and the size the
+        archive records for the member."""
+        declared_shape, dtype, header_bytes = _npy_header(stream, self.fail, name)
+        if declared_shape != tuple(shape):
+            raise self.fail(f"{name} has shape {declared_shape} where {shape} was expected")
+        if not dtype_ok(dtype):
+            raise self.fail(f"{name} has the unexpected dtype {dtype}")
+        size = math.prod(shape) * dtype.itemsize
+        if max_bytes is not None and size > max_bytes:
+            raise self.fail(f"{name} is too large ({size} bytes, at most {max_bytes})")
+        if self.members[name].file_size != header_bytes + size:
+            raise self.fail(
+                f"{name} declares {self.members[name].file_size} bytes where its header "
+                f"implies {header_bytes + size}"
+            )
+        return dtype
+
     @contextmanager
     def _stream(self, name: str) -> Iterator[BinaryIO]:
+        if name not in self.members:
+            raise self.fail(f"the member {name} is missing")
         try:
             with self.zip.open(self.members[name]) as stream:
                 yield stream

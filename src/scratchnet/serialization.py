@@ -22,6 +22,7 @@ from __future__ import annotations
 import numbers
 import os
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -48,10 +49,6 @@ class StoredModel:
     meta: dict
     classes: np.ndarray | None
     parameters: Parameters
-
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.meta["dtype"])
 
     @property
     def output(self) -> str:
@@ -81,6 +78,9 @@ def read_model(path: str | os.PathLike) -> StoredModel:
             | {f"{kind}_{i}" for i in range(n_layers) for kind in ("weight", "bias")}
         )
         classes = _read_classes(archive, classes_of(widths[-1])) if classifies else None
+        for i, (fan_in, fan_out) in enumerate(pairwise(widths)):  # before any allocation
+            archive.check(f"weight_{i}", (fan_in, fan_out), _is_float)
+            archive.check(f"bias_{i}", (fan_out,), _is_float)
         parameters = Parameters(widths, dtype)  # read into its layers: no second copy
         for i, layer in enumerate(parameters.layers):
             _read_parameters(archive, f"weight_{i}", layer.weight)
@@ -141,9 +141,13 @@ def _read_classes(archive: ArchiveReader, n_classes: int) -> np.ndarray:
 def _read_parameters(archive: ArchiveReader, name: str, into: np.ndarray) -> None:
     """A weight or bias of real floating type read into ``into`` (cast to its dtype),
     all finite (an overflow in the cast is inf, refused too)."""
-    archive.read(name, into.shape, lambda stored: stored.kind == "f", out=into)
+    archive.read(name, into.shape, _is_float, out=into)
     if not np.all(np.isfinite(into)):
         raise archive.fail(f"{name} holds NaN or infinite values (in {into.dtype})")
+
+
+def _is_float(dtype: np.dtype) -> bool:
+    return dtype.kind == "f"
 
 
 def _is_int(value) -> bool:
