@@ -238,7 +238,7 @@ def _check_is_a_checkpoint(path: Path) -> None:
 def read_checkpoint_extra(path: str | os.PathLike) -> dict:
     """The ``extra`` metadata of a checkpoint, without reading its arrays."""
     with open_archive(path, "checkpoint") as archive:
-        return _dict(archive, _meta(archive), "extra")
+        return _extra(archive, _meta(archive))
 
 
 def read_checkpoint(path: Path, fresh: TrainingState, fingerprint: dict) -> Restored:
@@ -248,7 +248,10 @@ def read_checkpoint(path: Path, fresh: TrainingState, fingerprint: dict) -> Rest
     optimizer, whose state would not fit) is refused as such before its state is read."""
     with open_archive(path, "checkpoint") as archive:
         meta = _meta(archive)
-        _check_same_run(path, _dict(archive, meta, "fingerprint"), fingerprint)
+        stored = meta.get("fingerprint")
+        if not (isinstance(stored, dict) and stored):
+            raise archive.fail("it holds no fingerprint of its run, so no run can resume it")
+        _check_same_run(path, stored, fingerprint)
         params = fresh.parameters
         if meta.get("widths") != list(params.widths) or meta.get("dtype") != params.flat.dtype.name:
             raise archive.fail(
@@ -291,7 +294,7 @@ def read_checkpoint(path: Path, fresh: TrainingState, fingerprint: dict) -> Rest
             records_since_best=_count(archive, meta, "records_since_best"),
             first_loss=_cost(archive, meta, "first_loss", None),
         )
-    return Restored(state, _dict(archive, meta, "extra"), _seconds(archive, meta))
+    return Restored(state, _extra(archive, meta), _seconds(archive, meta))
 
 
 def _check_same_run(path: Path, stored: dict, fingerprint: dict) -> None:
@@ -333,11 +336,11 @@ def _cost(archive: ArchiveReader, meta: dict, key: str, when_none):
     return float(value)
 
 
-def _dict(archive: ArchiveReader, meta: dict, key: str) -> dict:
-    """A dict of the metadata (the fingerprint, the caller's extra), {} if absent."""
-    value = meta.get(key) or {}
+def _extra(archive: ArchiveReader, meta: dict) -> dict:
+    """The caller's extra metadata, {} if absent."""
+    value = meta.get("extra") or {}
     if not isinstance(value, dict):
-        raise archive.fail(f"{key} must be an object, got {str(value)[:20]}")
+        raise archive.fail(f"extra must be an object, got {str(value)[:20]}")
     return value
 
 
