@@ -1203,6 +1203,43 @@ def test_two_stops_swallowed_at_once_end_the_command_and_never_reach_its_caller(
     assert outcome.out in ("status 130\nthe caller goes on\n", "status 143\nthe caller goes on\n")
 
 
+LOST_WHILE_THREADING_IS_LOCKED = """
+import os, signal, threading, time, weakref
+from scratchnet.app.interrupts import stop_on_signals
+
+stop_on_signals()
+
+
+class Cached:
+    pass
+
+
+def forget(ref):
+    os.kill(os.getpid(), signal.SIGINT)
+    sum(range(10**5))
+
+
+first, second = Cached(), Cached()
+refs = weakref.ref(first, forget), weakref.ref(second, forget)
+try:
+    with threading._active_limbo_lock:  # held by threading.enumerate() when GC runs
+        del first  # finalizers
+        time.sleep(0.05)
+        del second
+    time.sleep(5)
+    print("went on")
+except KeyboardInterrupt as stop:
+    print("stopped by", type(stop).__name__)
+"""
+
+
+def test_stops_lost_while_threading_holds_its_lock_neither_hang_nor_go(tmp_path):
+    """The hook joined the earlier sender, a threading.Timer, whose end needs the lock
+    the finalizers ran under: the process hung, deaf to SIGTERM (a review)."""
+    outcome = run_process(sys.executable, "-c", LOST_WHILE_THREADING_IS_LOCKED, cwd=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (0, "stopped by KeyboardInterrupt\n", "")
+
+
 SWALLOWED_BEFORE_A_CLEANUP = """
 import os, signal, time, weakref
 from scratchnet.app.interrupts import stop_on_signals, uninterrupted

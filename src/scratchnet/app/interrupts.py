@@ -14,7 +14,8 @@ traceback, or aborts the interpreter as it shuts down.
 A stop raised where Python cannot pass it on, in a weakref callback or a ``__del__``
 (matplotlib's caches run them), would be printed as "Exception ignored in ..." and lost,
 the command going on to end with status 0: ``sys.unraisablehook`` catches it there, and
-the signal is delivered again, to stop the command as the code around goes on.
+the signal is sent again, to stop the command as the code around goes on (or, if the
+command ends first, ``raise_lost_stop`` stops it there).
 
 The handlers stay Python functions while the command runs: one switched to SIG_IGN
 with a signal still pending makes CPython print "Signal 15 ignored due to race
@@ -23,6 +24,7 @@ condition".
 
 from __future__ import annotations
 
+import _thread
 import math
 import os
 import signal
@@ -43,7 +45,8 @@ _last_stop = -math.inf  # when a stop signal last raised (time.monotonic())
 _deferring = 0  # deferred blocks running now, in the main thread
 _pending: int | None = None  # the stop signal that came during them
 _lost: int | None = None  # a stop Python swallowed, not raised again yet
-_resend: threading.Timer | None = None  # the timer that sends it again
+_sending = _thread.allocate_lock()  # held while a sending checks its generation and sends
+_generation = 0  # of the one sending that may still send: cancelling moves it on
 
 
 class Terminated(KeyboardInterrupt):
@@ -78,62 +81,68 @@ def _raise(signum: int) -> None:
 def _stop_again_if_swallowed(unraisable) -> None:
     """sys.unraisablehook: a stop that Python could not raise past a weakref callback or
     a ``__del__`` is kept as lost and sent again (``_send_lost_stop``); the grace of the
-    stop that was lost does not apply. Anything else goes to the hook there was."""
-    global _last_stop, _lost
+    stop that was lost does not apply, and a signal that comes while this runs is
+    ignored (the sending again stands for it). Anything else goes to the hook there was."""
+    global _cleanups, _last_stop, _lost
     if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and _in_main_thread()):
         _previous_unraisablehook(unraisable)
         return
-    _last_stop = -math.inf
-    _lost = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
-    _send_lost_stop()
+    _cleanups += 1
+    try:
+        _lost = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
+        _last_stop = -math.inf
+        _send_lost_stop()
+    finally:
+        _cleanups -= 1
 
 
 def _send_lost_stop() -> None:
-    """Send the lost stop again, from another thread RESEND_AFTER seconds from now, once
-    the code that lost it (the hook, a cleanup that ignored it) has returned: raised
-    there, it would be lost again. One sending at a time."""
-    global _resend
-    _cancel_sending()
-    _resend = threading.Timer(RESEND_AFTER, os.kill, (os.getpid(), _lost))
-    _resend.daemon = True
-    _resend.start()
+    """Send the lost stop again RESEND_AFTER seconds from now, from a thread of its own,
+    once the code that lost it (the hook, a cleanup that ignored it) has returned:
+    raised there, it would be lost again. The thread is started with ``_thread`` and
+    never waited for (this runs in finalizers, which may run while ``threading`` holds
+    its own locks); a later sending, or a cancelling, makes it send nothing."""
+    global _generation
+    with _sending:
+        _generation += 1
+        generation = _generation
+    _thread.start_new_thread(_send_later, (generation, _lost))
 
 
-def _cancel_sending() -> None:
-    """Cancel the sending of a lost stop and wait for its thread: none is sent later. One
-    it sent already is taken now, and ignored as a cleanup's."""
-    global _resend, _cleanups
-    if _resend is None:
-        return
-    _cleanups += 1
-    try:
-        _resend.cancel()
-        _resend.join()
-        _take_pending_signals()
-    finally:
-        _cleanups -= 1
-        _resend = None
-
-
-def _take_pending_signals() -> None:
-    """A Python call: CPython runs the handlers of signals that came meanwhile as it
-    enters one."""
+def _send_later(generation: int, signum: int, pid: int = os.getpid()) -> None:
+    time.sleep(RESEND_AFTER)
+    with _sending:  # (checked and sent at once: a cancelling waits for the sending)
+        if generation == _generation:
+            os.kill(pid, signum)
 
 
 def raise_lost_stop() -> None:
     """As a command ends: a stop that was lost and has not been raised again since
     stops it now (and is not sent again)."""
-    signum = _forget_lost_stop()
+    signum = forget_lost_stop()
     if signum is not None:
         _raise(signum)
 
 
-def _forget_lost_stop() -> int | None:
-    """Cancel the sending again of a lost stop; the stop, if there was one."""
-    global _lost
-    _cancel_sending()
+def forget_lost_stop() -> int | None:
+    """No lost stop is sent again any more (one sent already is taken now, as a
+    cleanup's, and ignored), nor raised: for a command whose end is decided. The stop
+    there was, if any."""
+    global _cleanups, _generation, _lost
+    _cleanups += 1
+    try:
+        with _sending:
+            _generation += 1
+        _take_pending_signals()
+    finally:
+        _cleanups -= 1
     signum, _lost = _lost, None
     return signum
+
+
+def _take_pending_signals() -> None:
+    """A Python call: CPython runs the handlers of signals that came meanwhile as it
+    enters one."""
 
 
 _previous_unraisablehook = sys.unraisablehook
@@ -176,7 +185,7 @@ def stopping_on_signals() -> Iterator[None]:
     try:
         yield
     finally:  # a lost stop is not sent to the caller's handlers
-        _forget_lost_stop()
+        forget_lost_stop()
         for stopping, handler in replaced.items():
             signal.signal(stopping, handler)
         sys.unraisablehook = hook
