@@ -296,3 +296,29 @@ def test_where_files_cannot_be_locked_writes_go_on_and_nothing_is_swept(tmp_path
     left.write_bytes(b"half")
     os.utime(left, (time.time() - 60, time.time() - 60))
     assert not is_leftover_temporary(left)  # cannot be told: left alone
+
+
+def test_a_close_that_fails_after_the_rename_is_no_failed_write(tmp_path, monkeypatch):
+    """The rename moved inside the file's with block (to keep its lock): an error as the
+    file closed after it (EIO on NFS) made a complete write read as 'cannot write'."""
+
+    class ClosingFails:
+        def __init__(self, file):
+            self.file = file
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(scratchnet.atomic, "open", lambda *a: ClosingFails(open(*a)),  # noqa: SIM115
+                        raising=False)  # fmt: skip
+    with atomic_write(tmp_path / "model.npz") as file:
+        file.write(b"new")
+    assert (tmp_path / "model.npz").read_bytes() == b"new"
+    assert os.listdir(tmp_path) == ["model.npz"]

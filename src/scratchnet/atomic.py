@@ -56,6 +56,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     if is_special(target):
         raise _cannot_write(errno.EINVAL, path, SPECIAL_REASON)
     temporary = target.with_name(f".{target.name}.scratchnet-{secrets.token_hex(4)}.tmp")
+    renamed = False
     try:
         with open(temporary, "xb") as file:
             _lock(file)  # let go when closed (after the rename), or killed
@@ -64,7 +65,11 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
             file.flush()
             os.fsync(file.fileno())
             os.replace(temporary, target)
+            renamed = True
     except OSError as error:
+        if renamed:  # closing failed after the rename: the new file is in place, whole
+            _sync_folder(target.parent)
+            return
         _remove(temporary)
         if error.errno is None or getattr(error, "names_its_file", False):
             raise  # not the system's (raised by the caller's block), or named already (by

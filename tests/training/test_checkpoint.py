@@ -297,7 +297,7 @@ def first_record(change):
         (FULL_BATCH, lambda meta: meta.pop("records_since_best"),
          "records_since_best must be a count"),
         (FULL_BATCH, updated(extra=[1]), r"extra must be an object, got \[1\]"),
-        (FULL_BATCH, updated(fingerprint=[1]), "it holds no fingerprint of its run"),
+        (FULL_BATCH, updated(fingerprint=[1]), r"fingerprint must be an object, got \[1\]"),
         (FULL_BATCH, lambda meta: meta.pop("fingerprint"), "it holds no fingerprint of its run"),
         (FULL_BATCH, updated(first_loss="abc"), "first_loss must be a cost, got abc"),
         # a negative first cost made the first epoch's look like divergence: the file removed

@@ -249,8 +249,10 @@ def read_checkpoint(path: Path, fresh: TrainingState, fingerprint: dict) -> Rest
     with open_archive(path, "checkpoint") as archive:
         meta = _meta(archive)
         stored = meta.get("fingerprint")
-        if not (isinstance(stored, dict) and stored):
+        if not stored:
             raise archive.fail("it holds no fingerprint of its run, so no run can resume it")
+        if not isinstance(stored, dict):
+            raise archive.fail(f"fingerprint must be an object, got {str(stored)[:20]}")
         _check_same_run(path, stored, fingerprint)
         params = fresh.parameters
         if meta.get("widths") != list(params.widths) or meta.get("dtype") != params.flat.dtype.name:
