@@ -1240,6 +1240,71 @@ def test_stops_lost_while_threading_holds_its_lock_neither_hang_nor_go(tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (0, "stopped by KeyboardInterrupt\n", "")
 
 
+LOST_IN_A_FORKED_CHILD = """
+import os, signal, sys, time, weakref
+from scratchnet.app.interrupts import stop_on_signals
+
+got = []
+signal.signal(signal.SIGINT, lambda *_: got.append("parent"))
+child = os.fork()
+if child == 0:
+    stop_on_signals()
+
+    class Cached:
+        pass
+
+    def forget(ref):
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(10**5))
+
+    thing = Cached()
+    ref = weakref.ref(thing, forget)
+    try:
+        del thing
+        time.sleep(2)
+        os._exit(1)
+    except KeyboardInterrupt:
+        os._exit(0)
+_, status = os.waitpid(child, 0)
+time.sleep(0.1)
+print("child stopped:", os.waitstatus_to_exitcode(status) == 0, "parent signalled:", got)
+"""
+
+
+def test_a_stop_lost_in_a_forked_child_stops_the_child_not_its_parent(tmp_path):
+    """The sending again took the process id at import: a child forked after it sent
+    its lost stop to its parent (a review)."""
+    outcome = run_process(sys.executable, "-c", LOST_IN_A_FORKED_CHILD, cwd=tmp_path)
+    assert (outcome.code, outcome.out) == (0, "child stopped: True parent signalled: []\n")
+
+
+A_STOP_AS_THE_HANDLERS_ARE_PUT_BACK = """
+import os, signal, sys
+from scratchnet.app import cli, interrupts
+from scratchnet.app.commands import figures
+
+forget = interrupts.forget_lost_stop
+
+
+def forget_then_a_stop():
+    if sys._getframe(1).f_code.co_name == "stopping_on_signals":  # putting things back
+        os.kill(os.getpid(), signal.SIGTERM)
+    return forget()
+
+
+interrupts.forget_lost_stop = forget_then_a_stop
+figures.run = lambda args: 0
+print("status", cli.main(["figures"]), signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
+"""
+
+
+def test_a_stop_as_the_callers_handlers_are_put_back_does_not_escape_halfway(tmp_path):
+    """Terminated escaped cli.main from its finally, with the caller's SIGTERM handler
+    and unraisable hook still scratchnet's (a review)."""
+    outcome = run_process(sys.executable, "-c", A_STOP_AS_THE_HANDLERS_ARE_PUT_BACK, cwd=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (0, "status 0 True\n", "")
+
+
 SWALLOWED_BEFORE_A_CLEANUP = """
 import os, signal, time, weakref
 from scratchnet.app.interrupts import stop_on_signals, uninterrupted

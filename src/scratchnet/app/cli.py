@@ -20,8 +20,8 @@ from .arguments import error_message
 from .commands import evaluate, export, figures, predict, report, serve, train
 from .interrupts import (
     EXIT_BROKEN_PIPE,
+    decided,
     exit_status,
-    forget_lost_stop,
     raise_lost_stop,
     stopped_by,
     stopping_on_signals,
@@ -63,16 +63,15 @@ def main(argv: list[str] | None = None) -> int:
             raise_lost_stop()  # one Python swallowed as the command ended stops it still
             return status
         except BrokenPipeError:  # the reader of the output left (| head): end quietly,
-            forget_lost_stop()  # as SIGPIPE ends other tools
+            decided()  # as SIGPIPE ends other tools
             return EXIT_BROKEN_PIPE
         except (ScratchnetError, OSError) as error:
-            forget_lost_stop()  # the command's end is decided: a stop lost meanwhile is not
-            # sent again after its one line
+            decided()  # its one line is the last: no stop adds another
             with uninterrupted():
                 print(f"scratchnet: error: {error_message(error)}", file=sys.stderr)
             return EXIT_USAGE
         except KeyboardInterrupt as interruption:
-            forget_lost_stop()  # (the same request, or one the command already answers)
+            decided()  # (a later stop is the same request, or one already answered)
             with uninterrupted():
                 note = error_message(interruption)
                 print(f"scratchnet: {stopped_by(interruption)}" + (f"; {note}" if note else ""),

@@ -109,11 +109,21 @@ def _send_lost_stop() -> None:
     _thread.start_new_thread(_send_later, (generation, _lost))
 
 
-def _send_later(generation: int, signum: int, pid: int = os.getpid()) -> None:
+def _send_later(generation: int, signum: int) -> None:
     time.sleep(RESEND_AFTER)
     with _sending:  # (checked and sent at once: a cancelling waits for the sending)
         if generation == _generation:
-            os.kill(pid, signum)
+            os.kill(os.getpid(), signum)
+
+
+def _forget_in_child() -> None:
+    """A forked child starts without its parent's lost stop or sending (whose lock it
+    may have copied taken)."""
+    global _sending, _generation, _lost
+    _sending, _generation, _lost = _thread.allocate_lock(), 0, None
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def raise_lost_stop() -> None:
@@ -124,10 +134,19 @@ def raise_lost_stop() -> None:
         _raise(signum)
 
 
+def decided() -> None:
+    """The command's end is decided (an error, an interruption, said next): a lost stop
+    is forgotten, and every stop from now on ignored, until ``stopping_on_signals``
+    ends (a second line from a stop that came as the command ended would contradict
+    the first)."""
+    global _cleanups
+    forget_lost_stop()
+    _cleanups += 1
+
+
 def forget_lost_stop() -> int | None:
     """No lost stop is sent again any more (one sent already is taken now, as a
-    cleanup's, and ignored), nor raised: for a command whose end is decided. The stop
-    there was, if any."""
+    cleanup's, and ignored), nor raised. The stop there was, if any."""
     global _cleanups, _generation, _lost
     _cleanups += 1
     try:
@@ -180,15 +199,18 @@ def stopping_on_signals() -> Iterator[None]:
     if not _in_main_thread():
         yield
         return
-    hook = sys.unraisablehook
+    global _cleanups
+    hook, cleanups = sys.unraisablehook, _cleanups
     replaced = stop_on_signals()
     try:
         yield
-    finally:  # a lost stop is not sent to the caller's handlers
-        forget_lost_stop()
+    finally:  # everything put back, a stop coming meanwhile ignored (not raised halfway)
+        _cleanups += 1
+        sys.unraisablehook = hook  # (a stop lost from now on is the caller's)
+        forget_lost_stop()  # and none of ours reaches the caller's handlers
         for stopping, handler in replaced.items():
             signal.signal(stopping, handler)
-        sys.unraisablehook = hook
+        _cleanups = cleanups
 
 
 @contextmanager

@@ -249,7 +249,7 @@ def read_checkpoint(path: Path, fresh: TrainingState, fingerprint: dict) -> Rest
     with open_archive(path, "checkpoint") as archive:
         meta = _meta(archive)
         stored = meta.get("fingerprint")
-        if not stored:
+        if stored is None or stored == {}:
             raise archive.fail("it holds no fingerprint of its run, so no run can resume it")
         if not isinstance(stored, dict):
             raise archive.fail(f"fingerprint must be an object, got {str(stored)[:20]}")
