@@ -316,6 +316,7 @@ def test_a_close_that_fails_after_the_rename_is_no_failed_write(tmp_path, monkey
             self.file.close()
             raise OSError(errno.EIO, "Input/output error")
 
+    # (no with here: atomic_write's own with closes the file this open gives it)
     monkeypatch.setattr(scratchnet.atomic, "open", lambda *a: ClosingFails(open(*a)),  # noqa: SIM115
                         raising=False)  # fmt: skip
     with atomic_write(tmp_path / "model.npz") as file:

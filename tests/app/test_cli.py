@@ -1092,24 +1092,36 @@ def test_a_second_signal_does_not_cut_the_cleanup_short_and_later_ones_still_sto
 
 # A signal whose handler runs inside a weakref callback (matplotlib's caches have them):
 # Python prints "Exception ignored in" and drops the KeyboardInterrupt raised there.
-SWALLOWED_SIGNAL = """
-import os, signal, time, weakref
-from scratchnet.app.interrupts import stop_on_signals
-
-stop_on_signals()
+# Scripts in which a weakref callback sends a stop to its own process: the signal's
+# handler runs in the callback, where Python drops the KeyboardInterrupt it raises.
+LOSING_A_STOP = """
+import os, signal, sys, threading, time, weakref
+from scratchnet.app import cli
+from scratchnet.app.commands import figures
+from scratchnet.app.interrupts import stop_on_signals, uninterrupted
 
 
 class Cached:
     pass
 
 
-def forget(ref):
-    os.kill(os.getpid(), signal.SIGTERM)
-    sum(range(10**5))  # the handler runs in here
+def losing(signum):
+    def callback(ref):
+        os.kill(os.getpid(), signum)
+        sum(range(10**5))  # the handler runs in here
+
+    return callback
+"""
 
 
+def run_losing_a_stop(body: str, cwd: Path):
+    return run_process(sys.executable, "-c", LOSING_A_STOP + body, cwd=cwd)
+
+
+SWALLOWED_SIGNAL = """
+stop_on_signals()
 thing = Cached()
-ref = weakref.ref(thing, forget)
+ref = weakref.ref(thing, losing(signal.SIGTERM))
 try:
     del thing
     time.sleep(5)
@@ -1122,28 +1134,14 @@ except KeyboardInterrupt as stop:
 def test_a_stop_python_cannot_raise_in_a_weakref_callback_still_stops_the_command(tmp_path):
     """A SIGTERM while a report was built was printed as "Exception ignored in" with a
     traceback, and the command went on to end with status 0 (found in 2 of 20 trials)."""
-    outcome = run_process(sys.executable, "-c", SWALLOWED_SIGNAL, cwd=tmp_path)
+    outcome = run_losing_a_stop(SWALLOWED_SIGNAL, tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (0, "stopped by Terminated\n", "")
 
 
 SWALLOWED_AS_THE_COMMAND_ENDS = """
-import os, signal, sys, weakref
-from scratchnet.app import cli
-from scratchnet.app.commands import figures
-
-
-class Cached:
-    pass
-
-
-def forget(ref):
-    os.kill(os.getpid(), signal.SIGTERM)
-    sum(range(10**5))
-
-
 def command(args):  # its last object goes, and its weakref callback gets the signal
     thing = Cached()
-    ref = weakref.ref(thing, forget)
+    ref = weakref.ref(thing, losing(signal.SIGTERM))
     del thing
     return 0
 
@@ -1157,32 +1155,15 @@ print("status", status, "handler back", signal.getsignal(signal.SIGTERM) is sign
 def test_a_stop_swallowed_as_the_command_ends_still_ends_it_as_stopped(tmp_path):
     """The stop was sent again 10 ms later, after the command had returned 0: lost (a
     review); in a program that called cli.main, it then met the caller's handlers."""
-    outcome = run_process(sys.executable, "-c", SWALLOWED_AS_THE_COMMAND_ENDS, cwd=tmp_path)
+    outcome = run_losing_a_stop(SWALLOWED_AS_THE_COMMAND_ENDS, tmp_path)
     assert (outcome.code, outcome.out) == (0, "status 143 handler back True\n")
     assert outcome.err == "scratchnet: terminated\n"
 
 
 TWO_SWALLOWED = """
-import os, signal, time, weakref
-from scratchnet.app import cli
-from scratchnet.app.commands import figures
-
-
-class Cached:
-    pass
-
-
-def forget(signum):
-    def callback(ref):
-        os.kill(os.getpid(), signum)
-        sum(range(10**5))
-
-    return callback
-
-
 def command(args):  # two stops lost within the 10 ms before the first is sent again
     first, second = Cached(), Cached()
-    refs = weakref.ref(first, forget(signal.SIGTERM)), weakref.ref(second, forget(signal.SIGINT))
+    refs = weakref.ref(first, losing(signal.SIGTERM)), weakref.ref(second, losing(signal.SIGINT))
     del first
     del second
     return 0
@@ -1198,29 +1179,15 @@ print("the caller goes on")
 def test_two_stops_swallowed_at_once_end_the_command_and_never_reach_its_caller(tmp_path):
     """The second replaced the first's timer without cancelling it: the first was sent
     after cli.main had returned, and killed the program that called it (status 143)."""
-    outcome = run_process(sys.executable, "-c", TWO_SWALLOWED, cwd=tmp_path)
+    outcome = run_losing_a_stop(TWO_SWALLOWED, tmp_path)
     assert outcome.code == 0, outcome
     assert outcome.out in ("status 130\nthe caller goes on\n", "status 143\nthe caller goes on\n")
 
 
 LOST_WHILE_THREADING_IS_LOCKED = """
-import os, signal, threading, time, weakref
-from scratchnet.app.interrupts import stop_on_signals
-
 stop_on_signals()
-
-
-class Cached:
-    pass
-
-
-def forget(ref):
-    os.kill(os.getpid(), signal.SIGINT)
-    sum(range(10**5))
-
-
 first, second = Cached(), Cached()
-refs = weakref.ref(first, forget), weakref.ref(second, forget)
+refs = weakref.ref(first, losing(signal.SIGINT)), weakref.ref(second, losing(signal.SIGINT))
 try:
     with threading._active_limbo_lock:  # held by threading.enumerate() when GC runs
         del first  # finalizers
@@ -1236,29 +1203,18 @@ except KeyboardInterrupt as stop:
 def test_stops_lost_while_threading_holds_its_lock_neither_hang_nor_go(tmp_path):
     """The hook joined the earlier sender, a threading.Timer, whose end needs the lock
     the finalizers ran under: the process hung, deaf to SIGTERM (a review)."""
-    outcome = run_process(sys.executable, "-c", LOST_WHILE_THREADING_IS_LOCKED, cwd=tmp_path)
+    outcome = run_losing_a_stop(LOST_WHILE_THREADING_IS_LOCKED, tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (0, "stopped by KeyboardInterrupt\n", "")
 
 
 LOST_IN_A_FORKED_CHILD = """
-import os, signal, sys, time, weakref
-from scratchnet.app.interrupts import stop_on_signals
-
 got = []
 signal.signal(signal.SIGINT, lambda *_: got.append("parent"))
 child = os.fork()
 if child == 0:
     stop_on_signals()
-
-    class Cached:
-        pass
-
-    def forget(ref):
-        os.kill(os.getpid(), signal.SIGINT)
-        sum(range(10**5))
-
     thing = Cached()
-    ref = weakref.ref(thing, forget)
+    ref = weakref.ref(thing, losing(signal.SIGINT))
     try:
         del thing
         time.sleep(2)
@@ -1274,7 +1230,7 @@ print("child stopped:", os.waitstatus_to_exitcode(status) == 0, "parent signalle
 def test_a_stop_lost_in_a_forked_child_stops_the_child_not_its_parent(tmp_path):
     """The sending again took the process id at import: a child forked after it sent
     its lost stop to its parent (a review)."""
-    outcome = run_process(sys.executable, "-c", LOST_IN_A_FORKED_CHILD, cwd=tmp_path)
+    outcome = run_losing_a_stop(LOST_IN_A_FORKED_CHILD, tmp_path)
     assert (outcome.code, outcome.out) == (0, "child stopped: True parent signalled: []\n")
 
 
@@ -1306,23 +1262,9 @@ def test_a_stop_as_the_callers_handlers_are_put_back_does_not_escape_halfway(tmp
 
 
 SWALLOWED_BEFORE_A_CLEANUP = """
-import os, signal, time, weakref
-from scratchnet.app.interrupts import stop_on_signals, uninterrupted
-
 stop_on_signals()
-
-
-class Cached:
-    pass
-
-
-def forget(ref):
-    os.kill(os.getpid(), signal.SIGTERM)
-    sum(range(10**5))
-
-
 thing = Cached()
-ref = weakref.ref(thing, forget)
+ref = weakref.ref(thing, losing(signal.SIGTERM))
 try:
     del thing
     with uninterrupted():  # the stop is sent again in here, and ignored
@@ -1338,7 +1280,7 @@ except KeyboardInterrupt as stop:
 def test_a_lost_stop_sent_again_during_a_cleanup_comes_once_it_is_done(tmp_path):
     """It was ignored there, and only the command's end raised it (a run finished,
     printed its results, then said 'interrupted')."""
-    outcome = run_process(sys.executable, "-c", SWALLOWED_BEFORE_A_CLEANUP, cwd=tmp_path)
+    outcome = run_losing_a_stop(SWALLOWED_BEFORE_A_CLEANUP, tmp_path)
     assert (outcome.code, outcome.err) == (0, "")
     assert outcome.out == "Terminated within a second of the cleanup: True\n"
 

@@ -413,19 +413,27 @@ def test_a_folder_holding_files_is_refused_unless_forced(mnist_dir, tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def forced_over(mnist_dir, tmp_path, *earlier: str):
+    """A run with --force into a folder holding ``earlier`` files: the folder, the run."""
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in earlier:
+        (out / name).write_bytes(b"earlier")
+    return out, train(mnist_dir, out, *FULL_BATCH, "--force")
+
+
+def force_removed(out, names: str) -> str:
+    return (f"scratchnet: --force removed {names} from {out}: files of a run's names that "
+            "this run does not write")  # fmt: skip
+
+
 def test_force_names_the_files_it_removed_that_the_run_does_not_write(mnist_dir, tmp_path):
     """A user's augmentation.png (or an augmented run's) went without a word; the earlier
     report, which the new run writes again, is not named."""
-    out = tmp_path / "run"
-    out.mkdir()
-    for name in ("augmentation.png", "report.html", "notes.txt"):
-        (out / name).write_bytes(b"earlier")
-    outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
+    out, outcome = forced_over(mnist_dir, tmp_path, "augmentation.png", "report.html",
+                               "notes.txt")  # fmt: skip
     assert outcome.code == 0, outcome
-    assert outcome.err == (
-        f"scratchnet: --force removed augmentation.png from {out}: files of a run's names "
-        "that this run does not write\n"
-    )
+    assert outcome.err == force_removed(out, "augmentation.png") + "\n"
     assert names(out) == sorted([*TUTORIAL_RUN_FILES, "notes.txt"])
     again = train(mnist_dir, out, *FULL_BATCH, "--force")  # replaces all, removes none
     assert again.code == 0 and again.err == "", again
@@ -441,17 +449,11 @@ def test_force_leaves_a_failed_reports_files_to_the_failure_it_names(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("scratchnet.app.report.png", fail)
-    out = tmp_path / "run"
-    out.mkdir()
-    for name in ("augmentation.png", "report.html", "reliability.png"):
-        (out / name).write_bytes(b"earlier")
-    outcome = train(mnist_dir, out, *FULL_BATCH, "--force")
+    out, outcome = forced_over(mnist_dir, tmp_path, "augmentation.png", "report.html",
+                               "reliability.png")  # fmt: skip
     assert outcome.code == 2, outcome
     removed, failure = outcome.err.splitlines()
-    assert removed == (
-        f"scratchnet: --force removed augmentation.png from {out}: files of a run's names "
-        "that this run does not write"
-    )
+    assert removed == force_removed(out, "augmentation.png")
     assert failure.startswith("scratchnet: error: report.html not written (")
 
 
