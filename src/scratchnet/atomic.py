@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import InvalidArgumentError
+
 try:
     import fcntl
 except ImportError:  # Windows: no locks on temporary files, and no sweep of them
@@ -129,6 +131,13 @@ def is_special(path: str | os.PathLike) -> bool:
     except OSError:
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def refuse_special(path: str | os.PathLike, named: str) -> None:
+    """Refuse (InvalidArgumentError, beginning with ``named``) to read or replace a
+    device, a FIFO or a socket at ``path``: a FIFO would block, a device never end."""
+    if is_special(path):
+        raise InvalidArgumentError(f"{named}: {SPECIAL_REASON}")
 
 
 def _holds_nul(path: str | os.PathLike) -> bool:

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..atomic import SPECIAL_REASON, atomic_write, is_special, open_regular
+from ..atomic import atomic_write, open_regular, refuse_special
 from ..data.image_files import SOFTWARE
 from ..errors import InvalidArgumentError
 from .interrupts import uninterrupted
@@ -38,8 +38,7 @@ def check_replaceable(path: Path, ours: Callable[[bytes], bool], option: str, fo
             "replace the file it points to) nor removes it: choose another name, or remove "
             "the link"
         )
-    if is_special(path):
-        raise InvalidArgumentError(f"{option}: {path}: {SPECIAL_REASON}")
+    refuse_special(path, f"{option}: {path}")
     if force or not path.is_file():  # (a folder: the writer says it cannot write one)
         return
     if not ours(_head(path)):

@@ -21,6 +21,7 @@ from ..validation import (
     check_positive_int,
     real_number,
 )
+from .arguments import option_name
 
 AFFINE_STRENGTHS = ("shift", "rotation", "scale", "shear")  # what each augmentation uses
 ELASTIC_STRENGTHS = ("elastic_alpha", "elastic_sigma")
@@ -268,7 +269,7 @@ def command_line(recipe: Recipe) -> str:
 def option_words(name: str, value) -> list[str]:
     """The option that sets ``name`` to ``value``, as words of a command line: a flag
     alone (only ever switched on), 'all' for the ten digits, a tuple's items."""
-    option = "--" + name.replace("_", "-")
+    option = option_name(name)
     if isinstance(value, bool):
         return [option]
     if name == "digits" and list(value) == list(range(10)):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..archive import ArchiveReader, open_archive, write_archive
-from ..atomic import SPECIAL_REASON, is_special
+from ..atomic import refuse_special
 from ..errors import DataFileError, InvalidArgumentError, InvalidTypeError
 from ..nn.settings import real_number
 from ..validation import check_path, check_positive_int
@@ -220,8 +220,7 @@ def _is_empty_file(path: Path) -> bool:
 def _check_is_a_checkpoint(path: Path) -> None:
     """A new run writes its checkpoint over an earlier one only: a file of another kind
     at ``path`` (a saved model given by mistake) is refused, never lost."""
-    if is_special(path):
-        raise InvalidArgumentError(f"checkpoint path {path}: {SPECIAL_REASON}")
+    refuse_special(path, f"checkpoint path {path}")
     try:
         with open_archive(path, "checkpoint") as archive:
             if archive.meta(MAX_META_BYTES).get("format") == FORMAT:

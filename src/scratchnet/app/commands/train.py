@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...atomic import SPECIAL_REASON, is_special
+from ...atomic import refuse_special
 from ...data.augment import ELASTIC as ELASTIC_FIELD
 from ...data.augment import KINDS
 from ...errors import DataFileError, InvalidArgumentError, ScratchnetError, TrainingDivergedError
@@ -395,8 +395,7 @@ def _resumed(args: argparse.Namespace) -> tuple[Recipe, bool]:
     checkpoint = args.resume / CHECKPOINT_FILE
     if checkpoint.is_dir():
         raise InvalidArgumentError(f"{checkpoint} is a folder, not a checkpoint")
-    if is_special(checkpoint):
-        raise InvalidArgumentError(f"{checkpoint}: {SPECIAL_REASON}")
+    refuse_special(checkpoint, str(checkpoint))
     if not checkpoint.is_file():
         raise InvalidArgumentError(
             f"{args.resume} has no checkpoint.npz to resume from (the run finished, or "
