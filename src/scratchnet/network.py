@@ -225,9 +225,10 @@ class Network:
 
         Raises:
             InvalidArgumentError, InvalidTypeError: a bad value or combination.
-            TrainingDivergedError: the cost became non-finite or over 1000 times its
-                first value, or the final weights are not finite; the network keeps the
-                weights it had before the call.
+            TrainingDivergedError: the cost became non-finite or over 1000 times the
+                larger of its first value and the cost of the best constant prediction
+                (``OutputLayer.constant_loss``), or the final weights are not finite;
+                the network keeps the weights it had before the call.
         """
         callbacks = check_callbacks(callbacks)
         if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
@@ -309,9 +310,10 @@ class Network:
 
         Raises:
             InvalidArgumentError, InvalidTypeError: a bad value or combination.
-            TrainingDivergedError: the cost became non-finite or over 1000 times its
-                first value, or the final weights are not finite; the network keeps the
-                weights and state it had before the call.
+            TrainingDivergedError: the cost became non-finite or over 1000 times the
+                larger of its first value and the cost of the best constant prediction
+                (``OutputLayer.constant_loss``), or the final weights are not finite;
+                the network keeps the weights and state it had before the call.
         """
         callbacks = check_callbacks(callbacks)
         X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, self.parameters)

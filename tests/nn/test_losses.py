@@ -176,3 +176,43 @@ def test_softmax_of_logits_near_the_limits_of_float32_is_exact_and_quiet(recwarn
     z = np.array([[3e38, -3e38, 0.0]], np.float32)
     assert CategoricalCrossEntropy.probabilities(z).tolist() == [[1.0, 0.0, 0.0]]
     assert [str(warning.message) for warning in recwarn] == []
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_constant_loss_is_scikit_learns_loss_of_the_class_shares(weighted):
+    """log_loss of predicting every row the (weighted) share of each class."""
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 4, size=60)
+    weights = rng.random(60) * 2 if weighted else None
+    shares = np.bincount(labels, weights=weights) / (weights.sum() if weighted else 60)
+    constant = np.tile(shares, (60, 1))
+    expected = log_loss(labels, constant, sample_weight=weights)
+    softmax = CategoricalCrossEntropy.constant_loss(labels, weights)
+    assert softmax == pytest.approx(expected, rel=1e-12)
+    two = labels % 2
+    p = np.average(two, weights=weights)
+    expected = log_loss(two, np.column_stack([np.full(60, 1 - p), np.full(60, p)]),
+                        sample_weight=weights)  # fmt: skip
+    binary = BinaryCrossEntropy.constant_loss(BinaryCrossEntropy.encode(two, np.float32), weights)
+    assert binary == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_constant_loss_of_regression_is_half_the_error_of_the_mean(weighted):
+    """Half scikit-learn's mean squared error of predicting the (weighted) mean."""
+    from sklearn.metrics import mean_squared_error
+
+    rng = np.random.default_rng(6)
+    t = rng.normal(size=(50, 3)) * [1.0, 10.0, 0.1] + 4
+    weights = rng.random(50) * 2 if weighted else None
+    mean = np.average(t, axis=0, weights=weights)
+    expected = mean_squared_error(t, np.tile(mean, (50, 1)), sample_weight=weights) / 2
+    assert MeanSquaredError.constant_loss(t, weights) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_single_class_or_a_constant_target_costs_nothing_to_predict():
+    assert CategoricalCrossEntropy.constant_loss(np.full(5, 2), None) == 0
+    assert BinaryCrossEntropy.constant_loss(np.ones((5, 1)), None) == 0
+    assert MeanSquaredError.constant_loss(np.full((5, 2), 3.0), None) == 0

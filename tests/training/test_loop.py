@@ -449,3 +449,41 @@ def test_a_history_column_that_does_not_exist_names_the_ones_that_do(blobs):
     assert history.column("step") == [0, 1, 2]
     with pytest.raises(sn.InvalidArgumentError, match="no 'cost'; its keys are epoch, step, lr"):
         history.column("cost")
+
+
+def converged_regressor():
+    """A regressor whose cost has fallen below 1e-4, on targets whose best constant
+    prediction costs about 2.8."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3))
+    t = X @ [1.0, 2.0, -1.0]
+    net = sn.NeuralNetRegressor([32, 1], activation="relu", random_state=0)
+    net.fit(X, t, epochs=400, learning_rate=0.01, batch_size=32, optimizer="adam")
+    assert net.history.records[-1]["loss"] < 1e-4
+    return net, X, t
+
+
+def test_a_warm_start_from_a_tiny_cost_is_not_called_diverged():
+    """Adam's first steps move every weight by about the learning rate: from weights
+    that cost 2e-5, the next run's cost rose over 1000 times its first value and the
+    run was stopped as diverged, though it stays far below the cost of predicting the
+    mean (about 2.8)."""
+    net, X, t = converged_regressor()
+    costs = []
+    batch_costs = type("BatchCosts", (sn.Callback,), {
+        "on_step_end": lambda self, epoch, step, loss: costs.append(loss)})  # fmt: skip
+    net.fit(X, t, epochs=30, learning_rate=0.05, batch_size=32, optimizer="adam",
+            warm_start=True, callbacks=[batch_costs()])  # fmt: skip
+    assert max(costs) > 1000 * costs[0]
+    assert max(costs) < 0.3 and net.history.records[-1]["loss"] < 0.01
+
+
+def test_a_warm_start_that_explodes_is_measured_against_the_constant_prediction():
+    net, X, t = converged_regressor()
+    constant = np.var(t) / 2
+    with pytest.raises(TrainingDivergedError) as raised:
+        net.fit(X, t, epochs=3, learning_rate=1e4, batch_size=32, warm_start=True)
+    cost, yardstick = re.search(r"exploded to (\S+), over 1000 times (\S+), the cost of "
+                                r"the best constant", str(raised.value)).groups()  # fmt: skip
+    assert float(cost) > 1000 * float(yardstick)
+    assert float(yardstick) == pytest.approx(constant, rel=1e-5)

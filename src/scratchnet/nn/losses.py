@@ -46,6 +46,12 @@ class OutputLayer(Protocol):
         """How many rows are predicted right (0 for a layer that does not classify)."""
         ...
 
+    def constant_loss(self, t: np.ndarray, weights: np.ndarray | None) -> float:
+        """The mean loss, over rows weighted by ``weights`` (None: equally), of the best
+        prediction that ignores the inputs: the cost a network that learned nothing can
+        reach."""
+        ...
+
     def correct_rows(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Whether each row is predicted right (m,) bool."""
         ...
@@ -71,6 +77,12 @@ class ClassifierOutput(OutputLayer, Protocol):
 def softplus(z: np.ndarray) -> np.ndarray:
     """log(1 + e^z) = max(z, 0) + log1p(e^-|z|), finite for any z."""
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def entropy(p: np.ndarray) -> float:
+    """-sum_c p_c log p_c of a probability vector, with 0 log 0 = 0."""
+    p = p[p > 0]
+    return float(-(p @ np.log(p)))
 
 
 def binary_cross_entropy(z, t) -> np.ndarray:
@@ -111,6 +123,13 @@ class BinaryCrossEntropy(_Classifying):
     @staticmethod
     def row_losses(z: np.ndarray, t: np.ndarray) -> np.ndarray:
         return binary_cross_entropy(z, t)[:, 0]
+
+    @staticmethod
+    def constant_loss(t: np.ndarray, weights: np.ndarray | None) -> float:
+        """sigma(z) = p, the (weighted) share of class 1, is the best constant prediction;
+        its mean loss is the entropy -[p log p + (1 - p) log(1 - p)]."""
+        p = float(np.average(t[:, 0].astype(np.float64), weights=weights))
+        return entropy(np.array([p, 1 - p]))
 
     @staticmethod
     def correct_rows(z: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -166,6 +185,13 @@ class CategoricalCrossEntropy(_Classifying):
     def row_losses(z: np.ndarray, t: np.ndarray) -> np.ndarray:
         """logsumexp(z) - z_t of each row."""
         return -CategoricalCrossEntropy.log_probabilities(z)[np.arange(len(t)), t]
+
+    @staticmethod
+    def constant_loss(t: np.ndarray, weights: np.ndarray | None) -> float:
+        """softmax(z) = p, the (weighted) share of each class, is the best constant
+        prediction; its mean loss is the entropy -sum_c p_c log p_c."""
+        counts = np.bincount(t, weights=weights)
+        return entropy(counts / counts.sum())
 
     @staticmethod
     def correct_rows(z: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -231,6 +257,14 @@ class MeanSquaredError:
     @staticmethod
     def row_losses(z: np.ndarray, t: np.ndarray) -> np.ndarray:
         return np.add.reduce(np.square(z - t), axis=1) / (2 * z.shape[1])
+
+    @staticmethod
+    def constant_loss(t: np.ndarray, weights: np.ndarray | None) -> float:
+        """z = the (weighted) mean target m is the best constant prediction; its mean
+        loss is 1 / (2k) sum_j of the (weighted) variance of target j."""
+        t = t.astype(np.float64)
+        mean = np.average(t, axis=0, weights=weights)
+        return float(np.average(MeanSquaredError.row_losses(mean[None, :], t), weights=weights))
 
     @staticmethod
     def correct_rows(z: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -15,10 +15,13 @@ epochs, steps and history go on, and the weights its last record measured are no
 recorded twice. Records of an output layer that does not classify (regression) have
 accuracy None.
 
-The run stops with TrainingDivergedError when a step's cost is not finite or explodes
-(exceeds EXPLOSION times the first step's cost), or when the final weights are not all
-finite; the state it was given is then left as it was when the error arose, and
-``NeuralNet`` keeps none of it.
+The run stops with TrainingDivergedError when a step's cost is not finite or explodes,
+or when the final weights are not all finite; the state it was given is then left as it
+was when the error arose, and ``NeuralNet`` keeps none of it. A cost explodes when it
+exceeds EXPLOSION times the larger of the first step's cost and the cost of the best
+constant prediction (``OutputLayer.constant_loss``): a run that starts from trained
+weights (a warm start) has a first cost far below where a harmless first step can take
+it.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from .threads import one_blas_thread
 FULL_BATCH_ITERATIONS = 1000  # the defaults of fit's length and logging
 MINI_BATCH_EPOCHS = 20
 FULL_BATCH_LOG_EVERY = 100
-EXPLOSION = 1e3  # a cost this many times the first step's means the run diverged
+EXPLOSION = 1e3  # a cost this many times its yardstick means the run diverged
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,14 @@ def train(
             team.close()
 
 
+def _constant_loss(output, data: Dataset) -> float:
+    """The mean cost, over the training rows, of the best prediction that ignores the
+    inputs."""
+    rows = data.all_rows()
+    weights = None if data.weights is None else data.weights[rows]
+    return output.constant_loss(data.targets[rows], weights)
+
+
 class _Loop:
     def __init__(self, model, data, validation, config, state, callbacks, team):
         assert model.parameters is state.parameters
@@ -136,6 +147,7 @@ class _Loop:
         self.grads = params.zeros_like()
         self.steps_per_epoch = math.ceil(len(data) / batch)
         self.measurers: dict[int, Measurer] = {}
+        self.constant_loss = _constant_loss(model.output, data)
         self.last_rate: float | None = None  # of this call's last update (an earlier
         # call's, which made the weights it starts from, is not known here)
 
@@ -277,12 +289,17 @@ class _Loop:
         state = self.state
         if state.first_loss is None and math.isfinite(loss) and loss > 0:
             state.first_loss = loss  # (a cost of exactly 0 is no yardstick)
-        exploded = state.first_loss is not None and loss > EXPLOSION * state.first_loss
+        first = state.first_loss or 0.0
+        yardstick = max(first, self.constant_loss)
+        exploded = yardstick > 0 and loss > EXPLOSION * yardstick
         if math.isfinite(loss) and not exploded:
             return
         what = f"became {loss}" if not math.isfinite(loss) else (
-            f"exploded to {loss:.6g}, over {EXPLOSION:g} times its first value "
-            f"{state.first_loss:.6g},"
+            f"exploded to {loss:.6g}, over {EXPLOSION:g} times " + (
+                f"its first value {first:.6g}," if first >= self.constant_loss else
+                f"{self.constant_loss:.6g}, the cost of the best constant prediction (its "
+                f"first value was {first:.6g}),"
+            )
         )  # fmt: skip
         raise TrainingDivergedError(
             f"training diverged: the cost {what} {self._when(epoch, final)}"
