@@ -108,6 +108,8 @@ def test_the_model_declares_its_opset_input_and_classes(mnist, tmp_path):
     metadata = {prop.key: prop.value for prop in model.metadata_props}
     assert json.loads(metadata["classes"]) == net.classes.tolist() == [1, 8]
     assert (metadata["output"], metadata["activation"]) == ("sigmoid", "relu")
+    assert (model.producer_name, model.producer_version) == ("scratchnet", sn.__version__)
+    assert "does no preprocessing" in model.doc_string
     assert {node.op_type for node in model.graph.node} <= {
         "Gemm", "Relu", "Sigmoid", "Sub", "Concat", "ArgMax", "Gather",
     }  # fmt: skip
@@ -157,3 +159,25 @@ def test_an_estimators_network_exports_the_estimators_labels(three_blobs, tmp_pa
     outputs = run(tmp_path / "model.onnx", X)  # a float64 network exports in float64
     np.testing.assert_allclose(outputs["probabilities"], model.predict_proba(X), atol=1e-5)
     np.testing.assert_array_equal(outputs["label"], model.predict(X))
+
+
+def test_an_estimator_or_a_pipeline_is_refused_with_the_network_to_export(three_blobs, tmp_path):
+    """They gave an AttributeError ('... has no attribute layers', '... dtype')."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from scratchnet.interop.onnx import export
+    from scratchnet.interop.sklearn import ScratchNetClassifier
+
+    X, y = three_blobs
+    model = ScratchNetClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
+    pipeline = make_pipeline(StandardScaler(), model).fit(X, y)
+    with pytest.raises(sn.InvalidTypeError, match=r"got ScratchNetClassifier; export the "
+                       r"network inside the estimator, est\.net_"):  # fmt: skip
+        export(pipeline[-1], tmp_path / "model.onnx")
+    with pytest.raises(sn.InvalidTypeError, match=r"got Pipeline; export the network inside "
+                       r"its last step, pipeline\[-1\]\.net_: the steps before"):  # fmt: skip
+        export(pipeline, tmp_path / "model.onnx")
+    with pytest.raises(sn.InvalidTypeError, match=r"NeuralNetRegressor, got str$"):
+        export("model.npz", tmp_path / "model.onnx")
+    assert list(tmp_path.iterdir()) == []

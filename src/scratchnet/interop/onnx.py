@@ -11,9 +11,11 @@ alpha is a 32-bit attribute, 1.5e-9 off in a float64 graph), and the output:
 - classifiers also give ``label`` (batch,): the class label of the largest probability
 - regression: ``predictions`` = z (batch, k)
 
-The input ``X`` is (batch, n_features) with a dynamic batch axis. Dropout is a training
+The input ``X`` is (batch, n_features) with a dynamic batch axis, the features as the
+network was trained on them (the graph does no preprocessing). Dropout is a training
 device only (inverted dropout needs no rescaling), so the graph has none. The model's
-metadata holds the class labels (JSON), the output layer and the hidden activation.
+metadata holds the class labels (JSON), the output layer and the hidden activation;
+its producer version is scratchnet's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import json
 import os
 
 import numpy as np
+
+import scratchnet
 
 from . import missing_extra
 
@@ -32,7 +36,7 @@ except ImportError as error:
     raise missing_extra("ONNX export", "onnx", error) from None
 
 from ..atomic import atomic_write
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..network import Network
 from ..nn.activations import get_activation
 from ..nn.parameters import parameter_count
@@ -44,6 +48,11 @@ INPUT = "X"
 ELEMENT_TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
 MAX_WEIGHT_BYTES = 2**31 - 2**20  # protobuf's 2 GiB, less 1 MiB for the rest of the graph
 HIDDEN = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
+DOC_STRING = (
+    "A fully connected network trained by scratchnet. X holds the features as the "
+    "network was trained on them: the graph does no preprocessing (MNIST images: 784 "
+    "pixels scaled to [0, 1], as scratchnet.preprocess gives them)."
+)
 
 
 def export(net: Network, path: str | os.PathLike, dtype=None) -> None:
@@ -56,6 +65,7 @@ def export(net: Network, path: str | os.PathLike, dtype=None) -> None:
 
 def to_model(net: Network, dtype=None) -> onnx.ModelProto:
     """The network's inference graph as a checked ONNX model."""
+    _check_is_a_network(net)
     dtype = net.dtype if dtype is None else check_float_dtype(dtype)
     _check_fits_onnx(net, dtype)
     builder = _Graph(dtype)
@@ -73,8 +83,9 @@ def to_model(net: Network, dtype=None) -> onnx.ModelProto:
         initializer=builder.initializers,
     )  # fmt: skip
     model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="scratchnet"
-    )
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="scratchnet",
+        producer_version=scratchnet.__version__, doc_string=DOC_STRING,
+    )  # fmt: skip
     model.ir_version = IR_VERSION
     metadata = {"output": net.output, "activation": net.activation}
     if net.classes is not None:
@@ -82,6 +93,27 @@ def to_model(net: Network, dtype=None) -> onnx.ModelProto:
     helper.set_model_props(model, metadata)
     onnx.checker.check_model(model, full_check=True)
     return model
+
+
+def _check_is_a_network(net) -> None:
+    """InvalidTypeError for anything but a scratchnet network, naming the network inside
+    a scikit-learn estimator or pipeline."""
+    if isinstance(net, Network):
+        return
+    inside = getattr(net, "steps", None) and net.steps[-1][1]  # a Pipeline's estimator
+    hint = ""
+    if hasattr(inside or net, "net_"):
+        hint = (
+            "; export the network inside the estimator, est.net_ (its labels are the "
+            "positions in est.classes_ unless those are integers)"
+            if inside is None else "; export the network inside its last step, "
+            "pipeline[-1].net_: the steps before it are not part of the graph, so apply "
+            "them to X before the runtime"
+        )  # fmt: skip
+    raise InvalidTypeError(
+        f"ONNX export takes a fitted NeuralNet or NeuralNetRegressor, got "
+        f"{type(net).__name__}{hint}"
+    )
 
 
 def _check_fits_onnx(net: Network, dtype: np.dtype) -> None:
