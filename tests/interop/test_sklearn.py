@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.sparse import issparse as sparse_issparse
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
@@ -57,6 +58,48 @@ def test_in_a_pipeline_it_sees_the_scaled_features(digits):
         pipeline.predict_proba(X[1500:]), alone.predict_proba(scaler.transform(X[1500:]))
     )
     assert pipeline.score(X[1500:], y[1500:]) > 0.9
+
+
+@pytest.mark.parametrize("estimator", [ScratchNetClassifier, ScratchNetRegressor])
+@pytest.mark.parametrize("form", ["csr", "csc", "coo"])
+def test_a_sparse_x_trains_and_predicts_as_its_dense_array(digits, estimator, form):
+    """A sparse matrix was refused ('dense data is required') where MLPClassifier takes
+    one: a ColumnTransformer with a OneHotEncoder hands one on by default."""
+    from scipy import sparse
+
+    X, y = digits
+    dense = estimator(**SMALL).fit(X[:1500], y[:1500])
+    given = estimator(**SMALL).fit(sparse.coo_matrix(X[:1500]).asformat(form), y[:1500])
+    np.testing.assert_array_equal(given.coefs_[0], dense.coefs_[0])
+    held_out = sparse.coo_matrix(X[1500:]).asformat(form)
+    np.testing.assert_array_equal(given.predict(held_out), dense.predict(X[1500:]))
+
+
+def test_a_one_hot_pipeline_trains_like_its_dense_encoding():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "city": rng.integers(0, 20, 400)})
+    y = (frame["x"] + (frame["city"] % 3) > 1).astype(int)
+
+    def encoding(sparse_output):
+        one_hot = OneHotEncoder(sparse_output=sparse_output)
+        return ColumnTransformer([("n", StandardScaler(), ["x"]), ("c", one_hot, ["city"])])
+
+    fitted = [make_pipeline(encoding(sparse_output), ScratchNetClassifier(**SMALL)).fit(frame, y)
+              for sparse_output in (True, False)]  # fmt: skip
+    assert sparse_issparse(fitted[0][0].transform(frame))
+    np.testing.assert_array_equal(fitted[0].predict_proba(frame), fitted[1].predict_proba(frame))
+
+
+def test_a_sparse_x_too_large_to_make_dense_is_refused_before_copying():
+    from scipy import sparse
+
+    huge = sparse.csr_matrix(([1.0], ([0], [0])), shape=(10**6, 10**7))  # 8e13 bytes dense
+    with pytest.raises(InvalidArgumentError, match=r"a dense copy of this sparse X needs about "
+                       r"72\.8 TiB of memory"):  # fmt: skip
+        ScratchNetRegressor(**SMALL).fit(huge, np.zeros(10**6))
 
 
 def test_cross_val_score_gives_the_scores_of_each_fold_fitted_alone(digits):
@@ -264,6 +307,24 @@ def test_a_dtype_asked_for_when_training_goes_on_must_be_the_networks(blobs):
     model.set_params(dtype="float64").partial_fit(*blobs)
 
 
+def test_partial_fit_refuses_layers_an_activation_or_dropout_set_since_the_fit(blobs):
+    """They were ignored in silence, where the learning rate set since is used."""
+    model = ScratchNetClassifier(**SMALL).fit(*blobs)
+    weights = model.coefs_[0].copy()
+    for change, named in [
+        ({"hidden_layer_sizes": 17}, r"hidden_layer_sizes=\(17,\) \(the network's: \(16,\)\)"),
+        ({"activation": "tanh"}, r"activation='tanh' \(the network's: 'relu'\)"),
+        ({"dropout": 0.5}, r"dropout=0\.5 \(the network's: 0\.0\)"),
+    ]:  # fmt: skip
+        with pytest.raises(InvalidArgumentError, match=rf"^partial_fit goes on training the "
+                           rf"fitted network, not one of {named}; set them back"):  # fmt: skip
+            model.set_params(**change).partial_fit(*blobs)
+        np.testing.assert_array_equal(model.coefs_[0], weights)
+        model.set_params(**SMALL, activation="relu", dropout=0.0)
+    model.set_params(hidden_layer_sizes=16, learning_rate=0.5).partial_fit(*blobs)
+    assert not np.array_equal(model.coefs_[0], weights)
+
+
 def test_one_number_as_sample_weight_weighs_every_row_alike(blobs):
     """As scikit-learn takes it (it was refused as not of shape (n,))."""
     weighted = ScratchNetClassifier(**SMALL).fit(*blobs, sample_weight=2.0)
@@ -425,6 +486,20 @@ def test_a_warm_start_after_a_failed_call_fits_the_labels_given_now(blobs, three
     model.set_params(learning_rate=0.01).fit(X, y)
     assert model.classes_.tolist() == [3, 5, 8]
     assert model.score(X, y) > 0.9
+
+
+def test_a_warm_start_may_see_some_of_its_classes_and_no_other(three_blobs):
+    """A label it had never seen got the message of an unknown label, which did not say
+    that the warm start keeps the fitted classes."""
+    X, y = three_blobs  # labels 3, 5, 8
+    model = ScratchNetClassifier(**SMALL, warm_start=True).fit(X, y)
+    model.fit(X[y != 8], y[y != 8])
+    assert model.classes_.tolist() == [3, 5, 8]
+    with pytest.raises(InvalidArgumentError, match=r"^warm_start goes on with the fitted "
+                       r"classes \[3, 5, 8\]; y holds others, \[4\] \(set"):  # fmt: skip
+        model.fit(X, np.where(y == 8, 4, y))
+    model.set_params(warm_start=False).fit(X, np.where(y == 8, 4, y))
+    assert model.classes_.tolist() == [3, 4, 5]
 
 
 def test_a_partial_fit_that_fails_leaves_the_regressor_unfitted(waves):

@@ -12,10 +12,13 @@ them; other labels (strings, say) reach the network as their positions 0..k-1 in
 fails leaves the estimator as it was.
 
 Where they have the same knob, the defaults are MLPClassifier's (100 ReLU units, Glorot
-uniform weights, Adam with lr 0.001, batches of 200 rows, 200 epochs), so switching is
-a drop-in change; unlike MLP*, training runs every epoch asked for unless ``patience``
-stops it. Beyond MLP*: a validation-loss curve, best-weight restore with ``patience``,
-dropout, learning-rate schedules, and sample weights in every mode.
+uniform weights, Adam with lr 0.001, batches of 200 rows, 200 epochs), though some are
+named otherwise (``epochs`` for ``max_iter``, ``learning_rate`` for
+``learning_rate_init``, ``weight_decay`` for ``alpha``, ``optimizer`` for ``solver``,
+and ``batch_size`` takes no "auto"); unlike MLP*, training runs every epoch asked for
+unless ``patience`` stops it. A sparse X is made dense (once it fits in memory).
+Beyond MLP*: a validation-loss curve, best-weight restore with ``patience``, dropout,
+learning-rate schedules, and sample weights in every mode.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy as np
 from . import missing_extra
 
 try:
+    from scipy.sparse import issparse
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -39,6 +43,7 @@ from ..errors import InvalidArgumentError, InvalidTypeError
 from ..metrics import r_squared
 from ..network import Network, NeuralNet, NeuralNetRegressor
 from ..nn.losses import output_units
+from ..training.memory import check_fits
 from ..validation import (
     check_early_stopping,
     check_float_dtype,
@@ -95,8 +100,12 @@ class _ScratchNetEstimator(BaseEstimator):
             MLPs do).
         random_state: seeds the weights, shuffles, dropout and validation split (an
             int, a NumPy Generator or RandomState, or None).
-        verbose: show progress on stderr.
-        warm_start: ``fit`` starts from the current weights of a fitted estimator.
+        verbose: show progress as ``NeuralNet.fit`` does: a line per epoch on stderr
+            (and a bar on a terminal); in full-batch training, a line per epoch on
+            stdout.
+        warm_start: ``fit`` starts from the current weights of a fitted estimator,
+            with the hyperparameters set now (the same layer sizes); the classifier
+            keeps its classes, of which y may hold some.
 
     Fitted attributes:
         net_: the trained ``NeuralNet`` or ``NeuralNetRegressor``.
@@ -185,6 +194,7 @@ class _ScratchNetEstimator(BaseEstimator):
     def _partial_fit(self, X, targets, sample_weight, n_outputs: int, classes=None):
         if hasattr(self, "net_"):
             self._check_same_dtype("partial_fit")
+            self._check_same_network(n_outputs)
         sample_weight = _per_row(sample_weight, len(X))
         net = self.net_ if hasattr(self, "net_") else self._network(n_outputs)
         full_batch = self.batch_size is None  # (None is 'the run's own' to partial_fit)
@@ -202,6 +212,25 @@ class _ScratchNetEstimator(BaseEstimator):
             raise InvalidArgumentError(
                 f"{going_on} goes on with the fitted network's {self.net_.dtype.name}, not "
                 f"dtype={self.dtype!r}; set dtype=None, or fit afresh (warm_start=False)"
+            )
+
+    def _check_same_network(self, n_outputs: int) -> None:
+        """partial_fit goes on training the fitted network: layers, activation or
+        dropout set since then would be ignored in silence, so they are refused."""
+        asked, fitted = self._network(n_outputs), self.net_
+        changed = [
+            f"{parameter}={now!r} (the network's: {then!r})"
+            for parameter, now, then in (
+                ("hidden_layer_sizes", asked.layer_sizes[:-1], fitted.layer_sizes[:-1]),
+                ("activation", asked.activation, fitted.activation),
+                ("dropout", asked.dropout, fitted.dropout),
+            )
+            if now != then
+        ]
+        if changed:
+            raise InvalidArgumentError(
+                f"partial_fit goes on training the fitted network, not one of "
+                f"{', '.join(changed)}; set them back, or fit afresh"
             )
 
     def _network(self, n_outputs: int) -> Network:
@@ -258,14 +287,21 @@ class _ScratchNetEstimator(BaseEstimator):
 
     def _validated(self, X, y, reset: bool = True, **options):
         """X and y checked and converted the scikit-learn way, X in the dtype asked for
-        (by default float32 stays float32 and anything else becomes float64)."""
+        (by default float32 stays float32 and anything else becomes float64), dense."""
         dtype = FLOAT_TYPES if self.dtype is None else check_float_dtype(self.dtype)
-        return validate_data(self, X, y, reset=reset, dtype=dtype, **options)
+        X, y = validate_data(self, X, y, reset=reset, dtype=dtype, accept_sparse=True, **options)
+        return _dense(X), y
 
     def _features(self, X):
-        """X to predict from, checked against what the estimator was fitted on."""
+        """X to predict from, checked against what the estimator was fitted on, dense."""
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=self.net_.dtype)
+        return _dense(validate_data(self, X, reset=False, dtype=self.net_.dtype,
+                                    accept_sparse=True))  # fmt: skip
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
 class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
@@ -287,7 +323,9 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
         X, y = self._validated(X, y)
         y = _labels(y)
         warm = self.warm_start and hasattr(self, "net_")
-        if not warm:
+        if warm:
+            _check_known_classes(y, self.classes_)
+        else:
             self.classes_ = np.unique(y)
         labels = self.net_.classes if warm else self._network_labels()
         n_outputs = output_units(len(self.classes_))
@@ -405,6 +443,26 @@ class ScratchNetRegressor(RegressorMixin, _ScratchNetEstimator):
         total = float(np.sum(weights[:, None] * (targets - mean) ** 2))
         scale = 2 * targets.shape[1] * np.sum(weights)
         return [float(r_squared(scale * record["val_loss"], total)) for record in records]
+
+
+def _dense(X):
+    """X itself, or a sparse X as the dense array the network's products take, once it
+    is known to fit in memory (a one-hot encoding of a few columns, say)."""
+    if not issparse(X):
+        return X
+    check_fits(X.shape[0] * X.shape[1] * X.dtype.itemsize, "a dense copy of this sparse X")
+    return X.toarray()
+
+
+def _check_known_classes(y: np.ndarray, classes: np.ndarray) -> None:
+    """A warm start trains the fitted network's outputs, one per class of ``classes``:
+    y may hold some of them (a batch of new data), but no other."""
+    new = np.setdiff1d(y, classes)
+    if len(new):
+        raise InvalidArgumentError(
+            f"warm_start goes on with the fitted classes {classes.tolist()}; y holds "
+            f"others, {new.tolist()} (set warm_start=False to fit these labels afresh)"
+        )
 
 
 def _per_row(sample_weight, n_rows: int):
