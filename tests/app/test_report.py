@@ -106,13 +106,14 @@ def cards(html: str, section: str) -> list[dict]:
     """The gallery cards (data- attributes and image) inside one section."""
     body = re.search(rf'<section id="{section}">(.*?)</section>', html, re.S)[1]
     found = re.findall(
-        r'<figure class="digit" ([^>]*)><img src="([^"]+)"[^>]*><figcaption>(.*?)</figcaption>',
+        r'<figure class="digit" ([^>]*)><img src="([^"]+)" alt="([^"]*)"[^>]*><figcaption>'
+        r"(.*?)</figcaption>",
         body,
     )
     return [
         {**dict(re.findall(r'(data-[a-z]+)="([^"]*)"', attributes)), "src": source,
-         "caption": re.sub(r"<[^>]+>", " ", caption).split()}
-        for attributes, source, caption in found
+         "alt": alt, "caption": re.sub(r"<[^>]+>", " ", caption).split()}
+        for attributes, source, alt, caption in found
     ]  # fmt: skip
 
 
@@ -388,6 +389,9 @@ def test_galleries_show_real_test_digits_with_the_stated_probabilities(section, 
         label = [str(labels[i]), "→", str(predicted[i])] if wrong else [str(labels[i])]
         assert card["caption"][:-2] == label and card["caption"][-1] == f"#{card['data-row']}"
         assert_probability(card["caption"][-2], float(card["data-probability"]))
+        assert card["alt"] == (f"test image {card['data-row']}: the digit {labels[i]}, "
+                               f"predicted {predicted[i]} with probability "
+                               f"{card['caption'][-2]}")  # fmt: skip
         pixels = decoded(card["src"])[:, :, :3]  # dark ink on white: 255 - value
         np.testing.assert_array_equal(np.round(pixels * 255), np.repeat(
             255.0 - images[int(card["data-row"])][:, :, None], 3, axis=2))  # fmt: skip

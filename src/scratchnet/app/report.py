@@ -454,7 +454,8 @@ def _gallery(test: TestSet, result: Evaluation, rows: np.ndarray, wrong: bool) -
         p, index = float(result.confidence[row]), int(test.rows[row])
         label = f"{true} → {predicted}" if wrong else f"{true}"
         shown = probability(p)
-        alt = f"test image {index}: a {true}, predicted {predicted} with probability {shown}"
+        alt = (f"test image {index}: the digit {true}, predicted {predicted} "
+               f"with probability {shown}")  # fmt: skip
         cards.append(
             f'<li><figure class="digit" data-row="{index}" data-true="{true}" '
             f'data-predicted="{predicted}" data-probability="{p!r}">'
