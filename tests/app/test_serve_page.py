@@ -9,6 +9,9 @@ are skipped, except in CI (the CI variable set), where they fail: .ci/run instal
 
 from __future__ import annotations
 
+import io
+import time
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -254,6 +257,43 @@ def test_undo_and_clear(page, mnist_test):
     assert page.is_disabled("#undo") and page.is_disabled("#clear")
 
 
+def test_undo_back_to_an_upload_shows_the_files_own_reading(page, mnist_test, digits_model,
+                                                             tmp_path):  # fmt: skip
+    """Ctrl+Z with nothing to undo asked about the pad's copy of the upload (another
+    reading of the same picture, or 'blank' for light ink on a transparent ground); so
+    did undoing the last stroke over it."""
+    path = tmp_path / "seven.png"
+    render_like_a_user(mnist_test[0][MNIST_SEVEN], np.random.default_rng(3)).save(path)
+    net = sn.NeuralNet.load(digits_model)
+    own = reference.probabilities(net, sn.load_image(path)[np.newaxis])[0]
+    upload(page, path)
+    assert_shows_a_reading(shown(page), own)
+    asked = []
+    page.on("request", lambda request: asked.append(request.headers.get("content-type")))
+    page.locator("#pad").focus()
+    page.keyboard.press("Control+z")
+    settle(page)
+    assert asked == [] and page.is_disabled("#undo")
+    assert_shows_a_reading(shown(page), own)
+    draw(page, VERTICAL_STROKE)
+    assert_shows_a_reading(shown(page), expected_from_pad(page, digits_model)[1])
+    page.keyboard.press("Control+z")
+    settle(page)
+    assert_shows_a_reading(shown(page), own)
+    assert set(asked[:-1]) == {"image/png"} and asked[-1] == "application/octet-stream"
+
+
+def test_a_hidden_layer_grid_leaves_the_cells_past_its_last_unit_blank(page):
+    """100 units fill 7 rows of 16 cells: the 12 cells after them were painted black,
+    as a unit that is off is."""
+    page.evaluate("() => layers([Array(100).fill(0)])")
+    grid = np.asarray(Image.open(io.BytesIO(page.locator("canvas.hidden-layer").screenshot())))
+    cell = grid.shape[1] / 16
+    colour = lambda row, column: grid[int((row + 0.5) * cell), int((column + 0.5) * cell), :3]  # noqa: E731
+    assert colour(6, 3).tolist() == [0, 0, 0]  # unit 100, off
+    assert colour(6, 4).tolist() == [255, 255, 255] == colour(6, 15).tolist()  # the paper
+
+
 def test_the_model_summary_and_a_screenshot(page, digits_model, tmp_path):
     rows = page.locator("#layers tbody tr").all_inner_texts()
     assert [row.split("\t") for row in rows] == [
@@ -440,6 +480,11 @@ def test_a_model_that_cannot_be_loaded_after_a_restart_is_said_and_asked_for_spa
             assert sorted(seen["probabilities"]) == ["1", "2"]
             assert None not in seen["probabilities"].values()
             assert len(asked) == 1
+            # a slow answer said "Reading…", which then stood beside the answer for good
+            page.route("**/predict", lambda route: (time.sleep(0.7), route.continue_(
+                url=other + "predict")))  # fmt: skip
+            draw(page, [[(60.0, 130.0), (220.0, 130.0)]])
+            assert shown(page)["status"] == seen["status"]
     finally:
         page.close()
 
