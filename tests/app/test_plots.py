@@ -290,6 +290,59 @@ def test_a_long_run_title_is_wrapped_inside_every_figure():
         assert_inside(figure, [title])
 
 
+def epochs_of(train: list[float], validation: list[float], best=None) -> dict:
+    """A mini-batch run's metrics from its accuracies in percent, epoch by epoch."""
+    pairs = enumerate(zip(train, validation, strict=True), start=1)
+    records = [record(epoch, 0.1, a / 100, (0.1, v / 100)) for epoch, (a, v) in pairs]
+    return metrics(records, "epoch", "validation", best)
+
+
+# a run of `train --preset one-two-fast --epochs 25 --validation-fraction 0.1 --patience 3
+# --measure-training`, stopped after epoch 9: batch means, training set, validation set
+CLOSE_TO_THE_END = metrics([
+    record(epoch, 0.1, batch / 100, (0.1, validation / 100), train=(0.1, train / 100))
+    for epoch, (batch, train, validation) in enumerate(zip(
+        [98.714, 99.641, 99.738, 99.834, 99.886, 99.895, 99.93, 99.948, 99.983],
+        [99.668, 99.816, 99.878, 99.921, 99.93, 99.895, 99.86, 99.983, 99.991],
+        [99.213, 99.134, 99.291, 99.37, 99.528, 99.213, 99.685, 99.37, 99.449], strict=True),
+        start=1)
+], "epoch", "validation", best=6)  # fmt: skip
+FALLING_LATE = epochs_of(  # the lower right is taken by the validation curve
+    [90, 95, 97, 98, 98.5, 99, 99.2, 99.4, 99.5, 99.6, 99.7, 99.8],
+    [90, 94, 96, 97, 97.5, 97.8, 97.9, 98, 93, 92, 91, 90],
+)
+
+
+def test_an_inset_that_would_magnify_nothing_is_left_out():
+    """Its y range was the plot's own (99.1-100%), and it hid the curves after the best
+    epoch."""
+    assert accuracy_figure(CLOSE_TO_THE_END, TITLE).axes[0].child_axes == []
+
+
+@pytest.mark.parametrize("run", ["tutorial", "falling late"])
+def test_the_inset_covers_no_curve_with_its_ticks_or_title(run):
+    """Measured on the drawn figure: no point along a curve of the plot falls inside the
+    box of the inset and its labels."""
+    metrics = tutorial_metrics() if run == "tutorial" else FALLING_LATE
+    figure = accuracy_figure(metrics, TITLE)
+    FigureCanvasAgg(figure).draw()
+    axes = figure.axes[0]
+    if run == "tutorial":
+        assert len(axes.child_axes) == 1
+    for inset in axes.child_axes:
+        box = inset.get_tightbbox(figure.canvas.get_renderer())
+        for line in axes.get_lines():
+            x, y = line.get_xdata(), line.get_ydata()
+            share = np.linspace(0, 1, 50)[:, None]
+            along = np.column_stack([(x[:-1] + np.diff(x) * share).ravel(),
+                                     (y[:-1] + np.diff(y) * share).ravel()])  # fmt: skip
+            points = axes.transData.transform(along)
+            assert not np.any(
+                (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
+                & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
+            ), line.get_label()  # fmt: skip
+
+
 def test_a_short_run_gets_no_magnifying_inset_over_its_few_points():
     metrics = tutorial_metrics()
     metrics["history"]["records"] = metrics["history"]["records"][:4]

@@ -32,6 +32,11 @@ DPI = 110
 MAX_LABELLED_TICKS = 12  # up to this many logged points, each gets its own tick
 ZOOM_SHARE = 0.5  # the accuracy inset shows the last half of the run
 ZOOM_RECORDS = 6  # and only for a run of at least this many records
+MIN_MAGNIFICATION = 2  # an inset whose y range is not this many times narrower adds nothing
+# where the inset may go (axes fractions: left, bottom, width, height), in order of
+# preference, and the room its tick labels (left, below) and title (above) take
+INSET_PLACES = ((0.56, 0.1, 0.42, 0.45), (0.56, 0.3, 0.42, 0.45), (0.3, 0.1, 0.42, 0.45))
+INSET_MARGINS = (0.09, 0.07, 0.07)
 TITLE_CHARACTERS = 64  # a line of a title at the default size fits the 6.4-inch figure
 MAX_DECIMALS = 6  # of a percentage on an axis
 IMAGE_SIDE = 28  # MNIST images are 28x28 pixels
@@ -158,9 +163,10 @@ def _wrapped(title: str) -> str:
 
 
 def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
-    """An inset with the last ZOOM_SHARE of the records, its y range fitted to them;
-    none for a run of fewer than ZOOM_RECORDS records, whose points are few enough to
-    read (and which an inset would cover)."""
+    """An inset with the last ZOOM_SHARE of the records, its y range fitted to them, at
+    the first place of INSET_PLACES where it covers no curve. None where it would
+    magnify less than MIN_MAGNIFICATION times, where every place covers a curve, or for
+    a run of fewer than ZOOM_RECORDS records, whose points are few enough to read."""
     x = lines[0][1]
     start = int(len(x) * (1 - ZOOM_SHARE))
     if len(x) < ZOOM_RECORDS:
@@ -168,7 +174,13 @@ def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
     tail = np.concatenate([y[start:] for _, _, y in lines])
     low, high = float(tail.min()), float(tail.max())
     pad = max(0.05, 0.15 * (high - low))
-    inset = axes.inset_axes((0.56, 0.1, 0.42, 0.45))
+    shown_low, shown_high = axes.get_ylim()
+    if MIN_MAGNIFICATION * (high - low + 2 * pad) > shown_high - shown_low:
+        return
+    place = _free_place(axes, lines)
+    if place is None:
+        return
+    inset = axes.inset_axes(place)
     for _, x_values, y in lines:
         inset.plot(x_values[start:], y[start:], marker="o", markersize=2)
     if best_epoch is not None and best_epoch >= x[start]:
@@ -179,6 +191,30 @@ def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
     inset.tick_params(labelsize=7)
     inset.set_title(f"last {len(x) - start} records, magnified", fontsize=7)
     inset.grid(alpha=0.3)
+
+
+def _free_place(axes, lines) -> tuple[float, ...] | None:
+    """The first of INSET_PLACES (axes fractions) whose box, with room for the inset's
+    tick labels and title around it, no curve of ``lines`` passes through."""
+    to_fractions = axes.transScale + axes.transLimits
+    points = np.concatenate([to_fractions.transform(_along(x, y)) for _, x, y in lines])
+    left, below, above = INSET_MARGINS
+    for place in INSET_PLACES:
+        x0, y0, width, height = place
+        across = (points[:, 0] >= x0 - left) & (points[:, 0] <= x0 + width)
+        up = (points[:, 1] >= y0 - below) & (points[:, 1] <= y0 + height + above)
+        if not (across & up).any():
+            return place
+    return None
+
+
+def _along(x, y, steps: int = 20) -> np.ndarray:
+    """Points along the polyline through (x, y), ``steps`` to a segment, as (n, 2)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    share = np.linspace(0, 1, steps, endpoint=False)
+    xs = (x[:-1, None] + np.diff(x)[:, None] * share).ravel()
+    ys = (y[:-1, None] + np.diff(y)[:, None] * share).ravel()
+    return np.column_stack([np.append(xs, x[-1:]), np.append(ys, y[-1:])])
 
 
 def _legend_below(figure: Figure, axes) -> None:
