@@ -25,8 +25,7 @@ import os
 
 import numpy as np
 
-import scratchnet
-
+from .. import __version__
 from . import missing_extra
 
 try:
@@ -84,7 +83,7 @@ def to_model(net: Network, dtype=None) -> onnx.ModelProto:
     )  # fmt: skip
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="scratchnet",
-        producer_version=scratchnet.__version__, doc_string=DOC_STRING,
+        producer_version=__version__, doc_string=DOC_STRING,
     )  # fmt: skip
     model.ir_version = IR_VERSION
     metadata = {"output": net.output, "activation": net.activation}
