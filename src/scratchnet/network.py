@@ -96,14 +96,8 @@ FIT_DEFAULTS = StepOptions(0.1, None, get_optimizer("gd"), 0.0)  # a network not
 
 class Network:
     """A fully connected network trained by backpropagation: what ``NeuralNet`` and
-    ``NeuralNetRegressor`` share.
-
-    ``layer_sizes`` lists the hidden sizes, then the output size, as in the tutorial's
-    ``[196, 1]``; the input size comes from the data at fit time. Hidden layers use
-    ``activation``; weights start from ``init`` and biases at zero. ``dropout`` is the
-    rate of inverted dropout on hidden layers while training. ``random_state`` seeds
-    initialisation, shuffling and dropout (an int gives the same run every time).
-    """
+    ``NeuralNetRegressor`` share (the arguments are described on ``__init__``, which
+    ``help`` shows for each)."""
 
     _steps: StepOptions | None = None  # the last fit's or partial_fit's (on the class: a
     # network pickled before networks kept them has none)
@@ -117,6 +111,23 @@ class Network:
         dropout: float = 0.0,
         random_state: RandomStateLike = None,
     ):
+        """A network not fitted yet.
+
+        Args:
+            layer_sizes: the hidden sizes, then the output size, as in the tutorial's
+                ``[196, 1]``; the input size comes from the data at fit time.
+            activation: of the hidden layers: ``"sigmoid"`` (the tutorial's),
+                ``"tanh"``, ``"relu"`` or ``"leaky_relu"``.
+            init: how the weights start: ``"lecun"``, ``"he"`` or ``"glorot"``
+                (biases start at zero).
+            dropout: the rate of inverted dropout on hidden units while training.
+            random_state: seeds initialisation, shuffling and dropout: an int gives the
+                same run every time, a NumPy Generator or RandomState is drawn from,
+                None draws fresh entropy.
+
+        Raises:
+            InvalidArgumentError, InvalidTypeError: a bad value.
+        """
         self.layer_sizes = check_layer_sizes(layer_sizes)
         get_activation(activation)
         get_initializer(init)
@@ -665,7 +676,7 @@ class Network:
 class NeuralNet(Network):
     """A fully connected classifier. One output unit means a sigmoid output with binary
     cross-entropy (two classes); k > 1 output units mean a softmax over k classes with
-    categorical cross-entropy. See ``Network`` for the arguments."""
+    categorical cross-entropy. The arguments are described on ``__init__``."""
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities (n, k), columns in the order of ``self.classes``; for a
@@ -735,7 +746,7 @@ class NeuralNetRegressor(Network):
     """A fully connected network for regression: an identity output of k units (k real
     targets per row), trained on half the mean squared error,
     L = 1 / (2k) sum_j (z_j - t_j)^2 per row (scikit-learn's MLPRegressor convention).
-    Its records have no accuracy (None). See ``Network`` for the arguments."""
+    Its records have no accuracy (None). The arguments are described on ``__init__``."""
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The predicted values: (n,) for one output unit, else (n, k); for a single

@@ -26,6 +26,7 @@ PNG_MARK = b"tEXtSoftware\x00" + SOFTWARE.encode()
 ONNX_MARK = b"\x12" + bytes([len(SOFTWARE)]) + SOFTWARE.encode()  # field 2, its length
 HEAD_BYTES = 4096  # where the marks are looked for: text chunks come before the image
 FORCE_HELP = "replace files of the same names that carry no scratchnet mark (default: refuse)"
+FORCE_ONE_HELP = "replace a file at --out that carries no scratchnet mark (default: refuse)"
 
 
 def check_replaceable(path: Path, ours: Callable[[bytes], bool], option: str, force: bool) -> None:

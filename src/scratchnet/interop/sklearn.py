@@ -37,7 +37,7 @@ try:
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 except ImportError as error:
-    raise missing_extra("scratchnet's scikit-learn estimators", "sklearn", error) from None
+    raise missing_extra("ScratchNetClassifier and ScratchNetRegressor", "sklearn", error) from None
 
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..metrics import r_squared
@@ -74,60 +74,8 @@ def _all_or_nothing(method: Callable) -> Callable:
 
 class _ScratchNetEstimator(BaseEstimator):
     """What both estimators share: the hyperparameters, the call into the network and
-    the fitted attributes it leaves.
-
-    Parameters (stored as given; checked when fitting):
-        hidden_layer_sizes: the sizes of the hidden layers (an int: one layer).
-        activation: ``"relu"``, ``"leaky_relu"``, ``"tanh"`` or ``"sigmoid"``.
-        init: weight initialiser, ``"glorot"`` (uniform, MLPClassifier's), ``"he"`` or
-            ``"lecun"``.
-        optimizer: ``"adam"``, ``"sgd"``, ``"momentum"``, ``"nesterov"``, or a
-            configured ``sn.Adam``, ``sn.Momentum``, ``sn.GradientDescent``.
-        learning_rate: the step size (before the schedule).
-        schedule: ``"constant"``, ``"step"``, ``"cosine"`` or a configured schedule.
-        batch_size: rows per mini-batch; with at least as many as the training rows
-            (or None), every epoch is one full-batch step.
-        epochs: passes over the training data.
-        weight_decay: L2 penalty lambda on the weights (gradient lambda W).
-        dropout: inverted-dropout rate of the hidden units while training.
-        validation_fraction: hold out this share of the rows (stratified by class
-            for the classifier) and measure it after every epoch (None: no
-            validation).
-        patience: stop when the validation loss has not improved for this many
-            epochs, and keep the best epoch's weights (needs validation_fraction).
-        dtype: ``"float64"`` or ``"float32"``, the type of the weights and of the
-            computation (None: X's own, float64 for other input, as scikit-learn's
-            MLPs do).
-        random_state: seeds the weights, shuffles, dropout and validation split (an
-            int, a NumPy Generator or RandomState, or None).
-        verbose: show progress as ``NeuralNet.fit`` does: a line per epoch on stderr
-            (and a bar on a terminal); in full-batch training, a line per epoch on
-            stdout.
-        warm_start: ``fit`` starts from the current weights of a fitted estimator,
-            with the hyperparameters set now (the same layer sizes); the classifier
-            keeps its classes, of which y may hold some.
-
-    Fitted attributes:
-        net_: the trained ``NeuralNet`` or ``NeuralNetRegressor``.
-        n_features_in_, feature_names_in_ (with a DataFrame's column names).
-        n_outputs_: output units (the classifier's: 1 for two classes).
-        loss_curve_: the training loss after each epoch of the network's current run
-            (a run is one fit, and the partial_fit calls that follow it; after a fit
-            whose early stopping took the weights back to an earlier epoch,
-            partial_fit starts a new run from them): in mini-batch training the mean
-            over the epoch's batches as trained, in full-batch training the loss of
-            the weights after the epoch. It is the data's loss: weight_decay's penalty
-            is not in it (MLPClassifier's loss_curve_ holds its L2 term).
-        validation_loss_curve_, validation_scores_: the validation set's loss and
-            score (classifier: accuracy; regressor: R^2) after each epoch of the fit;
-            None without validation_fraction. partial_fit holds out no rows: its
-            epochs leave them as they were (a new run it starts has none).
-        best_epoch_: the epoch whose weights were kept (None without patience, and
-            after a partial_fit, which keeps its last epoch's weights).
-        n_iter_: the epochs the current run has trained.
-        coefs_, intercepts_: read-only views of each layer's weight (fan_in, fan_out)
-            and bias (fan_out,).
-    """
+    the fitted attributes it leaves (described on ``__init__``, which ``help`` shows for
+    each estimator)."""
 
     def __init__(
         self,
@@ -149,6 +97,61 @@ class _ScratchNetEstimator(BaseEstimator):
         verbose=False,
         warm_start=False,
     ):
+        """The hyperparameters, each kept as given (``get_params``, ``clone``) and checked
+        when fitting.
+
+        Parameters:
+            hidden_layer_sizes: the sizes of the hidden layers (an int: one layer).
+            activation: ``"relu"``, ``"leaky_relu"``, ``"tanh"`` or ``"sigmoid"``.
+            init: weight initialiser, ``"glorot"`` (uniform, MLPClassifier's), ``"he"`` or
+                ``"lecun"``.
+            optimizer: ``"adam"``, ``"sgd"``, ``"momentum"``, ``"nesterov"``, or a
+                configured ``sn.Adam``, ``sn.Momentum``, ``sn.GradientDescent``.
+            learning_rate: the step size (before the schedule).
+            schedule: ``"constant"``, ``"step"``, ``"cosine"`` or a configured schedule.
+            batch_size: rows per mini-batch; with at least as many as the training rows
+                (or None), every epoch is one full-batch step.
+            epochs: passes over the training data.
+            weight_decay: L2 penalty lambda on the weights (gradient lambda W).
+            dropout: inverted-dropout rate of the hidden units while training.
+            validation_fraction: hold out this share of the rows (stratified by class
+                for the classifier) and measure it after every epoch (None: no
+                validation).
+            patience: stop when the validation loss has not improved for this many
+                epochs, and keep the best epoch's weights (needs validation_fraction).
+            dtype: ``"float64"`` or ``"float32"``, the type of the weights and of the
+                computation (None: X's own, float64 for other input, as scikit-learn's
+                MLPs do).
+            random_state: seeds the weights, shuffles, dropout and validation split (an
+                int, a NumPy Generator or RandomState, or None).
+            verbose: show progress as ``NeuralNet.fit`` does: a line per epoch on stderr
+                (and a bar on a terminal); in full-batch training, a line per epoch on
+                stdout.
+            warm_start: ``fit`` starts from the current weights of a fitted estimator,
+                with the hyperparameters set now (the same layer sizes); the classifier
+                keeps its classes, of which y may hold some.
+
+        Fitted attributes:
+            net_: the trained ``NeuralNet`` or ``NeuralNetRegressor``.
+            n_features_in_, feature_names_in_ (with a DataFrame's column names).
+            n_outputs_: output units (the classifier's: 1 for two classes).
+            loss_curve_: the training loss after each epoch of the network's current run
+                (a run is one fit, and the partial_fit calls that follow it; after a fit
+                whose early stopping took the weights back to an earlier epoch,
+                partial_fit starts a new run from them): in mini-batch training the mean
+                over the epoch's batches as trained, in full-batch training the loss of
+                the weights after the epoch. It is the data's loss: weight_decay's penalty
+                is not in it (MLPClassifier's loss_curve_ holds its L2 term).
+            validation_loss_curve_, validation_scores_: the validation set's loss and
+                score (classifier: accuracy; regressor: R^2) after each epoch of the fit;
+                None without validation_fraction. partial_fit holds out no rows: its
+                epochs leave them as they were (a new run it starts has none).
+            best_epoch_: the epoch whose weights were kept (None without patience, and
+                after a partial_fit, which keeps its last epoch's weights).
+            n_iter_: the epochs the current run has trained.
+            coefs_, intercepts_: read-only views of each layer's weight (fan_in, fan_out)
+                and bias (fan_out,).
+        """
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.init = init
@@ -307,7 +310,7 @@ class _ScratchNetEstimator(BaseEstimator):
 class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
     """A fully connected classifier trained by scratchnet (``NeuralNet``): one sigmoid
     output for two classes, a softmax for more. The hyperparameters and fitted
-    attributes are described on ``_ScratchNetEstimator``; ``classes_`` holds the class
+    attributes are described on ``__init__``; ``classes_`` holds the class
     labels in the order of ``predict_proba``'s columns, ``validation_scores_`` the
     validation accuracy after each epoch.
 
@@ -395,7 +398,8 @@ class ScratchNetRegressor(RegressorMixin, _ScratchNetEstimator):
     identity output per target, half the mean squared error. One target (y of shape
     (n,)) gives predictions of shape (n,), several (n, k) give (n, k).
     ``validation_scores_`` holds the validation set's R^2 after each epoch (for several
-    targets the variance-weighted R^2, 1 - total squared error / total variance).
+    targets the variance-weighted R^2, 1 - total squared error / total variance). The
+    hyperparameters and other fitted attributes are described on ``__init__``.
     """
 
     network_class = NeuralNetRegressor

@@ -26,7 +26,7 @@ def add_parser(commands) -> None:
         "error.",
     )
     evaluate_.add_argument("model", type=file_argument, nargs="?", help="path to model.npz")
-    evaluate_.add_argument("--model", type=file_argument, dest="model_option",
+    evaluate_.add_argument("--model", type=file_argument, dest="model_option", metavar="MODEL",
                            help="the same, as an option (default: none)")  # fmt: skip
     evaluate_.add_argument("--data-dir", type=path_argument, help=DATA_DIR_HELP)
     evaluate_.add_argument(

@@ -10,7 +10,7 @@ from pathlib import Path
 from ...errors import InvalidArgumentError
 from ...network import Network
 from ..arguments import file_argument, printable
-from ..overwrite import FORCE_HELP, check_replaceable, onnx_is_ours
+from ..overwrite import FORCE_ONE_HELP, check_replaceable, onnx_is_ours
 
 
 def add_parser(commands) -> None:
@@ -32,7 +32,7 @@ def add_parser(commands) -> None:
         "--out", type=file_argument, default=Path("model.onnx"), help="the ONNX file to write "
         "(default: model.onnx); a file there is replaced only if scratchnet wrote it",
     )  # fmt: skip
-    export.add_argument("--force", action="store_true", help=FORCE_HELP)
+    export.add_argument("--force", action="store_true", help=FORCE_ONE_HELP)
     export.add_argument(
         "--dtype", choices=("float32", "float64"), default=None,
         help="floating-point type of the graph (default: the model's own)",

@@ -170,7 +170,8 @@ def add_parser(commands) -> None:
         help="also measure the whole training set, without dropout or distortions, at each "
         "record, so the training curve shows the same weights as the validation curve (one "
         "more forward pass per record; default: off, the curve is the mean over the epoch's "
-        "batches). Full-batch training without --dropout or --augment measures it anyway",
+        "batches). Refused for full-batch training without --dropout or --augment, whose "
+        "records measure the training set anyway",
     )
     add(
         "--augment",
@@ -206,8 +207,9 @@ def add_parser(commands) -> None:
         "--checkpoint-every",
         type=checked(check_positive_int, "checkpoint every"),
         metavar="N",
-        help=f"write checkpoint.npz every N epochs, and on Ctrl-C (default: every epoch with "
-        f"--batch-size, every {FULL_BATCH_CHECKPOINT_EVERY} iterations without)",
+        help=f"write checkpoint.npz every N epochs (full-batch: every N iterations), and on "
+        f"Ctrl-C (default: every epoch with --batch-size, every "
+        f"{FULL_BATCH_CHECKPOINT_EVERY} iterations without)",
     )
     add(
         "--resume",
