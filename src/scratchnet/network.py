@@ -265,7 +265,7 @@ class Network:
             X.shape[1], X.dtype, config.optimizer, patience, checkpoint, config.batch_size,
             column_groups=plan is not None,
         )  # fmt: skip
-        check_fits(needed)
+        check_fits(needed + (0 if plan is None else plan.copy_bytes(X.dtype.itemsize)))
         data = self._dataset(X, labels, classes, weights, config, plan)
         data, validation = self._validation_split(
             data, X.shape[1], validation_data, validation_fraction, classes, weights, rng
@@ -363,8 +363,9 @@ class Network:
         """Bytes that training this network on ``n_features`` inputs allocates besides
         the data (parameters, gradients, optimizer state, buffers), in batches of
         ``batch_size`` rows (None: full-batch training), counting for full batches the
-        buffers of rows stored by ``column_groups`` (fit stores image-like rows so);
-        ``fit`` refuses to start when the machine does not have them."""
+        buffers of rows stored by ``column_groups`` (fit stores image-like rows so).
+        ``fit`` refuses to start when the machine does not have them, and, for a full
+        batch stored by column groups, the copy of X's non-zero columns it makes."""
         return training_bytes(
             (n_features, *self.layer_sizes),
             check_float_dtype(dtype).itemsize,

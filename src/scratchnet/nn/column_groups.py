@@ -19,6 +19,7 @@ together (one group is a plain compacted copy).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,11 @@ class Plan:
     order: np.ndarray
     bounds: tuple[int, ...]
     work: float
+
+    def copy_bytes(self, itemsize: int) -> int:
+        """About the bytes of the copy ``grouped`` makes by this plan: ``work`` counts its
+        values, and its rows' indices at their price."""
+        return math.ceil(self.work) * itemsize
 
 
 @dataclass(frozen=True)
