@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -487,3 +488,31 @@ def test_a_warm_start_that_explodes_is_measured_against_the_constant_prediction(
                                 r"the best constant", str(raised.value)).groups()  # fmt: skip
     assert float(cost) > 1000 * float(yardstick)
     assert float(yardstick) == pytest.approx(constant, rel=1e-5)
+
+
+def test_targets_near_the_float64_limit_diverge_without_a_warning():
+    """The cost of the best constant prediction overflowed in NumPy before training began
+    (outside its 'overflow is not warned about'): with warnings as errors, a
+    RuntimeWarning came instead of the TrainingDivergedError with its advice."""
+    X = np.random.default_rng(1).random((50, 5))
+    t = np.random.default_rng(0).normal(size=50) * 1e160
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDivergedError, match=r"scale the features .* and the targets"):
+            sn.NeuralNetRegressor([4, 1], random_state=0).fit(X, t, epochs=2, batch_size=10)
+
+
+def test_a_cost_that_diverges_after_a_start_far_off_blames_the_inputs_not_the_rate():
+    """The initial weights cost about 1e199 on these inputs; the cost turned NaN after the
+    first update, and the message said 'try a smaller learning rate'."""
+    X = np.random.default_rng(1).random((50, 5)) * 1e200
+    y = np.arange(50) % 3
+    with pytest.raises(TrainingDivergedError) as raised:
+        NeuralNet([4, 3], activation="relu", random_state=0).fit(X, y, n_iterations=3)
+    message = str(raised.value)
+    shares = np.bincount(y) / 50
+    constant = re.search(r"best constant prediction's (\S+):", message)[1]
+    assert float(constant) == pytest.approx(-(shares @ np.log(shares)), rel=1e-5)
+    assert message.endswith("the inputs are too large for them; scale the features (to [0, 1], "
+                            "say)")  # fmt: skip
+    assert "learning rate" not in message

@@ -104,10 +104,9 @@ def train(
     TrainingDivergedError, and one squashed by a sigmoid or tanh is its exact limit.
     """
     team = Team()
-    loop = _Loop(model, data, validation, config, state, callbacks, team)
     with np.errstate(over="ignore", invalid="ignore"), one_blas_thread():
         try:
-            return loop.run(checkpoint)
+            return _Loop(model, data, validation, config, state, callbacks, team).run(checkpoint)
         except KeyboardInterrupt:
             if checkpoint is not None:
                 checkpoint.interrupted()
@@ -118,10 +117,11 @@ def train(
 
 def _constant_loss(output, data: Dataset) -> float:
     """The mean cost, over the training rows, of the best prediction that ignores the
-    inputs."""
+    inputs; 0 (no yardstick) where it overflows (targets near the float64 limit)."""
     rows = data.all_rows()
     weights = None if data.weights is None else data.weights[rows]
-    return output.constant_loss(data.targets[rows], weights)
+    loss = output.constant_loss(data.targets[rows], weights)
+    return loss if math.isfinite(loss) else 0.0
 
 
 class _Loop:
@@ -307,26 +307,38 @@ class _Loop:
 
     def _when(self, epoch: int, final: bool) -> str:
         """Which weights a cost that diverged belongs to, the rate of the update that
-        made them, and what to try: before any update, the rate is not the cause."""
+        made them, and what to try: before any update, or after a start far off, the
+        rate is not the cause."""
         done = self.state.steps_done
         if final:
             return f"after the last update (iteration {done}); try a smaller learning rate"
-        if done == 0 and self.model.output.name == "identity":  # a regression's cost is
-            # the targets' squared error too
-            return (
-                "on the initial weights, before any update: the features or the targets are "
-                "too large for them; scale the features (to [0, 1], say) and the targets (to "
-                "a standard deviation of 1, say)"
-            )
         if done == 0:
-            return (
-                "on the initial weights, before any update: the inputs are too large for "
-                "them; scale the features (to [0, 1], say)"
-            )
+            return "on the initial weights, before any update: " + self._scaling_hint()
         weights = f"iteration {done}" if self.full_batch else f"step {done + 1} (epoch {epoch})"
         updates = f"{done} update" + ("s" if done > 1 else "")
+        where = f"at {weights}, on the weights after {updates}"
+        if self._started_far_off():
+            return (
+                f"{where}; the initial weights already cost {self.state.first_loss:.6g}, over "
+                f"{EXPLOSION:g} times the best constant prediction's {self.constant_loss:.6g}: "
+                + self._scaling_hint()
+            )
         rate = "" if self.last_rate is None else f", the last with learning rate {self.last_rate:g}"
-        return f"at {weights}, on the weights after {updates}{rate}; try a smaller learning rate"
+        return f"{where}{rate}; try a smaller learning rate"
+
+    def _started_far_off(self) -> bool:
+        """Whether the first cost was already over EXPLOSION times that of the best
+        constant prediction (inputs far too large for the initial weights)."""
+        first = self.state.first_loss
+        return first is not None and first > EXPLOSION * self.constant_loss > 0
+
+    def _scaling_hint(self) -> str:
+        if self.model.output.name == "identity":  # a regression's cost is the targets'
+            return (  # squared error too
+                "the features or the targets are too large for them; scale the features (to "
+                "[0, 1], say) and the targets (to a standard deviation of 1, say)"
+            )
+        return "the inputs are too large for them; scale the features (to [0, 1], say)"
 
     def _check_final_weights(self) -> None:
         if not np.all(np.isfinite(self.state.parameters.flat)):
