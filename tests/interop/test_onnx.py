@@ -167,17 +167,22 @@ def test_an_estimator_or_a_pipeline_is_refused_with_the_network_to_export(three_
     from sklearn.preprocessing import StandardScaler
 
     from scratchnet.interop.onnx import export
-    from scratchnet.interop.sklearn import ScratchNetClassifier
+    from scratchnet.interop.sklearn import ScratchNetClassifier, ScratchNetRegressor
 
     X, y = three_blobs
     model = ScratchNetClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
     pipeline = make_pipeline(StandardScaler(), model).fit(X, y)
     with pytest.raises(sn.InvalidTypeError, match=r"got ScratchNetClassifier; export the "
-                       r"network inside the estimator, est\.net_"):  # fmt: skip
+                       r"network inside, est\.net_ \(its labels are the positions"):  # fmt: skip
         export(pipeline[-1], tmp_path / "model.onnx")
-    with pytest.raises(sn.InvalidTypeError, match=r"got Pipeline; export the network inside "
-                       r"its last step, pipeline\[-1\]\.net_: the steps before"):  # fmt: skip
+    with pytest.raises(sn.InvalidTypeError, match=r"got Pipeline; export the network inside, "
+                       r"pipeline\[-1\]\.net_ \(.*\): the steps before"):  # fmt: skip
         export(pipeline, tmp_path / "model.onnx")
-    with pytest.raises(sn.InvalidTypeError, match=r"NeuralNetRegressor, got str$"):
-        export("model.npz", tmp_path / "model.onnx")
+    regressor = ScratchNetRegressor(hidden_layer_sizes=(8,), epochs=3).fit(X, y.astype(float))
+    with pytest.raises(sn.InvalidTypeError, match=r"got ScratchNetRegressor; export the network "
+                       r"inside, est\.net_$"):  # fmt: skip
+        export(regressor, tmp_path / "model.onnx")
+    for odd in ("model.npz", type("Steps", (), {"steps": "ab"})(), type("S", (), {"steps": 3})()):
+        with pytest.raises(sn.InvalidTypeError, match=r"NeuralNetRegressor, got \w+$"):
+            export(odd, tmp_path / "model.onnx")
     assert list(tmp_path.iterdir()) == []

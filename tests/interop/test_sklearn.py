@@ -8,6 +8,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -98,8 +99,24 @@ def test_a_sparse_x_too_large_to_make_dense_is_refused_before_copying():
 
     huge = sparse.csr_matrix(([1.0], ([0], [0])), shape=(10**6, 10**7))  # 8e13 bytes dense
     with pytest.raises(InvalidArgumentError, match=r"a dense copy of this sparse X needs about "
-                       r"72\.8 TiB of memory"):  # fmt: skip
+                       r"72\.8 TiB of memory, .*; pass fewer rows at a time, or fewer "
+                       r"features$"):  # fmt: skip
         ScratchNetRegressor(**SMALL).fit(huge, np.zeros(10**6))
+
+
+def test_a_dok_or_lil_matrix_is_checked_for_nan_without_a_warning(digits):
+    """scikit-learn cannot look for NaN in these formats ('Can't check dok sparse matrix
+    for nan or inf'); they are converted to CSR first."""
+    from scipy import sparse
+
+    X, y = digits
+    for form in ("dok", "lil"):
+        holed = sparse.csr_matrix(X[:200]).asformat(form)
+        holed[3, 5] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match="NaN"):
+                ScratchNetClassifier(**SMALL).fit(holed, y[:200])
 
 
 def test_cross_val_score_gives_the_scores_of_each_fold_fitted_alone(digits):
@@ -323,6 +340,7 @@ def test_partial_fit_refuses_layers_an_activation_or_dropout_set_since_the_fit(b
         model.set_params(**SMALL, activation="relu", dropout=0.0)
     model.set_params(hidden_layer_sizes=16, learning_rate=0.5).partial_fit(*blobs)
     assert not np.array_equal(model.coefs_[0], weights)
+    model.set_params(init="no such init", random_state="unused").partial_fit(*blobs)
 
 
 def test_one_number_as_sample_weight_weighs_every_row_alike(blobs):
@@ -533,7 +551,9 @@ def test_without_scikit_learn_the_module_names_the_extra_to_install(monkeypatch)
     """One line, naming what to install (simulated: scikit-learn made unimportable)."""
     monkeypatch.setitem(sys.modules, "sklearn.base", None)
     monkeypatch.delitem(sys.modules, "scratchnet.interop.sklearn")
-    with pytest.raises(sn.MissingExtraError, match=r"pip install 'scratchnet\[sklearn\]'$"):
+    with pytest.raises(sn.MissingExtraError, match=r"^the scikit-learn interface \(ScratchNet"
+                       r"Classifier, ScratchNetRegressor\) needs the optional sklearn extra .*"
+                       r"pip install 'scratchnet\[sklearn\]'$"):  # fmt: skip
         import scratchnet.interop.sklearn  # noqa: F401
 
 

@@ -49,8 +49,8 @@ MAX_WEIGHT_BYTES = 2**31 - 2**20  # protobuf's 2 GiB, less 1 MiB for the rest of
 HIDDEN = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
 DOC_STRING = (
     "A fully connected network trained by scratchnet. X holds the features as the "
-    "network was trained on them: the graph does no preprocessing (MNIST images: 784 "
-    "pixels scaled to [0, 1], as scratchnet.preprocess gives them)."
+    "network was trained on them: the graph does no preprocessing (images: the pixels "
+    "scaled to [0, 1] by scratchnet.preprocess, if it trained on them so)."
 )
 
 
@@ -99,20 +99,31 @@ def _check_is_a_network(net) -> None:
     a scikit-learn estimator or pipeline."""
     if isinstance(net, Network):
         return
-    inside = getattr(net, "steps", None) and net.steps[-1][1]  # a Pipeline's estimator
+    last = _last_step(net)
     hint = ""
-    if hasattr(inside or net, "net_"):
+    if hasattr(last if last is not None else net, "net_"):
+        holder = "est.net_" if last is None else "pipeline[-1].net_"
+        labels = hasattr(last if last is not None else net, "classes_")
         hint = (
-            "; export the network inside the estimator, est.net_ (its labels are the "
-            "positions in est.classes_ unless those are integers)"
-            if inside is None else "; export the network inside its last step, "
-            "pipeline[-1].net_: the steps before it are not part of the graph, so apply "
-            "them to X before the runtime"
+            f"; export the network inside, {holder}"
+            + (" (its labels are the positions in classes_ unless those are integers)"
+               if labels else "")
+            + ("" if last is None else ": the steps before it are not part of the graph, so "
+               "apply them to X before the runtime")
         )  # fmt: skip
     raise InvalidTypeError(
         f"ONNX export takes a fitted NeuralNet or NeuralNetRegressor, got "
         f"{type(net).__name__}{hint}"
     )
+
+
+def _last_step(pipeline):
+    """The estimator at the end of a scikit-learn Pipeline (its ``steps``, a list of
+    (name, estimator) pairs), or None for anything else."""
+    steps = getattr(pipeline, "steps", None)
+    if isinstance(steps, list) and steps and isinstance(steps[-1], tuple) and len(steps[-1]) == 2:
+        return steps[-1][1]
+    return None
 
 
 def _check_fits_onnx(net: Network, dtype: np.dtype) -> None:

@@ -37,7 +37,8 @@ try:
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 except ImportError as error:
-    raise missing_extra("ScratchNetClassifier and ScratchNetRegressor", "sklearn", error) from None
+    raise missing_extra("the scikit-learn interface (ScratchNetClassifier, ScratchNetRegressor)",
+                        "sklearn", error) from None  # fmt: skip
 
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..metrics import r_squared
@@ -52,6 +53,7 @@ from ..validation import (
 )
 
 FLOAT_TYPES = (np.float64, np.float32)  # X of another type becomes the first
+SPARSE = ("csr", "csc", "coo")  # others (dok, lil) are converted, so their NaNs are found
 
 
 def _all_or_nothing(method: Callable) -> Callable:
@@ -220,13 +222,13 @@ class _ScratchNetEstimator(BaseEstimator):
     def _check_same_network(self, n_outputs: int) -> None:
         """partial_fit goes on training the fitted network: layers, activation or
         dropout set since then would be ignored in silence, so they are refused."""
-        asked, fitted = self._network(n_outputs), self.net_
+        fitted = self.net_
         changed = [
             f"{parameter}={now!r} (the network's: {then!r})"
             for parameter, now, then in (
-                ("hidden_layer_sizes", asked.layer_sizes[:-1], fitted.layer_sizes[:-1]),
-                ("activation", asked.activation, fitted.activation),
-                ("dropout", asked.dropout, fitted.dropout),
+                ("hidden_layer_sizes", self._hidden_sizes(), fitted.layer_sizes[:-1]),
+                ("activation", self.activation, fitted.activation),
+                ("dropout", self.dropout, fitted.dropout),
             )
             if now != then
         ]
@@ -236,16 +238,20 @@ class _ScratchNetEstimator(BaseEstimator):
                 f"{', '.join(changed)}; set them back, or fit afresh"
             )
 
-    def _network(self, n_outputs: int) -> Network:
+    def _hidden_sizes(self) -> tuple:
+        """hidden_layer_sizes as a tuple (an int is one layer)."""
         hidden = self.hidden_layer_sizes
         if isinstance(hidden, numbers.Integral):
-            hidden = [hidden]
+            return (hidden,)
         if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):
             raise InvalidTypeError(
                 f"hidden_layer_sizes must be an int or a sequence of ints, got {hidden!r}"
             )
+        return tuple(hidden)
+
+    def _network(self, n_outputs: int) -> Network:
         return self.network_class(
-            [*hidden, n_outputs],
+            [*self._hidden_sizes(), n_outputs],
             activation=self.activation, init=self.init,
             dropout=self.dropout, random_state=self.random_state,
         )  # fmt: skip
@@ -292,14 +298,14 @@ class _ScratchNetEstimator(BaseEstimator):
         """X and y checked and converted the scikit-learn way, X in the dtype asked for
         (by default float32 stays float32 and anything else becomes float64), dense."""
         dtype = FLOAT_TYPES if self.dtype is None else check_float_dtype(self.dtype)
-        X, y = validate_data(self, X, y, reset=reset, dtype=dtype, accept_sparse=True, **options)
+        X, y = validate_data(self, X, y, reset=reset, dtype=dtype, accept_sparse=SPARSE, **options)
         return _dense(X), y
 
     def _features(self, X):
         """X to predict from, checked against what the estimator was fitted on, dense."""
         check_is_fitted(self)
         return _dense(validate_data(self, X, reset=False, dtype=self.net_.dtype,
-                                    accept_sparse=True))  # fmt: skip
+                                    accept_sparse=SPARSE))  # fmt: skip
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -454,7 +460,8 @@ def _dense(X):
     is known to fit in memory (a one-hot encoding of a few columns, say)."""
     if not issparse(X):
         return X
-    check_fits(X.shape[0] * X.shape[1] * X.dtype.itemsize, "a dense copy of this sparse X")
+    check_fits(X.shape[0] * X.shape[1] * X.dtype.itemsize, "a dense copy of this sparse X",
+               "pass fewer rows at a time, or fewer features")  # fmt: skip
     return X.toarray()
 
 

@@ -100,13 +100,16 @@ def available_bytes() -> int | None:
         return None
 
 
-def check_fits(needed: int, what: str = "training this network") -> None:
-    """InvalidArgumentError when ``needed`` bytes exceed the available memory."""
+def check_fits(
+    needed: int, what: str = "training this network", advice: str = "choose smaller layers"
+) -> None:
+    """InvalidArgumentError, naming ``what`` and ending with ``advice``, when ``needed``
+    bytes exceed the available memory."""
     available = available_bytes()
     if available is not None and needed > available:
         raise InvalidArgumentError(
             f"{what} needs about {_size(needed)} of memory, but only {_size(available)} "
-            "is available; choose smaller layers"
+            f"is available; {advice}"
         )
 
 
