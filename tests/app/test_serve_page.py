@@ -283,6 +283,47 @@ def test_undo_back_to_an_upload_shows_the_files_own_reading(page, mnist_test, di
     assert set(asked[:-1]) == {"image/png"} and asked[-1] == "application/octet-stream"
 
 
+def test_undo_reads_the_upload_as_it_was_chosen_though_the_file_changed_or_went(
+    page, mnist_test, digits_model, tmp_path
+):
+    """The page sent the File again, which Chromium cannot read once it changed on
+    disk: 'Cannot reach the scratchnet server', with the server up."""
+    path = tmp_path / "seven.png"
+    render_like_a_user(mnist_test[0][MNIST_SEVEN], np.random.default_rng(3)).save(path)
+    net = sn.NeuralNet.load(digits_model)
+    own = reference.probabilities(net, sn.load_image(path)[np.newaxis])[0]
+    upload(page, path)
+    page.locator("#pad").focus()
+    zero = render_like_a_user(mnist_test[0][MNIST_ZERO], np.random.default_rng(4))
+    for change in (lambda: zero.save(path), path.unlink):
+        draw(page, VERTICAL_STROKE)
+        change()
+        page.keyboard.press("Control+z")
+        settle(page)
+        seen = shown(page)
+        assert seen["status"] == "", seen["status"]
+        assert_shows_a_reading(seen, own)
+
+
+def test_a_stroke_drawn_while_an_upload_is_decoded_is_read_over_it(
+    page, mnist_test, digits_model, tmp_path
+):
+    """The stroke landed on the previous picture, whose reading then stayed: nothing
+    asked about the new picture with the stroke over it."""
+    seven, zero = tmp_path / "seven.png", tmp_path / "zero.png"
+    render_like_a_user(mnist_test[0][MNIST_SEVEN], np.random.default_rng(3)).save(seven)
+    render_like_a_user(mnist_test[0][MNIST_ZERO], np.random.default_rng(3)).save(zero)
+    upload(page, seven)
+    page.evaluate("""() => { const decode = window.createImageBitmap;
+        window.createImageBitmap = (file) => new Promise((done, fail) =>
+            setTimeout(() => decode(file).then(done, fail), 1000)); }""")
+    page.set_input_files("#file", str(zero))
+    draw(page, VERTICAL_STROKE, wait=False)
+    page.wait_for_timeout(1300)  # the decoding is over
+    settle(page)
+    assert_shows_a_reading(shown(page), expected_from_pad(page, digits_model)[1])
+
+
 def test_a_hidden_layer_grid_leaves_the_cells_past_its_last_unit_blank(page):
     """100 units fill 7 rows of 16 cells: the 12 cells after them were painted black,
     as a unit that is off is."""
