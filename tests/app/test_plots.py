@@ -307,10 +307,11 @@ CLOSE_TO_THE_END = metrics([
         [99.213, 99.134, 99.291, 99.37, 99.528, 99.213, 99.685, 99.37, 99.449], strict=True),
         start=1)
 ], "epoch", "validation", best=6)  # fmt: skip
-FALLING_LATE = epochs_of(  # the lower right is taken by the validation curve
-    [90, 95, 97, 98, 98.5, 99, 99.2, 99.4, 99.5, 99.6, 99.7, 99.8],
-    [90, 94, 96, 97, 97.5, 97.8, 97.9, 98, 93, 92, 91, 90],
+FALLING_TO_A_FLOOR = epochs_of(  # the end lies along the bottom, where the inset goes first
+    [99, 85, 70, 55, 40, 30.5, 30.2, 30.4, 30.1, 30.3, 30.2, 30.4],
+    [98.7, 84.7, 69.7, 54.7, 39.7, 30.2, 29.9, 30.1, 29.8, 30, 29.9, 30.1],
 )
+RISING = [100 - 10 * np.exp(-epoch / 3) for epoch in range(1, 21)]  # 20 epochs to 99.9%
 
 
 def test_an_inset_that_would_magnify_nothing_is_left_out():
@@ -319,20 +320,20 @@ def test_an_inset_that_would_magnify_nothing_is_left_out():
     assert accuracy_figure(CLOSE_TO_THE_END, TITLE).axes[0].child_axes == []
 
 
-@pytest.mark.parametrize("run", ["tutorial", "falling late"])
-def test_the_inset_covers_no_curve_with_its_ticks_or_title(run):
-    """Measured on the drawn figure: no point along a curve of the plot falls inside the
-    box of the inset and its labels."""
-    metrics = tutorial_metrics() if run == "tutorial" else FALLING_LATE
-    figure = accuracy_figure(metrics, TITLE)
+def assert_the_inset_covers_nothing(figure) -> None:
+    """Measured on the drawn figure: no point along a curve of the plot, nor the best
+    epoch's marker (a vertical line across the plot), falls inside the box of the inset
+    and its labels."""
     FigureCanvasAgg(figure).draw()
     axes = figure.axes[0]
-    if run == "tutorial":
-        assert len(axes.child_axes) == 1
     for inset in axes.child_axes:
         box = inset.get_tightbbox(figure.canvas.get_renderer())
         for line in axes.get_lines():
-            x, y = line.get_xdata(), line.get_ydata()
+            x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+            if line.get_label().startswith("best"):  # y in axes fractions: 0 to 1
+                left = axes.transData.transform([[x[0], 0]])[0, 0]
+                assert not box.x0 <= left <= box.x1, line.get_label()
+                continue
             share = np.linspace(0, 1, 50)[:, None]
             along = np.column_stack([(x[:-1] + np.diff(x) * share).ravel(),
                                      (y[:-1] + np.diff(y) * share).ravel()])  # fmt: skip
@@ -341,6 +342,27 @@ def test_the_inset_covers_no_curve_with_its_ticks_or_title(run):
                 (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
                 & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
             ), line.get_label()  # fmt: skip
+
+
+@pytest.mark.parametrize("run", ["tutorial", "falling to a floor"])
+def test_the_inset_covers_no_curve_with_its_ticks_or_title(run):
+    """The tutorial's curves leave the lower right free; a run whose accuracy ends
+    along the bottom gets its inset higher up."""
+    metrics = tutorial_metrics() if run == "tutorial" else FALLING_TO_A_FLOOR
+    figure = accuracy_figure(metrics, TITLE)
+    assert len(figure.axes[0].child_axes) == 1
+    assert_the_inset_covers_nothing(figure)
+
+
+@pytest.mark.parametrize("best", range(1, 11))
+def test_the_inset_leaves_the_best_epochs_marker_in_sight_where_it_does_not_show_it(best):
+    """Epochs 11-20 are magnified: a best epoch before them is marked on the plot alone,
+    which the inset covered; where every place covers it (epoch 10), none is drawn."""
+    validation = [accuracy - 1.5 for accuracy in RISING]
+    assert len(accuracy_figure(epochs_of(RISING, validation), TITLE).axes[0].child_axes) == 1
+    figure = accuracy_figure(epochs_of(RISING, validation, best=best), TITLE)
+    assert_the_inset_covers_nothing(figure)
+    assert len(figure.axes[0].child_axes) == (best < 10)
 
 
 def test_a_short_run_gets_no_magnifying_inset_over_its_few_points():

@@ -164,7 +164,8 @@ def _wrapped(title: str) -> str:
 
 def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
     """An inset with the last ZOOM_SHARE of the records, its y range fitted to them, at
-    the first place of INSET_PLACES where it covers no curve. None where it would
+    the first place of INSET_PLACES where it covers no curve (nor the best epoch's
+    marker, unless the inset shows the marker itself). None where it would
     magnify less than MIN_MAGNIFICATION times, where every place covers a curve, or for
     a run of fewer than ZOOM_RECORDS records, whose points are few enough to read."""
     x = lines[0][1]
@@ -177,7 +178,10 @@ def _zoom_on_the_end(axes, lines, best_epoch: int | None) -> None:
     shown_low, shown_high = axes.get_ylim()
     if MIN_MAGNIFICATION * (high - low + 2 * pad) > shown_high - shown_low:
         return
-    place = _free_place(axes, lines)
+    marker = []  # the best epoch's, unless the inset shows it
+    if best_epoch is not None and best_epoch < x[start]:
+        marker.append((None, [best_epoch] * 2, [shown_low, shown_high]))
+    place = _free_place(axes, lines + marker)
     if place is None:
         return
     inset = axes.inset_axes(place)
