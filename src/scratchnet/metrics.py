@@ -61,7 +61,9 @@ class ClassScores:
 
 def class_scores(confusion: np.ndarray, labels) -> ClassScores:
     """Precision, recall, F1 and support of each label from its confusion matrix (as
-    ``confusion_matrix`` returns it: rows true, columns predicted)."""
+    ``confusion_matrix`` returns it: rows true, columns predicted). A ratio of 0 / 0
+    (precision of a label never predicted, recall of one never true) is NaN, not
+    scikit-learn's 0 with a warning: it is undefined, and the report writes 'n/a'."""
     labels = check_classes(labels)
     confusion = _check_confusion(confusion, len(labels))
     correct = np.diag(confusion).copy()

@@ -9,6 +9,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
+from scratchnet.errors import InvalidArgumentError
 from scratchnet.nn.parallel import (
     MIN_SPLIT_ELEMENTS,
     PARTS,
@@ -100,6 +101,17 @@ def test_the_number_of_threads_can_be_set_and_defaults_to_at_most_the_parts(monk
     monkeypatch.setenv("SCRATCHNET_THREADS", "1")
     assert default_threads() == 1
     monkeypatch.delenv("SCRATCHNET_THREADS")
+    assert 1 <= default_threads() <= PARTS
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "2.0", "\N{FULLWIDTH DIGIT TWO}"])
+def test_a_number_of_threads_that_is_none_is_refused_not_taken_for_the_default(monkeypatch, value):
+    """A typo ran on the default number of threads without a word."""
+    monkeypatch.setenv("SCRATCHNET_THREADS", value)
+    with pytest.raises(InvalidArgumentError, match=rf"^SCRATCHNET_THREADS must be a whole "
+                       rf"number of at least 1, got '{value}'$"):  # fmt: skip
+        default_threads()
+    monkeypatch.setenv("SCRATCHNET_THREADS", "")  # set empty: as if unset
     assert 1 <= default_threads() <= PARTS
 
 

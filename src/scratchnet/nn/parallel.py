@@ -27,6 +27,8 @@ from itertools import pairwise
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
+
 PARTS = 2  # the parts a chunk is cut into: fixed, so the bits never depend on threads
 MIN_PART_ROWS = 32  # a chunk with fewer rows per part is not cut
 MIN_PART_WORK = 1 << 24  # nor one whose parts would do fewer multiply-adds: handing a part
@@ -59,9 +61,15 @@ def halves(n: int) -> list[slice]:
 
 
 def default_threads() -> int:
-    """$SCRATCHNET_THREADS if set, else the cores this process may use, at most PARTS."""
+    """$SCRATCHNET_THREADS if set and not empty (InvalidArgumentError unless a whole
+    number of at least 1: a typo must not pass for the default), else the cores this
+    process may use, at most PARTS."""
     configured = os.environ.get("SCRATCHNET_THREADS")
-    if configured and configured.isdigit() and int(configured) >= 1:
+    if configured:
+        if not (configured.isascii() and configured.isdigit() and int(configured) >= 1):
+            raise InvalidArgumentError(
+                f"SCRATCHNET_THREADS must be a whole number of at least 1, got {configured!r}"
+            )
         return int(configured)
     try:
         cores = len(os.sched_getaffinity(0))

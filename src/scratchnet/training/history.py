@@ -38,7 +38,8 @@ class History:
       without validation data.
 
     With sample weights every loss and accuracy is a weighted mean; a regression's
-    accuracies are None.
+    accuracies are None. Every loss is the data's alone: weight decay's penalty
+    (lambda / 2 times the squared weights) is not in it, as in PyTorch's.
 
     ``best_epoch`` is the ``epoch`` of the record with the lowest validation cost when
     early stopping was on (its weights are the ones kept); ``stopped_early`` says whether
