@@ -502,17 +502,30 @@ def test_targets_near_the_float64_limit_diverge_without_a_warning():
             sn.NeuralNetRegressor([4, 1], random_state=0).fit(X, t, epochs=2, batch_size=10)
 
 
-def test_a_cost_that_diverges_after_a_start_far_off_blames_the_inputs_not_the_rate():
+@pytest.mark.parametrize("iterations", [1, 3])
+def test_a_cost_that_diverges_after_a_start_far_off_blames_the_inputs_not_the_rate(iterations):
     """The initial weights cost about 1e199 on these inputs; the cost turned NaN after the
-    first update, and the message said 'try a smaller learning rate'."""
+    first update (caught by the final check with one iteration), and the message said
+    'try a smaller learning rate'."""
     X = np.random.default_rng(1).random((50, 5)) * 1e200
     y = np.arange(50) % 3
     with pytest.raises(TrainingDivergedError) as raised:
-        NeuralNet([4, 3], activation="relu", random_state=0).fit(X, y, n_iterations=3)
+        NeuralNet([4, 3], activation="relu", random_state=0).fit(X, y, n_iterations=iterations)
     message = str(raised.value)
-    shares = np.bincount(y) / 50
-    constant = re.search(r"best constant prediction's (\S+):", message)[1]
-    assert float(constant) == pytest.approx(-(shares @ np.log(shares)), rel=1e-5)
+    scale = re.search(r"over 1000 times the (\S+) of predicting every class alike:", message)[1]
+    assert float(scale) == pytest.approx(np.log(3), rel=1e-5)
     assert message.endswith("the inputs are too large for them; scale the features (to [0, 1], "
                             "say)")  # fmt: skip
-    assert "learning rate" not in message
+    assert "try a smaller learning rate" not in message
+
+
+def test_a_rare_class_does_not_make_a_too_large_rate_look_like_too_large_inputs():
+    """One row in 30,000 of class 1: the best constant prediction costs 0.0004, which the
+    first cost of sound inputs (0.63) passed 1000 times over, and a rate of 1e5 was
+    called inputs too large."""
+    X = np.random.default_rng(1).random((30000, 5))
+    y = np.zeros(30000, dtype=int)
+    y[0] = 1
+    with pytest.raises(TrainingDivergedError, match=r"; try a smaller learning rate$"):
+        NeuralNet([4, 2], activation="relu", random_state=0).fit(X, y, n_iterations=5,
+                                                                 learning_rate=1e5)  # fmt: skip

@@ -307,30 +307,39 @@ class _Loop:
 
     def _when(self, epoch: int, final: bool) -> str:
         """Which weights a cost that diverged belongs to, the rate of the update that
-        made them, and what to try: before any update, or after a start far off, the
-        rate is not the cause."""
+        made them, and what to try: before any update the rate is not the cause, nor
+        after a start far off."""
         done = self.state.steps_done
         if final:
-            return f"after the last update (iteration {done}); try a smaller learning rate"
+            return f"after the last update (iteration {done}); {self._advice()}"
         if done == 0:
             return "on the initial weights, before any update: " + self._scaling_hint()
         weights = f"iteration {done}" if self.full_batch else f"step {done + 1} (epoch {epoch})"
         updates = f"{done} update" + ("s" if done > 1 else "")
-        where = f"at {weights}, on the weights after {updates}"
-        if self._started_far_off():
-            return (
-                f"{where}; the initial weights already cost {self.state.first_loss:.6g}, over "
-                f"{EXPLOSION:g} times the best constant prediction's {self.constant_loss:.6g}: "
-                + self._scaling_hint()
-            )
         rate = "" if self.last_rate is None else f", the last with learning rate {self.last_rate:g}"
-        return f"{where}{rate}; try a smaller learning rate"
+        return f"at {weights}, on the weights after {updates}{rate}; {self._advice()}"
 
-    def _started_far_off(self) -> bool:
-        """Whether the first cost was already over EXPLOSION times that of the best
-        constant prediction (inputs far too large for the initial weights)."""
-        first = self.state.first_loss
-        return first is not None and first > EXPLOSION * self.constant_loss > 0
+    def _advice(self) -> str:
+        """What to try about a run that diverged after updates: smaller steps, unless
+        its first cost was already over EXPLOSION times that of a network that learned
+        nothing (then inputs far too large for the initial weights made what followed)."""
+        first, scale = self.state.first_loss, self._know_nothing_loss()
+        if first is None or not first > EXPLOSION * scale > 0:
+            return "try a smaller learning rate"
+        what = "predicting every class alike" if self.model.output.classifies else (
+            "the best constant prediction")  # fmt: skip
+        return (
+            f"the initial weights already cost {first:.6g}, over {EXPLOSION:g} times the "
+            f"{scale:.6g} of {what}: " + self._scaling_hint()
+        )
+
+    def _know_nothing_loss(self) -> float:
+        """The cost of a network that learned nothing: for k classes, log k (the uniform
+        prediction, which class imbalance does not shrink); for regression, the best
+        constant prediction's."""
+        if not self.model.output.classifies:
+            return self.constant_loss
+        return math.log(max(2, self.model.parameters.widths[-1]))
 
     def _scaling_hint(self) -> str:
         if self.model.output.name == "identity":  # a regression's cost is the targets'
@@ -344,7 +353,7 @@ class _Loop:
         if not np.all(np.isfinite(self.state.parameters.flat)):
             raise TrainingDivergedError(
                 f"training diverged: the weights are not all finite after "
-                f"{self.state.steps_done} updates; try a smaller learning rate"
+                f"{self.state.steps_done} updates; {self._advice()}"
             )
 
     # -- records ---------------------------------------------------------------------------
