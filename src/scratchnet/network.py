@@ -47,7 +47,7 @@ from .training.callbacks import Callback, ProgressBar, check_callbacks
 from .training.checkpoint import Checkpoint, fingerprint_data, fingerprint_random_state
 from .training.history import History
 from .training.loop import TrainingConfig, train, training_config
-from .training.memory import check_fits, training_bytes
+from .training.memory import MINI_BATCHES, SMALLER_LAYERS, check_fits, training_bytes
 from .training.state import TrainingState
 from .training.threads import one_blas_thread
 from .validation import (
@@ -265,7 +265,8 @@ class Network:
             X.shape[1], X.dtype, config.optimizer, patience, checkpoint, config.batch_size,
             column_groups=plan is not None,
         )  # fmt: skip
-        check_fits(needed + (0 if plan is None else plan.copy_bytes(X.dtype.itemsize)))
+        copy = 0 if plan is None else plan.copy_bytes(X.dtype.itemsize)
+        check_fits(needed + copy, advice=SMALLER_LAYERS if copy <= needed else MINI_BATCHES)
         data = self._dataset(X, labels, classes, weights, config, plan)
         data, validation = self._validation_split(
             data, X.shape[1], validation_data, validation_fraction, classes, weights, rng

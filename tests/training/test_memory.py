@@ -109,7 +109,8 @@ def test_what_fit_checks_covers_a_full_batch_of_image_like_rows_and_their_copy(m
     import scratchnet.network
 
     checked = []
-    monkeypatch.setattr(scratchnet.network, "check_fits", checked.append)
+    monkeypatch.setattr(scratchnet.network, "check_fits",
+                        lambda needed, **advice: checked.append(needed))  # fmt: skip
     rng = np.random.default_rng(3)
     use = np.geomspace(1.0, 0.002, 784)
     X = rng.random((12000, 784)) * (rng.random((12000, 784)) < use)
@@ -123,3 +124,19 @@ def test_what_fit_checks_covers_a_full_batch_of_image_like_rows_and_their_copy(m
         tracemalloc.stop()
     (needed,) = checked
     assert peak <= needed <= 1.5 * peak
+
+
+def test_a_full_batch_whose_copy_does_not_fit_is_told_to_use_mini_batches(monkeypatch):
+    """Smaller layers cannot help when the copy of X by column groups is what does not
+    fit; mini-batches, which make no copy, can."""
+    import scratchnet.training.memory
+
+    rng = np.random.default_rng(3)
+    use = np.geomspace(1.0, 0.002, 784)
+    X = rng.random((12000, 784)) * (rng.random((12000, 784)) < use)
+    y = rng.integers(0, 10, 12000)
+    monkeypatch.setattr(scratchnet.training.memory, "available_bytes", lambda: 40 * 2**20)
+    with pytest.raises(sn.InvalidArgumentError, match=r"; train in mini-batches \(batch_size\), "
+                       r"which copy none of X, or on fewer rows$"):  # fmt: skip
+        sn.NeuralNet([1, 10], random_state=0).fit(X, y, n_iterations=1)
+    sn.NeuralNet([1, 10], random_state=0).fit(X, y, epochs=1, batch_size=128)

@@ -46,8 +46,9 @@ class Plan:
     work: float
 
     def copy_bytes(self, itemsize: int) -> int:
-        """About the bytes of the copy ``grouped`` makes by this plan: ``work`` counts its
-        values, and its rows' indices at their price."""
+        """About the bytes of the copy ``grouped`` makes by this plan, a little over: its
+        values, which ``work`` counts, and for each row of a later group ROW_PRICE more
+        (a price in multiplications, larger than the row's index)."""
         return math.ceil(self.work) * itemsize
 
 

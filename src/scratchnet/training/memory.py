@@ -100,8 +100,12 @@ def available_bytes() -> int | None:
         return None
 
 
+SMALLER_LAYERS = "choose smaller layers"
+MINI_BATCHES = "train in mini-batches (batch_size), which copy none of X, or on fewer rows"
+
+
 def check_fits(
-    needed: int, what: str = "training this network", advice: str = "choose smaller layers"
+    needed: int, what: str = "training this network", advice: str = SMALLER_LAYERS
 ) -> None:
     """InvalidArgumentError, naming ``what`` and ending with ``advice``, when ``needed``
     bytes exceed the available memory."""
