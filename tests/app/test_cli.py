@@ -1491,3 +1491,15 @@ def test_json_documents_are_valid_unicode_with_the_bytes_of_names_written_out():
     text = json_document(document)
     text.encode("utf-8")  # strict: no lone surrogate
     assert json.loads(text) == {"caf\\xe9": ["x\\xff", ["é", 1.5]], "n": None}
+
+
+def test_a_bad_number_of_threads_is_one_line_before_any_work(monkeypatch, tmp_path):
+    """serve started, then answered every prediction with a 500 and a traceback in its
+    log; the figures were made though the setting was wrong. Every command now says so
+    first (here before it finds that the model is missing)."""
+    monkeypatch.setenv("SCRATCHNET_THREADS", "two")
+    for argv in (["evaluate", tmp_path / "model.npz"], ["figures", "--out", tmp_path / "figures"]):
+        outcome = invoke(*argv)
+        assert_one_line_error(outcome, "SCRATCHNET_THREADS must be a whole number of at least 1, "
+                              "got 'two'")  # fmt: skip
+    assert list(tmp_path.iterdir()) == []

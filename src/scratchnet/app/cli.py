@@ -16,6 +16,7 @@ import sys
 
 from .. import __version__
 from ..errors import ScratchnetError
+from ..nn.parallel import default_threads
 from .arguments import error_message
 from .commands import evaluate, export, figures, predict, report, serve, train
 from .interrupts import (
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     answers_on_stdout = getattr(args, "answers_on_stdout", False)
     with stopping_on_signals(), messages_may_be_lost(), output_named(answers_on_stdout):
         try:
+            default_threads()  # a bad SCRATCHNET_THREADS is said before any work (a server
+            # would fail every prediction)
             status = args.handler(args)
             if sys.stdout is not None:  # (None when started with stdout closed)
                 sys.stdout.flush()  # a reader that left shows here, not at the exit

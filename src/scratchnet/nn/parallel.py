@@ -66,16 +66,26 @@ def default_threads() -> int:
     process may use, at most PARTS."""
     configured = os.environ.get("SCRATCHNET_THREADS")
     if configured:
-        if not (configured.isascii() and configured.isdigit() and int(configured) >= 1):
-            raise InvalidArgumentError(
-                f"SCRATCHNET_THREADS must be a whole number of at least 1, got {configured!r}"
-            )
-        return int(configured)
+        return _configured_threads(configured)
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(PARTS, cores))
+
+
+def _configured_threads(text: str) -> int:
+    """The number $SCRATCHNET_THREADS holds (InvalidArgumentError if it is none)."""
+    try:
+        threads = int(text) if text.isascii() and text.isdigit() else 0
+    except ValueError:  # over Python's limit of digits for int(): no number of threads
+        threads = 0
+    if threads < 1:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise InvalidArgumentError(
+            f"SCRATCHNET_THREADS must be a whole number of at least 1, got {shown!r}"
+        )
+    return threads
 
 
 class Team:
