@@ -121,8 +121,8 @@ def _last_step(pipeline):
     """The estimator at the end of a scikit-learn Pipeline (its ``steps``, a list of
     (name, estimator) pairs), or None for anything else."""
     steps = getattr(pipeline, "steps", None)
-    if isinstance(steps, list) and steps and isinstance(steps[-1], tuple) and len(steps[-1]) == 2:
-        return steps[-1][1]
+    if isinstance(steps, list) and steps and isinstance(steps[-1], (tuple, list)):
+        return steps[-1][1] if len(steps[-1]) == 2 else None
     return None
 
 

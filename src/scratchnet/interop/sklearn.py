@@ -48,6 +48,7 @@ from ..training.memory import check_fits
 from ..validation import (
     check_early_stopping,
     check_float_dtype,
+    check_layer_sizes,
     check_positive_int,
     encode_labels,
 )
@@ -226,7 +227,11 @@ class _ScratchNetEstimator(BaseEstimator):
         changed = [
             f"{parameter}={now!r} (the network's: {then!r})"
             for parameter, now, then in (
-                ("hidden_layer_sizes", self._hidden_sizes(), fitted.layer_sizes[:-1]),
+                (
+                    "hidden_layer_sizes",
+                    check_layer_sizes([*self._hidden_sizes(), 1])[:-1],
+                    fitted.layer_sizes[:-1],
+                ),
                 ("activation", self.activation, fitted.activation),
                 ("dropout", self.dropout, fitted.dropout),
             )
