@@ -305,23 +305,38 @@ def test_undo_reads_the_upload_as_it_was_chosen_though_the_file_changed_or_went(
         assert_shows_a_reading(seen, own)
 
 
-def test_a_stroke_drawn_while_an_upload_is_decoded_is_read_over_it(
+def test_while_an_upload_is_read_the_pad_takes_no_stroke_and_asks_nothing_of_its_own(
     page, mnist_test, digits_model, tmp_path
 ):
-    """The stroke landed on the previous picture, whose reading then stayed: nothing
-    asked about the new picture with the stroke over it."""
+    """A stroke drawn while a large upload was decoded landed on the previous picture,
+    whose reading then stayed; a question about the pad still pending was asked of the
+    cleared pad ('Your drawing: the image is blank'). Now the upload's own reading is
+    the only one, and the status never speaks of a drawing."""
     seven, zero = tmp_path / "seven.png", tmp_path / "zero.png"
     render_like_a_user(mnist_test[0][MNIST_SEVEN], np.random.default_rng(3)).save(seven)
     render_like_a_user(mnist_test[0][MNIST_ZERO], np.random.default_rng(3)).save(zero)
+    net = sn.NeuralNet.load(digits_model)
+    own = reference.probabilities(net, sn.load_image(zero)[np.newaxis])[0]
     upload(page, seven)
-    page.evaluate("""() => { const decode = window.createImageBitmap;
+    page.evaluate("""() => {
+        window.said = [];
+        new MutationObserver(() => window.said.push(document.getElementById("status")
+            .textContent)).observe(document.getElementById("status"), { childList: true });
+        const decode = window.createImageBitmap;
         window.createImageBitmap = (file) => new Promise((done, fail) =>
             setTimeout(() => decode(file).then(done, fail), 1000)); }""")
+    page.route("**/predict", lambda route: (time.sleep(0.3), route.continue_()))
+    draw(page, [[(60.0, 60.0), (220.0, 60.0)]], wait=False)  # in flight, one more waiting
+    draw(page, [[(60.0, 200.0), (220.0, 200.0)]], wait=False)
     page.set_input_files("#file", str(zero))
-    draw(page, VERTICAL_STROKE, wait=False)
-    page.wait_for_timeout(1300)  # the decoding is over
+    draw(page, VERTICAL_STROKE, wait=False)  # while the upload is decoded
+    page.wait_for_timeout(1300)
     settle(page)
-    assert_shows_a_reading(shown(page), expected_from_pad(page, digits_model)[1])
+    seen = shown(page)
+    assert seen["status"] == "" and not any("drawing" in said for said in
+                                            page.evaluate("window.said"))  # fmt: skip
+    assert_shows_a_reading(seen, own)
+    assert page.is_disabled("#undo")  # no stroke was taken
 
 
 def test_a_hidden_layer_grid_leaves_the_cells_past_its_last_unit_blank(page):
