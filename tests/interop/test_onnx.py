@@ -163,7 +163,7 @@ def test_an_estimators_network_exports_the_estimators_labels(three_blobs, tmp_pa
 
 def test_an_estimator_or_a_pipeline_is_refused_with_the_network_to_export(three_blobs, tmp_path):
     """They gave an AttributeError ('... has no attribute layers', '... dtype')."""
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import Pipeline, make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from scratchnet.interop.onnx import export
@@ -178,6 +178,9 @@ def test_an_estimator_or_a_pipeline_is_refused_with_the_network_to_export(three_
     with pytest.raises(sn.InvalidTypeError, match=r"got Pipeline; export the network inside, "
                        r"pipeline\[-1\]\.net_ \(.*\): the steps before"):  # fmt: skip
         export(pipeline, tmp_path / "model.onnx")
+    listed = Pipeline([["scale", StandardScaler()], ["model", pipeline[-1]]])  # lists work too
+    with pytest.raises(sn.InvalidTypeError, match=r"pipeline\[-1\]\.net_"):
+        export(listed, tmp_path / "model.onnx")
     regressor = ScratchNetRegressor(hidden_layer_sizes=(8,), epochs=3).fit(X, y.astype(float))
     with pytest.raises(sn.InvalidTypeError, match=r"got ScratchNetRegressor; export the network "
                        r"inside, est\.net_$"):  # fmt: skip

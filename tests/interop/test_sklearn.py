@@ -341,6 +341,8 @@ def test_partial_fit_refuses_layers_an_activation_or_dropout_set_since_the_fit(b
     model.set_params(hidden_layer_sizes=16, learning_rate=0.5).partial_fit(*blobs)
     assert not np.array_equal(model.coefs_[0], weights)
     model.set_params(init="no such init", random_state="unused").partial_fit(*blobs)
+    with pytest.raises(InvalidArgumentError, match=r"every layer size .* got 16\.0"):
+        model.set_params(hidden_layer_sizes=(16.0,)).partial_fit(*blobs)  # as fit refuses it
 
 
 def test_one_number_as_sample_weight_weighs_every_row_alike(blobs):
