@@ -669,3 +669,33 @@ def test_an_error_in_scratchnets_own_array_code_is_a_bug_not_a_damaged_file(monk
     with pytest.raises(ValueError, match="a bug of ours") as raised:
         load_image(encode(block_picture(60, 100, (10, 30, 10, 40)), "PNG"))
     assert not isinstance(raised.value, ImageFileError)
+
+
+def paper_with_a_seven(marks: str) -> np.ndarray:
+    """A dark 7 drawn 170 pixels tall on 400 x 300 white paper, and ``marks`` beside or
+    across it: a dot of dirt in a corner, ruled lines, squared paper (light grey lines,
+    a fifth of the ink's contrast, every 30 pixels), or none."""
+    paper = Image.new("L", (400, 300), 255)
+    draw = ImageDraw.Draw(paper)
+    if marks in ("ruled", "squared"):
+        for y in range(15, 300, 30):
+            draw.line([(0, y), (399, y)], fill=205, width=2)
+    if marks == "squared":
+        for x in range(15, 400, 30):
+            draw.line([(x, 0), (x, 299)], fill=205, width=2)
+    draw.line([(140, 70), (260, 70), (190, 240)], fill=10, width=14, joint="curve")
+    if marks == "dirt":
+        draw.ellipse([(360, 255), (374, 269)], fill=40)
+    return np.asarray(paper)
+
+
+@pytest.mark.parametrize("marks", ["dirt", "ruled", "squared"])
+def test_marks_beside_or_across_the_digit_are_not_taken_for_it(marks):
+    """The crop held every mark above the noise floor, anywhere in the picture: a dot of
+    dirt in a corner, or the lines of ruled or squared paper, shrank the 7 to a blot
+    (a helper's phone photos of MNIST digits: 32%, 24%, 17.5% read right, against 99% of
+    the clean ones). Read with them, the 7 is what it is on plain paper."""
+    plain = image_to_mnist(paper_with_a_seven("none"))
+    marked = image_to_mnist(paper_with_a_seven(marks))
+    assert np.corrcoef(plain, marked)[0, 1] > 0.97
+    assert np.abs(marked - plain).max() < 0.5

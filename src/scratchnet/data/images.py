@@ -24,9 +24,14 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    on as many PNGs from 95.1% to 95.05%; 95.8% on the digits' arrays). An image whose
    peak stands out from its background by less than ``MIN_CONTRAST``, or not above the
    noise, is blank;
-4. crop to the smallest rectangle holding every pixel above the floor that has a
-   neighbour above it too (stray pixels of noise do not widen it); ink spanning fewer
-   than ``MIN_DIGIT_SIDE`` pixels is too small to read;
+4. find the digit (``digit_cells``): faint ink along most of a row or column is a
+   printed line (ruled or squared paper) and not ink; of the groups of ink that reach
+   half the contrast somewhere, the one of most ink is the digit, with any sizeable
+   group close to it, and nothing else is ink (a dot of dirt, a second mark, the grain
+   of paper under pencil). Crop to the smallest rectangle holding every pixel of the
+   digit above the floor that has a neighbour above it too (stray pixels of noise do
+   not widen it); ink spanning fewer than ``MIN_DIGIT_SIDE`` pixels is too small to
+   read;
 5. strokes that would be thinner than ``MIN_STROKE`` pixels at 20 pixels (a pencil line
    on a large canvas) are grown to that width (``thickened``);
 6. scale the longer side to 20 pixels, keeping the aspect ratio, with an anti-aliasing
@@ -66,6 +71,12 @@ GROUND_ROUNDS = 4
 INK_SIDE_MARGIN = 2  # how much further the unusual side must reach to be the ink
 GROUND_GAIN = 0.5  # the surface is kept when it halves the ground's spread about one tone
 MIN_DIGIT_SIDE = 5  # pixels: MNIST's digits reduced to 8x8 span 6 and still read (89%)
+STRONG_SHARE = 0.5  # a group of ink reaches this share of the contrast somewhere
+LINE_SHARE = 0.5  # faint ink along more of a row or column than this is a printed line
+LINE_STRONG_SHARE = 0.5  # if it crosses fewer strong pixels than this share of its faint
+CELLS = 64  # groups of ink are found on a grid of at most this many cells a side
+KEEP_SHARE = 0.05  # a group beside the digit's, with this share of its mass, is kept
+NEAR_SHARE = 0.5  # if this share of the digit's box side away, at most
 MIN_STROKE = 1.5  # pixels of the 20-pixel box: MNIST's 10th percentile is 1.36
 RESAMPLING = Image.Resampling.LANCZOS
 
@@ -157,8 +168,10 @@ def ink_levels(grey: np.ndarray) -> np.ndarray:
             f"(the strongest ink, {contrast:.3f} from the background, is within {NOISE_MADS} "
             f"median deviations of it, {noise:.3f})"
         )
-    rows, columns = _extent(paired > floor)
-    ink = v[rows, columns]
+    digit = digit_cells(paired > floor, v >= background + STRONG_SHARE * contrast,
+                        np.clip((v - floor) / contrast, 0, None))  # fmt: skip
+    rows, columns = _extent((paired > floor) & digit)
+    ink = np.where(digit, v, background)[rows, columns]
     if max(ink.shape) < MIN_DIGIT_SIDE:
         raise InvalidArgumentError(
             f"the ink spans only {ink.shape[0]} x {ink.shape[1]} pixels of the picture as read "
@@ -259,6 +272,85 @@ def reached_with_a_neighbour(v: np.ndarray, background: float) -> np.ndarray:
     framed = np.pad(v, 1, constant_values=background).astype(np.float32)
     second = Image.fromarray(framed, mode="F").filter(ImageFilter.RankFilter(3, 7))
     return np.minimum(v, np.asarray(second, dtype=np.float64)[1:-1, 1:-1])
+
+
+def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """Step 4's digit: where in the picture the ink is the digit's, not a mark beside it.
+
+    Rows and columns whose faint ink (``above`` the floor but not ``strong``) spans more
+    than LINE_SHARE of the picture are printed lines (ruled or squared paper): their
+    faint pixels are not ink. On a grid of at most CELLS cells a side (a cell holds ink
+    if a pixel of it does, so strokes broken by less than a cell join), the 8-connected
+    groups of cells holding ink that reach ``strong`` somewhere are the candidates
+    (faint grain, shading and lines alone are none); the one of most ``mass`` is the
+    digit, with every other of at least KEEP_SHARE of its mass within NEAR_SHARE of its
+    box's longer side (a 5's bar written apart). Returns the picture's pixels (bool)
+    of the digit's cells, less the printed lines."""
+    faint, strong = above & ~strong, above & strong
+    lines = faint & (_printed(faint, strong, axis=1) | _printed(faint, strong, axis=0))
+    above = above & ~lines
+    side = max(1, math.ceil(max(above.shape) / CELLS))
+    inked = _pooled(above, side, np.logical_or)
+    reaching = _pooled(strong & above, side, np.logical_or)
+    weight = _pooled(mass * above, side, np.add)
+    groups = _groups(inked)
+    masses = np.bincount(groups.ravel(), weights=weight.ravel(), minlength=groups.max() + 1)
+    candidates = np.unique(groups[reaching & inked])
+    if not len(candidates):
+        return ~lines
+    main = candidates[np.argmax(masses[candidates])]
+    box = _cell_box(groups == main)
+    reach = NEAR_SHARE * max(box[1] - box[0], box[3] - box[2])
+    kept = [group for group in candidates if masses[group] >= KEEP_SHARE * masses[main]
+            and _gap(box, _cell_box(groups == group)) <= reach]  # fmt: skip
+    cells = np.repeat(np.repeat(np.isin(groups, kept), side, axis=0), side, axis=1)
+    return cells[: above.shape[0], : above.shape[1]] & ~lines
+
+
+def _printed(faint: np.ndarray, strong: np.ndarray, axis: int) -> np.ndarray:
+    """Whether each row (axis 1) or column (axis 0) is a printed line: faint ink along
+    more than LINE_SHARE of it, with under LINE_STRONG_SHARE as many strong pixels (the
+    strokes it crosses; a digit's own bar, anti-aliased, has more)."""
+    faint_count = faint.sum(axis=axis, keepdims=True)
+    strong_count = strong.sum(axis=axis, keepdims=True)
+    return (faint_count > LINE_SHARE * faint.shape[axis]) & (
+        strong_count < LINE_STRONG_SHARE * faint_count
+    )
+
+
+def _pooled(pixels: np.ndarray, side: int, how) -> np.ndarray:
+    """``how`` (np.logical_or, np.add) reduced over each side x side cell of ``pixels``."""
+    height, width = pixels.shape
+    padded = np.zeros((-(-height // side) * side, -(-width // side) * side), pixels.dtype)
+    padded[:height, :width] = pixels
+    cells = padded.reshape(padded.shape[0] // side, side, padded.shape[1] // side, side)
+    return how.reduce(how.reduce(cells, axis=3), axis=1)
+
+
+def _groups(cells: np.ndarray) -> np.ndarray:
+    """8-connected groups of True cells, each numbered (from 1; 0 for False cells) by the
+    largest of its cells' numbers, spread from neighbour to neighbour until it settles."""
+    groups = np.where(cells, np.arange(1, cells.size + 1).reshape(cells.shape), 0)
+    while True:
+        framed = np.pad(groups, 1)
+        height, width = groups.shape
+        spread = np.max([framed[dy : dy + height, dx : dx + width]
+                         for dy in range(3) for dx in range(3)], axis=0)  # fmt: skip
+        spread = np.where(cells, spread, 0)
+        if np.array_equal(spread, groups):
+            return groups
+        groups = spread
+
+
+def _cell_box(cells: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right), bottom and right past the last True cell."""
+    rows, columns = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
+    return rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+
+
+def _gap(box: tuple, other: tuple) -> int:
+    """Cells between two boxes, across or along (0 where they overlap)."""
+    return max(other[0] - box[1], box[0] - other[1], other[2] - box[3], box[2] - other[3], 0)
 
 
 def _extent(mask: np.ndarray) -> tuple[slice, slice]:
