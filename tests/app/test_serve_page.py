@@ -345,7 +345,10 @@ def test_a_hidden_layer_grid_leaves_the_cells_past_its_last_unit_blank(page):
     page.evaluate("() => layers([Array(100).fill(0)])")
     grid = np.asarray(Image.open(io.BytesIO(page.locator("canvas.hidden-layer").screenshot())))
     cell = grid.shape[1] / 16
-    colour = lambda row, column: grid[int((row + 0.5) * cell), int((column + 0.5) * cell), :3]  # noqa: E731
+
+    def colour(row: int, column: int) -> np.ndarray:
+        return grid[int((row + 0.5) * cell), int((column + 0.5) * cell), :3]
+
     assert colour(6, 3).tolist() == [0, 0, 0]  # unit 100, off
     assert colour(6, 4).tolist() == [255, 255, 255] == colour(6, 15).tolist()  # the paper
 

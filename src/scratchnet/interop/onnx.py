@@ -100,21 +100,24 @@ def _check_is_a_network(net) -> None:
     if isinstance(net, Network):
         return
     last = _last_step(net)
-    hint = ""
-    if hasattr(last if last is not None else net, "net_"):
-        holder = "est.net_" if last is None else "pipeline[-1].net_"
-        labels = hasattr(last if last is not None else net, "classes_")
-        hint = (
-            f"; export the network inside, {holder}"
-            + (" (its labels are the positions in classes_ unless those are integers)"
-               if labels else "")
-            + ("" if last is None else ": the steps before it are not part of the graph, so "
-               "apply them to X before the runtime")
-        )  # fmt: skip
+    hint = _network_inside(net if last is None else last, in_pipeline=last is not None)
     raise InvalidTypeError(
         f"ONNX export takes a fitted NeuralNet or NeuralNetRegressor, got "
         f"{type(net).__name__}{hint}"
     )
+
+
+def _network_inside(estimator, in_pipeline: bool) -> str:
+    """Where the network of an estimator that holds one (``net_``) is, or ''."""
+    if not hasattr(estimator, "net_"):
+        return ""
+    hint = f"; export the network inside, {'pipeline[-1].net_' if in_pipeline else 'est.net_'}"
+    if hasattr(estimator, "classes_"):
+        hint += " (its labels are the positions in classes_ unless those are integers)"
+    if in_pipeline:
+        hint += (": the steps before it are not part of the graph, so apply them to X before "
+                 "the runtime")  # fmt: skip
+    return hint
 
 
 def _last_step(pipeline):
