@@ -13,7 +13,13 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    mid-grey, is measured as ground wherever it is;
 3. light ink on a dark ground: the relief ``Y - ground``, or its negative for dark ink,
    is v: dark ink on paper lighter than mid-grey, light ink on darker paper, unless the
-   other side reaches twice as far from the ground (``_ink_side``). Ink levels:
+   other side reaches twice as far from the ground (``_ink_side``). What the surface
+   cannot follow and stands on the ink's side of it, broader than any stroke and
+   bordering the picture's edge more than the page, is shading: the part of the page in
+   a shadow, the desk around the page. Where there is some, the ground under every
+   pixel is the level of v's broad areas instead, and v is scaled by how much less
+   light its ground gets than the surface's, so that ink in a shadow is as strong as
+   ink in the light (``shading``, ``_lighting_gain``). Ink levels:
    background ``b = median(v)``; peak ``p``, the largest value that some pixel of v and
    one of its 8 neighbours both reach (one stray bright pixel is not the peak; a stroke
    one pixel wide is); ink ``s = min((v - b) / (p - b), 1)`` where v is above the noise
@@ -28,10 +34,11 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    printed line (ruled or squared paper) and not ink; of the groups of ink that reach
    half the contrast somewhere, the one of most ink is the digit, with any sizeable
    group close to it, and nothing else is ink (a dot of dirt, a second mark, the grain
-   of paper under pencil). Crop to the smallest rectangle holding every pixel of the
-   digit above the floor that has a neighbour above it too (stray pixels of noise do
-   not widen it); ink spanning fewer than ``MIN_DIGIT_SIDE`` pixels is too small to
-   read;
+   of paper under pencil), nor is faint ink further than a stroke's width from strong
+   ink (the lines of squared paper photographed askew). Crop to the smallest rectangle
+   holding every pixel of the digit above the floor that has a neighbour above it too
+   (stray pixels of noise do not widen it); ink spanning fewer than ``MIN_DIGIT_SIDE``
+   pixels is too small to read;
 5. strokes that would be thinner than ``MIN_STROKE`` pixels at 20 pixels (a pencil line
    on a large canvas) are grown to that width (``thickened``);
 6. scale the longer side to 20 pixels, keeping the aspect ratio, with an anti-aliasing
@@ -77,6 +84,12 @@ LINE_STRONG_SHARE = 0.5  # if it crosses fewer strong pixels than this share of 
 CELLS = 64  # groups of ink are found on a grid of at most this many cells a side
 KEEP_SHARE = 0.05  # a group beside the digit's, with this share of its mass, is kept
 NEAR_SHARE = 0.5  # if this share of the digit's box side away, at most
+STROKE_EDGE = 2  # pixels: faint ink this close to strong ink is the digit's, at least
+SHADE_MIN_SIDE = 64  # pixels: smaller pictures are taken to have no shading
+SHADE_CELLS = 256  # shading is found on a grid of at most this many cells a side
+SHADE_WINDOW = 0.08  # of the grid's longer side: broader ink-side areas may be shading
+EDGE_SHARE = 0.5  # an area is shading if this share of its border is the picture's edge
+MAX_GAIN = 3  # ink in a shadow is made at most this much stronger (or weaker)
 MIN_STROKE = 1.5  # pixels of the 20-pixel box: MNIST's 10th percentile is 1.36
 RESAMPLING = Image.Resampling.LANCZOS
 
@@ -151,12 +164,8 @@ def _opaque_interior(alpha: np.ndarray) -> np.ndarray:
 
 def ink_levels(grey: np.ndarray) -> np.ndarray:
     """Light ink on a zero ground, peak 1, cropped: steps 2 to 4 of the module docstring."""
-    v, paired = _ink_side(grey - ground_tone(grey), float(np.median(grey)))
-    background = float(np.median(v))
-    peak = float(paired.max())
-    contrast = peak - background
-    noise = NOISE_MADS * float(np.median(np.abs(v - background)))
-    floor = background + max(noise, FLOOR_SHARE * contrast)
+    v, paired, (background, contrast, noise, floor) = _evened_relief(grey)
+    peak = background + contrast
     if contrast < MIN_CONTRAST:
         raise InvalidArgumentError(
             f"the image is blank: no ink stands out from its background (contrast "
@@ -182,10 +191,42 @@ def ink_levels(grey: np.ndarray) -> np.ndarray:
     return np.where(ink > floor, np.minimum((ink - background) / contrast, 1), 0.0)
 
 
-def _ink_side(relief: np.ndarray, paper: float) -> tuple[np.ndarray, np.ndarray]:
-    """Step 3: v, light ink on a zero ground, and the levels its pixels reach with a
-    neighbour. The ink is on the usual side for the paper's median tone (dark on paper
-    lighter than mid-grey, else light), unless the other side reaches at least
+def _evened_relief(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Steps 2 and 3: v, the levels its pixels reach with a neighbour, and ``_levels``.
+    Shading is taken out unless that leaves the picture blank: then it was the ink."""
+    ground = ground_tone(grey)
+    side = _ink_side(grey - ground, float(np.median(grey)))
+    v = side * (grey - ground)
+    paired = reached_with_a_neighbour(v, 0.0)
+    levels = _levels(v, paired)
+    shade = shading(v, levels[1])
+    if shade is None:
+        return v, paired, levels
+    evened = (v - shade) * _lighting_gain(ground, ground + side * shade)
+    evened_paired = reached_with_a_neighbour(evened, 0.0)
+    evened_levels = _levels(evened, evened_paired)
+    if _blank(*evened_levels):
+        return v, paired, levels
+    return evened, evened_paired, evened_levels
+
+
+def _blank(background: float, contrast: float, noise: float, floor: float) -> bool:
+    """Whether no ink stands out: too little contrast, or none above the noise."""
+    return contrast < MIN_CONTRAST or background + contrast <= floor
+
+
+def _levels(v: np.ndarray, paired: np.ndarray) -> tuple[float, float, float, float]:
+    """Step 3's background b, contrast p - b, noise 6 MAD(v) and floor f."""
+    background = float(np.median(v))
+    contrast = float(paired.max()) - background
+    noise = NOISE_MADS * float(np.median(np.abs(v - background)))
+    return background, contrast, noise, background + max(noise, FLOOR_SHARE * contrast)
+
+
+def _ink_side(relief: np.ndarray, paper: float) -> int:
+    """Step 3: which side of the ground the ink is on, 1 for light ink, -1 for dark (v is
+    ``side * relief``). The ink is on the usual side for the paper's median tone (dark on
+    paper lighter than mid-grey, else light), unless the other side reaches at least
     MIN_CONTRAST from the ground, and more than INK_SIDE_MARGIN times as far as the usual
     side (each side's reach: the highest level two neighbouring pixels both reach, so a
     speck does not count): black ink on red or mid-grey paper, white chalk on light grey.
@@ -193,8 +234,17 @@ def _ink_side(relief: np.ndarray, paper: float) -> tuple[np.ndarray, np.ndarray]
     dark, light = _pair_reach(-relief), _pair_reach(relief)
     usual, unusual = (dark, light) if paper > 0.5 else (light, dark)
     turned = unusual >= MIN_CONTRAST and unusual > INK_SIDE_MARGIN * usual
-    v = -relief if (paper > 0.5) != turned else relief
-    return v, reached_with_a_neighbour(v, 0.0)
+    return -1 if (paper > 0.5) != turned else 1
+
+
+def _lighting_gain(lit: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """lit / ground (grey levels of the ground without and with its shading, each at
+    least MIN_CONTRAST), within [1 / MAX_GAIN, MAX_GAIN]: ink's contrast with the paper
+    is proportional to the light falling on both, so ink in a shadow where the ground is
+    lit half as well stands out half as far, and is doubled to match the lit ink (light
+    ink on a dark board too). The caps keep a dark desk's grain faint."""
+    ratio = np.maximum(lit, MIN_CONTRAST) / np.maximum(ground, MIN_CONTRAST)
+    return np.clip(ratio, 1 / MAX_GAIN, MAX_GAIN)
 
 
 def _pair_reach(v: np.ndarray) -> float:
@@ -259,6 +309,72 @@ def _surface_terms(height: int, width: int, stride: int) -> list[np.ndarray]:
     return [np.ones((1, 1)), y, x, y * y, x * y, x * x]
 
 
+def shading(v: np.ndarray, contrast: float) -> np.ndarray | None:
+    """Step 3's shading: the ink-side level of shadows and surroundings that step 2's
+    smooth ground cannot follow (a shadow's edge, the desk around the page), to subtract from
+    ``v``. A picture under SHADE_MIN_SIDE pixels a side is taken to hold the digit and
+    little else (MNIST's own are 28), and has none.
+
+    On a grid of at most SHADE_CELLS cells a side (each cell the minimum of its pixels),
+    the opening of v by a square SHADE_WINDOW of the grid's longer side (a minimum
+    filter, then a maximum filter) keeps what is broader than that window and drops
+    every stroke narrower: o(p) = max over windows B holding p of min over B of v. The
+    areas where o stands more than FLOOR_SHARE of the ``contrast`` above the lightest
+    tenth of the picture's o (the lit paper, even when a shadow covers most of the
+    picture and v's median) are grouped (8-connected, on at most CELLS cells a side);
+    a group is shading when at least EDGE_SHARE of its border is the
+    picture's edge: a shadow's straight edge across the page leaves more of the
+    picture's edge than of itself inside the shadow, and the desk's outer border is the
+    picture's whole edge, longer than its inner one. A stroke broader than the window
+    (a marker on a close crop) touches the picture's edge over its width at most, and
+    stays ink. Where there is shading, o is the ground everywhere (the paper beside a
+    shadow is measured against itself, not against a surface bent by the shadow), each
+    pixel given the largest o of its cell and the cells around it (a cell across the
+    shading's edge holds both sides: its minimum is the lighter side's); within a cell
+    of a broad stroke, the lit paper's level. Without shading, None."""
+    if max(v.shape) < SHADE_MIN_SIDE:
+        return None
+    side = max(1, math.ceil(max(v.shape) / SHADE_CELLS))
+    cells = _pooled(v, side, np.minimum, fill=np.inf)
+    window = 2 * round(SHADE_WINDOW * max(cells.shape) / 2) + 1  # odd: the square centred
+    opened = _dilated(-_dilated(-cells, window), window)
+    lit = float(np.percentile(opened, 10))
+    broad = opened > lit + FLOOR_SHARE * contrast
+    if not broad.any():
+        return None
+    group_side = max(1, math.ceil(max(broad.shape) / CELLS))
+    groups = _groups(_pooled(broad, group_side, np.logical_or))
+    edge, inside = _border_lengths(groups)
+    numbers = np.arange(len(edge))  # 0: no broad area
+    shaded = (numbers > 0) & (edge >= EDGE_SHARE * np.maximum(edge + inside, 1))
+    if not shaded.any():
+        return None
+    strokes = np.isin(groups, numbers[(numbers > 0) & ~shaded]).astype(np.float64)
+    near_strokes = _expanded(_dilated(strokes, 3) > 0, group_side, broad.shape)
+    shade = np.where(near_strokes, lit, _dilated(opened, 3))
+    return _expanded(shade, side, v.shape)
+
+
+def _border_lengths(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each group number, how many of its cells' sides lie on the grid's edge, and how
+    many face a cell outside the group."""
+    framed = np.pad(groups, 1, constant_values=-1)
+    height, width = groups.shape
+    count = groups.max() + 1
+    edge, inside = np.zeros(count), np.zeros(count)
+    for dy, dx in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        neighbour = framed[dy : dy + height, dx : dx + width]
+        edge += np.bincount(groups[neighbour < 0], minlength=count)
+        inside += np.bincount(groups[(neighbour >= 0) & (neighbour != groups)], minlength=count)
+    return edge, inside
+
+
+def _expanded(cells: np.ndarray, side: int, shape: tuple[int, int]) -> np.ndarray:
+    """Each cell's value repeated over its side x side pixels, cut to ``shape``."""
+    pixels = np.repeat(np.repeat(cells, side, axis=0), side, axis=1)
+    return pixels[: shape[0], : shape[1]]
+
+
 def reached_with_a_neighbour(v: np.ndarray, background: float) -> np.ndarray:
     """The level each pixel reaches together with one of its 8 neighbours,
     max over neighbours q of min(v_p, v_q), the picture framed by its ``background``: a
@@ -285,7 +401,10 @@ def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.n
     (faint grain, shading and lines alone are none); the one of most ``mass`` is the
     digit, with every other of at least KEEP_SHARE of its mass within NEAR_SHARE of its
     box's longer side (a 5's bar written apart). Returns the picture's pixels (bool)
-    of the digit's cells, less the printed lines."""
+    of the digit's cells within a stroke's width (``stroke_width`` of the strong ink, at
+    least STROKE_EDGE pixels) of a strong pixel, less the printed lines: the faint edges
+    and tapering ends of its strokes, not the lines of paper photographed askew, which
+    join every cell of the page into one group."""
     faint, strong = above & ~strong, above & strong
     lines = faint & (_printed(faint, strong, axis=1) | _printed(faint, strong, axis=0))
     above = above & ~lines
@@ -303,8 +422,9 @@ def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.n
     reach = NEAR_SHARE * max(box[1] - box[0], box[3] - box[2])
     kept = [group for group in candidates if masses[group] >= KEEP_SHARE * masses[main]
             and _gap(box, _cell_box(groups == group)) <= reach]  # fmt: skip
-    cells = np.repeat(np.repeat(np.isin(groups, kept), side, axis=0), side, axis=1)
-    return cells[: above.shape[0], : above.shape[1]] & ~lines
+    edge = max(STROKE_EDGE, round(stroke_width(strong)))
+    near_strong = _dilated(strong.astype(np.float32), 2 * edge + 1) > 0
+    return _expanded(np.isin(groups, kept), side, above.shape) & near_strong & ~lines
 
 
 def _printed(faint: np.ndarray, strong: np.ndarray, axis: int) -> np.ndarray:
@@ -318,10 +438,11 @@ def _printed(faint: np.ndarray, strong: np.ndarray, axis: int) -> np.ndarray:
     )
 
 
-def _pooled(pixels: np.ndarray, side: int, how) -> np.ndarray:
-    """``how`` (np.logical_or, np.add) reduced over each side x side cell of ``pixels``."""
+def _pooled(pixels: np.ndarray, side: int, how, fill=0) -> np.ndarray:
+    """``how`` (np.logical_or, np.add, np.minimum) reduced over each side x side cell of
+    ``pixels``, cells past the picture's edge filled with ``fill``."""
     height, width = pixels.shape
-    padded = np.zeros((-(-height // side) * side, -(-width // side) * side), pixels.dtype)
+    padded = np.full((-(-height // side) * side, -(-width // side) * side), fill, pixels.dtype)
     padded[:height, :width] = pixels
     cells = padded.reshape(padded.shape[0] // side, side, padded.shape[1] // side, side)
     return how.reduce(how.reduce(cells, axis=3), axis=1)
@@ -371,10 +492,8 @@ def thickened(ink: np.ndarray, side: int) -> np.ndarray:
         return ink
     before = grow // 2
     padded = np.pad(ink, [(before, grow - before)] * 2)
-    grown = np.where(padded > 0.5, padded, 0.0)  # the strokes' cores: specks of noise, at
-    for axis in (0, 1):  # the floor's level, would grow into blobs
-        grown = _window_max(grown, grow + 1, axis)
-    return np.maximum(padded, grown)
+    cores = np.where(padded > 0.5, padded, 0.0)  # specks of noise, at the floor's level,
+    return np.maximum(padded, _dilated(cores, grow + 1))  # would grow into blobs
 
 
 def stroke_width(ink: np.ndarray) -> float:
@@ -386,12 +505,21 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2 * float(mask.sum()) / max(int(edges), 1)
 
 
-def _window_max(values: np.ndarray, size: int, axis: int) -> np.ndarray:
-    """out[i] = max(values[i - size // 2 : i - size // 2 + size]) along ``axis`` (zero
+def _dilated(values: np.ndarray, size: int) -> np.ndarray:
+    """The maximum over the size x size square around each value (centred if size is
+    odd, as ``_window_max`` places it; the square cut by the edge)."""
+    for axis in (0, 1):
+        values = _window_max(values, size, axis, fill=-np.inf)
+    return values
+
+
+def _window_max(values: np.ndarray, size: int, axis: int, fill: float = 0.0) -> np.ndarray:
+    """out[i] = max(values[i - size // 2 : i - size // 2 + size]) along ``axis`` (``fill``
     outside), by doubling the window each pass: log2(size) passes, not size."""
     values = np.moveaxis(values, axis, 0)
     before = size // 2
-    window = np.pad(values, [(before, size - 1 - before)] + [(0, 0)] * (values.ndim - 1))
+    padding = [(before, size - 1 - before)] + [(0, 0)] * (values.ndim - 1)
+    window = np.pad(values, padding, constant_values=fill)
     covered = 1  # window[j] is the max over `covered` values from j
     while covered < size:
         step = min(covered, size - covered)
