@@ -781,3 +781,50 @@ def test_marker_strokes_on_a_page_on_a_desk_stay_ink():
     plain = image_to_mnist(marker_seven(margin=100))
     on_desk = image_to_mnist(on_a_desk(marker_seven(margin=100)))
     assert np.corrcoef(plain, on_desk)[0, 1] > 0.97
+
+
+def test_blank_paper_with_a_shadow_across_it_is_still_blank():
+    """A shadow's edge across blank paper with sensor noise (2 to 8 grey levels): taking
+    the shading out leaves nothing but noise, so the picture is blank, not a stroke
+    along the edge; nor is the noise in the shadow, raised with its lighting."""
+    rng = np.random.default_rng(0)
+    columns = np.arange(400)[None, :] + np.zeros((300, 1))
+    for noise in (2, 3, 5, 8):
+        paper = 255 * np.where(columns > 200, 0.55, 1.0) + rng.normal(0, noise, columns.shape)
+        with pytest.raises(InvalidArgumentError, match="blank"):
+            image_to_mnist(np.clip(paper, 0, 255).astype(np.uint8))
+
+
+def marker_seven_along_the_edges(margin: int) -> np.ndarray:
+    """A 7 drawn with a marker 30 pixels wide, its bar along the top of a 300 x 400
+    picture and its stem along the right edge, with ``margin`` white pixels around, and
+    sensor noise."""
+    paper = Image.new("L", (300, 400), 255)
+    ImageDraw.Draw(paper).line([(0, 15), (285, 15), (285, 399)], fill=10, width=30)
+    picture = np.pad(np.asarray(paper, dtype=np.float64), margin, constant_values=255)
+    noisy = picture + np.random.default_rng(0).normal(0, 2, picture.shape)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def test_a_marker_stroke_along_two_edges_of_a_close_crop_is_not_a_desk():
+    """Broad strokes along the picture's edges look like the desk around a page, but
+    they are as dark as the ink: the 7 reads as with a margin around it (its stem was
+    taken for shading and the 7 read as a bar)."""
+    cropped = image_to_mnist(marker_seven_along_the_edges(margin=0))
+    with_margin = image_to_mnist(marker_seven_along_the_edges(margin=60))
+    assert np.corrcoef(cropped, with_margin)[0, 1] > 0.97
+
+
+def test_a_stroke_written_lighter_is_still_read():
+    """A 7 whose stem is grey 140 on white paper, its bar grey 10: the stem reaches 115
+    of the bar's 245 levels below the paper, 0.47, under half the contrast. It was
+    dropped as faint ink far from strong ink; it is read at about its own level (the
+    Lanczos filter's overshoot takes it a little higher)."""
+    paper = Image.new("L", (400, 300), 255)
+    draw = ImageDraw.Draw(paper)
+    draw.line([(140, 70), (260, 70)], fill=10, width=14)
+    draw.line([(260, 70), (190, 240)], fill=140, width=14)
+    x = image_to_mnist(np.asarray(paper)).reshape(28, 28)
+    top = np.flatnonzero(x.max(axis=1) > 0)[0]
+    below_the_bar = x[top + 5 :]
+    assert 0.4 < below_the_bar.max() < 0.6

@@ -14,12 +14,13 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
 3. light ink on a dark ground: the relief ``Y - ground``, or its negative for dark ink,
    is v: dark ink on paper lighter than mid-grey, light ink on darker paper, unless the
    other side reaches twice as far from the ground (``_ink_side``). What the surface
-   cannot follow and stands on the ink's side of it, broader than any stroke and
-   bordering the picture's edge more than the page, is shading: the part of the page in
-   a shadow, the desk around the page. Where there is some, the ground under every
-   pixel is the level of v's broad areas instead, and v is scaled by how much less
-   light its ground gets than the surface's, so that ink in a shadow is as strong as
-   ink in the light (``shading``, ``_lighting_gain``). Ink levels:
+   cannot follow and stands on the ink's side of it, broader than any stroke, bordering
+   the picture's edge more than the page, and lighter than the ink, is shading: the
+   part of the page in a shadow, the desk around the page. Where there is some, and ink
+   stands out beside it, the ground under every pixel is the level of the broad areas
+   instead, and v is scaled by how much less light its ground gets than the lit paper,
+   so that ink in a shadow is as strong as ink in the light (``shading``,
+   ``_lighting_gain``). Ink levels:
    background ``b = median(v)``; peak ``p``, the largest value that some pixel of v and
    one of its 8 neighbours both reach (one stray bright pixel is not the peak; a stroke
    one pixel wide is); ink ``s = min((v - b) / (p - b), 1)`` where v is above the noise
@@ -34,11 +35,12 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    printed line (ruled or squared paper) and not ink; of the groups of ink that reach
    half the contrast somewhere, the one of most ink is the digit, with any sizeable
    group close to it, and nothing else is ink (a dot of dirt, a second mark, the grain
-   of paper under pencil), nor is faint ink further than a stroke's width from strong
-   ink (the lines of squared paper photographed askew). Crop to the smallest rectangle
-   holding every pixel of the digit above the floor that has a neighbour above it too
-   (stray pixels of noise do not widen it); ink spanning fewer than ``MIN_DIGIT_SIDE``
-   pixels is too small to read;
+   of paper under pencil). Where the digit's faint ink runs from edge to edge of the
+   picture (the lines of squared paper photographed askew), faint ink further than a
+   stroke's width from strong ink is not the digit's either. Crop to the smallest
+   rectangle holding every pixel of the digit above the floor that has a neighbour
+   above it too (stray pixels of noise do not widen it); ink spanning fewer than
+   ``MIN_DIGIT_SIDE`` pixels is too small to read;
 5. strokes that would be thinner than ``MIN_STROKE`` pixels at 20 pixels (a pencil line
    on a large canvas) are grown to that width (``thickened``);
 6. scale the longer side to 20 pixels, keeping the aspect ratio, with an anti-aliasing
@@ -89,6 +91,7 @@ SHADE_MIN_SIDE = 64  # pixels: smaller pictures are taken to have no shading
 SHADE_CELLS = 256  # shading is found on a grid of at most this many cells a side
 SHADE_WINDOW = 0.08  # of the grid's longer side: broader ink-side areas may be shading
 EDGE_SHARE = 0.5  # an area is shading if this share of its border is the picture's edge
+SHADE_DEPTH = 0.75  # and it stands at most this share of the contrast above the lit paper
 MAX_GAIN = 3  # ink in a shadow is made at most this much stronger (or weaker)
 MIN_STROKE = 1.5  # pixels of the 20-pixel box: MNIST's 10th percentile is 1.36
 RESAMPLING = Image.Resampling.LANCZOS
@@ -192,22 +195,39 @@ def ink_levels(grey: np.ndarray) -> np.ndarray:
 
 
 def _evened_relief(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Steps 2 and 3: v, the levels its pixels reach with a neighbour, and ``_levels``.
-    Shading is taken out unless that leaves the picture blank: then it was the ink."""
+    """Steps 2 and 3: v (without its shading, where there is some), the levels its
+    pixels reach with a neighbour, and ``_levels``."""
     ground = ground_tone(grey)
     side = _ink_side(grey - ground, float(np.median(grey)))
     v = side * (grey - ground)
+    evened = _without_shading(grey, side, v)
+    if evened is not None:
+        v = evened
     paired = reached_with_a_neighbour(v, 0.0)
-    levels = _levels(v, paired)
-    shade = shading(v, levels[1])
-    if shade is None:
-        return v, paired, levels
-    evened = (v - shade) * _lighting_gain(ground, ground + side * shade)
-    evened_paired = reached_with_a_neighbour(evened, 0.0)
-    evened_levels = _levels(evened, evened_paired)
-    if _blank(*evened_levels):
-        return v, paired, levels
-    return evened, evened_paired, evened_levels
+    return v, paired, _levels(v, paired)
+
+
+def _without_shading(grey: np.ndarray, side: int, v: np.ndarray) -> np.ndarray | None:
+    """v with its shading taken out and the lighting gain applied; None if ``shading``
+    finds none, or if no ink stands out beside it (judged before the gain, which raises
+    a shadow's noise with its ink): then the broad area was the ink (a marker stroke
+    along two edges of a close crop), or the picture is blank paper. Once there is
+    shading, v is measured anew against the paper's median tone: step 2's surface, bent
+    by the shading's edge, leaves a slope in each side that would stand out as ink."""
+    peak = float(reached_with_a_neighbour(v, 0.0).max())
+    if shading(v, peak) is None:
+        return None
+    tone = float(np.median(grey))
+    relief = side * (grey - tone)
+    found = shading(relief, float(reached_with_a_neighbour(relief, 0.0).max()))
+    if found is None:
+        return None
+    shade, lit, shaded = found
+    unshaded = relief - shade
+    beside = _levels(unshaded[~shaded], reached_with_a_neighbour(unshaded, 0.0)[~shaded])
+    if shaded.all() or _blank(*beside):
+        return None
+    return unshaded * _lighting_gain(tone + side * lit, tone + side * shade)
 
 
 def _blank(background: float, contrast: float, noise: float, floor: float) -> bool:
@@ -237,13 +257,13 @@ def _ink_side(relief: np.ndarray, paper: float) -> int:
     return -1 if (paper > 0.5) != turned else 1
 
 
-def _lighting_gain(lit: np.ndarray, ground: np.ndarray) -> np.ndarray:
-    """lit / ground (grey levels of the ground without and with its shading, each at
-    least MIN_CONTRAST), within [1 / MAX_GAIN, MAX_GAIN]: ink's contrast with the paper
-    is proportional to the light falling on both, so ink in a shadow where the ground is
-    lit half as well stands out half as far, and is doubled to match the lit ink (light
-    ink on a dark board too). The caps keep a dark desk's grain faint."""
-    ratio = np.maximum(lit, MIN_CONTRAST) / np.maximum(ground, MIN_CONTRAST)
+def _lighting_gain(paper: float, ground: np.ndarray) -> np.ndarray:
+    """paper / ground (grey levels of the lit paper and of the ground under each pixel,
+    each at least MIN_CONTRAST), within [1 / MAX_GAIN, MAX_GAIN]: ink's contrast with
+    the paper is proportional to the light falling on both, so ink in a shadow where the
+    ground is lit half as well stands out half as far, and is doubled to match the lit
+    ink (light ink on a dark board too). The caps keep a dark desk's grain faint."""
+    ratio = np.maximum(paper, MIN_CONTRAST) / np.maximum(ground, MIN_CONTRAST)
     return np.clip(ratio, 1 / MAX_GAIN, MAX_GAIN)
 
 
@@ -309,29 +329,35 @@ def _surface_terms(height: int, width: int, stride: int) -> list[np.ndarray]:
     return [np.ones((1, 1)), y, x, y * y, x * y, x * x]
 
 
-def shading(v: np.ndarray, contrast: float) -> np.ndarray | None:
-    """Step 3's shading: the ink-side level of shadows and surroundings that step 2's
-    smooth ground cannot follow (a shadow's edge, the desk around the page), to subtract from
-    ``v``. A picture under SHADE_MIN_SIDE pixels a side is taken to hold the digit and
-    little else (MNIST's own are 28), and has none.
+def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """Step 3's shading: the level, on the ink's side, of shadows and surroundings that
+    step 2's smooth ground cannot follow (a shadow's edge, the desk around the page), to
+    subtract from ``v``; ``peak`` is v's highest level that two neighbouring pixels
+    reach. A picture whose longer side is under SHADE_MIN_SIDE pixels is taken to hold
+    the digit and little else (MNIST's own are 28), and has none.
 
     On a grid of at most SHADE_CELLS cells a side (each cell the minimum of its pixels),
     the opening of v by a square SHADE_WINDOW of the grid's longer side (a minimum
-    filter, then a maximum filter) keeps what is broader than that window and drops
-    every stroke narrower: o(p) = max over windows B holding p of min over B of v. The
-    areas where o stands more than FLOOR_SHARE of the ``contrast`` above the lightest
-    tenth of the picture's o (the lit paper, even when a shadow covers most of the
-    picture and v's median) are grouped (8-connected, on at most CELLS cells a side);
-    a group is shading when at least EDGE_SHARE of its border is the
-    picture's edge: a shadow's straight edge across the page leaves more of the
-    picture's edge than of itself inside the shadow, and the desk's outer border is the
-    picture's whole edge, longer than its inner one. A stroke broader than the window
-    (a marker on a close crop) touches the picture's edge over its width at most, and
-    stays ink. Where there is shading, o is the ground everywhere (the paper beside a
-    shadow is measured against itself, not against a surface bent by the shadow), each
-    pixel given the largest o of its cell and the cells around it (a cell across the
-    shading's edge holds both sides: its minimum is the lighter side's); within a cell
-    of a broad stroke, the lit paper's level. Without shading, None."""
+    filter, then a maximum filter, the square cut by the picture's edge) keeps what is
+    broader than that window and drops the strokes narrower: o(p) = max over squares B
+    holding p of min over B of v. ``lit``, the lowest tenth of o, is the lit paper's
+    level, even where a shadow covers most of the picture and v's median. The areas
+    where o stands more than FLOOR_SHARE of the contrast ``peak - lit`` above it are
+    grouped (8-connected, on at most CELLS cells a side). A group is shading when at
+    least EDGE_SHARE of its border is the picture's edge (a shadow's straight edge
+    across the page leaves more of the picture's edge than of itself inside the shadow;
+    the desk's outer border, the picture's whole edge, is longer than its inner one),
+    and its median o stands at most SHADE_DEPTH of the contrast above ``lit``: a shadow
+    or a desk darkens the paper less than ink does, while a marker stroke along the
+    edges of a close crop is as dark as the rest of the digit, and stays ink.
+
+    Returns (the ground under each pixel, ``lit``, the pixels in or beside shading), or
+    None where there is no shading. The ground is o, each pixel given the largest o of
+    its cell and the cells around it (a cell across the shading's edge holds both sides:
+    its minimum is the lighter side's), raised in and out of the shading by the median
+    of v minus o there (o follows the lower envelope of the paper's noise, not its
+    middle); within a cell of a broad stroke, ``lit``.
+    """
     if max(v.shape) < SHADE_MIN_SIDE:
         return None
     side = max(1, math.ceil(max(v.shape) / SHADE_CELLS))
@@ -339,6 +365,7 @@ def shading(v: np.ndarray, contrast: float) -> np.ndarray | None:
     window = 2 * round(SHADE_WINDOW * max(cells.shape) / 2) + 1  # odd: the square centred
     opened = _dilated(-_dilated(-cells, window), window)
     lit = float(np.percentile(opened, 10))
+    contrast = peak - lit
     broad = opened > lit + FLOOR_SHARE * contrast
     if not broad.any():
         return None
@@ -346,13 +373,27 @@ def shading(v: np.ndarray, contrast: float) -> np.ndarray | None:
     groups = _groups(_pooled(broad, group_side, np.logical_or))
     edge, inside = _border_lengths(groups)
     numbers = np.arange(len(edge))  # 0: no broad area
+    depth = _group_medians(opened, groups, group_side) - lit
     shaded = (numbers > 0) & (edge >= EDGE_SHARE * np.maximum(edge + inside, 1))
+    shaded &= depth <= SHADE_DEPTH * contrast
     if not shaded.any():
         return None
     strokes = np.isin(groups, numbers[(numbers > 0) & ~shaded]).astype(np.float64)
     near_strokes = _expanded(_dilated(strokes, 3) > 0, group_side, broad.shape)
-    shade = np.where(near_strokes, lit, _dilated(opened, 3))
-    return _expanded(shade, side, v.shape)
+    shade = _expanded(np.where(near_strokes, lit, _dilated(opened, 3)), side, v.shape)
+    shaded_cells = _dilated(np.isin(groups, numbers[shaded]).astype(np.float32), 3) > 0
+    in_shade = _expanded(_expanded(shaded_cells, group_side, broad.shape), side, v.shape)
+    for part in (in_shade, ~in_shade):  # the paper's median level, not its low envelope
+        offset = float(np.median(v[part] - shade[part])) if part.any() else 0.0
+        shade[part] += offset
+    return shade, lit + offset, in_shade
+
+
+def _group_medians(cells: np.ndarray, groups: np.ndarray, group_side: int) -> np.ndarray:
+    """For each group number, the median of ``cells`` over its grid cells."""
+    where = _expanded(groups, group_side, cells.shape)
+    return np.array([np.median(cells[where == number]) if (where == number).any() else 0.0
+                     for number in range(groups.max() + 1)])  # fmt: skip
 
 
 def _border_lengths(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -401,10 +442,12 @@ def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.n
     (faint grain, shading and lines alone are none); the one of most ``mass`` is the
     digit, with every other of at least KEEP_SHARE of its mass within NEAR_SHARE of its
     box's longer side (a 5's bar written apart). Returns the picture's pixels (bool)
-    of the digit's cells within a stroke's width (``stroke_width`` of the strong ink, at
-    least STROKE_EDGE pixels) of a strong pixel, less the printed lines: the faint edges
-    and tapering ends of its strokes, not the lines of paper photographed askew, which
-    join every cell of the page into one group."""
+    of the digit's cells, less the printed lines. Where lines of the paper photographed
+    askew joined the digit's group (``_joined_by_lines``), only its strong pixels and
+    those within a stroke's width of one (``stroke_width`` of the strong ink, at least
+    STROKE_EDGE pixels) are the digit's: the faint edges and tapering ends of its
+    strokes, not the lines beyond them. A stroke written lighter than half the contrast
+    is kept where no lines run from edge to edge."""
     faint, strong = above & ~strong, above & strong
     lines = faint & (_printed(faint, strong, axis=1) | _printed(faint, strong, axis=0))
     above = above & ~lines
@@ -422,9 +465,26 @@ def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.n
     reach = NEAR_SHARE * max(box[1] - box[0], box[3] - box[2])
     kept = [group for group in candidates if masses[group] >= KEEP_SHARE * masses[main]
             and _gap(box, _cell_box(groups == group)) <= reach]  # fmt: skip
+    digit = _expanded(np.isin(groups, kept), side, above.shape) & ~lines
+    if not _joined_by_lines(digit & above, digit & strong):
+        return digit
     edge = max(STROKE_EDGE, round(stroke_width(strong)))
-    near_strong = _dilated(strong.astype(np.float32), 2 * edge + 1) > 0
-    return _expanded(np.isin(groups, kept), side, above.shape) & near_strong & ~lines
+    return digit & (_dilated(strong.astype(np.float32), 2 * edge + 1) > 0)
+
+
+def _joined_by_lines(ink: np.ndarray, strong: np.ndarray) -> bool:
+    """Whether the digit's ink runs from edge to edge of the picture (across or down)
+    while its strong ink spans at most LINE_SHARE of that: lines of the paper, which
+    ``_printed`` finds only along rows and columns, joined the digit's group."""
+    if not strong.any():
+        return False
+    for axis in (0, 1):
+        reach, strong_reach = ink.any(axis=1 - axis), strong.any(axis=1 - axis)
+        edge_to_edge = reach[0] and reach[-1]
+        strong_span = np.flatnonzero(strong_reach)
+        if edge_to_edge and strong_span[-1] - strong_span[0] < LINE_SHARE * len(reach):
+            return True
+    return False
 
 
 def _printed(faint: np.ndarray, strong: np.ndarray, axis: int) -> np.ndarray:
@@ -505,15 +565,16 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2 * float(mask.sum()) / max(int(edges), 1)
 
 
-def _dilated(values: np.ndarray, size: int) -> np.ndarray:
+def _dilated(values: np.ndarray, size: int, fill: float = -np.inf) -> np.ndarray:
     """The maximum over the size x size square around each value (centred if size is
-    odd, as ``_window_max`` places it; the square cut by the edge)."""
+    odd, as ``_window_max`` places it), ``fill`` past the edge: with -inf, the square
+    is cut by the edge."""
     for axis in (0, 1):
-        values = _window_max(values, size, axis, fill=-np.inf)
+        values = _window_max(values, size, axis, fill)
     return values
 
 
-def _window_max(values: np.ndarray, size: int, axis: int, fill: float = 0.0) -> np.ndarray:
+def _window_max(values: np.ndarray, size: int, axis: int, fill: float) -> np.ndarray:
     """out[i] = max(values[i - size // 2 : i - size // 2 + size]) along ``axis`` (``fill``
     outside), by doubling the window each pass: log2(size) passes, not size."""
     values = np.moveaxis(values, axis, 0)
