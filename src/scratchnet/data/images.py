@@ -200,34 +200,33 @@ def _evened_relief(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
     ground = ground_tone(grey)
     side = _ink_side(grey - ground, float(np.median(grey)))
     v = side * (grey - ground)
-    evened = _without_shading(grey, side, v)
-    if evened is not None:
-        v = evened
     paired = reached_with_a_neighbour(v, 0.0)
+    if shading(v, paired) is not None:
+        evened = _without_shading(grey, side)
+        if evened is not None:
+            v, paired = evened
     return v, paired, _levels(v, paired)
 
 
-def _without_shading(grey: np.ndarray, side: int, v: np.ndarray) -> np.ndarray | None:
-    """v with its shading taken out and the lighting gain applied; None if ``shading``
-    finds none, or if no ink stands out beside it (judged before the gain, which raises
-    a shadow's noise with its ink): then the broad area was the ink (a marker stroke
-    along two edges of a close crop), or the picture is blank paper. Once there is
-    shading, v is measured anew against the paper's median tone: step 2's surface, bent
-    by the shading's edge, leaves a slope in each side that would stand out as ink."""
-    peak = float(reached_with_a_neighbour(v, 0.0).max())
-    if shading(v, peak) is None:
-        return None
+def _without_shading(grey: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """v measured anew against the paper's median tone (step 2's surface, bent by a
+    shading's edge, leaves a slope on each side that would stand out as ink), with its
+    shading taken out and the lighting gain applied, and the levels its pixels reach
+    with a neighbour; None if ``shading`` finds none there, or if no ink stands out
+    beside it (judged before the gain, which raises a shadow's noise with its ink):
+    then the picture is blank paper, or the broad area was the ink."""
     tone = float(np.median(grey))
     relief = side * (grey - tone)
-    found = shading(relief, float(reached_with_a_neighbour(relief, 0.0).max()))
+    found = shading(relief, reached_with_a_neighbour(relief, 0.0))
     if found is None:
         return None
     shade, lit, shaded = found
     unshaded = relief - shade
-    beside = _levels(unshaded[~shaded], reached_with_a_neighbour(unshaded, 0.0)[~shaded])
-    if shaded.all() or _blank(*beside):
+    unshaded_paired = reached_with_a_neighbour(unshaded, 0.0)
+    if shaded.all() or _blank(*_levels(unshaded[~shaded], unshaded_paired[~shaded])):
         return None
-    return unshaded * _lighting_gain(tone + side * lit, tone + side * shade)
+    evened = unshaded * _lighting_gain(tone + side * lit, tone + side * shade)
+    return evened, reached_with_a_neighbour(evened, 0.0)
 
 
 def _blank(background: float, contrast: float, noise: float, floor: float) -> bool:
@@ -329,34 +328,32 @@ def _surface_terms(height: int, width: int, stride: int) -> list[np.ndarray]:
     return [np.ones((1, 1)), y, x, y * y, x * y, x * x]
 
 
-def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] | None:
+def shading(v: np.ndarray, paired: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
     """Step 3's shading: the level, on the ink's side, of shadows and surroundings that
     step 2's smooth ground cannot follow (a shadow's edge, the desk around the page), to
-    subtract from ``v``; ``peak`` is v's highest level that two neighbouring pixels
-    reach. A picture whose longer side is under SHADE_MIN_SIDE pixels is taken to hold
+    subtract from ``v``. A picture whose longer side is under SHADE_MIN_SIDE pixels is taken to hold
     the digit and little else (MNIST's own are 28), and has none.
 
     On a grid of at most SHADE_CELLS cells a side (each cell the minimum of its pixels),
     the opening of v by a square SHADE_WINDOW of the grid's longer side (a minimum
     filter, then a maximum filter, the square cut by the picture's edge) keeps what is
     broader than that window and drops the strokes narrower: o(p) = max over squares B
-    holding p of min over B of v. ``lit``, the lowest tenth of o, is the lit paper's
-    level, even where a shadow covers most of the picture and v's median. The areas
-    where o stands more than FLOOR_SHARE of the contrast ``peak - lit`` above it are
-    grouped (8-connected, on at most CELLS cells a side). A group is shading when at
-    least EDGE_SHARE of its border is the picture's edge (a shadow's straight edge
-    across the page leaves more of the picture's edge than of itself inside the shadow;
-    the desk's outer border, the picture's whole edge, is longer than its inner one),
-    and its median o stands at most SHADE_DEPTH of the contrast above ``lit``: a shadow
-    or a desk darkens the paper less than ink does, while a marker stroke along the
-    edges of a close crop is as dark as the rest of the digit, and stays ink.
+    holding p of min over B of v. ``lit``, the lowest tenth of o, is the level of the
+    ground farthest from the ink (the lit paper, even where a shadow covers most of the
+    picture and v's median). The areas where o stands more than FLOOR_SHARE of the
+    contrast (the top of ``paired``, the levels v's pixels reach with a neighbour, less
+    ``lit``) above it are grouped (8-connected, on at most CELLS cells a side). A group
+    is shading when at least EDGE_SHARE of its border is the picture's edge (a shadow's
+    straight edge across the page leaves more of the picture's edge than of itself
+    inside the shadow; the desk's outer border, the picture's whole edge, is longer
+    than its inner one), and it is lighter than the ink (``_lighter_than_ink``): a
+    shadow or a desk darkens the paper less than ink does, while a marker stroke along
+    the edges of a close crop is as dark as the rest of the digit, and stays ink.
 
     Returns (the ground under each pixel, ``lit``, the pixels in or beside shading), or
     None where there is no shading. The ground is o, each pixel given the largest o of
     its cell and the cells around it (a cell across the shading's edge holds both sides:
-    its minimum is the lighter side's), raised in and out of the shading by the median
-    of v minus o there (o follows the lower envelope of the paper's noise, not its
-    middle); within a cell of a broad stroke, ``lit``.
+    its minimum is the lighter side's); within a cell of a broad stroke, ``lit``.
     """
     if max(v.shape) < SHADE_MIN_SIDE:
         return None
@@ -365,35 +362,35 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] 
     window = 2 * round(SHADE_WINDOW * max(cells.shape) / 2) + 1  # odd: the square centred
     opened = _dilated(-_dilated(-cells, window), window)
     lit = float(np.percentile(opened, 10))
-    contrast = peak - lit
-    broad = opened > lit + FLOOR_SHARE * contrast
+    broad = opened > lit + FLOOR_SHARE * (float(paired.max()) - lit)
     if not broad.any():
         return None
     group_side = max(1, math.ceil(max(broad.shape) / CELLS))
     groups = _groups(_pooled(broad, group_side, np.logical_or))
     edge, inside = _border_lengths(groups)
-    numbers = np.arange(len(edge))  # 0: no broad area
-    depth = _group_medians(opened, groups, group_side) - lit
-    shaded = (numbers > 0) & (edge >= EDGE_SHARE * np.maximum(edge + inside, 1))
-    shaded &= depth <= SHADE_DEPTH * contrast
-    if not shaded.any():
+    numbers = np.flatnonzero(edge >= EDGE_SHARE * np.maximum(edge + inside, 1))
+    pixels = _expanded(_expanded(groups, group_side, broad.shape), side, v.shape)
+    shaded = [number for number in numbers[numbers > 0]
+              if _lighter_than_ink(v, paired, pixels == number, pixels > 0)]  # fmt: skip
+    if not shaded:
         return None
-    strokes = np.isin(groups, numbers[(numbers > 0) & ~shaded]).astype(np.float64)
+    strokes = ((groups > 0) & ~np.isin(groups, shaded)).astype(np.float32)
     near_strokes = _expanded(_dilated(strokes, 3) > 0, group_side, broad.shape)
     shade = _expanded(np.where(near_strokes, lit, _dilated(opened, 3)), side, v.shape)
-    shaded_cells = _dilated(np.isin(groups, numbers[shaded]).astype(np.float32), 3) > 0
-    in_shade = _expanded(_expanded(shaded_cells, group_side, broad.shape), side, v.shape)
-    for part in (in_shade, ~in_shade):  # the paper's median level, not its low envelope
-        offset = float(np.median(v[part] - shade[part])) if part.any() else 0.0
-        shade[part] += offset
-    return shade, lit + offset, in_shade
+    in_shade = _dilated(np.isin(groups, shaded).astype(np.float32), 3) > 0
+    return shade, lit, _expanded(_expanded(in_shade, group_side, broad.shape), side, v.shape)
 
 
-def _group_medians(cells: np.ndarray, groups: np.ndarray, group_side: int) -> np.ndarray:
-    """For each group number, the median of ``cells`` over its grid cells."""
-    where = _expanded(groups, group_side, cells.shape)
-    return np.array([np.median(cells[where == number]) if (where == number).any() else 0.0
-                     for number in range(groups.max() + 1)])  # fmt: skip
+def _lighter_than_ink(v: np.ndarray, paired: np.ndarray, area: np.ndarray, broad: np.ndarray):
+    """Whether the median of v over ``area`` stands at most SHADE_DEPTH of the way from
+    the paper (the median of v outside the ``broad`` areas) to the ink (the median of
+    the pixels there that reach half the way to the peak with a neighbour; the peak
+    itself where none do): medians, so that noise moves neither end."""
+    paper = float(np.median(v[~broad])) if not broad.all() else float(np.percentile(v, 10))
+    peak = float(paired.max())
+    strong = ~broad & (paired >= paper + STRONG_SHARE * (peak - paper))
+    ink = float(np.median(v[strong])) if strong.any() else peak
+    return float(np.median(v[area])) - paper <= SHADE_DEPTH * (ink - paper)
 
 
 def _border_lengths(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -473,16 +470,17 @@ def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.n
 
 
 def _joined_by_lines(ink: np.ndarray, strong: np.ndarray) -> bool:
-    """Whether the digit's ink runs from edge to edge of the picture (across or down)
-    while its strong ink spans at most LINE_SHARE of that: lines of the paper, which
-    ``_printed`` finds only along rows and columns, joined the digit's group."""
+    """Whether the digit's ink runs from one edge of the picture to the opposite one
+    beyond the band of rows (or columns) that its strong ink spans: lines of the paper,
+    which ``_printed`` finds only along rows and columns, joined the digit's group. The
+    digit's own strokes, even lighter ones reaching the edges of a close crop, lie
+    within that band."""
     if not strong.any():
         return False
-    for axis in (0, 1):
-        reach, strong_reach = ink.any(axis=1 - axis), strong.any(axis=1 - axis)
-        edge_to_edge = reach[0] and reach[-1]
-        strong_span = np.flatnonzero(strong_reach)
-        if edge_to_edge and strong_span[-1] - strong_span[0] < LINE_SHARE * len(reach):
+    for picture, strokes in ((ink, strong), (ink.T, strong.T)):
+        band = np.flatnonzero(strokes.any(axis=1))
+        beyond = np.r_[picture[: band[0]], picture[band[-1] + 1 :]]
+        if beyond[:, 0].any() and beyond[:, -1].any():
             return True
     return False
 
