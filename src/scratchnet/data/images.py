@@ -201,7 +201,7 @@ def _evened_relief(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
     side = _ink_side(grey - ground, float(np.median(grey)))
     v = side * (grey - ground)
     paired = reached_with_a_neighbour(v, 0.0)
-    if shading(v, paired) is not None:
+    if shading(v, float(paired.max())) is not None:
         evened = _without_shading(grey, side)
         if evened is not None:
             v, paired = evened
@@ -217,7 +217,7 @@ def _without_shading(grey: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarra
     then the picture is blank paper, or the broad area was the ink."""
     tone = float(np.median(grey))
     relief = side * (grey - tone)
-    found = shading(relief, reached_with_a_neighbour(relief, 0.0))
+    found = shading(relief, _pair_reach(relief))
     if found is None:
         return None
     shade, lit, shaded = found
@@ -328,7 +328,7 @@ def _surface_terms(height: int, width: int, stride: int) -> list[np.ndarray]:
     return [np.ones((1, 1)), y, x, y * y, x * y, x * x]
 
 
-def shading(v: np.ndarray, paired: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
+def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] | None:
     """Step 3's shading: the level, on the ink's side, of shadows and surroundings that
     step 2's smooth ground cannot follow (a shadow's edge, the desk around the page), to
     subtract from ``v``. A picture whose longer side is under SHADE_MIN_SIDE pixels is taken to hold
@@ -341,7 +341,7 @@ def shading(v: np.ndarray, paired: np.ndarray) -> tuple[np.ndarray, float, np.nd
     holding p of min over B of v. ``lit``, the lowest tenth of o, is the level of the
     ground farthest from the ink (the lit paper, even where a shadow covers most of the
     picture and v's median). The areas where o stands more than FLOOR_SHARE of the
-    contrast (the top of ``paired``, the levels v's pixels reach with a neighbour, less
+    contrast (``peak``, the highest level two neighbouring pixels of v reach, less
     ``lit``) above it are grouped (8-connected, on at most CELLS cells a side). A group
     is shading when at least EDGE_SHARE of its border is the picture's edge (a shadow's
     straight edge across the page leaves more of the picture's edge than of itself
@@ -362,7 +362,7 @@ def shading(v: np.ndarray, paired: np.ndarray) -> tuple[np.ndarray, float, np.nd
     window = 2 * round(SHADE_WINDOW * max(cells.shape) / 2) + 1  # odd: the square centred
     opened = _dilated(-_dilated(-cells, window), window)
     lit = float(np.percentile(opened, 10))
-    broad = opened > lit + FLOOR_SHARE * (float(paired.max()) - lit)
+    broad = opened > lit + FLOOR_SHARE * (peak - lit)
     if not broad.any():
         return None
     group_side = max(1, math.ceil(max(broad.shape) / CELLS))
@@ -371,7 +371,7 @@ def shading(v: np.ndarray, paired: np.ndarray) -> tuple[np.ndarray, float, np.nd
     numbers = np.flatnonzero(edge >= EDGE_SHARE * np.maximum(edge + inside, 1))
     pixels = _expanded(_expanded(groups, group_side, broad.shape), side, v.shape)
     shaded = [number for number in numbers[numbers > 0]
-              if _lighter_than_ink(v, paired, pixels == number, pixels > 0)]  # fmt: skip
+              if _lighter_than_ink(v, peak, pixels == number, pixels > 0)]  # fmt: skip
     if not shaded:
         return None
     strokes = ((groups > 0) & ~np.isin(groups, shaded)).astype(np.float32)
@@ -381,14 +381,13 @@ def shading(v: np.ndarray, paired: np.ndarray) -> tuple[np.ndarray, float, np.nd
     return shade, lit, _expanded(_expanded(in_shade, group_side, broad.shape), side, v.shape)
 
 
-def _lighter_than_ink(v: np.ndarray, paired: np.ndarray, area: np.ndarray, broad: np.ndarray):
+def _lighter_than_ink(v: np.ndarray, peak: float, area: np.ndarray, broad: np.ndarray) -> bool:
     """Whether the median of v over ``area`` stands at most SHADE_DEPTH of the way from
     the paper (the median of v outside the ``broad`` areas) to the ink (the median of
-    the pixels there that reach half the way to the peak with a neighbour; the peak
-    itself where none do): medians, so that noise moves neither end."""
+    the pixels there that reach half the way to the ``peak``; the peak itself where none
+    do): medians, so that noise moves neither end."""
     paper = float(np.median(v[~broad])) if not broad.all() else float(np.percentile(v, 10))
-    peak = float(paired.max())
-    strong = ~broad & (paired >= paper + STRONG_SHARE * (peak - paper))
+    strong = ~broad & (v >= paper + STRONG_SHARE * (peak - paper))
     ink = float(np.median(v[strong])) if strong.any() else peak
     return float(np.median(v[area])) - paper <= SHADE_DEPTH * (ink - paper)
 
