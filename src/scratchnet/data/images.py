@@ -91,7 +91,7 @@ SHADE_MIN_SIDE = 64  # pixels: smaller pictures are taken to have no shading
 SHADE_CELLS = 256  # shading is found on a grid of at most this many cells a side
 SHADE_WINDOW = 0.08  # of the grid's longer side: broader ink-side areas may be shading
 EDGE_SHARE = 0.5  # an area is shading if this share of its border is the picture's edge
-SHADE_DEPTH = 0.75  # and it stands at most this share of the contrast above the lit paper
+SHADE_DEPTH = 0.75  # and its median lies at most this share of the way from paper to ink
 MAX_GAIN = 3  # ink in a shadow is made at most this much stronger (or weaker)
 MIN_STROKE = 1.5  # pixels of the 20-pixel box: MNIST's 10th percentile is 1.36
 RESAMPLING = Image.Resampling.LANCZOS
@@ -331,8 +331,8 @@ def _surface_terms(height: int, width: int, stride: int) -> list[np.ndarray]:
 def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] | None:
     """Step 3's shading: the level, on the ink's side, of shadows and surroundings that
     step 2's smooth ground cannot follow (a shadow's edge, the desk around the page), to
-    subtract from ``v``. A picture whose longer side is under SHADE_MIN_SIDE pixels is taken to hold
-    the digit and little else (MNIST's own are 28), and has none.
+    subtract from ``v``. A picture whose longer side is under SHADE_MIN_SIDE pixels is
+    taken to hold the digit and little else (MNIST's own are 28), and has none.
 
     On a grid of at most SHADE_CELLS cells a side (each cell the minimum of its pixels),
     the opening of v by a square SHADE_WINDOW of the grid's longer side (a minimum
@@ -562,12 +562,11 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2 * float(mask.sum()) / max(int(edges), 1)
 
 
-def _dilated(values: np.ndarray, size: int, fill: float = -np.inf) -> np.ndarray:
+def _dilated(values: np.ndarray, size: int) -> np.ndarray:
     """The maximum over the size x size square around each value (centred if size is
-    odd, as ``_window_max`` places it), ``fill`` past the edge: with -inf, the square
-    is cut by the edge."""
+    odd, as ``_window_max`` places it; the square cut by the edge)."""
     for axis in (0, 1):
-        values = _window_max(values, size, axis, fill)
+        values = _window_max(values, size, axis, fill=-np.inf)
     return values
 
 
