@@ -16,11 +16,10 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    other side reaches twice as far from the ground (``_ink_side``). What the surface
    cannot follow and stands on the ink's side of it, broader than any stroke, bordering
    the picture's edge more than the page, and lighter than the ink, is shading: the
-   part of the page in a shadow, the desk around the page. Where there is some, and ink
-   stands out beside it, the ground under every pixel is the level of the broad areas
-   instead, and v is scaled by how much less light its ground gets than the lit paper,
-   so that ink in a shadow is as strong as ink in the light (``shading``,
-   ``_lighting_gain``). Ink levels:
+   part of the page in a shadow, the desk around the page. Where there is some, the
+   ground under every pixel is the level of the broad areas instead, and v is scaled by
+   how much less light its ground gets than the lit paper, so that ink in a shadow is
+   as strong as ink in the light (``shading``, ``_lighting_gain``). Ink levels:
    background ``b = median(v)``; peak ``p``, the largest value that some pixel of v and
    one of its 8 neighbours both reach (one stray bright pixel is not the peak; a stroke
    one pixel wide is); ink ``s = min((v - b) / (p - b), 1)`` where v is above the noise
@@ -212,26 +211,15 @@ def _without_shading(grey: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarra
     """v measured anew against the paper's median tone (step 2's surface, bent by a
     shading's edge, leaves a slope on each side that would stand out as ink), with its
     shading taken out and the lighting gain applied, and the levels its pixels reach
-    with a neighbour; None if ``shading`` finds none there, or if no ink stands out
-    beside it (judged before the gain, which raises a shadow's noise with its ink):
-    then the picture is blank paper, or the broad area was the ink."""
+    with a neighbour; None if ``shading`` finds none there."""
     tone = float(np.median(grey))
     relief = side * (grey - tone)
     found = shading(relief, _pair_reach(relief))
     if found is None:
         return None
-    shade, lit, shaded = found
-    unshaded = relief - shade
-    unshaded_paired = reached_with_a_neighbour(unshaded, 0.0)
-    if shaded.all() or _blank(*_levels(unshaded[~shaded], unshaded_paired[~shaded])):
-        return None
-    evened = unshaded * _lighting_gain(tone + side * lit, tone + side * shade)
+    shade, lit = found
+    evened = (relief - shade) * _lighting_gain(tone + side * lit, tone + side * shade)
     return evened, reached_with_a_neighbour(evened, 0.0)
-
-
-def _blank(background: float, contrast: float, noise: float, floor: float) -> bool:
-    """Whether no ink stands out: too little contrast, or none above the noise."""
-    return contrast < MIN_CONTRAST or background + contrast <= floor
 
 
 def _levels(v: np.ndarray, paired: np.ndarray) -> tuple[float, float, float, float]:
@@ -328,7 +316,7 @@ def _surface_terms(height: int, width: int, stride: int) -> list[np.ndarray]:
     return [np.ones((1, 1)), y, x, y * y, x * y, x * x]
 
 
-def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] | None:
+def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float] | None:
     """Step 3's shading: the level, on the ink's side, of shadows and surroundings that
     step 2's smooth ground cannot follow (a shadow's edge, the desk around the page), to
     subtract from ``v``. A picture whose longer side is under SHADE_MIN_SIDE pixels is
@@ -350,10 +338,10 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] 
     shadow or a desk darkens the paper less than ink does, while a marker stroke along
     the edges of a close crop is as dark as the rest of the digit, and stays ink.
 
-    Returns (the ground under each pixel, ``lit``, the pixels in or beside shading), or
-    None where there is no shading. The ground is o, each pixel given the largest o of
-    its cell and the cells around it (a cell across the shading's edge holds both sides:
-    its minimum is the lighter side's); within a cell of a broad stroke, ``lit``.
+    Returns (the ground under each pixel, ``lit``), or None where there is no shading.
+    The ground is o, each pixel given the largest o of its cell and the cells around it
+    (a cell across the shading's edge holds both sides: its minimum is the lighter
+    side's); within a cell of a broad stroke, ``lit``.
     """
     if max(v.shape) < SHADE_MIN_SIDE:
         return None
@@ -368,7 +356,7 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] 
     group_side = max(1, math.ceil(max(broad.shape) / CELLS))
     groups = _groups(_pooled(broad, group_side, np.logical_or))
     edge, inside = _border_lengths(groups)
-    numbers = np.flatnonzero(edge >= EDGE_SHARE * np.maximum(edge + inside, 1))
+    numbers = np.flatnonzero((edge >= EDGE_SHARE * (edge + inside)) & (edge > 0))
     pixels = _expanded(_expanded(groups, group_side, broad.shape), side, v.shape)
     shaded = [number for number in numbers[numbers > 0]
               if _lighter_than_ink(v, peak, pixels == number, pixels > 0)]  # fmt: skip
@@ -376,9 +364,8 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] 
         return None
     strokes = ((groups > 0) & ~np.isin(groups, shaded)).astype(np.float32)
     near_strokes = _expanded(_dilated(strokes, 3) > 0, group_side, broad.shape)
-    shade = _expanded(np.where(near_strokes, lit, _dilated(opened, 3)), side, v.shape)
-    in_shade = _dilated(np.isin(groups, shaded).astype(np.float32), 3) > 0
-    return shade, lit, _expanded(_expanded(in_shade, group_side, broad.shape), side, v.shape)
+    shade = np.where(near_strokes, lit, _dilated(opened, 3))
+    return _expanded(shade, side, v.shape), lit
 
 
 def _lighter_than_ink(v: np.ndarray, peak: float, area: np.ndarray, broad: np.ndarray) -> bool:
