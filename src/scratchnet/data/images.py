@@ -334,9 +334,10 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float] | None:
     is shading when at least EDGE_SHARE of its border is the picture's edge (a shadow's
     straight edge across the page leaves more of the picture's edge than of itself
     inside the shadow; the desk's outer border, the picture's whole edge, is longer
-    than its inner one), and it is lighter than the ink (``_lighter_than_ink``): a
-    shadow or a desk darkens the paper less than ink does, while a marker stroke along
-    the edges of a close crop is as dark as the rest of the digit, and stays ink.
+    than its inner one), and its median lies at most SHADE_DEPTH of the way from the
+    paper to the ink (``_paper_and_ink``): a shadow or a desk darkens the paper less
+    than ink does, while a marker stroke along the edges of a close crop is as dark as
+    the rest of the digit, and stays ink.
 
     Returns (the ground under each pixel, ``lit``), or None where there is no shading.
     The ground is o, each pixel given the largest o of its cell and the cells around it
@@ -358,8 +359,10 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float] | None:
     edge, inside = _border_lengths(groups)
     numbers = np.flatnonzero((edge >= EDGE_SHARE * (edge + inside)) & (edge > 0))
     pixels = _expanded(_expanded(groups, group_side, broad.shape), side, v.shape)
+    paper, ink = _paper_and_ink(v, peak, pixels > 0)
+    darkest = paper + SHADE_DEPTH * (ink - paper)  # lighter than the ink
     shaded = [number for number in numbers[numbers > 0]
-              if _lighter_than_ink(v, peak, pixels == number, pixels > 0)]  # fmt: skip
+              if np.median(v[pixels == number]) <= darkest]  # fmt: skip
     if not shaded:
         return None
     strokes = ((groups > 0) & ~np.isin(groups, shaded)).astype(np.float32)
@@ -368,15 +371,13 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float] | None:
     return _expanded(shade, side, v.shape), lit
 
 
-def _lighter_than_ink(v: np.ndarray, peak: float, area: np.ndarray, broad: np.ndarray) -> bool:
-    """Whether the median of v over ``area`` stands at most SHADE_DEPTH of the way from
-    the paper (the median of v outside the ``broad`` areas) to the ink (the median of
-    the pixels there that reach half the way to the ``peak``; the peak itself where none
-    do): medians, so that noise moves neither end."""
+def _paper_and_ink(v: np.ndarray, peak: float, broad: np.ndarray) -> tuple[float, float]:
+    """The paper's level (the median of v outside the ``broad`` areas) and the ink's (the
+    median of the pixels there that reach half the way to the ``peak``; the peak itself
+    where none do): medians, so that noise moves neither."""
     paper = float(np.median(v[~broad])) if not broad.all() else float(np.percentile(v, 10))
     strong = ~broad & (v >= paper + STRONG_SHARE * (peak - paper))
-    ink = float(np.median(v[strong])) if strong.any() else peak
-    return float(np.median(v[area])) - paper <= SHADE_DEPTH * (ink - paper)
+    return paper, float(np.median(v[strong])) if strong.any() else peak
 
 
 def _border_lengths(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
