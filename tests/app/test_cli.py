@@ -600,7 +600,8 @@ SERVE_DEFAULTS = {
             "report",
             {
                 "--data-dir": "(default: the folder the run read them from, then "
-                "$SCRATCHNET_DATA_DIR, then the cache, downloading what is missing)"
+                "$SCRATCHNET_DATA_DIR, then the cache, downloading what is missing)",
+                "--force": "(default: refuse)",
             },
             [],
             id="report",

@@ -576,9 +576,31 @@ def test_report_replaces_all_its_files_or_none(tutorial_run, mnist_dir, tmp_path
     (out / "sigmoid.png").unlink()
     (out / "sigmoid.png").mkdir()
     before = contents(out)
-    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    outcome = invoke("report", out, "--data-dir", mnist_dir, "--force")  # (b"old": no mark)
     assert_one_line_error(outcome, f"cannot write {out / 'sigmoid.png'} (it is a folder)")
     assert contents(out) == before
+
+
+@pytest.mark.parametrize("name", ["reliability.png", "report.html"])
+def test_report_replaces_a_file_without_scratchnets_mark_only_with_force(
+    tutorial_run, mnist_dir, tmp_path, name
+):
+    """A user's own file of a figure's name in the run folder was replaced without a
+    word; the run's own files, which carry the mark, are replaced without --force."""
+    out = copy_of(tutorial_run[0], tmp_path)
+    (out / name).write_bytes(b"the user's own")
+    before = contents(out)
+    outcome = invoke("report", out, "--data-dir", mnist_dir)
+    assert_one_line_error(outcome, f"{out / name} already exists and carries no scratchnet "
+                          "mark", "--force")  # fmt: skip
+    assert contents(out) == before
+    forced = invoke("report", out, "--data-dir", mnist_dir, "--force")
+    assert forced.code == 0, forced
+    rebuilt = (out / name).read_bytes()
+    original = (tutorial_run[0] / name).read_bytes()
+    assert rebuilt == original.replace(bytes(tutorial_run[0]), bytes(out))
+    again = invoke("report", out, "--data-dir", mnist_dir)  # its own files: no --force
+    assert again.code == 0, again
 
 
 def test_a_ctrl_c_during_the_reports_renames_is_ignored_and_the_report_put_in_whole(

@@ -3,6 +3,7 @@ and the checks made before training: each case of issue 8 as a test."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from scratchnet import NeuralNet
 from scratchnet.app import run_folder
@@ -413,12 +416,26 @@ def test_a_folder_holding_files_is_refused_unless_forced(mnist_dir, tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
-def forced_over(mnist_dir, tmp_path, *earlier: str):
-    """A run with --force into a folder holding ``earlier`` files: the folder, the run."""
+def earlier_runs(name: str) -> bytes:
+    """A file an earlier run wrote, as its marks stand in it: a PNG with the text chunk
+    Software=scratchnet (made by Pillow here), a report titled "scratchnet report: ..."."""
+    if name.endswith(".html"):
+        return b"<!doctype html>\n<html>\n<head>\n<title>scratchnet report: a run</title>"
+    image, mark = io.BytesIO(), PngInfo()
+    mark.add_text("Software", "scratchnet")
+    Image.new("L", (4, 4)).save(image, "PNG", pnginfo=mark)
+    return image.getvalue()
+
+
+def forced_over(mnist_dir, tmp_path, *earlier: str, users: tuple[str, ...] = ()):
+    """A run with --force into a folder holding an earlier run's ``earlier`` files and
+    the user's own ``users``: the folder, the run."""
     out = tmp_path / "run"
     out.mkdir()
     for name in earlier:
-        (out / name).write_bytes(b"earlier")
+        (out / name).write_bytes(earlier_runs(name))
+    for name in users:
+        (out / name).write_bytes(b"the user's own")
     return out, train(mnist_dir, out, *FULL_BATCH, "--force")
 
 
@@ -428,7 +445,7 @@ def force_removed(out, names: str) -> str:
 
 
 def test_force_names_the_files_it_removed_that_the_run_does_not_write(mnist_dir, tmp_path):
-    """A user's augmentation.png (or an augmented run's) went without a word; the earlier
+    """An augmented run's augmentation.png went without a word; the earlier
     report, which the new run writes again, is not named."""
     out, outcome = forced_over(mnist_dir, tmp_path, "augmentation.png", "report.html",
                                "notes.txt")  # fmt: skip
@@ -437,6 +454,22 @@ def test_force_names_the_files_it_removed_that_the_run_does_not_write(mnist_dir,
     assert names(out) == sorted([*TUTORIAL_RUN_FILES, "notes.txt"])
     again = train(mnist_dir, out, *FULL_BATCH, "--force")  # replaces all, removes none
     assert again.code == 0 and again.err == "", again
+
+
+def test_force_leaves_a_users_file_of_a_run_files_name_that_the_run_does_not_write(
+    mnist_dir, tmp_path
+):
+    """A user's own augmentation.png (a text file, or another program's PNG) was removed
+    as an earlier run's; one of a name the report writes is replaced, as --force says."""
+    out, outcome = forced_over(mnist_dir, tmp_path, "report.html",
+                               users=("augmentation.png", "reliability.png"))  # fmt: skip
+    assert outcome.code == 0, outcome
+    left = (f"scratchnet: --force left augmentation.png in {out}: files of a run's names "
+            "that carry no scratchnet mark, so no earlier run's")  # fmt: skip
+    assert outcome.err == left + "\n"
+    assert (out / "augmentation.png").read_bytes() == b"the user's own"
+    assert (out / "reliability.png").read_bytes().startswith(b"\x89PNG")
+    assert names(out) == sorted([*TUTORIAL_RUN_FILES, "augmentation.png"])
 
 
 def test_force_leaves_a_failed_reports_files_to_the_failure_it_names(
@@ -553,7 +586,7 @@ def test_a_publication_cut_short_puts_back_every_file_it_replaced(tmp_path, monk
     out = tmp_path / "run"
     out.mkdir()
     (out / "accuracy.png").write_bytes(b"old accuracy")
-    (out / "report.html").write_bytes(b"old report")
+    (out / "report.html").write_bytes(earlier_runs("report.html"))
     (out / "notes.txt").write_bytes(b"mine")
     folder = claimed_with_staged(out, {"accuracy.png": b"new accuracy", "cost.png": b"new cost",
                                        "metrics.json": b"new metrics"})  # fmt: skip
@@ -577,7 +610,7 @@ def test_a_publication_cut_short_puts_back_every_file_it_replaced(tmp_path, monk
     folder.abandon(remove_checkpoint=False)
     assert names(out) == ["accuracy.png", "notes.txt", "report.html"]
     assert (out / "accuracy.png").read_bytes() == b"old accuracy"
-    assert (out / "report.html").read_bytes() == b"old report"
+    assert (out / "report.html").read_bytes() == earlier_runs("report.html")
 
 
 @pytest.mark.parametrize("failure", [OSError(5, "Input/output error"), KeyboardInterrupt()])
@@ -627,7 +660,7 @@ def interrupted_publication(out: Path, earlier: str, staged: str, replace) -> No
     with ``replace`` for os.replace (it raises KeyboardInterrupt), then abandoned: the
     earlier file must be there as it was, and nothing else."""
     out.mkdir()
-    (out / earlier).write_bytes(b"earlier")
+    (out / earlier).write_bytes(earlier_runs(earlier))
     folder = claimed_with_staged(out, {staged: b"new"})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(run_folder.os, "replace", replace)
@@ -635,7 +668,7 @@ def interrupted_publication(out: Path, earlier: str, staged: str, replace) -> No
             folder.publish()
     folder.abandon(remove_checkpoint=False)
     assert names(out) == [earlier]
-    assert (out / earlier).read_bytes() == b"earlier"
+    assert (out / earlier).read_bytes() == earlier_runs(earlier)
 
 
 def test_a_ctrl_c_right_after_a_move_still_puts_the_earlier_file_back(tmp_path):
@@ -735,13 +768,16 @@ def test_a_forced_publication_leaves_nothing_of_the_earlier_run(tmp_path):
     stays."""
     out = tmp_path / "run"
     out.mkdir()
-    for name in ("cost.png", "augmentation.png", "report.html", "reliability.png", "notes.txt"):
-        (out / name).write_bytes(b"earlier")
+    for name in ("cost.png", "augmentation.png", "report.html", "reliability.png"):
+        (out / name).write_bytes(earlier_runs(name))
+    (out / "notes.txt").write_bytes(b"the user's")
+    (out / "sigmoid.png").write_bytes(b"the user's")
     folder = claimed_with_staged(out, {"cost.png": b"new cost", "model.npz": b"new model"})
-    folder.publish()
+    assert sorted(folder.publish()) == ["augmentation.png", "reliability.png", "report.html"]
     folder.release()
-    assert names(out) == ["cost.png", "model.npz", "notes.txt"]
+    assert names(out) == ["cost.png", "model.npz", "notes.txt", "sigmoid.png"]
     assert (out / "cost.png").read_bytes() == b"new cost"
+    assert folder.left_alone == ["sigmoid.png"]
 
 
 def test_a_resumed_run_needs_no_space_for_the_checkpoint_it_already_has(tmp_path, monkeypatch):
@@ -978,8 +1014,8 @@ def test_the_checkpoint_goes_as_soon_as_the_run_is_published(mnist_dir, tmp_path
 
     seen = []
     write_report = train_command._write_report
-    monkeypatch.setattr(train_command, "_write_report", lambda out, data_dir: (
-        seen.append(names(out)), write_report(out, data_dir))[1])  # fmt: skip
+    monkeypatch.setattr(train_command, "_write_report", lambda out, *rest: (
+        seen.append(names(out)), write_report(out, *rest))[1])  # fmt: skip
     out = tmp_path / "run"
     assert train(mnist_dir, out, *MINI_BATCH).code == 0
     assert "checkpoint.npz" not in seen[0] and "model.npz" in seen[0]

@@ -5,7 +5,8 @@ A rerun then replaces its own outputs, and a file of the user's that happens to 
 same name (their own sigmoid.png, another model given as --out) is never lost. What
 marks a file as scratchnet's: for a PNG, its ``Software`` text chunk (``PNG_MARK``,
 written by ``plots.save`` and ``images.write_mnist_png``) among its first bytes; for an
-ONNX model, its producer name, the second field of the file. A symbolic link is never
+ONNX model, its producer name, the second field of the file; for a run's report, its
+title. A symbolic link is never
 counted as scratchnet's, even with --force: writing through it would replace the file it
 points to, and removing it is for its owner to do.
 """
@@ -24,6 +25,7 @@ from .interrupts import uninterrupted
 
 PNG_MARK = b"tEXtSoftware\x00" + SOFTWARE.encode()
 ONNX_MARK = b"\x12" + bytes([len(SOFTWARE)]) + SOFTWARE.encode()  # field 2, its length
+REPORT_MARK = b"<title>scratchnet report: "  # in the head of every report.html written
 HEAD_BYTES = 4096  # where the marks are looked for: text chunks come before the image
 FORCE_HELP = "replace files of the same names that carry no scratchnet mark (default: refuse)"
 FORCE_ONE_HELP = "replace a file at --out that carries no scratchnet mark (default: refuse)"
@@ -56,6 +58,17 @@ def png_is_ours(head: bytes) -> bool:
 
 def onnx_is_ours(head: bytes) -> bool:
     return ONNX_MARK in head[:64]
+
+
+def report_is_ours(head: bytes) -> bool:
+    return head.startswith(b"<!doctype html>") and REPORT_MARK in head
+
+
+def carries_mark(path: Path) -> bool:
+    """Whether the regular file ``path`` is a PNG or a report scratchnet wrote (a file of
+    any other kind, or a link, is never counted as scratchnet's)."""
+    ours = {".png": png_is_ours, ".html": report_is_ours}.get(path.suffix)
+    return ours is not None and not path.is_symlink() and ours(_head(path))
 
 
 def _head(path: Path) -> bytes:

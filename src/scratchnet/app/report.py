@@ -46,7 +46,7 @@ from .experiment import (
     run_title,
 )
 from .html import digit_png, image, page, readable_on, table, text
-from .overwrite import replace_together
+from .overwrite import carries_mark, replace_together
 from .plots import (
     accuracy_figure,
     cost_figure,
@@ -67,10 +67,13 @@ MAX_UNITS = 64  # hidden units drawn; the rest are summarised
 CONFUSION_BLUE = np.array([31, 119, 180])  # a cell's colour, as opaque as its share of the row
 
 
-def write_report(folder: Path, data_dir: str | os.PathLike | None = None) -> list[Path]:
+def write_report(
+    folder: Path, data_dir: str | os.PathLike | None = None, force: bool = False
+) -> list[Path]:
     """Build ``folder/report.html`` and its figures from the run in ``folder``; the
     test images are read from ``data_dir``, by default the folder the run read them
-    from (if it still exists), then the usual places. Returns the report's path, then
+    from (if it still exists), then the usual places. A file of those names that carries
+    no scratchnet mark is replaced only with ``force``. Returns the report's path, then
     its figures'."""
     run = read_run(folder)
     digits = model_digits(run.net, folder / MODEL_FILE)
@@ -83,7 +86,7 @@ def write_report(folder: Path, data_dir: str | os.PathLike | None = None) -> lis
     )
     files = {folder / REPORT_FILE: html.encode()}
     files |= {folder / name: data for name, data in figures.items()}
-    _write_all(files)  # only now, when everything is drawn
+    _write_all(files, force)  # only now, when everything is drawn
     return list(files)
 
 
@@ -116,14 +119,21 @@ def _check_test_count(run: SavedRun, result: Evaluation) -> None:
         )
 
 
-def _write_all(files: dict[Path, bytes]) -> None:
-    """``replace_together``, a link among the files refused first: the report writes
-    into its run folder only, not into the file a link points to."""
+def _write_all(files: dict[Path, bytes], force: bool) -> None:
+    """``replace_together``, a link among the files refused first (the report writes
+    into its run folder only, not into the file a link points to), and unless ``force``
+    a file that carries no scratchnet mark (a user's own, of a figure's name)."""
     for path in files:
         if path.is_symlink():
             raise InvalidArgumentError(
                 f"{path} is a link; the report writes plain files into its run folder "
                 "only: remove the link and build the report again"
+            )
+        if not force and path.is_file() and not carries_mark(path):
+            raise InvalidArgumentError(
+                f"{path} already exists and carries no scratchnet mark (another program's "
+                "file, or a figure from a scratchnet without the mark); move it away, or "
+                "pass --force to replace it"
             )
     replace_together(files)
 

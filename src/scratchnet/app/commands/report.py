@@ -12,6 +12,7 @@ from ...data.mnist import ENV_DATA_DIR
 from ..arguments import path_argument, printable
 from ..folder_lock import FolderLock
 from ..interrupts import deferred
+from ..overwrite import FORCE_HELP
 from ..run_folder import clear_leftovers
 
 
@@ -37,6 +38,7 @@ def add_parser(commands) -> None:
         help="folder holding the MNIST test files (default: the folder the run read them "
         f"from, then ${ENV_DATA_DIR}, then the cache, downloading what is missing)",
     )
+    report.add_argument("--force", action="store_true", help=FORCE_HELP)
     report.set_defaults(handler=run)
 
 
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         from ..report import write_report
 
     with _holding(args.run_dir):
-        written = write_report(args.run_dir, args.data_dir)
+        written = write_report(args.run_dir, args.data_dir, args.force)
     figures = ", ".join(path.name for path in written[1:])
     print(printable(f"wrote {written[0]} and its figures: {figures}"))
     return 0

@@ -50,6 +50,7 @@ from ..experiment import (
 )
 from ..interrupts import deferred, uninterrupted
 from ..output import finishing_without_the_reader
+from ..overwrite import carries_mark
 from ..presets import (
     ELASTIC_STRENGTHS,
     PRESETS,
@@ -272,7 +273,7 @@ def _train(args: argparse.Namespace) -> int:
         folder.discard_checkpoint()
     try:  # the run's files are published: nothing below can lose them
         _print_scores(result)
-        failure = _write_report(folder.path, args.data_dir)
+        failure = _write_report(folder.path, args.data_dir, force)
     except KeyboardInterrupt as interruption:
         with uninterrupted():
             add_note(
@@ -284,6 +285,7 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         folder.release()
     _say_what_force_removed(folder.path, removed, report_written=failure is None)
+    _say_what_force_left(folder.path, folder.left_alone)
     see = "" if failure else f"; see {folder.path / 'report.html'}"
     print(printable(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}"))
     if failure:
@@ -294,7 +296,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _say_what_force_removed(out: Path, removed: list[str], report_written: bool) -> None:
     """Name the files of a run's names that --force removed and the run did not write
-    again (an earlier run's augmentation figure; a user's file of that name); the
+    again (an earlier run's augmentation figure, carrying scratchnet's mark); the
     report's, only once it is written (a report that failed is said on its own)."""
     gone = [
         name for name in removed
@@ -303,6 +305,17 @@ def _say_what_force_removed(out: Path, removed: list[str], report_written: bool)
     if gone:
         print(printable(f"scratchnet: --force removed {', '.join(gone)} from {out}: files of "
                         "a run's names that this run does not write"), file=sys.stderr)  # fmt: skip
+
+
+def _say_what_force_left(out: Path, left: list[str]) -> None:
+    """Name the files of a run's names that --force left because they carry no
+    scratchnet mark (a user's own sigmoid.png, say), and that the report did not
+    replace either."""
+    kept = [name for name in left if (out / name).is_file() and not carries_mark(out / name)]
+    if kept:
+        print(printable(f"scratchnet: --force left {', '.join(kept)} in {out}: files of a "
+                        "run's names that carry no scratchnet mark, so no earlier run's"),
+              file=sys.stderr)  # fmt: skip
 
 
 def _keep_the_last_state(checkpoint: Checkpoint, interruption: KeyboardInterrupt) -> None:
@@ -353,16 +366,17 @@ def _owns(checkpoint: Checkpoint) -> bool:
     return checkpoint.written_epochs is not None
 
 
-def _write_report(out: Path, data_dir: Path | None) -> str | None:
+def _write_report(out: Path, data_dir: Path | None, force: bool) -> str | None:
     """Build the run's report.html, after its other files are published (so a failure
-    here loses none of them). A user-level failure (a ScratchnetError: data gone; an
+    here loses none of them), replacing unmarked files of its names with ``force``. A
+    user-level failure (a ScratchnetError: data gone; an
     OSError: disk full, no permission) comes back as the one line that says so; a bug
     keeps its traceback."""
     with deferred():
         from ..report import REPORT_FILE, write_report
 
     try:
-        write_report(out, data_dir)
+        write_report(out, data_dir, force)
     except (ScratchnetError, OSError) as error:
         return (
             f"scratchnet: error: {REPORT_FILE} not written ({error_message(error)}); the "
