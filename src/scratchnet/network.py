@@ -203,9 +203,9 @@ class Network:
             weight_decay: L2 penalty lambda: the objective gains (lambda / 2) sum W^2
                 over the weights (not the biases), their gradient lambda W.
             validation_data: a pair (X_val, y_val) measured after every logged epoch.
-            validation_fraction: instead, hold out this share of the rows (of each
-                class's rows for a classifier: stratified), drawn with
-                ``random_state``, and measure it.
+            validation_fraction: instead, hold out this share of the rows (rounded;
+                for a classifier each class's in proportion, every class keeping a row
+                for training), drawn with ``random_state``, and measure it.
             patience: stop when the validation cost has not improved for this many
                 logged epochs; the weights of the best epoch are restored at the end.
                 Needs validation data.

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import scratchnet as sn
 from scratchnet import Callback, NeuralNet, TrainingDivergedError
@@ -106,12 +109,49 @@ def test_validation_fraction_is_stratified_and_disjoint():
     assert np.array_equal(held_out, again)
 
 
-@pytest.mark.parametrize(("fraction", "held"), [(0.001, 0), (0.999, 120), (0.9999999, 120)])
-def test_a_validation_fraction_leaving_an_empty_set_is_rejected(blobs, fraction, held):
-    assert np.bincount(blobs[1]).tolist() == [55, 65]  # each class rounds to none or all
-    message = f"validation_fraction {fraction} holds out {held} of 120 rows for validation"
-    with pytest.raises(InvalidArgumentError, match=f"^{message}; .* keeps both sets non-empty"):
-        NeuralNet([4, 1]).fit(*blobs, validation_fraction=fraction)
+def test_a_validation_fraction_holding_out_no_row_is_rejected(blobs):
+    assert np.bincount(blobs[1]).tolist() == [55, 65]  # 0.12 rows: none
+    message = r"validation_fraction 0.001 holds out 0 of 120 rows for validation \(every"
+    with pytest.raises(InvalidArgumentError, match=f"^{message}.*; choose a larger fraction$"):
+        NeuralNet([4, 1]).fit(*blobs, validation_fraction=0.001)
+
+
+@pytest.mark.parametrize(
+    ("counts", "fraction", "held"),
+    [  # worked by hand: fraction n rounded, shared by largest remainders
+        ([5] * 20, 0.1, [1] * 10 + [0] * 10),  # 10 of 100; it was 0 (each 0.5 rounded to 0)
+        ([5] * 20, 0.3, [2] * 10 + [1] * 10),  # 30 of 100; it was 40 (each 1.5 rounded to 2)
+        ([25] * 4, 0.1, [3, 3, 2, 2]),  # 10 of 100; it was 8 (each 2.5 rounded to 2)
+        ([20, 20, 1], 0.6, [13, 12, 0]),  # 25 of 41; the single row of 2 stays for training
+        ([55, 65], 0.999, [54, 64]),  # it was all 120: no row left to train on
+    ],
+)
+def test_a_validation_split_holds_out_the_fraction_of_all_rows_and_leaves_every_label(
+    counts, fraction, held
+):
+    labels = np.repeat(np.arange(len(counts)), counts)
+    kept, held_out = split_rows(labels, fraction, np.random.default_rng(0))
+    assert np.bincount(labels[held_out], minlength=len(counts)).tolist() == held
+    assert set(labels[kept].tolist()) == set(range(len(counts)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    counts=st.lists(st.integers(1, 400), min_size=1, max_size=12),
+    fraction=st.floats(0.01, 0.99),
+)
+def test_a_validation_split_is_the_fraction_rounded_and_each_label_its_share(counts, fraction):
+    """Against the arithmetic: the total is fraction n rounded, and each label's share
+    its quota rounded down or up, when every label can give that share and keep a row."""
+    quotas = [fraction * count for count in counts]
+    assume(math.floor(fraction * sum(counts) + 0.5) > 0)  # else refused, as tested above
+    assume(all(math.ceil(q) < count for q, count in zip(quotas, counts, strict=True)))
+    labels = np.repeat(np.arange(len(counts)), counts)
+    held = np.bincount(labels[split_rows(labels, fraction, np.random.default_rng(0))[1]],
+                       minlength=len(counts))  # fmt: skip
+    assert held.sum() == math.floor(fraction * len(labels) + 0.5)
+    for share, quota, count in zip(held, quotas, counts, strict=True):
+        assert math.floor(quota) <= share <= min(math.ceil(quota), count - 1)
 
 
 @pytest.mark.parametrize("fraction", [0, 1, -0.2, 1.5])

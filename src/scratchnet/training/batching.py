@@ -13,6 +13,7 @@ the loop's 1/m scales stay as they are.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -80,9 +81,10 @@ def normalised_weights(
 
 
 def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted (kept, held-out) row indices, holding out ``fraction`` of each label's rows."""
+    """Sorted (kept, held-out) row indices, holding out ``fraction`` of the rows, each
+    label's share in proportion (``_held_out_sizes``)."""
     classes, sizes = _held_out_sizes(labels, fraction)
-    _check_held_out(sum(sizes), len(labels), fraction, python_name)
+    _check_held_out(int(sizes.sum()), len(labels), fraction, python_name)
     held_out = [
         rng.permutation(np.flatnonzero(labels == label))[:size]
         for label, size in zip(classes, sizes, strict=True)
@@ -94,26 +96,43 @@ def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np
 def check_validation_split(
     labels: np.ndarray, fraction: float, spell: Callable[[str], str | None] = python_name
 ) -> int:
-    """Holding out ``fraction`` of each label's rows (rounded) leaves both the training
-    and the validation rows non-empty (an error names the fraction as ``spell`` does):
-    the number of rows held out."""
-    held = sum(_held_out_sizes(labels, fraction)[1])
+    """Holding out ``fraction`` of the rows (``_held_out_sizes``) leaves a non-empty
+    validation set (an error names the fraction as ``spell`` does): the number of rows
+    held out."""
+    held = int(_held_out_sizes(labels, fraction)[1].sum())
     _check_held_out(held, len(labels), fraction, spell)
     return held
 
 
 def _check_held_out(held: int, rows: int, fraction: float, spell) -> None:
-    if held == 0 or held == rows:
+    if held == 0:
         raise InvalidArgumentError(
-            f"{spell('validation_fraction')} {fraction} holds out {held} of {rows} "
-            "rows for validation; choose a fraction that keeps both sets non-empty"
+            f"{spell('validation_fraction')} {fraction} holds out {held} of {rows} rows for "
+            "validation (every label keeps at least one row for training); choose a larger "
+            "fraction"
         )
 
 
-def _held_out_sizes(labels: np.ndarray, fraction: float) -> tuple[np.ndarray, list[int]]:
-    """Each label of ``labels`` and how many of its rows ``fraction`` holds out."""
+def _held_out_sizes(labels: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each label of ``labels`` and how many of its rows ``fraction`` holds out.
+
+    Of n rows, H = floor(fraction n + 1/2) are held out (rounded, halves up), shared by
+    largest remainders: label c, with n_c rows, first gets floor(fraction n_c), and the
+    rest go one each to the labels with the largest fractional parts of fraction n_c (the
+    smaller label first in a tie). Every label keeps at least one row for training, so a
+    label's share is at most n_c - 1; what that cap takes from a label goes on to the
+    others, in the same order.
+    """
     classes, counts = np.unique(labels, return_counts=True)
-    return classes, [round(fraction * int(count)) for count in counts]
+    quotas = fraction * counts
+    sizes = np.minimum(np.floor(quotas).astype(np.int64), counts - 1)
+    order = np.argsort(np.floor(quotas) - quotas, kind="stable")  # largest remainder first
+    rest = math.floor(fraction * len(labels) + 0.5) - int(sizes.sum())
+    while rest > 0 and (room := order[sizes[order] < counts[order] - 1]).size:
+        given = room[:rest]
+        sizes[given] += 1
+        rest -= len(given)
+    return classes, sizes
 
 
 class Gathered:
