@@ -46,7 +46,7 @@ from .training.batching import Dataset, normalised_weights, split_rows
 from .training.callbacks import Callback, ProgressBar, check_callbacks
 from .training.checkpoint import Checkpoint, fingerprint_data, fingerprint_random_state
 from .training.history import History
-from .training.loop import TrainingConfig, train, training_config
+from .training.loop import TrainingConfig, steps_per_epoch, train, training_config
 from .training.memory import MINI_BATCHES, SMALLER_LAYERS, check_fits, training_bytes
 from .training.state import TrainingState
 from .training.threads import one_blas_thread
@@ -279,7 +279,8 @@ class Network:
         if checkpoint is not None:
             identity = self._fingerprint(config, seed, X, labels, validation_data,
                                          validation_fraction, weights, start)  # fmt: skip
-            state = checkpoint.start(state, identity)
+            steps = steps_per_epoch(len(data), config.batch_size)
+            state = checkpoint.start(state, identity, config, steps)
         state = self._train(state, data, validation, config, callbacks, verbose, checkpoint)
         self._keep(state, config, classes)
         self.held_out = validation.rows if validation_fraction is not None else None

@@ -294,6 +294,11 @@ def first_record(change):
         (FULL_BATCH, updated(epochs_done=-4), "epochs_done must be a count, got -4"),
         (FULL_BATCH, updated(steps_done=4.0), "steps_done must be a count, got 4.0"),
         (FULL_BATCH, updated(steps_done=10**30), "steps_done must be a count"),
+        # a tampered count resumed nothing and published the weights as a finished run
+        (FULL_BATCH, updated(epochs_done=99), "epochs_done 99 is past the run's 10 epochs"),
+        (ADAM, updated(epochs_done=3), "steps_done 32 is not 3 epochs of 8 updates"),
+        (ADAM, updated(epochs_done=6, steps_done=48),
+         r"epochs_done 6 disagrees with the history \(its last record: epoch 4\)"),
         (FULL_BATCH, lambda meta: meta.pop("records_since_best"),
          "records_since_best must be a count"),
         (FULL_BATCH, updated(extra=[1]), r"extra must be an object, got \[1\]"),

@@ -27,7 +27,7 @@ from ..errors import DataFileError, InvalidArgumentError, InvalidTypeError
 from ..nn.settings import real_number
 from ..validation import check_path, check_positive_int
 from .history import History, history_inconsistency, is_count, is_history, is_number
-from .loop import Checkpointer
+from .loop import Checkpointer, TrainingConfig
 from .state import TrainingState
 
 FORMAT = "scratchnet-checkpoint"
@@ -71,11 +71,14 @@ class Checkpoint(Checkpointer):
 
     # -- used by NeuralNet.fit ---------------------------------------------------------------
 
-    def start(self, fresh: TrainingState, fingerprint: dict) -> TrainingState:
-        """The state to train from: ``fresh``, or the one in the file when resuming. A
-        folder that does not exist, the link's or the one it points into, is named now,
-        before any training. A new run writes over an empty file (made by ``tempfile``,
-        say) or an earlier checkpoint only; resuming, an empty file is a damaged one."""
+    def start(
+        self, fresh: TrainingState, fingerprint: dict, config: TrainingConfig, steps: int
+    ) -> TrainingState:
+        """The state to train from: ``fresh``, or the one in the file when resuming (a
+        run of ``config`` with ``steps`` updates an epoch). A folder that does not exist,
+        the link's or the one it points into, is named now, before any training. A new
+        run writes over an empty file (made by ``tempfile``, say) or an earlier
+        checkpoint only; resuming, an empty file is a damaged one."""
         self._begin(fingerprint)
         folder = Path(os.path.realpath(self.path)).parent
         if not folder.is_dir():
@@ -86,7 +89,7 @@ class Checkpoint(Checkpointer):
             _check_is_a_checkpoint(self.path)
         if not (self.resume and self.path.exists()):
             return fresh
-        restored = read_checkpoint(self.path, fresh, fingerprint)
+        restored = read_checkpoint(self.path, fresh, fingerprint, config, steps)
         self.written_epochs = restored.state.epochs_done
         self.written_steps = restored.state.steps_done
         self.earlier_seconds = restored.seconds
@@ -240,11 +243,15 @@ def read_checkpoint_extra(path: str | os.PathLike) -> dict:
         return _extra(archive, _meta(archive))
 
 
-def read_checkpoint(path: Path, fresh: TrainingState, fingerprint: dict) -> Restored:
+def read_checkpoint(
+    path: Path, fresh: TrainingState, fingerprint: dict, config: TrainingConfig, steps: int
+) -> Restored:
     """The state in ``path``, restored into ``fresh`` (same architecture and dtype): its
     parameters are overwritten, its generator set to the stored state. A checkpoint of
     another run (its fingerprint not ``fingerprint``: other options, say another
-    optimizer, whose state would not fit) is refused as such before its state is read."""
+    optimizer, whose state would not fit) is refused as such before its state is read;
+    one whose counters cannot be those of a run of ``config`` with ``steps`` updates an
+    epoch, or of its own history, is damaged."""
     with open_archive(path, "checkpoint") as archive:
         meta = _meta(archive)
         stored = meta.get("fingerprint")
@@ -295,7 +302,27 @@ def read_checkpoint(path: Path, fresh: TrainingState, fingerprint: dict) -> Rest
             records_since_best=_count(archive, meta, "records_since_best"),
             first_loss=_cost(archive, meta, "first_loss", None),
         )
+        problem = _progress_inconsistency(state, config, steps)
+        if problem:
+            raise archive.fail(problem)
     return Restored(state, _extra(archive, meta), _seconds(archive, meta))
+
+
+def _progress_inconsistency(state: TrainingState, config: TrainingConfig, steps: int):
+    """Why ``state``'s counters cannot be those of a run of ``config`` with ``steps``
+    updates an epoch (None if they can): at most ``config.epochs`` epochs done, each of
+    ``steps`` updates, and a history whose last record is of one of the last
+    ``log_every`` epochs (a full-batch run records epoch e - 1 as it starts epoch e)."""
+    done = state.epochs_done
+    if done > config.epochs:
+        return f"epochs_done {done} is past the run's {config.epochs} epochs"
+    if state.steps_done != done * steps:
+        return f"steps_done {state.steps_done} is not {done} epochs of {steps} updates"
+    records = state.history.records
+    last = records[-1]["epoch"] if records else 0
+    if not done - config.log_every <= last <= done:
+        return f"epochs_done {done} disagrees with the history (its last record: epoch {last})"
+    return None
 
 
 def _check_same_run(path: Path, stored: dict, fingerprint: dict) -> None:

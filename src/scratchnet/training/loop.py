@@ -115,6 +115,14 @@ def train(
             team.close()
 
 
+def steps_per_epoch(rows: int, batch_size: int | None) -> int:
+    """Updates in an epoch over ``rows`` rows: one for a full batch (no ``batch_size``,
+    or one of all rows at least), else one per batch, the last one short."""
+    if batch_size is None or batch_size >= rows:
+        return 1
+    return math.ceil(rows / batch_size)
+
+
 def _constant_loss(output, data: Dataset) -> float:
     """The mean cost, over the training rows, of the best prediction that ignores the
     inputs; 0 (no yardstick) where it overflows (targets near the float64 limit)."""
@@ -129,7 +137,8 @@ class _Loop:
         assert model.parameters is state.parameters
         self.model, self.data, self.validation = model, data, validation
         self.config, self.state, self.callbacks = config, state, list(callbacks)
-        self.full_batch = config.batch_size is None or config.batch_size >= len(data)
+        self.steps_per_epoch = steps_per_epoch(len(data), config.batch_size)
+        self.full_batch = self.steps_per_epoch == 1
         batch = len(data) if self.full_batch else config.batch_size
         rows = min(batch, len(data), ROWS_PER_CHUNK)
         params = model.parameters
@@ -145,7 +154,6 @@ class _Loop:
         )
         self.feeder = Feeder(data, rows, self._distorter(config.augment))
         self.grads = params.zeros_like()
-        self.steps_per_epoch = math.ceil(len(data) / batch)
         self.measurers: dict[int, Measurer] = {}
         self.constant_loss = _constant_loss(model.output, data)
         self.last_rate: float | None = None  # of this call's last update (an earlier
