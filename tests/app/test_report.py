@@ -633,7 +633,8 @@ def test_a_test_count_off_by_a_near_tie_is_shown_beside_the_reports_own(
     the run') and says what each count is; 3 off is refused."""
     out = copy_of(tutorial_run[0], tmp_path)
     correct, total = read_metrics(out)["counts"]["test"]
-    write_metrics(out, lambda m: m["counts"]["test"].__setitem__(0, correct + off))
+    write_metrics(out, lambda m: m.update(counts={**m["counts"], "test": [correct + off, total]},
+                                          test_accuracy=(correct + off) / total))  # fmt: skip
     outcome = invoke("report", out, "--data-dir", mnist_dir)
     if abs(off) > 2:
         assert_one_line_error(outcome, f"counts.test says {correct + off:,} of {total:,}")
@@ -727,7 +728,8 @@ REPORT_ERRORS = {
     # values valid on their own that contradict another (a trial's edits: the report
     # showed two test accuracies, or "kept the weights of epoch 99" of a 4-epoch run)
     "a test count that is not its model's": (
-        lambda out, other: write_metrics(out, lambda m: m["counts"]["test"].__setitem__(0, 5)),
+        lambda out, other: write_metrics(out, lambda m: m.update(
+            counts={**m["counts"], "test": [5, 2167]}, test_accuracy=5 / 2167)),
         ["metrics.json: counts.test says 5 of 2,167 test images right, but its model gets ",
          " of 2,167; the file was changed after the run"],
     ),
@@ -791,6 +793,24 @@ REPORT_ERRORS = {
     "a hidden layer of -5": (
         lambda out, other: write_metrics(out, lambda m: m["config"].update(hidden=[-5])),
         ["its config is unreadable", "a hidden layer's size must be an integer >= 1"],
+    ),
+    # more edits a trial found accepted: a resumed share larger than the whole, a fit
+    # time printed in 309 digits, an accuracy that is not its counts'
+    "more seconds before resuming than in all": (
+        lambda out, other: write_metrics(out, set_in("seconds_before_resuming", 100.0)),
+        ["metrics.json: seconds_before_resuming is more than fit_seconds, which include them"],
+    ),
+    "a fit time no run takes": (
+        lambda out, other: write_metrics(out, set_in("fit_seconds", 1e308)),
+        ["metrics.json: fit_seconds is damaged (expected seconds, from 0 to 1e+09)"],
+    ),
+    "a training accuracy that is not its counts'": (
+        lambda out, other: write_metrics(out, set_in("train_accuracy", 0.5)),
+        ["metrics.json: train_accuracy is 0.5 but counts.train give ", "/12700; the file"],
+    ),
+    "a validation accuracy of no validation": (
+        lambda out, other: write_metrics(out, set_in("validation_accuracy", 0.9)),
+        ["metrics.json: validation_accuracy is 0.9 but counts.validation give none"],
     ),
     "an infinite fit time": (
         lambda out, other: write_metrics(out, set_in("fit_seconds", float("inf"))),

@@ -24,6 +24,7 @@ from ..training.history import (
 
 COUNTED_SETS = ("train", "validation", "test")
 LARGEST_COST = 1e300  # what no classifier's run records: its figure's axis would overflow
+LONGEST_RUN = 1e9  # seconds (32 years) no run trains for: 1e308 printed 309 digits
 MAX_METRICS_BYTES = 1 << 25  # a record takes about 250 bytes: 32 MiB hold some 130,000
 # (a run of 1000 iterations writes 30 KB); parsing 160 MB of JSON took 1.8 GB
 
@@ -78,6 +79,15 @@ def _inconsistency(metrics: dict) -> str | None:
                 f"counts.validation {counts['train'][1] + held_out}")  # fmt: skip
     if (metrics["monitored_set"] == "validation") != ("validation" in counts):
         return f"monitored_set is {metrics['monitored_set']!r} but counts disagree"
+    if metrics["seconds_before_resuming"] > metrics["fit_seconds"]:
+        return "seconds_before_resuming is more than fit_seconds, which include them"
+    for name in COUNTED_SETS:  # (files written before these keys existed lack them)
+        correct, total = counts.get(name, (None, None))
+        right = None if total is None else correct / total
+        if metrics.get(f"{name}_accuracy", right) != right:
+            counted = f"{correct}/{total}" if total else "none"
+            return (f"{name}_accuracy is {str(metrics[f'{name}_accuracy'])[:20]} but "
+                    f"counts.{name} give {counted}")  # fmt: skip
     huge = [r["epoch"] for r in history["records"] if any(_huge(r[key]) for key in COSTS)]
     if huge:  # (a run stops when its cost grows a thousandfold; a figure of it would fail)
         return f"a cost over {LARGEST_COST:g} in the record of epoch {huge[0]}"
@@ -89,7 +99,7 @@ def _huge(cost) -> bool:
 
 
 def _is_duration(value) -> bool:
-    return is_number(value) and 0 <= value < math.inf
+    return is_number(value) and 0 <= value < LONGEST_RUN
 
 
 def _is_shape(value) -> bool:
@@ -152,7 +162,7 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
         "validation in all or none; best_epoch, stopped_early",
     ),
     "counts": (_is_counts, "[correct, total > 0] of the train and test sets"),
-    "fit_seconds": (_is_duration, "a finite number of seconds"),
+    "fit_seconds": (_is_duration, f"seconds, from 0 to {LONGEST_RUN:g}"),
     "versions": (
         lambda value: isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
         "names and versions",
@@ -160,5 +170,5 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
 }
 # Keys that runs written by earlier versions lack, with the value that means the same.
 LATER_KEYS: dict[str, tuple[Callable[[object], bool], str, object]] = {
-    "seconds_before_resuming": (_is_duration, "a finite number of seconds", 0.0),
+    "seconds_before_resuming": (_is_duration, f"seconds, from 0 to {LONGEST_RUN:g}", 0.0),
 }
