@@ -131,13 +131,14 @@ class Found(NamedTuple):
 def _found_in(path: Path, recursive: bool) -> list[Found]:
     """``path`` itself if it is not a folder; else the image files in it (by extension,
     sorted, hidden ones left out), and with ``recursive`` in its subfolders too (walked
-    in order, hidden ones and links to folders left out). The subfolders a search without
-    ``recursive`` left out are said on stderr; a folder that cannot be read is a Found
-    with its problem, in its place."""
+    in order, hidden ones and links to folders left out). The files of other names and
+    the subfolders a search without ``recursive`` left out are said on stderr; a folder
+    that cannot be read is a Found with its problem, in its place."""
     if not path.is_dir():
         return [Found(path)]
     found: list[Found] = []
     subfolders: list[str] = []
+    others: list[str] = []  # files not named as images, from ``path``
 
     def unreadable(error: OSError) -> None:  # in its place: os.walk calls it in order
         found.append(Found(Path(error.filename), _unreadable(error)))
@@ -145,9 +146,14 @@ def _found_in(path: Path, recursive: bool) -> list[Found]:
     for folder, names, files in os.walk(path, onerror=unreadable):
         names[:] = sorted(name for name in names if not name.startswith("."))
         found += [Found(Path(folder, name)) for name in sorted(files) if _is_image_name(name)]
+        others += [os.path.relpath(Path(folder, name), path) for name in sorted(files)
+                   if not (name.startswith(".") or _is_image_name(name))]  # fmt: skip
         if not recursive:  # (os.walk lists links to folders but never follows them)
             subfolders = [name for name in names if not Path(folder, name).is_symlink()]
             names[:] = []
+    if others:
+        note(printable(f"{path}: {len(others)} file(s) not read, their names not those of "
+                       f"{FORMAT_NAMES} images ({_some(others)})"))  # fmt: skip
     if not found:
         return [Found(path, printable(f"{path}: a folder without {FORMAT_NAMES} images"
                                       f"{_not_searched(subfolders)}"))]  # fmt: skip
@@ -164,9 +170,13 @@ def _not_searched(subfolders: list[str]) -> str:
     """What a folder's search without --recursive left out, if anything."""
     if not subfolders:
         return ""
-    shown = ", ".join(subfolders[:3]) + (", ..." if len(subfolders) > 3 else "")
-    return (f" directly in it; {len(subfolders)} subfolder(s) not searched ({shown}): "
-            "--recursive reads them")  # fmt: skip
+    return (f" directly in it; {len(subfolders)} subfolder(s) not searched "
+            f"({_some(subfolders)}): --recursive reads them")  # fmt: skip
+
+
+def _some(names: list[str]) -> str:
+    """The first three names, and '...' for more."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def _unreadable(error: OSError) -> str:
