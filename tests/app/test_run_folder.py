@@ -780,6 +780,14 @@ def test_a_forced_publication_leaves_nothing_of_the_earlier_run(tmp_path):
     assert folder.left_alone == ["sigmoid.png"]
 
 
+def test_a_failed_run_removes_every_folder_it_made_a_dotdot_in_its_path_too(tmp_path):
+    """--out ep/new1/../new2: the run made ep, ep/new1 and ep/new2; a failure took out
+    ep/new2 and left ep/new1, stopping at 'ep/new1/..' (which it never made)."""
+    folder = run_folder.RunFolder.claim(tmp_path / "ep" / "new1" / ".." / "new2")
+    folder.abandon(remove_checkpoint=False)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_resumed_run_needs_no_space_for_the_checkpoint_it_already_has(tmp_path, monkeypatch):
     """Its checkpoint is replaced, not added: 1500 bytes needed, 1000 of them held by the
     checkpoint, 600 free: a resumed run goes ahead, a new one would not."""

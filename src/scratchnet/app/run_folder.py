@@ -217,7 +217,8 @@ class RunFolder:
 
 
 def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
-    """The output folder, created with any missing parents (listed, to undo)."""
+    """The output folder, created with any missing parents (listed, to undo; a ``..``
+    names a folder made as its parent is, not one of its own)."""
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out, suffix = Path("runs") / stamp, 1
@@ -225,7 +226,7 @@ def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
             suffix += 1
             out = Path("runs") / f"{stamp}-{suffix}"
     check_not_a_file(out, "--out")
-    missing = [folder for folder in [out, *out.parents] if not folder.exists()][::-1]
+    missing = [f for f in [out, *out.parents] if f.name != ".." and not f.exists()][::-1]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
