@@ -559,6 +559,26 @@ def test_a_cost_that_diverges_after_a_start_far_off_blames_the_inputs_not_the_ra
     assert "try a smaller learning rate" not in message
 
 
+@pytest.mark.parametrize(
+    ("options", "decay"),
+    [({"optimizer": "adam", "learning_rate": 0.003, "batch_size": 32, "epochs": 3}, 1e300),
+     ({"optimizer": "gd", "learning_rate": 0.5, "n_iterations": 200}, 10.0)],
+)  # fmt: skip
+def test_a_run_diverged_by_its_weight_decay_is_told_to_lower_that(options, decay):
+    """Adam's squared gradient overflowed at weight decay 1e300, and gradient descent's
+    w <- (1 - 5) w - lr g grew the weights: both were told 'try a smaller learning rate'
+    (the rate was fine: the same runs without the decay do not diverge)."""
+    X = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)  # as the CLI's
+    y = (X[:, 0] > 0).astype(int)
+    rate = options["learning_rate"]
+    advice = (
+        f"; try a smaller weight decay ({decay:g}; times the learning rate {rate:g} it is over 1)"
+    )
+    with pytest.raises(TrainingDivergedError, match=re.escape(advice) + "$"):
+        NeuralNet([8, 1], random_state=0).fit(X, y, weight_decay=decay, **options)
+    NeuralNet([8, 1], random_state=0).fit(X, y, **options)
+
+
 def test_a_rare_class_does_not_make_a_too_large_rate_look_like_too_large_inputs():
     """One row in 30,000 of class 1: the best constant prediction costs 0.0004, which the
     first cost of sound inputs (0.63) passed 1000 times over, and a rate of 1e5 was
