@@ -97,14 +97,24 @@ def test_non_float32_or_float64_dtype_is_rejected(images, dtype):
         preprocess(images, dtype=dtype)
 
 
-@pytest.mark.parametrize("shape", [(100,), ()], ids=["1-D", "0-D"])
-def test_images_without_an_image_axis_are_rejected(shape):
+@pytest.mark.parametrize(
+    "shape", [(100,), (), (2, 3, 28, 28), (2, 28, 28, 3), (1, 2, 28, 28, 1)],
+    ids=["1-D", "0-D", "channels first", "RGB", "5-D"],
+)  # fmt: skip
+def test_images_of_no_image_shape_are_rejected(shape):
+    """Four axes were flattened to 2,352 features without a word, against the message."""
     with pytest.raises(
         InvalidArgumentError,
-        match=r"images must have shape \(n, height, width\), or \(height, width\) for one "
-        rf"image, or \(784,\) and \(n, 784\) flattened, got {re.escape(str(shape))}$",
+        match=r"images must have shape \(n, height, width\) or \(n, height, width, 1\), or "
+        r"\(height, width\) for one image, or \(784,\) and \(n, 784\) flattened, got "
+        rf"{re.escape(str(shape))}$",
     ):
         preprocess(np.zeros(shape, dtype=np.uint8))
+
+
+def test_images_with_a_channel_axis_of_one_are_grey_images(images):
+    """(n, 28, 28, 1), as Keras and TensorFlow datasets keep grey images."""
+    assert np.array_equal(preprocess(images[..., None]), images.reshape(len(images), -1) / 255)
 
 
 @pytest.mark.parametrize("rows", [1, 5])
