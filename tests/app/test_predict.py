@@ -404,6 +404,12 @@ def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_p
         "scratchnet train --preset starter --hidden 32 --epochs 1"
         in (cached.parent / "report.html").read_text()
     )
+    cached.write_bytes(cached.read_bytes()[:1000])  # a disk that filled, say
+    again = invoke("predict", "--data-dir", mnist_dir, "digit.png")  # it said so each time
+    assert again.code == 0 and again.out == first.out, again
+    assert again.err.startswith(f"scratchnet: {cached}: not a scratchnet model (")
+    assert "; training the starter model again, a few seconds\n" in again.err
+    assert sn.NeuralNet.load(cached).layer_sizes == (32, 10)
 
 
 def test_commands_wait_for_the_starter_the_first_is_training(digits_model):

@@ -116,27 +116,44 @@ def newest_run_model(runs: Path = RUNS) -> Path | None:
 
 
 def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], object] = print) -> Path:
-    """The cached starter model, trained (and written as a run folder) if it is missing;
-    while another scratchnet trains it, it is waited for."""
+    """The cached starter model, trained (and written as a run folder) if it is missing
+    or damaged (the cache is scratchnet's own: a file cut short there is trained again,
+    and said); while another scratchnet trains it, it is waited for."""
     folder = cache_dir() / STARTER_FOLDER
-    if not (folder / MODEL_FILE).is_file():
-        net = build_network(STARTER)
-        run = RunFolder.claim(folder, force=True, need_bytes=output_bytes(net, STARTER),
-                              on_busy=lambda who: say(f"waiting for {who}, which is training "
-                                                      "the starter model"))  # fmt: skip
-        if (folder / MODEL_FILE).is_file():  # the run waited for has trained it
-            run.release()
-            return folder / MODEL_FILE
-        say(f"no model given and none under ./{RUNS}: training the starter model, a few seconds")
-        try:
-            result = run_recipe(STARTER, net, data_dir, say=lambda _: None, progress=False)
-            write_outputs(run.staging, result)
-            run.publish()
-        except BaseException:
-            run.abandon(remove_checkpoint=False)
-            raise
+    path = folder / MODEL_FILE
+    if _unusable(path) is None:
+        return path
+    net = build_network(STARTER)
+    run = RunFolder.claim(folder, force=True, need_bytes=output_bytes(net, STARTER),
+                          on_busy=lambda who: say(f"waiting for {who}, which is training "
+                                                  "the starter model"))  # fmt: skip
+    problem = _unusable(path)
+    if problem is None:  # the run waited for has trained it
         run.release()
-    return folder / MODEL_FILE
+        return path
+    if path.exists():
+        say(f"{problem}; training the starter model again, a few seconds")
+    else:
+        say(f"no model given and none under ./{RUNS}: training the starter model, a few seconds")
+    try:
+        result = run_recipe(STARTER, net, data_dir, say=lambda _: None, progress=False)
+        write_outputs(run.staging, result)
+        run.publish()
+    except BaseException:
+        run.abandon(remove_checkpoint=False)
+        raise
+    run.release()
+    return path
+
+
+def _unusable(path: Path) -> str | None:
+    """Why the model at ``path`` cannot be read as a classifier of digits (None if it
+    can)."""
+    try:
+        load_chosen(path)
+    except DataFileError as error:
+        return str(error)
+    return None
 
 
 def recorded_test_accuracy(model_path: Path, net: NeuralNet) -> float | None:
