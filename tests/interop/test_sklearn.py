@@ -194,6 +194,19 @@ def test_the_network_inside_predicts_integer_labels_and_keeps_them_in_its_file(
     assert accuracy_score(y, sn.NeuralNet.load(tmp_path / "model.npz").predict(X)) > 0.9
 
 
+def test_whole_number_float_labels_are_the_networks_own_too(three_blobs, tmp_path):
+    """Labels 3.0, 5.0, 8.0 (a pandas column of floats, say) reached the network as 0, 1,
+    2: its model file and ONNX export predicted 0/1/2 for 3/5/8."""
+    X, y = three_blobs
+    model = ScratchNetClassifier(**SMALL).fit(X, y.astype(np.float64))
+    assert model.classes_.tolist() == [3.0, 5.0, 8.0] and model.classes_.dtype == np.float64
+    assert model.net_.classes.tolist() == [3, 5, 8]
+    model.net_.save(tmp_path / "model.npz")
+    assert accuracy_score(y, sn.NeuralNet.load(tmp_path / "model.npz").predict(X)) > 0.9
+    huge = np.array([0.0, 1.0, 2.0**60])[np.searchsorted([3, 5, 8], y)]  # past 2**53
+    assert ScratchNetClassifier(**SMALL).fit(X, huge).net_.classes.tolist() == [0, 1, 2]
+
+
 def test_other_labels_reach_the_network_as_their_positions(blobs):
     X, y = blobs
     model = ScratchNetClassifier(**SMALL).fit(X, np.array(["no", "yes"])[y])
@@ -360,6 +373,13 @@ def test_partial_fit_needs_the_classes_first_and_keeps_them(three_blobs):
     assert model.classes_.tolist() == [3, 5, 8]
     with pytest.raises(ValueError, match=r"classes \[3, 5\] differ"):
         model.partial_fit(X, y, classes=[3, 5])
+    fitted = ScratchNetClassifier(**SMALL).fit(X, y)  # it spoke of "the first call to
+    with pytest.raises(
+        ValueError,
+        match=r"\[3, 5\] differ from those the estimator was "
+        r"fitted with, \[3, 5, 8\]$",
+    ):  # partial_fit", though none was made
+        fitted.partial_fit(X, y, classes=[3, 5])
     with pytest.raises(
         ValueError, match=r"y holds labels \[9\] that are not among the classes \[3, 5, 8\]"
     ):

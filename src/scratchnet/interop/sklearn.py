@@ -6,8 +6,9 @@ attributes ending in ``_``, ``check_estimator``), so they work in a ``Pipeline``
 ``GridSearchCV`` and ``cross_val_score``. They are thin: they validate input the
 scikit-learn way and hand the training to ``NeuralNet`` / ``NeuralNetRegressor``, whose
 fitted network they keep as ``net_`` (``est.net_.save(...)``, ``est.net_.to_onnx(...)``).
-Integer class labels are the network's own, so its model file and ONNX export predict
-them; other labels (strings, say) reach the network as their positions 0..k-1 in
+Integer class labels (and whole numbers stored as floats, 3.0 say) are the network's own,
+so its model file and ONNX export predict them; other labels (strings, say) reach the
+network as their positions 0..k-1 in
 ``classes_``, which map its predictions back. A call to ``fit`` or ``partial_fit`` that
 fails leaves the estimator as it was.
 
@@ -358,8 +359,8 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
             self.classes_ = np.unique(_labels(np.asarray(classes)))
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise InvalidArgumentError(
-                f"classes {np.unique(classes).tolist()} differ from those of the first call "
-                f"to partial_fit, {self.classes_.tolist()}"
+                f"classes {np.unique(classes).tolist()} differ from those the estimator was "
+                f"fitted with, {self.classes_.tolist()}"
             )
         labels = self._network_labels() if first else self.net_.classes
         n_outputs = output_units(len(self.classes_))
@@ -384,11 +385,16 @@ class ScratchNetClassifier(ClassifierMixin, _ScratchNetEstimator):
 
     def _network_labels(self) -> np.ndarray:
         """The labels a new network trains on, in the order of classes_: classes_ itself
-        when it holds integers (int64 can hold), else the positions 0..k-1. (A fitted
+        when it holds integers (int64 can hold), or whole numbers as floats (each within
+        2**53, where every integer is a float), else the positions 0..k-1. (A fitted
         network goes on with its own, ``net_.classes``, in the same order.)"""
         classes = self.classes_
         if classes.dtype.kind in "iu" and np.array_equal(classes.astype(np.int64), classes):
             return classes.astype(np.int64)
+        if classes.dtype.kind == "f" and np.all(np.abs(classes) <= 2**53):
+            whole = classes.astype(np.int64)
+            if np.array_equal(whole, classes):
+                return whole
         return np.arange(len(classes))
 
     def _indices(self, y: np.ndarray) -> np.ndarray:
