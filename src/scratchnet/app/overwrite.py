@@ -6,9 +6,8 @@ same name (their own sigmoid.png, another model given as --out) is never lost. W
 marks a file as scratchnet's: for a PNG, its ``Software`` text chunk (``PNG_MARK``,
 written by ``plots.save`` and ``images.write_mnist_png``) among its first bytes; for an
 ONNX model, its producer name, the second field of the file; for a run's report, its
-title. A symbolic link is never
-counted as scratchnet's, even with --force: writing through it would replace the file it
-points to, and removing it is for its owner to do.
+title. A symbolic link is never counted as scratchnet's, even with --force: writing
+through it would replace the file it points to, and removing it is for its owner to do.
 """
 
 from __future__ import annotations

@@ -369,9 +369,8 @@ def _owns(checkpoint: Checkpoint) -> bool:
 def _write_report(out: Path, data_dir: Path | None, force: bool) -> str | None:
     """Build the run's report.html, after its other files are published (so a failure
     here loses none of them), replacing unmarked files of its names with ``force``. A
-    user-level failure (a ScratchnetError: data gone; an
-    OSError: disk full, no permission) comes back as the one line that says so; a bug
-    keeps its traceback."""
+    user-level failure (a ScratchnetError: data gone; an OSError: disk full, no
+    permission) comes back as the one line that says so; a bug keeps its traceback."""
     with deferred():
         from ..report import REPORT_FILE, write_report
 
