@@ -788,6 +788,15 @@ def test_a_failed_run_removes_every_folder_it_made_a_dotdot_in_its_path_too(tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_failed_run_never_removes_a_folder_it_found_through_a_dotdot(tmp_path):
+    """--out new1/../keep/sub, with the user's empty keep there: keep was listed as made
+    (new1/../keep did not exist as new1 did not) and removed with the run's folders."""
+    (tmp_path / "keep").mkdir()
+    folder = run_folder.RunFolder.claim(tmp_path / "new1" / ".." / "keep" / "sub")
+    folder.abandon(remove_checkpoint=False)
+    assert names(tmp_path) == ["keep"] and names(tmp_path / "keep") == []
+
+
 def test_a_resumed_run_needs_no_space_for_the_checkpoint_it_already_has(tmp_path, monkeypatch):
     """Its checkpoint is replaced, not added: 1500 bytes needed, 1000 of them held by the
     checkpoint, 600 free: a resumed run goes ahead, a new one would not."""

@@ -217,8 +217,9 @@ class RunFolder:
 
 
 def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
-    """The output folder, created with any missing parents (listed, to undo; a ``..``
-    names a folder made as its parent is, not one of its own)."""
+    """The output folder, created with any missing parents, one by one: the folders
+    made are listed, to undo (a ``..`` names a folder that is there once its parent
+    is, made by the run or not; one that appears meanwhile is not the run's)."""
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out, suffix = Path("runs") / stamp, 1
@@ -226,15 +227,19 @@ def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
             suffix += 1
             out = Path("runs") / f"{stamp}-{suffix}"
     check_not_a_file(out, "--out")
-    missing = [f for f in [out, *out.parents] if f.name != ".." and not f.exists()][::-1]
+    made: list[Path] = []
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        for folder in [*reversed(out.parents), out]:
+            if folder.name not in ("", "..") and not folder.is_dir():
+                with contextlib.suppress(FileExistsError):
+                    folder.mkdir()
+                    made.append(folder)
     except OSError as error:
-        _remove_empty(missing)
+        _remove_empty(made)
         raise RunFolderError(
             f"cannot create the output folder {out} ({error.strerror or error})"
         ) from None
-    return out, missing
+    return out, made
 
 
 def _keep(target: Path, kept: Path) -> None:
