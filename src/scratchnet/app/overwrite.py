@@ -63,11 +63,20 @@ def report_is_ours(head: bytes) -> bool:
     return head.startswith(b"<!doctype html>") and REPORT_MARK in head
 
 
+MARKED_KINDS = {".png": png_is_ours, ".html": report_is_ours}  # a run's files that carry one
+
+
 def carries_mark(path: Path) -> bool:
     """Whether the regular file ``path`` is a PNG or a report scratchnet wrote (a file of
     any other kind, or a link, is never counted as scratchnet's)."""
-    ours = {".png": png_is_ours, ".html": report_is_ours}.get(path.suffix)
+    ours = MARKED_KINDS.get(path.suffix)
     return ours is not None and not path.is_symlink() and ours(_head(path))
+
+
+def lacks_mark(path: Path) -> bool:
+    """Whether ``path`` is a regular file of a kind scratchnet marks (a PNG, a report)
+    without the mark: a user's own, or one of a scratchnet from before the marks."""
+    return path.suffix in MARKED_KINDS and path.is_file() and not carries_mark(path)
 
 
 def _head(path: Path) -> bytes:

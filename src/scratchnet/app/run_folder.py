@@ -23,7 +23,7 @@
   those the new run writes, and it removes those it does not (of the ``files`` a run may
   write, those that carry scratchnet's mark, ``overwrite.carries_mark``; it returns their
   names), so the folder never mixes two runs; nothing else is touched: a user's file of
-  such a name, without the mark, stays (``left_alone``). Even with
+  such a name, without the mark, stays. Even with
   ``force``, the checkpoint of an interrupted run is not replaced: that run can still be
   resumed. A resumed run has the ``force`` it was started with: without it, files of
   the names it publishes (which the interrupted run never wrote) are refused. A link of
@@ -69,7 +69,6 @@ class RunFolder:
         self.files = tuple(files)  # every file a run may write: an earlier run's are replaced
         self.lock = lock
         self.created = created  # folders this run made, deepest last
-        self.left_alone: list[str] = []  # files of a run's names, not written, not a run's
         self.notes = notes  # what the claim found and did (stale locks, leftovers)
         self.staging = path / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(STAGING_HEX)}"
         self.staging.mkdir()
@@ -135,9 +134,7 @@ class RunFolder:
         text). Returns the names of the files removed so."""
         names = sorted(entry.name for entry in self.staging.iterdir())
         _refuse_folders_named(self.path, names, NOTHING_REPLACED)
-        unwritten = [n for n in self.files if n not in names and (self.path / n).is_file()]
-        stale = [name for name in unwritten if carries_mark(self.path / name)]
-        self.left_alone = [name for name in unwritten if name not in stale]
+        stale = [n for n in self.files if n not in names and carries_mark(self.path / n)]
         replaced = self.staging / REPLACED
         replaced.mkdir()
         touched: list[str] = []  # each name listed before its file is moved: a Ctrl-C

@@ -50,7 +50,7 @@ from ..experiment import (
 )
 from ..interrupts import deferred, uninterrupted
 from ..output import finishing_without_the_reader
-from ..overwrite import carries_mark
+from ..overwrite import carries_mark, lacks_mark
 from ..presets import (
     ELASTIC_STRENGTHS,
     PRESETS,
@@ -244,6 +244,7 @@ def _train(args: argparse.Namespace) -> int:
                 add_note(stop, f"{CHECKPOINT_FILE} kept as it was; {go_on}")
         raise
     say = (lambda *_: None) if args.quiet else print
+    unmarked = [name for name in RUN_FILES if lacks_mark(folder.path / name)]  # (--force)
     for note in folder.notes:
         print(printable(f"scratchnet: {note}"), file=sys.stderr)
     checkpoint = Checkpoint(
@@ -285,7 +286,7 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         folder.release()
     _say_what_force_removed(folder.path, removed, report_written=failure is None)
-    _say_what_force_left(folder.path, folder.left_alone)
+    _say_what_force_did_to(folder.path, unmarked)
     see = "" if failure else f"; see {folder.path / 'report.html'}"
     print(printable(f"fit time: {_fit_time(result)}; wrote {folder.path}/{see}"))
     if failure:
@@ -307,15 +308,19 @@ def _say_what_force_removed(out: Path, removed: list[str], report_written: bool)
                         "a run's names that this run does not write"), file=sys.stderr)  # fmt: skip
 
 
-def _say_what_force_left(out: Path, left: list[str]) -> None:
-    """Name the files of a run's names that --force left because they carry no
-    scratchnet mark (a user's own sigmoid.png, say), and that the report did not
-    replace either."""
-    kept = [name for name in left if (out / name).is_file() and not carries_mark(out / name)]
-    if kept:
-        print(printable(f"scratchnet: --force left {', '.join(kept)} in {out}: files of a "
-                        "run's names that carry no scratchnet mark, so no earlier run's"),
-              file=sys.stderr)  # fmt: skip
+def _say_what_force_did_to(out: Path, unmarked: list[str]) -> None:
+    """Name the files of a run's names without scratchnet's mark that --force found (a
+    user's own sigmoid.png, say, or a figure of a scratchnet older than the marks):
+    replaced where the run or its report wrote that name, left where neither did."""
+    replaced = [name for name in unmarked if carries_mark(out / name)]
+    left = [name for name in unmarked if name not in replaced]
+    said = [f"replaced {', '.join(replaced)}" if replaced else "",
+            f"left {', '.join(left)}" if left else ""]  # fmt: skip
+    if replaced or left:
+        print(printable(f"scratchnet: --force {' and '.join(filter(None, said))} in {out}: "
+                        "files of a run's names without scratchnet's mark (yours, or from a "
+                        "scratchnet older than the mark), replaced where this run writes the "
+                        "name"), file=sys.stderr)  # fmt: skip
 
 
 def _keep_the_last_state(checkpoint: Checkpoint, interruption: KeyboardInterrupt) -> None:
