@@ -567,13 +567,12 @@ def test_a_cost_that_diverges_after_a_start_far_off_blames_the_inputs_not_the_ra
 def test_a_run_diverged_by_its_weight_decay_is_told_to_lower_that(options, decay):
     """Adam's squared gradient overflowed at weight decay 1e300, and gradient descent's
     w <- (1 - 5) w - lr g grew the weights: both were told 'try a smaller learning rate'
-    (the rate was fine: the same runs without the decay do not diverge)."""
+    alone (the rate was fine: the same runs without the decay do not diverge)."""
     X = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)  # as the CLI's
     y = (X[:, 0] > 0).astype(int)
     rate = options["learning_rate"]
-    advice = (
-        f"; try a smaller weight decay ({decay:g}; times the learning rate {rate:g} it is over 1)"
-    )
+    advice = (f"; try a smaller weight decay or learning rate (weight decay {decay:g} times "
+              f"learning rate {rate:g} is over 1)")  # fmt: skip
     with pytest.raises(TrainingDivergedError, match=re.escape(advice) + "$"):
         NeuralNet([8, 1], random_state=0).fit(X, y, weight_decay=decay, **options)
     NeuralNet([8, 1], random_state=0).fit(X, y, **options)

@@ -331,14 +331,15 @@ class _Loop:
         """What to try about a run that diverged after updates: smaller steps, unless
         its first cost was already over EXPLOSION times that of a network that learned
         nothing (then inputs far too large for the initial weights made what followed),
-        or the weight decay times the learning rate is over 1 (gradient descent's
-        w <- (1 - lr lambda) w - lr g then flips the weights' sign at every step, and past
-        2 grows them; Adam's squared gradient overflows sooner than with lambda small)."""
+        or the weight decay times the learning rate is over 1, when either may be the
+        cause (gradient descent's w <- (1 - lr lambda) w - lr g then flips the weights'
+        sign at every step, and past 2 grows them; Adam's squared gradient overflows
+        sooner than with lambda small)."""
         first, scale = self.state.first_loss, self._know_nothing_loss()
         decay = self.config.weight_decay
         if decay * self.config.learning_rate > 1:
-            return (f"try a smaller weight decay ({decay:g}; times the learning rate "
-                    f"{self.config.learning_rate:g} it is over 1)")  # fmt: skip
+            return (f"try a smaller weight decay or learning rate (weight decay {decay:g} "
+                    f"times learning rate {self.config.learning_rate:g} is over 1)")  # fmt: skip
         if first is None or not first > EXPLOSION * scale > 0:
             return "try a smaller learning rate"
         what = "predicting every class alike" if self.model.output.classifies else (
