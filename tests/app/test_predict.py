@@ -410,6 +410,12 @@ def test_without_any_model_a_starter_is_trained_once_and_cached(mnist_dir, tmp_p
     assert again.err.startswith(f"scratchnet: {cached}: not a scratchnet model (")
     assert "; training the starter model again, a few seconds\n" in again.err
     assert sn.NeuralNet.load(cached).layer_sizes == (32, 10)
+    other = sn.NeuralNet([4, 10], random_state=0).fit(np.eye(100)[:20], np.arange(20) % 10 + 10)
+    other.save(cached)  # reads 100 inputs into classes 10..19: failed every time as well
+    again = invoke("predict", "--data-dir", mnist_dir, "digit.png")
+    assert again.code == 0 and again.out == first.out, again
+    assert again.err.startswith(f"scratchnet: {cached} reads 100 inputs, not the 28")
+    assert "; training the starter model again, a few seconds\n" in again.err
 
 
 def test_commands_wait_for_the_starter_the_first_is_training(digits_model):

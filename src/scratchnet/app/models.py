@@ -16,7 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ..data.mnist import cache_dir
-from ..errors import DataFileError
+from ..errors import DataFileError, InvalidArgumentError
 from ..network import Network, NeuralNet
 from ..nn.losses import output_layer
 from ..nn.parameters import parameter_count
@@ -147,11 +147,11 @@ def starter_model(data_dir: str | os.PathLike | None, say: Callable[[str], objec
 
 
 def _unusable(path: Path) -> str | None:
-    """Why the model at ``path`` cannot be read as a classifier of digits (None if it
-    can)."""
+    """Why the model at ``path`` cannot be read as a classifier of MNIST digits (None if
+    it can): damaged, of another kind, or reading other inputs or classes."""
     try:
         load_chosen(path)
-    except DataFileError as error:
+    except (DataFileError, InvalidArgumentError) as error:
         return str(error)
     return None
 
