@@ -812,6 +812,10 @@ REPORT_ERRORS = {
         lambda out, other: write_metrics(out, set_in("validation_accuracy", 0.9)),
         ["metrics.json: validation_accuracy is 0.9 but counts.validation give none"],
     ),
+    "an accuracy in words": (
+        lambda out, other: write_metrics(out, set_in("test_accuracy", "0.99")),
+        ["metrics.json: test_accuracy is '0.99' but counts.test give "],
+    ),
     "an infinite fit time": (
         lambda out, other: write_metrics(out, set_in("fit_seconds", float("inf"))),
         ["metrics.json: fit_seconds is damaged"],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..atomic import open_regular
 from ..errors import DataFileError
+from ..training.checkpoint import LONGEST_RUN
 from ..training.history import (
     COSTS,
     RECORD_KEYS,
@@ -24,7 +25,6 @@ from ..training.history import (
 
 COUNTED_SETS = ("train", "validation", "test")
 LARGEST_COST = 1e300  # what no classifier's run records: its figure's axis would overflow
-LONGEST_RUN = 1e9  # seconds (32 years) no run trains for: 1e308 printed 309 digits
 MAX_METRICS_BYTES = 1 << 25  # a record takes about 250 bytes: 32 MiB hold some 130,000
 # (a run of 1000 iterations writes 30 KB); parsing 160 MB of JSON took 1.8 GB
 
@@ -86,7 +86,7 @@ def _inconsistency(metrics: dict) -> str | None:
         right = None if total is None else correct / total
         if metrics.get(f"{name}_accuracy", right) != right:
             counted = f"{correct}/{total}" if total else "none"
-            return (f"{name}_accuracy is {str(metrics[f'{name}_accuracy'])[:20]} but "
+            return (f"{name}_accuracy is {metrics[f'{name}_accuracy']!r:.20} but "
                     f"counts.{name} give {counted}")  # fmt: skip
     huge = [r["epoch"] for r in history["records"] if any(_huge(r[key]) for key in COSTS)]
     if huge:  # (a run stops when its cost grows a thousandfold; a figure of it would fail)
@@ -99,7 +99,7 @@ def _huge(cost) -> bool:
 
 
 def _is_duration(value) -> bool:
-    return is_number(value) and 0 <= value < LONGEST_RUN
+    return is_number(value) and 0 <= value <= LONGEST_RUN
 
 
 def _is_shape(value) -> bool:

@@ -32,6 +32,7 @@ from .state import TrainingState
 
 FORMAT = "scratchnet-checkpoint"
 VERSION = 1
+LONGEST_RUN = 1e9  # seconds (32 years) no run trains for: 1e308 was printed in 309 digits
 MAX_META_BYTES = 1 << 26  # a checkpoint's metadata holds the run's history, about 1 KiB
 # a record as NumPy stores it (4 bytes a character): 64 MiB hold some 60,000 records (a
 # run of 100 epochs passed the 64 KiB that is plenty for a model's); reading that much
@@ -376,8 +377,9 @@ def _seconds(archive: ArchiveReader, meta: dict) -> float:
     """The stored training seconds (0 in a checkpoint written before they were kept)."""
     value = meta.get("seconds", 0.0)
     seconds = real_number(value) if isinstance(value, (int, float)) else None
-    if seconds is None or not 0 <= seconds < math.inf:
-        raise archive.fail(f"seconds must be a duration, got {str(value)[:20]}")
+    if seconds is None or not 0 <= seconds <= LONGEST_RUN:
+        raise archive.fail(f"seconds must be a duration of 0 to {LONGEST_RUN:g}, got "
+                           f"{str(value)[:20]}")  # fmt: skip
     return seconds
 
 
