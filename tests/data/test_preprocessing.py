@@ -105,16 +105,18 @@ def test_images_of_no_image_shape_are_rejected(shape):
     """Four axes were flattened to 2,352 features without a word, against the message."""
     with pytest.raises(
         InvalidArgumentError,
-        match=r"images must have shape \(n, height, width\) or \(n, height, width, 1\), or "
-        r"\(height, width\) for one image, or \(784,\) and \(n, 784\) flattened, got "
-        rf"{re.escape(str(shape))}$",
+        match=r"images must have shape \(n, height, width\), or \(height, width\) for one "
+        r"image, either with a channel axis of 1 at the end or not, or \(784,\) and "
+        rf"\(n, 784\) flattened, got {re.escape(str(shape))}$",
     ):
         preprocess(np.zeros(shape, dtype=np.uint8))
 
 
 def test_images_with_a_channel_axis_of_one_are_grey_images(images):
-    """(n, 28, 28, 1), as Keras and TensorFlow datasets keep grey images."""
+    """(n, 28, 28, 1), as Keras and TensorFlow datasets keep grey images; one such image
+    (28, 28, 1) was taken for 28 images of 28 x 1 pixels."""
     assert np.array_equal(preprocess(images[..., None]), images.reshape(len(images), -1) / 255)
+    assert np.array_equal(preprocess(images[0][..., None]), images[0].reshape(-1) / 255)
 
 
 @pytest.mark.parametrize("rows", [1, 5])
