@@ -111,9 +111,16 @@ def test_validation_fraction_is_stratified_and_disjoint():
 
 def test_a_validation_fraction_holding_out_no_row_is_rejected(blobs):
     assert np.bincount(blobs[1]).tolist() == [55, 65]  # 0.12 rows: none
-    message = r"validation_fraction 0.001 holds out 0 of 120 rows for validation \(every"
+    message = r"validation_fraction 0.001 holds out 0 of 120 rows for validation \(each"
     with pytest.raises(InvalidArgumentError, match=f"^{message}.*; choose a larger fraction$"):
         NeuralNet([4, 1]).fit(*blobs, validation_fraction=0.001)
+
+
+def test_a_validation_split_no_fraction_can_make_says_so():
+    """Three classes of one row each: 'choose a larger fraction' sent the user in circles."""
+    X, y = np.eye(3), np.arange(3)
+    with pytest.raises(InvalidArgumentError, match=r"; no fraction can: each class has a single"):
+        NeuralNet([4, 3]).fit(X, y, validation_fraction=0.9)
 
 
 @pytest.mark.parametrize(
@@ -124,6 +131,8 @@ def test_a_validation_fraction_holding_out_no_row_is_rejected(blobs):
         ([25] * 4, 0.1, [3, 3, 2, 2]),  # 10 of 100; it was 8 (each 2.5 rounded to 2)
         ([20, 20, 1], 0.6, [13, 12, 0]),  # 25 of 41; the single row of 2 stays for training
         ([55, 65], 0.999, [54, 64]),  # it was all 120: no row left to train on
+        ([50], 0.29, [15]),  # 14.5 rounded up (the float product is 14.4999...)
+        ([10] + [1] * 3, 0.5, [7, 0, 0, 0]),  # 6.5 rounded up, all from the one class that can
     ],
 )
 def test_a_validation_split_holds_out_the_fraction_of_all_rows_and_leaves_every_label(

@@ -83,12 +83,10 @@ def normalised_weights(
 def split_rows(labels: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (kept, held-out) row indices, holding out ``fraction`` of the rows, each
     label's share in proportion (``_held_out_sizes``)."""
-    classes, sizes = _held_out_sizes(labels, fraction)
-    _check_held_out(int(sizes.sum()), len(labels), fraction, python_name)
-    held_out = [
-        rng.permutation(np.flatnonzero(labels == label))[:size]
-        for label, size in zip(classes, sizes, strict=True)
-    ]
+    counts, sizes = _held_out_sizes(labels, fraction)
+    _check_held_out(int(sizes.sum()), counts, fraction, python_name)
+    rows_of = np.split(np.argsort(labels, kind="stable"), np.cumsum(counts)[:-1])  # each sorted
+    held_out = [rng.permutation(rows)[:size] for rows, size in zip(rows_of, sizes, strict=True)]
     held_out = np.sort(np.concatenate(held_out))
     return np.setdiff1d(np.arange(len(labels)), held_out), held_out
 
@@ -99,40 +97,46 @@ def check_validation_split(
     """Holding out ``fraction`` of the rows (``_held_out_sizes``) leaves a non-empty
     validation set (an error names the fraction as ``spell`` does): the number of rows
     held out."""
-    held = int(_held_out_sizes(labels, fraction)[1].sum())
-    _check_held_out(held, len(labels), fraction, spell)
+    counts, sizes = _held_out_sizes(labels, fraction)
+    held = int(sizes.sum())
+    _check_held_out(held, counts, fraction, spell)
     return held
 
 
-def _check_held_out(held: int, rows: int, fraction: float, spell) -> None:
+def _check_held_out(held: int, counts: np.ndarray, fraction: float, spell) -> None:
     if held == 0:
+        cannot = ("choose a larger fraction" if counts.max() > 1 else
+                  "no fraction can: each class has a single row")  # fmt: skip
         raise InvalidArgumentError(
-            f"{spell('validation_fraction')} {fraction} holds out {held} of {rows} rows for "
-            "validation (every label keeps at least one row for training); choose a larger "
-            "fraction"
+            f"{spell('validation_fraction')} {fraction} holds out 0 of {counts.sum()} rows "
+            f"for validation (each class keeps at least one row for training); {cannot}"
         )
 
 
 def _held_out_sizes(labels: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each label of ``labels`` and how many of its rows ``fraction`` holds out.
+    """For each label of ``labels`` (in sorted order), how many rows it has and how many
+    of them ``fraction`` holds out.
 
-    Of n rows, H = floor(fraction n + 1/2) are held out (rounded, halves up), shared by
-    largest remainders: label c, with n_c rows, first gets floor(fraction n_c), and the
-    rest go one each to the labels with the largest fractional parts of fraction n_c (the
+    Of n rows, H = floor(fraction n + 1/2) are held out (rounded, halves up; fraction n
+    first rounded to 9 decimals, so that 0.29 x 50 is 14.5), shared by largest
+    remainders: label c, with n_c rows, first gets floor(fraction n_c), and the rest go
+    one each to the labels with the largest fractional parts of fraction n_c (the
     smaller label first in a tie). Every label keeps at least one row for training, so a
     label's share is at most n_c - 1; what that cap takes from a label goes on to the
-    others, in the same order.
+    others, in the same order, as evenly as their rows allow.
     """
-    classes, counts = np.unique(labels, return_counts=True)
-    quotas = fraction * counts
+    counts = np.unique(labels, return_counts=True)[1]
+    quotas = np.round(fraction * counts, 9)
     sizes = np.minimum(np.floor(quotas).astype(np.int64), counts - 1)
     order = np.argsort(np.floor(quotas) - quotas, kind="stable")  # largest remainder first
-    rest = math.floor(fraction * len(labels) + 0.5) - int(sizes.sum())
+    rest = math.floor(round(fraction * len(labels), 9) + 0.5) - int(sizes.sum())
     while rest > 0 and (room := order[sizes[order] < counts[order] - 1]).size:
-        given = room[:rest]
-        sizes[given] += 1
-        rest -= len(given)
-    return classes, sizes
+        spare = counts[room] - 1 - sizes[room]
+        given = np.minimum(spare, max(1, rest // len(room)))
+        given = np.clip(rest - (np.cumsum(given) - given), 0, given)  # no more than rest
+        sizes[room] += given
+        rest -= int(given.sum())
+    return counts, sizes
 
 
 class Gathered:
