@@ -22,8 +22,8 @@
   the run being resumed. With ``force``, publishing replaces the earlier run's files:
   those the new run writes, and it removes those it does not (of the ``files`` a run may
   write, those that carry scratchnet's mark, ``overwrite.carries_mark``; it returns their
-  names), so the folder never mixes two runs; nothing else is touched: a user's file of
-  such a name, without the mark, stays. Even with
+  names), so the folder never mixes two runs; nothing else is touched: a file the run
+  does not write and without the mark (a user's own) stays. Even with
   ``force``, the checkpoint of an interrupted run is not replaced: that run can still be
   resumed. A resumed run has the ``force`` it was started with: without it, files of
   the names it publishes (which the interrupted run never wrote) are refused. A link of
