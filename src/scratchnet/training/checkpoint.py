@@ -309,7 +309,7 @@ def read_checkpoint(
     return Restored(state, _extra(archive, meta), _seconds(archive, meta))
 
 
-def _progress_inconsistency(state: TrainingState, config: TrainingConfig, steps: int):
+def _progress_inconsistency(state: TrainingState, config: TrainingConfig, steps: int) -> str | None:
     """Why ``state``'s counters cannot be those of a run of ``config`` with ``steps``
     updates an epoch (None if they can): at most ``config.epochs`` epochs done, each of
     ``steps`` updates, and a history whose last record is of one of the last
