@@ -46,6 +46,16 @@ def encode(picture: np.ndarray | Image.Image, image_format: str, **options) -> b
     return buffer.getvalue()
 
 
+def in_light_ink(picture: Image.Image, transparent: bool) -> Image.Image:
+    """A dark-on-light picture's ink in white: on a transparent canvas (alpha the ink's
+    coverage, as a drawing app exports it) or on black (as MNIST draws its digits)."""
+    coverage = 255 - np.asarray(picture.convert("L"))
+    if not transparent:
+        return Image.fromarray(coverage)
+    white = np.full((*coverage.shape, 3), 255, np.uint8)
+    return Image.fromarray(np.dstack([white, coverage]), "RGBA")
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height grey pixels, with one tiny data chunk."""
 

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import scratchnet as sn
 from scratchnet.app.api import MAX_BODY_BYTES, DigitApi
@@ -35,7 +36,7 @@ from scratchnet.data.idx import file_sha256
 from scratchnet.errors import DataFileError
 
 from .. import reference
-from ..pictures import encode, png_header_only, render_like_a_user
+from ..pictures import encode, in_light_ink, png_header_only, render_like_a_user
 
 
 @pytest.fixture(scope="module")
@@ -239,6 +240,20 @@ def test_any_image_type_goes_through_the_reader(server, digits, digits_model, co
     )
 
 
+@pytest.mark.parametrize(("light", "ground", "ink"), [(False, 1.0, "dark"), (True, 0.0, "light")])
+def test_an_image_answer_says_how_a_pad_shows_it(server, digits, light, ground, ink):
+    """A user's digit, dark on white, and the same ink white on a transparent canvas (a
+    drawing app's export, which the reader lays on black): the page lays the picture on
+    that tone and draws in the ink's colour, for its strokes to read as ink."""
+    picture = Image.open(io.BytesIO(digits[0][0]))
+    if light:
+        picture = in_light_ink(picture, transparent=True)
+    status, _, document = predict(server, encode(picture, "PNG"))
+    assert status == 200, document
+    assert document["pad"]["ink"] == ink
+    assert document["pad"]["ground"] == pytest.approx(ground, abs=2 / 255)
+
+
 @pytest.mark.parametrize("shape", ["rows", "flat"])
 def test_pixels_go_to_the_network_as_they_are(server, digits_model, mnist_dir, shape):
     digit = sn.load_mnist(range(10), mnist_dir, relabel=False).x_test[0] / 255  # a 7
@@ -247,6 +262,7 @@ def test_pixels_go_to_the_network_as_they_are(server, digits_model, mnist_dir, s
     status, _, document = predict(server, body, "application/json; charset=utf-8")
     assert status == 200, document
     assert_reading(document, expected_reading(sn.NeuralNet.load(digits_model), digit.ravel()))
+    assert "pad" not in document  # pixels, not a picture to show
 
 
 # -- refusals ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import scratchnet as sn
 from scratchnet.metrics import probability
 
 from .. import reference
-from ..pictures import render_like_a_user
+from ..pictures import in_light_ink, render_like_a_user
 from .page_driver import (
     VIEWPORT,
     chromium,
@@ -141,6 +141,37 @@ def test_an_uploaded_mnist_digit_reads_right(page, mnist_test, digits_model, ind
     x = sn.load_image(path)  # what `scratchnet predict` reads
     assert_shows_a_reading(seen, reference.probabilities(net, x[np.newaxis])[0])
     np.testing.assert_allclose(np.array(seen["input"]) / 255, x, atol=0.51 / 255)
+
+
+@pytest.mark.parametrize("transparent", [True, False], ids=["transparent", "black"])
+def test_strokes_over_light_ink_are_drawn_and_read_as_its_ink(page, mnist_test, digits_model,
+                                                              tmp_path, transparent):  # fmt: skip
+    """The pad showed every upload on white and drew in black: white ink on a transparent
+    canvas vanished, a bar drawn across a white 7 on black was no ink to the reader, and
+    one beside white ink on a transparent canvas was the only ink. Now the pad lays the
+    picture on the ground the reader gives it and draws in its ink's colour: the bar
+    reads as it does across the same 7 in dark ink on white."""
+    seven = render_like_a_user(mnist_test[0][MNIST_SEVEN], np.random.default_rng(3))
+    bar = [[(30.0, 150.0), (250.0, 150.0)]]
+    seen = {}
+    for name, picture in (("dark", seven), ("light", in_light_ink(seven, transparent))):
+        path = tmp_path / f"{name}.png"
+        picture.save(path)
+        upload(page, path)
+        draw(page, bar)
+        seen[name] = shown(page)
+        pad = np.asarray(Image.open(io.BytesIO(pad_png(page))).convert("L"))
+        if name == "light":
+            assert pad[5, 5] == 0 and pad[150, 140] >= 200  # black ground, a light bar
+        assert_shows_a_reading(seen[name], expected_from_pad(page, digits_model)[1])
+        assert seen[name]["status"] == (
+            f"Read from the pad: your strokes over {name}.png as the pad shows it "
+            "(undo them to read the file itself)."
+        )
+        page.click("#clear")
+    dark, light = (np.array(seen[name]["input"], float) for name in ("dark", "light"))
+    assert np.corrcoef(dark, light)[0, 1] > 0.95
+    assert seen["light"]["digit"] == seen["dark"]["digit"]
 
 
 def assert_shows_no_reading(seen: dict) -> None:

@@ -20,7 +20,13 @@ from PIL import Image, ImageDraw
 
 import scratchnet as sn
 from scratchnet.data import image_files
-from scratchnet.data.images import MAX_PIXELS, image_to_mnist, load_image, write_mnist_png
+from scratchnet.data.images import (
+    MAX_PIXELS,
+    image_to_mnist,
+    load_image,
+    read_with_pad_look,
+    write_mnist_png,
+)
 from scratchnet.errors import DataFileError, ImageFileError, InvalidArgumentError, InvalidTypeError
 
 from ..pictures import (
@@ -281,6 +287,32 @@ def test_a_transparent_margin_takes_the_tone_of_the_paper():
     rgba[20:120, 20:80, :3] = tall_block()[..., None]
     rgba[20:120, 20:80, 3] = 255
     np.testing.assert_allclose(image_to_mnist(rgba), expected_tall(), atol=1e-6)
+
+
+def light_ink_on_a_transparent_canvas() -> np.ndarray:
+    rgba = np.zeros((100, 60, 4), dtype=np.uint8)
+    rgba[30:70, 20:30] = 255
+    return rgba
+
+
+@pytest.mark.parametrize(
+    ("picture", "ground", "light_ink"),
+    [
+        pytest.param(light_ink_on_a_transparent_canvas(), 0.0, True, id="light-ink-transparent"),
+        pytest.param(255 - tall_block(), 0.0, True, id="light-ink-on-black"),
+        pytest.param(tall_block(), 1.0, False, id="dark-ink-on-white"),
+        pytest.param(np.where(tall_block() == 0, 30, 153).astype(np.uint8), 0.6, False,
+                     id="dark-ink-on-grey-paper"),
+    ],
+)  # fmt: skip
+def test_a_pad_shows_a_picture_on_its_ground_and_draws_in_its_inks_colour(
+    picture, ground, light_ink
+):
+    """The tone under the picture (for one with transparent parts, what the reader lays
+    them on) and the ink's side, as the reader reads them: strokes drawn over it on a
+    pad read as its ink."""
+    _, tone, light = read_with_pad_look(picture)
+    assert tone == pytest.approx(ground, abs=1 / 255) and light is light_ink
 
 
 def test_mnist_digits_come_back_nearly_as_they_are(mnist_dir):

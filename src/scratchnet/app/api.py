@@ -7,7 +7,9 @@ through the same preprocessing as ``scratchnet predict`` (``load_image``), or JS
 ``{"pixels": ...}`` with 28x28 values in [0, 1] (28 rows of 28, or 784 in a row), light
 ink on a dark ground, which go to the network as they are. The answer is the reading of
 ``scratchnet predict --json`` plus ``input`` (the 784 values the network saw, row by
-row) and ``hidden`` (each hidden layer's activations). ``GET /model`` describes the model.
+row) and ``hidden`` (each hidden layer's activations), and for an image ``pad``: how the
+page shows it under strokes drawn over it (``images.read_with_pad_look``). ``GET /model``
+describes the model.
 Both carry ``model_id``, which names this server's model (drawn afresh each time one
 starts): a page left open across a restart with another model sees the change.
 """
@@ -22,7 +24,8 @@ from http import HTTPStatus
 
 import numpy as np
 
-from ..data.images import load_image
+from ..data.image_files import read_image
+from ..data.images import file_with_pad_look
 from ..errors import ImageFileError
 from .models import ChosenModel
 from .readings import N_PIXELS, hidden_activations, read_digits
@@ -36,6 +39,7 @@ MAX_JSON_BYTES = 2**20  # 784 numbers take 20 KB; parsed, a JSON body takes 7 ti
 MAX_IMAGE_PIXELS = 4096 * 4096  # decoded RGBA 64 MiB; with the upright copy and the mode's
 # conversion, decoding one peaks about 133 MB over the server's own (a 75 KB PNG: measured
 # with VmHWM); a JPEG decodes at 1/8 if need be
+UPLOAD = "the uploaded image"  # what messages call a body's image (the page puts its name)
 CONCURRENT_PREDICTIONS = 4  # at most this many images decoded at once: about 550 MB
 
 
@@ -63,30 +67,41 @@ class DigitApi:
     def predict(self, content_type: str, body: bytes) -> dict:
         """The reading of a request body of the given media type (see the module docstring)."""
         with self.decoding_slots:
-            x = self._input(content_type, body)
+            x, pad = self._input(content_type, body)
             (reading,) = read_digits(self.model.net, x[np.newaxis, :])
             hidden = hidden_activations(self.model.net, x)
         return {
             **reading.to_json(),
             "input": x.tolist(),
             "hidden": [a.tolist() for a in hidden],
+            **({} if pad is None else {"pad": pad}),
             "model_id": self.model_id,
         }
 
-    def _input(self, content_type: str, body: bytes) -> np.ndarray:
+    def _input(self, content_type: str, body: bytes) -> tuple[np.ndarray, dict | None]:
+        """The network's input, and for an image how a drawing pad shows it."""
         if content_type in IMAGE_TYPES:
-            try:
-                return load_image(body, "the uploaded image", max_pixels=MAX_IMAGE_PIXELS)
-            except ImageFileError as error:
-                raise ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, str(error)) from None
+            return _image_input(body)
         if content_type == JSON_TYPE:
-            return pixels_from_json(body)
+            return pixels_from_json(body), None
         form = content_type.startswith("multipart/")  # curl -F, an HTML form's upload
         raise ApiError(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             f"POST /predict takes an image ({', '.join(sorted(IMAGE_TYPES))}) or "
             f"{JSON_TYPE}, got {content_type or 'no Content-Type'}" + (FORM_HINT if form else ""),
         )
+
+
+def _image_input(body: bytes) -> tuple[np.ndarray, dict]:
+    """An image file's input (as ``scratchnet predict`` reads it) and how a drawing pad
+    shows it, ``{"ground": tone in [0, 1], "ink": "light" or "dark"}``
+    (``read_with_pad_look``)."""
+    try:
+        pixels = read_image(body, UPLOAD, max_pixels=MAX_IMAGE_PIXELS)
+        x, ground, light_ink = file_with_pad_look(pixels, UPLOAD)
+    except ImageFileError as error:
+        raise ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, str(error)) from None
+    return x, {"ground": ground, "ink": "light" if light_ink else "dark"}
 
 
 FORM_HINT = (

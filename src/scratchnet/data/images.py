@@ -107,10 +107,15 @@ def load_image(
     format, damaged, more than ``max_pixels`` pixels, or blank.
     """
     name = display_name(source, name)
-    pixels = read_image(source, name, max_pixels=max_pixels)
+    return file_with_pad_look(read_image(source, name, max_pixels=max_pixels), name)[0]
+
+
+def file_with_pad_look(pixels: np.ndarray, name: str) -> tuple[np.ndarray, float, bool]:
+    """``read_with_pad_look`` of the pixels ``read_image`` decoded from the file ``name``;
+    its one failure, a blank picture, an ImageFileError naming the file."""
     try:
-        return image_to_mnist(pixels)
-    except InvalidArgumentError as error:  # the one failure a decoded image can have
+        return read_with_pad_look(pixels)
+    except InvalidArgumentError as error:
         raise ImageFileError(f"{name}: {error}") from None
 
 
@@ -124,15 +129,28 @@ def image_to_mnist(image: np.ndarray) -> np.ndarray:
     Raises InvalidTypeError / InvalidArgumentError for an array that is not an image,
     and InvalidArgumentError if the image is blank (no ink stands out).
     """
+    return read_with_pad_look(image)[0]
+
+
+def read_with_pad_look(image: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """``image_to_mnist(image)``, and how a drawing pad shows the picture for strokes
+    drawn over it to read as its ink: the grey tone in [0, 1] to lay it on and to fill
+    the pad around it with (the ground its transparent parts are laid on, for an opaque
+    picture its median tone), and whether its ink is light, the colour to draw with.
+    White ink on a transparent canvas, shown on white, vanished, and a dark pen over a
+    white digit on black was read as no ink at all."""
     grey, alpha = _grey_and_alpha(_as_unit_floats(image))
     if max(grey.shape) < MIN_DIGIT_SIDE:  # too few pixels to tell ink from noise, either
         raise InvalidArgumentError(
             f"the picture is only {grey.shape[0]} x {grey.shape[1]} pixels, too few to read a "
             f"digit from: at least {MIN_DIGIT_SIDE} on its longer side are needed"
         )
-    ink = ink_levels(flatten_transparency(grey, alpha))
+    flat = flatten_transparency(grey, alpha)
+    ink, side = ink_levels(flat)
     digit = scale_to_box(thickened(ink, BOX_SIDE), BOX_SIDE)
-    return place_by_centre_of_mass(digit).ravel()
+    opaque = alpha is None or alpha.min() == 1
+    ground = float(np.median(flat)) if opaque else _transparency_ground(grey, alpha)
+    return place_by_centre_of_mass(digit).ravel(), ground, side == 1
 
 
 def flatten_transparency(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
@@ -145,16 +163,19 @@ def flatten_transparency(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarr
     paper with a transparent margin, and the ground is the median of the visible tones."""
     if alpha is None or alpha.min() == 1:
         return grey
+    return alpha * grey + (1 - alpha) * _transparency_ground(grey, alpha)
+
+
+def _transparency_ground(grey: np.ndarray, alpha: np.ndarray) -> float:
+    """The tone t that ``flatten_transparency`` lays a picture with transparent parts on."""
     visible = alpha > 0
     if not visible.any():
         raise InvalidArgumentError("the image is blank: every pixel is fully transparent")
     interior = _opaque_interior(alpha)
     tones = grey[interior] if interior.any() else grey[visible]
     if tones.max() - tones.min() < MIN_CONTRAST:
-        tone = 1.0 if np.median(tones) < 0.5 else 0.0
-    else:
-        tone = float(np.median(grey[visible]))
-    return alpha * grey + (1 - alpha) * tone
+        return 1.0 if np.median(tones) < 0.5 else 0.0
+    return float(np.median(grey[visible]))
 
 
 def _opaque_interior(alpha: np.ndarray) -> np.ndarray:
@@ -164,9 +185,10 @@ def _opaque_interior(alpha: np.ndarray) -> np.ndarray:
     return centre & opaque[:-2, 1:-1] & opaque[2:, 1:-1] & opaque[1:-1, :-2] & opaque[1:-1, 2:]
 
 
-def ink_levels(grey: np.ndarray) -> np.ndarray:
-    """Light ink on a zero ground, peak 1, cropped: steps 2 to 4 of the module docstring."""
-    v, paired, (background, contrast, noise, floor) = _evened_relief(grey)
+def ink_levels(grey: np.ndarray) -> tuple[np.ndarray, int]:
+    """Light ink on a zero ground, peak 1, cropped: steps 2 to 4 of the module docstring;
+    and the side of the ground its ink was on in ``grey`` (``_ink_side``)."""
+    side, v, paired, (background, contrast, noise, floor) = _evened_relief(grey)
     peak = background + contrast
     if contrast < MIN_CONTRAST:
         raise InvalidArgumentError(
@@ -190,12 +212,12 @@ def ink_levels(grey: np.ndarray) -> np.ndarray:
             f"least {MIN_DIGIT_SIDE} on its longer side are needed; crop a large photo closer "
             "to the digit"
         )
-    return np.where(ink > floor, np.minimum((ink - background) / contrast, 1), 0.0)
+    return np.where(ink > floor, np.minimum((ink - background) / contrast, 1), 0.0), side
 
 
-def _evened_relief(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Steps 2 and 3: v (without its shading, where there is some), the levels its
-    pixels reach with a neighbour, and ``_levels``."""
+def _evened_relief(grey: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, tuple]:
+    """Steps 2 and 3: the ink's side, v (without its shading, where there is some), the
+    levels its pixels reach with a neighbour, and ``_levels``."""
     ground = ground_tone(grey)
     side = _ink_side(grey - ground, float(np.median(grey)))
     v = side * (grey - ground)
@@ -204,7 +226,7 @@ def _evened_relief(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
         evened = _without_shading(grey, side)
         if evened is not None:
             v, paired = evened
-    return v, paired, _levels(v, paired)
+    return side, v, paired, _levels(v, paired)
 
 
 def _without_shading(grey: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray] | None:
