@@ -678,7 +678,7 @@ def test_figures_replace_their_own_files_and_never_the_users(tmp_path):
     (out / "cross_entropy.png").unlink()
     outcome = invoke("figures", "--out", out)
     assert_one_line_error(
-        outcome, f"--out: {mine} already exists and carries no scratchnet mark", "--force"
+        outcome, f"--out: {mine} already exists and is not a figure scratchnet wrote", "--force"
     )
     assert mine.read_bytes() == PNG_MAGIC + b"my own figure"
     assert not (out / "cross_entropy.png").exists()

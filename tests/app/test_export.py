@@ -199,7 +199,9 @@ def test_export_never_replaces_a_file_scratchnet_did_not_write(blobs, tmp_path):
     kept = other.read_bytes()
     outcome = invoke("export", "--model", model, "--out", other)
     assert_one_line_error(
-        outcome, f"--out: {other} already exists and carries no scratchnet mark", "--force"
+        outcome,
+        f"--out: {other} already exists and is not an ONNX model scratchnet wrote",
+        "--force",
     )
     assert other.read_bytes() == kept
     onnx_file = tmp_path / "model.onnx"
@@ -219,9 +221,22 @@ def test_an_onnx_file_of_another_producer_or_a_link_is_not_replaced(blobs, tmp_p
     link.symlink_to(tmp_path / "model.onnx")  # a name that points elsewhere
     assert invoke("export", "--model", model, "--out", tmp_path / "model.onnx").code == 0
     assert_one_line_error(
-        invoke("export", "--model", model, "--out", theirs), "carries no scratchnet mark"
+        invoke("export", "--model", model, "--out", theirs), "is not an ONNX model scratchnet wrote"
     )
     assert_one_line_error(invoke("export", "--model", model, "--out", link), "is a link")
+
+
+def test_a_figure_scratchnet_wrote_is_not_an_onnx_model_to_replace(blobs, tmp_path):
+    """It carries scratchnet's mark, of a figure: the refusal said it carried none."""
+    _, model = saved(tmp_path, blobs)
+    assert invoke("figures", "--out", tmp_path).code == 0
+    figure = tmp_path / "sigmoid.png"
+    kept = figure.read_bytes()
+    assert_one_line_error(
+        invoke("export", "--model", model, "--out", figure),
+        f"--out: {figure} already exists and is not an ONNX model scratchnet wrote",
+    )
+    assert figure.read_bytes() == kept
 
 
 @pytest.mark.parametrize("force", [[], ["--force"]], ids=["", "force"])

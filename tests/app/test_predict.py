@@ -560,7 +560,9 @@ def test_preview_refuses_a_file_of_the_users_before_reading_any_image(digits_mod
     kept = mine.read_bytes()
     outcome = invoke("predict", "--model", digits_model, "--preview", previews, picture)
     assert_one_line_error(
-        outcome, f"--preview: {mine} already exists and carries no scratchnet mark", "--force"
+        outcome,
+        f"--preview: {mine} already exists and is not a preview scratchnet wrote",
+        "--force",
     )
     assert outcome.out == "" and mine.read_bytes() == kept
     assert invoke("predict", "--model", digits_model, "--preview", previews, "--force",

@@ -30,10 +30,13 @@ FORCE_HELP = "replace files of the same names that carry no scratchnet mark (def
 FORCE_ONE_HELP = "replace a file at --out that carries no scratchnet mark (default: refuse)"
 
 
-def check_replaceable(path: Path, ours: Callable[[bytes], bool], option: str, force: bool) -> None:
-    """Refuse to write ``path`` (given as ``option``) over a file scratchnet did not write
-    (``ours`` tells from the file's first bytes), unless ``force``; over a link, a
-    device, a FIFO or a socket, even then (nothing is removed or written here)."""
+def check_replaceable(
+    path: Path, ours: Callable[[bytes], bool], kind: str, option: str, force: bool
+) -> None:
+    """Refuse to write ``path`` (given as ``option``) over a file that is not one of the
+    ``kind`` of file ("an ONNX model") scratchnet writes there (``ours`` tells from the
+    file's first bytes), unless ``force``; over a link, a device, a FIFO or a socket,
+    even then (nothing is removed or written here)."""
     if path.is_symlink():
         raise InvalidArgumentError(
             f"{option}: {path} is a link; scratchnet neither writes through a link (it would "
@@ -45,9 +48,9 @@ def check_replaceable(path: Path, ours: Callable[[bytes], bool], option: str, fo
         return
     if not ours(_head(path)):
         raise InvalidArgumentError(
-            f"{option}: {path} already exists and carries no scratchnet mark (another "
-            "program's file, or one from a scratchnet without the mark); choose another "
-            "name, or pass --force to replace it"
+            f"{option}: {path} already exists and is not {kind} scratchnet wrote (it "
+            "carries no such mark: another program's file, or one from a scratchnet "
+            "without the mark); choose another name, or pass --force to replace it"
         )
 
 

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             f"--out {args.out} is the model file itself; give the ONNX file another name"
         )
     net = Network.load(args.model)
-    check_replaceable(args.out, onnx_is_ours, "--out", args.force)
+    check_replaceable(args.out, onnx_is_ours, "an ONNX model", "--out", args.force)
     net.to_onnx(args.out, args.dtype)
     from ...interop.onnx import OPSET  # imported by to_onnx: the onnx extra is there
 

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     make_folder(args.out, "--out")
     paths = [args.out / name for name in NAMES]
     for path in paths:  # both checked before either is written
-        check_replaceable(path, png_is_ours, "--out", args.force)
+        check_replaceable(path, png_is_ours, "a figure", "--out", args.force)
     replace_together(dict(zip(paths, [png(sigmoid_figure()), png(cross_entropy_figure())],
                               strict=True)))  # fmt: skip
     print(printable(f"wrote {paths[0]} and {paths[1]}"))

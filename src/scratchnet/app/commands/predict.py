@@ -223,7 +223,7 @@ def preview_paths(
             number += 1
             candidate = folder / f"{file.stem}-{number}{PREVIEW_SUFFIX}"
         taken.add(candidate.resolve())
-        check_replaceable(candidate, png_is_ours, "--preview", force)
+        check_replaceable(candidate, png_is_ours, "a preview", "--preview", force)
         paths.append(candidate)
     return paths
 
