@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 import scratchnet as sn
+from scratchnet.app.api import MAX_BODY_BYTES
 from scratchnet.metrics import probability
 
 from .. import reference
@@ -188,6 +189,21 @@ def test_an_upload_that_is_no_image_shows_the_servers_error_and_no_earlier_readi
     upload(page, path)
     seen = shown(page)
     assert seen["status"] == "notes.png: not a PNG, JPEG, BMP, GIF or WebP image"
+    assert_shows_no_reading(seen)
+
+
+def test_an_upload_over_the_servers_limit_is_named_in_its_refusal(page, tmp_path):
+    """Every refusal of an upload begins with the file's name, but the refusal of its
+    size, which the server makes before it knows the body is an image."""
+    path = tmp_path / "huge photo.jpg"
+    size = MAX_BODY_BYTES + 1
+    path.write_bytes(b"\xff\xd8\xff" + bytes(size - 3))
+    upload(page, path)
+    seen = shown(page)
+    assert seen["status"] == (
+        f"huge photo.jpg: the upload has {size:,} bytes, more than the {MAX_BODY_BYTES:,} "
+        f"accepted ({MAX_BODY_BYTES / 2**20:g} MiB)"
+    )
     assert_shows_no_reading(seen)
 
 
