@@ -1039,6 +1039,47 @@ def test_the_curves_text_says_what_the_training_curve_is(tutorial_run, four_digi
     assert "--measure-training" in paragraph["four"]
 
 
+@pytest.fixture(scope="module")
+def ten_digit_run(mnist_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "ten"
+    outcome = invoke("train", "--quiet", "--preset", "starter", "--epochs", 1,
+                     "--data-dir", mnist_dir, "--out", out)  # fmt: skip
+    assert outcome.code == 0, outcome
+    return out
+
+
+TABLES = """() => [...document.querySelectorAll("div.scroll")].map(box => ({
+    first: box.querySelector("th").textContent,
+    cut: box.scrollWidth > box.clientWidth,
+    shadow: getComputedStyle(box).backgroundImage.includes("radial-gradient"),
+    hint: box.previousElementSibling?.classList.contains("swipe")
+        && box.previousElementSibling.checkVisibility(),
+}))"""
+
+
+@pytest.mark.parametrize("width", [375, 1366])
+def test_a_ten_digit_reports_tables_fit_a_phone_or_say_they_scroll(ten_digit_run, width):
+    """At 375 pixels the per-class table and the confusion matrix scrolled sideways with
+    nothing to tell, the support column cut mid-number (98 for 980). The per-class table
+    now fits; every table that scrolls shows a shadow on the side with more, and the
+    matrix, whose shaded cells hide it, a line that says so (on a phone only)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto((ten_digit_run / "report.html").as_uri(), wait_until="load")
+            tables = {table.pop("first"): table for table in page.evaluate(TABLES)}
+        finally:
+            browser.close()
+    assert all(table["shadow"] for table in tables.values())
+    assert not tables["digit"]["cut"]  # the per-class table
+    matrix = tables["true digit"]
+    assert matrix["cut"] == matrix["hint"] == (width == 375)
+
+
 def test_a_report_in_a_long_named_folder_fits_a_phone(
     tutorial_run, mnist_dir, tmp_path, monkeypatch
 ):

@@ -44,7 +44,12 @@ pre { background: var(--panel); padding: 0.8rem; border-radius: 6px; overflow-x:
 pre.command { white-space: pre-wrap; overflow-wrap: anywhere; }
 code { overflow-wrap: anywhere; }  /* a long folder name breaks, not the page's width */
 td small { display: block; }
-.scroll { overflow-x: auto; max-width: 100%; }
+.scroll { overflow-x: auto; max-width: 100%;  /* a shadow on a side with more to scroll to */
+          background: linear-gradient(to right, #fff 40%, #fff0) left / 1.5rem 100% local,
+                      linear-gradient(to left, #fff 40%, #fff0) right / 1.5rem 100% local,
+                      radial-gradient(farthest-side at 0 50%, #0003, #0000) left / 0.7rem 100%,
+                      radial-gradient(farthest-side at 100% 50%, #0003, #0000) right / 0.7rem 100%;
+          background-repeat: no-repeat; }
 table { border-collapse: collapse; margin: 0.4rem 0 1rem; font-variant-numeric: tabular-nums; }
 th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid var(--line); text-align: right; }
 th { font-weight: 600; }
@@ -76,6 +81,13 @@ footer { margin-top: 3rem; color: var(--muted); font-size: 0.9rem; }
   table { font-size: 0.88rem; }
   table.confusion td { min-width: 1.9rem; }
   .gallery { grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); }
+}
+.swipe { display: none; }
+@media (max-width: 560px) { .swipe { display: block; color: var(--muted); font-size: 0.9rem; } }
+@media (max-width: 420px) {  /* a phone: the per-class table and the matrix fit whole */
+  th, td { padding: 0.2rem 0.22rem; }
+  table { font-size: 0.8rem; }
+  table.confusion td { min-width: 1.45rem; }
 }
 """
 

@@ -65,6 +65,9 @@ NEAR_TIES = 0.001  # of the test set: how many answers the run's count and the r
 # differ by (another machine's arithmetic differs in the last bits; a near-tie may flip)
 MAX_UNITS = 64  # hidden units drawn; the rest are summarised
 CONFUSION_BLUE = np.array([31, 119, 180])  # a cell's colour, as opaque as its share of the row
+MATRIX_FITS_A_PHONE = 6  # digits: a wider matrix overflows a phone's screen, where its
+# shaded cells hide the scroll shadow, so a line says it scrolls (shown below 560 px)
+SWIPE_HINT = '<p class="swipe">Wider than the screen: swipe the matrix sideways.</p>'
 
 
 def write_report(
@@ -394,7 +397,8 @@ def _confusion_table(result: Evaluation) -> str:
         total = int(row.sum())
         cells = "".join(_confusion_cell(int(count), total) for count in row)
         rows.append(f'<tr><th scope="row">{digit}</th>{cells}<td>{total:,}</td></tr>')
-    return (f'<div class="scroll"><table class="confusion" id="confusion-matrix"><thead>'
+    swipe = SWIPE_HINT if len(digits) > MATRIX_FITS_A_PHONE else ""
+    return (f'{swipe}<div class="scroll"><table class="confusion" id="confusion-matrix"><thead>'
             f'<tr><th rowspan="2" class="left">true digit</th>'
             f'<th colspan="{len(digits)}">predicted digit</th>'
             f'<th rowspan="2">test images</th></tr><tr>{header}</tr></thead>'
