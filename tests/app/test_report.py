@@ -21,6 +21,7 @@ from html import escape, unescape
 from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -406,6 +407,23 @@ def test_galleries_show_real_test_digits_with_the_stated_probabilities(section, 
             assert edge.min() >= others.max() * (1 - rtol)
         else:
             assert edge.max() <= others.min() * (1 + rtol)
+
+
+@pytest.mark.parametrize(
+    ("predicted", "lead"),
+    [
+        ([1, 1, 1, 2], "The one test digit the network gets wrong. Each card"),
+        ([2, 1, 1, 2], "The test digits the network gets wrong, all 2, most confident first."),
+    ],
+)
+def test_the_mistakes_are_counted_in_words_that_fit_their_number(predicted, lead):
+    """One mistake was 'all 1, most confident first'."""
+    labels = np.array([1, 2, 1, 2])
+    test = SimpleNamespace(images=np.zeros((4, 28, 28), np.uint8), rows=np.arange(4))
+    result = SimpleNamespace(labels=labels, predicted=np.array(predicted),
+                             correct=labels == predicted, confidence=np.full(4, 0.9))  # fmt: skip
+    section = report_module._mistakes_section(None, test, result, {})
+    assert lead in section and section.count('class="digit"') == np.sum(labels != predicted)
 
 
 def test_hidden_units_are_summarised_by_their_weight_norms(tutorial_run):

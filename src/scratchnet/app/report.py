@@ -441,11 +441,14 @@ def _ratio(value: float, numerator: int, denominator: int) -> str:
 def _mistakes_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
     wrong = np.flatnonzero(~result.correct)
     rows = wrong[np.argsort(-result.confidence[wrong], kind="stable")][:GALLERY_SIZE]
-    which = (f"all {len(wrong)}" if len(wrong) <= GALLERY_SIZE
-             else f"the {len(rows)} most confident of the {len(wrong):,}")  # fmt: skip
-    body = (f"<p>The test digits the network gets wrong, {which}, most confident first. Each "
-            f"card: the true digit → the predicted digit, the probability the network gave its "
-            f"prediction, and the image's row in the official test file (t10k, from 0).</p>"
+    which = ("The one test digit the network gets wrong" if len(wrong) == 1 else
+             f"The test digits the network gets wrong, all {len(wrong)}, most confident first"
+             if len(wrong) <= GALLERY_SIZE else
+             f"The test digits the network gets wrong, the {len(rows)} most confident of the "
+             f"{len(wrong):,}, most confident first")  # fmt: skip
+    body = (f"<p>{which}. Each card: the true digit → the predicted digit, the probability "
+            f"the network gave its prediction, and the image's row in the official test file "
+            f"(t10k, from 0).</p>"
             + _gallery(test, result, rows, wrong=True)) if len(wrong) else (
             "<p>The network classifies every test image right.</p>")  # fmt: skip
     return f'<section id="mistakes"><h2>Confident mistakes</h2>{body}</section>'
