@@ -10,6 +10,7 @@ are skipped, except in CI (the CI variable set), where they fail: .ci/run instal
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import numpy as np
@@ -287,6 +288,31 @@ def test_a_model_of_some_digits_invites_only_those(browser, tmp_path):
             )
         finally:
             page.close()
+
+
+def test_hidden_layer_captions_count_one_unit_and_give_small_activations(browser, tmp_path):
+    """A layer of one unit was '1 units'; one whose largest activation was 0.002 said
+    '(brightest 0.00)' over a fully bright cell."""
+    pictures = np.random.default_rng(0).uniform(size=(20, 784))
+    net = sn.NeuralNet([1, 4, 1], activation="relu", random_state=0)
+    net.fit(pictures, np.arange(20) % 2 + 1, n_iterations=1)
+    for layer, scale in zip(net.layers[:2], (1, 1e-3), strict=True):
+        layer.weight[...] = scale * np.abs(layer.weight)  # every unit on, the second faint
+    net.save(tmp_path / "model.npz")
+    with served(tmp_path / "model.npz") as address:
+        page = open_page(browser, address)
+        try:
+            draw(page, VERTICAL_STROKE)
+            captions = [layer["caption"] for layer in shown(page)["layers"]]
+            hidden = reference.hidden_activations(net, sn.load_image(pad_png(page)))
+        finally:
+            page.close()
+    assert captions[0].startswith("hidden layer 1: 1 unit, 1 active")
+    assert captions[1].startswith("hidden layer 2: 4 units, 4 active")
+    for caption, values in zip(captions, hidden, strict=True):
+        brightest = float(re.search(r"\(brightest (.+)\)$", caption)[1])
+        assert brightest == pytest.approx(np.abs(values).max(), rel=5e-3)
+    assert np.abs(hidden[1]).max() < 0.01
 
 
 def test_undo_and_clear(page, mnist_test):
