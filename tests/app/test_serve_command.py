@@ -4,6 +4,7 @@ bad options and busy ports are one-line errors."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -132,6 +133,24 @@ def test_an_ipv6_host_may_be_written_as_its_url_writes_it(digits_model, monkeypa
     outcome = invoke("serve", "--model", digits_model, "--port", "0", "--host", "[::1]")
     assert outcome.code == 0, outcome
     assert outcome.out.startswith("scratchnet: the draw-a-digit page is at http://[::1]:")
+
+
+@pytest.mark.parametrize(("host", "local"), [("0.0.0.0", "127.0.0.1"), ("::", "[::1]")])
+def test_listening_on_every_address_gives_an_address_a_browser_opens(
+    digits_model, monkeypatch, host, local
+):
+    """It printed (and --open opened) http://0.0.0.0:PORT/, which browsers refuse."""
+    opened = []
+    monkeypatch.setattr(serve_command.webbrowser, "open", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(DigitServer, "serve_forever", interrupted)
+    outcome = invoke("serve", "--model", digits_model, "--port", "0", "--host", host, "--open")
+    assert outcome.code == 0, outcome
+    first, second, _ = outcome.out.splitlines()
+    port = re.fullmatch(rf"scratchnet: the draw-a-digit page is at http://{re.escape(local)}:"
+                        r"(\d+)/ \(Ctrl-C stops\)", first)[1]  # fmt: skip
+    assert opened == [f"http://{local}:{port}/"]
+    assert second == (f"scratchnet: other machines can reach it too, at this machine's "
+                      f"addresses (--host {host} listens on every one) on port {port}")  # fmt: skip
 
 
 def interrupted(self, poll_interval=0.5):

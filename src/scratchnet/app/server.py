@@ -103,6 +103,11 @@ def is_loopback(address: str) -> bool:
     return (mapped or ip).is_loopback
 
 
+def _bracketed(host: str) -> str:
+    """A numeric address as a URL writes it ([::1] for IPv6)."""
+    return f"[{host}]" if ":" in host else host
+
+
 def host_name(header: str) -> str:
     """The name in a Host header, without its port: 'localhost:9000' and 'localhost' are
     'localhost', '[::1]:9000' is '[::1]'."""
@@ -136,13 +141,22 @@ class DigitServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://{self.bracketed_host}:{self.server_address[1]}/"
+        """The page's address for a browser on this machine: bound to every address
+        (0.0.0.0, ::), the loopback one of its family, as browsers refuse the former."""
+        host = self.server_address[0]
+        if self.every_address:
+            host = "::1" if ":" in host else "127.0.0.1"
+        return f"http://{_bracketed(host)}:{self.server_address[1]}/"
+
+    @property
+    def every_address(self) -> bool:
+        """Whether it listens on every address of the machine (0.0.0.0, ::)."""
+        return ipaddress.ip_address(self.server_address[0].split("%")[0]).is_unspecified
 
     @property
     def bracketed_host(self) -> str:
         """The address bound, as a URL writes it ([::1] for IPv6)."""
-        host = self.server_address[0]
-        return f"[{host}]" if ":" in host else host
+        return _bracketed(self.server_address[0])
 
     @property
     def crowded(self) -> bool:

@@ -54,7 +54,12 @@ def run(args: argparse.Namespace) -> int:
     server = listen(args.host, args.port, DigitApi(chosen))
     try:
         say(f"the draw-a-digit page is at {server.url} (Ctrl-C stops)")
-        if not server.loopback:
+        if server.every_address:
+            say(
+                f"other machines can reach it too, at this machine's addresses (--host "
+                f"{args.host} listens on every one) on port {server.server_address[1]}"
+            )
+        elif not server.loopback:
             say("other machines can reach it too (--host is not a loopback address)")
         if args.open and not webbrowser.open(server.url):
             say("found no web browser to open; open the address yourself")
