@@ -611,6 +611,24 @@ def test_a_stalled_client_does_not_hold_up_others_and_is_let_go(digits_model, mo
         assert time.monotonic() - start < 5
 
 
+def test_an_idle_connection_is_closed_without_a_line_and_a_stalled_request_with_one(
+    digits_model, monkeypatch, capsys
+):
+    """A browser opens connections it may not use: each logged 'Request timed out' when
+    let go. A request begun and stalled is still logged."""
+    monkeypatch.setattr(DigitHandler, "timeout", 1)
+    with (
+        serving(digits_model) as server,
+        socket.create_connection(server.server_address[:2], timeout=10) as idle,
+        socket.create_connection(server.server_address[:2], timeout=10) as stalled,
+    ):
+        stalled.sendall(b"GET /model HTTP/1.1\r\n")  # and no more
+        assert idle.recv(100) == b"" and stalled.recv(100) == b""  # both let go
+    logged = capsys.readouterr().err.splitlines()
+    assert len(logged) == 1 and "Request timed out" in logged[0], logged
+    assert "nothing came for 1 s" in logged[0]
+
+
 def test_a_body_that_stalls_gets_a_408(digits_model, monkeypatch):
     monkeypatch.setattr(DigitHandler, "timeout", 1)
     with serving(digits_model) as server:

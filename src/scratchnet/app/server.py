@@ -493,6 +493,8 @@ class DigitHandler(BaseHTTPRequestHandler):
         """Successful requests are not logged (the page sends several a second)."""
 
     def log_message(self, format: str, *args) -> None:
+        if format.startswith("Request timed out") and self.deadline == math.inf:
+            return  # a connection left idle, no request begun (a browser's preconnect)
         self._log(format % args)
 
     def _log(self, said: str, detail: str = "") -> None:
