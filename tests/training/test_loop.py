@@ -48,6 +48,17 @@ def overfit(memorisable, patience):
     )  # fmt: skip
 
 
+def test_a_history_copy_keeps_the_records_it_had(blobs):
+    """What a checkpoint's state takes of the history at each epoch's end (it was a deep
+    copy, n^2 / 2 record copies over n logged epochs): later records stay out of it."""
+    history = NeuralNet([3, 1], random_state=0).fit(*blobs, n_iterations=4, log_every=1).history
+    records = [dict(record) for record in history.records]
+    copied = history.copy()
+    history.records.append(dict(records[-1], epoch=5))
+    assert copied.records == records and len(history.records) == len(records) + 1
+    assert (copied.best_epoch, copied.stopped_early) == (history.best_epoch, False)
+
+
 def test_early_stopping_stops_and_restores_the_best_weights(memorisable):
     net = overfit(memorisable, patience=5)
     history = net.history

@@ -50,6 +50,13 @@ class History:
     best_epoch: int | None = None
     stopped_early: bool = False
 
+    def copy(self) -> History:
+        """A copy with a record list of its own: records logged later are not in it. The
+        records are shared, as a record is never changed once logged (a deep copy at
+        every epoch's checkpoint state made a run of n logged epochs take n^2 / 2
+        record copies: 5 ms an epoch after 2,000)."""
+        return History(list(self.records), self.best_epoch, self.stopped_early)
+
     def column(self, key: str) -> list:
         """The value of ``key`` (one of RECORD_KEYS) in every record, in order."""
         if key not in RECORD_KEYS:

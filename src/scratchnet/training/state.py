@@ -45,7 +45,7 @@ class TrainingState:
             rng=copy.deepcopy(self.rng),
             epochs_done=self.epochs_done,
             steps_done=self.steps_done,
-            history=copy.deepcopy(self.history),
+            history=self.history.copy(),
             best=None if self.best is None else self.best.copy(),
             best_loss=self.best_loss,
             records_since_best=self.records_since_best,
