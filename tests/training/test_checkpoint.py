@@ -13,7 +13,8 @@ import pytest
 import scratchnet as sn
 from scratchnet.archive import write_archive
 from scratchnet.errors import DataFileError, InvalidArgumentError, InvalidTypeError
-from scratchnet.training.checkpoint import Checkpoint
+from scratchnet.training.checkpoint import MAX_META_BYTES, MAX_RECORDS, Checkpoint
+from scratchnet.training.history import RECORD_KEYS
 
 pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
 
@@ -94,6 +95,32 @@ def test_an_interruption_between_writes_saves_the_newest_epoch(three_blobs, tmp_
     # 5 steps per epoch: step 30 ends epoch 6, but the interruption came in its last step
     assert checkpoint.written_epochs == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]
+
+
+def test_a_history_a_checkpoint_could_not_hold_is_refused_before_training(blobs, tmp_path):
+    """100,000 iterations logged every one: the run trained to its end, every checkpoint
+    written past some 53,000 records too large for the reader to take back."""
+    path = tmp_path / "checkpoint.npz"
+    with pytest.raises(InvalidArgumentError) as refused:
+        sn.NeuralNet([3, 1], random_state=0).fit(
+            *blobs, n_iterations=100_000, log_every=1, checkpoint=Checkpoint(path)
+        )
+    assert str(refused.value) == (
+        "log_every=1 over 100,000 epochs would log about 100,002 history records, more than "
+        "the 50,000 a checkpoint holds (it could not be read back to resume): log every 3 "
+        "epochs or more, or train without a checkpoint"
+    )
+    assert not path.exists()
+
+
+def test_the_most_records_a_run_may_log_fit_the_checkpoint_reader():
+    """MAX_RECORDS records of the longest numbers JSON writes (a step near 2**63, every
+    float of 24 characters), stored as NumPy stores the metadata (4 bytes a character),
+    stay within what the reader accepts."""
+    longest = -1.2345678901234567e-300
+    record = dict.fromkeys(RECORD_KEYS, longest) | {"epoch": MAX_RECORDS, "step": 2**63 - 1}
+    meta = json.dumps({"history": {"records": [record] * MAX_RECORDS}})
+    assert 4 * len(meta) <= MAX_META_BYTES
 
 
 def test_resuming_without_a_checkpoint_file_starts_afresh(blobs, tmp_path):

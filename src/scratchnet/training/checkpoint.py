@@ -37,6 +37,8 @@ MAX_META_BYTES = 1 << 26  # a checkpoint's metadata holds the run's history, abo
 # a record as NumPy stores it (4 bytes a character): 64 MiB hold some 60,000 records (a
 # run of 100 epochs passed the 64 KiB that is plenty for a model's); reading that much
 # peaks at 320 MB (a 0.5 MB file holding 256 MiB of it took 1 GB before the limit was cut)
+MAX_RECORDS = 50_000  # history records a run with a checkpoint may log: about 800 bytes
+# each (every field measured: 2,000 took 1.6 MB), at most 1,260 with the longest numbers
 
 
 class Checkpoint(Checkpointer):
@@ -81,6 +83,8 @@ class Checkpoint(Checkpointer):
         run writes over an empty file (made by ``tempfile``, say) or an earlier
         checkpoint only; resuming, an empty file is a damaged one."""
         self._begin(fingerprint)
+        _check_history_fits(len(fresh.history.records), config.epochs - fresh.epochs_done,
+                            config.log_every)  # fmt: skip
         folder = Path(os.path.realpath(self.path)).parent
         if not folder.is_dir():
             raise FileNotFoundError(
@@ -125,6 +129,21 @@ class Checkpoint(Checkpointer):
         finally:
             if _file_identity(self.path) != before:  # renamed into place: a new inode
                 self.written_epochs, self.written_steps = state.epochs_done, state.steps_done
+
+
+def _check_history_fits(earlier: int, epochs: int, log_every: int) -> None:
+    """Refuse a run whose history would outgrow what a checkpoint's reader accepts
+    (MAX_RECORDS): its ``earlier`` records, one every ``log_every`` of its ``epochs``,
+    the first and the last. It would train to the end, its checkpoints unreadable."""
+    records = earlier + epochs // log_every + 2
+    if records > MAX_RECORDS:
+        least = math.ceil(epochs / max(MAX_RECORDS - earlier - 2, 1))
+        raise InvalidArgumentError(
+            f"log_every={log_every} over {epochs:,} epochs would log about {records:,} "
+            f"history records, more than the {MAX_RECORDS:,} a checkpoint holds (it could "
+            f"not be read back to resume): log every {least:,} epochs or more, or train "
+            "without a checkpoint"
+        )
 
 
 def _json_ready(extra) -> dict:
