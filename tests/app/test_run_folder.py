@@ -785,8 +785,28 @@ def test_a_failed_run_removes_every_folder_it_made_a_dotdot_in_its_path_too(tmp_
     """--out ep/new1/../new2: the run made ep, ep/new1 and ep/new2; a failure took out
     ep/new2 and left ep/new1, stopping at 'ep/new1/..' (which it never made)."""
     folder = run_folder.RunFolder.claim(tmp_path / "ep" / "new1" / ".." / "new2")
+    assert names(tmp_path / "ep") == ["new2"]  # new1 only to step out of: not made
     folder.abandon(remove_checkpoint=False)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("steps", [["new", "sub", ".."], ["new", "a", "b", "..", ".."]])
+def test_a_folder_named_only_to_step_out_of_is_not_made(tmp_path, steps):
+    """--out new/sub/.. made new and new/sub, then refused new as holding files (sub)."""
+    folder = run_folder.RunFolder.claim(tmp_path.joinpath(*steps))
+    assert folder.path == tmp_path / "new" and not (tmp_path / "new" / steps[1]).exists()
+    folder.abandon(remove_checkpoint=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dotdot_after_a_link_is_left_to_the_system(tmp_path):
+    """link/.. is the folder above the link's target, not the link's own folder."""
+    (tmp_path / "elsewhere" / "inner").mkdir(parents=True)
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here" / "link").symlink_to(tmp_path / "elsewhere" / "inner")
+    folder = run_folder.RunFolder.claim(tmp_path / "here" / "link" / ".." / "run")
+    assert (tmp_path / "elsewhere" / "run").is_dir() and not (tmp_path / "here" / "run").exists()
+    folder.abandon(remove_checkpoint=False)
 
 
 def test_a_failed_run_never_removes_a_folder_it_found_through_a_dotdot(tmp_path):

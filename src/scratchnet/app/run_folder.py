@@ -224,6 +224,7 @@ def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
             suffix += 1
             out = Path("runs") / f"{stamp}-{suffix}"
     check_not_a_file(out, "--out")
+    out = _without_folders_left_at_once(out)
     made: list[Path] = []
     try:
         for folder in [*reversed(out.parents), out]:
@@ -237,6 +238,19 @@ def _make_folder(out: Path | None) -> tuple[Path, list[Path]]:
             f"cannot create the output folder {out} ({error.strerror or error})"
         ) from None
     return out, made
+
+
+def _without_folders_left_at_once(out: Path) -> Path:
+    """``out`` without each ``name/..`` whose ``name`` is not there (not even as a link):
+    a folder the run would make only to step back out of. ``a/b/..`` made ``a/b``, and
+    the run then refused ``a`` as holding files (``b``)."""
+    parts: list[str] = []
+    for part in out.parts:
+        if part == ".." and parts and parts[-1] != ".." and not os.path.lexists(Path(*parts)):
+            parts.pop()
+        else:
+            parts.append(part)
+    return Path(*parts) if parts else Path(".")
 
 
 def _keep(target: Path, kept: Path) -> None:
