@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 import scratchnet as sn
-from scratchnet.app.api import MAX_BODY_BYTES
+from scratchnet.app.api import MAX_BODY_BYTES, DigitApi
 from scratchnet.metrics import probability
 
 from .. import reference
@@ -191,6 +191,65 @@ def test_an_upload_that_is_no_image_shows_the_servers_error_and_no_earlier_readi
     seen = shown(page)
     assert seen["status"] == "notes.png: not a PNG, JPEG, BMP, GIF or WebP image"
     assert_shows_no_reading(seen)
+
+
+def test_strokes_over_an_upload_before_its_own_reading_take_its_look(
+    page, mnist_test, digits_model, tmp_path, monkeypatch
+):
+    """Chosen while the pad's last question was out and drawn over before the file was
+    read, an upload was never read itself: the pad kept its plain look, a dark pen over
+    white ink on a transparent canvas shown on white."""
+    path = tmp_path / "light.png"
+    seven = render_like_a_user(mnist_test[0][MNIST_SEVEN], np.random.default_rng(3))
+    in_light_ink(seven, transparent=True).save(path)
+    answered, asked = DigitApi.predict, []
+
+    def slow_first(api, content_type, body):
+        asked.append(content_type)
+        if len(asked) == 1:
+            time.sleep(2)
+        return answered(api, content_type, body)
+
+    monkeypatch.setattr(DigitApi, "predict", slow_first)
+    draw(page, VERTICAL_STROKE, wait=False)  # its answer comes 2 s later
+    page.set_input_files("#file", str(path))
+    page.wait_for_selector("#clear:not([disabled])")  # the picture is on the pad
+    draw(page, [[(30.0, 150.0), (250.0, 150.0)]], wait=False)
+    page.wait_for_timeout(2100)
+    settle(page)
+    assert "application/octet-stream" in asked  # the file itself, for its look
+    pad = np.asarray(Image.open(io.BytesIO(pad_png(page))).convert("L"))
+    assert pad[5, 5] == 0 and pad[150, 140] == 255  # the file's ground, a light pen
+    seen = shown(page)
+    assert_shows_a_reading(seen, expected_from_pad(page, digits_model)[1])
+    assert seen["status"].startswith("Read from the pad: your strokes over light.png")
+
+
+def test_an_upload_the_browser_cannot_show_leaves_the_pad_as_it_is(
+    page, mnist_test, digits_model, tmp_path
+):
+    """A file the server reads but the browser cannot draw (a format it lacks) is not on
+    the pad: the pad took its look anyway, all black, and Clear could not undo it."""
+    path = tmp_path / "light.png"
+    seven = render_like_a_user(mnist_test[0][MNIST_SEVEN], np.random.default_rng(3))
+    in_light_ink(seven, transparent=True).save(path)
+    page.evaluate("() => { window.createImageBitmap = () => Promise.reject(new Error('no')); }")
+    upload(page, path)
+    net = sn.NeuralNet.load(digits_model)
+    assert_shows_a_reading(shown(page), reference.probabilities(net, sn.load_image(path)[None])[0])
+    pad = np.asarray(Image.open(io.BytesIO(pad_png(page))).convert("L"))
+    assert (pad == 255).all()
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(503, "the server is busy: try again in a moment"), (500, "internal error (see the log)")],
+)
+def test_a_refusal_not_of_the_picture_is_not_put_on_it(page, tmp_path, status, error):
+    """Only the refusals of the picture itself (too large, unreadable) name it."""
+    page.route("**/predict", lambda route: route.fulfill(status=status, json={"error": error}))
+    draw(page, VERTICAL_STROKE)
+    assert shown(page)["status"] == error
 
 
 def test_an_upload_over_the_servers_limit_is_named_in_its_refusal(page, tmp_path):
