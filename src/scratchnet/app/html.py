@@ -82,9 +82,7 @@ footer { margin-top: 3rem; color: var(--muted); font-size: 0.9rem; }
   table.confusion td { min-width: 1.9rem; }
   .gallery { grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); }
 }
-.swipe { display: none; }
-@media (max-width: 560px) { .swipe { display: block; color: var(--muted); font-size: 0.9rem; } }
-@media (max-width: 420px) {  /* a phone: the per-class table and the matrix fit whole */
+@media (max-width: 420px) {  /* a phone: the per-class table fits 375 pixels */
   th, td { padding: 0.2rem 0.22rem; }
   table { font-size: 0.8rem; }
   table.confusion td { min-width: 1.45rem; }

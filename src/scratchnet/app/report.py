@@ -65,9 +65,6 @@ NEAR_TIES = 0.001  # of the test set: how many answers the run's count and the r
 # differ by (another machine's arithmetic differs in the last bits; a near-tie may flip)
 MAX_UNITS = 64  # hidden units drawn; the rest are summarised
 CONFUSION_BLUE = np.array([31, 119, 180])  # a cell's colour, as opaque as its share of the row
-MATRIX_FITS_A_PHONE = 6  # digits: a wider matrix overflows a phone's screen, where its
-# shaded cells hide the scroll shadow, so a line says it scrolls (shown below 560 px)
-SWIPE_HINT = '<p class="swipe">Wider than the screen: swipe the matrix sideways.</p>'
 
 
 def write_report(
@@ -397,8 +394,7 @@ def _confusion_table(result: Evaluation) -> str:
         total = int(row.sum())
         cells = "".join(_confusion_cell(int(count), total) for count in row)
         rows.append(f'<tr><th scope="row">{digit}</th>{cells}<td>{total:,}</td></tr>')
-    swipe = SWIPE_HINT if len(digits) > MATRIX_FITS_A_PHONE else ""
-    return (f'{swipe}<div class="scroll"><table class="confusion" id="confusion-matrix"><thead>'
+    return (f'<div class="scroll"><table class="confusion" id="confusion-matrix"><thead>'
             f'<tr><th rowspan="2" class="left">true digit</th>'
             f'<th colspan="{len(digits)}">predicted digit</th>'
             f'<th rowspan="2">test images</th></tr><tr>{header}</tr></thead>'
@@ -457,9 +453,12 @@ def _mistakes_section(run: SavedRun, test: TestSet, result: Evaluation, figures)
 def _unsure_section(run: SavedRun, test: TestSet, result: Evaluation, figures) -> str:
     right = np.flatnonzero(result.correct)
     rows = right[np.argsort(result.confidence[right], kind="stable")][:GALLERY_SIZE]
-    body = (f"<p>The {len(rows)} test digits the network gets right with the lowest "
-            f"probability for its answer: the digit, that probability, and the image's row "
-            f"in t10k.</p>" + _gallery(test, result, rows, wrong=False)) if len(right) else (
+    which = ("The one test digit the network gets right: the digit, the probability for its "
+             "answer" if len(rows) == 1 else
+             f"The {len(rows)} test digits the network gets right with the lowest probability "
+             "for its answer: the digit, that probability")  # fmt: skip
+    body = (f"<p>{which}, and the image's row in t10k.</p>"
+            + _gallery(test, result, rows, wrong=False)) if len(right) else (
             "<p>The network classifies no test image right.</p>")  # fmt: skip
     return f'<section id="unsure"><h2>Unsure but right</h2>{body}</section>'
 
