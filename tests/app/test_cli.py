@@ -364,6 +364,25 @@ def test_epochs_without_batch_size_are_full_batch_iterations(mnist_dir, tmp_path
     assert metrics["costs"][0][1] == pytest.approx(TUTORIAL_FIRST_COST, rel=1e-9, abs=0)
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--preset", "one-two-fast", "--epochs", "50001"],
+         "--epochs 50001: the run would log 50,001 history records, more than the 50,000 its "
+         "checkpoint holds (it could not be resumed); train at most 50,000 epochs"),
+        (["--iterations", "4999901"],
+         "--iterations 4999901: the run would log 50,001 history records, more than the "
+         "50,000 its checkpoint holds (it could not be resumed); train at most 4,999,900 "
+         "iterations"),
+    ],
+)  # fmt: skip
+def test_a_run_too_long_for_its_checkpoint_is_refused_before_it_starts(options, message, tmp_path):
+    """Its checkpoints could not have been read back: a stopped run could not resume."""
+    outcome = invoke("train", *options, "--data-dir", tmp_path / "none", "--out", tmp_path / "run")
+    assert_one_line_error(outcome, message)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_python_dash_m_scratchnet_trains_end_to_end(mnist_dir, tmp_path):
     out = tmp_path / "run"
     argv = ["train", "--data-dir", mnist_dir, "--iterations", "2", "--quiet", "--out", out]

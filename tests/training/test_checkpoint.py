@@ -13,7 +13,12 @@ import pytest
 import scratchnet as sn
 from scratchnet.archive import write_archive
 from scratchnet.errors import DataFileError, InvalidArgumentError, InvalidTypeError
-from scratchnet.training.checkpoint import MAX_META_BYTES, MAX_RECORDS, Checkpoint
+from scratchnet.training.checkpoint import (
+    MAX_META_BYTES,
+    MAX_RECORDS,
+    Checkpoint,
+    history_records,
+)
 from scratchnet.training.history import RECORD_KEYS
 
 pytestmark = pytest.mark.usefixtures("small_chunks_cut")  # small networks, two parts
@@ -106,11 +111,22 @@ def test_a_history_a_checkpoint_could_not_hold_is_refused_before_training(blobs,
             *blobs, n_iterations=100_000, log_every=1, checkpoint=Checkpoint(path)
         )
     assert str(refused.value) == (
-        "log_every=1 over 100,000 epochs would log about 100,002 history records, more than "
-        "the 50,000 a checkpoint holds (it could not be read back to resume): log every 3 "
-        "epochs or more, or train without a checkpoint"
+        "log_every=1 over 100,000 epochs would log 100,001 history records, more than the "
+        "50,000 a checkpoint holds (it could not be read back to resume): log every 3 epochs "
+        "or more, or train without a checkpoint"
     )
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("epochs", "log_every", "batch_size"),
+    [(7, 1, None), (7, 3, None), (6, 3, None), (1, 5, None), (7, 3, 10), (6, 3, 10), (2, 5, 10)],
+)
+def test_the_records_a_run_logs_are_counted_before_it_starts(blobs, epochs, log_every, batch_size):
+    """What the limit is checked against: the records the run then logs."""
+    net = sn.NeuralNet([3, 1], random_state=0)
+    net.fit(*blobs, epochs=epochs, batch_size=batch_size, log_every=log_every)
+    assert len(net.history.records) == history_records(epochs, log_every, batch_size is None)
 
 
 def test_the_most_records_a_run_may_log_fit_the_checkpoint_reader():

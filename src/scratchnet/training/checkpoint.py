@@ -83,8 +83,15 @@ class Checkpoint(Checkpointer):
         run writes over an empty file (made by ``tempfile``, say) or an earlier
         checkpoint only; resuming, an empty file is a damaged one."""
         self._begin(fingerprint)
-        _check_history_fits(len(fresh.history.records), config.epochs - fresh.epochs_done,
-                            config.log_every)  # fmt: skip
+        records = history_records(config.epochs, config.log_every, full_batch=steps == 1)
+        if records > MAX_RECORDS:
+            least = math.ceil(config.epochs / (MAX_RECORDS - (steps == 1)))
+            raise InvalidArgumentError(
+                f"log_every={config.log_every} over {config.epochs:,} epochs would log "
+                f"{records:,} history records, more than the {MAX_RECORDS:,} a checkpoint "
+                f"holds (it could not be read back to resume): log every {least:,} epochs or "
+                "more, or train without a checkpoint"
+            )
         folder = Path(os.path.realpath(self.path)).parent
         if not folder.is_dir():
             raise FileNotFoundError(
@@ -131,19 +138,11 @@ class Checkpoint(Checkpointer):
                 self.written_epochs, self.written_steps = state.epochs_done, state.steps_done
 
 
-def _check_history_fits(earlier: int, epochs: int, log_every: int) -> None:
-    """Refuse a run whose history would outgrow what a checkpoint's reader accepts
-    (MAX_RECORDS): its ``earlier`` records, one every ``log_every`` of its ``epochs``,
-    the first and the last. It would train to the end, its checkpoints unreadable."""
-    records = earlier + epochs // log_every + 2
-    if records > MAX_RECORDS:
-        least = math.ceil(epochs / max(MAX_RECORDS - earlier - 2, 1))
-        raise InvalidArgumentError(
-            f"log_every={log_every} over {epochs:,} epochs would log about {records:,} "
-            f"history records, more than the {MAX_RECORDS:,} a checkpoint holds (it could "
-            f"not be read back to resume): log every {least:,} epochs or more, or train "
-            "without a checkpoint"
-        )
+def history_records(epochs: int, log_every: int, full_batch: bool) -> int:
+    """How many records a run of ``epochs`` logs at most: one every ``log_every`` epochs
+    and one of its last weights (full batch: before the updates of epochs 1, 1 +
+    log_every, ..., and after the last), fewer if early stopping ends it."""
+    return math.ceil(epochs / log_every) + full_batch
 
 
 def _json_ready(extra) -> dict:

@@ -15,7 +15,13 @@ from ...nn.activations import ACTIVATIONS
 from ...nn.initializers import INITIALIZERS
 from ...nn.optimizers import OPTIMIZERS
 from ...nn.schedules import SCHEDULES
-from ...training.checkpoint import Checkpoint, read_checkpoint_extra
+from ...training.checkpoint import (
+    MAX_RECORDS,
+    Checkpoint,
+    history_records,
+    read_checkpoint_extra,
+)
+from ...training.loop import FULL_BATCH_LOG_EVERY
 from ...validation import (
     check_digits,
     check_dropout,
@@ -457,7 +463,25 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
     recipe.augmentation(_strength_option)  # checked now, not after the data is loaded
     if recipe.batch_size is None and args.epochs is not None:
         recipe = recipe.updated(iterations=args.epochs)  # a full-batch epoch is one step
+    _check_history_fits(recipe)
     return recipe
+
+
+def _check_history_fits(recipe: Recipe) -> None:
+    """A run whose history its checkpoint could not hold (the command line logs every
+    epoch, or every FULL_BATCH_LOG_EVERY iterations) is refused before any data is read,
+    in its options' words (fit would refuse it too, in fit's)."""
+    full_batch = recipe.batch_size is None
+    length, unit = (recipe.iterations, "iterations") if full_batch else (recipe.epochs, "epochs")
+    log_every = FULL_BATCH_LOG_EVERY if full_batch else 1
+    records = history_records(length, log_every, full_batch)
+    if records > MAX_RECORDS:
+        most = (MAX_RECORDS - full_batch) * log_every
+        raise InvalidArgumentError(
+            f"--{unit} {length}: the run would log {records:,} history records, more than "
+            f"the {MAX_RECORDS:,} its checkpoint holds (it could not be resumed); train at "
+            f"most {most:,} {unit}"
+        )
 
 
 def _check_distortions_used(args: argparse.Namespace, augment: str) -> None:
