@@ -9,7 +9,7 @@ import re
 import pytest
 from tqdm import tqdm
 
-from scratchnet import NeuralNet
+from scratchnet import Callback, NeuralNet
 from scratchnet.training.callbacks import ProgressBar, describe
 
 
@@ -136,3 +136,19 @@ def test_a_line_never_rounds_an_accuracy_up_to_certainty():
     assert describe(record) == "cost 0.010000, train accuracy <0.01%"
     record |= {"accuracy": 1.0, "train_accuracy": 1.0}
     assert describe(record) == "cost 0.010000, train accuracy 100.00%"
+
+
+def test_a_callback_that_edits_its_record_leaves_the_history_as_logged(blobs):
+    """The record a callback got was the history's own: rounding it there changed the
+    history, and (records being shared with it) the checkpoint's."""
+
+    class Rounding(Callback):
+        def on_epoch_end(self, epoch, record):
+            if record is not None:
+                record["loss"] = round(record["loss"], 1)
+
+    logged = NeuralNet([3, 1], random_state=0).fit(*blobs, n_iterations=6, log_every=2)
+    edited = NeuralNet([3, 1], random_state=0)
+    edited.fit(*blobs, n_iterations=6, log_every=2, callbacks=[Rounding()])
+    assert edited.history.records == logged.history.records
+    assert any(record["loss"] != round(record["loss"], 1) for record in logged.history.records)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 import warnings
 
@@ -56,6 +57,7 @@ def test_a_history_copy_keeps_the_records_it_had(blobs):
     copied = history.copy()
     history.records.append(dict(records[-1], epoch=5))
     assert copied.records == records and len(history.records) == len(records) + 1
+    assert all(map(operator.is_, copied.records, history.records))  # shared, not copied
     assert (copied.best_epoch, copied.stopped_early) == (history.best_epoch, False)
 
 

@@ -28,9 +28,9 @@ class Callback:
         """Called after every parameter update with the mean loss of its batch."""
 
     def on_epoch_end(self, epoch: int, record: dict | None) -> None:
-        """Called after every epoch; ``record`` is the history entry logged during it,
-        if one was (in full-batch training it describes the weights before the epoch's
-        update)."""
+        """Called after every epoch; ``record`` is a copy of the history entry logged
+        during it, if one was (in full-batch training it describes the weights before
+        the epoch's update)."""
 
     def on_train_end(self, history) -> None:
         """Called once when training stops (in full-batch training the history's last

@@ -173,8 +173,9 @@ class _Loop:
             record, stopped = run_epoch(epoch, lr)
             if checkpoint is not None and not stopped:  # first: what a callback shows of
                 checkpoint.epoch_end(state)  # the epoch (its line) is then kept
+            shown = None if record is None else dict(record)  # the history's stays as logged
             for callback in self.callbacks:
-                callback.on_epoch_end(epoch, record)
+                callback.on_epoch_end(epoch, shown)
         if self.full_batch and not stopped:
             self._final_record()
         self._check_final_weights()
