@@ -135,7 +135,10 @@ def test_an_ipv6_host_may_be_written_as_its_url_writes_it(digits_model, monkeypa
     assert outcome.out.startswith("scratchnet: the draw-a-digit page is at http://[::1]:")
 
 
-@pytest.mark.parametrize(("host", "local"), [("0.0.0.0", "127.0.0.1"), ("::", "[::1]")])
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("0.0.0.0", "127.0.0.1"), ("::", "[::1]"), ("::ffff:0.0.0.0", "127.0.0.1")],
+)
 def test_listening_on_every_address_gives_an_address_a_browser_opens(
     digits_model, monkeypatch, host, local
 ):

@@ -98,9 +98,14 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def is_loopback(address: str) -> bool:
     """Whether a bound address (numeric, as the socket reports it) is a loopback one,
     an IPv4 address mapped into IPv6 (::ffff:127.0.0.1) included."""
-    ip = ipaddress.ip_address(address.split("%")[0])  # (an IPv6 scope, if any)
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return (mapped or ip).is_loopback
+    return _ip(address).is_loopback
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """A bound address (numeric, as the socket reports it, perhaps with an IPv6 scope),
+    an IPv4 address mapped into IPv6 (::ffff:0.0.0.0) as the IPv4 one it is."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return getattr(ip, "ipv4_mapped", None) or ip
 
 
 def _bracketed(host: str) -> str:
@@ -145,13 +150,13 @@ class DigitServer(ThreadingHTTPServer):
         (0.0.0.0, ::), the loopback one of its family, as browsers refuse the former."""
         host = self.server_address[0]
         if self.every_address:
-            host = "::1" if ":" in host else "127.0.0.1"
+            host = "127.0.0.1" if _ip(host).version == 4 else "::1"
         return f"http://{_bracketed(host)}:{self.server_address[1]}/"
 
     @property
     def every_address(self) -> bool:
-        """Whether it listens on every address of the machine (0.0.0.0, ::)."""
-        return ipaddress.ip_address(self.server_address[0].split("%")[0]).is_unspecified
+        """Whether it listens on every address of the machine (0.0.0.0, ::, ::ffff:0.0.0.0)."""
+        return _ip(self.server_address[0]).is_unspecified
 
     @property
     def bracketed_host(self) -> str:
