@@ -351,12 +351,13 @@ def test_a_model_of_some_digits_invites_only_those(browser, tmp_path):
 
 def test_hidden_layer_captions_count_one_unit_and_give_small_activations(browser, tmp_path):
     """A layer of one unit was '1 units'; one whose largest activation was 0.002 said
-    '(brightest 0.00)' over a fully bright cell."""
+    '(brightest 0.00)' over a fully bright cell, and one of zeros '(brightest 1)'."""
     pictures = np.random.default_rng(0).uniform(size=(20, 784))
-    net = sn.NeuralNet([1, 4, 1], activation="relu", random_state=0)
+    net = sn.NeuralNet([1, 4, 2, 1], activation="relu", random_state=0)
     net.fit(pictures, np.arange(20) % 2 + 1, n_iterations=1)
-    for layer, scale in zip(net.layers[:2], (1, 1e-3), strict=True):
-        layer.weight[...] = scale * np.abs(layer.weight)  # every unit on, the second faint
+    for layer, scale in zip(net.layers[:3], (1, 1e-3, -1), strict=True):
+        layer.weight[...] = scale * np.abs(layer.weight)  # on, faint, off
+        layer.bias[...] = 0
     net.save(tmp_path / "model.npz")
     with served(tmp_path / "model.npz") as address:
         page = open_page(browser, address)
@@ -368,10 +369,11 @@ def test_hidden_layer_captions_count_one_unit_and_give_small_activations(browser
             page.close()
     assert captions[0].startswith("hidden layer 1: 1 unit, 1 active")
     assert captions[1].startswith("hidden layer 2: 4 units, 4 active")
+    assert captions[2] == "hidden layer 3: 2 units, 0 active (above 0) (brightest 0)"
     for caption, values in zip(captions, hidden, strict=True):
         brightest = float(re.search(r"\(brightest (.+)\)$", caption)[1])
         assert brightest == pytest.approx(np.abs(values).max(), rel=5e-3)
-    assert np.abs(hidden[1]).max() < 0.01
+    assert 0 < np.abs(hidden[1]).max() < 0.01 and np.abs(hidden[2]).max() == 0
 
 
 def test_undo_and_clear(page, mnist_test):

@@ -49,8 +49,9 @@ def check_replaceable(
     if not ours(_head(path)):
         raise InvalidArgumentError(
             f"{option}: {path} already exists and is not {kind} scratchnet wrote (it "
-            "carries no such mark: another program's file, or one from a scratchnet "
-            "without the mark); choose another name, or pass --force to replace it"
+            "carries no mark of one: another program's file, another kind of file, or one "
+            "from a scratchnet without the mark); choose another name, or pass --force to "
+            "replace it"
         )
 
 

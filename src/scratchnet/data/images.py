@@ -107,14 +107,20 @@ def load_image(
     format, damaged, more than ``max_pixels`` pixels, or blank.
     """
     name = display_name(source, name)
-    return file_with_pad_look(read_image(source, name, max_pixels=max_pixels), name)[0]
+    return _file_reading(image_to_mnist, read_image(source, name, max_pixels=max_pixels), name)
 
 
 def file_with_pad_look(pixels: np.ndarray, name: str) -> tuple[np.ndarray, float, bool]:
     """``read_with_pad_look`` of the pixels ``read_image`` decoded from the file ``name``;
-    its one failure, a blank picture, an ImageFileError naming the file."""
+    a picture it cannot read (blank, or too few pixels of ink) an ImageFileError naming
+    the file."""
+    return _file_reading(read_with_pad_look, pixels, name)
+
+
+def _file_reading(read, pixels: np.ndarray, name: str):
+    """``read(pixels)``, its refusal of the picture an ImageFileError naming the file."""
     try:
-        return read_with_pad_look(pixels)
+        return read(pixels)
     except InvalidArgumentError as error:
         raise ImageFileError(f"{name}: {error}") from None
 
@@ -129,7 +135,7 @@ def image_to_mnist(image: np.ndarray) -> np.ndarray:
     Raises InvalidTypeError / InvalidArgumentError for an array that is not an image,
     and InvalidArgumentError if the image is blank (no ink stands out).
     """
-    return read_with_pad_look(image)[0]
+    return _reading(image)[0]
 
 
 def read_with_pad_look(image: np.ndarray) -> tuple[np.ndarray, float, bool]:
@@ -139,18 +145,24 @@ def read_with_pad_look(image: np.ndarray) -> tuple[np.ndarray, float, bool]:
     picture its median tone), and whether its ink is light, the colour to draw with.
     White ink on a transparent canvas, shown on white, vanished, and a dark pen over a
     white digit on black was read as no ink at all."""
+    x, flat, ground, side = _reading(image)
+    return x, float(np.median(flat)) if ground is None else ground, side == 1
+
+
+def _reading(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float | None, int]:
+    """``image_to_mnist``'s input, the grey picture it read (its transparent parts laid
+    on their ground), the tone of that ground (None for an opaque picture) and the side
+    of the ground the ink is on (``_ink_side``)."""
     grey, alpha = _grey_and_alpha(_as_unit_floats(image))
     if max(grey.shape) < MIN_DIGIT_SIDE:  # too few pixels to tell ink from noise, either
         raise InvalidArgumentError(
             f"the picture is only {grey.shape[0]} x {grey.shape[1]} pixels, too few to read a "
             f"digit from: at least {MIN_DIGIT_SIDE} on its longer side are needed"
         )
-    flat = flatten_transparency(grey, alpha)
+    flat, ground = _laid_on_ground(grey, alpha)
     ink, side = ink_levels(flat)
     digit = scale_to_box(thickened(ink, BOX_SIDE), BOX_SIDE)
-    opaque = alpha is None or alpha.min() == 1
-    ground = float(np.median(flat)) if opaque else _transparency_ground(grey, alpha)
-    return place_by_centre_of_mass(digit).ravel(), ground, side == 1
+    return place_by_centre_of_mass(digit).ravel(), flat, ground, side
 
 
 def flatten_transparency(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
@@ -161,9 +173,15 @@ def flatten_transparency(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarr
     (strokes on a transparent canvas, their edges anti-aliased or left grey by cutting
     the paper away) and the ground is the opposite tone; with contrast of its own, it is
     paper with a transparent margin, and the ground is the median of the visible tones."""
+    return _laid_on_ground(grey, alpha)[0]
+
+
+def _laid_on_ground(grey: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, float | None]:
+    """``flatten_transparency``'s picture and the tone t it was laid on (None: opaque)."""
     if alpha is None or alpha.min() == 1:
-        return grey
-    return alpha * grey + (1 - alpha) * _transparency_ground(grey, alpha)
+        return grey, None
+    tone = _transparency_ground(grey, alpha)
+    return alpha * grey + (1 - alpha) * tone, tone
 
 
 def _transparency_ground(grey: np.ndarray, alpha: np.ndarray) -> float:
