@@ -15,11 +15,16 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    is v: dark ink on paper lighter than mid-grey, light ink on darker paper, unless the
    other side reaches twice as far from the ground (``_ink_side``). What the surface
    cannot follow and stands on the ink's side of it, broader than any stroke, bordering
-   the picture's edge more than the page, and lighter than the ink, is shading: the
-   part of the page in a shadow, the desk around the page. Where there is some, the
-   ground under every pixel is the level of the broad areas instead, and v is scaled by
-   how much less light its ground gets than the lit paper, so that ink in a shadow is
-   as strong as ink in the light (``shading``, ``_lighting_gain``). Ink levels:
+   the picture's edge more than the page, and either lighter than the ink's cores or
+   lying on every side of a piece of ink apart from it (not joined to it, and no
+   speck: at least ``MIN_DIGIT_SIDE`` pixels), is shading: the part of the page in a
+   shadow, the desk around the page. Where there is some, the ground under every pixel
+   is the level of the broad areas instead, and v is scaled by how much less light its
+   ground gets than the lit paper, so that ink in a shadow is as strong as ink in the
+   light (``shading``, ``_lighting_gain``); where the shading's noise floor, raised
+   with it (a desk's grain), lies above the paper's, its levels up to that floor are
+   mapped onto the paper's and those above it onto the paper's floor up to v's highest
+   level (``_with_a_common_floor``). Ink levels:
    background ``b = median(v)``; peak ``p``, the largest value that some pixel of v and
    one of its 8 neighbours both reach (one stray bright pixel is not the peak; a stroke
    one pixel wide is); ink ``s = min((v - b) / (p - b), 1)`` where v is above the noise
@@ -91,6 +96,7 @@ SHADE_CELLS = 256  # shading is found on a grid of at most this many cells a sid
 SHADE_WINDOW = 0.08  # of the grid's longer side: broader ink-side areas may be shading
 EDGE_SHARE = 0.5  # an area is shading if this share of its border is the picture's edge
 SHADE_DEPTH = 0.75  # and its median lies at most this share of the way from paper to ink
+INK_CORE = 90  # percentile: the ink's level is that of its strokes' cores
 MAX_GAIN = 3  # ink in a shadow is made at most this much stronger (or weaker)
 MIN_STROKE = 1.5  # pixels of the 20-pixel box: MNIST's 10th percentile is 1.36
 RESAMPLING = Image.Resampling.LANCZOS
@@ -250,16 +256,54 @@ def _evened_relief(grey: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, tuple
 def _without_shading(grey: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray] | None:
     """v measured anew against the paper's median tone (step 2's surface, bent by a
     shading's edge, leaves a slope on each side that would stand out as ink), with its
-    shading taken out and the lighting gain applied, and the levels its pixels reach
-    with a neighbour; None if ``shading`` finds none there."""
+    shading taken out, the lighting gain applied and the shading's noise brought to
+    the paper's, and the levels its pixels reach with a neighbour; None if ``shading``
+    finds none there."""
     tone = float(np.median(grey))
     relief = side * (grey - tone)
     found = shading(relief, _pair_reach(relief))
     if found is None:
         return None
-    shade, lit = found
+    shade, lit, shaded = found
     evened = (relief - shade) * _lighting_gain(tone + side * lit, tone + side * shade)
+    evened = _with_a_common_floor(evened, shaded)
     return evened, reached_with_a_neighbour(evened, 0.0)
+
+
+def _with_a_common_floor(v: np.ndarray, shaded: np.ndarray) -> np.ndarray:
+    """``v`` with the ``shaded`` areas' noise brought to the rest's, where their noise
+    floor (median plus NOISE_MADS median deviations) lies higher: their levels from
+    their median to their floor are mapped linearly onto the rest's, and those from
+    their floor to v's highest level onto the rest's floor to that level. A desk's
+    grain, raised with its lighting, stood out of a floor set by the paper's noise.
+    Ink in a shadow that joins the desk (one area with it, its floor the desk's) keeps
+    its level, near the highest, and not only its height above the desk's floor (a 7
+    half in a shadow on a page on a desk read so correlated 0.72 with it on white
+    paper)."""
+    if not shaded.any() or shaded.all():
+        return v
+    (middle, floor), (paper, paper_floor) = (_median_and_floor(v[shaded]),
+                                             _median_and_floor(v[~shaded]))  # fmt: skip
+    if floor <= paper_floor:
+        return v
+    top = float(v.max())
+    noise = _mapped(v, (middle, floor), (paper, paper_floor))
+    ink = _mapped(v, (floor, top), (paper_floor, top))
+    return np.where(shaded, np.where(v > floor, ink, noise), v)
+
+
+def _mapped(v: np.ndarray, levels: tuple[float, float], onto: tuple[float, float]) -> np.ndarray:
+    """``v`` mapped linearly so that the two ``levels`` fall ``onto`` the other two (a
+    shift alone where the levels are one)."""
+    (start, end), (onto_start, onto_end) = levels, onto
+    slope = (onto_end - onto_start) / (end - start) if end > start else 1.0
+    return onto_start + (v - start) * slope
+
+
+def _median_and_floor(v: np.ndarray) -> tuple[float, float]:
+    """median(v), and median(v) + NOISE_MADS MAD(v)."""
+    middle = float(np.median(v))
+    return middle, middle + NOISE_MADS * float(np.median(np.abs(v - middle)))
 
 
 def _levels(v: np.ndarray, paired: np.ndarray) -> tuple[float, float, float, float]:
@@ -356,7 +400,7 @@ def _surface_terms(height: int, width: int, stride: int) -> list[np.ndarray]:
     return [np.ones((1, 1)), y, x, y * y, x * y, x * x]
 
 
-def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float] | None:
+def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float, np.ndarray] | None:
     """Step 3's shading: the level, on the ink's side, of shadows and surroundings that
     step 2's smooth ground cannot follow (a shadow's edge, the desk around the page), to
     subtract from ``v``. A picture whose longer side is under SHADE_MIN_SIDE pixels is
@@ -374,12 +418,17 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float] | None:
     is shading when at least EDGE_SHARE of its border is the picture's edge (a shadow's
     straight edge across the page leaves more of the picture's edge than of itself
     inside the shadow; the desk's outer border, the picture's whole edge, is longer
-    than its inner one), and its median lies at most SHADE_DEPTH of the way from the
-    paper to the ink (``_paper_and_ink``): a shadow or a desk darkens the paper less
-    than ink does, while a marker stroke along the edges of a close crop is as dark as
-    the rest of the digit, and stays ink.
+    than its inner one), and either its median lies at most SHADE_DEPTH of the way
+    from the paper to the ink's cores (``_paper_and_ink``), or it lies on every side
+    of a piece of strong ink apart from every broad area, spanning at least
+    MIN_DIGIT_SIDE pixels (``_ink_apart``, ``_surrounds``): a shadow or a desk darkens
+    the paper less than ink does, and a desk darker than a thin pen's line lies around
+    the digit on the page, apart from it, while a marker stroke along the edges of a
+    close crop is as dark as the rest of the digit and joined to it, or beside a speck
+    of dirt rather than around it, and stays ink.
 
-    Returns (the ground under each pixel, ``lit``), or None where there is no shading.
+    Returns (the ground under each pixel, ``lit``, the pixels of the shading's groups),
+    or None where there is no shading.
     The ground is o, each pixel given the largest o of its cell and the cells around it
     (a cell across the shading's edge holds both sides: its minimum is the lighter
     side's); within a cell of a broad stroke, ``lit``.
@@ -401,23 +450,79 @@ def shading(v: np.ndarray, peak: float) -> tuple[np.ndarray, float] | None:
     pixels = _expanded(_expanded(groups, group_side, broad.shape), side, v.shape)
     paper, ink = _paper_and_ink(v, peak, pixels > 0)
     darkest = paper + SHADE_DEPTH * (ink - paper)  # lighter than the ink
+    apart = _ink_apart(v, paper + STRONG_SHARE * (peak - paper), groups > 0, group_side * side)
     shaded = [number for number in numbers[numbers > 0]
-              if np.median(v[pixels == number]) <= darkest]  # fmt: skip
+              if np.median(v[pixels == number]) <= darkest
+              or _surrounds(groups == number, apart)]  # fmt: skip
     if not shaded:
         return None
     strokes = ((groups > 0) & ~np.isin(groups, shaded)).astype(np.float32)
     near_strokes = _expanded(_dilated(strokes, 3) > 0, group_side, broad.shape)
     shade = np.where(near_strokes, lit, _dilated(opened, 3))
-    return _expanded(shade, side, v.shape), lit
+    return _expanded(shade, side, v.shape), lit, np.isin(pixels, shaded)
+
+
+def _ink_apart(v: np.ndarray, strong: float, broad: np.ndarray, cell_side: int) -> np.ndarray:
+    """The cells (of ``cell_side`` pixels, as ``broad``'s) of ink reaching ``strong``
+    with a neighbour that lies apart from every ``broad`` area: in none of the
+    8-connected groups of cells holding either that joins one, and in a group whose
+    ink spans at least MIN_DIGIT_SIDE pixels by itself. A marker's broad strokes along
+    the edges of a close crop are joined to the rest of the digit's strokes; a desk is
+    not joined to the digit on the page; a speck of dirt or noise is no digit."""
+    ink = _with_a_neighbour(v >= strong)
+    inked = _pooled(ink, cell_side, np.logical_or)
+    joined = _groups(inked | broad)
+    apart = inked & ~np.isin(joined, np.unique(joined[broad]))
+    return apart & (_spans(ink, joined, cell_side)[joined] >= MIN_DIGIT_SIDE)
+
+
+def _spans(ink: np.ndarray, groups: np.ndarray, cell_side: int) -> np.ndarray:
+    """For each number of ``groups`` (cells of ``cell_side`` pixels), the longer side in
+    pixels of the smallest rectangle holding the ``ink`` in its cells (0 for none)."""
+    rows, columns = np.nonzero(ink)
+    numbers = groups[rows // cell_side, columns // cell_side]
+    sides = np.zeros(groups.max() + 1)
+    for at in (rows, columns):
+        first, last = np.full(len(sides), np.inf), np.full(len(sides), -np.inf)
+        np.minimum.at(first, numbers, at)
+        np.maximum.at(last, numbers, at)
+        sides = np.maximum(sides, np.where(last >= first, last - first + 1, 0))
+    return sides
+
+
+def _with_a_neighbour(mask: np.ndarray) -> np.ndarray:
+    """The True pixels of ``mask`` with a True one among their 8 neighbours (where
+    ``reached_with_a_neighbour`` reaches a level, without its rank filter)."""
+    framed = np.pad(mask, 1)
+    height, width = mask.shape
+    shifted = [framed[dy : dy + height, dx : dx + width]
+               for dy in range(3) for dx in range(3) if (dy, dx) != (1, 1)]  # fmt: skip
+    return mask & np.logical_or.reduce(shifted)
+
+
+def _surrounds(cells: np.ndarray, apart: np.ndarray) -> bool:
+    """Whether the group of ``cells`` lies on every side of some cell of the ink
+    ``apart``: to its left and right in its row, above and below it in its column. A
+    desk lies around the page, while a marker's strokes along the top and right edges
+    of a close crop leave the paper below and to the left of them open (a speck of
+    dirt there is not a page on a desk)."""
+    left = np.logical_or.accumulate(cells, axis=1)
+    right = np.logical_or.accumulate(cells[:, ::-1], axis=1)[:, ::-1]
+    above = np.logical_or.accumulate(cells, axis=0)
+    below = np.logical_or.accumulate(cells[::-1], axis=0)[::-1]
+    return bool((apart & left & right & above & below).any())
 
 
 def _paper_and_ink(v: np.ndarray, peak: float, broad: np.ndarray) -> tuple[float, float]:
     """The paper's level (the median of v outside the ``broad`` areas) and the ink's (the
-    median of the pixels there that reach half the way to the ``peak``; the peak itself
-    where none do): medians, so that noise moves neither."""
+    INK_CORE percentile of the pixels there that reach half the way to the ``peak``; the
+    peak itself where none do): a percentile, so that a stray pixel of noise moves
+    neither, and of the strokes' cores, since a thin ballpoint line, blurred, has as
+    many pixels on its edges as in its core (the median of its pixels was no darker
+    than a wooden desk in a phone photo, and the desk was taken for ink)."""
     paper = float(np.median(v[~broad])) if not broad.all() else float(np.percentile(v, 10))
     strong = ~broad & (v >= paper + STRONG_SHARE * (peak - paper))
-    return paper, float(np.median(v[strong])) if strong.any() else peak
+    return paper, float(np.percentile(v[strong], INK_CORE)) if strong.any() else peak
 
 
 def _border_lengths(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
