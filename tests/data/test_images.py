@@ -23,6 +23,7 @@ from scratchnet.data import image_files
 from scratchnet.data.images import (
     MAX_PIXELS,
     image_to_mnist,
+    ink_levels,
     load_image,
     read_with_pad_look,
     write_mnist_png,
@@ -707,14 +708,17 @@ def paper_with_a_seven(marks: str) -> np.ndarray:
     """A dark 7 drawn 170 pixels tall on 400 x 300 white paper, and ``marks`` beside or
     across it: a dot of dirt in a corner, ruled lines, squared paper (light grey lines,
     a fifth of the ink's contrast, every 30 pixels), squared paper photographed askew
-    (its lines turned by 6 degrees), or none."""
+    (its lines turned by 6 degrees) or a hair askew (by a pixel across the picture), or
+    none."""
     paper = Image.new("L", (400, 300), 255)
     draw = ImageDraw.Draw(paper)
-    tilt = 42 if marks == "squared askew" else 0  # tan(6 degrees) * 400 pixels
-    if marks in ("ruled", "squared", "squared askew"):
+    squared = ("squared", "squared askew", "squared, a hair askew")
+    # pixels the lines drop across the picture: askew, tan(6 degrees) * 400 = 42
+    tilt = {"squared askew": 42, "squared, a hair askew": 1}.get(marks, 0)
+    if marks in ("ruled", *squared):
         for y in range(15 - tilt, 300, 30):
             draw.line([(0, y), (399, y + tilt)], fill=205, width=2)
-    if marks in ("squared", "squared askew"):
+    if marks in squared:
         for x in range(15, 400 + tilt, 30):
             draw.line([(x, 0), (x - tilt, 299)], fill=205, width=2)
     draw.line([(140, 70), (260, 70), (190, 240)], fill=10, width=14, joint="curve")
@@ -745,6 +749,20 @@ def test_squared_paper_photographed_askew_leaves_the_digit_nearly_as_it_is():
     askew = image_to_mnist(paper_with_a_seven("squared askew"))
     assert np.corrcoef(plain, askew)[0, 1] > 0.9
     assert np.abs(askew - plain).mean() < 0.03
+
+
+def test_squared_paper_a_hair_askew_does_not_stretch_the_crop_to_the_edge():
+    """Lines turned by a pixel across the picture (a phone photo's perspective) are
+    printed lines only in the rows and columns that hold more than half of one: the
+    rest of each, joined to the 7, ran to the picture's edges, and the crop with them
+    (the 7 read as a blot; phone photos of squared paper: 95% read right). On paper
+    with printed lines, faint ink further than a stroke's width from strong ink is not
+    the digit's: the crop is the 7's, with at most the stubs of the lines beside its
+    strokes, a stroke's width (14 pixels) on each side."""
+    plain = ink_levels(paper_with_a_seven("none") / 255)[0]
+    lined = ink_levels(paper_with_a_seven("squared, a hair askew") / 255)[0]
+    assert lined.shape[0] <= plain.shape[0] + 2 * 14
+    assert lined.shape[1] <= plain.shape[1] + 2 * 14
 
 
 def in_a_shadow(picture: np.ndarray, depth: np.ndarray) -> np.ndarray:

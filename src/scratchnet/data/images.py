@@ -39,12 +39,13 @@ centre. Their digits are light on a dark ground: 0 is background, 1 full ink.
    printed line (ruled or squared paper) and not ink; of the groups of ink that reach
    half the contrast somewhere, the one of most ink is the digit, with any sizeable
    group close to it, and nothing else is ink (a dot of dirt, a second mark, the grain
-   of paper under pencil). Where the digit's faint ink runs from edge to edge of the
-   picture (the lines of squared paper photographed askew), faint ink further than a
-   stroke's width from strong ink is not the digit's either. Crop to the smallest
-   rectangle holding every pixel of the digit above the floor that has a neighbour
-   above it too (stray pixels of noise do not widen it); ink spanning fewer than
-   ``MIN_DIGIT_SIDE`` pixels is too small to read;
+   of paper under pencil). On paper with printed lines (at least ``PRINTED_LINES``
+   apart), or where the digit's faint ink runs from edge to edge of the picture (the
+   lines of squared paper photographed askew), faint ink further than a stroke's width
+   from strong ink is not the digit's either. Crop to the smallest rectangle holding
+   every pixel of the digit above the floor that has a neighbour above it too (stray
+   pixels of noise do not widen it); ink spanning fewer than ``MIN_DIGIT_SIDE`` pixels
+   is too small to read;
 5. strokes that would be thinner than ``MIN_STROKE`` pixels at 20 pixels (a pencil line
    on a large canvas) are grown to that width (``thickened``);
 6. scale the longer side to 20 pixels, keeping the aspect ratio, with an anti-aliasing
@@ -91,6 +92,7 @@ CELLS = 64  # groups of ink are found on a grid of at most this many cells a sid
 KEEP_SHARE = 0.05  # a group beside the digit's, with this share of its mass, is kept
 NEAR_SHARE = 0.5  # if this share of the digit's box side away, at most
 STROKE_EDGE = 2  # pixels: faint ink this close to strong ink is the digit's, at least
+PRINTED_LINES = 3  # printed lines found apart: ruled or squared paper (a shadow is one)
 SHADE_MIN_SIDE = 64  # pixels: smaller pictures are taken to have no shading
 SHADE_CELLS = 256  # shading is found on a grid of at most this many cells a side
 SHADE_WINDOW = 0.08  # of the grid's longer side: broader ink-side areas may be shading
@@ -571,14 +573,21 @@ def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.n
     (faint grain, shading and lines alone are none); the one of most ``mass`` is the
     digit, with every other of at least KEEP_SHARE of its mass within NEAR_SHARE of its
     box's longer side (a 5's bar written apart). Returns the picture's pixels (bool)
-    of the digit's cells, less the printed lines. Where lines of the paper photographed
-    askew joined the digit's group (``_joined_by_lines``), only its strong pixels and
-    those within a stroke's width of one (``stroke_width`` of the strong ink, at least
-    STROKE_EDGE pixels) are the digit's: the faint edges and tapering ends of its
-    strokes, not the lines beyond them. A stroke written lighter than half the contrast
-    is kept where no lines run from edge to edge."""
+    of the digit's cells, less the printed lines. On paper with printed lines (at least
+    PRINTED_LINES of them apart; a shadow's band along an edge is one), or where
+    lines of the paper photographed askew joined the digit's group
+    (``_joined_by_lines``), only its strong pixels and those within a stroke's width of
+    one (``stroke_width`` of the strong ink, at least STROKE_EDGE pixels) are the
+    digit's: the faint edges and tapering ends of its strokes, not the lines beyond
+    them. Lines a little off the rows and columns (a phone photo's perspective) are
+    printed lines only where a row or column holds more than LINE_SHARE of them, and
+    the rest, joined to the digit, ran from it to the picture's nearer edge (the crop
+    stretched to that edge and the digit read as a blot). A stroke written lighter than
+    half the contrast is kept on plain paper where no lines run from edge to edge."""
     faint, strong = above & ~strong, above & strong
-    lines = faint & (_printed(faint, strong, axis=1) | _printed(faint, strong, axis=0))
+    rows, columns = _printed(faint, strong, axis=1), _printed(faint, strong, axis=0)
+    lines = faint & (rows | columns)
+    lined = _runs(rows.ravel()) + _runs(columns.ravel()) >= PRINTED_LINES
     above = above & ~lines
     side = max(1, math.ceil(max(above.shape) / CELLS))
     inked = _pooled(above, side, np.logical_or)
@@ -595,10 +604,15 @@ def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.n
     kept = [group for group in candidates if masses[group] >= KEEP_SHARE * masses[main]
             and _gap(box, _cell_box(groups == group)) <= reach]  # fmt: skip
     digit = _expanded(np.isin(groups, kept), side, above.shape) & ~lines
-    if not _joined_by_lines(digit & above, digit & strong):
+    if not lined and not _joined_by_lines(digit & above, digit & strong):
         return digit
     edge = max(STROKE_EDGE, round(stroke_width(strong)))
     return digit & (_dilated(strong.astype(np.float32), 2 * edge + 1) > 0)
+
+
+def _runs(flags: np.ndarray) -> int:
+    """How many runs of consecutive True values the 1-D ``flags`` hold."""
+    return int(np.count_nonzero(np.diff(flags.astype(np.int8), prepend=0) == 1))
 
 
 def _joined_by_lines(ink: np.ndarray, strong: np.ndarray) -> bool:
