@@ -898,9 +898,9 @@ def marker_seven_along_the_edges(
 @pytest.mark.parametrize(("ink", "noise"), [(10, 2), (150, 6)], ids=["black", "grey, noisy"])
 def test_a_marker_stroke_along_two_edges_of_a_close_crop_is_not_a_desk(ink, noise):
     """Broad strokes along the picture's edges look like the desk around a page, but
-    they are as dark as the rest of the ink (their median against the ink's median, so
-    that noise does not make them look lighter): the 7 reads as with a margin around it
-    (its stem was taken for shading and the 7 read as a bar)."""
+    they are as dark as the rest of the ink (their median against the level of the
+    ink's cores, INK_CORE, so that noise does not make them look lighter): the 7 reads
+    as with a margin around it (its stem was taken for shading and the 7 read as a bar)."""
     cropped = image_to_mnist(marker_seven_along_the_edges(ink, noise, margin=0))
     with_margin = image_to_mnist(marker_seven_along_the_edges(ink, 0, margin=60))
     assert np.corrcoef(cropped, with_margin)[0, 1] > 0.97
