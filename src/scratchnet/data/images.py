@@ -472,7 +472,7 @@ def _ink_apart(v: np.ndarray, strong: float, broad: np.ndarray, cell_side: int) 
     ink spans at least MIN_DIGIT_SIDE pixels by itself. A marker's broad strokes along
     the edges of a close crop are joined to the rest of the digit's strokes; a desk is
     not joined to the digit on the page; a speck of dirt or noise is no digit."""
-    ink = _with_a_neighbour(v >= strong)
+    ink = reached_with_a_neighbour(v, float(v.min())) >= strong
     inked = _pooled(ink, cell_side, np.logical_or)
     joined = _groups(inked | broad)
     apart = inked & ~np.isin(joined, np.unique(joined[broad]))
@@ -491,16 +491,6 @@ def _spans(ink: np.ndarray, groups: np.ndarray, cell_side: int) -> np.ndarray:
         np.maximum.at(last, numbers, at)
         sides = np.maximum(sides, np.where(last >= first, last - first + 1, 0))
     return sides
-
-
-def _with_a_neighbour(mask: np.ndarray) -> np.ndarray:
-    """The True pixels of ``mask`` with a True one among their 8 neighbours (where
-    ``reached_with_a_neighbour`` reaches a level, without its rank filter)."""
-    framed = np.pad(mask, 1)
-    height, width = mask.shape
-    shifted = [framed[dy : dy + height, dx : dx + width]
-               for dy in range(3) for dx in range(3) if (dy, dx) != (1, 1)]  # fmt: skip
-    return mask & np.logical_or.reduce(shifted)
 
 
 def _surrounds(cells: np.ndarray, apart: np.ndarray) -> bool:
