@@ -410,39 +410,28 @@ def test_galleries_show_real_test_digits_with_the_stated_probabilities(section, 
 
 
 @pytest.mark.parametrize(
-    ("predicted", "lead"),
+    ("section", "predicted", "lead"),
     [
-        ([1, 1, 1, 2], "The one test digit the network gets wrong. Each card"),
-        ([2, 1, 1, 2], "The test digits the network gets wrong, all 2, most confident first."),
-    ],
-)
-def test_the_mistakes_are_counted_in_words_that_fit_their_number(predicted, lead):
-    """One mistake was 'all 1, most confident first'."""
-    labels = np.array([1, 2, 1, 2])
-    test = SimpleNamespace(images=np.zeros((4, 28, 28), np.uint8), rows=np.arange(4))
-    result = SimpleNamespace(labels=labels, predicted=np.array(predicted),
-                             correct=labels == predicted, confidence=np.full(4, 0.9))  # fmt: skip
-    section = report_module._mistakes_section(None, test, result, {})
-    assert lead in section and section.count('class="digit"') == np.sum(labels != predicted)
-
-
-@pytest.mark.parametrize(
-    ("predicted", "lead"),
-    [
-        ([2, 1, 1, 1], "<p>The one test digit the network gets right: the digit, the "
-                       "probability for its answer, and the image's row in t10k.</p>"),
-        ([1, 2, 2, 1], "<p>The 2 test digits the network gets right with the lowest "
-                       "probability for its answer: the digit, that probability, and"),
+        ("mistakes", [1, 1, 1, 2], "The one test digit the network gets wrong. Each card"),
+        ("mistakes", [2, 1, 1, 2],
+         "The test digits the network gets wrong, all 2, most confident first."),
+        ("unsure", [2, 1, 1, 1], "<p>The one test digit the network gets right: the digit, "
+                                 "the probability for its answer, and the image's row in t10k."),
+        ("unsure", [1, 2, 2, 1], "<p>The 2 test digits the network gets right with the lowest "
+                                 "probability for its answer: the digit, that probability, and"),
     ],
 )  # fmt: skip
-def test_the_right_answers_shown_are_counted_in_words_that_fit_their_number(predicted, lead):
-    """One right answer was 'The 1 test digits the network gets right'."""
+def test_the_galleries_count_their_cards_in_words_that_fit_their_number(section, predicted, lead):
+    """One mistake was 'all 1, most confident first', one right answer 'The 1 test
+    digits the network gets right'."""
     labels = np.array([1, 2, 1, 2])
     test = SimpleNamespace(images=np.zeros((4, 28, 28), np.uint8), rows=np.arange(4))
     result = SimpleNamespace(labels=labels, predicted=np.array(predicted),
                              correct=labels == predicted, confidence=np.full(4, 0.9))  # fmt: skip
-    section = report_module._unsure_section(None, test, result, {})
-    assert lead in section and section.count('class="digit"') == np.sum(labels == predicted)
+    write = {"mistakes": report_module._mistakes_section, "unsure": report_module._unsure_section}
+    html = write[section](None, test, result, {})
+    shown = labels != predicted if section == "mistakes" else labels == predicted
+    assert lead in html and html.count('class="digit"') == np.sum(shown)
 
 
 def test_hidden_units_are_summarised_by_their_weight_norms(tutorial_run):
