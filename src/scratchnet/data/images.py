@@ -92,7 +92,7 @@ CELLS = 64  # groups of ink are found on a grid of at most this many cells a sid
 KEEP_SHARE = 0.05  # a group beside the digit's, with this share of its mass, is kept
 NEAR_SHARE = 0.5  # if this share of the digit's box side away, at most
 STROKE_EDGE = 2  # pixels: faint ink this close to strong ink is the digit's, at least
-PRINTED_LINES = 3  # printed lines found apart: ruled or squared paper (a shadow is one)
+PRINTED_LINES = 3  # printed lines found apart: ruled or squared paper (a shadow: one or two)
 SHADE_MIN_SIDE = 64  # pixels: smaller pictures are taken to have no shading
 SHADE_CELLS = 256  # shading is found on a grid of at most this many cells a side
 SHADE_WINDOW = 0.08  # of the grid's longer side: broader ink-side areas may be shading
@@ -565,8 +565,8 @@ def digit_cells(above: np.ndarray, strong: np.ndarray, mass: np.ndarray) -> np.n
     digit, with every other of at least KEEP_SHARE of its mass within NEAR_SHARE of its
     box's longer side (a 5's bar written apart). Returns the picture's pixels (bool)
     of the digit's cells, less the printed lines. On paper with printed lines (at least
-    PRINTED_LINES of them apart; a shadow's band along an edge is one), or where
-    lines of the paper photographed askew joined the digit's group
+    PRINTED_LINES of them apart; a shadow along an edge makes one, in a corner two), or
+    where lines of the paper photographed askew joined the digit's group
     (``_joined_by_lines``), only its strong pixels and those within a stroke's width of
     one (``stroke_width`` of the strong ink, at least STROKE_EDGE pixels) are the
     digit's: the faint edges and tapering ends of its strokes, not the lines beyond

@@ -34,7 +34,7 @@ FORMAT = "scratchnet-checkpoint"
 VERSION = 1
 LONGEST_RUN = 1e9  # seconds (32 years) no run trains for: 1e308 was printed in 309 digits
 MAX_META_BYTES = 1 << 26  # a checkpoint's metadata holds the run's history, about 1 KiB
-# a record as NumPy stores it (4 bytes a character): 64 MiB hold some 60,000 records (a
+# a record as NumPy stores it (4 bytes a character): 64 MiB hold some 80,000 records (a
 # run of 100 epochs passed the 64 KiB that is plenty for a model's); reading that much
 # peaks at 320 MB (a 0.5 MB file holding 256 MiB of it took 1 GB before the limit was cut)
 MAX_RECORDS = 50_000  # history records a run with a checkpoint may log: about 800 bytes
