@@ -386,6 +386,32 @@ def test_bad_training_options_are_rejected(blobs, options, message):
 
 
 @pytest.mark.parametrize(
+    ("method", "options", "message"),
+    [
+        ("fit", {"warm_start": "no"}, "warm_start must be True or False, got 'no'"),
+        ("fit", {"measure_training": "no"}, "measure_training must be True or False, got 'no'"),
+        ("fit", {"verbose": "no"}, "verbose must be True, False or a number, got 'no'"),
+        ("partial_fit", {"verbose": "no"}, "verbose must be True, False or a number, got 'no'"),
+    ],
+)
+def test_yes_no_options_refuse_what_is_not_a_truth_value(blobs, method, options, message):
+    """The string "no" is true: taken for its truth it would warm-start, print or measure."""
+    net = NeuralNet([2, 1], random_state=0).fit(*blobs, n_iterations=2)
+    before = net.parameters.flat.copy()
+    with pytest.raises(InvalidTypeError, match=f"^{message}$"):
+        getattr(net, method)(*blobs, **options)
+    np.testing.assert_array_equal(net.parameters.flat, before)
+
+
+def test_yes_no_options_take_numpy_booleans(blobs, capsys):
+    warm = NeuralNet([2, 1], random_state=0).fit(*blobs, n_iterations=2)
+    start = warm.parameters.flat.copy()
+    warm.fit(*blobs, n_iterations=1, learning_rate=1e-300, warm_start=np.True_, verbose=np.False_)
+    np.testing.assert_allclose(warm.parameters.flat, start, rtol=0, atol=1e-250)  # not new weights
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
     ("callbacks", "message"),
     [
         (Callback(), "callbacks must be a list of sn.Callback objects, got <"),

@@ -41,6 +41,7 @@ from .nn.propagation import (
     active_inputs,
 )
 from .nn.schedules import Schedule
+from .nn.settings import check_flag
 from .serialization import StoredModel, read_model, write_model
 from .training.batching import Dataset, normalised_weights, split_rows
 from .training.callbacks import Callback, ProgressBar, check_callbacks
@@ -242,6 +243,8 @@ class Network:
                 the network keeps the weights it had before the call.
         """
         callbacks = check_callbacks(callbacks)
+        warm_start = check_flag(warm_start, "warm_start")
+        check_flag(verbose, "verbose", numbers_too=True)
         if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
             raise InvalidTypeError(
                 f"checkpoint must be a scratchnet.Checkpoint, got {checkpoint!r}; "
@@ -329,6 +332,7 @@ class Network:
                 the network keeps the weights and state it had before the call.
         """
         callbacks = check_callbacks(callbacks)
+        check_flag(verbose, "verbose", numbers_too=True)
         X, labels, classes, weights = self._inputs(X, y, classes, sample_weight, self.parameters)
         run = self._steps or FIT_DEFAULTS
         config = training_config(

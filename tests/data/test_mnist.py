@@ -28,7 +28,7 @@ from scratchnet.data.mnist import (
     locate_files,
     search_folders,
 )
-from scratchnet.errors import DataFileError, InvalidArgumentError
+from scratchnet.errors import DataFileError, InvalidArgumentError, InvalidTypeError
 
 # Facts from the official dataset description, independent of the code under test.
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -428,3 +428,11 @@ def test_check_digits_rejects(digits, error, match):
 def test_load_mnist_checks_digits_before_looking_for_files(tmp_path):
     with pytest.raises(InvalidArgumentError, match="digits given more than once"):
         load_mnist((2, 2), tmp_path / "does-not-exist")
+
+
+@pytest.mark.parametrize("option", ["relabel", "download_missing"])
+def test_yes_no_options_refuse_strings_before_reading_anything(tmp_path, option, monkeypatch):
+    """relabel="no" would be true: labels 0/1 where the digits were asked for."""
+    monkeypatch.setattr(mnist, "locate_files", lambda *args: pytest.fail("files looked for"))
+    with pytest.raises(InvalidTypeError, match=f"^{option} must be True or False, got 'no'$"):
+        load_mnist((1, 2), tmp_path, **{option: "no"})

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DataFileError, InvalidArgumentError
+from ..nn.settings import check_flag
 from ..validation import N_DIGITS, check_digits, check_path
 from .idx import file_sha256, read_idx
 
@@ -113,6 +114,8 @@ def load_mnist(
     ``("test",)`` needs only the two test files); a split not read is empty.
     """
     digits = check_digits(digits)
+    relabel = check_flag(relabel, "relabel")
+    download_missing = check_flag(download_missing, "download_missing")
     if isinstance(splits, str):
         splits = (splits,)
     unknown = set(splits) - SPLITS.keys()

@@ -45,6 +45,7 @@ from ..errors import InvalidArgumentError, InvalidTypeError
 from ..metrics import r_squared
 from ..network import Network, NeuralNet, NeuralNetRegressor
 from ..nn.losses import output_units
+from ..nn.settings import check_flag
 from ..training.memory import check_fits
 from ..validation import (
     check_early_stopping,
@@ -179,10 +180,8 @@ class _ScratchNetEstimator(BaseEstimator):
 
     def _fit(self, X, targets, sample_weight, n_outputs: int, classes=None):
         check_positive_int(self.epochs, "epochs")  # (None would be fit's own default)
-        if not isinstance(self.warm_start, (bool, np.bool_)):
-            raise InvalidTypeError(f"warm_start must be True or False, got {self.warm_start!r}")
-        if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):  # as MLP's
-            raise InvalidTypeError(f"verbose must be True, False or a number, got {self.verbose!r}")
+        check_flag(self.warm_start, "warm_start")
+        check_flag(self.verbose, "verbose", numbers_too=True)  # as MLP's
         check_early_stopping(self.patience, self.validation_fraction is not None, _parameter_name)
         warm = self.warm_start and hasattr(self, "net_")
         if warm:

@@ -23,8 +23,8 @@ import numpy as np
 
 from ..archive import ArchiveReader, open_archive, write_archive
 from ..atomic import refuse_special
-from ..errors import DataFileError, InvalidArgumentError, InvalidTypeError
-from ..nn.settings import real_number
+from ..errors import DataFileError, InvalidArgumentError
+from ..nn.settings import check_flag, real_number
 from ..validation import check_path, check_positive_int
 from .history import History, history_inconsistency, is_count, is_history, is_number
 from .loop import Checkpointer, TrainingConfig
@@ -56,9 +56,7 @@ class Checkpoint(Checkpointer):
     ):
         self.every = check_positive_int(every, "checkpoint every")
         self.path = Path(check_path(path, "checkpoint path"))
-        if not isinstance(resume, bool):  # resume="no" would be taken for True
-            raise InvalidTypeError(f"resume must be True or False, got {resume!r}")
-        self.resume = resume
+        self.resume = check_flag(resume, "resume")
         self.extra = _json_ready(extra or {})
         self._begin({})
 

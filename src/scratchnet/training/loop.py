@@ -45,6 +45,7 @@ from ..nn.propagation import (
     add_weight_decay_,
 )
 from ..nn.schedules import Schedule, get_schedule
+from ..nn.settings import check_flag
 from ..validation import (
     check_non_negative_float,
     check_positive_float,
@@ -481,6 +482,6 @@ def training_config(
         weight_decay=check_non_negative_float(weight_decay, "weight_decay"),
         patience=None if patience is None else check_positive_int(patience, "patience"),
         log_every=check_positive_int(log_every, "log_every"),
-        measure_training=bool(measure_training),
+        measure_training=check_flag(measure_training, "measure_training"),
         augment=augment,
     )
