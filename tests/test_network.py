@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 import scratchnet as sn
 from scratchnet import Callback, NeuralNet, TrainingDivergedError
@@ -582,6 +583,26 @@ def test_a_logit_whose_probability_rounds_to_one_half_is_a_tie_for_every_reader(
     assert net.predict(X[:2].astype(dtype)).tolist() == [3, 3]
     net.layers[-1].bias[...] = 1e-3  # a probability above one half: the second class
     assert net.predict(X[:2].astype(dtype)).tolist() == [7, 7]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_class_probabilities_are_precise_far_from_one_half(blobs, dtype):
+    """Both columns to the dtype's relative precision (SciPy's expit as reference): the
+    first was 1 - sigma(z), exactly 0 from z = 17 in float32, so log_loss had -inf."""
+    X, y = blobs
+    net = NeuralNet([4, 1], random_state=0).fit(X.astype(dtype), y, n_iterations=2)
+    for layer in net.layers:
+        layer.weight[...] = 0
+    logits = np.array([40.0, -40.0, 25.0, -3.0])
+    rows = X[:4].astype(dtype)
+    expected = np.stack([expit(-logits), expit(logits)], axis=1)
+    rtol = 1e-6 if dtype == np.float32 else 1e-15
+    for row, logit, wanted in zip(rows, logits, expected, strict=True):
+        net.layers[-1].bias[...] = logit
+        np.testing.assert_allclose(net.predict_proba(row), wanted, rtol=rtol, atol=0)
+        np.testing.assert_allclose(
+            np.exp(net.predict_log_proba(row)), wanted, rtol=2 * rtol, atol=0
+        )
 
 
 @pytest.mark.parametrize("sizes", ["8,1", 8, {8, 1}, b"\x08\x01"])

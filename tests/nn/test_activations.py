@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 from scratchnet.errors import InvalidArgumentError
 from scratchnet.nn.activations import (
@@ -100,3 +101,17 @@ def test_unknown_activation_names_the_choices():
         InvalidArgumentError, match=r"unknown activation 'swish'.*sigmoid, tanh, relu"
     ):
         get_activation("swish")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_is_precise_relative_to_its_value_far_below_one_half(dtype):
+    """Within a few units in the last place of SciPy's expit in float64 (an exponential,
+    a sum and a quotient each round once); 1 - sigma(40) or the tanh form is 0."""
+    rtol = 4 * np.finfo(dtype).eps
+    z = np.linspace(-80, 80, 3201).astype(dtype)
+    reference = expit(z.astype(np.float64))
+    np.testing.assert_allclose(sigmoid(z), reference, rtol=rtol, atol=0)
+    np.testing.assert_allclose(
+        sigmoid_derivative(z), reference * expit(-z.astype(np.float64)), rtol=2 * rtol, atol=0
+    )
+    assert sigmoid(z).dtype == dtype and sigmoid_derivative(z).dtype == dtype

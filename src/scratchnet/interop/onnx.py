@@ -6,7 +6,10 @@ The graph uses standard operators of opset 17 only, built with ``onnx.helper``: 
 or for leaky ReLU ``Max(z, Mul(z, alpha))`` as the network computes it: ``LeakyRelu``'s
 alpha is a 32-bit attribute, 1.5e-9 off in a float64 graph), and the output:
 
-- two classes (one sigmoid unit): ``probabilities`` = [1 - sigma(z), sigma(z)] (batch, 2)
+- two classes (one sigmoid unit): ``probabilities`` = [1 - sigma(z), sigma(z)] (batch, 2),
+  as close to ``predict_proba``'s [sigma(-z), sigma(z)] as the dtype's absolute precision
+  (a runtime's ``Sigmoid`` is not precise in relative terms far below 1/2: onnxruntime's
+  is 0 from z = -17 in float32, so ``Sigmoid(-z)`` would buy nothing)
 - more classes: ``probabilities`` = softmax(z) (batch, k)
 - classifiers also give ``label`` (batch,): the class label of the largest probability
 - regression: ``predictions`` = z (batch, k)

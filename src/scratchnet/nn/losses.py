@@ -137,17 +137,18 @@ class BinaryCrossEntropy(_Classifying):
 
     @staticmethod
     def predicted_indices(z: np.ndarray) -> np.ndarray:
-        """The argmax of the probabilities [1 - p, p]: class 1 where z > 0, except where p
-        rounds to exactly 1/2 (|z| below about 1.2e-7 in float32), a tie that goes to class
-        0, as in predict_proba's argmax and the ONNX graph's label."""
-        p = sigmoid(z[:, 0])
-        return (p > 1 - p).astype(np.int64)
+        """The argmax of the probabilities [sigma(-z), sigma(z)]: class 1 where z > 0,
+        except where both round to exactly 1/2 (|z| below about 3e-8 in float32), a tie
+        that goes to class 0, as in predict_proba's argmax and the ONNX graph's label."""
+        p = BinaryCrossEntropy.probabilities(z)
+        return (p[:, 1] > p[:, 0]).astype(np.int64)
 
     @staticmethod
     def probabilities(z: np.ndarray) -> np.ndarray:
-        """(m, 1) logits -> (m, 2) probabilities [1 - p, p]."""
-        p = sigmoid(z)
-        return np.hstack([1 - p, p])
+        """(m, 1) logits -> (m, 2) probabilities [sigma(-z), sigma(z)], each to the
+        dtype's relative precision (1 - sigma(z) would be 0 from z = 37 in float64, 17
+        in float32, where predict_log_proba is finite)."""
+        return sigmoid(np.hstack([-z, z]))
 
     @staticmethod
     def log_probabilities(z: np.ndarray) -> np.ndarray:
