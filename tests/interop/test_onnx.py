@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 
 import numpy as np
 import onnx
@@ -139,6 +140,25 @@ def test_a_bad_dtype_is_refused(mnist, tmp_path):
     with pytest.raises(sn.InvalidTypeError, match="dtype must be float32 or float64"):
         trained("sigmoid", "tanh", mnist).to_onnx(tmp_path / "model.onnx", dtype="float16")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_weights_too_large_for_float32_are_refused_not_written_as_infinities(blobs, tmp_path):
+    net = sn.NeuralNet([3, 1]).fit(blobs[0].astype(np.float64), blobs[1], n_iterations=1)
+    net.layers[1].weight[0, 0] = -1e39  # finite in float64, past float32's 3.4e38
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no overflow warning on the way
+        with pytest.raises(
+            sn.InvalidArgumentError,
+            match=r"^layer 2's weights hold values too large for float32 \(up to 1e\+39\): "
+            r"export the model in float64$",
+        ):
+            net.to_onnx(tmp_path / "model.onnx", dtype="float32")
+    assert list(tmp_path.iterdir()) == []
+    net.to_onnx(tmp_path / "model.onnx")  # float64 holds them
+    X = blobs[0][:5].astype(np.float64)
+    np.testing.assert_allclose(
+        run(tmp_path / "model.onnx", X)["probabilities"], net.predict_proba(X), atol=1e-12
+    )
 
 
 def test_without_onnx_export_names_the_extra_to_install(blobs, monkeypatch, tmp_path):

@@ -73,8 +73,10 @@ def to_model(net: Network, dtype=None) -> onnx.ModelProto:
     builder = _Graph(dtype)
     a = INPUT
     for index, layer in enumerate(net.layers, start=1):
-        weight = builder.constant(f"W{index}", layer.weight.astype(dtype))
-        bias = builder.constant(f"b{index}", layer.bias.astype(dtype))
+        weight = builder.constant(
+            f"W{index}", _cast(layer.weight, dtype, f"layer {index}'s weights")
+        )
+        bias = builder.constant(f"b{index}", _cast(layer.bias, dtype, f"layer {index}'s biases"))
         a = builder.node("Gemm", [a, weight, bias], f"z{index}")
         if index < len(net.layers):
             a = _hidden_activation(builder, net.activation, a, f"a{index}")
@@ -130,6 +132,20 @@ def _last_step(pipeline):
     if isinstance(steps, list) and steps and isinstance(steps[-1], (tuple, list)):
         return steps[-1][1] if len(steps[-1]) == 2 else None
     return None
+
+
+def _cast(values: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    """``values`` in ``dtype``; InvalidArgumentError where one is too large for it (a
+    float64 weight past float32's 3.4e38 would be infinite in the graph)."""
+    with np.errstate(over="ignore"):
+        cast = values.astype(dtype)
+    if not np.all(np.isfinite(cast)):
+        largest = float(np.max(np.abs(values)))
+        raise InvalidArgumentError(
+            f"{name} hold values too large for {dtype.name} (up to {largest:.6g}): export "
+            "the model in float64"
+        )
+    return cast
 
 
 def _check_fits_onnx(net: Network, dtype: np.dtype) -> None:
