@@ -5,6 +5,7 @@ scikit-learn itself (its scaler, splitters and metrics) and from the core networ
 
 from __future__ import annotations
 
+import copy
 import pickle
 import subprocess
 import sys
@@ -472,6 +473,17 @@ def test_a_fitted_estimator_pickles_with_its_network(three_blobs):
     copy.partial_fit(X, y)
     model.partial_fit(X, y)
     np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("duplicate", [lambda m: pickle.loads(pickle.dumps(m)), copy.deepcopy])
+def test_a_copied_estimators_weights_stay_read_only_views_of_its_network(three_blobs, duplicate):
+    """They were the pickled arrays: writable, and apart from the copy's net_."""
+    X, y = three_blobs
+    twin = duplicate(ScratchNetClassifier(**SMALL).fit(X, y)).partial_fit(X, y)
+    for arrays, name in ((twin.coefs_, "weight"), (twin.intercepts_, "bias")):
+        for array, layer in zip(arrays, twin.net_.layers, strict=True):
+            assert np.shares_memory(array, getattr(layer, name))
+            assert not array.flags.writeable
 
 
 # -- bad input: checked when fitting, with the core's messages --------------------------------

@@ -290,9 +290,18 @@ class _ScratchNetEstimator(BaseEstimator):
         # else partial_fit went on after a fit that validated: its curves stay the fit's
         self.best_epoch_ = net.history.best_epoch
         self.n_iter_ = records[-1]["epoch"] if records else 0
-        self.coefs_ = [_read_only(layer.weight) for layer in net.layers]
-        self.intercepts_ = [_read_only(layer.bias) for layer in net.layers]
         return self
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Read-only views of each layer's weight, of ``net_`` as it is now (a copy made
+        by pickle or deepcopy included)."""
+        return [_read_only(layer.weight) for layer in self.net_.layers]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Read-only views of each layer's bias, as ``coefs_``."""
+        return [_read_only(layer.bias) for layer in self.net_.layers]
 
     def _validation_scores(self, records: list[dict], targets, sample_weight) -> list[float]:
         raise NotImplementedError
