@@ -479,7 +479,7 @@ def test_a_fitted_estimator_pickles_with_its_network(three_blobs):
 def test_a_copied_estimators_weights_stay_read_only_views_of_its_network(three_blobs, duplicate):
     """They were the pickled arrays: writable, and apart from the copy's net_."""
     X, y = three_blobs
-    twin = duplicate(ScratchNetClassifier(**SMALL).fit(X, y)).partial_fit(X, y)
+    twin = duplicate(ScratchNetClassifier(**SMALL).fit(X, y))
     for arrays, name in ((twin.coefs_, "weight"), (twin.intercepts_, "bias")):
         for array, layer in zip(arrays, twin.net_.layers, strict=True):
             assert np.shares_memory(array, getattr(layer, name))
