@@ -190,10 +190,10 @@ class Network:
             learning_rate: the step size lr of every update (before the schedule).
             n_iterations: full-batch gradient-descent steps (default 1000), the
                 tutorial's algorithm. Not with ``batch_size``.
-            epochs: passes over the data. With ``batch_size`` (default 20), each pass
-                takes one step per mini-batch of a fresh shuffle of the rows; without
-                it, a pass is one full-batch step, so ``epochs`` means ``n_iterations``
-                (give one of the two).
+            epochs: passes over the data. With ``batch_size``, each pass takes one
+                step per mini-batch of a fresh shuffle of the rows (default: 20
+                epochs); without it, a pass is one full-batch step, so ``epochs``
+                means ``n_iterations`` (give one of the two).
             batch_size: rows per mini-batch (default: none, full-batch training).
             optimizer: ``"gd"``/``"sgd"`` (w <- w - lr g), ``"momentum"``,
                 ``"nesterov"``, ``"adam"``, or a configured ``sn.GradientDescent``,
@@ -232,8 +232,9 @@ class Network:
             warm_start: start from the fitted network's current weights instead of new
                 ones (a fresh optimizer state and history; X is converted to the
                 network's dtype). On a network not fitted yet it does nothing.
-            verbose: show progress: bars on stderr when it is a terminal; the record
-                lines on stderr for mini-batches, on stdout for full-batch iterations.
+            verbose: show progress (True, False, or a number: any but 0 shows it):
+                bars on stderr when it is a terminal; the record lines on stderr for
+                mini-batches, on stdout for full-batch iterations.
 
         Raises:
             InvalidArgumentError, InvalidTypeError: a bad value or combination.
