@@ -178,7 +178,8 @@ class Network:
 
         Parameters:
             X: features, float32 or float64, every value finite.
-            y: ``NeuralNet``: integer class labels, one per row of X.
+            y: ``NeuralNet``: integer class labels, one per row of X (bools and whole
+                floats are taken as the integers they equal).
                 ``NeuralNetRegressor``: real targets (n,) for one output unit, or
                 (n, k) for k output units.
             classes: (``NeuralNet`` only) the label of each output, in order (default:
