@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import scratchnet as sn
-from scratchnet import Callback, NeuralNet, TrainingDivergedError
+from scratchnet import Callback, NeuralNet, NeuralNetRegressor, TrainingDivergedError
 from scratchnet.errors import InvalidArgumentError, NotFittedError
 from scratchnet.training.batching import Dataset, Feeder, split_rows
 from scratchnet.training.history import History
@@ -127,6 +127,16 @@ def test_a_validation_fraction_holding_out_no_row_is_rejected(blobs):
     message = r"validation_fraction 0.001 holds out 0 of 120 rows for validation \(each"
     with pytest.raises(InvalidArgumentError, match=f"^{message}.*; choose a larger fraction$"):
         NeuralNet([4, 1]).fit(*blobs, validation_fraction=0.001)
+
+
+def test_a_regressions_validation_split_speaks_of_rows_not_classes():
+    X, y = np.ones((1, 2)), np.ones(1)
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"^validation_fraction 0.2 holds out 0 of 1 rows for validation \(at least one "
+        r"row stays for training\); no fraction can: there is a single row$",
+    ):
+        NeuralNetRegressor([4, 1]).fit(X, y, validation_fraction=0.2)
 
 
 def test_a_validation_split_no_fraction_can_make_says_so():

@@ -104,12 +104,17 @@ def check_validation_split(
 
 
 def _check_held_out(held: int, counts: np.ndarray, fraction: float, spell) -> None:
+    """One group of rows is all the rows (a regression's); else each group is a class."""
     if held == 0:
-        cannot = ("choose a larger fraction" if counts.max() > 1 else
-                  "no fraction can: each class has a single row")  # fmt: skip
+        if len(counts) == 1:
+            rule, single = "at least one row stays for training", "there is a single row"
+        else:
+            rule = "each class keeps at least one row for training"
+            single = "each class has a single row"
+        cannot = "choose a larger fraction" if counts.max() > 1 else f"no fraction can: {single}"
         raise InvalidArgumentError(
             f"{spell('validation_fraction')} {fraction} holds out 0 of {counts.sum()} rows "
-            f"for validation (each class keeps at least one row for training); {cannot}"
+            f"for validation ({rule}); {cannot}"
         )
 
 
