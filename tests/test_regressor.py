@@ -150,6 +150,23 @@ def test_scoring_checks_the_targets(waves):
         net.score(X, Y[:3, 0])
 
 
+def test_targets_of_the_wrong_width_get_the_fix_that_applies(waves):
+    """Training targets decide an unfitted network's last layer; the targets of a fitted
+    one, or validation targets, must fit it (they were told to resize the layer)."""
+    X, Y = waves
+    two = sn.NeuralNetRegressor([8, 2], random_state=0)
+    layer_fix = r"^y has 1 target column\(s\) but the output layer has 2 unit\(s\); make the last"
+    with pytest.raises(InvalidArgumentError, match=layer_fix + r" layer size 1$"):
+        two.fit(X, Y[:, 0], epochs=1, batch_size=50)
+    targets_fix = r"target column\(s\) but the output layer has 2 unit\(s\); give {} 2 column"
+    with pytest.raises(InvalidArgumentError, match=targets_fix.format("validation y")):
+        two.fit(X, Y[:, :2], epochs=1, batch_size=50, validation_data=(X, Y[:, 0]))
+    two.fit(X, Y[:, :2], epochs=1, batch_size=50)
+    for act in (lambda: two.score(X, Y[:, 0]), lambda: two.partial_fit(X, Y[:, 0])):
+        with pytest.raises(InvalidArgumentError, match=targets_fix.format("y") + r"\(s\), one"):
+            act()
+
+
 def test_predicting_before_fitting_names_the_class(waves):
     with pytest.raises(NotFittedError, match="this NeuralNetRegressor is not fitted yet"):
         regressor().predict(waves[0])

@@ -770,7 +770,8 @@ class NeuralNetRegressor(Network):
         outputs (scikit-learn's ``r2_score``); an output whose targets are all equal
         scores 1 if predicted exactly, else 0."""
         X = check_features(X, finite=False)
-        targets = check_targets(y, len(X), self.layer_sizes[-1]).reshape(len(X), -1)
+        targets = check_targets(y, len(X), self.layer_sizes[-1], layers_follow=False)
+        targets = targets.reshape(len(X), -1)
         targets = targets.astype(np.float64)
         check_finite(targets, targets, "y")
         residual = np.sum((targets - self._logits(X).reshape(len(X), -1)) ** 2, axis=0)
@@ -781,7 +782,8 @@ class NeuralNetRegressor(Network):
         return output_layer(self.layer_sizes[-1], regression=True)
 
     def _labels(self, y, n_samples: int, name: str = "y") -> np.ndarray:
-        return check_targets(y, n_samples, self.layer_sizes[-1], name)
+        layers_follow = name == "y" and self.parameters is None  # else the model is made
+        return check_targets(y, n_samples, self.layer_sizes[-1], name, layers_follow)
 
     def _classes(self, classes, labels: np.ndarray, continuing: bool) -> None:
         if classes is not None:

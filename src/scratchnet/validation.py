@@ -142,9 +142,14 @@ def _beyond_int64(name: str) -> InvalidArgumentError:
     )
 
 
-def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
+def check_targets(
+    y, n_samples: int, n_outputs: int, name: str = "y", layers_follow: bool = True
+) -> np.ndarray:
     """Real-valued regression targets: (n_samples,) for one output, or (n_samples,
-    n_outputs); their finiteness is checked once they have the network's dtype."""
+    n_outputs); their finiteness is checked once they have the network's dtype. Targets
+    of another width are refused with the fix: the last layer's size where the layers
+    follow the targets (an unfitted network's training targets), else the targets'
+    width."""
     y = as_array(y, name)
     if y.dtype.kind not in "iufb":
         raise InvalidTypeError(
@@ -160,9 +165,11 @@ def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> np.ndar
         )
     columns = 1 if y.ndim == 1 else y.shape[1]
     if columns != n_outputs:
+        fix = (f"make the last layer size {columns}" if layers_follow else
+               f"give {name} {n_outputs} column(s), one per output unit")  # fmt: skip
         raise InvalidArgumentError(
             f"{name} has {columns} target column(s) but the output layer has {n_outputs} "
-            f"unit(s); make the last layer size {columns}"
+            f"unit(s); {fix}"
         )
     return y
 
