@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse
 from scipy.special import expit
 
 import scratchnet as sn
@@ -136,6 +137,16 @@ def test_summary_lists_layers_and_parameter_count():
             net.summary(bad)
 
 
+def test_summary_says_dropout_without_a_hidden_layer_drops_nothing():
+    """It said 'dropout 0.5 after each hidden layer while training' of a network with none."""
+    assert NeuralNet([8, 1], dropout=0.5).summary(4).splitlines()[-2] == (
+        "dropout 0.5 after each hidden layer while training"
+    )
+    assert NeuralNet([1], dropout=0.5).summary(4).splitlines()[-2] == (
+        "dropout 0.5 set, but there is no hidden layer to drop"
+    )
+
+
 def test_boolean_labels_may_name_their_classes(blobs):
     X, y = blobs
     net = NeuralNet([4, 1], random_state=0).fit(X, y.astype(bool), classes=[False, True],
@@ -219,13 +230,34 @@ def test_classes_fix_the_label_order(blobs):
         (np.zeros((2, 3, 4)), InvalidArgumentError, r"X must be 2-D.*\(2, 3, 4\)"),
         (np.zeros((0, 3)), InvalidArgumentError, r"X is empty: shape \(0, 3\)"),
         (np.zeros((4, 0)), InvalidArgumentError, r"X is empty: shape \(4, 0\)"),
-        (np.zeros((4, 3), dtype=np.uint8), InvalidTypeError, "float32 or float64.*uint8"),
+        (
+            np.zeros((4, 3), dtype=np.uint8),
+            InvalidTypeError,
+            r"^X must hold float32 or float64 values, got uint8; scale raw images with scratchnet"
+            r"\.preprocess$",
+        ),
+        (
+            np.zeros((4, 3), dtype=np.int64),  # tabular data, not images
+            InvalidTypeError,
+            r"got int64; convert it with \.astype\(np\.float32\) \(raw uint8 images: ",
+        ),
+        (
+            np.zeros((4, 3), dtype=object),  # what pandas' nullable Float64 columns give
+            InvalidTypeError,
+            r"got object; convert its values to numbers, e\.g\. with np\.asarray\(values, dtype=",
+        ),
         (np.array([["a", "b"]]), InvalidTypeError, "float32 or float64"),
+        (
+            scipy.sparse.csr_matrix(np.eye(4, 3)),
+            InvalidTypeError,
+            r"^X is a SciPy sparse matrix; scratchnet takes dense arrays: pass its \.toarray\(\)$",
+        ),
     ],
+    ids=["1-D", "3-D", "no rows", "no columns", "uint8", "int64", "object", "strings", "sparse"],
 )
 def test_bad_features_are_rejected(X, error, message):
     with pytest.raises(error, match=message):
-        NeuralNet([2, 1]).fit(X, np.zeros(len(X), dtype=int))
+        NeuralNet([2, 1]).fit(X, np.zeros(X.shape[0], dtype=int))
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -555,6 +587,30 @@ def test_ragged_rows_are_one_clear_error_in_fit_and_predict(blobs):
         net.predict(ragged)
     with pytest.raises(InvalidArgumentError, match=r"^y cannot be made an array"):
         NeuralNet([2, 1]).fit(X[:2], [[0], [1, 1]])
+
+
+def test_an_array_that_fails_to_convert_itself_is_one_clear_error():
+    """A torch tensor that requires grad raises RuntimeError from its __array__; the
+    rows-of-different-lengths guess is for ragged lists only."""
+
+    class Refusing:
+        def __array__(self, dtype=None, copy=None):
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad.")
+
+    with pytest.raises(
+        InvalidArgumentError, match=r"^X cannot be made an array: Can't call numpy\(\) on"
+    ):
+        NeuralNet([2, 1]).fit(Refusing(), [0, 1])
+
+
+def test_one_image_given_to_predict_is_told_to_be_flattened(blobs):
+    net = NeuralNet([3, 2], random_state=0).fit(np.zeros((4, 784)), [0, 1, 0, 1], n_iterations=1)
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"^X has shape \(28, 28\); pass one sample as \(784,\) or samples as rows "
+        r"\(n, 784\) \(scratchnet\.preprocess flattens images\)$",
+    ):
+        net.predict(np.zeros((28, 28)))
 
 
 def test_a_big_endian_array_is_float64_as_any_other(blobs):

@@ -541,7 +541,8 @@ class Network:
         n_features = self._fitted().widths[0]
         if X.ndim == 1 and X.shape[0] == n_features:
             return X[None, :], True
-        if X.ndim == 1 or (X.ndim > 2 and np.prod(X.shape[1:]) == n_features):
+        one_image = X.ndim == 2 and X.shape[1] != n_features and X.size == n_features
+        if X.ndim == 1 or one_image or (X.ndim > 2 and np.prod(X.shape[1:]) == n_features):
             raise InvalidArgumentError(
                 f"X has shape {X.shape}; pass one sample as ({n_features},) or samples as "
                 f"rows (n, {n_features}) (scratchnet.preprocess flattens images)"
@@ -619,8 +620,10 @@ class Network:
             activation = output if index == len(self.layer_sizes) else self.activation
             shape = f"{fan_in} -> {fan_out}"
             lines.append(f"{'dense_' + str(index):<8}{shape:>16}  {activation:<11}{count:>12,}")
-        if self.dropout:
+        if self.dropout and len(self.layer_sizes) > 1:
             lines.append(f"dropout {self.dropout:g} after each hidden layer while training")
+        elif self.dropout:
+            lines.append(f"dropout {self.dropout:g} set, but there is no hidden layer to drop")
         lines.append(f"total parameters: {total:,}")
         return "\n".join(lines)
 

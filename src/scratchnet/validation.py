@@ -40,10 +40,10 @@ def as_array(values, name: str) -> np.ndarray:
         )
     try:
         return np.asarray(values)
-    except (ValueError, TypeError) as error:
-        raise InvalidArgumentError(
-            f"{name} cannot be made an array (are its rows of different lengths?): {error}"
-        ) from None
+    except (ValueError, TypeError, RuntimeError) as error:  # RuntimeError: a tensor's own
+        ragged = "inhomogeneous" in str(error)
+        hint = " (are its rows of different lengths?)" if ragged else ""
+        raise InvalidArgumentError(f"{name} cannot be made an array{hint}: {error}") from None
 
 
 def check_features(
@@ -51,13 +51,16 @@ def check_features(
 ) -> np.ndarray:
     """A 2-D float32/float64 array with at least one row and column, all values finite
     (``finite=False`` leaves that check to the caller, e.g. chunk by chunk)."""
+    if type(x).__module__.startswith("scipy.sparse"):
+        raise InvalidTypeError(
+            f"{name} is a SciPy sparse matrix; scratchnet takes dense arrays: pass its .toarray()"
+        )
     x = as_array(x, name)
     if x.dtype.kind == "f" and not x.dtype.isnative:  # read from a big-endian file, say
         x = x.astype(x.dtype.newbyteorder("="))
     if x.dtype not in FLOAT_DTYPES:
         raise InvalidTypeError(
-            f"{name} must hold float32 or float64 values, got {x.dtype}; "
-            "scale raw images with scratchnet.preprocess"
+            f"{name} must hold float32 or float64 values, got {x.dtype}; {_to_floats(x.dtype)}"
         )
     if x.ndim != 2:
         raise InvalidArgumentError(
@@ -72,6 +75,15 @@ def check_features(
     if finite:
         check_finite(x, x, name)
     return x
+
+
+def _to_floats(dtype: np.dtype) -> str:
+    """How to turn values of ``dtype`` into the floats a network takes."""
+    if dtype == np.uint8:
+        return "scale raw images with scratchnet.preprocess"
+    if dtype.kind == "O":  # a DataFrame of pandas' nullable dtypes (Float64, Int64) too
+        return "convert its values to numbers, e.g. with np.asarray(values, dtype=np.float32)"
+    return "convert it with .astype(np.float32) (raw uint8 images: scratchnet.preprocess)"
 
 
 def check_finite(part: np.ndarray, whole: np.ndarray, name: str, given=None) -> None:

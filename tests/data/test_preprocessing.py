@@ -89,6 +89,21 @@ def test_non_uint8_images_are_rejected(dtype):
 
 
 @pytest.mark.parametrize(
+    ("dtype", "hint"),
+    [
+        (
+            np.int64,
+            r"; integers in 0\.\.255 \(a CSV reader's, say\): pass images\.astype\(np\.uint8\)$",
+        ),
+        (np.float32, r"; floats are not scaled here: divide values in 0\.\.255 by 255 and"),
+    ],
+)
+def test_pixels_of_another_dtype_are_told_what_to_do(dtype, hint):
+    with pytest.raises(TypeError, match=rf"^images must be raw uint8 pixels, got dtype \w+{hint}"):
+        preprocess(np.zeros((2, 784), dtype=dtype))
+
+
+@pytest.mark.parametrize(
     "dtype",
     [int, np.int32, np.float16, "float16", np.uint8, complex, "not-a-dtype", None],
 )

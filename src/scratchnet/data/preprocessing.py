@@ -27,7 +27,9 @@ def preprocess(images: np.ndarray, dtype: type | np.dtype | str = np.float64) ->
     images = as_array(images, "images")
     dtype = check_float_dtype(dtype)
     if images.dtype != np.uint8:
-        raise InvalidTypeError(f"images must be raw uint8 pixels, got dtype {images.dtype}")
+        raise InvalidTypeError(
+            f"images must be raw uint8 pixels, got dtype {images.dtype}" + _uint8_hint(images.dtype)
+        )
     if images.ndim in (3, 4) and images.shape[-1] == 1:  # grey, with a channel axis
         images = images[..., 0]
     flattened = images.ndim in (1, 2) and images.shape[-1] == FLAT_PIXELS
@@ -43,3 +45,13 @@ def preprocess(images: np.ndarray, dtype: type | np.dtype | str = np.float64) ->
         return np.divide(images.reshape(-1), dtype.type(255), dtype=dtype)
     flat = images.reshape(len(images), math.prod(images.shape[1:]))  # (n, 784)
     return np.divide(flat, dtype.type(255), dtype=dtype)
+
+
+def _uint8_hint(dtype: np.dtype) -> str:
+    """What to do with pixels of ``dtype``: integers (a CSV reader's int64) in 0..255
+    become uint8; floats this function does not scale."""
+    if dtype.kind in "iu":
+        return "; integers in 0..255 (a CSV reader's, say): pass images.astype(np.uint8)"
+    if dtype.kind == "f":
+        return "; floats are not scaled here: divide values in 0..255 by 255 and flatten them"
+    return ""
