@@ -198,7 +198,14 @@ def set_nan(arrays, meta):
 
 CORRUPTIONS = {
     "other format": (lambda a, m: m.update(format="keras-model"), "not a scratchnet model"),
-    "wrong version": (lambda a, m: m.update(version=7), "version 7 is not supported"),
+    "newer version": (  # a file of a newer scratchnet
+        lambda a, m: m.update(version=7),
+        r"model format version 7 is newer than this scratchnet reads \(1 and 2\): install the",
+    ),
+    "unknown version": (
+        lambda a, m: m.update(version="2"),
+        r"model format version '2' is not supported \(this scratchnet reads 1 and 2\)$",
+    ),
     "metadata not json": (lambda a, m: a.update(meta=np.array("{oops")), "no readable metadata"),
     "an integer of 4,400 digits in the metadata": (  # json.loads: a plain ValueError
         lambda a, m: a.update(meta=np.array('{"version": 1' + "0" * 4400 + "}")),

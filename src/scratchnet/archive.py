@@ -70,6 +70,22 @@ class ArchiveReader:
         """The error to raise for ``problem``, naming the file."""
         return DataFileError(f"{self.path}: {problem}")
 
+    def unsupported_version(self, what: str, version, readable: tuple[int, ...]) -> DataFileError:
+        """The error for a ``what`` (a "model format") of a ``version`` not ``readable``:
+        one newer than them was written by a newer scratchnet, which reads it."""
+        newer = (
+            isinstance(version, int) and not isinstance(version, bool) and version > max(readable)
+        )
+        reads = " and ".join(map(str, readable))
+        if newer:
+            return self.fail(
+                f"{what} version {version} is newer than this scratchnet reads ({reads}): "
+                "install the newer scratchnet that wrote it"
+            )
+        return self.fail(
+            f"{what} version {version!r:.20} is not supported (this scratchnet reads {reads})"
+        )
+
     def _members(self) -> dict[str, zipfile.ZipInfo]:
         members = {}
         for info in self.zip.infolist():

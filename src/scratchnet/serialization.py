@@ -94,7 +94,7 @@ def _check_meta(archive: ArchiveReader, meta: dict) -> tuple[tuple[int, ...], np
     if meta.get("format") != FORMAT:
         raise archive.fail(f"not a scratchnet model (format {str(meta.get('format'))[:40]!r})")
     if meta.get("version") not in READABLE_VERSIONS or isinstance(meta.get("version"), bool):
-        raise archive.fail(f"model format version {meta.get('version')!r:.20} is not supported")
+        raise archive.unsupported_version("model format", meta.get("version"), READABLE_VERSIONS)
     sizes, n_features = meta.get("layer_sizes"), meta.get("n_features")
     if not isinstance(sizes, list) or not 1 <= len(sizes) <= MAX_LAYERS:
         raise archive.fail(f"layer_sizes must be a list of 1 to {MAX_LAYERS} sizes")

@@ -359,7 +359,7 @@ def _meta(archive: ArchiveReader) -> dict:
     if meta.get("format") != FORMAT:
         raise archive.fail("not a scratchnet checkpoint")
     if meta.get("version") != VERSION:
-        raise archive.fail(f"checkpoint version {meta.get('version')!r:.20} is not supported")
+        raise archive.unsupported_version("checkpoint", meta.get("version"), (VERSION,))
     return meta
 
 
