@@ -811,6 +811,26 @@ def test_bad_train_option_is_one_line_error(options, fragments, tmp_path, empty_
 
 
 @pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["train", "--lerning-rate", "0.1"], "unrecognized arguments: --lerning-rate 0.1; did you "
+         "mean --learning-rate? (see scratchnet train --help)"),
+        (["serve", "--prot", "8000"], "unrecognized arguments: --prot 8000; did you mean --port? "
+         "(see scratchnet serve --help)"),
+        (["evaluate", "m.npz", "--epochz=3"], "unrecognized arguments: --epochz=3 (see scratchnet "
+         "evaluate --help)"),  # nothing close in evaluate's options
+        (["train", "--foo"], "unrecognized arguments: --foo (see scratchnet train --help)"),
+    ],
+    ids=["train", "serve", "nothing close", "not --force"],
+)  # fmt: skip
+def test_a_mistyped_option_names_the_closest_and_the_commands_help(argv, line):
+    """The top parser's --help, which it pointed to, does not list a command's options."""
+    outcome = invoke(*argv)
+    assert outcome.code == 2 and outcome.out == ""
+    assert outcome.err == f"scratchnet: error: {line}\n"
+
+
+@pytest.mark.parametrize(
     "argv",
     [pytest.param([], id="no command"), pytest.param(["evaluate"], id="evaluate without model")],
 )

@@ -12,6 +12,7 @@ traceback. A reader of its output that leaves (``| head``) ends it quietly with 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 
 from .. import __version__
@@ -41,13 +42,36 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"scratchnet: error: {message} (see {self.prog} --help)\n")
 
 
+class CommandParser(Parser):
+    """A command's parser refuses what it does not know itself, naming the option it
+    comes closest to, and its own --help (argparse leaves unknown words to the top
+    parser, whose --help does not list the command's options)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}{self._closest(unknown)}")
+        return namespace, unknown
+
+    def _closest(self, words: list[str]) -> str:
+        """'; did you mean --learning-rate?' for the first option-like word that is close
+        to one of the command's options."""
+        options = [option for action in self._actions for option in action.option_strings]
+        for word in words:
+            if word.startswith("--"):
+                close = difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.75)
+                if close:
+                    return f"; did you mean {close[0]}?"
+        return ""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="scratchnet",
         description="A neural network from scratch in NumPy: MNIST digits, end to end.",
     )
     parser.add_argument("--version", action="version", version=f"scratchnet {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
     for command in COMMANDS:
         command.add_parser(commands)
     return parser
