@@ -41,7 +41,6 @@ from .nn.propagation import (
     active_inputs,
 )
 from .nn.schedules import Schedule
-from .nn.settings import check_flag
 from .serialization import StoredModel, read_model, write_model
 from .training.batching import Dataset, normalised_weights, split_rows
 from .training.callbacks import Callback, ProgressBar, check_callbacks
@@ -59,6 +58,7 @@ from .validation import (
     check_early_stopping,
     check_features,
     check_finite,
+    check_flag,
     check_float_dtype,
     check_fraction,
     check_labels,

@@ -28,6 +28,16 @@ def python_name(name: str) -> str | None:
     return name
 
 
+def check_flag(value, name: str, numbers_too: bool = False) -> bool:
+    """``value`` as a bool, if it is one (NumPy's included; with ``numbers_too`` an
+    integer as well, as scikit-learn's ``verbose`` takes); else InvalidTypeError, since
+    any other value, the string "no" say, would be taken for its truth."""
+    if isinstance(value, (bool, np.bool_)) or (numbers_too and isinstance(value, numbers.Integral)):
+        return bool(value)
+    accepted = "True, False or a number" if numbers_too else "True or False"
+    raise InvalidTypeError(f"{name} must be {accepted}, got {value!r}")
+
+
 def as_array(values, name: str) -> np.ndarray:
     """``values`` as a NumPy array; InvalidArgumentError for what NumPy cannot make one of
     (nested lists of different lengths, say), and for a masked array with entries masked

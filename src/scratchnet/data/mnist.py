@@ -18,8 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DataFileError, InvalidArgumentError
-from ..nn.settings import check_flag
-from ..validation import N_DIGITS, check_digits, check_path
+from ..validation import N_DIGITS, check_digits, check_flag, check_path
 from .idx import file_sha256, read_idx
 
 ENV_DATA_DIR = "SCRATCHNET_DATA_DIR"

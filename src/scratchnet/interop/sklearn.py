@@ -45,10 +45,10 @@ from ..errors import InvalidArgumentError, InvalidTypeError
 from ..metrics import r_squared
 from ..network import Network, NeuralNet, NeuralNetRegressor
 from ..nn.losses import output_units
-from ..nn.settings import check_flag
 from ..training.memory import check_fits
 from ..validation import (
     check_early_stopping,
+    check_flag,
     check_float_dtype,
     check_layer_sizes,
     check_positive_int,

@@ -6,9 +6,7 @@ import math
 import numbers
 from collections.abc import Callable
 
-import numpy as np
-
-from ..errors import InvalidArgumentError, InvalidTypeError
+from ..errors import InvalidArgumentError
 
 
 def check_setting(value, name: str, accepted: Callable[[float], bool], interval: str) -> None:
@@ -44,13 +42,3 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise InvalidArgumentError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
-
-
-def check_flag(value, name: str, numbers_too: bool = False) -> bool:
-    """``value`` as a bool, if it is one (NumPy's included; with ``numbers_too`` an
-    integer as well, as scikit-learn's ``verbose`` takes); else InvalidTypeError, since
-    any other value, the string "no" say, would be taken for its truth."""
-    if isinstance(value, (bool, np.bool_)) or (numbers_too and isinstance(value, numbers.Integral)):
-        return bool(value)
-    accepted = "True, False or a number" if numbers_too else "True or False"
-    raise InvalidTypeError(f"{name} must be {accepted}, got {value!r}")

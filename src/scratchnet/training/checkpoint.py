@@ -24,8 +24,8 @@ import numpy as np
 from ..archive import ArchiveReader, open_archive, write_archive
 from ..atomic import refuse_special
 from ..errors import DataFileError, InvalidArgumentError
-from ..nn.settings import check_flag, real_number
-from ..validation import check_path, check_positive_int
+from ..nn.settings import real_number
+from ..validation import check_flag, check_path, check_positive_int
 from .history import History, history_inconsistency, is_count, is_history, is_number
 from .loop import Checkpointer, TrainingConfig
 from .state import TrainingState

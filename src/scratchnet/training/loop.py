@@ -45,8 +45,8 @@ from ..nn.propagation import (
     add_weight_decay_,
 )
 from ..nn.schedules import Schedule, get_schedule
-from ..nn.settings import check_flag
 from ..validation import (
+    check_flag,
     check_non_negative_float,
     check_positive_float,
     check_positive_int,
