@@ -225,7 +225,7 @@ def test_bad_files_get_one_line_each_and_the_rest_an_answer(digits_model, tmp_pa
     (tmp_path / "empty.jpg").write_bytes(b"")
     (tmp_path / "blank.png").write_bytes(encode(np.full((30, 30), 255, np.uint8), "PNG"))
     (tmp_path / "notes.txt").write_text("not read, and named: not an image name")
-    (tmp_path / ".hidden.png").write_bytes(b"not considered: hidden")
+    (tmp_path / ".hidden.png").write_bytes(b"not read: hidden, and named")
     empty_folder = tmp_path / "nothing"
     empty_folder.mkdir()
     outcome = invoke(
@@ -244,6 +244,7 @@ def test_bad_files_get_one_line_each_and_the_rest_an_answer(digits_model, tmp_pa
         f"scratchnet: {tmp_path}: 1 subfolder(s) not searched (nothing): --recursive reads them",
         f"scratchnet: {tmp_path}: 1 file(s) not read, their names not those of PNG, JPEG, BMP, "
         "GIF or WebP images (notes.txt)",
+        f"scratchnet: {tmp_path}: 1 hidden file(s) not read (.hidden.png); name one to read it",
     ])  # fmt: skip
 
 
@@ -497,19 +498,22 @@ def test_a_folders_subfolders_are_read_with_recursive_and_named_without(digits_m
 
 
 def test_files_a_folders_search_leaves_out_by_their_names_are_named(digits_model, tmp_path):
-    """A TIFF and a PNG without an extension were skipped without a word; hidden files
-    are left out silently, as hidden subfolders are."""
+    """A TIFF and a PNG without an extension were skipped without a word, and so were
+    hidden files named as images; other hidden files are left out silently, as hidden
+    subfolders are."""
     image = seven(tmp_path / "a.png")
     for name in ("scan.tiff", "noext", "notes.txt", "sub/b.bmp2"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(image.read_bytes())
     (tmp_path / ".DS_Store").write_bytes(b"hidden")
+    (tmp_path / "sub" / "._b.PNG").write_bytes(image.read_bytes())  # macOS's resource copy
     outcome = invoke("predict", "--model", digits_model, "--recursive", tmp_path)
     assert outcome.code == 0, outcome
     assert [LINE.match(line)[1] for line in outcome.out.splitlines()] == [str(image)]
     assert outcome.err == (
         f"scratchnet: {tmp_path}: 4 file(s) not read, their names not those of PNG, JPEG, "
         "BMP, GIF or WebP images (noext, notes.txt, scan.tiff, ...)\n"
+        f"scratchnet: {tmp_path}: 1 hidden file(s) not read (sub/._b.PNG); name one to read it\n"
     )
 
 

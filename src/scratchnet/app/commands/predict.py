@@ -131,14 +131,16 @@ class Found(NamedTuple):
 def _found_in(path: Path, recursive: bool) -> list[Found]:
     """``path`` itself if it is not a folder; else the image files in it (by extension,
     sorted, hidden ones left out), and with ``recursive`` in its subfolders too (walked
-    in order, hidden ones and links to folders left out). The files of other names and
-    the subfolders a search without ``recursive`` left out are said on stderr; a folder
-    that cannot be read is a Found with its problem, in its place."""
+    in order, hidden ones and links to folders left out). The files of other names, the
+    hidden files named as images (macOS's ``._digit.png`` copies, say) and the
+    subfolders a search without ``recursive`` left out are said on stderr; a folder that
+    cannot be read is a Found with its problem, in its place."""
     if not path.is_dir():
         return [Found(path)]
     found: list[Found] = []
     subfolders: list[str] = []
     others: list[str] = []  # files not named as images, from ``path``
+    hidden: list[str] = []  # hidden files named as images, from ``path``
 
     def unreadable(error: OSError) -> None:  # in its place: os.walk calls it in order
         found.append(Found(Path(error.filename), _unreadable(error)))
@@ -148,12 +150,17 @@ def _found_in(path: Path, recursive: bool) -> list[Found]:
         found += [Found(Path(folder, name)) for name in sorted(files) if _is_image_name(name)]
         others += [os.path.relpath(Path(folder, name), path) for name in sorted(files)
                    if not (name.startswith(".") or _is_image_name(name))]  # fmt: skip
+        hidden += [os.path.relpath(Path(folder, name), path) for name in sorted(files)
+                   if name.startswith(".") and _has_image_suffix(name)]  # fmt: skip
         if not recursive:  # (os.walk lists links to folders but never follows them)
             subfolders = [name for name in names if not Path(folder, name).is_symlink()]
             names[:] = []
     if others:
         note(printable(f"{path}: {len(others)} file(s) not read, their names not those of "
                        f"{FORMAT_NAMES} images ({_some(others)})"))  # fmt: skip
+    if hidden:
+        note(printable(f"{path}: {len(hidden)} hidden file(s) not read ({_some(hidden)}); "
+                       "name one to read it"))  # fmt: skip
     if not found:
         return [Found(path, printable(f"{path}: a folder without {FORMAT_NAMES} images"
                                       f"{_not_searched(subfolders)}"))]  # fmt: skip
@@ -163,7 +170,11 @@ def _found_in(path: Path, recursive: bool) -> list[Found]:
 
 
 def _is_image_name(name: str) -> bool:
-    return not name.startswith(".") and Path(name).suffix.lower() in EXTENSIONS
+    return not name.startswith(".") and _has_image_suffix(name)
+
+
+def _has_image_suffix(name: str) -> bool:
+    return Path(name).suffix.lower() in EXTENSIONS
 
 
 def _not_searched(subfolders: list[str]) -> str:
