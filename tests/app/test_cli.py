@@ -919,14 +919,26 @@ def test_diverging_run_prints_nothing_but_the_error(mnist_dir, tmp_path):
     assert_one_line_error(outcome, "diverged")
 
 
-def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("options", "first"),
+    [([], "iteration 100"), (["--preset", "all-digits", "--checkpoint-every", "2"], "epoch 2")],
+    ids=["full batch", "mini-batches"],
+)
+def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch, options, first):
+    """And says there is nothing to resume (it said only 'interrupted', which left a user
+    trying --resume on a folder that is gone)."""
+
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("scratchnet.app.experiment.load_mnist", interrupt)
     out = tmp_path / "run"
-    outcome = invoke("train", "--quiet", "--out", out)
-    assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
+    outcome = invoke("train", "--quiet", "--out", out, *options)
+    assert (outcome.code, outcome.err) == (
+        130,
+        f"scratchnet: interrupted; stopped before its first checkpoint.npz (written after "
+        f"{first}), so there is nothing to continue from: run the command again\n",
+    )
     assert not out.exists()
 
 

@@ -105,7 +105,7 @@ def build_network(recipe: Recipe) -> NeuralNet:
             checkpoint=True,
             batch_size=recipe.batch_size,
         ),
-        f"training {net.summary(N_FEATURES).splitlines()[-1].removeprefix('total ')}",
+        f"training {parameter_count((N_FEATURES, *net.layer_sizes)):,} parameters",
     )
     return net
 
