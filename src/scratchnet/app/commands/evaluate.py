@@ -25,7 +25,8 @@ def add_parser(commands) -> None:
         "F1 and support of each digit, the confusion matrix and the expected calibration "
         "error.",
     )
-    evaluate_.add_argument("model", type=file_argument, nargs="?", help="path to model.npz")
+    evaluate_.add_argument("model", type=file_argument, nargs="?",
+                           help="path to model.npz (required, here or as --model)")  # fmt: skip
     evaluate_.add_argument("--model", type=file_argument, dest="model_option", metavar="MODEL",
                            help="the same, as an option (default: none)")  # fmt: skip
     evaluate_.add_argument("--data-dir", type=path_argument, help=DATA_DIR_HELP)
