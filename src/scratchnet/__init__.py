@@ -50,6 +50,7 @@ _PUBLIC = {
     "StepDecay": "nn.schedules",
     "Callback": "training.callbacks",
     "ProgressBar": "training.callbacks",
+    "StopTraining": "training.callbacks",
     "Checkpoint": "training.checkpoint",
     "History": "training.history",
 }
@@ -79,7 +80,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; _PUBLIC must list the s
     from .nn.losses import binary_cross_entropy
     from .nn.optimizers import Adam, GradientDescent, Momentum
     from .nn.schedules import Constant, Cosine, StepDecay
-    from .training.callbacks import Callback, ProgressBar
+    from .training.callbacks import Callback, ProgressBar, StopTraining
     from .training.checkpoint import Checkpoint
     from .training.history import History
 

@@ -224,7 +224,8 @@ class Network:
                 hold flattened images of the Augment's shape (28 x 28 by default); the
                 data itself is never modified or copied.
             callbacks: ``sn.Callback`` objects called at the start, after every step,
-                after every epoch and at the end.
+                after every epoch and at the end; one that raises ``sn.StopTraining``
+                ends the run after the epoch in progress, as if it were the last.
             checkpoint: an ``sn.Checkpoint`` that writes the training state every few
                 epochs and on Ctrl-C, and with ``resume=True`` continues from its file:
                 the run then ends with exactly the model an uninterrupted run reaches.

@@ -9,6 +9,7 @@ import re
 import pytest
 from tqdm import tqdm
 
+import scratchnet as sn
 from scratchnet import Callback, NeuralNet
 from scratchnet.training.callbacks import ProgressBar, describe
 
@@ -152,3 +153,17 @@ def test_a_callback_that_edits_its_record_leaves_the_history_as_logged(blobs):
     edited.fit(*blobs, n_iterations=6, log_every=2, callbacks=[Rounding()])
     assert edited.history.records == logged.history.records
     assert any(record["loss"] != round(record["loss"], 1) for record in logged.history.records)
+
+
+def test_a_run_a_callback_ended_says_so_after_its_last_line(blobs, capsys):
+    class StopAtTwo(Callback):
+        def on_epoch_end(self, epoch, record):
+            if epoch == 2:
+                raise sn.StopTraining
+
+    NeuralNet([4, 1], random_state=0).fit(
+        *blobs, epochs=5, batch_size=40, callbacks=[StopAtTwo()], verbose=True
+    )
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == ["epoch 1/5", "epoch 2/5"]
+    assert lines[-1] == "stopped after epoch 2 of 5: a callback ended the run"

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from sklearn.metrics import log_loss
 
 import scratchnet as sn
 from scratchnet import Callback, NeuralNet, NeuralNetRegressor, TrainingDivergedError
@@ -370,6 +371,83 @@ def test_callbacks_see_every_step_and_epoch(blobs):
         ("step", 2, 4), ("step", 2, 5), ("step", 2, 6), ("epoch", 2, True),
         ("end", 2),
     ]  # fmt: skip
+
+
+class StopAt(Callback):
+    """Raises StopTraining in ``hook`` at epoch ``epoch`` (and, for steps, at ``step``)."""
+
+    def __init__(self, hook, epoch, step=None):
+        self.hook, self.epoch, self.step = hook, epoch, step
+
+    def on_step_end(self, epoch, step, loss):
+        if self.hook == "step" and step == self.step:
+            raise sn.StopTraining
+
+    def on_epoch_end(self, epoch, record):
+        if self.hook == "epoch" and epoch == self.epoch:
+            raise sn.StopTraining
+
+
+class Heard(Callback):
+    def __init__(self):
+        self.epochs, self.ended = [], None
+
+    def on_epoch_end(self, epoch, record):
+        self.epochs.append(epoch)
+
+    def on_train_end(self, history):
+        self.ended = len(history.records)
+
+
+@pytest.mark.parametrize(
+    ("options", "stop", "epochs"),
+    [
+        ({"batch_size": 50}, StopAt("epoch", 3), 3),
+        ({"batch_size": 50, "log_every": 5}, StopAt("epoch", 3), 3),  # logged at the stop
+        ({"batch_size": 50}, StopAt("step", None, step=4), 2),  # the epoch goes on to its end
+        ({"log_every": 2}, StopAt("epoch", 4), 4),  # full batch: the final weights recorded
+        ({"log_every": 2}, StopAt("step", None, step=5), 5),
+    ],
+    ids=["epoch end", "unlogged epoch", "mid-epoch step", "full batch", "full-batch step"],
+)
+def test_a_callback_ends_the_run_as_if_its_epoch_were_the_last(blobs, options, stop, epochs):
+    """The same weights and history as a run of that many epochs (a constant learning
+    rate: a schedule's depends on the planned length); the callbacks after the one that
+    stopped still hear of the epoch, and the end."""
+    heard = Heard()
+    net = NeuralNet([4, 1], random_state=0)
+    net.fit(*blobs, epochs=10, callbacks=[stop, heard], **options)
+    short = NeuralNet([4, 1], random_state=0).fit(*blobs, epochs=epochs, **options)
+    np.testing.assert_array_equal(net.parameters.flat, short.parameters.flat)
+    assert net.history.records == short.history.records
+    assert net.history.records[-1]["epoch"] == epochs and not net.history.stopped_early
+    assert heard.epochs == list(range(1, epochs + 1)) and heard.ended == len(short.history.records)
+
+
+def test_a_run_a_callback_stopped_goes_on_from_its_checkpoint(blobs, tmp_path):
+    """Stopped after epoch 3, resumed without the callback: the run of 6 epochs, bit for bit."""
+    options = {"epochs": 6, "batch_size": 40, "optimizer": "adam", "learning_rate": 0.01}
+    path = tmp_path / "run.npz"
+    stopped = NeuralNet([4, 1], random_state=0)
+    stopped.fit(*blobs, **options, callbacks=[StopAt("epoch", 3)], checkpoint=sn.Checkpoint(path))
+    assert stopped.history.records[-1]["epoch"] == 3
+    resumed = NeuralNet([4, 1], random_state=0)
+    resumed.fit(*blobs, **options, checkpoint=sn.Checkpoint(path, resume=True))
+    whole = NeuralNet([4, 1], random_state=0).fit(*blobs, **options)
+    np.testing.assert_array_equal(resumed.parameters.flat, whole.parameters.flat)
+    assert resumed.history.records == whole.history.records
+
+
+def test_a_stop_with_patience_keeps_the_best_epochs_weights(blobs):
+    X, y = blobs
+    options = {"epochs": 10, "batch_size": 40, "optimizer": "adam", "learning_rate": 0.5}
+    net = NeuralNet([4, 1], random_state=0)
+    net.fit(X, y, **options, validation_data=(X[:40], y[:40]), patience=10,
+            callbacks=[StopAt("epoch", 6)])  # fmt: skip
+    losses = [record["val_loss"] for record in net.history.records]
+    assert len(losses) == 6 and net.history.best_epoch == 1 + int(np.argmin(losses)) < 6
+    kept = log_loss(y[:40], net.predict_proba(X[:40]))  # the best epoch's, not the last's
+    np.testing.assert_allclose(kept, min(losses), rtol=1e-9)
 
 
 def test_verbose_shows_a_progress_bar_per_epoch(blobs, capsys):

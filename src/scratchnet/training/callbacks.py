@@ -18,6 +18,14 @@ from ..metrics import percent
 REFRESH_SECONDS = 0.2
 
 
+class StopTraining(Exception):
+    """Raise it in ``on_step_end`` or ``on_epoch_end`` to end the run once the epoch in
+    progress is over: a time budget, an accuracy reached. The run then ends as if that
+    epoch were its last: its record is logged, the remaining callbacks still hear of it,
+    early stopping's best weights (with ``patience``) are kept, and a checkpoint holds
+    the state after it, from which ``resume=True`` goes on."""
+
+
 class Callback:
     """Override what you need; every hook is optional."""
 
@@ -25,12 +33,13 @@ class Callback:
         """Called once before the first epoch."""
 
     def on_step_end(self, epoch: int, step: int, loss: float) -> None:
-        """Called after every parameter update with the mean loss of its batch."""
+        """Called after every parameter update with the mean loss of its batch (raise
+        StopTraining to end the run after this epoch)."""
 
     def on_epoch_end(self, epoch: int, record: dict | None) -> None:
         """Called after every epoch; ``record`` is a copy of the history entry logged
         during it, if one was (in full-batch training it describes the weights before
-        the epoch's update)."""
+        the epoch's update). Raise StopTraining to end the run here."""
 
     def on_train_end(self, history) -> None:
         """Called once when training stops (in full-batch training the history's last
@@ -136,9 +145,12 @@ class ProgressBar(Callback):
         if self.full_batch and final is not None and final["epoch"] != self.last_printed:
             self._print_iteration(final)  # the final weights (a resumed run's history
             # holds the records of the run before it, already printed then)
+        unit = "iteration" if self.full_batch else "epoch"
         if history.stopped_early:
-            unit = "iteration" if self.full_batch else "epoch"
             _to_stderr(early_stop_summary(history, unit))
+        elif final is not None and final["epoch"] < self.epochs:  # StopTraining's doing
+            _to_stderr(f"stopped after {unit} {final['epoch']} of {self.epochs}: a callback "
+                       "ended the run")  # fmt: skip
 
     def _new_bar(self, epoch: int):
         if self.full_batch:

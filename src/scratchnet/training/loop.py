@@ -53,7 +53,7 @@ from ..validation import (
     check_training_length,
 )
 from .batching import Dataset, Feeder
-from .callbacks import Callback
+from .callbacks import Callback, StopTraining
 from .history import RECORD_KEYS
 from .state import TrainingState
 from .threads import one_blas_thread
@@ -159,6 +159,9 @@ class _Loop:
         self.constant_loss = _constant_loss(model.output, data)
         self.last_rate: float | None = None  # of this call's last update (an earlier
         # call's, which made the weights it starts from, is not known here)
+        self.stop_asked = False  # a callback raised StopTraining
+        self.unlogged: tuple | None = None  # (epoch, lr, loss, accuracy) of a mini-batch
+        # epoch that logged no record
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -166,8 +169,8 @@ class _Loop:
         state, config = self.state, self.config
         for callback in self.callbacks:
             callback.on_train_begin(config.epochs, self.steps_per_epoch)
-        stopped = False
-        while state.epochs_done < config.epochs and not stopped:
+        stopped = False  # by early stopping
+        while state.epochs_done < config.epochs and not (stopped or self.stop_asked):
             epoch = state.epochs_done + 1
             lr = config.schedule(config.learning_rate, epoch - 1, config.epochs)
             run_epoch = self._full_batch_epoch if self.full_batch else self._mini_batch_epoch
@@ -175,8 +178,11 @@ class _Loop:
             if checkpoint is not None and not stopped:  # first: what a callback shows of
                 checkpoint.epoch_end(state)  # the epoch (its line) is then kept
             shown = None if record is None else dict(record)  # the history's stays as logged
-            for callback in self.callbacks:
-                callback.on_epoch_end(epoch, shown)
+            self._tell("on_epoch_end", epoch, shown)
+            if self.stop_asked and self.unlogged is not None and not stopped:
+                stopped = self._should_stop(self._record(*self.unlogged))  # the last epoch's
+                if checkpoint is not None:  # state has its record
+                    checkpoint.epoch_end(state)
         if self.full_batch and not stopped:
             self._final_record()
         self._check_final_weights()
@@ -191,6 +197,15 @@ class _Loop:
             callback.on_train_end(state.history)
         return state
 
+    def _tell(self, hook: str, *arguments) -> None:
+        """Call every callback's ``hook``; one that raises StopTraining asks the run to
+        end after this epoch, and the others are still called."""
+        for callback in self.callbacks:
+            try:
+                getattr(callback, hook)(*arguments)
+            except StopTraining:
+                self.stop_asked = True
+
     def _full_batch_epoch(self, epoch: int, lr: float) -> tuple[dict | None, bool]:
         """Measure the weights after epoch - 1 updates with the forward pass of this
         step's gradient, log them if due, then update (unless patience ran out)."""
@@ -204,8 +219,7 @@ class _Loop:
                 return record, True
         self._update(lr)
         self.state.epochs_done = epoch
-        for callback in self.callbacks:
-            callback.on_step_end(epoch, self.state.steps_done, loss)
+        self._tell("on_step_end", epoch, self.state.steps_done, loss)
         return record, False
 
     def _mini_batch_epoch(self, epoch: int, lr: float) -> tuple[dict | None, bool]:
@@ -219,19 +233,26 @@ class _Loop:
             self._update(lr)
             loss_sum += batch_loss
             correct += batch_correct
-            for callback in self.callbacks:
-                callback.on_step_end(epoch, self.state.steps_done, batch_loss / size)
+            self._tell("on_step_end", epoch, self.state.steps_done, batch_loss / size)
         self.state.epochs_done = epoch
-        if epoch % self.config.log_every != 0 and epoch != self.config.epochs:
+        measured = (
+            epoch,
+            lr,
+            loss_sum / len(self.data),
+            accuracy_of(self.model, correct, len(self.data)),
+        )
+        due = epoch % self.config.log_every == 0 or epoch == self.config.epochs
+        if not (due or self.stop_asked):
+            self.unlogged = measured  # logged if a callback ends the run at this epoch
             return None, False
-        accuracy = accuracy_of(self.model, correct, len(self.data))
-        record = self._record(epoch, lr, loss_sum / len(self.data), accuracy)
+        self.unlogged = None
+        record = self._record(*measured)
         return record, self._should_stop(record)
 
     def _final_record(self) -> None:
         """Full-batch training: the weights after the last update, measured (without
         dropout, if there was any)."""
-        epochs = self.config.epochs
+        epochs = self.state.epochs_done  # config.epochs, unless a callback ended the run
         loss, accuracy = self._measure(self.data)
         self._check_cost(loss, epochs, final=True)
         self._should_stop(self._record(epochs, self._rate_that_made(epochs), loss, accuracy,
