@@ -112,7 +112,7 @@ def test_the_model_declares_its_opset_input_and_classes(mnist, tmp_path):
     assert (model.producer_name, model.producer_version) == ("scratchnet", sn.__version__)
     assert "does no preprocessing" in model.doc_string
     assert {node.op_type for node in model.graph.node} <= {
-        "Gemm", "Relu", "Sigmoid", "Sub", "Concat", "ArgMax", "Gather",
+        "Gemm", "Relu", "Mul", "Tanh", "Add", "Sub", "Concat", "ArgMax", "Gather",
     }  # fmt: skip
 
 
@@ -140,6 +140,24 @@ def test_a_bad_dtype_is_refused(mnist, tmp_path):
     with pytest.raises(sn.InvalidTypeError, match="dtype must be float32 or float64"):
         trained("sigmoid", "tanh", mnist).to_onnx(tmp_path / "model.onnx", dtype="float16")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float32, 2.0**-23), (np.float64, 2.0**-52)])
+def test_a_two_class_label_breaks_near_ties_as_onnxruntime_does(blobs, tmp_path, dtype, scale):
+    """Logits within a few units in the last place of 0, where both probabilities round
+    to 1/2 or not: predict, predict_proba's argmax and onnxruntime's label agree on each
+    (predict once broke these ties where onnxruntime did not, from z = 4e-8 in float32)."""
+    X = blobs[0][:, :1].astype(dtype)
+    net = sn.NeuralNet([1], random_state=0).fit(X, blobs[1], n_iterations=1)
+    net.layers[0].weight[...], net.layers[0].bias[...] = 1, 0  # z = x
+    z = np.geomspace(scale / 64, scale * 64, 2000).astype(dtype)
+    z = np.concatenate([z, -z, np.zeros(1, dtype)])[:, None]
+    net.to_onnx(tmp_path / "model.onnx")
+    label = run(tmp_path / "model.onnx", z)["label"]
+    predicted = net.predict(z)
+    assert 0 < np.count_nonzero(predicted == 1) < np.count_nonzero(z > 0)  # ties among them
+    np.testing.assert_array_equal(predicted, label)
+    np.testing.assert_array_equal(predicted, net.classes[net.predict_proba(z).argmax(axis=1)])
 
 
 def test_weights_too_large_for_float32_are_refused_not_written_as_infinities(blobs, tmp_path):

@@ -6,10 +6,11 @@ The graph uses standard operators of opset 17 only, built with ``onnx.helper``: 
 or for leaky ReLU ``Max(z, Mul(z, alpha))`` as the network computes it: ``LeakyRelu``'s
 alpha is a 32-bit attribute, 1.5e-9 off in a float64 graph), and the output:
 
-- two classes (one sigmoid unit): ``probabilities`` = [1 - sigma(z), sigma(z)] (batch, 2),
-  as close to ``predict_proba``'s [sigma(-z), sigma(z)] as the dtype's absolute precision
-  (a runtime's ``Sigmoid`` is not precise in relative terms far below 1/2: onnxruntime's
-  is 0 from z = -17 in float32, so ``Sigmoid(-z)`` would buy nothing)
+- two classes (one sigmoid unit): ``probabilities`` = [1 - p, p] (batch, 2) with
+  p = sigma(z) = (1 + tanh(z / 2)) / 2, as the network computes it near z = 0, so that
+  ``label`` breaks the ties of p rounding to 1/2 where ``predict`` does (onnxruntime's
+  ``Sigmoid`` rounds otherwise in float64); far from 0, ``predict_proba`` keeps the
+  small probability to relative precision, the graph to absolute (1 - p)
 - more classes: ``probabilities`` = softmax(z) (batch, k)
 - classifiers also give ``label`` (batch,): the class label of the largest probability
 - regression: ``predictions`` = z (batch, k)
@@ -195,8 +196,10 @@ def _output(builder: _Graph, output: str, z: str, classes) -> list:
     if output == "identity":
         builder.node("Identity", [z], "predictions")
         return [builder.value("predictions", ["batch", "outputs"])]
-    if output == "sigmoid":
-        p = builder.node("Sigmoid", [z], "p")
+    if output == "sigmoid":  # p = (1 + tanh(z / 2)) / 2
+        half = builder.constant("half", np.array(0.5, builder.dtype))
+        tanh = builder.node("Tanh", [builder.node("Mul", [z, half], "half_z")], "tanh_half_z")
+        p = builder.node("Add", [builder.node("Mul", [tanh, half], "half_tanh"), half], "p")
         one = builder.constant("one", np.ones((1, 1), builder.dtype))
         q = builder.node("Sub", [one, p], "q")
         builder.node("Concat", [q, p], "probabilities", axis=1)

@@ -137,18 +137,23 @@ class BinaryCrossEntropy(_Classifying):
 
     @staticmethod
     def predicted_indices(z: np.ndarray) -> np.ndarray:
-        """The argmax of the probabilities [sigma(-z), sigma(z)]: class 1 where z > 0,
-        except where both round to exactly 1/2 (|z| below about 3e-8 in float32), a tie
-        that goes to class 0, as in predict_proba's argmax and the ONNX graph's label."""
+        """The argmax of ``probabilities``: class 1 where z > 0, except where p rounds to
+        exactly 1/2 (|z| below about 1.2e-7 in float32), a tie that goes to class 0, as
+        in predict_proba's argmax and the ONNX graph's label."""
         p = BinaryCrossEntropy.probabilities(z)
         return (p[:, 1] > p[:, 0]).astype(np.int64)
 
     @staticmethod
     def probabilities(z: np.ndarray) -> np.ndarray:
-        """(m, 1) logits -> (m, 2) probabilities [sigma(-z), sigma(z)], each to the
-        dtype's relative precision (1 - sigma(z) would be 0 from z = 37 in float64, 17
-        in float32, where predict_log_proba is finite)."""
-        return sigmoid(np.hstack([-z, z]))
+        """(m, 1) logits -> (m, 2) probabilities [1 - p, p], p = sigma(z), for |z| < 1:
+        there 1 - p loses nothing (both lie in (0.26, 0.74)), and its ties with p fall
+        where the ONNX graph's ``1 - Sigmoid(z)`` does; beyond, [sigma(-z), sigma(z)],
+        each to the dtype's relative precision (1 - p would be 0 from z = 37 in
+        float64, 17 in float32)."""
+        p = np.array(z, copy=True)
+        Sigmoid().forward_(p)
+        near = np.hstack([1 - p, p])
+        return np.where(np.abs(z) < 1, near, sigmoid(np.hstack([-z, z])))
 
     @staticmethod
     def log_probabilities(z: np.ndarray) -> np.ndarray:
