@@ -244,7 +244,7 @@ def test_classes_fix_the_label_order(blobs):
         (
             np.zeros((4, 3), dtype=object),  # what pandas' nullable Float64 columns give
             InvalidTypeError,
-            r"got object; convert its values to numbers, e\.g\. with np\.asarray\(values, dtype=",
+            r"got object; convert its values to numbers first \(a pandas DataFrame: df\.to_numpy\(",
         ),
         (np.array([["a", "b"]]), InvalidTypeError, "float32 or float64"),
         (
@@ -611,6 +611,17 @@ def test_one_image_given_to_predict_is_told_to_be_flattened(blobs):
         r"\(n, 784\) \(scratchnet\.preprocess flattens images\)$",
     ):
         net.predict(np.zeros((28, 28)))
+    table = NeuralNet([3, 1], random_state=0).fit(np.eye(4), [0, 1, 0, 1], n_iterations=1)
+    with pytest.raises(InvalidArgumentError, match=r"^X has 2 features, the network expects 4$"):
+        table.predict(np.zeros((2, 2)))  # two rows of a table, not an image
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_log_proba"])
+@pytest.mark.parametrize("kind", ["csr_matrix", "csr_array"])
+def test_predicting_on_a_sparse_matrix_names_it(blobs, method, kind):
+    net = fitted(*blobs, n_iterations=1)
+    with pytest.raises(InvalidTypeError, match=r"^X is a SciPy sparse matrix; .*\.toarray\(\)$"):
+        getattr(net, method)(getattr(scipy.sparse, kind)(blobs[0]))
 
 
 def test_a_big_endian_array_is_float64_as_any_other(blobs):

@@ -542,7 +542,9 @@ class Network:
         n_features = self._fitted().widths[0]
         if X.ndim == 1 and X.shape[0] == n_features:
             return X[None, :], True
-        one_image = X.ndim == 2 and X.shape[1] != n_features and X.size == n_features
+        one_image = (  # an image of a network of pixels: not two rows of a table
+            X.ndim == 2 and min(X.shape) >= 8 and X.size == n_features != X.shape[1]
+        )
         if X.ndim == 1 or one_image or (X.ndim > 2 and np.prod(X.shape[1:]) == n_features):
             raise InvalidArgumentError(
                 f"X has shape {X.shape}; pass one sample as ({n_features},) or samples as "

@@ -43,6 +43,10 @@ def as_array(values, name: str) -> np.ndarray:
     (nested lists of different lengths, say), and for a masked array with entries masked
     (np.asarray would hand over the values under the mask as if they were data; a list
     of masked rows is not looked into)."""
+    if type(values).__module__.startswith("scipy.sparse"):  # NumPy makes an object of it
+        raise InvalidTypeError(
+            f"{name} is a SciPy sparse matrix; scratchnet takes dense arrays: pass its .toarray()"
+        )
     if np.ma.isMaskedArray(values) and np.ma.is_masked(values):
         raise InvalidArgumentError(
             f"{name} is a masked array with masked entries, whose values would be used as "
@@ -61,10 +65,6 @@ def check_features(
 ) -> np.ndarray:
     """A 2-D float32/float64 array with at least one row and column, all values finite
     (``finite=False`` leaves that check to the caller, e.g. chunk by chunk)."""
-    if type(x).__module__.startswith("scipy.sparse"):
-        raise InvalidTypeError(
-            f"{name} is a SciPy sparse matrix; scratchnet takes dense arrays: pass its .toarray()"
-        )
     x = as_array(x, name)
     if x.dtype.kind == "f" and not x.dtype.isnative:  # read from a big-endian file, say
         x = x.astype(x.dtype.newbyteorder("="))
@@ -91,8 +91,10 @@ def _to_floats(dtype: np.dtype) -> str:
     """How to turn values of ``dtype`` into the floats a network takes."""
     if dtype == np.uint8:
         return "scale raw images with scratchnet.preprocess"
-    if dtype.kind == "O":  # a DataFrame of pandas' nullable dtypes (Float64, Int64) too
-        return "convert its values to numbers, e.g. with np.asarray(values, dtype=np.float32)"
+    if dtype.kind == "O":  # a DataFrame of pandas' nullable dtypes with missing values too
+        return ("convert its values to numbers first (a pandas DataFrame: "
+                "df.to_numpy(dtype='float32', na_value=np.nan), then fill or drop the missing "
+                "values)")  # fmt: skip
     return "convert it with .astype(np.float32) (raw uint8 images: scratchnet.preprocess)"
 
 
