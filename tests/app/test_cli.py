@@ -920,11 +920,9 @@ def test_diverging_run_prints_nothing_but_the_error(mnist_dir, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("options", "first"),
-    [([], "iteration 100"), (["--preset", "all-digits", "--checkpoint-every", "2"], "epoch 2")],
-    ids=["full batch", "mini-batches"],
+    "options", [[], ["--preset", "all-digits"]], ids=["full batch", "mini-batches"]
 )
-def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch, options, first):
+def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch, options):
     """And says there is nothing to resume (it said only 'interrupted', which left a user
     trying --resume on a folder that is gone)."""
 
@@ -936,8 +934,8 @@ def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch, op
     outcome = invoke("train", "--quiet", "--out", out, *options)
     assert (outcome.code, outcome.err) == (
         130,
-        f"scratchnet: interrupted; stopped before its first checkpoint.npz (written after "
-        f"{first}), so there is nothing to continue from: run the command again\n",
+        "scratchnet: interrupted; stopped before its first epoch ended, so no checkpoint.npz "
+        "was written: run the command again\n",
     )
     assert not out.exists()
 

@@ -202,7 +202,7 @@ def test_an_early_ctrl_c_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setattr("scratchnet.app.experiment.load_mnist", interrupt)
     outcome = invoke("train", "--quiet", "--out", tmp_path / "new" / "run")
     assert outcome.code == 130  # (its line: test_cli's test of an interrupted run)
-    assert outcome.err.startswith("scratchnet: interrupted; stopped before its first checkpoint")
+    assert outcome.err.startswith("scratchnet: interrupted; stopped before its first epoch")
     assert names(tmp_path) == []  # the folders it made are gone, with its staging folder
 
 
@@ -1092,6 +1092,25 @@ def test_a_resume_stopped_before_it_takes_its_folder_says_how_to_go_on(
         f"continue with: scratchnet train --resume {out} --data-dir {mnist_dir}\n"
     ))  # fmt: skip
     assert_only_the_checkpoint_kept_and_resumed(out, mnist_dir)
+
+
+def test_a_ctrl_c_after_training_whose_only_state_cannot_be_written_says_just_that(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """5 iterations, checkpoints every 100: the state of the 5th, written on Ctrl-C, meets
+    a full disk. The run did not stop before its first epoch, and must not say so."""
+
+    def full_disk(path, *args):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr("scratchnet.training.checkpoint.write_archive", full_disk)
+    monkeypatch.setattr("scratchnet.app.plots.plot_accuracy", interrupt)
+    out = tmp_path / "run"
+    outcome = train(mnist_dir, out, "--iterations", "5", "--checkpoint-every", "100")
+    assert outcome.code == 130
+    assert outcome.err.startswith("scratchnet: interrupted; the last state was not written (")
+    assert "no space left on device" in outcome.err.lower() and "stopped before" not in outcome.err
+    assert not out.exists()
 
 
 def test_a_ctrl_c_whose_last_checkpoint_cannot_be_written_still_cleans_up_and_says_so(
