@@ -436,6 +436,11 @@ def test_yes_no_options_refuse_what_is_not_a_truth_value(blobs, method, options,
     np.testing.assert_array_equal(net.parameters.flat, before)
 
 
+def test_training_memory_refuses_a_column_groups_setting_that_is_not_a_truth_value():
+    with pytest.raises(InvalidTypeError, match=r"^column_groups must be True or False, got 'no'"):
+        NeuralNet([8, 1]).training_memory(4, column_groups="no")
+
+
 def test_yes_no_options_take_numpy_booleans(blobs, capsys):
     warm = NeuralNet([2, 1], random_state=0).fit(*blobs, n_iterations=2)
     start = warm.parameters.flat.copy()

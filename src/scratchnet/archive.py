@@ -79,7 +79,7 @@ class ArchiveReader:
         reads = " and ".join(map(str, readable))
         if newer:
             return self.fail(
-                f"{what} version {version} is newer than this scratchnet reads ({reads}): "
+                f"{what} version {version!r:.20} is newer than this scratchnet reads ({reads}): "
                 "install the newer scratchnet that wrote it"
             )
         return self.fail(

@@ -383,7 +383,7 @@ class Network:
             early_stopping=patience is not None,
             checkpoint=checkpoint is not None,
             full_batch=batch_size is None,
-            column_groups=batch_size is None and column_groups,
+            column_groups=check_flag(column_groups, "column_groups") and batch_size is None,
         )
 
     def _inputs(self, X, y, classes, sample_weight, start: Parameters | None) -> tuple:

@@ -167,3 +167,10 @@ def test_a_run_a_callback_ended_says_so_after_its_last_line(blobs, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == ["epoch 1/5", "epoch 2/5"]
     assert lines[-1] == "stopped after epoch 2 of 5: a callback ended the run"
+
+
+def test_a_progress_bar_refuses_a_bar_setting_that_is_not_a_truth_value():
+    """bar="no" is true: it drew bars on a stderr that is no terminal."""
+    with pytest.raises(sn.InvalidTypeError, match=r"^bar must be True or False, got 'no'$"):
+        ProgressBar(bar="no")
+    assert ProgressBar(bar=None).bar_wanted is None

@@ -338,6 +338,8 @@ def first_record(change):
         (FULL_BATCH, updated(version=99), r"checkpoint version 99 is newer than this scratchnet "
          r"reads \(1\): install the newer scratchnet that wrote it$"),
         (FULL_BATCH, updated(version=0), r"checkpoint version 0 is not supported \(this "),
+        (FULL_BATCH, updated(version=True), r"checkpoint version True is not supported \(this "),
+        (FULL_BATCH, updated(version=1.0), r"checkpoint version 1\.0 is not supported \(this "),
         (FULL_BATCH, updated(epochs_done=-4), "epochs_done must be a count, got -4"),
         (FULL_BATCH, updated(steps_done=4.0), "steps_done must be a count, got 4.0"),
         (FULL_BATCH, updated(steps_done=10**30), "steps_done must be a count"),

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from ..errors import InvalidTypeError
 from ..metrics import percent
+from ..validation import check_flag
 
 REFRESH_SECONDS = 0.2
 
@@ -96,7 +97,7 @@ class ProgressBar(Callback):
 
     def __init__(self, validation_label: str = "validation", bar: bool | None = None):
         self.validation_label = validation_label
-        self.bar_wanted = bar
+        self.bar_wanted = None if bar is None else check_flag(bar, "bar")
         self.bar = None
         self.last_printed = None  # the epoch of the last record printed
 

@@ -358,7 +358,7 @@ def _meta(archive: ArchiveReader) -> dict:
     meta = archive.meta(MAX_META_BYTES)
     if meta.get("format") != FORMAT:
         raise archive.fail("not a scratchnet checkpoint")
-    if meta.get("version") != VERSION:
+    if meta.get("version") != VERSION or not is_count(meta.get("version")):  # not True, 1.0
         raise archive.unsupported_version("checkpoint", meta.get("version"), (VERSION,))
     return meta
 
