@@ -172,6 +172,10 @@ def test_weights_too_large_for_float32_are_refused_not_written_as_infinities(blo
         ):
             net.to_onnx(tmp_path / "model.onnx", dtype="float32")
     assert list(tmp_path.iterdir()) == []
+    net.layers[0].bias[1] = np.nan  # set by hand: a fit's weights are finite
+    with pytest.raises(sn.InvalidArgumentError, match=r"^layer 1's biases hold values that are"):
+        net.to_onnx(tmp_path / "model.onnx")
+    net.layers[0].bias[1] = 0
     net.to_onnx(tmp_path / "model.onnx")  # float64 holds them
     X = blobs[0][:5].astype(np.float64)
     np.testing.assert_allclose(

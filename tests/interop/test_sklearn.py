@@ -475,6 +475,22 @@ def test_a_fitted_estimator_pickles_with_its_network(three_blobs):
     np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
 
 
+def test_weights_before_fit_say_the_estimator_is_not_fitted():
+    for name in ("coefs_", "intercepts_"):
+        with pytest.raises(AttributeError, match=rf"^{name} is set by fit: this estimator is not"):
+            getattr(ScratchNetClassifier(), name)
+
+
+def test_an_estimator_pickled_with_stored_weights_loads_with_views(three_blobs):
+    """Estimators pickled before coefs_ became views of net_ hold arrays of their own."""
+    X, y = three_blobs
+    model = ScratchNetClassifier(**SMALL).fit(X, y)
+    model.__dict__["coefs_"] = [np.zeros(1)]  # as an earlier version pickled it
+    loaded = pickle.loads(pickle.dumps(model))
+    assert "coefs_" not in loaded.__dict__
+    assert np.shares_memory(loaded.coefs_[0], loaded.net_.layers[0].weight)
+
+
 @pytest.mark.parametrize("duplicate", [lambda m: pickle.loads(pickle.dumps(m)), copy.deepcopy])
 def test_a_copied_estimators_weights_stay_read_only_views_of_its_network(three_blobs, duplicate):
     """They were the pickled arrays: writable, and apart from the copy's net_."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from scratchnet.errors import InvalidArgumentError
+from scratchnet.errors import InvalidArgumentError, InvalidTypeError
 from scratchnet.nn.activations import (
     ACTIVATIONS,
     LeakyReLU,
@@ -115,3 +115,10 @@ def test_sigmoid_is_precise_relative_to_its_value_far_below_one_half(dtype):
         sigmoid_derivative(z), reference * expit(-z.astype(np.float64)), rtol=2 * rtol, atol=0
     )
     assert sigmoid(z).dtype == dtype and sigmoid_derivative(z).dtype == dtype
+
+
+@pytest.mark.parametrize("function", [sigmoid, sigmoid_derivative])
+def test_sigmoid_refuses_complex_numbers(function):
+    """Their |z| would be taken for their size: sigmoid(1 + 2j) gave a real 0.9."""
+    with pytest.raises(InvalidTypeError, match=rf"^{function.__name__} takes real numbers, got"):
+        function(np.array([1 + 2j]))

@@ -296,12 +296,26 @@ class _ScratchNetEstimator(BaseEstimator):
     def coefs_(self) -> list[np.ndarray]:
         """Read-only views of each layer's weight, of ``net_`` as it is now (a copy made
         by pickle or deepcopy included)."""
-        return [_read_only(layer.weight) for layer in self.net_.layers]
+        return [_read_only(layer.weight) for layer in self._layers("coefs_")]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Read-only views of each layer's bias, as ``coefs_``."""
-        return [_read_only(layer.bias) for layer in self.net_.layers]
+        return [_read_only(layer.bias) for layer in self._layers("intercepts_")]
+
+    def _layers(self, attribute: str):
+        """The fitted network's layers; AttributeError naming ``attribute`` before fit
+        (as a fitted attribute not yet set would, so hasattr says False)."""
+        if "net_" not in self.__dict__:
+            raise AttributeError(f"{attribute} is set by fit: this estimator is not fitted yet")
+        return self.net_.layers
+
+    def __setstate__(self, state: dict) -> None:
+        """Estimators pickled when coefs_ and intercepts_ were stored arrays drop them:
+        the properties give views of the network instead."""
+        state.pop("coefs_", None)
+        state.pop("intercepts_", None)
+        super().__setstate__(state)
 
     def _validation_scores(self, records: list[dict], targets, sample_weight) -> list[float]:
         raise NotImplementedError

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InvalidTypeError
 from .settings import check_setting, named
 
 
@@ -103,7 +104,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     and e / (1 + e) for z < 0, so sigma(-40) is 4.2e-18, not the 0 of 1 - sigma(40) or of
     the tanh form the hidden layers use (exact to the dtype's absolute precision, all a
     hidden unit needs). Its limits are exact: sigma(-1e4) = 0, sigma(1e4) = 1."""
-    z = np.asarray(z, dtype=np.result_type(np.asarray(z), np.float32))
+    z = _real(z, "sigmoid")
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -112,6 +113,15 @@ def sigmoid_derivative(z: np.ndarray) -> np.ndarray:
     """sigma'(z) = sigma(z) sigma(-z) = e / (1 + e)^2 with e = e^-|z| (sigma' is even), as
     a new float array to the dtype's relative precision (the 0 of 1 - sigma(z) would
     end it at |z| = 37 in float64)."""
-    z = np.asarray(z, dtype=np.result_type(np.asarray(z), np.float32))
+    z = _real(z, "sigmoid_derivative")
     e = np.exp(-np.abs(z))
     return e / (1 + e) ** 2
+
+
+def _real(z, name: str) -> np.ndarray:
+    """``z`` as a float array (float32 or wider); InvalidTypeError for anything else
+    (complex numbers, whose |z| would be taken for their size)."""
+    z = np.asarray(z)
+    if z.dtype.kind not in "biuf":
+        raise InvalidTypeError(f"{name} takes real numbers, got dtype {z.dtype}")
+    return z.astype(np.result_type(z, np.float32), copy=False)
