@@ -7,10 +7,11 @@ or for leaky ReLU ``Max(z, Mul(z, alpha))`` as the network computes it: ``LeakyR
 alpha is a 32-bit attribute, 1.5e-9 off in a float64 graph), and the output:
 
 - two classes (one sigmoid unit): ``probabilities`` = [1 - p, p] (batch, 2) with
-  p = sigma(z) = (1 + tanh(z / 2)) / 2, as the network computes it near z = 0, so that
-  ``label`` breaks the ties of p rounding to 1/2 where ``predict`` does (onnxruntime's
-  ``Sigmoid`` rounds otherwise in float64); far from 0, ``predict_proba`` keeps the
-  small probability to relative precision, the graph to absolute (1 - p)
+  p = sigma(z) = (1 + tanh(z / 2)) / 2, as the network computes it near z = 0; far from
+  0, ``predict_proba`` keeps the small probability to relative precision, the graph to
+  absolute (1 - p). ``label`` is the second class where z > eps, the dtype's machine
+  epsilon, as ``predict`` decides: below it p = 1/2 + z/4 rounds to 1/2, a tie that
+  goes to the first class (a runtime's own rounding of p would move that bound)
 - more classes: ``probabilities`` = softmax(z) (batch, k)
 - classifiers also give ``label`` (batch,): the class label of the largest probability
 - regression: ``predictions`` = z (batch, k)
@@ -193,6 +194,17 @@ def _hidden_activation(builder: _Graph, name: str, z: str, output: str) -> str:
     return builder.node(HIDDEN[name], [z], output)
 
 
+def _second_class_where_above_the_tie(builder: _Graph, z: str) -> str:
+    """The class index (batch,) of a sigmoid unit: 1 where z > eps, as ``predict``
+    decides (``BinaryCrossEntropy.predicted_indices``), whatever the runtime's Tanh
+    rounds near 0 (onnxruntime's float32 Tanh is not correctly rounded)."""
+    eps = builder.constant("tie_bound", np.array(np.finfo(builder.dtype).eps, builder.dtype))
+    above = builder.node("Greater", [z, eps], "above_the_tie")
+    flat = builder.constant("flat", np.array([-1], dtype=np.int64))
+    index = builder.node("Cast", [above], "index_column", to=TensorProto.INT64)
+    return builder.node("Reshape", [index, flat], "index")
+
+
 def _output(builder: _Graph, output: str, z: str, classes) -> list:
     """The graph's outputs for the output layer called ``output``."""
     if output == "identity":
@@ -205,9 +217,10 @@ def _output(builder: _Graph, output: str, z: str, classes) -> list:
         one = builder.constant("one", np.ones((1, 1), builder.dtype))
         q = builder.node("Sub", [one, p], "q")
         builder.node("Concat", [q, p], "probabilities", axis=1)
+        index = _second_class_where_above_the_tie(builder, z)
     else:
         builder.node("Softmax", [z], "probabilities", axis=1)
-    index = builder.node("ArgMax", ["probabilities"], "index", axis=1, keepdims=0)
+        index = builder.node("ArgMax", ["probabilities"], "index", axis=1, keepdims=0)
     labels = builder.constant("classes", np.asarray(classes, dtype=np.int64))
     builder.node("Gather", [labels, index], "label", axis=0)
     return [

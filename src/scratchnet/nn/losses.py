@@ -137,9 +137,10 @@ class BinaryCrossEntropy(_Classifying):
 
     @staticmethod
     def predicted_indices(z: np.ndarray) -> np.ndarray:
-        """The argmax of ``probabilities``: class 1 where z > 0, except where p rounds to
-        exactly 1/2 (|z| below about 1.2e-7 in float32), a tie that goes to class 0, as
-        in predict_proba's argmax and the ONNX graph's label."""
+        """The argmax of ``probabilities``: class 1 where p > 1 - p, which near 0, where
+        tanh(z/2) = z/2 and p = 1/2 + z/4, is where z exceeds the dtype's eps (1.2e-7 in
+        float32, 2.2e-16 in float64): below it p rounds to 1/2, a tie that goes to class
+        0. The ONNX graph's label is z > eps itself."""
         p = BinaryCrossEntropy.probabilities(z)
         return (p[:, 1] > p[:, 0]).astype(np.int64)
 
@@ -147,18 +148,19 @@ class BinaryCrossEntropy(_Classifying):
     def probabilities(z: np.ndarray) -> np.ndarray:
         """(m, 1) logits -> (m, 2) probabilities [1 - p, p], p = sigma(z), for |z| < 1:
         there 1 - p loses nothing (both lie in (0.26, 0.74)), and its ties with p fall
-        where the ONNX graph's ``1 - Sigmoid(z)`` does; beyond, [sigma(-z), sigma(z)],
-        each to the dtype's relative precision (1 - p would be 0 from z = 37 in
-        float64, 17 in float32)."""
-        p = np.array(z, copy=True)
-        Sigmoid().forward_(p)
-        near = np.hstack([1 - p, p])
-        return np.where(np.abs(z) < 1, near, sigmoid(np.hstack([-z, z])))
+        where ``predicted_indices`` says; beyond, [sigma(-z), sigma(z)], each to the
+        dtype's relative precision (1 - p would be 0 from z = 37 in float64, 17 in
+        float32)."""
+        return np.where(np.abs(z) < 1, _near_half(z), sigmoid(np.hstack([-z, z])))
 
     @staticmethod
     def log_probabilities(z: np.ndarray) -> np.ndarray:
-        """(m, 1) logits -> (m, 2): [log(1 - p), log p] = [-softplus(z), -softplus(-z)]."""
-        return -np.hstack([softplus(z), softplus(-z)])
+        """(m, 1) logits -> (m, 2): [log(1 - p), log p], the logarithms of
+        ``probabilities`` for |z| < 1 (so their ties fall alike), beyond that
+        [-softplus(z), -softplus(-z)], finite where a probability rounds to 0."""
+        with np.errstate(divide="ignore"):  # log 0 of a row of the other branch
+            near = np.log(_near_half(z))
+        return np.where(np.abs(z) < 1, near, -np.hstack([softplus(z), softplus(-z)]))
 
     @staticmethod
     def loss_and_delta_(z: np.ndarray, t: np.ndarray, scale: float) -> float:
@@ -310,6 +312,14 @@ def weighted_loss_sum(output: OutputLayer, z: np.ndarray, t: np.ndarray, weights
 def weighted_correct(output: OutputLayer, z: np.ndarray, t: np.ndarray, weights) -> float:
     """The sum of the weights of the rows predicted right."""
     return float(output.correct_rows(z, t) @ weights)
+
+
+def _near_half(z: np.ndarray) -> np.ndarray:
+    """[1 - p, p] with the network's p = sigma(z) (the tanh form), exact complements for
+    p near 1/2."""
+    p = np.array(z, copy=True)
+    Sigmoid().forward_(p)
+    return np.hstack([1 - p, p])
 
 
 def _softmax_(z: np.ndarray) -> None:
