@@ -155,17 +155,25 @@ def test_a_callback_that_edits_its_record_leaves_the_history_as_logged(blobs):
     assert any(record["loss"] != round(record["loss"], 1) for record in logged.history.records)
 
 
-def test_a_run_a_callback_ended_says_so_after_its_last_line(blobs, capsys):
-    class StopAtTwo(Callback):
-        def on_epoch_end(self, epoch, record):
-            if epoch == 2:
-                raise sn.StopTraining
+class StopAtTwo(Callback):
+    def on_epoch_end(self, epoch, record):
+        if epoch == 2:
+            raise sn.StopTraining
 
-    NeuralNet([4, 1], random_state=0).fit(
-        *blobs, epochs=5, batch_size=40, callbacks=[StopAtTwo()], verbose=True
-    )
+
+@pytest.mark.parametrize("log_every", [1, 4])
+def test_a_run_a_callback_ended_says_so_after_its_last_line(blobs, capsys, log_every):
+    """At an epoch log_every skips, its record, logged at the stop, is shown then (the
+    epoch's line had no numbers)."""
+    net = NeuralNet([4, 1], random_state=0)
+    net.fit(*blobs, epochs=5, batch_size=40, log_every=log_every, callbacks=[StopAtTwo()],
+            verbose=True)  # fmt: skip
     lines = capsys.readouterr().err.splitlines()
-    assert [line.split(":")[0] for line in lines[:-1]] == ["epoch 1/5", "epoch 2/5"]
+    final = f"epoch 2/5: {describe(net.history.records[-1])}"
+    if log_every == 1:
+        assert lines[-2] == final and lines[0].startswith("epoch 1/5: batch cost")
+    else:
+        assert lines[:3] == ["epoch 1/5", "epoch 2/5", final]
     assert lines[-1] == "stopped after epoch 2 of 5: a callback ended the run"
 
 

@@ -424,18 +424,68 @@ def test_a_callback_ends_the_run_as_if_its_epoch_were_the_last(blobs, options, s
     assert heard.epochs == list(range(1, epochs + 1)) and heard.ended == len(short.history.records)
 
 
-def test_a_run_a_callback_stopped_goes_on_from_its_checkpoint(blobs, tmp_path):
-    """Stopped after epoch 3, resumed without the callback: the run of 6 epochs, bit for bit."""
-    options = {"epochs": 6, "batch_size": 40, "optimizer": "adam", "learning_rate": 0.01}
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"log_every": 4, "patience": 10, "validation": True}],
+    ids=["every epoch logged", "stopped at an unlogged epoch, with patience"],
+)
+def test_a_run_a_callback_stopped_goes_on_from_its_checkpoint(blobs, tmp_path, extra):
+    """Stopped after epoch 3 or 5, resumed without the callback: the run of 8 epochs, bit
+    for bit (the record logged at an unlogged stop, and what patience made of it, stay
+    out of the checkpoint: a resumed run once kept them, and epoch 5's weights)."""
+    X, y = blobs
+    options = {"epochs": 8, "batch_size": 40, "optimizer": "adam", "learning_rate": 0.5}
+    options.update({key: value for key, value in extra.items() if key != "validation"})
+    if extra.get("validation"):
+        options["validation_data"] = (X[:40], y[:40])
+    stop = 5 if extra else 3
     path = tmp_path / "run.npz"
     stopped = NeuralNet([4, 1], random_state=0)
-    stopped.fit(*blobs, **options, callbacks=[StopAt("epoch", 3)], checkpoint=sn.Checkpoint(path))
-    assert stopped.history.records[-1]["epoch"] == 3
+    stopped.fit(X, y, **options, callbacks=[StopAt("epoch", stop)], checkpoint=sn.Checkpoint(path))
+    assert stopped.history.records[-1]["epoch"] == stop
     resumed = NeuralNet([4, 1], random_state=0)
-    resumed.fit(*blobs, **options, checkpoint=sn.Checkpoint(path, resume=True))
-    whole = NeuralNet([4, 1], random_state=0).fit(*blobs, **options)
+    resumed.fit(X, y, **options, checkpoint=sn.Checkpoint(path, resume=True))
+    whole = NeuralNet([4, 1], random_state=0).fit(X, y, **options)
     np.testing.assert_array_equal(resumed.parameters.flat, whole.parameters.flat)
-    assert resumed.history.records == whole.history.records
+    assert resumed.history == whole.history
+
+
+def test_a_stop_where_patience_runs_out_ends_as_that_many_epochs_would(blobs):
+    """Patience running out as the last epoch ends stops nothing early: stopped_early
+    is False there, as for a run planned to end at that epoch."""
+    X, y = blobs
+    options = {"batch_size": 40, "optimizer": "adam", "learning_rate": 0.5, "patience": 1,
+               "validation_data": (X[:40], y[:40])}  # fmt: skip
+    early = NeuralNet([4, 1], random_state=0).fit(X, y, epochs=10, **options)
+    assert early.history.stopped_early  # patience ran out at some epoch before the 10th
+    last = early.history.records[-1]["epoch"]
+    stopped = NeuralNet([4, 1], random_state=0)
+    stopped.fit(X, y, epochs=10, **options, callbacks=[StopAt("epoch", last)])
+    short = NeuralNet([4, 1], random_state=0).fit(X, y, epochs=last, **options)
+    assert not short.history.stopped_early
+    assert stopped.history == short.history
+    np.testing.assert_array_equal(stopped.parameters.flat, short.parameters.flat)
+
+
+class StopIn(Callback):
+    def __init__(self, hook):
+        setattr(self, hook, self.stop)
+
+    def stop(self, *arguments):
+        raise sn.StopTraining
+
+
+def test_stop_training_before_the_first_epoch_is_refused_and_after_the_last_ignored(blobs):
+    net = NeuralNet([4, 1], random_state=0).fit(*blobs, epochs=2, batch_size=40)
+    before = net.parameters.flat.copy()
+    with pytest.raises(InvalidArgumentError, match=r"^StopTraining ends a run after an epoch: "):
+        net.fit(*blobs, epochs=2, batch_size=40, callbacks=[StopIn("on_train_begin")])
+    np.testing.assert_array_equal(net.parameters.flat, before)
+    heard = Heard()
+    net.fit(*blobs, epochs=2, batch_size=40, callbacks=[StopIn("on_train_end"), heard])
+    whole = NeuralNet([4, 1], random_state=0).fit(*blobs, epochs=2, batch_size=40)
+    np.testing.assert_array_equal(net.parameters.flat, whole.parameters.flat)
+    assert heard.ended == 2  # the callbacks after it still heard the end
 
 
 def test_a_stop_with_patience_keeps_the_best_epochs_weights(blobs):

@@ -22,9 +22,13 @@ REFRESH_SECONDS = 0.2
 class StopTraining(Exception):
     """Raise it in ``on_step_end`` or ``on_epoch_end`` to end the run once the epoch in
     progress is over: a time budget, an accuracy reached. The run then ends as if that
-    epoch were its last: its record is logged, the remaining callbacks still hear of it,
-    early stopping's best weights (with ``patience``) are kept, and a checkpoint holds
-    the state after it, from which ``resume=True`` goes on."""
+    epoch were its last (the learning-rate schedule keeps the planned length): its
+    record is logged (one ``log_every`` skips reaches ``on_train_end``'s history, not
+    ``on_epoch_end``, which has run), the remaining callbacks still hear of the epoch,
+    and early stopping's best weights (with ``patience``) are kept. A checkpoint goes on
+    from its last write, as after any fit: ``resume=True`` trains on to the planned end,
+    reaching what a run never stopped reaches. In ``on_train_begin`` it is refused; in
+    ``on_train_end`` it changes nothing."""
 
 
 class Callback:
@@ -100,6 +104,7 @@ class ProgressBar(Callback):
         self.bar_wanted = None if bar is None else check_flag(bar, "bar")
         self.bar = None
         self.last_printed = None  # the epoch of the last record printed
+        self.last_shown = None  # the epoch of the last epoch line with its record
 
     def on_train_begin(self, epochs, steps_per_epoch):
         self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
@@ -108,7 +113,7 @@ class ProgressBar(Callback):
             self.show_bar = sys.stderr is not None and sys.stderr.isatty()
         else:
             self.show_bar = self.bar_wanted and sys.stderr is not None
-        self.last_printed = None
+        self.last_printed = self.last_shown = None
         self._reset_running_cost()
 
     def on_step_end(self, epoch, step, loss):
@@ -133,6 +138,8 @@ class ProgressBar(Callback):
         line = f"epoch {epoch}/{self.epochs}" + (
             f": {describe(record, self.validation_label)}" if record is not None else ""
         )
+        if record is not None:
+            self.last_shown = epoch
         if self.bar is not None:  # erased on closing: a bar's end is cut to the terminal's
             self.bar.close()  # width, so the record gets a line of its own, as without bars
             self.bar = None
@@ -150,6 +157,9 @@ class ProgressBar(Callback):
         if history.stopped_early:
             _to_stderr(early_stop_summary(history, unit))
         elif final is not None and final["epoch"] < self.epochs:  # StopTraining's doing
+            if not self.full_batch and final["epoch"] != self.last_shown:  # logged at the
+                _to_stderr(f"epoch {final['epoch']}/{self.epochs}: "  # stop, after its line
+                           f"{describe(final, self.validation_label)}")  # fmt: skip
             _to_stderr(f"stopped after {unit} {final['epoch']} of {self.epochs}: a callback "
                        "ended the run")  # fmt: skip
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import TrainingDivergedError
+from ..errors import InvalidArgumentError, TrainingDivergedError
 from ..nn.dropout import Dropout
 from ..nn.optimizers import Optimizer, get_optimizer
 from ..nn.parallel import Team, halves
@@ -167,8 +167,14 @@ class _Loop:
 
     def run(self, checkpoint: Checkpointer | None) -> TrainingState:
         state, config = self.state, self.config
-        for callback in self.callbacks:
-            callback.on_train_begin(config.epochs, self.steps_per_epoch)
+        try:
+            for callback in self.callbacks:
+                callback.on_train_begin(config.epochs, self.steps_per_epoch)
+        except StopTraining:
+            raise InvalidArgumentError(
+                "StopTraining ends a run after an epoch: raise it in on_step_end or "
+                "on_epoch_end (on_train_begin comes before the first)"
+            ) from None
         stopped = False  # by early stopping
         while state.epochs_done < config.epochs and not (stopped or self.stop_asked):
             epoch = state.epochs_done + 1
@@ -180,21 +186,23 @@ class _Loop:
             shown = None if record is None else dict(record)  # the history's stays as logged
             self._tell("on_epoch_end", epoch, shown)
             if self.stop_asked and self.unlogged is not None and not stopped:
-                stopped = self._should_stop(self._record(*self.unlogged))  # the last epoch's
-                if checkpoint is not None:  # state has its record
-                    checkpoint.epoch_end(state)
+                # logged as the last epoch is, after the checkpoint: a run resumed from
+                # it goes on as one never stopped would, whose history lacks this record
+                stopped = self._should_stop(self._record(*self.unlogged))
         if self.full_batch and not stopped:
             self._final_record()
         self._check_final_weights()
         # patience that runs out as the last epoch ends stops nothing (a full batch
         # stopped by it skips that epoch's update: then not every epoch is done)
-        state.history.stopped_early = stopped and state.epochs_done < config.epochs
+        # (nor does patience that runs out as a callback ends the run)
+        state.history.stopped_early = (
+            stopped and state.epochs_done < config.epochs and not self.stop_asked
+        )
         if config.patience is None:  # the weights kept are the last: a best epoch of an
             state.history.best_epoch = None  # earlier run (partial_fit's) is not theirs
         if state.best is not None:
             np.copyto(state.parameters.flat, state.best.flat)
-        for callback in self.callbacks:
-            callback.on_train_end(state.history)
+        self._tell("on_train_end", state.history)  # (a StopTraining there changes nothing)
         return state
 
     def _tell(self, hook: str, *arguments) -> None:
