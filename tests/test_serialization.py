@@ -206,6 +206,10 @@ CORRUPTIONS = {
         lambda a, m: m.update(version="2"),
         r"model format version '2' is not supported \(this scratchnet reads 1 and 2\)$",
     ),
+    "a version of 2.0": (  # JSON's 2.0 equals 2, as True equals 1
+        lambda a, m: m.update(version=2.0),
+        r"model format version 2\.0 is not supported \(this scratchnet reads 1 and 2\)$",
+    ),
     "a version of 1,000 digits": (  # shown cut to 20 characters, as any other version
         lambda a, m: m.update(version=int("9" * 1000)),
         r"model format version 9{20} is newer than this scratchnet reads \(1 and 2\)",

@@ -93,7 +93,7 @@ def _check_meta(archive: ArchiveReader, meta: dict) -> tuple[tuple[int, ...], np
     within limits (a version 1 file's output follows from its last layer size)."""
     if meta.get("format") != FORMAT:
         raise archive.fail(f"not a scratchnet model (format {str(meta.get('format'))[:40]!r})")
-    if meta.get("version") not in READABLE_VERSIONS or isinstance(meta.get("version"), bool):
+    if type(meta.get("version")) is not int or meta["version"] not in READABLE_VERSIONS:  # 2.0
         raise archive.unsupported_version("model format", meta.get("version"), READABLE_VERSIONS)
     sizes, n_features = meta.get("layer_sizes"), meta.get("n_features")
     if not isinstance(sizes, list) or not 1 <= len(sizes) <= MAX_LAYERS:
