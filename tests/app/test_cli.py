@@ -920,9 +920,11 @@ def test_diverging_run_prints_nothing_but_the_error(mnist_dir, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "options", [[], ["--preset", "all-digits"]], ids=["full batch", "mini-batches"]
+    ("options", "unit"),
+    [([], "iteration"), (["--preset", "all-digits"], "epoch")],
+    ids=["full batch", "mini-batches"],
 )
-def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch, options):
+def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch, options, unit):
     """And says there is nothing to resume (it said only 'interrupted', which left a user
     trying --resume on a folder that is gone)."""
 
@@ -934,7 +936,7 @@ def test_interrupted_run_removes_its_new_output_folder(tmp_path, monkeypatch, op
     outcome = invoke("train", "--quiet", "--out", out, *options)
     assert (outcome.code, outcome.err) == (
         130,
-        "scratchnet: interrupted; stopped before its first epoch ended, so no checkpoint.npz "
+        f"scratchnet: interrupted; stopped before its first {unit} ended, so no checkpoint.npz "
         "was written: run the command again\n",
     )
     assert not out.exists()

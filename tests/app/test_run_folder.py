@@ -202,7 +202,7 @@ def test_an_early_ctrl_c_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setattr("scratchnet.app.experiment.load_mnist", interrupt)
     outcome = invoke("train", "--quiet", "--out", tmp_path / "new" / "run")
     assert outcome.code == 130  # (its line: test_cli's test of an interrupted run)
-    assert outcome.err.startswith("scratchnet: interrupted; stopped before its first epoch")
+    assert outcome.err.startswith("scratchnet: interrupted; stopped before its first iteration")
     assert names(tmp_path) == []  # the folders it made are gone, with its staging folder
 
 
@@ -1110,6 +1110,22 @@ def test_a_ctrl_c_after_training_whose_only_state_cannot_be_written_says_just_th
     assert outcome.code == 130
     assert outcome.err.startswith("scratchnet: interrupted; the last state was not written (")
     assert "no space left on device" in outcome.err.lower() and "stopped before" not in outcome.err
+    assert not out.exists()
+
+
+def test_a_ctrl_c_during_the_first_checkpoints_write_claims_no_epoch_unfinished(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """Iteration 1 ended; its write was cut short: nothing is kept, and the line must
+    not say the run stopped before its first iteration ended."""
+
+    def cut_short(path, *args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("scratchnet.training.checkpoint.write_archive", cut_short)
+    out = tmp_path / "run"
+    outcome = train(mnist_dir, out, "--iterations", "5", "--checkpoint-every", "1")
+    assert (outcome.code, outcome.err) == (130, "scratchnet: interrupted\n")
     assert not out.exists()
 
 

@@ -67,6 +67,7 @@ class Checkpoint(Checkpointer):
         self.latest_seconds = 0.0  # the training seconds that reached it
         self.written_epochs: int | None = None  # of the state in the file, if any
         self.written_steps: int | None = None
+        self.epochs_ended = 0  # by this fit, written or not
         self.earlier_seconds = 0.0
         self.started = time.perf_counter()
 
@@ -108,6 +109,7 @@ class Checkpoint(Checkpointer):
     # -- called by the loop --------------------------------------------------------------------
 
     def epoch_end(self, state: TrainingState) -> None:
+        self.epochs_ended += 1
         if state.epochs_done % self.every == 0:
             self._write(state, self.seconds())
             self.latest = None

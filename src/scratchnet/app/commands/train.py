@@ -69,10 +69,6 @@ from ..run_folder import CHECKPOINT as CHECKPOINT_FILE
 from ..run_folder import RunFolder
 
 FULL_BATCH_CHECKPOINT_EVERY = 100  # iterations between checkpoints of a full-batch run
-NOTHING_TO_GO_ON_FROM = (  # a new run stopped before its first epoch ended
-    f"stopped before its first epoch ended, so no {CHECKPOINT_FILE} was written: run the "
-    "command again"
-)
 # The run's files are complete but its report is not: a user error's status, since a
 # promised file is missing, with a message that says no retraining is needed.
 EXIT_REPORT_FAILED = 2
@@ -279,8 +275,8 @@ def _train(args: argparse.Namespace) -> int:
             folder.abandon(remove_checkpoint=diverged and _owns(checkpoint))
             if not diverged and (_owns(checkpoint) or (args.resume and stopped)):
                 add_note(error, _how_to_go_on(checkpoint, folder.path, args.data_dir))
-            elif stopped and checkpoint.latest is None:  # no epoch ended (with one that did,
-                add_note(error, NOTHING_TO_GO_ON_FROM)  # its failed write says so)
+            elif stopped and checkpoint.epochs_ended == 0:  # (one that ended and was not
+                add_note(error, _nothing_to_go_on_from(recipe))  # written says so itself)
         raise
     if _owns(checkpoint):
         folder.discard_checkpoint()
@@ -362,6 +358,15 @@ def _how_to_go_on(checkpoint: Checkpoint, out: Path, data_dir: Path | None) -> s
     full_batch = checkpoint.written_steps == done  # one update a pass: what RunResult.unit says
     unit = ("iteration" if full_batch else "epoch") + ("s" if done != 1 else "")
     return f"{CHECKPOINT_FILE} kept after {done} {unit}; {go_on}"
+
+
+def _nothing_to_go_on_from(recipe: Recipe) -> str:
+    """What a new run stopped before its first epoch ended can do: start again."""
+    unit = "iteration" if recipe.batch_size is None else "epoch"
+    return (
+        f"stopped before its first {unit} ended, so no {CHECKPOINT_FILE} was written: run "
+        "the command again"
+    )
 
 
 def _command(name: str, out: Path, data_dir: Path | None) -> str:
