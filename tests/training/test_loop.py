@@ -425,24 +425,28 @@ def test_a_callback_ends_the_run_as_if_its_epoch_were_the_last(blobs, options, s
 
 
 @pytest.mark.parametrize(
-    "extra",
-    [{}, {"log_every": 4, "patience": 10, "validation": True}],
-    ids=["every epoch logged", "stopped at an unlogged epoch, with patience"],
+    ("patient", "stop", "epoch"),
+    [
+        (False, StopAt("epoch", 3), 3),
+        (True, StopAt("epoch", 5), 5),
+        (True, StopAt("step", None, step=14), 5),  # 3 steps an epoch: the 2nd of epoch 5
+    ],
+    ids=["every epoch logged", "an unlogged epoch, with patience", "a step of one"],
 )
-def test_a_run_a_callback_stopped_goes_on_from_its_checkpoint(blobs, tmp_path, extra):
+def test_a_run_a_callback_stopped_goes_on_from_its_checkpoint(
+    blobs, tmp_path, patient, stop, epoch
+):
     """Stopped after epoch 3 or 5, resumed without the callback: the run of 8 epochs, bit
-    for bit (the record logged at an unlogged stop, and what patience made of it, stay
-    out of the checkpoint: a resumed run once kept them, and epoch 5's weights)."""
+    for bit (the record logged at a stop log_every skips, and what patience made of it,
+    stay out of the checkpoint: a resumed run once kept them, and epoch 5's weights)."""
     X, y = blobs
     options = {"epochs": 8, "batch_size": 40, "optimizer": "adam", "learning_rate": 0.5}
-    options.update({key: value for key, value in extra.items() if key != "validation"})
-    if extra.get("validation"):
-        options["validation_data"] = (X[:40], y[:40])
-    stop = 5 if extra else 3
+    if patient:
+        options.update(log_every=4, patience=10, validation_data=(X[:40], y[:40]))
     path = tmp_path / "run.npz"
     stopped = NeuralNet([4, 1], random_state=0)
-    stopped.fit(X, y, **options, callbacks=[StopAt("epoch", stop)], checkpoint=sn.Checkpoint(path))
-    assert stopped.history.records[-1]["epoch"] == stop
+    stopped.fit(X, y, **options, callbacks=[stop], checkpoint=sn.Checkpoint(path))
+    assert stopped.history.records[-1]["epoch"] == epoch
     resumed = NeuralNet([4, 1], random_state=0)
     resumed.fit(X, y, **options, checkpoint=sn.Checkpoint(path, resume=True))
     whole = NeuralNet([4, 1], random_state=0).fit(X, y, **options)

@@ -249,8 +249,7 @@ class _Loop:
             loss_sum / len(self.data),
             accuracy_of(self.model, correct, len(self.data)),
         )
-        due = epoch % self.config.log_every == 0 or epoch == self.config.epochs
-        if not (due or self.stop_asked):
+        if epoch % self.config.log_every != 0 and epoch != self.config.epochs:
             self.unlogged = measured  # logged if a callback ends the run at this epoch
             return None, False
         self.unlogged = None
