@@ -42,7 +42,7 @@ def as_array(values, name: str) -> np.ndarray:
     """``values`` as a NumPy array; InvalidArgumentError for what NumPy cannot make one of
     (nested lists of different lengths, say), and for a masked array with entries masked
     (np.asarray would hand over the values under the mask as if they were data; a list
-    of masked rows is not looked into)."""
+    of masked rows is not looked into); InvalidTypeError for a SciPy sparse matrix."""
     if type(values).__module__.startswith("scipy.sparse"):  # NumPy makes an object of it
         raise InvalidTypeError(
             f"{name} is a SciPy sparse matrix; scratchnet takes dense arrays: pass its .toarray()"

@@ -139,10 +139,10 @@ def _last_step(pipeline):
 def _cast(values: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
     """``values`` in ``dtype``; InvalidArgumentError where one is too large for it (a
     float64 weight past float32's 3.4e38 would be infinite in the graph)."""
-    with np.errstate(over="ignore"):
-        cast = values.astype(dtype)
     if not np.all(np.isfinite(values)):  # weights set by hand: a fit ends with finite ones
         raise InvalidArgumentError(f"{name} hold values that are not finite (NaN or infinite)")
+    with np.errstate(over="ignore"):
+        cast = values.astype(dtype)
     if not np.all(np.isfinite(cast)):
         largest = float(np.max(np.abs(values)))
         raise InvalidArgumentError(
