@@ -236,7 +236,8 @@ def test_bad_files_get_one_line_each_and_the_rest_an_answer(digits_model, tmp_pa
     assert "Traceback" not in outcome.err
     assert sorted(outcome.err.splitlines()) == sorted([
         f"scratchnet: error: {tmp_path / 'blank.png'}: the image is blank: no ink stands out "
-        "from its background (contrast 0.000; at least 0.1 of the full range is needed)",
+        "from its background (contrast 0.000, lone specks left out as dirt; at least 0.1 of "
+        "the full range is needed)",
         f"scratchnet: error: {tmp_path / 'empty.jpg'}: the file is empty (0 bytes), not an image",
         f"scratchnet: error: {tmp_path / 'text.png'}: not a PNG, JPEG, BMP, GIF or WebP image",
         f"scratchnet: error: {empty_folder}: a folder without PNG, JPEG, BMP, GIF or WebP images",

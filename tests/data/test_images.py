@@ -455,6 +455,17 @@ def test_arrays_that_are_no_digit_are_refused(picture, fragment):
         image_to_mnist(picture)
 
 
+def test_a_lone_speck_is_blank_and_the_contrast_says_it_was_left_out():
+    """A black pixel on white has a full contrast; the reader's 0.000 is that of what
+    stays once such dirt is set aside, and the line says so."""
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"^the image is blank: no ink stands out from its background \(contrast 0\.000, "
+        r"lone specks left out as dirt; at least 0\.1 of the full range is needed\)$",
+    ):
+        image_to_mnist(specks((50, 50)))
+
+
 def test_integer_arrays_other_than_uint8_and_uint16_are_refused():
     with pytest.raises(InvalidTypeError, match=r"uint8 .* got dtype int64"):
         image_to_mnist(np.zeros((5, 5), dtype=np.int64))

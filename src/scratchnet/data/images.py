@@ -219,7 +219,8 @@ def ink_levels(grey: np.ndarray) -> tuple[np.ndarray, int]:
     if contrast < MIN_CONTRAST:
         raise InvalidArgumentError(
             f"the image is blank: no ink stands out from its background (contrast "
-            f"{max(0.0, contrast):.3f}; at least {MIN_CONTRAST} of the full range is needed)"
+            f"{max(0.0, contrast):.3f}, lone specks left out as dirt; at least {MIN_CONTRAST} "
+            "of the full range is needed)"
         )
     if peak <= floor:
         raise InvalidArgumentError(
