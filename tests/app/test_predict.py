@@ -518,6 +518,15 @@ def test_files_a_folders_search_leaves_out_by_their_names_are_named(digits_model
     )
 
 
+def test_a_model_file_given_as_an_image_is_told_where_it_goes(digits_model):
+    """'scratchnet predict model.npz digit.png' reads the model as a picture."""
+    assert_one_line_error(
+        invoke("predict", "--model", digits_model, digits_model),
+        f"{digits_model}: not a PNG, JPEG, BMP, GIF or WebP image; a model file? give it with "
+        "--model",
+    )
+
+
 def test_a_folder_with_images_only_in_subfolders_says_so(digits_model, tmp_path):
     seven(tmp_path / "2024" / "batch1" / "a.png")
     assert_one_line_error(

@@ -113,11 +113,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _loaded(file: Path) -> np.ndarray | str:
-    """The file's network input, or the message that says why it cannot be read."""
+    """The file's network input, or the message that says why it cannot be read (a
+    model file given among the images is told where it goes)."""
     try:
         return load_image(file)
     except ImageFileError as error:
-        return error_message(error)
+        model = "; a model file? give it with --model" if file.suffix.lower() == ".npz" else ""
+        return error_message(error) + model
 
 
 class Found(NamedTuple):
