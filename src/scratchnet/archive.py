@@ -73,9 +73,7 @@ class ArchiveReader:
     def unsupported_version(self, what: str, version, readable: tuple[int, ...]) -> DataFileError:
         """The error for a ``what`` (a "model format") of a ``version`` not ``readable``:
         one newer than them was written by a newer scratchnet, which reads it."""
-        newer = (
-            isinstance(version, int) and not isinstance(version, bool) and version > max(readable)
-        )
+        newer = type(version) is int and version > max(readable)  # (True is a bool)
         reads = " and ".join(map(str, readable))
         if newer:
             return self.fail(

@@ -140,8 +140,9 @@ class BinaryCrossEntropy(_Classifying):
         """The argmax of ``probabilities``: class 1 where p > 1 - p, which near 0, where
         tanh(z/2) = z/2 and p = 1/2 + z/4, is where z exceeds the dtype's eps (1.2e-7 in
         float32, 2.2e-16 in float64): below it p rounds to 1/2, a tie that goes to class
-        0. The ONNX graph's label is z > eps itself."""
-        p = BinaryCrossEntropy.probabilities(z)
+        0. The ONNX graph's label is z > eps itself. Only the tanh form is needed:
+        beyond |z| = 1, where ``probabilities`` switches, both forms agree on the sign."""
+        p = _near_half(z)
         return (p[:, 1] > p[:, 0]).astype(np.int64)
 
     @staticmethod

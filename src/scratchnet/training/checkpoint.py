@@ -360,7 +360,7 @@ def _meta(archive: ArchiveReader) -> dict:
     meta = archive.meta(MAX_META_BYTES)
     if meta.get("format") != FORMAT:
         raise archive.fail("not a scratchnet checkpoint")
-    if meta.get("version") != VERSION or not is_count(meta.get("version")):  # not True, 1.0
+    if type(meta.get("version")) is not int or meta["version"] != VERSION:  # not True, 1.0
         raise archive.unsupported_version("checkpoint", meta.get("version"), (VERSION,))
     return meta
 
